@@ -1,0 +1,48 @@
+//! The Switchboard domain: organizations, users, log-in, sessions, API tokens and events,
+//! with the business rules over them. Every query here is filtered by organization.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod orgs;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod types;
+pub mod users;
+
+pub use clock::Clock;
+pub use error::{CrmError, FieldError};
+pub use events::{Audience, Event, EventBus};
+pub use orgs::Organization;
+pub use sessions::Session;
+pub use store::Store;
+pub use types::*;
+pub use users::User;
+
+/// The services of the domain over one store; cheap to clone.
+#[derive(Clone)]
+pub struct Crm {
+    pub store: Store,
+    pub bus: EventBus,
+    pub clock: Clock,
+}
+
+impl Crm {
+    /// Builds the services and starts the event bus (which on PostgreSQL listens to other nodes).
+    pub async fn start(store: Store) -> Result<Crm, CrmError> {
+        let clock = Clock::system();
+        let bus = EventBus::start(store.clone()).await?;
+        Ok(Crm { store, bus, clock })
+    }
+
+    pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {
+        self.store.conn()
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

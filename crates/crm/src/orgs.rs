@@ -1,0 +1,95 @@
+//! Organizations (tenants): their licences (seats), SIP domain and locale defaults.
+
+use crate::{Crm, CrmError, OrgId, OrgSlug};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::entities::organization as org;
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+/// Seats a new organization gets until an administrator says otherwise.
+pub const DEFAULT_SEATS: i32 = 10;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Organization {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub seats: i32,
+    pub sip_domain: String,
+    pub default_country: String,
+    pub time_zone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<org::Model> for Organization {
+    fn from(m: org::Model) -> Self {
+        Organization {
+            id: OrgId(m.id),
+            slug: m.slug,
+            name: m.name,
+            seats: m.seats,
+            sip_domain: m.sip_domain,
+            default_country: m.default_country,
+            time_zone: m.time_zone,
+            created_at: m.created_at,
+        }
+    }
+}
+
+impl Crm {
+    pub async fn create_org(&self, slug: &OrgSlug, name: &str) -> Result<Organization, CrmError> {
+        if self.find_org_by_slug(slug).await?.is_some() {
+            return Err(CrmError::Conflict(crate::FieldError { field: "org", code: "err-org-exists" }));
+        }
+        let name = name.trim();
+        let name = if name.is_empty() { slug.as_str() } else { name };
+        let m = org::ActiveModel {
+            slug: Set(slug.as_str().to_string()),
+            name: Set(name.to_string()),
+            seats: Set(DEFAULT_SEATS),
+            sip_domain: Set(format!("{}.switchboard", slug.as_str())),
+            default_country: Set("PL".into()),
+            time_zone: Set("Europe/Warsaw".into()),
+            created_at: Set(self.now()),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(m.into())
+    }
+
+    pub async fn find_org_by_slug(&self, slug: &OrgSlug) -> Result<Option<Organization>, CrmError> {
+        Ok(org::Entity::find()
+            .filter(org::Column::Slug.eq(slug.as_str()))
+            .one(self.db())
+            .await?
+            .map(Into::into))
+    }
+
+    /// The organization, creating it when missing.
+    pub async fn ensure_org(&self, slug: &OrgSlug) -> Result<Organization, CrmError> {
+        match self.find_org_by_slug(slug).await? {
+            Some(o) => Ok(o),
+            None => self.create_org(slug, slug.as_str()).await,
+        }
+    }
+
+    pub async fn org(&self, id: OrgId) -> Result<Organization, CrmError> {
+        org::Entity::find_by_id(id.0).one(self.db()).await?.map(Into::into).ok_or(CrmError::NotFound)
+    }
+
+    pub async fn org_count(&self) -> Result<u64, CrmError> {
+        Ok(org::Entity::find().count(self.db()).await?)
+    }
+
+    /// Sets how many users of the organization may be logged in at once (0 to 100,000).
+    pub async fn set_seats(&self, id: OrgId, seats: i64) -> Result<Organization, CrmError> {
+        if !(0..=100_000).contains(&seats) {
+            return Err(CrmError::invalid("seats", "err-seats"));
+        }
+        let m = org::Entity::find_by_id(id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.seats = Set(seats as i32);
+        Ok(am.update(self.db()).await?.into())
+    }
+}

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organizations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    /// Licences: how many users may be logged in at once.
+    pub seats: i32,
+    /// The SIP domain (digest realm) of the organization.
+    pub sip_domain: String,
+    /// ISO 3166 country used to normalize typed phone numbers.
+    pub default_country: String,
+    pub time_zone: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

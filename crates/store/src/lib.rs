@@ -1,0 +1,81 @@
+//! Persistence for Switchboard: one code base over SQLite (embedded default) and PostgreSQL.
+//! Every table but `sessions` and `login_failures` holds rows of exactly one organization.
+
+pub mod entities;
+pub mod migration;
+pub mod notify;
+pub mod testing;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+pub use sea_orm;
+pub use sea_orm::DbErr;
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("unsupported database URL (use sqlite: or postgres:): {0}")]
+    UnsupportedUrl(String),
+}
+
+impl Store {
+    /// Connects to `sqlite:PATH` (the file is created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let is_sqlite = url.starts_with("sqlite:");
+        if !is_sqlite && !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        }
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        if is_sqlite {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            // In-memory SQLite is one database per connection: keep exactly one.
+            opts.max_connections(if in_memory { 1 } else { 8 });
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        } else {
+            opts.max_connections(16);
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Store { db, url: url.to_string() })
+    }
+
+    /// Applies every migration not yet applied. Safe to run on every start and from several nodes.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// A trivial round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,216 @@
+//! `switchboard`: the one binary. `serve` runs the web app (and, as it grows, the SIP server);
+//! the other subcommands administer the database and users.
+
+mod config;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use config::Config;
+use crm::{Crm, OrgSlug};
+use std::io::Read;
+use std::path::PathBuf;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Contact-center CRM with its own telephony")]
+struct Cli {
+    /// Settings file (optional; environment variables override it).
+    #[arg(long, global = true, default_value = "switchboard.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Switchboard (migrates the database, creates the first admin on a new install).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Exit 0 when the running server answers its health check.
+    Healthcheck,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (creating the organization when missing); the password is read from stdin.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "manager", "agent"])]
+        role: String,
+        #[arg(long)]
+        extension: String,
+        /// Shown name (defaults to the user name).
+        #[arg(long)]
+        full_name: Option<String>,
+        /// en, pl or he.
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Read the log-in password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Set how many users of the organization may be logged in at once.
+    Seats {
+        #[arg(long)]
+        org: String,
+        seats: i64,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::load(&cli.config)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run(cli.command, cfg))
+}
+
+async fn run(cmd: Command, cfg: Config) -> Result<()> {
+    match cmd {
+        Command::Serve => serve(cfg).await,
+        Command::Migrate => {
+            open_store(&cfg).await?;
+            println!("database is up to date ({})", cfg.database_url_for_log());
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(&cfg).await,
+        Command::User { command: UserCommand::Add { org, name, role, extension, full_name, language, password_stdin: _ } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let crm = Crm::start(open_store(&cfg).await?).await?;
+            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
+            let o = crm.ensure_org(&slug).await?;
+            let new = crm::users::NewUser {
+                full_name: full_name.unwrap_or_else(|| name.clone()),
+                username: name,
+                extension,
+                role,
+                language,
+                password,
+                sip_password: String::new(),
+                must_change_password: false,
+            };
+            match crm.create_user(o.id, new).await {
+                Ok(u) => {
+                    println!("created user {} (extension {}, {}) in organization {}", u.username, u.extension, u.role.as_str(), o.slug);
+                    println!("SIP password: {}", u.sip_password);
+                    Ok(())
+                }
+                Err(e) => bail!("{}", web::i18n::tr(crm::Language::En, e.code())),
+            }
+        }
+        Command::Org { command: OrgCommand::Seats { org, seats } } => {
+            let crm = Crm::start(open_store(&cfg).await?).await?;
+            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
+            let o = crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))?;
+            let o = crm.set_seats(o.id, seats).await.map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
+            println!("organization {} has {} licences", o.slug, o.seats);
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(cfg: &Config) -> Result<store::Store> {
+    if cfg.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    }
+    let store = store::Store::connect(&cfg.database_url)
+        .await
+        .with_context(|| format!("connecting to {}", cfg.database_url_for_log()))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn serve(cfg: Config) -> Result<()> {
+    let store = open_store(&cfg).await?;
+    let crm = Crm::start(store).await?;
+    let first = match crm.bootstrap().await {
+        Ok(f) => f,
+        // Another node bootstrapped at the same moment: its admin is the first one.
+        Err(crm::CrmError::Conflict(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let listener = tokio::net::TcpListener::bind(&cfg.http_addr)
+        .await
+        .with_context(|| format!("binding the web address {}", cfg.http_addr))?;
+    let addr = listener.local_addr()?;
+    web::ops::prometheus();
+    println!("Switchboard {} is listening on http://{addr}", web::VERSION);
+    println!("database: {}", cfg.database_url_for_log());
+    if let Some((org, user, password)) = first {
+        println!();
+        println!("  First start: organization \"{}\" and its administrator were created.", org.slug);
+        println!("  Log in at http://{addr}/login as \"{}\" with the one-time password: {password}", user.username);
+        println!("  You will choose a new password after logging in.");
+        println!();
+    }
+    tracing::info!(sip_addr = %cfg.sip_addr, "the SIP server is not part of this build yet");
+    let housekeeping = crm.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = housekeeping.purge_sessions().await {
+                tracing::warn!("purging sessions: {e}");
+            }
+        }
+    });
+    let state = web::AppState { crm, secure_cookies: cfg.secure_cookies };
+    web::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// GET /healthz over plain TCP: the health check needs no HTTP client library.
+async fn healthcheck(cfg: &Config) -> Result<()> {
+    let addr = cfg.http_addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let fut = async {
+        let mut s = tokio::net::TcpStream::connect(&addr).await?;
+        s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await?;
+        anyhow::Ok(String::from_utf8_lossy(&buf).to_string())
+    };
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), fut)
+        .await
+        .context("the server did not answer within 5 s")?
+        .with_context(|| format!("connecting to {addr}"))?;
+    if reply.starts_with("HTTP/1.1 200") {
+        println!("healthy");
+        Ok(())
+    } else {
+        bail!("unhealthy: {}", reply.lines().next().unwrap_or(""))
+    }
+}

@@ -1,0 +1,114 @@
+//! The JSON API under /api/v1 for integrations: bearer API tokens, problem details on error,
+//! and its OpenAPI document at /api/v1/openapi.json.
+
+pub mod events;
+pub mod tokens;
+pub mod users;
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::{Json, Router};
+use crm::User;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The user an API token stands for.
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(secret) = secret else { return Err(ApiError::new(StatusCode::UNAUTHORIZED, "err-auth")) };
+        match state.crm.authenticate_token(secret).await? {
+            Some(u) => Ok(ApiUser(u)),
+            None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "err-auth")),
+        }
+    }
+}
+
+/// An API user with the administrator role.
+pub struct ApiAdmin(pub User);
+
+impl FromRequestParts<AppState> for ApiAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiUser(u) = ApiUser::from_request_parts(parts, state).await?;
+        if u.is_admin() { Ok(ApiAdmin(u)) } else { Err(ApiError::new(StatusCode::FORBIDDEN, "err-forbidden")) }
+    }
+}
+
+/// A JSON body whose rejection is a problem document, not plain text.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(r) => {
+                let status = if r.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE { r.status() } else { StatusCode::BAD_REQUEST };
+                Err(ApiError::new(status, "err-json"))
+            }
+        }
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token (sbt_…)")).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Contact-center CRM with its own telephony."),
+    paths(
+        users::me, users::list, users::create, users::get, users::update,
+        tokens::list, tokens::create, tokens::revoke,
+        events::publish,
+    ),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "err-not-found")
+}
+
+pub fn router() -> Router<AppState> {
+    use axum::routing::{delete, get, post};
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(users::me))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get).patch(users::update))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/events", post(events::publish))
+        .fallback(not_found)
+}

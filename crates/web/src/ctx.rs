@@ -1,0 +1,134 @@
+//! Who is asking: the session behind the cookie, its user, and the language to answer in.
+//! Loaded once per request and cached in the request's extensions.
+
+use crate::AppState;
+use crate::error::PageError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use crm::{Language, Session, User};
+
+pub const SESSION_COOKIE: &str = "sb_session";
+/// The last log-in name, so the next log-in form is filled in (as the seed toolbar does).
+pub const LAST_LOGIN_COOKIE: &str = "sb_last_login";
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub session: Option<Session>,
+    pub user: Option<User>,
+    pub lang: Language,
+}
+
+impl Ctx {
+    pub fn csrf(&self) -> String {
+        self.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default()
+    }
+}
+
+/// The language for someone not logged in: `?lang=`, else the browser's preference.
+fn guess_language(parts: &Parts) -> Language {
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in url_pairs(q) {
+            if k == "lang" {
+                if let Ok(l) = Language::parse(&v) {
+                    return l;
+                }
+            }
+        }
+    }
+    let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accept
+        .split(',')
+        .filter_map(|p| p.split(';').next())
+        .filter_map(|tag| Language::parse(tag.trim().split('-').next().unwrap_or("")).ok())
+        .next()
+        .unwrap_or_default()
+}
+
+pub fn url_pairs(q: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(c) = parts.extensions.get::<Ctx>() {
+            return Ok(c.clone());
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let mut ctx = Ctx { session: None, user: None, lang: guess_language(parts) };
+        if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+            let crm = &state.crm;
+            if let Some(s) = crm.session(&token).await.map_err(|e| PageError::from_crm(e, ctx.lang))? {
+                ctx.user = crm.session_user(&s).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+                ctx.lang = match &ctx.user {
+                    Some(u) => u.language,
+                    None => s.language,
+                };
+                ctx.session = Some(s);
+            }
+        }
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
+    }
+}
+
+/// A logged-in user. Others are sent to the log-in page; a user holding a one-time password
+/// is sent to change it first.
+pub struct Authed(pub Ctx, pub User);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let Some(user) = ctx.user.clone() else {
+            return Err(PageError::redirect("/login"));
+        };
+        let path = parts.uri.path();
+        if user.must_change_password && !matches!(path, "/account/password" | "/logout") {
+            return Err(PageError::redirect("/account/password"));
+        }
+        Ok(Authed(ctx, user))
+    }
+}
+
+/// A logged-in administrator; anyone else gets 403.
+pub struct Admin(pub Ctx, pub User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Authed(ctx, user) = Authed::from_request_parts(parts, state).await?;
+        if !user.is_admin() {
+            return Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden", ctx.lang));
+        }
+        Ok(Admin(ctx, user))
+    }
+}
+
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+}
+
+pub fn last_login_cookie(identifier: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build((LAST_LOGIN_COOKIE, identifier.trim().to_string()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie_max_age_days(365))
+        .build()
+}
+
+fn cookie_max_age_days(days: i64) -> cookie::time::Duration {
+    cookie::time::Duration::days(days)
+}

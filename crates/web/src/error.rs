@@ -1,0 +1,149 @@
+//! Errors as the user sees them: a page in their language, or JSON problem details
+//! (RFC 9457) in the API. The status of each domain error is decided here, once.
+
+use crate::i18n::tr;
+use askama::Template;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use crm::{CrmError, FieldError, Language};
+use serde::Serialize;
+
+pub fn status_of(e: &CrmError) -> StatusCode {
+    match e {
+        CrmError::NotFound => StatusCode::NOT_FOUND,
+        CrmError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CrmError::Conflict(_) => StatusCode::CONFLICT,
+        CrmError::InvalidCredentials | CrmError::AmbiguousOrganization => StatusCode::UNAUTHORIZED,
+        CrmError::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
+        CrmError::NoFreeLicences | CrmError::Forbidden => StatusCode::FORBIDDEN,
+        CrmError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn log_internal(e: &CrmError) {
+    if let CrmError::Store(s) = e {
+        tracing::error!("store error: {s}");
+    }
+}
+
+/// An error page, or a redirect (to the log-in page, say).
+#[derive(Debug)]
+pub enum PageError {
+    Page { status: StatusCode, code: &'static str, lang: Language },
+    Redirect(String),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    lang: Language,
+    title: String,
+    message: String,
+}
+
+impl ErrorPage {
+    fn t(&self, key: &str) -> String {
+        tr(self.lang, key)
+    }
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, code: &'static str, lang: Language) -> PageError {
+        PageError::Page { status, code, lang }
+    }
+
+    pub fn redirect(to: &str) -> PageError {
+        PageError::Redirect(to.to_string())
+    }
+
+    pub fn from_crm(e: CrmError, lang: Language) -> PageError {
+        log_internal(&e);
+        PageError::Page { status: status_of(&e), code: e.code(), lang }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => Redirect::to(&to).into_response(),
+            PageError::Page { status, code, lang } => {
+                let title_key = if status == StatusCode::NOT_FOUND { "not-found-title" } else { "error-title" };
+                let page = ErrorPage { lang, title: tr(lang, title_key), message: tr(lang, code) };
+                let body = page.render().unwrap_or_else(|_| tr(lang, code));
+                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+            }
+        }
+    }
+}
+
+/// Problem details for the JSON API (RFC 9457), in English.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The message id, stable for programs.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> ApiError {
+        ApiError { status, code, fields: vec![] }
+    }
+}
+
+impl From<CrmError> for ApiError {
+    fn from(e: CrmError) -> Self {
+        log_internal(&e);
+        let status = status_of(&e);
+        let code = e.code();
+        let fields = match e {
+            CrmError::Invalid(v) => v,
+            CrmError::Conflict(f) => vec![f],
+            _ => vec![],
+        };
+        ApiError { status, code, fields }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let lang = Language::En;
+        let p = Problem {
+            kind: "about:blank".into(),
+            title: self.status.canonical_reason().unwrap_or("Error").into(),
+            status: self.status.as_u16(),
+            detail: tr(lang, self.code),
+            code: self.code.into(),
+            errors: self
+                .fields
+                .iter()
+                .map(|f| FieldProblem { field: f.field.into(), code: f.code.into(), message: tr(lang, f.code) })
+                .collect(),
+        };
+        let mut r = (self.status, Json(p)).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r
+    }
+}

@@ -1,0 +1,37 @@
+//! HTTP for Switchboard: the pages agents and managers use, the JSON API for integrations,
+//! server-sent events for live updates, and the health and metrics endpoints.
+//! No business rule lives here: handlers turn HTTP into `crm` calls and back.
+
+pub mod api;
+pub mod ctx;
+pub mod error;
+pub mod forms;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod routes;
+pub mod sse;
+
+use crm::Crm;
+use std::net::SocketAddr;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub crm: Crm,
+    /// Mark cookies Secure (set when Switchboard is served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// Serves the app on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = routes::router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,125 @@
+//! The user's own account: password (and the forced change of a one-time password),
+//! language, and API tokens.
+
+use super::{FormErrors, Page};
+use crate::AppState;
+use crate::ctx::{Authed, Ctx};
+use crate::error::{PageError, status_of};
+use crate::forms::CsrfForm;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{OriginalUri, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use crm::tokens::ApiToken;
+use crm::users::UserUpdate;
+use crm::{CrmError, FieldError, Language, TokenId, User};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub p: Page,
+    pub must_change: bool,
+    pub tokens: Vec<ApiToken>,
+    pub new_token: Option<String>,
+    pub errors: FormErrors,
+}
+
+async fn page(st: &AppState, ctx: &Ctx, me: &User, errors: FormErrors, new_token: Option<String>) -> Result<AccountPage, PageError> {
+    let tokens = st.crm.tokens(me.org_id, me.id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(AccountPage { p: Page::new(ctx, ""), must_change: me.must_change_password, tokens, new_token, errors })
+}
+
+pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed, OriginalUri(uri): OriginalUri) -> Result<AccountPage, PageError> {
+    let mut pg = page(&st, &ctx, &me, FormErrors::default(), None).await?;
+    pg.p = pg.p.with_flash(uri.query());
+    Ok(pg)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+}
+
+pub async fn change_password(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let result = if f.password != f.password_repeat {
+        Err(CrmError::Invalid(vec![FieldError { field: "password_repeat", code: "err-password-mismatch" }]))
+    } else {
+        st.crm.change_own_password(&me, &f.current_password, &f.password).await
+    };
+    match result {
+        Ok(_) if me.must_change_password => Ok(Redirect::to("/agent?ok=password-changed").into_response()),
+        Ok(_) => Ok(Redirect::to("/account?ok=password-changed").into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            let pg = page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?;
+            Ok((status_of(&e), pg).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+pub async fn change_language(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(f): CsrfForm<LanguageForm>,
+) -> Result<Response, PageError> {
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let lang = Language::parse(&f.language).map_err(|e| err(CrmError::Invalid(vec![e])))?;
+    st.crm
+        .update_user(me.org_id, me.id, UserUpdate { language: Some(lang.as_str().into()), ..Default::default() })
+        .await
+        .map_err(err)?;
+    if let Some(s) = &ctx.session {
+        st.crm.set_session_language(s, lang).await.map_err(err)?;
+    }
+    Ok(Redirect::to("/account?ok=language-changed").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_token(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
+    match st.crm.create_token(&me, &f.name).await {
+        // Shown once, on this response only; never in a URL.
+        Ok((secret, _)) => Ok(page(&st, &ctx, &me, FormErrors::default(), Some(secret)).await?.into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response()),
+    }
+}
+
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    st.crm.revoke_token(&me, TokenId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(Redirect::to("/account?ok=token-revoked").into_response())
+}
+
+/// The one-time password form is the account page with only the password part.
+pub async fn password_page(st: State<AppState>, a: Authed, uri: OriginalUri) -> Result<AccountPage, PageError> {
+    show(st, a, uri).await
+}

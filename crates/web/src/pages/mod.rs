@@ -1,0 +1,112 @@
+//! Server-rendered pages (askama templates under web/templates) and what every page shares:
+//! the language and direction, the navigation, the logged-in user and the CSRF token.
+
+pub mod account;
+pub mod areas;
+pub mod login;
+pub mod users;
+
+use crate::ctx::{Ctx, url_pairs};
+use crate::i18n::{tr, tr_has};
+use crm::{Language, Role, User};
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub href: &'static str,
+}
+
+/// The areas of the product, in the order of the navigation.
+pub const AREAS: [NavItem; 8] = [
+    NavItem { key: "nav-agent", href: "/agent" },
+    NavItem { key: "nav-contacts", href: "/contacts" },
+    NavItem { key: "nav-cases", href: "/cases" },
+    NavItem { key: "nav-campaigns", href: "/campaigns" },
+    NavItem { key: "nav-missed", href: "/missed" },
+    NavItem { key: "nav-call-lists", href: "/call-lists" },
+    NavItem { key: "nav-activities", href: "/activities" },
+    NavItem { key: "nav-reports", href: "/reports" },
+];
+
+pub struct Page {
+    pub lang: Language,
+    pub user: Option<User>,
+    pub csrf: String,
+    /// The navigation key of the current area.
+    pub active: &'static str,
+    pub flash: Option<String>,
+    pub version: &'static str,
+}
+
+impl Page {
+    pub fn new(ctx: &Ctx, active: &'static str) -> Page {
+        Page {
+            lang: ctx.lang,
+            user: ctx.user.clone(),
+            csrf: ctx.csrf(),
+            active,
+            flash: None,
+            version: crate::VERSION,
+        }
+    }
+
+    /// Shows the confirmation named by `?ok=KEY` (only keys that are messages).
+    pub fn with_flash(mut self, query: Option<&str>) -> Page {
+        let key = query.and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == "ok").map(|(_, v)| v));
+        if let Some(k) = key.filter(|k| !k.starts_with("err-") && tr_has(self.lang, k)) {
+            self.flash = Some(tr(self.lang, &k));
+        }
+        self
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        tr(self.lang, key)
+    }
+
+    pub fn dir(&self) -> &'static str {
+        if self.lang.is_rtl() { "rtl" } else { "ltr" }
+    }
+
+    pub fn nav(&self) -> Vec<&'static NavItem> {
+        static ADMIN: NavItem = NavItem { key: "nav-users", href: "/admin/users" };
+        let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
+        if self.user.as_ref().is_some_and(User::is_admin) {
+            v.push(&ADMIN);
+        }
+        v
+    }
+
+    pub fn languages(&self) -> [Language; 3] {
+        Language::ALL
+    }
+
+    pub fn roles(&self) -> [Role; 3] {
+        Role::ALL
+    }
+
+    pub fn role_name(&self, r: &Role) -> String {
+        self.t(&format!("role-{}", r.as_str()))
+    }
+}
+
+/// Field errors of a form, in the user's language.
+#[derive(Default)]
+pub struct FormErrors {
+    pub fields: Vec<(&'static str, String)>,
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn from_crm(e: &crm::CrmError, lang: Language) -> FormErrors {
+        let fields: Vec<_> = match e {
+            crm::CrmError::Invalid(v) => v.iter().map(|f| (f.field, tr(lang, f.code))).collect(),
+            crm::CrmError::Conflict(f) => vec![(f.field, tr(lang, f.code))],
+            _ => vec![],
+        };
+        let general = if fields.is_empty() { Some(tr(lang, e.code())) } else { Some(tr(lang, "err-invalid")) };
+        FormErrors { fields, general }
+    }
+
+    pub fn field(&self, name: &str) -> String {
+        self.fields.iter().filter(|(f, _)| *f == name).map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}

@@ -1,0 +1,187 @@
+//! The users admin page: list, create, edit (role, extension, passwords, language), deactivate.
+
+use super::{FormErrors, Page};
+use crate::AppState;
+use crate::ctx::Admin;
+use crate::error::PageError;
+use crate::forms::CsrfForm;
+use crate::i18n::tr_args;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use crm::users::{NewUser, UserUpdate};
+use crm::{CrmError, FieldError, User, UserId};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub p: Page,
+    pub users: Vec<User>,
+    pub licences: String,
+}
+
+pub async fn list(State(st): State<AppState>, Admin(ctx, me): Admin, OriginalUri(uri): OriginalUri) -> Result<UsersPage, PageError> {
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let users = st.crm.users(me.org_id).await.map_err(err)?;
+    let org = st.crm.org(me.org_id).await.map_err(err)?;
+    let used = st.crm.seats_in_use(me.org_id).await.map_err(err)?;
+    let licences = tr_args(ctx.lang, "users-licences", &[("used", (used as i64).into()), ("total", (org.seats as i64).into())]);
+    Ok(UsersPage { p: Page::new(&ctx, "nav-users").with_flash(uri.query()), users, licences })
+}
+
+/// The form's values, kept when it is shown again with errors (passwords are not).
+#[derive(Deserialize, Default)]
+pub struct UserForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub extension: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_repeat: String,
+    #[serde(default)]
+    pub sip_password: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "user_form.html")]
+pub struct UserFormPage {
+    pub p: Page,
+    pub editing: Option<UserId>,
+    pub action: String,
+    pub v: UserForm,
+    pub errors: FormErrors,
+}
+
+fn form_page(ctx: &crate::ctx::Ctx, editing: Option<UserId>, mut v: UserForm, errors: FormErrors) -> UserFormPage {
+    v.password.clear();
+    v.password_repeat.clear();
+    let action = match editing {
+        Some(id) => format!("/admin/users/{id}"),
+        None => "/admin/users".into(),
+    };
+    UserFormPage { p: Page::new(ctx, "nav-users"), editing, action, v, errors }
+}
+
+fn mismatch(f: &UserForm) -> Option<CrmError> {
+    (f.password != f.password_repeat)
+        .then(|| CrmError::Invalid(vec![FieldError { field: "password_repeat", code: "err-password-mismatch" }]))
+}
+
+pub async fn new(Admin(ctx, _): Admin) -> UserFormPage {
+    let v = UserForm { role: "agent".into(), language: ctx.lang.as_str().into(), ..Default::default() };
+    form_page(&ctx, None, v, FormErrors::default())
+}
+
+pub async fn create(State(st): State<AppState>, Admin(ctx, me): Admin, CsrfForm(f): CsrfForm<UserForm>) -> Result<Response, PageError> {
+    let result = match mismatch(&f) {
+        Some(e) => Err(e),
+        None => {
+            let new = NewUser {
+                username: f.username.clone(),
+                full_name: f.full_name.clone(),
+                extension: f.extension.clone(),
+                role: f.role.clone(),
+                language: f.language.clone(),
+                password: f.password.clone(),
+                sip_password: f.sip_password.trim().to_string(),
+                must_change_password: false,
+            };
+            st.crm.create_user(me.org_id, new).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/users?ok=user-created").into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => Ok((status_of_form(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang))).into_response()),
+    }
+}
+
+fn status_of_form(e: &CrmError) -> StatusCode {
+    crate::error::status_of(e)
+}
+
+pub async fn edit(State(st): State<AppState>, Admin(ctx, me): Admin, Path(id): Path<i64>) -> Result<UserFormPage, PageError> {
+    let u = st.crm.user(me.org_id, UserId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let v = UserForm {
+        username: u.username,
+        full_name: u.full_name,
+        extension: u.extension,
+        role: u.role.as_str().into(),
+        language: u.language.as_str().into(),
+        ..Default::default()
+    };
+    Ok(form_page(&ctx, Some(u.id), v, FormErrors::default()))
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> Result<Response, PageError> {
+    let id = UserId(id);
+    // Unknown ids are 404 before any validation, so nothing is revealed about them.
+    let current = st.crm.user(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+    let result = match mismatch(&f) {
+        Some(e) => Err(e),
+        None => {
+            let upd = UserUpdate {
+                full_name: Some(f.full_name.clone()),
+                extension: Some(f.extension.clone()),
+                role: Some(f.role.clone()),
+                language: Some(f.language.clone()),
+                password: non_empty(&f.password),
+                sip_password: non_empty(&f.sip_password).map(|s| s.trim().to_string()),
+                active: None,
+            };
+            st.crm.update_user(me.org_id, id, upd).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/users?ok=user-saved").into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            let v = UserForm { username: current.username, ..f };
+            Ok((status_of_form(&e), form_page(&ctx, Some(id), v, FormErrors::from_crm(&e, ctx.lang))).into_response())
+        }
+    }
+}
+
+async fn set_active(st: &AppState, ctx: &crate::ctx::Ctx, me: &User, id: i64, active: bool) -> Result<Response, PageError> {
+    let upd = UserUpdate { active: Some(active), ..Default::default() };
+    match st.crm.update_user(me.org_id, UserId(id), upd).await {
+        Ok(_) => Ok(Redirect::to(if active { "/admin/users?ok=user-activated" } else { "/admin/users?ok=user-deactivated" })
+            .into_response()),
+        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+    }
+}
+
+pub async fn deactivate(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    set_active(&st, &ctx, &me, id, false).await
+}
+
+pub async fn activate(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    set_active(&st, &ctx, &me, id, true).await
+}

@@ -1,0 +1,46 @@
+//! Every route of the app, in one place. Routes that take an `{id}` are walked by the
+//! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
+
+use crate::pages::{account, areas, login, users};
+use crate::{AppState, api, ops, sse};
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(login::root))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/agent", get(|a| async { areas::area(a, "nav-agent") }))
+        .route("/contacts", get(|a| async { areas::area(a, "nav-contacts") }))
+        .route("/cases", get(|a| async { areas::area(a, "nav-cases") }))
+        .route("/campaigns", get(|a| async { areas::area(a, "nav-campaigns") }))
+        .route("/missed", get(|a| async { areas::area(a, "nav-missed") }))
+        .route("/call-lists", get(|a| async { areas::area(a, "nav-call-lists") }))
+        .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
+        .route("/reports", get(|a| async { areas::area(a, "nav-reports") }))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/new", get(users::new))
+        .route("/admin/users/{id}", get(users::edit).post(users::update))
+        .route("/admin/users/{id}/deactivate", post(users::deactivate))
+        .route("/admin/users/{id}/activate", post(users::activate))
+        .route("/account", get(account::show))
+        .route("/account/password", get(account::password_page).post(account::change_password))
+        .route("/account/language", post(account::change_language))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/events", get(sse::events))
+        .route("/static/app.css", get(ops::css))
+        .route("/static/app.js", get(ops::js))
+        .fallback(login::not_found);
+
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(RequestBodyLimitLayer::new(2 << 20))
+        .with_state(state)
+}
