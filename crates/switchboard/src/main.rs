@@ -156,7 +156,6 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;
     let addr = listener.local_addr()?;
-    web::ops::prometheus();
     println!("Switchboard {} is listening on http://{addr}", web::VERSION);
     println!("database: {}", cfg.database_url_for_log());
     if let Some((org, user, password)) = first {

@@ -8,6 +8,8 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub fn router(state: AppState) -> Router {
+    // Metrics recorded before the recorder exists are lost: install it with the first router.
+    ops::prometheus();
     let pages = Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))

@@ -1,0 +1,204 @@
+//! Domain rules, proven on every available backend (SQLite always, PostgreSQL when present).
+
+use chrono::Duration;
+use crm::auth::LoginRequest;
+use crm::users::{NewUser, UserUpdate};
+use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
+
+async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {
+    let mut out = Vec::new();
+    for (name, store) in store::testing::backends(dir).await {
+        out.push((name, Crm::start(store).await.unwrap()));
+    }
+    out
+}
+
+fn new_user(name: &str, ext: &str, role: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        full_name: format!("{name} Kowalska"),
+        extension: ext.into(),
+        role: role.into(),
+        language: "pl".into(),
+        password: format!("{name}-password"),
+        ..Default::default()
+    }
+}
+
+fn login<'a>(ident: &'a str, pw: &'a str) -> LoginRequest<'a> {
+    LoginRequest { identifier: ident, password: pw, address: "192.0.2.1", language: Language::En, previous: None }
+}
+
+#[tokio::test]
+async fn login_by_name_or_extension_and_organization_suffix() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let acme = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let globex = crm.create_org(&OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        crm.create_user(acme.id, new_user("anna", "1001", "agent")).await.unwrap();
+        crm.create_user(globex.id, new_user("gina", "1001", "agent")).await.unwrap();
+        assert_eq!(crm.login(login("anna", "anna-password")).await.unwrap().user.username, "anna", "{b}");
+        // 1001 exists in two organizations: ambiguous without the suffix, clear with it.
+        assert!(matches!(crm.login(login("1001", "anna-password")).await, Err(CrmError::AmbiguousOrganization)), "{b}");
+        let u = crm.login(login("1001@globex", "gina-password")).await.unwrap().user;
+        assert_eq!((u.username.as_str(), u.org_id), ("gina", globex.id), "{b}");
+        assert!(matches!(crm.login(login("1001@acme", "gina-password")).await, Err(CrmError::InvalidCredentials)), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn five_failures_in_a_minute_lock_the_account_for_a_while() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        for _ in 0..5 {
+            assert!(matches!(crm.login(login("anna", "wrong-password")).await, Err(CrmError::InvalidCredentials)), "{b}");
+        }
+        assert!(matches!(crm.login(login("anna", "anna-password")).await, Err(CrmError::LoginLocked)), "{b}: locked");
+        crm.clock.advance(Duration::minutes(6));
+        assert!(crm.login(login("anna", "anna-password")).await.is_ok(), "{b}: the lock ends");
+    }
+}
+
+#[tokio::test]
+async fn an_address_that_keeps_failing_is_locked_for_every_account() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        for i in 0..5 {
+            let name = format!("nobody{i}");
+            assert!(crm.login(login(&name, "whatever-pass")).await.is_err());
+        }
+        assert!(matches!(crm.login(login("anna", "anna-password")).await, Err(CrmError::LoginLocked)), "{b}");
+        let other = LoginRequest { address: "192.0.2.99", ..login("anna", "anna-password") };
+        assert!(crm.login(other).await.is_ok(), "{b}: another address is not locked");
+    }
+}
+
+#[tokio::test]
+async fn seats_limit_concurrent_users_and_logout_frees_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        crm.set_seats(o.id, 1).await.unwrap();
+        crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        crm.create_user(o.id, new_user("beata", "1002", "agent")).await.unwrap();
+        let anna = crm.login(login("anna", "anna-password")).await.unwrap();
+        assert!(matches!(crm.login(login("beata", "beata-password")).await, Err(CrmError::NoFreeLicences)), "{b}");
+        // The same user on a second device takes no second seat.
+        assert!(crm.login(login("anna", "anna-password")).await.is_ok(), "{b}");
+        crm.end_session(&anna.session).await.unwrap();
+        let again = crm.session(&anna.token).await.unwrap();
+        assert!(again.is_none(), "{b}: an ended session is gone");
+        // anna's second session still holds the seat.
+        assert!(matches!(crm.login(login("beata", "beata-password")).await, Err(CrmError::NoFreeLicences)), "{b}");
+        crm.clock.advance(Duration::hours(13));
+        assert!(crm.login(login("beata", "beata-password")).await.is_ok(), "{b}: idle sessions expire and free their seat");
+    }
+}
+
+#[tokio::test]
+async fn login_starts_a_new_session_and_ends_the_anonymous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let (anon_token, anon) = crm.anonymous_session(Language::He).await.unwrap();
+        let req = LoginRequest { previous: Some(&anon), language: Language::He, ..login("anna", "anna-password") };
+        let done = crm.login(req).await.unwrap();
+        assert_ne!(done.token, anon_token, "{b}");
+        assert_ne!(done.session.csrf_token, anon.csrf_token, "{b}");
+        assert!(crm.session(&anon_token).await.unwrap().is_none(), "{b}: the old id is dead");
+        assert_eq!(done.user.language, Language::He, "{b}: the chosen language is remembered");
+    }
+}
+
+#[tokio::test]
+async fn invalid_users_are_refused_whole_and_unique_per_org() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let bad = NewUser { extension: "12a".into(), role: "boss".into(), password: "short".into(), ..new_user("anna", "", "") };
+        match crm.create_user(o.id, bad).await {
+            Err(CrmError::Invalid(fields)) => {
+                let names: Vec<_> = fields.iter().map(|f| f.field).collect();
+                assert_eq!(names, ["extension", "role", "password"], "{b}: every bad field is named");
+            }
+            other => panic!("{b}: {other:?}"),
+        }
+        assert!(crm.users(o.id).await.unwrap().is_empty(), "{b}: nothing written");
+        crm.create_user(o.id, new_user("anna", "1001", "admin")).await.unwrap();
+        let e = crm.create_user(o.id, new_user("beata", "1001", "agent")).await.unwrap_err();
+        assert_eq!(e.code(), "err-extension-taken", "{b}");
+        let e = crm.create_user(o.id, new_user("ANNA", "1002", "agent")).await.unwrap_err();
+        assert_eq!(e.code(), "err-username-taken", "{b}: names are case-insensitive");
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_stays_and_deactivation_ends_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let admin = crm.create_user(o.id, new_user("anna", "1001", "admin")).await.unwrap();
+        let agent = crm.create_user(o.id, new_user("beata", "1002", "agent")).await.unwrap();
+        let e = crm.update_user(o.id, admin.id, UserUpdate { role: Some("agent".into()), ..Default::default() }).await;
+        assert_eq!(e.unwrap_err().code(), "err-last-admin", "{b}");
+        assert_eq!(crm.user(o.id, admin.id).await.unwrap().role, Role::Admin, "{b}: unchanged");
+        let s = crm.login(login("beata", "beata-password")).await.unwrap();
+        crm.update_user(o.id, agent.id, UserUpdate { active: Some(false), ..Default::default() }).await.unwrap();
+        assert!(crm.session(&s.token).await.unwrap().is_none(), "{b}: the session ended");
+        assert!(matches!(crm.login(login("beata", "beata-password")).await, Err(CrmError::InvalidCredentials)), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn one_organization_never_reads_another() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let a = crm.create_org(&OrgSlug::parse("a").unwrap(), "A").await.unwrap();
+        let z = crm.create_org(&OrgSlug::parse("z").unwrap(), "Z").await.unwrap();
+        let ua = crm.create_user(a.id, new_user("anna", "1001", "admin")).await.unwrap();
+        let uz = crm.create_user(z.id, new_user("zofia", "1001", "admin")).await.unwrap();
+        assert!(matches!(crm.user(a.id, uz.id).await, Err(CrmError::NotFound)), "{b}");
+        let upd = UserUpdate { full_name: Some("hacked".into()), ..Default::default() };
+        assert!(matches!(crm.update_user(a.id, uz.id, upd).await, Err(CrmError::NotFound)), "{b}");
+        assert_eq!(crm.user(z.id, uz.id).await.unwrap().full_name, "zofia Kowalska", "{b}");
+        let (_, tz) = crm.create_token(&uz, "z-token").await.unwrap();
+        assert!(matches!(crm.revoke_token(&ua, tz.id).await, Err(CrmError::NotFound)), "{b}");
+        assert_eq!(crm.users(a.id).await.unwrap().len(), 1, "{b}");
+        assert!(matches!(crm.user(a.id, UserId(999_999)).await, Err(CrmError::NotFound)));
+    }
+}
+
+#[tokio::test]
+async fn tokens_authenticate_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let u = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let (secret, t) = crm.create_token(&u, "crm sync").await.unwrap();
+        assert!(secret.starts_with("sbt_") && secret.starts_with(&t.prefix), "{b}");
+        assert_eq!(crm.authenticate_token(&secret).await.unwrap().unwrap().id, u.id, "{b}");
+        assert!(crm.authenticate_token("sbt_nope").await.unwrap().is_none(), "{b}");
+        crm.revoke_token(&u, t.id).await.unwrap();
+        assert!(crm.authenticate_token(&secret).await.unwrap().is_none(), "{b}: revoked");
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_creates_one_admin_with_a_one_time_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let (org, admin, pw) = crm.bootstrap().await.unwrap().expect("first start");
+        assert!(admin.must_change_password && admin.is_admin(), "{b}");
+        assert_eq!(org.slug, "default");
+        assert!(crm.bootstrap().await.unwrap().is_none(), "{b}: only once");
+        let done = crm.login(login("admin", &pw)).await.unwrap();
+        crm.change_own_password(&done.user, &pw, "a-new-password").await.unwrap();
+        let u = crm.user(org.id, admin.id).await.unwrap();
+        assert!(!u.must_change_password, "{b}");
+    }
+}

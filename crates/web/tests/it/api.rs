@@ -1,0 +1,78 @@
+use crate::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn openapi_document_describes_the_api() {
+    let app = TestApp::spawn().await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in ["/api/v1/me", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/events"] {
+        assert!(doc["paths"][p].is_object(), "{p} documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn errors_are_problem_documents_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let c = reqwest::Client::new();
+    let r = c.get(app.url("/api/v1/users")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!((p["status"].as_u64(), p["code"].as_str()), (Some(401), Some("err-auth")));
+
+    let admin = app.token_for(&app.acme_admin).await;
+    let r = c.post(app.url("/api/v1/users")).bearer_auth(&admin).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+    let bad = json!({"username": "x y", "full_name": "X", "extension": "9", "role": "boss", "password": "pw"});
+    let r = c.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["username", "extension", "role", "password"]);
+    assert!(p["errors"][1]["message"].as_str().unwrap().contains("2 to 8 digits"));
+
+    let agent = app.token_for(&app.acme_agent).await;
+    let ok = json!({"username": "celina", "full_name": "Celina", "extension": "150", "role": "agent", "password": "celina-pass"});
+    let r = c.post(app.url("/api/v1/users")).bearer_auth(&agent).json(&ok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "agents cannot create users");
+    assert_eq!(app.crm.users(app.acme_admin.org_id).await.unwrap().len(), 2, "nothing written");
+
+    let r = c.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&ok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let u: Value = r.json().await.unwrap();
+    assert_eq!(u["extension"], "150");
+    let r = c.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&ok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    let id = u["id"].as_i64().unwrap();
+    let r = c.patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"extension": "151", "role": "nope"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let still: Value = c.get(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(still["extension"], "150", "a rejected change changes nothing");
+    let r = c.patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"unknown": 1})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "unknown fields are refused");
+    let r = c.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+}
+
+#[tokio::test]
+async fn tokens_over_the_api() {
+    let app = TestApp::spawn().await;
+    let c = reqwest::Client::new();
+    let t = app.token_for(&app.acme_agent).await;
+    let r = c.post(app.url("/api/v1/tokens")).bearer_auth(&t).json(&json!({"name": "second"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: Value = r.json().await.unwrap();
+    let second = made["token"].as_str().unwrap().to_string();
+    let list: Value = c.get(app.url("/api/v1/tokens")).bearer_auth(&second).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let id = made["info"]["id"].as_i64().unwrap();
+    let r = c.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(c.get(app.url("/api/v1/me")).bearer_auth(&second).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,72 @@
+//! A user of organization A gets 404 for every id of organization B, on every route that
+//! takes an id. The routes are read from the source, so a new route cannot be forgotten here.
+
+use crate::TestApp;
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+
+/// Every `"…{id}…"` path in the router sources, with the API's prefix.
+fn id_routes_in_source() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (file, prefix) in [("src/routes.rs", ""), ("src/api/mod.rs", "/api/v1")] {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file).unwrap();
+        for line in text.lines().filter(|l| l.contains(".route(\"")) {
+            let path = line.split('"').nth(1).unwrap();
+            if path.contains('{') {
+                out.insert(format!("{prefix}{path}"));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_with_an_id_hides_other_organizations() {
+    for (backend, app) in TestApp::spawn_all().await {
+        let alice = app.browser_as("alice").await;
+        let alice_token = app.token_for(&app.acme_admin).await;
+        let gina_token = app.crm.create_token(&app.globex_admin, "globex").await.unwrap().1;
+        let g = app.globex_admin.id.0;
+        let t = gina_token.id.0;
+        // (method, route pattern, concrete path, page form?) for organization B's ids.
+        let walk: Vec<(Method, &str, String, bool)> = vec![
+            (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
+            (Method::POST, "/admin/users/{id}", format!("/admin/users/{g}"), true),
+            (Method::POST, "/admin/users/{id}/deactivate", format!("/admin/users/{g}/deactivate"), true),
+            (Method::POST, "/admin/users/{id}/activate", format!("/admin/users/{g}/activate"), true),
+            (Method::POST, "/account/tokens/{id}/revoke", format!("/account/tokens/{t}/revoke"), true),
+            (Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
+            (Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
+            (Method::DELETE, "/api/v1/tokens/{id}", format!("/api/v1/tokens/{t}"), false),
+        ];
+        let covered: BTreeSet<String> = walk.iter().map(|w| w.1.to_string()).collect();
+        assert_eq!(covered, id_routes_in_source(), "every route with an id is walked");
+
+        let csrf = app.csrf(&alice, "/admin/users").await;
+        for (method, _, path, form) in &walk {
+            let r = if path.starts_with("/api/") {
+                let mut rb = reqwest::Client::new().request(method.clone(), app.url(path)).bearer_auth(&alice_token);
+                if *method == Method::PATCH {
+                    rb = rb.json(&serde_json::json!({"full_name": "taken over", "active": false}));
+                }
+                rb.send().await.unwrap()
+            } else {
+                let mut rb = alice.request(method.clone(), app.url(path));
+                if *form {
+                    rb = rb.form(&[("csrf", csrf.as_str()), ("full_name", "taken over"), ("extension", "999"), ("role", "agent"), ("language", "en")]);
+                }
+                rb.send().await.unwrap()
+            };
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{backend}: {method} {path}");
+        }
+        let gina = app.crm.user(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
+        assert_eq!((gina.full_name.as_str(), gina.extension.as_str(), gina.active), ("gina Nowak", "200", true), "{backend}: untouched");
+        let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
+        assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
+        // Listing shows only one's own organization.
+        let list: serde_json::Value =
+            reqwest::Client::new().get(app.url("/api/v1/users")).bearer_auth(&alice_token).send().await.unwrap().json().await.unwrap();
+        let names: Vec<&str> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert_eq!(names, ["alice", "bob"], "{backend}");
+    }
+}

@@ -1,0 +1,146 @@
+use crate::{PW, TestApp, location};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn login_page_speaks_three_languages_and_hebrew_is_rtl() {
+    let app = TestApp::spawn().await;
+    let c = TestApp::browser();
+    let en = app.get(&c, "/login?lang=en").await.text().await.unwrap();
+    assert!(en.contains(r#"dir="ltr""#) && en.contains("User name or extension"));
+    let pl = app.get(&c, "/login?lang=pl").await.text().await.unwrap();
+    assert!(pl.contains("Nazwa użytkownika lub numer wewnętrzny") && pl.contains(r#"lang="pl""#));
+    let he = app.get(&c, "/login?lang=he").await.text().await.unwrap();
+    assert!(he.contains(r#"dir="rtl""#) && he.contains("שם משתמש או מספר שלוחה"));
+}
+
+#[tokio::test]
+async fn wrong_password_says_so_in_the_chosen_language_and_logs_nobody_in() {
+    let app = TestApp::spawn().await;
+    let c = TestApp::browser();
+    let r = app.login(&c, "alice", "not-the-password", "en").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("Wrong user name or password."));
+    let r = app.login(&c, "alice", "not-the-password", "pl").await;
+    assert!(r.text().await.unwrap().contains("Nieprawidłowa nazwa użytkownika lub hasło."));
+    assert_eq!(location(&app.get(&c, "/agent").await), "/login");
+}
+
+#[tokio::test]
+async fn login_rotates_the_session_and_sets_safe_cookies() {
+    let app = TestApp::spawn().await;
+    let c = TestApp::browser();
+    let r = app.get(&c, "/login").await;
+    let before = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let body = r.text().await.unwrap();
+    let token = crate::csrf_in(&body).unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("csrf", token.as_str()), ("identifier", "100"), ("password", PW), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<String> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let after = cookies.iter().find(|c| c.starts_with("sb_session=")).expect("a new session cookie");
+    assert_ne!(after.split(';').next(), before.split(';').next(), "a new session id at log-in");
+    assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax"), "{after}");
+    // The anonymous session's id no longer works.
+    let old = before.split(';').next().unwrap().to_string();
+    let stale = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = stale.get(app.url("/agent")).header("cookie", old).send().await.unwrap();
+    assert_eq!(location(&r), "/login");
+    // The logged-in browser sees the shell with the user panel.
+    let page = app.get(&c, "/agent").await.text().await.unwrap();
+    assert!(page.contains("alice Nowak") && page.contains(">100<"), "user panel shows name and extension");
+}
+
+#[tokio::test]
+async fn the_next_login_remembers_the_extension() {
+    let app = TestApp::spawn().await;
+    let c = app.browser_as("101").await;
+    let r = app.post_form(&c, "/agent", "/logout", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = app.get(&c, "/login").await.text().await.unwrap();
+    assert!(page.contains(r#"name="identifier" value="101""#), "{page}");
+    assert_eq!(location(&app.get(&c, "/agent").await), "/login", "logged out");
+}
+
+#[tokio::test]
+async fn five_failures_lock_further_tries_with_a_clear_message() {
+    let app = TestApp::spawn().await;
+    let c = TestApp::browser();
+    for _ in 0..5 {
+        assert_eq!(app.login(&c, "alice", "bad-password", "en").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app.login(&c, "alice", PW, "en").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Too many failed log-ins"));
+    app.crm.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(app.login(&c, "alice", PW, "en").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn no_free_licence_refuses_login_in_the_users_language() {
+    let app = TestApp::spawn().await;
+    app.crm.set_seats(app.acme_admin.org_id, 1).await.unwrap();
+    let alice = app.browser_as("alice").await;
+    let c = TestApp::browser();
+    let r = app.login(&c, "bob", PW, "en").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("No free licences in the system."));
+    let r = app.login(&c, "bob", PW, "he").await;
+    assert!(r.text().await.unwrap().contains("לא קיימים רישיונות פנויים במערכת"));
+    let r = app.login(&c, "bob", PW, "pl").await;
+    assert!(r.text().await.unwrap().contains("Brak wolnych licencji w systemie."));
+    app.post_form(&alice, "/agent", "/logout", &[]).await;
+    assert_eq!(app.login(&c, "bob", PW, "en").await.status(), StatusCode::SEE_OTHER, "the seat is free again");
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
+    let app = TestApp::spawn().await;
+    let c = app.browser_as("alice").await;
+    let fields = [("username", "eve"), ("full_name", "Eve"), ("extension", "150"), ("role", "admin"), ("language", "en"), ("password", "eve-password-1"), ("password_repeat", "eve-password-1")];
+    let r = c.post(app.url("/admin/users")).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("The form had expired or came from another site"));
+    let token = app.csrf(&c, "/admin/users/new").await;
+    let mut with = vec![("csrf", token.as_str())];
+    with.extend_from_slice(&fields);
+    let r = c.post(app.url("/admin/users")).header("origin", "https://evil.example").form(&with).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let wrong = vec![("csrf", "0000"), ("username", "eve")];
+    let r = c.post(app.url("/admin/users")).form(&wrong).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.crm.users(app.acme_admin.org_id).await.unwrap().iter().all(|u| u.username != "eve"), "nothing created");
+    // The login form is protected too.
+    let fresh = TestApp::browser();
+    let r = fresh.post(app.url("/login")).form(&[("identifier", "alice"), ("password", PW)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_one_time_password_must_be_changed_first() {
+    let app = TestApp::spawn().await;
+    let o = app.crm.org(app.acme_admin.org_id).await.unwrap();
+    let _ = o;
+    let new = crm::users::NewUser {
+        username: "olga".into(),
+        full_name: "Olga".into(),
+        extension: "130".into(),
+        role: "agent".into(),
+        password: "one-time-pass".into(),
+        must_change_password: true,
+        ..Default::default()
+    };
+    app.crm.create_user(app.acme_admin.org_id, new).await.unwrap();
+    let c = TestApp::browser();
+    let r = app.login(&c, "olga", "one-time-pass", "en").await;
+    assert_eq!(location(&r), "/account/password");
+    assert_eq!(location(&app.get(&c, "/agent").await), "/account/password");
+    let r = app
+        .post_form(&c, "/account/password", "/account/password", &[("current_password", "one-time-pass"), ("password", "olgas-own-pass"), ("password_repeat", "olgas-own-pass")])
+        .await;
+    assert_eq!(location(&r), "/agent?ok=password-changed");
+    assert_eq!(app.get(&c, "/agent").await.status(), StatusCode::OK);
+}
