@@ -59,11 +59,7 @@ impl Crm {
     }
 
     pub async fn find_org_by_slug(&self, slug: &OrgSlug) -> Result<Option<Organization>, CrmError> {
-        Ok(org::Entity::find()
-            .filter(org::Column::Slug.eq(slug.as_str()))
-            .one(self.db())
-            .await?
-            .map(Into::into))
+        Ok(org::Entity::find().filter(org::Column::Slug.eq(slug.as_str())).one(self.db()).await?.map(Into::into))
     }
 
     /// The organization, creating it when missing.

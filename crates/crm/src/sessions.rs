@@ -116,10 +116,8 @@ impl Crm {
 
     /// Removes expired sessions; run now and then, not on a request path.
     pub async fn purge_sessions(&self) -> Result<u64, CrmError> {
-        let r = session::Entity::delete_many()
-            .filter(session::Column::ExpiresAt.lte(self.now()))
-            .exec(self.db())
-            .await?;
+        let r =
+            session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(self.now())).exec(self.db()).await?;
         Ok(r.rows_affected)
     }
 }

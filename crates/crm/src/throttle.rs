@@ -40,9 +40,7 @@ impl Crm {
 
     pub async fn record_failure(&self, key: &str) -> Result<(), CrmError> {
         let now = self.now();
-        lf::ActiveModel { key: Set(key.to_string()), at: Set(now), ..Default::default() }
-            .insert(self.db())
-            .await?;
+        lf::ActiveModel { key: Set(key.to_string()), at: Set(now), ..Default::default() }.insert(self.db()).await?;
         // Old failures mean nothing any more; a cheap indexed delete keeps the table small.
         lf::Entity::delete_many()
             .filter(lf::Column::Key.eq(key))

@@ -101,11 +101,8 @@ impl Crm {
         let full_name = c.check(parse_full_name(&new.full_name));
         let extension = c.check(Extension::parse(&new.extension));
         let role = c.check(Role::parse(&new.role));
-        let language = if new.language.trim().is_empty() {
-            Some(Language::En)
-        } else {
-            c.check(Language::parse(&new.language))
-        };
+        let language =
+            if new.language.trim().is_empty() { Some(Language::En) } else { c.check(Language::parse(&new.language)) };
         c.check(check_password("password", &new.password));
         let sip_password =
             if new.sip_password.is_empty() { password::random_secret(16) } else { new.sip_password.clone() };
@@ -275,8 +272,7 @@ impl Crm {
         if new == current {
             return Err(CrmError::invalid("password", "err-password-same"));
         }
-        self.update_user(user.org_id, user.id, UserUpdate { password: Some(new.into()), ..Default::default() })
-            .await
+        self.update_user(user.org_id, user.id, UserUpdate { password: Some(new.into()), ..Default::default() }).await
     }
 }
 

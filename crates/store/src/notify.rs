@@ -28,13 +28,9 @@ impl Store {
     /// after a lost connection (messages sent meanwhile are lost, as LISTEN/NOTIFY does).
     pub async fn listen(&self) -> Result<impl Stream<Item = String> + Send + 'static, StoreError> {
         let pool = self.conn().get_postgres_connection_pool().clone();
-        let mut listener = PgListener::connect_with(&pool)
-            .await
-            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-        listener
-            .listen(CHANNEL)
-            .await
-            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+        let mut listener =
+            PgListener::connect_with(&pool).await.map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+        listener.listen(CHANNEL).await.map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         Ok(listener.into_stream().filter_map(|m| async move {
             match m {
                 Ok(n) => Some(n.payload().to_string()),

@@ -20,11 +20,7 @@ pub async fn fresh_pg_url(admin_url: &str) -> String {
     );
     let admin = Store::connect(admin_url).await.expect("connect to test PostgreSQL");
     use sea_orm::ConnectionTrait;
-    admin
-        .conn()
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create test database");
+    admin.conn().execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     admin.conn().clone().close().await.ok();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
     format!("{base}/{name}")

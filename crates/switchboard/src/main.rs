@@ -95,7 +95,9 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(&cfg).await,
-        Command::User { command: UserCommand::Add { org, name, role, extension, full_name, language, password_stdin: _ } } => {
+        Command::User {
+            command: UserCommand::Add { org, name, role, extension, full_name, language, password_stdin: _ },
+        } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
@@ -114,7 +116,13 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             };
             match crm.create_user(o.id, new).await {
                 Ok(u) => {
-                    println!("created user {} (extension {}, {}) in organization {}", u.username, u.extension, u.role.as_str(), o.slug);
+                    println!(
+                        "created user {} (extension {}, {}) in organization {}",
+                        u.username,
+                        u.extension,
+                        u.role.as_str(),
+                        o.slug
+                    );
                     println!("SIP password: {}", u.sip_password);
                     Ok(())
                 }
@@ -125,7 +133,10 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             let crm = Crm::start(open_store(&cfg).await?).await?;
             let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
             let o = crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))?;
-            let o = crm.set_seats(o.id, seats).await.map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
+            let o = crm
+                .set_seats(o.id, seats)
+                .await
+                .map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
             println!("organization {} has {} licences", o.slug, o.seats);
             Ok(())
         }
@@ -156,7 +167,6 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;
     let addr = listener.local_addr()?;
-    println!("Switchboard {} is listening on http://{addr}", web::VERSION);
     println!("database: {}", cfg.database_url_for_log());
     if let Some((org, user, password)) = first {
         println!();
@@ -165,6 +175,8 @@ async fn serve(cfg: Config) -> Result<()> {
         println!("  You will choose a new password after logging in.");
         println!();
     }
+    // Last line of the start-up banner: scripts wait for it.
+    println!("Switchboard {} is listening on http://{addr}", web::VERSION);
     tracing::info!(sip_addr = %cfg.sip_addr, "the SIP server is not part of this build yet");
     let housekeeping = crm.clone();
     tokio::spawn(async move {
@@ -185,7 +197,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

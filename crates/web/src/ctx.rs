@@ -111,12 +111,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .build()
+    Cookie::build((SESSION_COOKIE, token)).path("/").http_only(true).same_site(SameSite::Lax).secure(secure).build()
 }
 
 pub fn last_login_cookie(identifier: &str, secure: bool) -> Cookie<'static> {

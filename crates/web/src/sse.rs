@@ -8,7 +8,10 @@ use futures_util::{Stream, StreamExt, stream};
 use std::convert::Infallible;
 use tokio_stream::wrappers::BroadcastStream;
 
-pub async fn events(State(st): State<AppState>, Authed(_, user): Authed) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub async fn events(
+    State(st): State<AppState>,
+    Authed(_, user): Authed,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Subscribe before answering, so nothing published after the "ready" event is missed.
     let rx = st.crm.bus.subscribe();
     metrics::gauge!("sse_clients").increment(1.0);

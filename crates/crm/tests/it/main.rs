@@ -42,7 +42,10 @@ async fn login_by_name_or_extension_and_organization_suffix() {
         assert!(matches!(crm.login(login("1001", "anna-password")).await, Err(CrmError::AmbiguousOrganization)), "{b}");
         let u = crm.login(login("1001@globex", "gina-password")).await.unwrap().user;
         assert_eq!((u.username.as_str(), u.org_id), ("gina", globex.id), "{b}");
-        assert!(matches!(crm.login(login("1001@acme", "gina-password")).await, Err(CrmError::InvalidCredentials)), "{b}");
+        assert!(
+            matches!(crm.login(login("1001@acme", "gina-password")).await, Err(CrmError::InvalidCredentials)),
+            "{b}"
+        );
     }
 }
 
@@ -53,7 +56,10 @@ async fn five_failures_in_a_minute_lock_the_account_for_a_while() {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
         for _ in 0..5 {
-            assert!(matches!(crm.login(login("anna", "wrong-password")).await, Err(CrmError::InvalidCredentials)), "{b}");
+            assert!(
+                matches!(crm.login(login("anna", "wrong-password")).await, Err(CrmError::InvalidCredentials)),
+                "{b}"
+            );
         }
         assert!(matches!(crm.login(login("anna", "anna-password")).await, Err(CrmError::LoginLocked)), "{b}: locked");
         crm.clock.advance(Duration::minutes(6));
@@ -95,7 +101,10 @@ async fn seats_limit_concurrent_users_and_logout_frees_one() {
         // anna's second session still holds the seat.
         assert!(matches!(crm.login(login("beata", "beata-password")).await, Err(CrmError::NoFreeLicences)), "{b}");
         crm.clock.advance(Duration::hours(13));
-        assert!(crm.login(login("beata", "beata-password")).await.is_ok(), "{b}: idle sessions expire and free their seat");
+        assert!(
+            crm.login(login("beata", "beata-password")).await.is_ok(),
+            "{b}: idle sessions expire and free their seat"
+        );
     }
 }
 
@@ -120,7 +129,12 @@ async fn invalid_users_are_refused_whole_and_unique_per_org() {
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
-        let bad = NewUser { extension: "12a".into(), role: "boss".into(), password: "short".into(), ..new_user("anna", "", "") };
+        let bad = NewUser {
+            extension: "12a".into(),
+            role: "boss".into(),
+            password: "short".into(),
+            ..new_user("anna", "", "")
+        };
         match crm.create_user(o.id, bad).await {
             Err(CrmError::Invalid(fields)) => {
                 let names: Vec<_> = fields.iter().map(|f| f.field).collect();

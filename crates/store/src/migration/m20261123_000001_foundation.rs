@@ -117,7 +117,12 @@ async fn index(m: &SchemaManager<'_>, table: &'static str, name: &str, cols: &[&
     m.create_index(idx.to_owned()).await
 }
 
-async fn unique_index(m: &SchemaManager<'_>, table: &'static str, name: &str, cols: &[&'static str]) -> Result<(), DbErr> {
+async fn unique_index(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    name: &str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
     let mut idx = Index::create();
     idx.name(name).table(table).unique();
     for c in cols {

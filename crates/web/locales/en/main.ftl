@@ -16,7 +16,7 @@ skip-to-content = Skip to content
 
 login-title = Log in
 login-identifier = User name or extension
-login-identifier-hint = In several organizations, add @organization (e.g. 1001@acme).
+login-identifier-hint = In several organizations, add @organization, e.g.
 login-password = Password
 login-language = Language
 login-submit = Log in

@@ -16,7 +16,7 @@ skip-to-content = דלג לתוכן
 
 login-title = התחברות
 login-identifier = שם משתמש או מספר שלוחה
-login-identifier-hint = אם יש כמה ארגונים, הוסף ‎@ארגון (לדוגמה 1001@acme).
+login-identifier-hint = אם יש כמה ארגונים, הוסף ‎@ארגון, לדוגמה:
 login-password = סיסמה
 login-language = שפה
 login-submit = התחבר

@@ -16,7 +16,7 @@ skip-to-content = Przejdź do treści
 
 login-title = Logowanie
 login-identifier = Nazwa użytkownika lub numer wewnętrzny
-login-identifier-hint = Przy kilku organizacjach dodaj @organizacja (np. 1001@acme).
+login-identifier-hint = Przy kilku organizacjach dodaj @organizacja, np.
 login-password = Hasło
 login-language = Język
 login-submit = Zaloguj

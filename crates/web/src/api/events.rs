@@ -25,7 +25,11 @@ pub struct EventIn {
 
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventIn,
     responses((status = 202, description = "Published"), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn publish(State(st): State<AppState>, ApiUser(me): ApiUser, ApiJson(b): ApiJson<EventIn>) -> Result<StatusCode, ApiError> {
+pub async fn publish(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    ApiJson(b): ApiJson<EventIn>,
+) -> Result<StatusCode, ApiError> {
     if !me.is_manager() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "err-forbidden"));
     }

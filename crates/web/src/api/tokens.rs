@@ -24,7 +24,14 @@ pub struct TokenOut {
 
 impl From<ApiToken> for TokenOut {
     fn from(t: ApiToken) -> Self {
-        TokenOut { id: t.id.0, name: t.name, prefix: t.prefix, created_at: t.created_at, last_used_at: t.last_used_at, revoked: t.revoked }
+        TokenOut {
+            id: t.id.0,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked: t.revoked,
+        }
     }
 }
 
@@ -59,6 +66,10 @@ pub async fn create(
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 200, body = TokenOut), (status = 404, body = Problem)))]
-pub async fn revoke(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>) -> Result<Json<TokenOut>, ApiError> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<TokenOut>, ApiError> {
     Ok(Json(st.crm.revoke_token(&me, TokenId(id)).await?.into()))
 }

@@ -99,7 +99,11 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = UserOut), (status = 404, body = Problem)))]
-pub async fn get(State(st): State<AppState>, ApiUser(me): ApiUser, Path(id): Path<i64>) -> Result<Json<UserOut>, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<UserOut>, ApiError> {
     Ok(Json(st.crm.user(me.org_id, UserId(id)).await?.into()))
 }
 

@@ -25,12 +25,22 @@ pub struct AccountPage {
     pub errors: FormErrors,
 }
 
-async fn page(st: &AppState, ctx: &Ctx, me: &User, errors: FormErrors, new_token: Option<String>) -> Result<AccountPage, PageError> {
+async fn page(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &User,
+    errors: FormErrors,
+    new_token: Option<String>,
+) -> Result<AccountPage, PageError> {
     let tokens = st.crm.tokens(me.org_id, me.id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     Ok(AccountPage { p: Page::new(ctx, ""), must_change: me.must_change_password, tokens, new_token, errors })
 }
 
-pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed, OriginalUri(uri): OriginalUri) -> Result<AccountPage, PageError> {
+pub async fn show(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    OriginalUri(uri): OriginalUri,
+) -> Result<AccountPage, PageError> {
     let mut pg = page(&st, &ctx, &me, FormErrors::default(), None).await?;
     pg.p = pg.p.with_flash(uri.query());
     Ok(pg)
@@ -105,7 +115,9 @@ pub async fn create_token(
         // Shown once, on this response only; never in a URL.
         Ok((secret, _)) => Ok(page(&st, &ctx, &me, FormErrors::default(), Some(secret)).await?.into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
-        Err(e) => Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response()),
+        Err(e) => {
+            Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response())
+        }
     }
 }
 

@@ -43,7 +43,9 @@ pub async fn show(
     ctx.lang = lang;
     let mut jar = jar;
     match &ctx.session {
-        Some(s) if s.language != lang => st.crm.set_session_language(s, lang).await.map_err(|e| PageError::from_crm(e, lang))?,
+        Some(s) if s.language != lang => {
+            st.crm.set_session_language(s, lang).await.map_err(|e| PageError::from_crm(e, lang))?
+        }
         Some(_) => {}
         None => {
             let (token, s) = st.crm.anonymous_session(lang).await.map_err(|e| PageError::from_crm(e, lang))?;
@@ -94,13 +96,22 @@ pub async fn submit(
         Err(e) => {
             let mut ctx = ctx;
             ctx.lang = lang;
-            let page = LoginPage { p: Page::new(&ctx, ""), identifier: f.identifier.trim().to_string(), error: Some(tr(lang, e.code())) };
+            let page = LoginPage {
+                p: Page::new(&ctx, ""),
+                identifier: f.identifier.trim().to_string(),
+                error: Some(tr(lang, e.code())),
+            };
             Ok((status_of(&e), page).into_response())
         }
     }
 }
 
-pub async fn logout(State(st): State<AppState>, ctx: Ctx, jar: CookieJar, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> Result<Response, PageError> {
+pub async fn logout(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
     if let Some(s) = &ctx.session {
         st.crm.end_session(s).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     }

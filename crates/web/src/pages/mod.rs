@@ -39,14 +39,7 @@ pub struct Page {
 
 impl Page {
     pub fn new(ctx: &Ctx, active: &'static str) -> Page {
-        Page {
-            lang: ctx.lang,
-            user: ctx.user.clone(),
-            csrf: ctx.csrf(),
-            active,
-            flash: None,
-            version: crate::VERSION,
-        }
+        Page { lang: ctx.lang, user: ctx.user.clone(), csrf: ctx.csrf(), active, flash: None, version: crate::VERSION }
     }
 
     /// Shows the confirmation named by `?ok=KEY` (only keys that are messages).

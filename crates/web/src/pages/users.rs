@@ -23,12 +23,17 @@ pub struct UsersPage {
     pub licences: String,
 }
 
-pub async fn list(State(st): State<AppState>, Admin(ctx, me): Admin, OriginalUri(uri): OriginalUri) -> Result<UsersPage, PageError> {
+pub async fn list(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    OriginalUri(uri): OriginalUri,
+) -> Result<UsersPage, PageError> {
     let err = |e| PageError::from_crm(e, ctx.lang);
     let users = st.crm.users(me.org_id).await.map_err(err)?;
     let org = st.crm.org(me.org_id).await.map_err(err)?;
     let used = st.crm.seats_in_use(me.org_id).await.map_err(err)?;
-    let licences = tr_args(ctx.lang, "users-licences", &[("used", (used as i64).into()), ("total", (org.seats as i64).into())]);
+    let licences =
+        tr_args(ctx.lang, "users-licences", &[("used", (used as i64).into()), ("total", (org.seats as i64).into())]);
     Ok(UsersPage { p: Page::new(&ctx, "nav-users").with_flash(uri.query()), users, licences })
 }
 
@@ -83,7 +88,11 @@ pub async fn new(Admin(ctx, _): Admin) -> UserFormPage {
     form_page(&ctx, None, v, FormErrors::default())
 }
 
-pub async fn create(State(st): State<AppState>, Admin(ctx, me): Admin, CsrfForm(f): CsrfForm<UserForm>) -> Result<Response, PageError> {
+pub async fn create(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> Result<Response, PageError> {
     let result = match mismatch(&f) {
         Some(e) => Err(e),
         None => {
@@ -103,7 +112,9 @@ pub async fn create(State(st): State<AppState>, Admin(ctx, me): Admin, CsrfForm(
     match result {
         Ok(_) => Ok(Redirect::to("/admin/users?ok=user-created").into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
-        Err(e) => Ok((status_of_form(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang))).into_response()),
+        Err(e) => {
+            Ok((status_of_form(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang))).into_response())
+        }
     }
 }
 
@@ -111,7 +122,11 @@ fn status_of_form(e: &CrmError) -> StatusCode {
     crate::error::status_of(e)
 }
 
-pub async fn edit(State(st): State<AppState>, Admin(ctx, me): Admin, Path(id): Path<i64>) -> Result<UserFormPage, PageError> {
+pub async fn edit(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+) -> Result<UserFormPage, PageError> {
     let u = st.crm.user(me.org_id, UserId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     let v = UserForm {
         username: u.username,
@@ -159,11 +174,19 @@ pub async fn update(
     }
 }
 
-async fn set_active(st: &AppState, ctx: &crate::ctx::Ctx, me: &User, id: i64, active: bool) -> Result<Response, PageError> {
+async fn set_active(
+    st: &AppState,
+    ctx: &crate::ctx::Ctx,
+    me: &User,
+    id: i64,
+    active: bool,
+) -> Result<Response, PageError> {
     let upd = UserUpdate { active: Some(active), ..Default::default() };
     match st.crm.update_user(me.org_id, UserId(id), upd).await {
-        Ok(_) => Ok(Redirect::to(if active { "/admin/users?ok=user-activated" } else { "/admin/users?ok=user-deactivated" })
-            .into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(if active { "/admin/users?ok=user-activated" } else { "/admin/users?ok=user-deactivated" })
+                .into_response())
+        }
         Err(e) => Err(PageError::from_crm(e, ctx.lang)),
     }
 }

@@ -7,7 +7,9 @@ async fn openapi_document_describes_the_api() {
     let app = TestApp::spawn().await;
     let doc: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/api/v1/me", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/events"] {
+    for p in
+        ["/api/v1/me", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/events"]
+    {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -24,7 +26,14 @@ async fn errors_are_problem_documents_and_change_nothing() {
     assert_eq!((p["status"].as_u64(), p["code"].as_str()), (Some(401), Some("err-auth")));
 
     let admin = app.token_for(&app.acme_admin).await;
-    let r = c.post(app.url("/api/v1/users")).bearer_auth(&admin).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
@@ -50,14 +59,30 @@ async fn errors_are_problem_documents_and_change_nothing() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     let id = u["id"].as_i64().unwrap();
-    let r = c.patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"extension": "151", "role": "nope"})).send().await.unwrap();
+    let r = c
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"extension": "151", "role": "nope"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let still: Value = c.get(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let still: Value =
+        c.get(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
     assert_eq!(still["extension"], "150", "a rejected change changes nothing");
-    let r = c.patch(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).json(&json!({"unknown": 1})).send().await.unwrap();
+    let r = c
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"unknown": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "unknown fields are refused");
     let r = c.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
-    assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+    assert_eq!(
+        (r.status(), r.headers()["content-type"].to_str().unwrap()),
+        (StatusCode::NOT_FOUND, "application/problem+json")
+    );
 }
 
 #[tokio::test]
@@ -74,5 +99,8 @@ async fn tokens_over_the_api() {
     let id = made["info"]["id"].as_i64().unwrap();
     let r = c.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(c.get(app.url("/api/v1/me")).bearer_auth(&second).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        c.get(app.url("/api/v1/me")).bearer_auth(&second).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

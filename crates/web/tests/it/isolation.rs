@@ -53,19 +53,36 @@ async fn every_route_with_an_id_hides_other_organizations() {
             } else {
                 let mut rb = alice.request(method.clone(), app.url(path));
                 if *form {
-                    rb = rb.form(&[("csrf", csrf.as_str()), ("full_name", "taken over"), ("extension", "999"), ("role", "agent"), ("language", "en")]);
+                    rb = rb.form(&[
+                        ("csrf", csrf.as_str()),
+                        ("full_name", "taken over"),
+                        ("extension", "999"),
+                        ("role", "agent"),
+                        ("language", "en"),
+                    ]);
                 }
                 rb.send().await.unwrap()
             };
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{backend}: {method} {path}");
         }
         let gina = app.crm.user(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
-        assert_eq!((gina.full_name.as_str(), gina.extension.as_str(), gina.active), ("gina Nowak", "200", true), "{backend}: untouched");
+        assert_eq!(
+            (gina.full_name.as_str(), gina.extension.as_str(), gina.active),
+            ("gina Nowak", "200", true),
+            "{backend}: untouched"
+        );
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.
-        let list: serde_json::Value =
-            reqwest::Client::new().get(app.url("/api/v1/users")).bearer_auth(&alice_token).send().await.unwrap().json().await.unwrap();
+        let list: serde_json::Value = reqwest::Client::new()
+            .get(app.url("/api/v1/users"))
+            .bearer_auth(&alice_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let names: Vec<&str> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
         assert_eq!(names, ["alice", "bob"], "{backend}");
     }

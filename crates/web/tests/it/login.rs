@@ -40,7 +40,8 @@ async fn login_rotates_the_session_and_sets_safe_cookies() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookies: Vec<String> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let cookies: Vec<String> =
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
     let after = cookies.iter().find(|c| c.starts_with("sb_session=")).expect("a new session cookie");
     assert_ne!(after.split(';').next(), before.split(';').next(), "a new session id at log-in");
     assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax"), "{after}");
@@ -100,7 +101,15 @@ async fn no_free_licence_refuses_login_in_the_users_language() {
 async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
     let app = TestApp::spawn().await;
     let c = app.browser_as("alice").await;
-    let fields = [("username", "eve"), ("full_name", "Eve"), ("extension", "150"), ("role", "admin"), ("language", "en"), ("password", "eve-password-1"), ("password_repeat", "eve-password-1")];
+    let fields = [
+        ("username", "eve"),
+        ("full_name", "Eve"),
+        ("extension", "150"),
+        ("role", "admin"),
+        ("language", "en"),
+        ("password", "eve-password-1"),
+        ("password_repeat", "eve-password-1"),
+    ];
     let r = c.post(app.url("/admin/users")).form(&fields).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("The form had expired or came from another site"));
@@ -139,7 +148,16 @@ async fn a_one_time_password_must_be_changed_first() {
     assert_eq!(location(&r), "/account/password");
     assert_eq!(location(&app.get(&c, "/agent").await), "/account/password");
     let r = app
-        .post_form(&c, "/account/password", "/account/password", &[("current_password", "one-time-pass"), ("password", "olgas-own-pass"), ("password_repeat", "olgas-own-pass")])
+        .post_form(
+            &c,
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", "one-time-pass"),
+                ("password", "olgas-own-pass"),
+                ("password_repeat", "olgas-own-pass"),
+            ],
+        )
         .await;
     assert_eq!(location(&r), "/agent?ok=password-changed");
     assert_eq!(app.get(&c, "/agent").await.status(), StatusCode::OK);

@@ -92,8 +92,13 @@ impl TestApp {
     }
 
     pub async fn login(&self, c: &Client, ident: &str, pw: &str, lang: &str) -> Response {
-        self.post_form(c, &format!("/login?lang={lang}"), "/login", &[("identifier", ident), ("password", pw), ("language", lang)])
-            .await
+        self.post_form(
+            c,
+            &format!("/login?lang={lang}"),
+            "/login",
+            &[("identifier", ident), ("password", pw), ("language", lang)],
+        )
+        .await
     }
 
     /// A logged-in browser.

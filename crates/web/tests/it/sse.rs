@@ -51,7 +51,10 @@ async fn events_reach_exactly_the_browsers_that_may_see_them() {
     let api = reqwest::Client::new();
     let admin = app.token_for(&app.acme_admin).await;
     let send = |body: serde_json::Value| api.post(app.url("/api/v1/events")).bearer_auth(&admin).json(&body).send();
-    assert_eq!(send(json!({"kind": "notice", "data": {"text": "dla wszystkich"}})).await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        send(json!({"kind": "notice", "data": {"text": "dla wszystkich"}})).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
     send(json!({"kind": "managers-only", "data": {}, "role": "manager"})).await.unwrap();
     send(json!({"kind": "for-bob", "data": {"n": 1}, "user_id": app.acme_agent.id.0})).await.unwrap();
     let bob_saw = collect(bob_stream, Duration::from_millis(700)).await;
@@ -59,7 +62,10 @@ async fn events_reach_exactly_the_browsers_that_may_see_them() {
     assert!(bob_saw.contains("event: notice") && bob_saw.contains("dla wszystkich"), "{bob_saw}");
     assert!(bob_saw.contains("event: for-bob"));
     assert!(!bob_saw.contains("managers-only"), "agents do not get manager events");
-    assert!(!gina_saw.contains("notice") && !gina_saw.contains("for-bob"), "another organization sees nothing: {gina_saw}");
+    assert!(
+        !gina_saw.contains("notice") && !gina_saw.contains("for-bob"),
+        "another organization sees nothing: {gina_saw}"
+    );
 
     let agent = app.token_for(&app.acme_agent).await;
     let r = api.post(app.url("/api/v1/events")).bearer_auth(&agent).json(&json!({"kind": "x"})).send().await.unwrap();

@@ -2,7 +2,16 @@ use crate::{TestApp, location};
 use reqwest::StatusCode;
 
 fn fields<'a>(name: &'a str, ext: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("username", name), ("full_name", "Zofia Żółć"), ("extension", ext), ("role", "agent"), ("language", "pl"), ("password", "zofia-pass-1"), ("password_repeat", "zofia-pass-1"), ("sip_password", "")]
+    vec![
+        ("username", name),
+        ("full_name", "Zofia Żółć"),
+        ("extension", ext),
+        ("role", "agent"),
+        ("language", "pl"),
+        ("password", "zofia-pass-1"),
+        ("password_repeat", "zofia-pass-1"),
+        ("sip_password", ""),
+    ]
 }
 
 #[tokio::test]
@@ -22,7 +31,11 @@ async fn an_admin_creates_edits_and_deactivates_a_user() {
     f.retain(|(k, _)| !k.starts_with("password"));
     f.push(("password", ""));
     f.push(("password_repeat", ""));
-    f.iter_mut().for_each(|(k, v)| if *k == "role" { *v = "manager" });
+    f.iter_mut().for_each(|(k, v)| {
+        if *k == "role" {
+            *v = "manager"
+        }
+    });
     let r = app.post_form(&c, &edit, &edit, &f).await;
     assert_eq!(location(&r), "/admin/users?ok=user-saved");
     let z2 = app.crm.user(org, z.id).await.unwrap();
@@ -40,7 +53,15 @@ async fn a_bad_user_form_explains_every_field_and_creates_nothing() {
     let app = TestApp::spawn().await;
     let c = app.browser_as("alice").await;
     app.post_form(&c, "/account", "/account/language", &[("language", "he")]).await;
-    let bad = vec![("username", "a b"), ("full_name", ""), ("extension", "1x"), ("role", "agent"), ("language", "he"), ("password", "short"), ("password_repeat", "short")];
+    let bad = vec![
+        ("username", "a b"),
+        ("full_name", ""),
+        ("extension", "1x"),
+        ("role", "agent"),
+        ("language", "he"),
+        ("password", "short"),
+        ("password_repeat", "short"),
+    ];
     let r = app.post_form(&c, "/admin/users/new", "/admin/users", &bad).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
@@ -50,8 +71,19 @@ async fn a_bad_user_form_explains_every_field_and_creates_nothing() {
     let r = app.post_form(&c, "/admin/users/new", "/admin/users", &fields("dup", "101")).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("שלוחה זו כבר בשימוש"));
-    let mismatch = vec![("username", "mm"), ("full_name", "M"), ("extension", "140"), ("role", "agent"), ("language", "en"), ("password", "first-pass-1"), ("password_repeat", "other-pass-1")];
-    assert_eq!(app.post_form(&c, "/admin/users/new", "/admin/users", &mismatch).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mismatch = vec![
+        ("username", "mm"),
+        ("full_name", "M"),
+        ("extension", "140"),
+        ("role", "agent"),
+        ("language", "en"),
+        ("password", "first-pass-1"),
+        ("password_repeat", "other-pass-1"),
+    ];
+    assert_eq!(
+        app.post_form(&c, "/admin/users/new", "/admin/users", &mismatch).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(app.crm.users(app.acme_admin.org_id).await.unwrap().len(), 2, "nothing was created");
 }
 

@@ -1,0 +1,217 @@
+//! The real binary: its subcommands, its settings, and several nodes on one PostgreSQL.
+
+use futures_util::StreamExt;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn cmd(dir: &Path, envs: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir);
+    for k in ["SWITCHBOARD_DATABASE_URL", "SWITCHBOARD_HTTP_ADDR", "SWITCHBOARD_DATA_DIR", "SWITCHBOARD_SIP_ADDR"] {
+        c.env_remove(k);
+    }
+    c.env("SWITCHBOARD_LOG", "warn");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c
+}
+
+fn add_user(dir: &Path, envs: &[(&str, &str)], args: &[&str], pw: &str) -> std::process::Output {
+    let mut child = cmd(dir, envs)
+        .args(["user", "add"])
+        .args(args)
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{pw}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A running `switchboard serve`; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
+    let mut child = cmd(dir, envs).arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    let mut base = String::new();
+    let mut line = String::new();
+    while base.is_empty() && out.read_line(&mut line).unwrap() > 0 {
+        if let Some(at) = line.find("listening on ") {
+            base = line[at + "listening on ".len()..].trim().to_string();
+        }
+        banner.push(line.trim_end().to_string());
+        line.clear();
+    }
+    assert!(!base.is_empty(), "the server said where it listens: {banner:?}");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    Server { child, base, banner }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn login(base: &str, c: &reqwest::Client, ident: &str, pw: &str) -> reqwest::StatusCode {
+    let page = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let form = [("csrf", csrf.as_str()), ("identifier", ident), ("password", pw), ("language", "en")];
+    c.post(format!("{base}/login")).form(&form).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn first_start_prints_a_one_time_admin_password_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    assert!(dir.path().join("data/switchboard.db").exists(), "SQLite file under ./data");
+    let line = srv.banner.iter().find(|l| l.contains("one-time password: ")).expect("the password is printed");
+    let pw = line.rsplit(": ").next().unwrap();
+    let c = browser();
+    assert_eq!(login(&srv.base, &c, "admin", pw).await, reqwest::StatusCode::SEE_OTHER);
+    let r = c.get(format!("{}/agent", srv.base)).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/account/password", "the one-time password must be changed");
+    drop(srv);
+    // A second start creates no second admin.
+    let again = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    assert!(!again.banner.iter().any(|l| l.contains("one-time password")));
+}
+
+#[tokio::test]
+async fn settings_come_from_defaults_then_the_file_then_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("switchboard.toml"), "data_dir = \"from-file\"\nhttp_addr = \"127.0.0.1:1\"\n")
+        .unwrap();
+    // The file's data dir is used; the environment's address wins over the file's.
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    assert!(dir.path().join("from-file/switchboard.db").exists());
+    let port = srv.base.rsplit(':').next().unwrap().to_string();
+    let addr = format!("127.0.0.1:{port}");
+    let ok = cmd(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", &addr)]).arg("healthcheck").output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    drop(srv);
+    let down = cmd(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", &addr)]).arg("healthcheck").output().unwrap();
+    assert!(!down.status.success(), "a stopped server is unhealthy");
+    let url = format!("sqlite:{}", dir.path().join("elsewhere.db").display());
+    let m = cmd(dir.path(), &[("SWITCHBOARD_DATABASE_URL", &url)]).arg("migrate").output().unwrap();
+    assert!(m.status.success() && dir.path().join("elsewhere.db").exists());
+}
+
+#[tokio::test]
+async fn user_add_creates_the_organization_and_refuses_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SWITCHBOARD_DATA_DIR", "d")];
+    let o = add_user(
+        dir.path(),
+        &env,
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1001"],
+        "anna-secret-1",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("created user anna (extension 1001, agent) in organization acme")
+    );
+    let dup = add_user(
+        dir.path(),
+        &env,
+        &["--org", "acme", "--name", "beata", "--role", "agent", "--extension", "1001"],
+        "beata-secret-1",
+    );
+    assert!(!dup.status.success());
+    assert!(
+        String::from_utf8_lossy(&dup.stderr).contains("This extension is already used"),
+        "{}",
+        String::from_utf8_lossy(&dup.stderr)
+    );
+    let short = add_user(
+        dir.path(),
+        &env,
+        &["--org", "acme", "--name", "celina", "--role", "agent", "--extension", "1003"],
+        "short",
+    );
+    assert!(String::from_utf8_lossy(&short.stderr).contains("A password has 8 to 200 characters"));
+    let seats = cmd(dir.path(), &env).args(["org", "seats", "--org", "acme", "3"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&seats.stdout).contains("acme has 3 licences"));
+    let srv = serve(dir.path(), &[("SWITCHBOARD_DATA_DIR", "d"), ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    assert_eq!(login(&srv.base, &browser(), "1001", "anna-secret-1").await, reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Two server processes on one PostgreSQL database: an event published on one reaches an
+/// SSE client of the other (LISTEN/NOTIFY).
+#[tokio::test]
+async fn events_cross_nodes_over_postgres() {
+    let Some(admin) = store::testing::pg_admin_url() else {
+        eprintln!("no PostgreSQL for this run: skipped");
+        return;
+    };
+    let url = store::testing::fresh_pg_url(&admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SWITCHBOARD_DATABASE_URL", url.as_str())];
+    assert!(cmd(dir.path(), &env).arg("migrate").output().unwrap().status.success());
+    add_user(
+        dir.path(),
+        &env,
+        &["--org", "acme", "--name", "mia", "--role", "manager", "--extension", "200"],
+        "mia-secret-1",
+    );
+    add_user(
+        dir.path(),
+        &env,
+        &["--org", "acme", "--name", "ola", "--role", "agent", "--extension", "201"],
+        "ola-secret-1",
+    );
+    let node_env = [("SWITCHBOARD_DATABASE_URL", url.as_str()), ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")];
+    let a = serve(dir.path(), &node_env);
+    let b = serve(dir.path(), &node_env);
+    assert_ne!(a.base, b.base);
+
+    // ola watches node B.
+    let ola = browser();
+    assert_eq!(login(&b.base, &ola, "ola", "ola-secret-1").await, reqwest::StatusCode::SEE_OTHER);
+    let mut stream = ola.get(format!("{}/events", b.base)).send().await.unwrap().bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("event: ready") {
+        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+    }
+    // mia publishes on node A, with an API token made in the shared database.
+    let crm = crm::Crm::start(store::Store::connect(&url).await.unwrap()).await.unwrap();
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let mia = crm.find_user_by_login(org.id, "mia").await.unwrap().unwrap();
+    let (token, _) = crm.create_token(&mia, "node test").await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/events", a.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"kind": "notice", "data": {"text": "z węzła A"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        while !seen.contains("z węzła A") {
+            seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "node B's client received node A's event: {seen}");
+    assert!(seen.contains("event: notice"));
+}

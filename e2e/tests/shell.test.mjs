@@ -1,0 +1,85 @@
+// The web shell in English, Polish and Hebrew: log in, open the users page, check direction
+// and where the navigation sits, and save screenshots to e2e/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { addUser, launch, login, screenshots, startServer } from "./harness.mjs";
+
+let server, browser;
+const PW = "e2e-password-1";
+
+before(async () => {
+  server = await startServer((dir) => {
+    addUser(dir, "acme", "admin", "100", "admin", PW, "Anna Kowalska");
+    addUser(dir, "acme", "zofia", "101", "agent", PW, "Zofia Żółćkiewicz", "pl");
+    addUser(dir, "acme", "yael", "102", "manager", PW, "יעל כהן", "he");
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function usersPage(language) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "100", PW, language);
+  await page.goto(`${server.base}/admin/users`);
+  return { ctx, page };
+}
+
+async function layout(page) {
+  return page.evaluate(() => {
+    const nav = document.querySelector("#nav").getBoundingClientRect();
+    const main = document.querySelector("#main").getBoundingClientRect();
+    return { dir: document.documentElement.getAttribute("dir"), lang: document.documentElement.lang,
+      navLeft: nav.left, navRight: nav.right, mainLeft: main.left, width: window.innerWidth };
+  });
+}
+
+test("English: left-to-right, navigation on the left, users listed", async () => {
+  const { ctx, page } = await usersPage("en");
+  const l = await layout(page);
+  assert.equal(l.dir, "ltr");
+  assert.ok(l.navRight <= l.mainLeft + 1, "navigation is left of the content");
+  assert.equal(await page.textContent("h1"), "Users");
+  assert.match(await page.textContent("#users"), /Zofia Żółćkiewicz/);
+  assert.match(await page.textContent("#user-panel"), /100\s+Anna Kowalska/);
+  await page.screenshot({ path: join(screenshots, "users-en.png"), fullPage: true });
+  await ctx.close();
+});
+
+test("Hebrew: right-to-left, navigation on the right", async () => {
+  const { ctx, page } = await usersPage("he");
+  const l = await layout(page);
+  assert.equal(l.dir, "rtl");
+  assert.equal(l.lang, "he");
+  assert.ok(l.navLeft >= l.width / 2, `navigation sits on the right (left edge ${l.navLeft} of ${l.width})`);
+  assert.equal(await page.textContent("h1"), "משתמשים");
+  assert.match(await page.textContent("#users"), /יעל כהן/);
+  await page.screenshot({ path: join(screenshots, "users-he.png"), fullPage: true });
+  await ctx.close();
+});
+
+test("Polish: labels and Polish letters", async () => {
+  const { ctx, page } = await usersPage("pl");
+  assert.equal(await page.textContent("h1"), "Użytkownicy");
+  assert.match(await page.textContent("#nav"), /Nieodebrane połączenia/);
+  await page.screenshot({ path: join(screenshots, "users-pl.png"), fullPage: true });
+  await ctx.close();
+});
+
+test("log-in page and a refused log-in, in Hebrew", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "100", "wrong-password", "he");
+  assert.match(await page.textContent("#login-error"), /שם משתמש או סיסמה שגויים/);
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  assert.equal(await page.inputValue("#identifier"), "100", "the extension stays filled in");
+  await page.screenshot({ path: join(screenshots, "login-he.png") });
+  await page.goto(`${server.base}/login?lang=en`);
+  await page.screenshot({ path: join(screenshots, "login-en.png") });
+  await ctx.close();
+});

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of Switchboard on a fresh machine: installs what the tests need (Debian
+# packages, npm packages), starts a throw-away PostgreSQL, runs the Rust tests (store tests on
+# SQLite and PostgreSQL), then the browser tests in headless chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
+command -v python3 >/dev/null || missing+=(python3)
+command -v cc >/dev/null || missing+=(build-essential)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+eval "$(scripts/pg-start.sh)"
+trap 'scripts/pg-stop.sh "$SWITCHBOARD_TEST_PG_DIR"' EXIT
+echo "PostgreSQL for tests: $SWITCHBOARD_TEST_PG_URL"
+
+cargo build --locked --workspace --all-targets
+cargo test --locked --workspace
+
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error && SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard" npm test --silent)
