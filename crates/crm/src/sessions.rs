@@ -68,7 +68,12 @@ impl Crm {
 
     /// The live session behind a cookie value, sliding its expiry forward.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, CrmError> {
-        let id = sha256_hex(token);
+        self.session_by_hash(&sha256_hex(token)).await
+    }
+
+    /// The live session with this stored id (the SHA-256 of its cookie value).
+    pub async fn session_by_hash(&self, id: &str) -> Result<Option<Session>, CrmError> {
+        let id = id.to_string();
         let Some(m) = session::Entity::find_by_id(id).one(self.db()).await? else { return Ok(None) };
         let now = self.now();
         if m.expires_at <= now {

@@ -188,7 +188,7 @@ async fn serve(cfg: Config) -> Result<()> {
             }
         }
     });
-    let state = web::AppState { crm, secure_cookies: cfg.secure_cookies };
+    let state = web::AppState::new(crm, cfg.secure_cookies);
     web::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

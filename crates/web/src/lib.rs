@@ -22,6 +22,14 @@ pub struct AppState {
     pub crm: Crm,
     /// Mark cookies Secure (set when Switchboard is served over HTTPS).
     pub secure_cookies: bool,
+    /// How often an open event stream checks that its session still lives.
+    pub session_check: std::time::Duration,
+}
+
+impl AppState {
+    pub fn new(crm: Crm, secure_cookies: bool) -> AppState {
+        AppState { crm, secure_cookies, session_check: std::time::Duration::from_secs(15) }
+    }
 }
 
 /// Serves the app on `listener` until `shutdown` resolves.

@@ -1,4 +1,5 @@
 //! Server-sent events: the live feed of a logged-in browser, filtered to what its user may see.
+//! The stream ends soon after its session does (log-out, deactivation, expiry).
 
 use crate::AppState;
 use crate::ctx::Authed;
@@ -10,7 +11,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 pub async fn events(
     State(st): State<AppState>,
-    Authed(_, user): Authed,
+    Authed(ctx, user): Authed,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Subscribe before answering, so nothing published after the "ready" event is missed.
     let rx = st.crm.bus.subscribe();
@@ -29,7 +30,21 @@ pub async fn events(
         };
         async move { out }
     });
-    Sse::new(ready.chain(live)).keep_alive(KeepAlive::default())
+    let crm = st.crm.clone();
+    let every = st.session_check;
+    let session = ctx.session.map(|s| s.id_hash);
+    let ended = async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(id) = &session else { return };
+            match crm.session_by_hash(id).await {
+                Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,
+                Ok(_) => return,
+                Err(e) => tracing::warn!("checking an event stream's session: {e}"),
+            }
+        }
+    };
+    Sse::new(ready.chain(live).take_until(ended)).keep_alive(KeepAlive::default())
 }
 
 struct ClientGuard;

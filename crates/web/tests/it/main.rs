@@ -59,7 +59,10 @@ impl TestApp {
         let globex_admin = crm.create_user(globex.id, mk("gina", "200", "admin")).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = web::AppState { crm: crm.clone(), secure_cookies: false };
+        let state = web::AppState {
+            session_check: std::time::Duration::from_millis(100),
+            ..web::AppState::new(crm.clone(), false)
+        };
         tokio::spawn(web::serve(listener, state, std::future::pending()));
         TestApp { base, crm, acme_admin, acme_agent, globex_admin, _dir: dir }
     }

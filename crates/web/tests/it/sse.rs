@@ -4,22 +4,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 
-/// Reads an SSE response until `needle` shows up (or the time runs out); returns what was read.
-pub async fn read_until(r: reqwest::Response, needle: &str, within: Duration) -> String {
-    let mut body = String::new();
-    let mut s = r.bytes_stream();
-    let _ = tokio::time::timeout(within, async {
-        while let Some(Ok(chunk)) = s.next().await {
-            body.push_str(&String::from_utf8_lossy(&chunk));
-            if body.contains(needle) {
-                break;
-            }
-        }
-    })
-    .await;
-    body
-}
-
 async fn wait_ready(r: reqwest::Response) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> {
     let mut s = r.bytes_stream();
     let mut seen = String::new();
@@ -77,9 +61,17 @@ async fn events_reach_exactly_the_browsers_that_may_see_them() {
 }
 
 #[tokio::test]
-async fn the_event_stream_needs_a_login() {
+async fn the_event_stream_needs_a_login_and_ends_with_the_session() {
     let app = TestApp::spawn().await;
     let r = TestApp::browser().get(app.url("/events")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let _ = read_until;
+
+    let bob = app.browser_as("bob").await;
+    let stream = wait_ready(bob.get(app.url("/events")).send().await.unwrap()).await;
+    let upd = crm::users::UserUpdate { active: Some(false), ..Default::default() };
+    app.crm.update_user(app.acme_agent.org_id, app.acme_agent.id, upd).await.unwrap();
+    let mut s = Box::pin(stream);
+    let closed =
+        tokio::time::timeout(Duration::from_secs(3), async { while let Some(Ok(_)) = s.next().await {} }).await;
+    assert!(closed.is_ok(), "a deactivated user's event stream is closed");
 }
