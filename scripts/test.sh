@@ -9,6 +9,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v sipp >/dev/null || missing+=(sip-tester)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v python3 >/dev/null || missing+=(python3)
 command -v cc >/dev/null || missing+=(build-essential)

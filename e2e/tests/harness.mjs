@@ -20,7 +20,7 @@ export function addUser(dir, org, name, ext, role, password, fullName, language 
 }
 
 function cleanEnv() {
-  const env = { ...process.env, SWITCHBOARD_LOG: "warn", SWITCHBOARD_HTTP_ADDR: "127.0.0.1:0" };
+  const env = { ...process.env, SWITCHBOARD_LOG: "warn", SWITCHBOARD_HTTP_ADDR: "127.0.0.1:0", SWITCHBOARD_SIP_ADDR: "127.0.0.1:0" };
   delete env.SWITCHBOARD_DATABASE_URL;
   delete env.SWITCHBOARD_DATA_DIR;
   return env;

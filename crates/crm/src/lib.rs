@@ -8,6 +8,7 @@ pub mod events;
 pub mod orgs;
 pub mod password;
 pub mod sessions;
+pub mod sip_directory;
 pub mod throttle;
 pub mod tokens;
 pub mod types;

@@ -1,4 +1,4 @@
-//! `switchboard`: the one binary. `serve` runs the web app (and, as it grows, the SIP server);
+//! `switchboard`: the one binary. `serve` runs the web app and the SIP server;
 //! the other subcommands administer the database and users.
 
 mod config;
@@ -79,7 +79,11 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let cfg = Config::load(&cli.config)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()))
+        // rsipstack logs every packet at info: keep it quiet unless asked for by name.
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(format!("rsipstack=warn,{}", cfg.log))
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -163,6 +167,13 @@ async fn serve(cfg: Config) -> Result<()> {
         Err(crm::CrmError::Conflict(_)) => None,
         Err(e) => return Err(e.into()),
     };
+    let sip_addr: std::net::SocketAddr = cfg
+        .sip_addr
+        .parse()
+        .with_context(|| format!("SWITCHBOARD_SIP_ADDR {} is not an address:port", cfg.sip_addr))?;
+    let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
+    let sip = telephony::SipServer::start(telephony::SipSettings { addr: sip_addr }, directory).await?;
+    println!("SIP (UDP and TCP) on {}", sip.local_addr());
     let listener = tokio::net::TcpListener::bind(&cfg.http_addr)
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;
@@ -177,7 +188,6 @@ async fn serve(cfg: Config) -> Result<()> {
     }
     // Last line of the start-up banner: scripts wait for it.
     println!("Switchboard {} is listening on http://{addr}", web::VERSION);
-    tracing::info!(sip_addr = %cfg.sip_addr, "the SIP server is not part of this build yet");
     let housekeeping = crm.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));

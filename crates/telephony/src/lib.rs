@@ -1,1 +1,17 @@
-//! placeholder
+//! SIP for Switchboard: the registrar, digest authentication, trunks and the B2BUA with call
+//! control. It knows nothing of the CRM: it asks a [`SipDirectory`] who exists, and reports
+//! what happens as [`events::CallEvent`]s.
+
+pub mod digest;
+pub mod directory;
+pub mod events;
+pub mod guard;
+pub mod location;
+pub mod registrar;
+pub mod server;
+
+pub use directory::{SipDirectory, Tenant};
+pub use server::{SipServer, SipSettings};
+
+/// The User-Agent / Server header value.
+pub const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));

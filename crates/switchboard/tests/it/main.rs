@@ -14,7 +14,7 @@ fn cmd(dir: &Path, envs: &[(&str, &str)]) -> Command {
     for k in ["SWITCHBOARD_DATABASE_URL", "SWITCHBOARD_HTTP_ADDR", "SWITCHBOARD_DATA_DIR", "SWITCHBOARD_SIP_ADDR"] {
         c.env_remove(k);
     }
-    c.env("SWITCHBOARD_LOG", "warn");
+    c.env("SWITCHBOARD_LOG", "warn").env("SWITCHBOARD_SIP_ADDR", "127.0.0.1:0");
     for (k, v) in envs {
         c.env(k, v);
     }
@@ -214,4 +214,63 @@ async fn events_cross_nodes_over_postgres() {
     .await;
     assert!(got.is_ok(), "node B's client received node A's event: {seen}");
     assert!(seen.contains("event: notice"));
+}
+
+/// A real SIP phone (sipp) registers with the SIP password `user add` printed, on the SIP
+/// address `serve` announced; a wrong password is refused.
+#[tokio::test]
+async fn a_phone_registers_with_the_sip_password_of_its_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1001"],
+        "anna-secret-1",
+    );
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let sip_pw = out.lines().find_map(|l| l.strip_prefix("SIP password: ")).expect("SIP password printed").to_string();
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("SIP (UDP and TCP) on "))
+        .expect("SIP address printed")
+        .to_string();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../telephony/tests/sipp");
+    let run = |scenario: &str, pw: &str| {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+        Command::new("sipp")
+            .args([
+                sip.as_str(),
+                "-sf",
+                scenarios.join(scenario).to_str().unwrap(),
+                "-m",
+                "1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port,
+            ])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "10s",
+                "-timeout_error",
+                "-s",
+                "1001",
+                "-au",
+                "1001",
+                "-ap",
+                pw,
+                "-key",
+                "domain",
+                "127.0.0.1",
+            ])
+            .output()
+            .expect("sipp (Debian sip-tester)")
+    };
+    let ok = run("register.xml", &sip_pw);
+    assert!(ok.status.success(), "registered: {}", String::from_utf8_lossy(&ok.stderr));
+    let refused = run("register_refused.xml", "anna-secret-1");
+    assert!(refused.status.success(), "the log-in password is not the SIP password");
 }

@@ -1,0 +1,67 @@
+//! What the telephony side tells the CRM (call events) and what the CRM asks of it (commands).
+//! Plain data: the CRM writes call logs, missed calls and statistics from these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+    Internal,
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndCause {
+    /// It was answered and then hung up.
+    Answered,
+    Busy,
+    NoAnswer,
+    /// The caller gave up before anyone answered.
+    Cancelled,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CallEventKind {
+    Ringing,
+    Answered,
+    Held,
+    Resumed,
+    Transferred { to: String },
+    ConferenceJoined { party: String },
+    RecordingStarted { path: String },
+    RecordingStopped { path: String },
+    Dtmf { digit: char },
+    Ended { cause: EndCause },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEvent {
+    pub call_id: String,
+    pub tenant: i64,
+    pub direction: Direction,
+    /// The calling number (E.164 or extension).
+    pub from: String,
+    /// The called number (E.164, DID or extension).
+    pub to: String,
+    /// The extension of the organization's side of the call, when there is one.
+    pub extension: Option<String>,
+    pub at: DateTime<Utc>,
+    pub kind: CallEventKind,
+}
+
+impl CallEvent {
+    /// An inbound call that ended without being answered is a missed call.
+    pub fn is_missed(&self) -> bool {
+        self.direction == Direction::Inbound
+            && matches!(
+                self.kind,
+                CallEventKind::Ended { cause: EndCause::NoAnswer | EndCause::Cancelled | EndCause::Busy }
+            )
+    }
+}

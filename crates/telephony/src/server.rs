@@ -1,0 +1,135 @@
+//! The SIP server: UDP and TCP on one address, rsipstack's transaction layer underneath, and
+//! a dispatch of each new request to the part of ours that handles its method.
+
+use crate::digest::Nonces;
+use crate::directory::SipDirectory;
+use crate::guard::Guard;
+use crate::location::Location;
+use rsipstack::EndpointBuilder;
+use rsipstack::sip::headers::untyped::{Accept, Allow};
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipConnection, TransportLayer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct SipSettings {
+    /// UDP and TCP listen here (port 0: any free port, the same for both).
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SipError {
+    #[error("SIP: {0}")]
+    Stack(#[from] rsipstack::Error),
+    #[error("SIP: binding {0}: {1}")]
+    Bind(SocketAddr, String),
+}
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub directory: Arc<dyn SipDirectory>,
+    pub location: Arc<Location>,
+    pub nonces: Nonces,
+    pub guard: Guard,
+}
+
+pub struct SipServer {
+    cancel: CancellationToken,
+    addr: SocketAddr,
+    pub location: Arc<Location>,
+}
+
+const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
+
+impl SipServer {
+    pub async fn start(settings: SipSettings, directory: Arc<dyn SipDirectory>) -> Result<SipServer, SipError> {
+        let cancel = CancellationToken::new();
+        let transports = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(settings.addr, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| SipError::Bind(settings.addr, e.to_string()))?;
+        let addr: SocketAddr =
+            udp.get_addr().addr.to_string().parse().map_err(|_| SipError::Bind(settings.addr, "no address".into()))?;
+        let tcp =
+            TcpListenerConnection::new(addr.into(), None).await.map_err(|e| SipError::Bind(addr, e.to_string()))?;
+        transports.add_transport(udp.into());
+        transports.add_transport(tcp.into());
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent(crate::USER_AGENT)
+            .with_transport_layer(transports)
+            .with_cancel_token(cancel.child_token())
+            .build();
+        let mut incoming = endpoint.incoming_transactions()?;
+        let location = Arc::new(Location::default());
+        let shared = Arc::new(Shared {
+            directory,
+            location: location.clone(),
+            nonces: Nonces::random(),
+            guard: Guard::default(),
+        });
+        tokio::spawn(async move { endpoint.serve().await });
+        let purge = location.clone();
+        let purge_cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            while !purge_cancel.is_cancelled() {
+                tick.tick().await;
+                purge.purge();
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(tx) = incoming.recv().await {
+                let shared = shared.clone();
+                tokio::spawn(dispatch(shared, tx));
+            }
+        });
+        tracing::info!(%addr, "SIP server listening (UDP and TCP)");
+        Ok(SipServer { cancel, addr, location })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for SipServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
+    if let Some(src) = source_of(&tx) {
+        if srv.guard.is_banned(src.ip()) {
+            return; // no answer at all: a scanner learns nothing
+        }
+    }
+    let result = match tx.original.method {
+        Method::Register => crate::registrar::handle(&srv, &mut tx).await,
+        Method::Options => {
+            let headers = vec![Header::Allow(Allow::new(ALLOWED)), Header::Accept(Accept::new("application/sdp"))];
+            tx.reply_with(StatusCode::OK, headers, None).await
+        }
+        Method::Invite => tx.reply(StatusCode::TemporarilyUnavailable).await,
+        _ => tx.reply(StatusCode::MethodNotAllowed).await,
+    };
+    if let Err(e) = result {
+        tracing::debug!("SIP: answering {}: {e}", tx.original.method);
+    }
+}
+
+/// Where the request came from (the packet's source, not what its headers claim).
+pub(crate) fn source_of(tx: &Transaction) -> Option<SocketAddr> {
+    let c: &SipConnection = tx.connection.as_ref()?;
+    let remote = c.get_remote_addr()?;
+    remote.addr.to_string().parse().ok()
+}
