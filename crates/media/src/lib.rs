@@ -1,1 +1,10 @@
-//! placeholder
+//! RTP media for Switchboard: G.711, RTP ports, and the relay that anchors a call's audio
+//! between its legs. Knows nothing of SIP: the signalling side tells it addresses and modes.
+
+pub mod g711;
+pub mod ports;
+pub mod relay;
+pub mod rtp;
+
+pub use ports::RtpPorts;
+pub use relay::{Leg, Relay, RelayStats};

@@ -172,7 +172,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .parse()
         .with_context(|| format!("SWITCHBOARD_SIP_ADDR {} is not an address:port", cfg.sip_addr))?;
     let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
-    let sip = telephony::SipServer::start(telephony::SipSettings { addr: sip_addr }, directory).await?;
+    let sip = telephony::SipServer::start(telephony::SipSettings::new(sip_addr), directory).await?;
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
     let listener = tokio::net::TcpListener::bind(&cfg.http_addr)
         .await

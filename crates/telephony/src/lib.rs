@@ -2,12 +2,15 @@
 //! control. It knows nothing of the CRM: it asks a [`SipDirectory`] who exists, and reports
 //! what happens as [`events::CallEvent`]s.
 
+mod auth;
+mod call;
 pub mod digest;
 pub mod directory;
 pub mod events;
 pub mod guard;
 pub mod location;
 pub mod registrar;
+pub mod sdp;
 pub mod server;
 
 pub use directory::{SipDirectory, Tenant};

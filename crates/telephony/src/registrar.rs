@@ -1,10 +1,9 @@
 //! REGISTER: digest-authenticated against the organization's extensions, then the contacts
 //! are added, refreshed or removed in the location service.
 
-use crate::digest::{self, Verdict};
 use crate::location::Change;
 use crate::server::Shared;
-use rsipstack::sip::headers::untyped::{Contact, MinExpires, WwwAuthenticate};
+use rsipstack::sip::headers::untyped::{Contact, MinExpires};
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
@@ -23,27 +22,9 @@ pub(crate) async fn handle(srv: &Shared, tx: &mut Transaction) -> rsipstack::Res
     };
     let Some(extension) = to_user(&req) else { return tx.reply(StatusCode::BadRequest).await };
 
-    // Who is asking, and do they know the password?
-    let Some(auth) = req.authorization_header().map(|h| h.value().to_string()) else {
-        return challenge(srv, tx, &tenant.realm, false).await;
-    };
-    let creds = digest::parse_authorization(&auth);
-    let secret = match &creds {
-        Some(c) if c.username == extension => srv.directory.extension_secret(&tenant, &extension).await,
-        _ => None,
-    };
-    let verdict = match (&creds, &secret) {
-        (Some(c), Some(s)) => digest::verify(c, "REGISTER", &tenant.realm, s, &srv.nonces),
-        _ => Verdict::Wrong,
-    };
-    match verdict {
-        Verdict::Ok => {}
-        Verdict::Stale => return challenge(srv, tx, &tenant.realm, true).await,
-        Verdict::Wrong => {
-            srv.guard.record_failure(source.ip());
-            tracing::info!(%source, %extension, realm = %tenant.realm, "SIP: registration refused");
-            return tx.reply(StatusCode::Forbidden).await;
-        }
+    // Who is asking, and do they know the password? Only the extension itself may register it.
+    if crate::auth::authenticate(srv, tx, &tenant, Some(&extension)).await.is_none() {
+        return Ok(());
     }
 
     let default_expires =
@@ -86,14 +67,6 @@ pub(crate) async fn handle(srv: &Shared, tx: &mut Transaction) -> rsipstack::Res
         .map(|b| Header::Contact(Contact::new(format!("<{}>;expires={}", b.contact, b.remaining(now).as_secs()))))
         .collect();
     tx.reply_with(StatusCode::OK, headers, None).await
-}
-
-async fn challenge(srv: &Shared, tx: &mut Transaction, realm: &str, stale: bool) -> rsipstack::Result<()> {
-    let headers = digest::challenges(&srv.nonces, realm, stale)
-        .into_iter()
-        .map(|v| Header::WwwAuthenticate(WwwAuthenticate::new(v)))
-        .collect();
-    tx.reply_with(StatusCode::Unauthorized, headers, None).await
 }
 
 /// The user part of the To URI: the extension being registered.

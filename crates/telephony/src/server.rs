@@ -3,23 +3,42 @@
 
 use crate::digest::Nonces;
 use crate::directory::SipDirectory;
+use crate::events::CallEvent;
 use crate::guard::Guard;
 use crate::location::Location;
+use media::RtpPorts;
 use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::Uri;
 use rsipstack::sip::headers::untyped::{Accept, Allow};
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipConnection, TransportLayer};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct SipSettings {
     /// UDP and TCP listen here (port 0: any free port, the same for both).
     pub addr: SocketAddr,
+    /// The address put in SDP for our RTP; by default the SIP address (127.0.0.1 when that is
+    /// unspecified).
+    pub media_ip: Option<IpAddr>,
+    /// RTP ports are taken from this range (even ports).
+    pub rtp_ports: (u16, u16),
+    /// How long a call rings before it counts as not answered.
+    pub ring_timeout: Duration,
+}
+
+impl SipSettings {
+    pub fn new(addr: SocketAddr) -> SipSettings {
+        SipSettings { addr, media_ip: None, rtp_ports: (20000, 30000), ring_timeout: Duration::from_secs(30) }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +55,20 @@ pub(crate) struct Shared {
     pub location: Arc<Location>,
     pub nonces: Nonces,
     pub guard: Guard,
+    pub dialogs: Arc<DialogLayer>,
+    pub ports: RtpPorts,
+    pub media_ip: IpAddr,
+    /// Our Contact in dialogs we make.
+    pub contact: Uri,
+    pub events: broadcast::Sender<CallEvent>,
+    pub ring_timeout: Duration,
 }
 
 pub struct SipServer {
     cancel: CancellationToken,
     addr: SocketAddr,
     pub location: Arc<Location>,
+    events: broadcast::Sender<CallEvent>,
 }
 
 const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
@@ -66,11 +93,24 @@ impl SipServer {
             .build();
         let mut incoming = endpoint.incoming_transactions()?;
         let location = Arc::new(Location::default());
+        let media_ip = settings.media_ip.unwrap_or(if addr.ip().is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.ip()
+        });
+        let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             directory,
             location: location.clone(),
             nonces: Nonces::random(),
             guard: Guard::default(),
+            dialogs: Arc::new(DialogLayer::new(endpoint.inner.clone())),
+            ports: RtpPorts::new(media_ip, settings.rtp_ports.0, settings.rtp_ports.1),
+            media_ip,
+            contact: Uri::try_from(format!("sip:switchboard@{addr}").as_str())
+                .map_err(|e| SipError::Bind(addr, e.to_string()))?,
+            events: events.clone(),
+            ring_timeout: settings.ring_timeout,
         });
         tokio::spawn(async move { endpoint.serve().await });
         let purge = location.clone();
@@ -89,7 +129,12 @@ impl SipServer {
             }
         });
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
-        Ok(SipServer { cancel, addr, location })
+        Ok(SipServer { cancel, addr, location, events })
+    }
+
+    /// Every call event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
+        self.events.subscribe()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -113,13 +158,25 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
             return; // no answer at all: a scanner learns nothing
         }
     }
+    // Requests inside a dialog (ACK, BYE, re-INVITE, CANCEL of a ringing call) go to it.
+    if let Some(mut dialog) = srv.dialogs.match_dialog(&tx) {
+        if let Err(e) = dialog.handle(&mut tx).await {
+            tracing::debug!("SIP: in-dialog {}: {e}", tx.original.method);
+        }
+        return;
+    }
     let result = match tx.original.method {
         Method::Register => crate::registrar::handle(&srv, &mut tx).await,
         Method::Options => {
             let headers = vec![Header::Allow(Allow::new(ALLOWED)), Header::Accept(Accept::new("application/sdp"))];
             tx.reply_with(StatusCode::OK, headers, None).await
         }
-        Method::Invite => tx.reply(StatusCode::TemporarilyUnavailable).await,
+        Method::Invite => {
+            crate::call::from_phone(srv.clone(), tx).await;
+            return;
+        }
+        Method::Ack => return,
+        Method::Bye | Method::Cancel => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
         _ => tx.reply(StatusCode::MethodNotAllowed).await,
     };
     if let Err(e) = result {

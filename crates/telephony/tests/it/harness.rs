@@ -43,11 +43,25 @@ pub async fn server() -> SipServer {
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
     let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets });
-    SipServer::start(SipSettings { addr: "127.0.0.1:0".parse().unwrap() }, dir).await.unwrap()
+    SipServer::start(SipSettings::new("127.0.0.1:0".parse().unwrap()), dir).await.unwrap()
 }
 
 pub fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp").join(name)
+}
+
+fn temp_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// The scenario with `[tone]` replaced by a sox-made tone of `hz` (sipp does not expand
+/// keywords inside `rtp_stream`).
+pub fn scenario_with_tone(name: &str, hz: u32) -> String {
+    let text = std::fs::read_to_string(scenario(name)).unwrap().replace("[tone]", &tone(hz));
+    let path = temp_dir().join(format!("{hz}-{name}"));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
 }
 
 /// A free local port for sipp (UDP and TCP).
@@ -61,7 +75,7 @@ pub async fn sipp(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Ou
     let mut args: Vec<String> = vec![
         target.to_string(),
         "-sf".into(),
-        scenario(scenario_name).display().to_string(),
+        scenario_with_tone(scenario_name, 440),
         "-m".into(),
         "1".into(),
         "-i".into(),
@@ -90,4 +104,79 @@ pub fn explain(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+pub async fn server_with(ring_timeout: std::time::Duration) -> SipServer {
+    let mut secrets = HashMap::new();
+    secrets.insert((1, "1001".into()), "acme-1001-pw".into());
+    secrets.insert((1, "1002".into()), "acme-1002-pw".into());
+    secrets.insert((2, "1001".into()), "globex-1001-pw".into());
+    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets });
+    let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
+    s.ring_timeout = ring_timeout;
+    SipServer::start(s, dir).await.unwrap()
+}
+
+/// A μ-law WAV tone of `hz` made by sox, for sipp to stream.
+pub fn tone(hz: u32) -> String {
+    let path = temp_dir().join(format!("tone{hz}.wav"));
+    if !path.exists() {
+        let ok = std::process::Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-e", "u-law"])
+            .arg(&path)
+            .args(["synth", "30", "sine", &hz.to_string()])
+            .status()
+            .expect("sox is installed");
+        assert!(ok.success());
+    }
+    path.display().to_string()
+}
+
+/// Registers `ext` from local port `port` (where its sipp phone will then listen).
+pub async fn register(srv: &SipServer, ext: &str, pw: &str, port: u16) {
+    let o = tokio::process::Command::new("sipp")
+        .arg(srv.local_addr().to_string())
+        .args([
+            "-sf",
+            scenario("register.xml").to_str().unwrap(),
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .args([
+            "-nostdin",
+            "-timeout",
+            "10s",
+            "-timeout_error",
+            "-s",
+            ext,
+            "-au",
+            ext,
+            "-ap",
+            pw,
+            "-key",
+            "domain",
+            "127.0.0.1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(ok(&o), "register {ext}: {}", explain(&o));
+}
+
+/// Starts a sipp phone that waits for calls on `port`.
+pub fn phone(scenario_name: &str, port: u16, rtp_base: u16, extra: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new("sipp")
+        .args(["-sf", &scenario_with_tone(scenario_name, 880), "-m", "1", "-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-nostdin", "-timeout", "20s", "-timeout_error"])
+        .args(["-mp", &rtp_base.to_string()])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sipp")
 }

@@ -1,6 +1,7 @@
 //! Telephony against real SIP peers: sipp (Debian's sip-tester) as phones, and raw sockets
 //! for what sipp cannot send (SHA-256 digests, malformed packets).
 
+mod calls;
 mod harness;
 mod registrar;
 mod robustness;

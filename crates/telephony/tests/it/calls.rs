@@ -1,0 +1,104 @@
+//! Calls between extensions through the B2BUA, with sipp phones on both ends.
+
+use crate::harness::{explain, free_port, ok, phone, register, server_with, sipp};
+use std::time::Duration;
+use telephony::SipServer;
+use telephony::events::{CallEventKind, EndCause};
+use tokio::sync::broadcast::Receiver;
+
+/// The kinds of the call events seen until the call ended (or 10 s passed).
+async fn call_events(rx: &mut Receiver<telephony::events::CallEvent>) -> Vec<CallEventKind> {
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(ev) = rx.recv().await {
+            let end = matches!(ev.kind, CallEventKind::Ended { .. });
+            out.push(ev.kind);
+            if end {
+                break;
+            }
+        }
+    })
+    .await;
+    out
+}
+
+async fn callee(srv: &SipServer, scenario: &str, rtp_base: u16) -> tokio::process::Child {
+    let port = free_port();
+    register(srv, "1002", "acme-1002-pw", port).await;
+    let p = phone(scenario, port, rtp_base, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    p
+}
+
+/// A caller 1001 phoning `to`; `rtp_base` keeps parallel tests' RTP ports apart.
+fn caller_args<'a>(to: &'a str, rtp_base: &'a str) -> Vec<&'a str> {
+    vec!["-s", to, "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", rtp_base]
+}
+
+#[tokio::test]
+async fn an_extension_calls_another_which_answers_and_hangs_up_cleanly() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_answer.xml", 31000).await;
+    let mut args = caller_args("1002", "32000");
+    args.extend(["-d", "1500"]);
+    let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    let b = b.wait_with_output().await.unwrap();
+    assert!(ok(&b), "callee: {}", explain(&b));
+    let kinds = call_events(&mut rx).await;
+    assert_eq!(
+        kinds,
+        vec![CallEventKind::Ringing, CallEventKind::Answered, CallEventKind::Ended { cause: EndCause::Answered }]
+    );
+}
+
+#[tokio::test]
+async fn a_busy_extension_gives_busy() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_busy.xml", 31200).await;
+    let a = sipp("call_uac_486.xml", srv.local_addr(), &caller_args("1002", "32200")).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    assert!(ok(&b.wait_with_output().await.unwrap()));
+    assert_eq!(call_events(&mut rx).await, vec![CallEventKind::Ended { cause: EndCause::Busy }]);
+}
+
+#[tokio::test]
+async fn an_unanswered_call_stops_ringing_after_the_timeout() {
+    let srv = server_with(Duration::from_secs(2)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_ring.xml", 31400).await;
+    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "32400")).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    let b = b.wait_with_output().await.unwrap();
+    assert!(ok(&b), "the callee's phone was cancelled: {}", explain(&b));
+    assert_eq!(
+        call_events(&mut rx).await,
+        vec![CallEventKind::Ringing, CallEventKind::Ended { cause: EndCause::NoAnswer }]
+    );
+}
+
+#[tokio::test]
+async fn a_caller_who_hangs_up_while_it_rings_cancels_the_callee() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_ring.xml", 31600).await;
+    let a = sipp("call_uac_cancel.xml", srv.local_addr(), &caller_args("1002", "32600")).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    let b = b.wait_with_output().await.unwrap();
+    assert!(ok(&b), "the callee's phone was cancelled: {}", explain(&b));
+    assert_eq!(
+        call_events(&mut rx).await,
+        vec![CallEventKind::Ringing, CallEventKind::Ended { cause: EndCause::Cancelled }]
+    );
+}
+
+#[tokio::test]
+async fn calls_to_unregistered_or_unknown_extensions_are_refused() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "32800")).await;
+    assert!(ok(&a), "1002 exists but no phone is registered: {}", explain(&a));
+    let a = sipp("call_uac_404.xml", srv.local_addr(), &caller_args("1999", "33000")).await;
+    assert!(ok(&a), "1999 does not exist: {}", explain(&a));
+}
