@@ -38,12 +38,7 @@ impl SipDirectory for Directory {
 }
 
 pub async fn server() -> SipServer {
-    let mut secrets = HashMap::new();
-    secrets.insert((1, "1001".into()), "acme-1001-pw".into());
-    secrets.insert((1, "1002".into()), "acme-1002-pw".into());
-    secrets.insert((2, "1001".into()), "globex-1001-pw".into());
-    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets });
-    SipServer::start(SipSettings::new("127.0.0.1:0".parse().unwrap()), dir).await.unwrap()
+    server_with_settings(|_| {}).await
 }
 
 pub fn scenario(name: &str) -> PathBuf {
@@ -107,13 +102,17 @@ pub fn explain(o: &Output) -> String {
 }
 
 pub async fn server_with(ring_timeout: std::time::Duration) -> SipServer {
+    server_with_settings(|s| s.ring_timeout = ring_timeout).await
+}
+
+pub async fn server_with_settings(f: impl FnOnce(&mut SipSettings)) -> SipServer {
     let mut secrets = HashMap::new();
     secrets.insert((1, "1001".into()), "acme-1001-pw".into());
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
     let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
-    s.ring_timeout = ring_timeout;
+    f(&mut s);
     SipServer::start(s, dir).await.unwrap()
 }
 

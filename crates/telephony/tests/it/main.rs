@@ -2,6 +2,8 @@
 //! for what sipp cannot send (SHA-256 digests, malformed packets).
 
 mod calls;
+mod capture;
 mod harness;
+mod media;
 mod registrar;
 mod robustness;
