@@ -7,6 +7,7 @@ mod call;
 pub mod digest;
 pub mod directory;
 pub mod events;
+pub mod fuzzing;
 pub mod guard;
 pub mod location;
 pub mod registrar;

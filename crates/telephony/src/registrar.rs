@@ -77,7 +77,7 @@ fn to_user(req: &rsipstack::sip::Request) -> Option<String> {
 }
 
 /// Splits a Contact header value on the commas between contacts (not those inside <> or quotes).
-fn split_contacts(v: &str) -> Vec<&str> {
+pub(crate) fn split_contacts(v: &str) -> Vec<&str> {
     let (mut out, mut start, mut angle, mut quote) = (Vec::new(), 0, false, false);
     for (i, ch) in v.char_indices() {
         match ch {
@@ -96,7 +96,7 @@ fn split_contacts(v: &str) -> Vec<&str> {
 }
 
 /// The `expires` parameter of one contact (after its URI), if any.
-fn contact_expires(part: &str) -> Option<u64> {
+pub(crate) fn contact_expires(part: &str) -> Option<u64> {
     let params = match part.rfind('>') {
         Some(i) => &part[i + 1..],
         None => part.split_once(';').map(|(_, p)| p).unwrap_or(""),

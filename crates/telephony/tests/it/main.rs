@@ -3,6 +3,7 @@
 
 mod calls;
 mod capture;
+mod fuzz_corpus;
 mod harness;
 mod media;
 mod registrar;
