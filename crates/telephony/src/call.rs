@@ -1,28 +1,43 @@
-//! One call through the B2BUA, from a registered phone to another extension: authenticate the
-//! caller, fork an INVITE to every phone of the callee, anchor the audio in a relay, and tear
-//! both sides down together. The task that runs this function owns the call's legs.
+//! One call through the B2BUA. A call is planned first (who calls, which phones or which trunk
+//! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
+//! the forked INVITEs, the relay, and the events.
 
+use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallEvent, CallEventKind, Direction, EndCause};
-use crate::sdp::{self, Direction as SdpDirection};
+use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
 use media::{Leg, Relay};
-use rsipstack::dialog::dialog::DialogState;
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::headers::untyped::ContentType;
+use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind, Transport, Uri};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::SipAddr;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// One phone or trunk to ring.
+#[derive(Clone)]
+struct Target {
+    uri: Uri,
+    dest: SipAddr,
+    /// The extension this phone belongs to (none for a trunk).
+    extension: Option<String>,
+}
 
 /// What is known of a call for its events.
 struct Meta {
     call_id: String,
     tenant: i64,
+    direction: Direction,
     from: String,
     to: String,
+    extension: Option<String>,
 }
 
 impl Meta {
@@ -30,10 +45,10 @@ impl Meta {
         let ev = CallEvent {
             call_id: self.call_id.clone(),
             tenant: self.tenant,
-            direction: Direction::Internal,
+            direction: self.direction,
             from: self.from.clone(),
             to: self.to.clone(),
-            extension: Some(self.to.clone()),
+            extension: self.extension.clone(),
             at: chrono::Utc::now(),
             kind,
         };
@@ -41,6 +56,16 @@ impl Meta {
     }
 }
 
+struct Plan {
+    meta: Meta,
+    /// The From of the INVITEs we send.
+    caller_uri: Uri,
+    /// Rung one after another; the targets of one stage all at once, for its time.
+    stages: Vec<(Vec<Target>, Duration)>,
+    credential: Option<Credential>,
+}
+
+/// An INVITE from a registered phone: to another extension, or out through a trunk.
 pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
     let req = tx.original.clone();
     let domain = req.uri.host_with_port.host.to_string();
@@ -49,26 +74,140 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
         return;
     };
     let Some(caller) = crate::auth::authenticate(&srv, &mut tx, &tenant, None).await else { return };
-    let Some(callee) = req.uri.auth.as_ref().map(|a| a.user.clone()).filter(|u| !u.is_empty()) else {
+    let Some(dialled) = uri_user(&req.uri) else {
         let _ = tx.reply(StatusCode::NotFound).await;
         return;
     };
-    let offer = match sdp::parse(&req.body) {
-        Some(m) if !m.codecs.is_empty() => m,
-        // No offer (late offer) or no common codec.
-        _ => {
-            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+    let Some(offer) = offer_of(&mut tx).await else { return };
+    let meta = |direction, to: &str, extension| Meta {
+        call_id: call_id_of(&req),
+        tenant: tenant.id,
+        direction,
+        from: caller.clone(),
+        to: to.to_string(),
+        extension,
+    };
+    let plan = if srv.directory.extension_secret(&tenant, &dialled).await.is_some() {
+        let targets = phones(&srv, &tenant, &dialled);
+        if targets.is_empty() {
+            let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
             return;
         }
+        Plan {
+            meta: meta(Direction::Internal, &dialled, Some(dialled.clone())),
+            caller_uri: uri(&format!("sip:{caller}@{domain}")),
+            stages: vec![(targets, srv.ring_timeout)],
+            credential: None,
+        }
+    } else {
+        let Some(route) = srv.directory.route_outbound(&tenant, &caller, &dialled).await else {
+            tracing::info!(%caller, %dialled, realm = %tenant.realm, "SIP: outbound call refused by the dial rules");
+            let _ = tx.reply(StatusCode::Forbidden).await;
+            return;
+        };
+        let Some(target) = trunk_target(&route.trunk, &route.number) else {
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        };
+        Plan {
+            meta: meta(Direction::Outbound, &route.number, Some(caller.clone())),
+            caller_uri: uri(&format!("sip:{}@{}", route.caller_id, srv.contact.host_with_port)),
+            stages: vec![(vec![target], srv.ring_timeout)],
+            credential: route.trunk.username.clone().map(|username| Credential {
+                username,
+                password: route.trunk.password.clone().unwrap_or_default(),
+                realm: None,
+                ..Default::default()
+            }),
+        }
     };
-    let targets = srv.location.lookup(tenant.id, &callee);
-    if targets.is_empty() {
-        let known = srv.directory.extension_secret(&tenant, &callee).await.is_some();
-        let _ = tx.reply(if known { StatusCode::TemporarilyUnavailable } else { StatusCode::NotFound }).await;
-        return;
-    }
-    let meta = Meta { call_id: call_id_of(&req), tenant: tenant.id, from: caller.clone(), to: callee.clone() };
+    run(srv, tx, plan, offer).await;
+}
 
+/// An INVITE from a carrier's trunk to one of the organization's numbers.
+pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Trunk) {
+    let req = tx.original.clone();
+    let Some(did) = uri_user(&req.uri) else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(route) = srv.directory.route_inbound(&trunk.tenant, &did).await else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(offer) = offer_of(&mut tx).await else { return };
+    let from = req.from_header().ok().and_then(|f| f.typed().ok()).and_then(|f| uri_user(&f.uri)).unwrap_or_default();
+    let stages = match route {
+        InboundRoute::Extension(e) => vec![(phones(&srv, &trunk.tenant, &e), srv.ring_timeout)],
+        InboundRoute::Group { members, parallel: true, ring } => {
+            vec![(members.iter().flat_map(|m| phones(&srv, &trunk.tenant, m)).collect(), ring)]
+        }
+        InboundRoute::Group { members, parallel: false, ring } => {
+            members.iter().map(|m| (phones(&srv, &trunk.tenant, m), ring)).collect()
+        }
+    };
+    let plan = Plan {
+        meta: Meta {
+            call_id: call_id_of(&req),
+            tenant: trunk.tenant.id,
+            direction: Direction::Inbound,
+            from: from.clone(),
+            to: did,
+            extension: None,
+        },
+        caller_uri: uri(&format!("sip:{from}@{}", srv.contact.host_with_port)),
+        stages,
+        credential: None,
+    };
+    run(srv, tx, plan, offer).await;
+}
+
+/// The caller's audio offer; answers 488 itself when there is none we can speak.
+async fn offer_of(tx: &mut Transaction) -> Option<Media> {
+    match sdp::parse(&tx.original.body) {
+        Some(m) if !m.codecs.is_empty() => Some(m),
+        _ => {
+            // No offer (late offer) or no common codec.
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            None
+        }
+    }
+}
+
+/// Every registered phone of an extension.
+fn phones(srv: &Shared, tenant: &Tenant, extension: &str) -> Vec<Target> {
+    srv.location
+        .lookup(tenant.id, extension)
+        .into_iter()
+        .filter_map(|b| {
+            let uri = Uri::try_from(b.contact.as_str()).ok()?;
+            let transport = if b.transport.eq_ignore_ascii_case("TCP") { Transport::Tcp } else { Transport::Udp };
+            Some(Target {
+                uri,
+                dest: SipAddr { r#type: Some(transport), addr: b.source.into() },
+                extension: Some(extension.into()),
+            })
+        })
+        .collect()
+}
+
+fn trunk_target(trunk: &Trunk, number: &str) -> Option<Target> {
+    let transport = if trunk.tcp { ";transport=tcp" } else { "" };
+    let uri = Uri::try_from(format!("sip:{number}@{}:{}{transport}", trunk.host, trunk.port).as_str()).ok()?;
+    let dest = SipAddr {
+        r#type: Some(if trunk.tcp { Transport::Tcp } else { Transport::Udp }),
+        addr: uri.host_with_port.clone(),
+    };
+    Some(Target { uri, dest, extension: None })
+}
+
+enum Stage {
+    Answered { dialog: InviteDialog, response: Response, extension: Option<String>, states: DialogStateReceiver },
+    CallerLeft,
+    Failed { busy: bool },
+}
+
+async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media) {
     // Leg A: the caller's dialog; its INVITE transaction runs in its own task.
     let (a_state_tx, mut a_state) = mpsc::unbounded_channel();
     let dialog_a = match srv.dialogs.get_or_create_server_invite(&tx, a_state_tx, None, Some(srv.contact.clone())) {
@@ -93,140 +232,175 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
             return;
         }
     };
-    let a_local = SocketAddr::new(srv.media_ip, sock_a.local_addr().map(|a| a.port()).unwrap_or(0));
-    let b_local = SocketAddr::new(srv.media_ip, sock_b.local_addr().map(|a| a.port()).unwrap_or(0));
+    let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+    let a_local = SocketAddr::new(srv.media_ip, port(&sock_a));
+    let b_local = SocketAddr::new(srv.media_ip, port(&sock_b));
     let session = rand::random::<u32>() as u64;
-
-    // Leg B: one INVITE per registered phone of the callee.
     let offer_b = sdp::build(b_local, &offer.codecs, offer.event_pt, SdpDirection::SendRecv, session, 1);
+
+    let mut busy = false;
+    let mut rang = false;
+    let stages = std::mem::take(&mut plan.stages);
+    for (targets, ring) in stages {
+        match ring_stage(&srv, &plan, &dialog_a, &mut a_state, &offer_b, targets, ring, &mut rang).await {
+            Stage::CallerLeft => {
+                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+                return;
+            }
+            Stage::Failed { busy: b } => busy |= b,
+            Stage::Answered { dialog, response, extension, states } => {
+                if plan.meta.direction == Direction::Inbound {
+                    plan.meta.extension = extension;
+                }
+                let Some(answer) =
+                    sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| offer.codecs.contains(c)))
+                else {
+                    let _ = dialog.bye().await;
+                    let _ = dialog_a.reject(Some(StatusCode::NotAcceptableHere), None);
+                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    return;
+                };
+                // Answered: audio flows through our two sockets, and the caller gets our answer.
+                let relay = Relay::start(Leg::new(sock_a, offer.addr), Leg::new(sock_b, answer.addr));
+                let codecs: Vec<u8> = answer.codecs.iter().copied().filter(|c| offer.codecs.contains(c)).collect();
+                let event_pt = answer.event_pt.and(offer.event_pt);
+                let answer_a = sdp::build(a_local, &codecs, event_pt, SdpDirection::SendRecv, session, 1);
+                let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
+                if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
+                    let _ = dialog.bye().await;
+                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    return;
+                }
+                plan.meta.emit(&srv, CallEventKind::Answered);
+                talk(&dialog_a, &mut a_state, &dialog, states).await;
+                drop(relay);
+                srv.dialogs.remove_dialog(&dialog_a.id());
+                srv.dialogs.remove_dialog(&dialog.id());
+                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+                return;
+            }
+        }
+    }
+    let (code, cause) = if busy {
+        (StatusCode::BusyHere, EndCause::Busy)
+    } else {
+        (StatusCode::TemporarilyUnavailable, EndCause::NoAnswer)
+    };
+    let _ = dialog_a.reject(Some(code), None);
+    plan.meta.emit(&srv, CallEventKind::Ended { cause });
+}
+
+/// Rings `targets` at once for `ring`: until one answers, all refuse, or the caller gives up.
+#[allow(clippy::too_many_arguments)]
+async fn ring_stage(
+    srv: &Shared,
+    plan: &Plan,
+    dialog_a: &InviteDialog,
+    a_state: &mut DialogStateReceiver,
+    offer_b: &str,
+    targets: Vec<Target>,
+    ring: Duration,
+    rang: &mut bool,
+) -> Stage {
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
-    let mut forks: Vec<InviteDialog> = Vec::new();
-    for t in &targets {
-        let Ok(callee_uri) = Uri::try_from(t.contact.as_str()) else { continue };
-        let transport = if t.transport.eq_ignore_ascii_case("TCP") { Transport::Tcp } else { Transport::Udp };
+    let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
+    for t in targets {
         let opt = InviteOption {
-            caller: uri(&format!("sip:{caller}@{domain}")),
-            callee: callee_uri,
-            destination: Some(SipAddr { r#type: Some(transport), addr: t.source.into() }),
+            caller: plan.caller_uri.clone(),
+            callee: t.uri.clone(),
+            destination: Some(t.dest.clone()),
             content_type: Some("application/sdp".into()),
-            offer: Some(offer_b.clone().into_bytes()),
+            offer: Some(offer_b.as_bytes().to_vec()),
             contact: srv.contact.clone(),
+            credential: plan.credential.clone(),
             ..Default::default()
         };
         match srv.dialogs.do_invite_async(opt, b_state_tx.clone()) {
             Ok((dialog, join)) => {
                 let i = forks.len();
-                forks.push(dialog);
+                forks.push((dialog, t.extension));
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     let resp = join.await.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp);
                     let _ = done.send((i, resp));
                 });
             }
-            Err(e) => tracing::warn!("SIP: INVITE to {} failed: {e}", t.contact),
+            Err(e) => tracing::warn!("SIP: INVITE to {} failed: {e}", t.uri),
         }
     }
     if forks.is_empty() {
-        let _ = dialog_a.reject(Some(StatusCode::TemporarilyUnavailable), None);
-        return;
+        return Stage::Failed { busy: false };
     }
-
-    // Ringing: until a phone answers, all refuse, the caller gives up, or the time runs out.
-    let ring = tokio::time::sleep(srv.ring_timeout);
-    tokio::pin!(ring);
-    let (mut pending, mut rang, mut busy) = (forks.len(), false, false);
-    let answered = loop {
+    let deadline = tokio::time::sleep(ring);
+    tokio::pin!(deadline);
+    let (mut pending, mut busy) = (forks.len(), false);
+    loop {
         tokio::select! {
             Some(st) = a_state.recv() => {
                 if matches!(st, DialogState::Terminated(..)) {
                     cancel_all(&forks, None).await;
-                    meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
-                    return;
+                    return Stage::CallerLeft;
                 }
             }
             Some(st) = b_state.recv() => {
-                if matches!(st, DialogState::Early(..)) && !rang {
-                    rang = true;
+                if matches!(st, DialogState::Early(..)) && !*rang {
+                    *rang = true;
                     let _ = dialog_a.ringing(None, None);
-                    meta.emit(&srv, CallEventKind::Ringing);
+                    plan.meta.emit(srv, CallEventKind::Ringing);
                 }
             }
             Some((i, resp)) = done_rx.recv() => {
                 pending -= 1;
                 match resp {
-                    Some(r) if r.status_code.kind() == StatusCodeKind::Successful => break Some((i, r)),
+                    Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
+                        cancel_all(&forks, Some(i)).await;
+                        let (dialog, extension) = forks[i].clone();
+                        return Stage::Answered { dialog, response: r, extension, states: b_state };
+                    }
                     Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
                     _ => {}
                 }
                 if pending == 0 {
-                    break None;
+                    return Stage::Failed { busy };
                 }
             }
-            _ = &mut ring => {
+            _ = &mut deadline => {
                 cancel_all(&forks, None).await;
-                let _ = dialog_a.reject(Some(StatusCode::TemporarilyUnavailable), None);
-                meta.emit(&srv, CallEventKind::Ended { cause: EndCause::NoAnswer });
-                return;
+                return Stage::Failed { busy };
             }
         }
-    };
-    let Some((winner, resp)) = answered else {
-        let (code, cause) = if busy {
-            (StatusCode::BusyHere, EndCause::Busy)
-        } else {
-            (StatusCode::TemporarilyUnavailable, EndCause::NoAnswer)
-        };
-        let _ = dialog_a.reject(Some(code), None);
-        meta.emit(&srv, CallEventKind::Ended { cause });
-        return;
-    };
-    cancel_all(&forks, Some(winner)).await;
-    let dialog_b = forks[winner].clone();
-    let Some(answer) = sdp::parse(&resp.body).filter(|m| m.codecs.iter().any(|c| offer.codecs.contains(c))) else {
-        let _ = dialog_b.bye().await;
-        let _ = dialog_a.reject(Some(StatusCode::NotAcceptableHere), None);
-        meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
-        return;
-    };
-
-    // Answered: audio flows through our two sockets, and the caller gets our answer.
-    let relay = Relay::start(Leg::new(sock_a, offer.addr), Leg::new(sock_b, answer.addr));
-    let codecs: Vec<u8> = answer.codecs.iter().copied().filter(|c| offer.codecs.contains(c)).collect();
-    let event_pt = answer.event_pt.and(offer.event_pt);
-    let answer_a = sdp::build(a_local, &codecs, event_pt, SdpDirection::SendRecv, session, 1);
-    let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
-    if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
-        let _ = dialog_b.bye().await;
-        meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
-        return;
     }
-    meta.emit(&srv, CallEventKind::Answered);
+}
+
+/// The conversation: until either side hangs up, then the other is hung up too.
+async fn talk(
+    dialog_a: &InviteDialog,
+    a_state: &mut DialogStateReceiver,
+    dialog_b: &InviteDialog,
+    mut b_state: DialogStateReceiver,
+) {
     let b_call_id = dialog_b.id().call_id.clone();
     loop {
         tokio::select! {
             Some(st) = a_state.recv() => if let DialogState::Terminated(..) = st {
                 let _ = dialog_b.bye().await;
-                break;
+                return;
             },
             Some(st) = b_state.recv() => if let DialogState::Terminated(id, _) = st {
                 if id.call_id == b_call_id {
                     let _ = dialog_a.bye().await;
-                    break;
+                    return;
                 }
             },
-            else => break,
+            else => return,
         }
     }
-    drop(relay);
-    srv.dialogs.remove_dialog(&dialog_a.id());
-    srv.dialogs.remove_dialog(&dialog_b.id());
-    meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
 }
 
 /// Cancels every ringing fork but `keep`.
-async fn cancel_all(forks: &[InviteDialog], keep: Option<usize>) {
-    for (i, d) in forks.iter().enumerate() {
+async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize>) {
+    for (i, (d, _)) in forks.iter().enumerate() {
         if Some(i) != keep {
             let _ = d.cancel().await;
         }
@@ -237,7 +411,10 @@ fn uri(s: &str) -> Uri {
     Uri::try_from(s).unwrap_or_default()
 }
 
+fn uri_user(u: &Uri) -> Option<String> {
+    u.auth.as_ref().map(|a| a.user.clone()).filter(|u| !u.is_empty())
+}
+
 fn call_id_of(req: &rsipstack::sip::Request) -> String {
-    use rsipstack::sip::prelude::*;
     req.call_id_header().map(|c| c.value().to_string()).unwrap_or_default()
 }

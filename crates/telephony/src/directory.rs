@@ -1,13 +1,52 @@
-//! What the SIP side asks of the CRM: which organization a SIP domain belongs to, and the
-//! SIP password of an extension there. Implemented by `crm` over the store.
+//! What the SIP side asks of the CRM: which organization a SIP domain belongs to, an
+//! extension's SIP password, the organization's trunks, where its numbers ring, and what its
+//! extensions may dial. Implemented by `crm` over the store.
 
 use async_trait::async_trait;
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// An organization as SIP sees it: its id and its digest realm (its SIP domain).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tenant {
     pub id: i64,
     pub realm: String,
+}
+
+/// A carrier's SIP trunk: where calls go out, and (by address) where they come in from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub id: i64,
+    pub tenant: Tenant,
+    /// Host name or address, and port, of the carrier's SIP server.
+    pub host: String,
+    pub port: u16,
+    pub tcp: bool,
+    /// Credentials for the carrier's digest challenges, if it asks.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Where a call to one of the organization's numbers rings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundRoute {
+    Extension(String),
+    /// A ring group: all members at once (parallel) or one after another, each for `ring`.
+    Group {
+        members: Vec<String>,
+        parallel: bool,
+        ring: Duration,
+    },
+}
+
+/// How an extension's call to an outside number goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRoute {
+    pub trunk: Trunk,
+    /// The number to dial, as the carrier wants it.
+    pub number: String,
+    /// The organization's number presented to the called party.
+    pub caller_id: String,
 }
 
 #[async_trait]
@@ -18,4 +57,20 @@ pub trait SipDirectory: Send + Sync + 'static {
 
     /// The SIP password of an active user's extension; `None` for an unknown or inactive one.
     async fn extension_secret(&self, tenant: &Tenant, extension: &str) -> Option<String>;
+
+    /// The trunk a request from `source` comes through (carriers are known by address).
+    async fn trunk_for_source(&self, _source: IpAddr) -> Option<Trunk> {
+        None
+    }
+
+    /// Where a call from a trunk to `number` rings; `None` when it is not the organization's.
+    async fn route_inbound(&self, _tenant: &Tenant, _number: &str) -> Option<InboundRoute> {
+        None
+    }
+
+    /// How `extension` may call `dialled` outside; `None` when the dial rules forbid it or
+    /// there is no trunk (the toll-fraud guard).
+    async fn route_outbound(&self, _tenant: &Tenant, _extension: &str, _dialled: &str) -> Option<OutboundRoute> {
+        None
+    }
 }

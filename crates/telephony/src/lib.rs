@@ -14,7 +14,7 @@ pub mod registrar;
 pub mod sdp;
 pub mod server;
 
-pub use directory::{SipDirectory, Tenant};
+pub use directory::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};
 pub use server::{SipServer, SipSettings};
 
 /// The User-Agent / Server header value.

@@ -172,7 +172,15 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
             tx.reply_with(StatusCode::OK, headers, None).await
         }
         Method::Invite => {
-            crate::call::from_phone(srv.clone(), tx).await;
+            // Carriers are known by address; everyone else is a phone and must authenticate.
+            let trunk = match source_of(&tx) {
+                Some(src) => srv.directory.trunk_for_source(src.ip()).await,
+                None => None,
+            };
+            match trunk {
+                Some(trunk) => crate::call::from_trunk(srv.clone(), tx, trunk).await,
+                None => crate::call::from_phone(srv.clone(), tx).await,
+            }
             return;
         }
         Method::Ack => return,

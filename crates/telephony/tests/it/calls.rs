@@ -95,10 +95,10 @@ async fn a_caller_who_hangs_up_while_it_rings_cancels_the_callee() {
 }
 
 #[tokio::test]
-async fn calls_to_unregistered_or_unknown_extensions_are_refused() {
+async fn calls_to_unregistered_extensions_or_forbidden_numbers_are_refused() {
     let srv = server_with(Duration::from_secs(10)).await;
     let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "32800")).await;
     assert!(ok(&a), "1002 exists but no phone is registered: {}", explain(&a));
-    let a = sipp("call_uac_404.xml", srv.local_addr(), &caller_args("1999", "33000")).await;
-    assert!(ok(&a), "1999 does not exist: {}", explain(&a));
+    let a = sipp("call_uac_403.xml", srv.local_addr(), &caller_args("1999", "33000")).await;
+    assert!(ok(&a), "1999 is no extension, and no dial rule lets it out: {}", explain(&a));
 }

@@ -12,7 +12,27 @@ use telephony::{SipDirectory, SipServer, SipSettings, Tenant};
 /// globex owns globex.example. Both have an extension 1001, with different passwords.
 pub struct Directory {
     secrets: HashMap<(i64, String), String>,
+    /// Where acme's carrier takes outbound calls (its trunk also sends from 127.0.0.2).
+    carrier: Option<std::net::SocketAddr>,
 }
+
+/// acme's trunk: calls come from 127.0.0.2 (or the carrier's own address) and go to the carrier.
+fn acme_trunk(carrier: Option<std::net::SocketAddr>) -> telephony::Trunk {
+    let c = carrier.unwrap_or_else(|| "127.0.0.3:5060".parse().unwrap());
+    telephony::Trunk {
+        id: 7,
+        tenant: acme(),
+        host: c.ip().to_string(),
+        port: c.port(),
+        tcp: false,
+        username: None,
+        password: None,
+    }
+}
+
+/// acme's numbers: 48221234567 rings 1002; 48220000001 is a ring group, 1002 then 1003.
+pub const DID_1002: &str = "48221234567";
+pub const DID_GROUP: &str = "48220000001";
 
 pub fn acme() -> Tenant {
     Tenant { id: 1, realm: "acme.example".into() }
@@ -35,6 +55,33 @@ impl SipDirectory for Directory {
     async fn extension_secret(&self, tenant: &Tenant, extension: &str) -> Option<String> {
         self.secrets.get(&(tenant.id, extension.to_string())).cloned()
     }
+
+    async fn trunk_for_source(&self, source: std::net::IpAddr) -> Option<telephony::Trunk> {
+        let carrier_ip = self.carrier.map(|c| c.ip());
+        (source.to_string() == "127.0.0.2" || Some(source) == carrier_ip).then(|| acme_trunk(self.carrier))
+    }
+
+    async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<telephony::InboundRoute> {
+        match (tenant.id, number) {
+            (1, DID_1002) => Some(telephony::InboundRoute::Extension("1002".into())),
+            (1, DID_GROUP) => Some(telephony::InboundRoute::Group {
+                members: vec!["1002".into(), "1003".into()],
+                parallel: false,
+                ring: std::time::Duration::from_secs(1),
+            }),
+            _ => None,
+        }
+    }
+
+    /// National numbers (0…) go out with caller ID 48221234567; international (00…) never.
+    async fn route_outbound(&self, tenant: &Tenant, _ext: &str, dialled: &str) -> Option<telephony::OutboundRoute> {
+        let allowed = tenant.id == 1 && dialled.starts_with('0') && !dialled.starts_with("00");
+        allowed.then(|| telephony::OutboundRoute {
+            trunk: acme_trunk(self.carrier),
+            number: dialled.to_string(),
+            caller_id: DID_1002.into(),
+        })
+    }
 }
 
 pub async fn server() -> SipServer {
@@ -53,8 +100,19 @@ fn temp_dir() -> &'static std::path::Path {
 /// The scenario with `[tone]` replaced by a sox-made tone of `hz` (sipp does not expand
 /// keywords inside `rtp_stream`).
 pub fn scenario_with_tone(name: &str, hz: u32) -> String {
-    let text = std::fs::read_to_string(scenario(name)).unwrap().replace("[tone]", &tone(hz));
-    let path = temp_dir().join(format!("{hz}-{name}"));
+    render(name, hz, &[])
+}
+
+/// The scenario with `[tone]` and the given `(keyword, value)` pairs replaced (sipp does not
+/// expand keywords inside `rtp_stream` or `regexp`).
+pub fn render(name: &str, hz: u32, subs: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(scenario(name)).unwrap().replace("[tone]", &tone(hz));
+    let mut tag = String::new();
+    for (k, v) in subs {
+        text = text.replace(k, v);
+        tag.push_str(v);
+    }
+    let path = temp_dir().join(format!("{hz}-{tag}-{name}"));
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
@@ -67,6 +125,11 @@ pub fn free_port() -> u16 {
 
 /// Runs one sipp call of `scenario` against `target`; `extra` adds sipp arguments.
 pub async fn sipp(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Output {
+    sipp_from("127.0.0.1", scenario_name, target, extra).await
+}
+
+/// Like `sipp`, from local address `ip` (127.0.0.2 is acme's carrier).
+pub async fn sipp_from(ip: &str, scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Output {
     let mut args: Vec<String> = vec![
         target.to_string(),
         "-sf".into(),
@@ -74,7 +137,7 @@ pub async fn sipp(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> Ou
         "-m".into(),
         "1".into(),
         "-i".into(),
-        "127.0.0.1".into(),
+        ip.into(),
         "-p".into(),
         free_port().to_string(),
         "-nostdin".into(),
@@ -106,11 +169,16 @@ pub async fn server_with(ring_timeout: std::time::Duration) -> SipServer {
 }
 
 pub async fn server_with_settings(f: impl FnOnce(&mut SipSettings)) -> SipServer {
+    server_with_carrier(None, f).await
+}
+
+pub async fn server_with_carrier(carrier: Option<std::net::SocketAddr>, f: impl FnOnce(&mut SipSettings)) -> SipServer {
     let mut secrets = HashMap::new();
+    secrets.insert((1, "1003".into()), "acme-1003-pw".into());
     secrets.insert((1, "1001".into()), "acme-1001-pw".into());
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
-    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets });
+    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
     f(&mut s);
     SipServer::start(s, dir).await.unwrap()
@@ -168,8 +236,18 @@ pub async fn register(srv: &SipServer, ext: &str, pw: &str, port: u16) {
 
 /// Starts a sipp phone that waits for calls on `port`.
 pub fn phone(scenario_name: &str, port: u16, rtp_base: u16, extra: &[&str]) -> tokio::process::Child {
+    phone_at("127.0.0.1", scenario_name, port, rtp_base, extra)
+}
+
+/// Like `phone`, listening on local address `ip`.
+pub fn phone_at(ip: &str, scenario_name: &str, port: u16, rtp_base: u16, extra: &[&str]) -> tokio::process::Child {
+    phone_rendered(ip, &scenario_with_tone(scenario_name, 880), port, rtp_base, extra)
+}
+
+/// A sipp phone on `ip:port` running the scenario file at `path` (see `render`).
+pub fn phone_rendered(ip: &str, path: &str, port: u16, rtp_base: u16, extra: &[&str]) -> tokio::process::Child {
     tokio::process::Command::new("sipp")
-        .args(["-sf", &scenario_with_tone(scenario_name, 880), "-m", "1", "-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-sf", path, "-m", "1", "-i", ip, "-p", &port.to_string()])
         .args(["-nostdin", "-timeout", "20s", "-timeout_error"])
         .args(["-mp", &rtp_base.to_string()])
         .args(extra)

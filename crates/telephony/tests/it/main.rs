@@ -8,3 +8,4 @@ mod harness;
 mod media;
 mod registrar;
 mod robustness;
+mod trunks;

@@ -1,0 +1,158 @@
+//! Calls through acme's trunk, with sipp as the carrier (sending from 127.0.0.2, taking
+//! outbound calls on 127.0.0.3) and as the phones.
+
+use crate::harness::{
+    DID_1002, DID_GROUP, explain, free_port, ok, phone, phone_rendered, register, render, server_with_carrier, sipp,
+    sipp_from,
+};
+use std::time::Duration;
+use telephony::SipServer;
+use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
+use tokio::sync::broadcast::Receiver;
+
+async fn events_until_end(rx: &mut Receiver<CallEvent>) -> Vec<CallEvent> {
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(ev) = rx.recv().await {
+            let end = matches!(ev.kind, CallEventKind::Ended { .. });
+            out.push(ev);
+            if end {
+                break;
+            }
+        }
+    })
+    .await;
+    out
+}
+
+async fn phone_of(srv: &SipServer, ext: &str, scenario: &str, rtp_base: u16) -> tokio::process::Child {
+    let port = free_port();
+    register(srv, ext, &format!("acme-{ext}-pw"), port).await;
+    phone(scenario, port, rtp_base, &[])
+}
+
+fn kinds(evs: &[CallEvent]) -> Vec<CallEventKind> {
+    evs.iter().map(|e| e.kind.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_call_from_the_trunk_to_a_number_rings_its_extension() {
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let b = phone_of(&srv, "1002", "uas_answer.xml", 35000).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111222", "-mp", "35200", "-d", "800"];
+    let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "carrier: {}", explain(&a));
+    assert!(ok(&b.wait_with_output().await.unwrap()));
+    let evs = events_until_end(&mut rx).await;
+    assert_eq!(
+        kinds(&evs),
+        vec![CallEventKind::Ringing, CallEventKind::Answered, CallEventKind::Ended { cause: EndCause::Answered }]
+    );
+    let last = evs.last().unwrap();
+    assert_eq!((last.direction, last.from.as_str(), last.to.as_str()), (Direction::Inbound, "48600111222", DID_1002));
+    assert_eq!(last.extension.as_deref(), Some("1002"), "the answering extension");
+    assert!(!last.is_missed());
+}
+
+#[tokio::test]
+async fn an_unanswered_call_from_the_trunk_is_a_missed_call() {
+    let srv = server_with_carrier(None, |s| s.ring_timeout = Duration::from_secs(2)).await;
+    let mut rx = srv.subscribe();
+    let b = phone_of(&srv, "1002", "uas_ring.xml", 35400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111333", "-mp", "35600"];
+    let a = sipp_from("127.0.0.2", "trunk_uac_480.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "carrier: {}", explain(&a));
+    assert!(ok(&b.wait_with_output().await.unwrap()), "the phone stopped ringing");
+    let evs = events_until_end(&mut rx).await;
+    assert_eq!(kinds(&evs), vec![CallEventKind::Ringing, CallEventKind::Ended { cause: EndCause::NoAnswer }]);
+    assert!(evs.last().unwrap().is_missed(), "recognisable as missed");
+}
+
+#[tokio::test]
+async fn a_ring_group_in_order_moves_on_to_the_next_member() {
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let first = phone_of(&srv, "1002", "uas_ring.xml", 35800).await;
+    let second = phone_of(&srv, "1003", "uas_answer.xml", 36000).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_GROUP, "-key", "caller", "48600111444", "-mp", "36200", "-d", "500"];
+    let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "carrier: {}", explain(&a));
+    assert!(ok(&first.wait_with_output().await.unwrap()), "1002 rang and was cancelled");
+    assert!(ok(&second.wait_with_output().await.unwrap()), "1003 answered");
+    let evs = events_until_end(&mut rx).await;
+    assert_eq!(
+        evs.iter().find(|e| e.kind == CallEventKind::Answered).and_then(|e| e.extension.as_deref()),
+        Some("1003")
+    );
+}
+
+#[tokio::test]
+async fn numbers_that_are_not_the_organizations_and_strangers_are_refused() {
+    let srv = server_with_carrier(None, |_| {}).await;
+    let a = sipp_from(
+        "127.0.0.2",
+        "trunk_uac_404.xml",
+        srv.local_addr(),
+        &["-s", "48999999999", "-key", "caller", "1", "-mp", "36400"],
+    )
+    .await;
+    assert!(ok(&a), "unknown number: {}", explain(&a));
+    // An INVITE from an address that is no trunk must authenticate like a phone.
+    let a = sipp_from(
+        "127.0.0.4",
+        "stranger_uac_401.xml",
+        srv.local_addr(),
+        &["-s", DID_1002, "-key", "caller", "1", "-mp", "36500"],
+    )
+    .await;
+    assert!(ok(&a), "stranger: {}", explain(&a));
+}
+
+#[tokio::test]
+async fn an_extension_calls_out_through_the_trunk_with_the_organizations_caller_id() {
+    let carrier_port = free_port();
+    let carrier = format!("127.0.0.3:{carrier_port}").parse().unwrap();
+    let srv = server_with_carrier(Some(carrier), |_| {}).await;
+    let mut rx = srv.subscribe();
+    let scenario = render("carrier_answer.xml", 880, &[("[callerid]", DID_1002)]);
+    let c = phone_rendered("127.0.0.3", &scenario, carrier_port, 36600, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = [
+        "-s",
+        "0221234567",
+        "-au",
+        "1001",
+        "-ap",
+        "acme-1001-pw",
+        "-key",
+        "caller",
+        "1001",
+        "-mp",
+        "36800",
+        "-d",
+        "500",
+    ];
+    let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    let c = c.wait_with_output().await.unwrap();
+    assert!(ok(&c), "the carrier got the call with the caller ID: {}", explain(&c));
+    let evs = events_until_end(&mut rx).await;
+    let last = evs.last().unwrap();
+    assert_eq!(
+        (last.direction, last.to.as_str(), last.extension.as_deref()),
+        (Direction::Outbound, "0221234567", Some("1001"))
+    );
+    assert_eq!(last.kind, CallEventKind::Ended { cause: EndCause::Answered });
+}
+
+#[tokio::test]
+async fn dial_rules_refuse_what_they_do_not_allow() {
+    let srv = server_with_carrier(None, |_| {}).await;
+    let args = ["-s", "0048700123456", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "37000"];
+    let a = sipp("call_uac_403.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "international numbers are not allowed: {}", explain(&a));
+}
