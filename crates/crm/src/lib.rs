@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod sip_directory;
 pub mod throttle;
 pub mod tokens;
+pub mod trunks;
 pub mod types;
 pub mod users;
 

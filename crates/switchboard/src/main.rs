@@ -39,6 +39,68 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Telephony set-up of an organization: trunks, numbers, ring groups, dial rules.
+    Trunk {
+        #[command(subcommand)]
+        command: TrunkCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrunkCommand {
+    /// Add a carrier trunk; its password, if any, is read from stdin.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 5060)]
+        port: u16,
+        #[arg(long, default_value = "udp", value_parser = ["udp", "tcp"])]
+        transport: String,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+        /// Addresses calls from this carrier come from (comma-separated); the host by default.
+        #[arg(long, value_delimiter = ',')]
+        inbound: Vec<String>,
+    },
+    /// Add a number (DID) of the organization, ringing an extension or a ring group.
+    Number {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        number: String,
+        #[arg(long, conflicts_with = "group")]
+        extension: Option<String>,
+        #[arg(long)]
+        group: Option<i64>,
+    },
+    /// Add a ring group of extensions (comma-separated), ringing together or --in-order.
+    Group {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        members: Vec<String>,
+        #[arg(long)]
+        in_order: bool,
+        #[arg(long, default_value_t = 20)]
+        ring_seconds: u32,
+    },
+    /// Allow (or with --deny, refuse) outside numbers starting with a prefix.
+    DialRule {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        prefix: String,
+        #[arg(long)]
+        deny: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +195,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 Err(e) => bail!("{}", web::i18n::tr(crm::Language::En, e.code())),
             }
         }
+        Command::Trunk { command } => trunk_command(&cfg, command).await,
         Command::Org { command: OrgCommand::Seats { org, seats } } => {
             let crm = Crm::start(open_store(&cfg).await?).await?;
             let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
@@ -145,6 +208,54 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
+    let crm = Crm::start(open_store(cfg).await?).await?;
+    let org_of = |org: &str| {
+        let crm = crm.clone();
+        let org = org.to_string();
+        async move {
+            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
+            crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))
+        }
+    };
+    let explain = |e: crm::CrmError| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code()));
+    match command {
+        TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound } => {
+            let o = org_of(&org).await?;
+            let password = if password_stdin {
+                let mut p = String::new();
+                std::io::stdin().read_to_string(&mut p)?;
+                Some(p.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let t =
+                crm::trunks::NewTrunk { name, host, port, transport, username, password, inbound_addresses: inbound };
+            let t = crm.create_trunk(o.id, t).await.map_err(explain)?;
+            println!(
+                "trunk {} ({}:{} {}) added; calls accepted from {}",
+                t.id, t.host, t.port, t.transport, t.inbound_addresses
+            );
+        }
+        TrunkCommand::Number { org, number, extension, group } => {
+            let o = org_of(&org).await?;
+            let n = crm.add_number(o.id, &number, extension.as_deref(), group).await.map_err(explain)?;
+            println!("number {} added", n.number);
+        }
+        TrunkCommand::Group { org, name, members, in_order, ring_seconds } => {
+            let o = org_of(&org).await?;
+            let g = crm.create_ring_group(o.id, &name, &members, !in_order, ring_seconds).await.map_err(explain)?;
+            println!("ring group {} added: {}", g.id, g.members);
+        }
+        TrunkCommand::DialRule { org, prefix, deny } => {
+            let o = org_of(&org).await?;
+            let r = crm.add_dial_rule(o.id, &prefix, !deny).await.map_err(explain)?;
+            println!("numbers starting with \"{}\" are {}", r.prefix, if r.allow { "allowed" } else { "refused" });
+        }
+    }
+    Ok(())
 }
 
 async fn open_store(cfg: &Config) -> Result<store::Store> {

@@ -216,3 +216,70 @@ async fn bootstrap_creates_one_admin_with_a_one_time_password_once() {
         assert!(!u.must_change_password, "{b}");
     }
 }
+
+#[tokio::test]
+async fn trunks_numbers_groups_and_dial_rules_route_calls() {
+    use telephony::{InboundRoute, SipDirectory};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let acme = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let globex = crm.create_org(&OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        crm.create_user(acme.id, new_user("anna", "1001", "agent")).await.unwrap();
+        crm.create_user(acme.id, new_user("beata", "1002", "agent")).await.unwrap();
+        crm.create_user(globex.id, new_user("gina", "1001", "agent")).await.unwrap();
+        let t = crm::trunks::NewTrunk {
+            name: "carrier".into(),
+            host: "192.0.2.10".into(),
+            port: 5060,
+            transport: "udp".into(),
+            inbound_addresses: vec!["192.0.2.10".into(), "192.0.2.11".into()],
+            ..Default::default()
+        };
+        crm.create_trunk(acme.id, t).await.unwrap();
+        crm.add_number(acme.id, "+48 22 123 45 67", Some("1002"), None).await.unwrap();
+        let g = crm.create_ring_group(acme.id, "sales", &["1001".into(), "1002".into()], false, 15).await.unwrap();
+        crm.add_number(acme.id, "48220000001", None, Some(g.id)).await.unwrap();
+        crm.add_dial_rule(acme.id, "0", true).await.unwrap();
+        crm.add_dial_rule(acme.id, "00", false).await.unwrap();
+
+        let trunk = crm.trunk_for_source("192.0.2.11".parse().unwrap()).await.expect("a carrier address");
+        assert_eq!(trunk.tenant.id, acme.id.0, "{b}");
+        assert!(crm.trunk_for_source("192.0.2.99".parse().unwrap()).await.is_none(), "{b}: not a carrier");
+        assert_eq!(
+            crm.route_inbound(&trunk.tenant, "48221234567").await,
+            Some(InboundRoute::Extension("1002".into())),
+            "{b}"
+        );
+        match crm.route_inbound(&trunk.tenant, "+48220000001").await {
+            Some(InboundRoute::Group { members, parallel: false, ring }) => {
+                assert_eq!((members, ring.as_secs()), (vec!["1001".to_string(), "1002".to_string()], 15), "{b}")
+            }
+            other => panic!("{b}: {other:?}"),
+        }
+        let out = crm.route_outbound(&trunk.tenant, "1002", "0221234567").await.expect("national allowed");
+        assert_eq!((out.caller_id.as_str(), out.trunk.host.as_str()), ("48221234567", "192.0.2.10"), "{b}");
+        assert!(
+            crm.route_outbound(&trunk.tenant, "1002", "0012125550100").await.is_none(),
+            "{b}: international refused"
+        );
+        // Another organization has no trunk, no rules, and never reaches acme's numbers.
+        let gt = crm.tenant_for_domain(&globex.sip_domain).await.unwrap();
+        assert!(crm.route_inbound(&gt, "48221234567").await.is_none(), "{b}");
+        assert!(crm.route_outbound(&gt, "1001", "0221234567").await.is_none(), "{b}");
+        // Bad set-up is refused clearly.
+        assert_eq!(
+            crm.add_number(acme.id, "48221234567", Some("1001"), None).await.unwrap_err().code(),
+            "err-number-taken"
+        );
+        assert_eq!(
+            crm.add_number(acme.id, "48229999999", Some("7777"), None).await.unwrap_err().code(),
+            "err-extension-unknown"
+        );
+        assert_eq!(
+            crm.add_number(globex.id, "48229999999", None, Some(g.id)).await.unwrap_err().code(),
+            "err-group-unknown",
+            "{b}: another organization's group"
+        );
+        assert_eq!(crm.add_dial_rule(acme.id, "1a", true).await.unwrap_err().code(), "err-dial-prefix");
+    }
+}

@@ -2,7 +2,11 @@
 //! services in `crm`, which always filter by organization.
 
 pub mod api_token;
+pub mod dial_rule;
 pub mod login_failure;
 pub mod organization;
+pub mod phone_number;
+pub mod ring_group;
 pub mod session;
+pub mod trunk;
 pub mod user;

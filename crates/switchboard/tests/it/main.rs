@@ -274,3 +274,145 @@ async fn a_phone_registers_with_the_sip_password_of_its_user() {
     let refused = run("register_refused.xml", "anna-secret-1");
     assert!(refused.status.success(), "the log-in password is not the SIP password");
 }
+
+/// The real binary set up through its CLI: a trunk, a number ringing an extension, a dial
+/// rule. A carrier (sipp from 127.0.0.2) calls the number and the agent's phone answers; the
+/// agent calls a national number and the carrier (sipp on 127.0.0.3) takes it.
+#[tokio::test]
+async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let sipp_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../telephony/tests/sipp");
+    let tone = dir.path().join("tone.wav");
+    assert!(
+        Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-e", "u-law"])
+            .arg(&tone)
+            .args(["synth", "20", "sine", "600"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let render = |name: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            std::fs::read_to_string(sipp_dir.join(name)).unwrap().replace("[tone]", tone.to_str().unwrap()),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let sip_pw = |o: std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("SIP password: ").map(str::to_string))
+            .unwrap()
+    };
+    let pw1001 = sip_pw(add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1001"],
+        "anna-secret-1",
+    ));
+    let pw1002 = sip_pw(add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "bea", "--role", "agent", "--extension", "1002"],
+        "bea-secret-12",
+    ));
+    let carrier_port = std::net::UdpSocket::bind("127.0.0.3:0").unwrap().local_addr().unwrap().port().to_string();
+    let cli = |args: &[&str]| {
+        let o = cmd(dir.path(), &[]).args(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    cli(&[
+        "trunk",
+        "add",
+        "--org",
+        "acme",
+        "--name",
+        "carrier",
+        "--host",
+        "127.0.0.3",
+        "--port",
+        &carrier_port,
+        "--inbound",
+        "127.0.0.2,127.0.0.3",
+    ]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "+48 22 123 45 67", "--extension", "1002"]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "0"]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "00", "--deny"]);
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let free = || std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let sipp = |ip: &str, port: &str, scenario: &str, extra: &[&str], target: Option<&str>| {
+        let mut c = Command::new("sipp");
+        if let Some(t) = target {
+            c.arg(t);
+        }
+        c.args(["-sf", scenario, "-m", "1", "-i", ip, "-p", port, "-nostdin", "-timeout", "15s", "-timeout_error"])
+            .args(extra);
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        c
+    };
+    // 1002's phone registers, then waits for the call.
+    let phone_port = free();
+    let reg = sipp(
+        "127.0.0.1",
+        &phone_port,
+        sipp_dir.join("register.xml").to_str().unwrap(),
+        &["-s", "1002", "-au", "1002", "-ap", &pw1002, "-key", "domain", "127.0.0.1"],
+        Some(&sip),
+    )
+    .output()
+    .unwrap();
+    assert!(reg.status.success(), "register: {}", String::from_utf8_lossy(&reg.stderr));
+    let phone = sipp("127.0.0.1", &phone_port, &render("uas_answer.xml"), &["-mp", "37200"], None).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let inbound = sipp(
+        "127.0.0.2",
+        &free(),
+        &render("trunk_uac.xml"),
+        &["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "37400", "-d", "500"],
+        Some(&sip),
+    )
+    .output()
+    .unwrap();
+    assert!(inbound.status.success(), "the carrier's call was answered: {}", String::from_utf8_lossy(&inbound.stderr));
+    assert!(phone.wait_with_output().unwrap().status.success(), "1002's phone answered it");
+    // 1001 calls out.
+    let carrier_file = dir.path().join("carrier.xml");
+    std::fs::write(
+        &carrier_file,
+        std::fs::read_to_string(render("carrier_answer.xml")).unwrap().replace("[callerid]", "48221234567"),
+    )
+    .unwrap();
+    let carrier =
+        sipp("127.0.0.3", &carrier_port, carrier_file.to_str().unwrap(), &["-mp", "37600"], None).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = sipp(
+        "127.0.0.1",
+        &free(),
+        &render("call_uac.xml"),
+        &["-s", "0221234567", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "37800", "-d", "500"],
+        Some(&sip),
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "1001's outbound call: {}", String::from_utf8_lossy(&out.stderr));
+    let carrier = carrier.wait_with_output().unwrap();
+    assert!(
+        carrier.status.success(),
+        "the carrier took it, with the number as caller ID: {}",
+        String::from_utf8_lossy(&carrier.stderr)
+    );
+    let refused = sipp(
+        "127.0.0.1",
+        &free(),
+        &render("call_uac_403.xml"),
+        &["-s", "0012125550100", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "38000"],
+        Some(&sip),
+    )
+    .output()
+    .unwrap();
+    assert!(refused.status.success(), "international refused by the dial rules");
+}

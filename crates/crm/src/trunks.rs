@@ -1,0 +1,218 @@
+//! An organization's telephony set-up: carrier trunks, its numbers (DIDs) and where they ring,
+//! ring groups, and dial rules (what may be called outside; the toll-fraud guard).
+
+use crate::error::Checks;
+use crate::{Crm, CrmError, FieldError, OrgId};
+use store::entities::{dial_rule, phone_number, ring_group, trunk};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+
+/// A new trunk, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewTrunk {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    /// udp or tcp
+    pub transport: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Addresses calls come from; the host itself when empty.
+    pub inbound_addresses: Vec<String>,
+}
+
+/// Only the digits of a phone number (a leading + and any spacing dropped).
+pub fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Whether `dialled` may go out under `rules`: the longest matching prefix decides, and
+/// nothing matching means no.
+pub fn dial_allowed(rules: &[(String, bool)], dialled: &str) -> bool {
+    rules
+        .iter()
+        .filter(|(prefix, _)| dialled.starts_with(prefix.as_str()))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .is_some_and(|(_, allow)| *allow)
+}
+
+impl Crm {
+    pub async fn create_trunk(&self, org: OrgId, t: NewTrunk) -> Result<trunk::Model, CrmError> {
+        let mut c = Checks::default();
+        if t.name.trim().is_empty() {
+            c.push("name", "err-trunk-name");
+        }
+        let host_ok =
+            !t.host.trim().is_empty() && t.host.chars().all(|ch| ch.is_ascii_alphanumeric() || ".-:[]".contains(ch));
+        if !host_ok {
+            c.push("host", "err-trunk-host");
+        }
+        if t.port == 0 {
+            c.push("port", "err-trunk-port");
+        }
+        let transport = t.transport.trim().to_ascii_lowercase();
+        if !matches!(transport.as_str(), "udp" | "tcp") {
+            c.push("transport", "err-trunk-transport");
+        }
+        let inbound: Vec<String> =
+            if t.inbound_addresses.is_empty() { vec![t.host.trim().to_string()] } else { t.inbound_addresses.clone() };
+        if inbound.iter().any(|a| a.parse::<std::net::IpAddr>().is_err()) {
+            c.push("inbound_addresses", "err-trunk-inbound");
+        }
+        c.finish()?;
+        self.org(org).await?;
+        Ok(trunk::ActiveModel {
+            org_id: Set(org.0),
+            name: Set(t.name.trim().into()),
+            host: Set(t.host.trim().into()),
+            port: Set(t.port as i32),
+            transport: Set(transport),
+            username: Set(t.username.filter(|s| !s.is_empty())),
+            password: Set(t.password.filter(|s| !s.is_empty())),
+            inbound_addresses: Set(inbound.join(" ")),
+            created_at: Set(self.now()),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?)
+    }
+
+    pub async fn trunks(&self, org: OrgId) -> Result<Vec<trunk::Model>, CrmError> {
+        Ok(trunk::Entity::find()
+            .filter(trunk::Column::OrgId.eq(org.0))
+            .order_by_asc(trunk::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// A ring group of existing extensions, ringing together or in order.
+    pub async fn create_ring_group(
+        &self,
+        org: OrgId,
+        name: &str,
+        members: &[String],
+        parallel: bool,
+        ring_seconds: u32,
+    ) -> Result<ring_group::Model, CrmError> {
+        let mut c = Checks::default();
+        if name.trim().is_empty() {
+            c.push("name", "err-group-name");
+        }
+        if members.is_empty() {
+            c.push("members", "err-group-members");
+        }
+        if !(5..=300).contains(&ring_seconds) {
+            c.push("ring_seconds", "err-group-ring");
+        }
+        c.finish()?;
+        for m in members {
+            if self.find_user_by_login(org, m).await?.is_none_or(|u| u.extension != *m) {
+                return Err(CrmError::invalid("members", "err-group-members"));
+            }
+        }
+        Ok(ring_group::ActiveModel {
+            org_id: Set(org.0),
+            name: Set(name.trim().into()),
+            parallel: Set(parallel),
+            ring_seconds: Set(ring_seconds as i32),
+            members: Set(members.join(",")),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?)
+    }
+
+    /// One of the organization's numbers, ringing an extension or a ring group.
+    pub async fn add_number(
+        &self,
+        org: OrgId,
+        number: &str,
+        extension: Option<&str>,
+        group: Option<i64>,
+    ) -> Result<phone_number::Model, CrmError> {
+        let n = digits(number);
+        if !(5..=15).contains(&n.len()) {
+            return Err(CrmError::invalid("number", "err-number"));
+        }
+        match (extension, group) {
+            (Some(e), None) => {
+                if self.find_user_by_login(org, e).await?.is_none_or(|u| u.extension != e) {
+                    return Err(CrmError::invalid("extension", "err-extension-unknown"));
+                }
+            }
+            (None, Some(g)) => {
+                ring_group::Entity::find_by_id(g)
+                    .filter(ring_group::Column::OrgId.eq(org.0))
+                    .one(self.db())
+                    .await?
+                    .ok_or(CrmError::invalid("group", "err-group-unknown"))?;
+            }
+            _ => return Err(CrmError::invalid("route", "err-number-route")),
+        }
+        if phone_number::Entity::find().filter(phone_number::Column::Number.eq(n.clone())).count(self.db()).await? > 0 {
+            return Err(CrmError::Conflict(FieldError { field: "number", code: "err-number-taken" }));
+        }
+        Ok(phone_number::ActiveModel {
+            org_id: Set(org.0),
+            number: Set(n),
+            route_extension: Set(extension.map(Into::into)),
+            route_group_id: Set(group),
+            created_at: Set(self.now()),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?)
+    }
+
+    pub async fn numbers(&self, org: OrgId) -> Result<Vec<phone_number::Model>, CrmError> {
+        Ok(phone_number::Entity::find()
+            .filter(phone_number::Column::OrgId.eq(org.0))
+            .order_by_asc(phone_number::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// A dial rule: numbers starting with `prefix` (digits, optionally a leading +) are allowed
+    /// or refused.
+    pub async fn add_dial_rule(&self, org: OrgId, prefix: &str, allow: bool) -> Result<dial_rule::Model, CrmError> {
+        let p = prefix.trim();
+        let body = p.strip_prefix('+').unwrap_or(p);
+        if p.len() > 20 || !body.chars().all(|c| c.is_ascii_digit()) {
+            return Err(CrmError::invalid("prefix", "err-dial-prefix"));
+        }
+        self.org(org).await?;
+        Ok(dial_rule::ActiveModel {
+            org_id: Set(org.0),
+            prefix: Set(p.into()),
+            allow: Set(allow),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?)
+    }
+
+    pub async fn dial_rules(&self, org: OrgId) -> Result<Vec<(String, bool)>, CrmError> {
+        Ok(dial_rule::Entity::find()
+            .filter(dial_rule::Column::OrgId.eq(org.0))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| (r.prefix, r.allow))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_prefix_decides_and_nothing_means_no() {
+        let rules = vec![("0".to_string(), true), ("00".to_string(), false), ("0048".to_string(), true)];
+        assert!(dial_allowed(&rules, "0221234567"));
+        assert!(!dial_allowed(&rules, "0012125550100"), "international refused");
+        assert!(dial_allowed(&rules, "0048221234567"), "but Poland allowed");
+        assert!(!dial_allowed(&rules, "112"), "no rule: refused");
+        assert!(!dial_allowed(&[], "0221234567"));
+        assert!(dial_allowed(&[(String::new(), true)], "anything"));
+    }
+}
