@@ -2,9 +2,11 @@
 //! between its legs. Knows nothing of SIP: the signalling side tells it addresses and modes.
 
 pub mod g711;
+pub mod music;
 pub mod ports;
 pub mod relay;
 pub mod rtp;
 
+pub use music::Music;
 pub use ports::RtpPorts;
 pub use relay::{Leg, Relay, RelayStats};

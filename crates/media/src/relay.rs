@@ -1,24 +1,28 @@
 //! The relay: a call's audio anchored between two legs. Each leg is our socket facing one
 //! party. Packets that arrive on one leg go out of the other, to where that party's packets
 //! come from (symmetric latching: the first packet fixes the address, which also gets through
-//! NAT); until then, to the address its SDP gave. No transcoding, no buffering.
+//! NAT); until then, to the address its SDP gave. No transcoding, no buffering. Either
+//! direction can be stopped (mute, hold), and music can be played into a leg (hold).
 
+use crate::music::{self, Music};
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
-/// One side of the call: our socket and the party's address.
+/// One side of the call: our socket, the party's address, and the codec it speaks.
 pub struct Leg {
     pub socket: Arc<UdpSocket>,
     /// From the party's SDP; replaced by the source of its first packet.
     pub remote: Option<SocketAddr>,
+    /// The G.711 payload type of this leg (for music played into it).
+    pub payload_type: u8,
 }
 
 impl Leg {
-    pub fn new(socket: UdpSocket, remote: Option<SocketAddr>) -> Leg {
-        Leg { socket: Arc::new(socket), remote }
+    pub fn new(socket: UdpSocket, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
+        Leg { socket: Arc::new(socket), remote, payload_type }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -33,93 +37,153 @@ pub struct RelayStats {
     pub b_to_a: AtomicU64,
 }
 
-/// What the relay does with the audio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Both ways.
-    Bridge,
-    /// Nothing passes (a leg is on hold; its music comes from elsewhere).
-    Mute,
-    Stop,
+struct Side {
+    socket: Arc<UdpSocket>,
+    remote: Mutex<Option<SocketAddr>>,
+    payload_type: u8,
+    /// This side's audio reaches the other side.
+    passes: AtomicBool,
+    /// Music is being played into this side.
+    music: AtomicBool,
+}
+
+struct Shared {
+    sides: [Side; 2],
+    stopped: AtomicBool,
+    wake: Notify,
+    stats: RelayStats,
+    tune: Music,
 }
 
 pub struct Relay {
-    mode: watch::Sender<Mode>,
-    pub stats: Arc<RelayStats>,
-    remotes: Arc<[std::sync::Mutex<Option<SocketAddr>>; 2]>,
+    shared: Arc<Shared>,
 }
 
 impl Relay {
-    /// Starts relaying between `a` and `b`.
-    pub fn start(a: Leg, b: Leg) -> Relay {
-        let (mode, rx) = watch::channel(Mode::Bridge);
-        let stats = Arc::new(RelayStats::default());
-        let remotes = Arc::new([std::sync::Mutex::new(a.remote), std::sync::Mutex::new(b.remote)]);
-        for (from, to, count) in [(0usize, 1usize, 0u8), (1, 0, 1)] {
-            let (src, dst) =
-                if from == 0 { (a.socket.clone(), b.socket.clone()) } else { (b.socket.clone(), a.socket.clone()) };
-            let remotes = remotes.clone();
-            let stats = stats.clone();
-            let mut rx = rx.clone();
+    /// Starts relaying between `a` (index 0) and `b` (index 1); `tune` is the music on hold.
+    pub fn start(a: Leg, b: Leg, tune: Music) -> Relay {
+        let side = |l: Leg| Side {
+            socket: l.socket,
+            remote: Mutex::new(l.remote),
+            payload_type: l.payload_type,
+            passes: AtomicBool::new(true),
+            music: AtomicBool::new(false),
+        };
+        let shared = Arc::new(Shared {
+            sides: [side(a), side(b)],
+            stopped: AtomicBool::new(false),
+            wake: Notify::new(),
+            stats: RelayStats::default(),
+            tune,
+        });
+        for from in 0..2 {
+            let sh = shared.clone();
             tokio::spawn(async move {
+                let to = 1 - from;
                 let mut buf = vec![0u8; 2048];
                 let mut latched = false;
                 loop {
                     let (n, peer) = tokio::select! {
-                        r = src.recv_from(&mut buf) => match r { Ok(v) => v, Err(_) => continue },
-                        c = rx.changed() => { if c.is_err() || *rx.borrow() == Mode::Stop { return } continue }
+                        r = sh.sides[from].socket.recv_from(&mut buf) => match r { Ok(v) => v, Err(_) => continue },
+                        _ = sh.wake.notified() => { if sh.stopped.load(Ordering::Relaxed) { return } continue }
                     };
-                    if !latched {
-                        *remotes[from].lock().expect("remote lock") = Some(peer);
-                        latched = true;
-                    } else if Some(peer) != *remotes[from].lock().expect("remote lock") {
+                    if sh.stopped.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let from_party = {
+                        let mut remote = sh.sides[from].remote.lock().expect("remote lock");
+                        if !latched {
+                            *remote = Some(peer);
+                            latched = true;
+                        }
+                        Some(peer) == *remote
+                    };
+                    if !from_party {
                         continue; // not from the latched party: dropped
                     }
-                    if *rx.borrow() != Mode::Bridge {
+                    // Audio crosses unless this side is muted/held, or music is playing to the other.
+                    if !sh.sides[from].passes.load(Ordering::Relaxed) || sh.sides[to].music.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let target = *remotes[to].lock().expect("remote lock");
+                    let target = *sh.sides[to].remote.lock().expect("remote lock");
                     if let Some(t) = target {
-                        if dst.send_to(&buf[..n], t).await.is_ok() {
-                            let c = if count == 0 { &stats.a_to_b } else { &stats.b_to_a };
+                        if sh.sides[to].socket.send_to(&buf[..n], t).await.is_ok() {
+                            let c = if from == 0 { &sh.stats.a_to_b } else { &sh.stats.b_to_a };
                             c.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                 }
             });
         }
-        Relay { mode, stats, remotes }
+        Relay { shared }
     }
 
-    pub fn set_mode(&self, m: Mode) {
-        let _ = self.mode.send(m);
+    /// Whether the audio of side `leg` reaches the other side (false: muted).
+    pub fn set_passes(&self, leg: usize, on: bool) {
+        self.shared.sides[leg].passes.store(on, Ordering::Relaxed);
+    }
+
+    /// Puts side `leg` on hold: it hears music, and the other side hears nothing from it; or
+    /// takes it off hold.
+    pub fn hold(&self, leg: usize, on: bool) {
+        let side = &self.shared.sides[leg];
+        side.passes.store(!on, Ordering::Relaxed);
+        let was = side.music.swap(on, Ordering::Relaxed);
+        if on && !was {
+            let sh = self.shared.clone();
+            tokio::spawn(async move {
+                let s = &sh.sides[leg];
+                let keep = || s.music.load(Ordering::Relaxed) && !sh.stopped.load(Ordering::Relaxed);
+                music::play(
+                    sh.tune.clone(),
+                    s.socket.clone(),
+                    || *s.remote.lock().expect("remote lock"),
+                    s.payload_type,
+                    keep,
+                )
+                .await;
+            });
+        }
+    }
+
+    pub fn stats(&self) -> &RelayStats {
+        &self.shared.stats
     }
 
     /// The party's address as the relay now sends to it (0 = leg a, 1 = leg b).
     pub fn remote(&self, leg: usize) -> Option<SocketAddr> {
-        *self.remotes[leg].lock().expect("remote lock")
+        *self.shared.sides[leg].remote.lock().expect("remote lock")
+    }
+
+    pub fn stop(&self) {
+        self.shared.stopped.store(true, Ordering::Relaxed);
+        for s in &self.shared.sides {
+            s.music.store(false, Ordering::Relaxed);
+        }
+        self.shared.wake.notify_waiters();
     }
 }
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let _ = self.mode.send(Mode::Stop);
+        self.stop();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rtp::PT_PCMU;
 
     #[tokio::test]
     async fn packets_cross_both_ways_to_latched_addresses() {
-        let a = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), None);
+        let a = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), None, PT_PCMU);
         let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let b = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_b.local_addr().unwrap()));
+        let b = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_b.local_addr().unwrap()), PT_PCMU);
         let (a_addr, b_addr) = (a.local_addr(), b.local_addr());
-        let relay = Relay::start(a, b);
+        let relay = Relay::start(a, b, Music::default_melody());
         let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; 400];
         phone_a.send_to(b"from-a", a_addr).await.unwrap();
         let (n, from) = phone_b.recv_from(&mut buf).await.unwrap();
         assert_eq!((&buf[..n], from), (&b"from-a"[..], b_addr));
@@ -132,6 +196,20 @@ mod tests {
         phone_a.send_to(b"again", a_addr).await.unwrap();
         let (n, _) = phone_b.recv_from(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"again");
-        assert_eq!(relay.stats.a_to_b.load(Ordering::Relaxed), 2);
+        assert_eq!(relay.stats().a_to_b.load(Ordering::Relaxed), 2);
+
+        // Hold b: b gets music, a gets nothing from b.
+        relay.hold(1, true);
+        let (n, _) = phone_b.recv_from(&mut buf).await.unwrap();
+        let (h, off) = crate::rtp::Header::parse(&buf[..n]).expect("music is RTP");
+        assert_eq!((h.payload_type, n - off), (PT_PCMU, 160));
+        phone_b.send_to(b"held", b_addr).await.unwrap();
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), phone_a.recv_from(&mut buf)).await;
+        assert!(quiet.is_err(), "the holder hears nothing from the held side");
+        relay.hold(1, false);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        phone_b.send_to(b"back", b_addr).await.unwrap();
+        let (n, _) = phone_a.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"back");
     }
 }

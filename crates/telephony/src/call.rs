@@ -2,12 +2,14 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
+use crate::control::ActiveCall;
 use crate::directory::{InboundRoute, Tenant, Trunk};
-use crate::events::{CallEvent, CallEventKind, Direction, EndCause};
+use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
 use media::{Leg, Relay};
 use rsipstack::dialog::authenticate::Credential;
+use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -261,8 +263,13 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     return;
                 };
                 // Answered: audio flows through our two sockets, and the caller gets our answer.
-                let relay = Relay::start(Leg::new(sock_a, offer.addr), Leg::new(sock_b, answer.addr));
                 let codecs: Vec<u8> = answer.codecs.iter().copied().filter(|c| offer.codecs.contains(c)).collect();
+                let pt = codecs[0];
+                let relay = Relay::start(
+                    Leg::new(sock_a, offer.addr, pt),
+                    Leg::new(sock_b, answer.addr, pt),
+                    srv.music.clone(),
+                );
                 let event_pt = answer.event_pt.and(offer.event_pt);
                 let answer_a = sdp::build(a_local, &codecs, event_pt, SdpDirection::SendRecv, session, 1);
                 let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
@@ -272,7 +279,14 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     return;
                 }
                 plan.meta.emit(&srv, CallEventKind::Answered);
-                talk(&dialog_a, &mut a_state, &dialog, states).await;
+                let agent = if plan.meta.direction == Direction::Inbound { 1 } else { 0 };
+                let sdps = [
+                    LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
+                    LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
+                ];
+                let live =
+                    Live { srv: &srv, meta: &plan.meta, relay: &relay, dialogs: [&dialog_a, &dialog], sdps, agent };
+                talk(live, &mut a_state, states).await;
                 drop(relay);
                 srv.dialogs.remove_dialog(&dialog_a.id());
                 srv.dialogs.remove_dialog(&dialog.id());
@@ -373,29 +387,115 @@ async fn ring_stage(
     }
 }
 
-/// The conversation: until either side hangs up, then the other is hung up too.
-async fn talk(
-    dialog_a: &InviteDialog,
-    a_state: &mut DialogStateReceiver,
-    dialog_b: &InviteDialog,
-    mut b_state: DialogStateReceiver,
-) {
-    let b_call_id = dialog_b.id().call_id.clone();
+/// Our SDP for one leg, to answer the party's re-INVITEs.
+struct LegSdp {
+    local: SocketAddr,
+    codecs: Vec<u8>,
+    event_pt: Option<u8>,
+    session: u64,
+}
+
+/// A call in conversation.
+struct Live<'a> {
+    srv: &'a Shared,
+    meta: &'a Meta,
+    relay: &'a Relay,
+    /// Leg 0 faces the caller, leg 1 the callee.
+    dialogs: [&'a InviteDialog; 2],
+    sdps: [LegSdp; 2],
+    /// The leg of the organization's agent (hold puts the other one on hold).
+    agent: usize,
+}
+
+impl Live<'_> {
+    fn hold(&self, leg: usize, on: bool) {
+        self.relay.hold(leg, on);
+        self.meta.emit(self.srv, if on { CallEventKind::Held } else { CallEventKind::Resumed });
+    }
+
+    /// A re-INVITE from the party on `leg`: sendonly or inactive means it holds the other side
+    /// (who then hears music); sendrecv takes it off hold.
+    async fn reinvite(
+        &self,
+        leg: usize,
+        req: &rsipstack::sip::Request,
+        handle: TransactionHandle,
+        held: &mut [bool; 2],
+    ) {
+        let dir = sdp::parse(&req.body).map(|m| m.direction).unwrap_or(SdpDirection::SendRecv);
+        let other = 1 - leg;
+        let holding = matches!(dir, SdpDirection::SendOnly | SdpDirection::Inactive);
+        if holding != held[other] {
+            held[other] = holding;
+            self.hold(other, holding);
+        }
+        let ours = match dir {
+            SdpDirection::SendOnly => SdpDirection::RecvOnly,
+            SdpDirection::Inactive => SdpDirection::Inactive,
+            _ => SdpDirection::SendRecv,
+        };
+        let s = &self.sdps[leg];
+        let body = sdp::build(s.local, &s.codecs, s.event_pt, ours, s.session, 2 + rand::random::<u16>() as u64);
+        let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
+        let _ = handle.respond(StatusCode::OK, Some(headers), Some(body.into_bytes())).await;
+    }
+}
+
+/// The conversation: until either side hangs up (the other is then hung up too) or the CRM
+/// hangs up; meanwhile hold, mute and the parties' re-INVITEs.
+async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: DialogStateReceiver) {
+    let b_call_id = live.dialogs[1].id().call_id.clone();
+    let (cmd_tx, mut cmds) = mpsc::unbounded_channel();
+    let call = ActiveCall {
+        call_id: live.meta.call_id.clone(),
+        tenant: live.meta.tenant,
+        extension: live.meta.extension.clone(),
+    };
+    live.srv.calls.add(call, cmd_tx);
+    let mut held = [false; 2];
     loop {
         tokio::select! {
-            Some(st) = a_state.recv() => if let DialogState::Terminated(..) = st {
-                let _ = dialog_b.bye().await;
-                return;
-            },
-            Some(st) = b_state.recv() => if let DialogState::Terminated(id, _) = st {
-                if id.call_id == b_call_id {
-                    let _ = dialog_a.bye().await;
-                    return;
+            Some(st) = a_state.recv() => match st {
+                DialogState::Terminated(..) => {
+                    let _ = live.dialogs[1].bye().await;
+                    break;
                 }
+                DialogState::Updated(_, req, handle) => live.reinvite(0, &req, handle, &mut held).await,
+                DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => { let _ = handle.reply(StatusCode::OK).await; }
+                _ => {}
             },
-            else => return,
+            Some(st) = b_state.recv() => match st {
+                DialogState::Terminated(id, _) if id.call_id == b_call_id => {
+                    let _ = live.dialogs[0].bye().await;
+                    break;
+                }
+                DialogState::Updated(id, req, handle) if id.call_id == b_call_id => live.reinvite(1, &req, handle, &mut held).await,
+                DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => { let _ = handle.reply(StatusCode::OK).await; }
+                _ => {}
+            },
+            Some(cmd) = cmds.recv() => {
+                let other = 1 - live.agent;
+                match cmd {
+                    CallCommand::Hangup => {
+                        let _ = live.dialogs[0].bye().await;
+                        let _ = live.dialogs[1].bye().await;
+                        break;
+                    }
+                    CallCommand::Hold | CallCommand::Resume => {
+                        let on = cmd == CallCommand::Hold;
+                        if held[other] != on {
+                            held[other] = on;
+                            live.hold(other, on);
+                        }
+                    }
+                    CallCommand::Mute => live.relay.set_passes(live.agent, false),
+                    CallCommand::Unmute => live.relay.set_passes(live.agent, !held[live.agent]),
+                }
+            }
+            else => break,
         }
     }
+    live.srv.calls.remove(&live.meta.call_id);
 }
 
 /// Cancels every ringing fork but `keep`.

@@ -65,3 +65,15 @@ impl CallEvent {
             )
     }
 }
+
+/// What the CRM asks of a call. "The agent" is the organization's side of the call (the
+/// extension); hold puts the other party on hold with music.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum CallCommand {
+    Hangup,
+    Hold,
+    Resume,
+    Mute,
+    Unmute,
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod call;
+pub mod control;
 pub mod digest;
 pub mod directory;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod registrar;
 pub mod sdp;
 pub mod server;
 
+pub use control::{ActiveCall, CallError};
 pub use directory::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};
 pub use server::{SipServer, SipSettings};
 

@@ -1,12 +1,13 @@
 //! The SIP server: UDP and TCP on one address, rsipstack's transaction layer underneath, and
 //! a dispatch of each new request to the part of ours that handles its method.
 
+use crate::control::{ActiveCall, CallError, Calls};
 use crate::digest::Nonces;
 use crate::directory::SipDirectory;
-use crate::events::CallEvent;
+use crate::events::{CallCommand, CallEvent};
 use crate::guard::Guard;
 use crate::location::Location;
-use media::RtpPorts;
+use media::{Music, RtpPorts};
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::Uri;
@@ -33,11 +34,19 @@ pub struct SipSettings {
     pub rtp_ports: (u16, u16),
     /// How long a call rings before it counts as not answered.
     pub ring_timeout: Duration,
+    /// Music on hold; a melody made here when not given.
+    pub music: Option<Music>,
 }
 
 impl SipSettings {
     pub fn new(addr: SocketAddr) -> SipSettings {
-        SipSettings { addr, media_ip: None, rtp_ports: (20000, 30000), ring_timeout: Duration::from_secs(30) }
+        SipSettings {
+            addr,
+            media_ip: None,
+            rtp_ports: (20000, 30000),
+            ring_timeout: Duration::from_secs(30),
+            music: None,
+        }
     }
 }
 
@@ -62,6 +71,8 @@ pub(crate) struct Shared {
     pub contact: Uri,
     pub events: broadcast::Sender<CallEvent>,
     pub ring_timeout: Duration,
+    pub calls: Calls,
+    pub music: Music,
 }
 
 pub struct SipServer {
@@ -69,6 +80,7 @@ pub struct SipServer {
     addr: SocketAddr,
     pub location: Arc<Location>,
     events: broadcast::Sender<CallEvent>,
+    shared: Arc<Shared>,
 }
 
 const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
@@ -111,7 +123,10 @@ impl SipServer {
                 .map_err(|e| SipError::Bind(addr, e.to_string()))?,
             events: events.clone(),
             ring_timeout: settings.ring_timeout,
+            calls: Calls::default(),
+            music: settings.music.clone().unwrap_or_else(Music::default_melody),
         });
+        let server_shared = shared.clone();
         tokio::spawn(async move { endpoint.serve().await });
         let purge = location.clone();
         let purge_cancel = cancel.clone();
@@ -129,7 +144,17 @@ impl SipServer {
             }
         });
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
-        Ok(SipServer { cancel, addr, location, events })
+        Ok(SipServer { cancel, addr, location, events, shared: server_shared })
+    }
+
+    /// Commands a call of `tenant` in progress.
+    pub fn command(&self, tenant: i64, call_id: &str, cmd: CallCommand) -> Result<(), CallError> {
+        self.shared.calls.send(tenant, call_id, cmd)
+    }
+
+    /// The calls of `tenant` in progress.
+    pub fn calls(&self, tenant: i64) -> Vec<ActiveCall> {
+        self.shared.calls.list(tenant)
     }
 
     /// Every call event from now on.

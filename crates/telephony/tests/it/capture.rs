@@ -8,6 +8,8 @@ use tokio::io::AsyncBufReadExt;
 
 /// One UDP datagram seen on loopback.
 pub struct Datagram {
+    /// Seconds since the Unix epoch, as tcpdump saw it.
+    pub at: f64,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub payload: Vec<u8>,
@@ -80,6 +82,7 @@ fn parse_pcap(b: &[u8]) -> Vec<Datagram> {
     };
     let mut i = 24;
     while i + 16 <= b.len() {
+        let at = u32at(i) as f64 + u32at(i + 4) as f64 / 1e6;
         let caplen = u32at(i + 8) as usize;
         let pkt = &b[i + 16..(i + 16 + caplen).min(b.len())];
         i += 16 + caplen;
@@ -94,7 +97,7 @@ fn parse_pcap(b: &[u8]) -> Vec<Datagram> {
         }
         let src = SocketAddr::from(([ip[12], ip[13], ip[14], ip[15]], u16::from_be_bytes([udp[0], udp[1]])));
         let dst = SocketAddr::from(([ip[16], ip[17], ip[18], ip[19]], u16::from_be_bytes([udp[2], udp[3]])));
-        out.push(Datagram { src, dst, payload: udp[8..].to_vec() });
+        out.push(Datagram { at, src, dst, payload: udp[8..].to_vec() });
     }
     out
 }
@@ -130,4 +133,20 @@ pub fn tone_share(samples: &[f64], hz: f64) -> f64 {
 
 pub fn rms(samples: &[f64]) -> f64 {
     (samples.iter().map(|x| x * x).sum::<f64>() / samples.len().max(1) as f64).sqrt()
+}
+
+/// Seconds since the Unix epoch now, comparable with `Datagram::at`.
+pub fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+/// The fraction of 50 ms blocks of `samples` in which one of `freqs` carries over half the
+/// power: how much of a melody (a tone that changes) is made of these notes.
+pub fn blocks_dominated_by(samples: &[f64], freqs: &[f64]) -> f64 {
+    let blocks: Vec<&[f64]> = samples.chunks_exact(400).collect();
+    if blocks.is_empty() {
+        return 0.0;
+    }
+    let hits = blocks.iter().filter(|b| freqs.iter().any(|f| tone_share(b, *f) > 0.5)).count();
+    hits as f64 / blocks.len() as f64
 }

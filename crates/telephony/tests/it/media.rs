@@ -1,6 +1,6 @@
 //! Audio through the B2BUA, measured on the wire.
 
-use crate::capture::{Capture, pcmu_samples, rms, tone_share};
+use crate::capture::{Capture, blocks_dominated_by, pcmu_samples, rms, tone_share};
 use crate::harness::{explain, free_port, ok, phone, register, server_with_settings, sipp};
 use std::time::Duration;
 
@@ -33,4 +33,66 @@ async fn each_party_hears_the_other_through_the_relay() {
     assert!(c440 > 0.5 && c880 < 0.05, "the callee hears the caller's 440 Hz (440: {c440:.2}, 880: {c880:.2})");
     let (a880, a440) = (tone_share(&at_caller, 880.0), tone_share(&at_caller, 440.0));
     assert!(a880 > 0.5 && a440 < 0.05, "the caller hears the callee's 880 Hz (880: {a880:.2}, 440: {a440:.2})");
+}
+
+/// The agent (caller 1001) holds and resumes through the command channel: meanwhile the
+/// callee hears the music on hold (its notes, not the caller's 440 Hz) and the holder hears
+/// nothing; after resuming, the callee hears the caller again.
+#[tokio::test]
+async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
+    use crate::capture::now;
+    use telephony::events::{CallCommand, CallEventKind};
+    let srv = server_with_settings(|s| s.rtp_ports = (42000, 42998)).await;
+    let mut rx = srv.subscribe();
+    let cap = Capture::start("udp and portrange 38000-38999").await;
+    let port = free_port();
+    register(&srv, "1002", "acme-1002-pw", port).await;
+    let callee = phone("uas_answer.xml", port, 38000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args =
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "38500", "-d", "4500"];
+    let target = srv.local_addr();
+    let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
+    let call_id = loop {
+        let ev = rx.recv().await.unwrap();
+        if ev.kind == CallEventKind::Answered {
+            break ev.call_id;
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let held_at = now();
+    srv.command(1, &call_id, CallCommand::Hold).unwrap();
+    assert_eq!(rx.recv().await.unwrap().kind, CallEventKind::Held);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let resumed_at = now();
+    srv.command(1, &call_id, CallCommand::Resume).unwrap();
+    assert_eq!(rx.recv().await.unwrap().kind, CallEventKind::Resumed);
+    assert_eq!(
+        srv.command(2, &call_id, CallCommand::Hold),
+        Err(telephony::CallError::NoSuchCall),
+        "another organization cannot reach the call"
+    );
+    let a = caller.await.unwrap();
+    assert!(ok(&a), "caller: {}", explain(&a));
+    assert!(ok(&callee.wait_with_output().await.unwrap()));
+    let seen = cap.stop().await;
+
+    let window = |lo: u16, hi: u16, from: f64, to: f64| {
+        seen.iter().filter(move |d| {
+            (42000..=42999).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()) && d.at > from && d.at < to
+        })
+    };
+    let callee_on_hold = pcmu_samples(window(38000, 38499, held_at + 0.2, resumed_at - 0.1));
+    assert!(callee_on_hold.len() >= 8000, "the held party received audio all along ({} samples)", callee_on_hold.len());
+    assert!(rms(&callee_on_hold) > 1000.0, "music, not silence (rms {:.0})", rms(&callee_on_hold));
+    let notes = blocks_dominated_by(&callee_on_hold, &[523.25, 659.25, 783.99]);
+    let voice = blocks_dominated_by(&callee_on_hold, &[440.0]);
+    assert!(
+        notes > 0.8 && voice == 0.0,
+        "the held party hears the music, not the caller (blocks of the notes {notes:.2}, of 440 Hz {voice:.2})"
+    );
+    let holder_on_hold = window(38500, 38999, held_at + 0.2, resumed_at - 0.1).count();
+    assert!(holder_on_hold <= 2, "the holder hears nothing ({holder_on_hold} packets)");
+    let after = pcmu_samples(window(38000, 38499, resumed_at + 0.3, f64::MAX));
+    assert!(after.len() >= 4000 && tone_share(&after, 440.0) > 0.5, "after resuming the callee hears the caller again");
 }

@@ -1,0 +1,57 @@
+//! The calls in progress and their command channels: how the CRM reaches a call's actor.
+
+use crate::events::CallCommand;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+
+/// A call the CRM can command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveCall {
+    pub call_id: String,
+    pub tenant: i64,
+    /// The organization's extension on the call.
+    pub extension: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallError {
+    #[error("no such call in progress")]
+    NoSuchCall,
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+#[derive(Default)]
+pub(crate) struct Calls {
+    live: Mutex<HashMap<String, (ActiveCall, mpsc::UnboundedSender<CallCommand>)>>,
+}
+
+impl Calls {
+    pub fn add(&self, call: ActiveCall, tx: mpsc::UnboundedSender<CallCommand>) {
+        self.live.lock().expect("calls lock").insert(call.call_id.clone(), (call, tx));
+    }
+
+    pub fn remove(&self, call_id: &str) {
+        self.live.lock().expect("calls lock").remove(call_id);
+    }
+
+    pub fn send(&self, tenant: i64, call_id: &str, cmd: CallCommand) -> Result<(), CallError> {
+        let live = self.live.lock().expect("calls lock");
+        match live.get(call_id) {
+            // Another organization's call does not exist, as far as this one can tell.
+            Some((c, tx)) if c.tenant == tenant => tx.send(cmd).map_err(|_| CallError::NoSuchCall),
+            _ => Err(CallError::NoSuchCall),
+        }
+    }
+
+    pub fn list(&self, tenant: i64) -> Vec<ActiveCall> {
+        self.live
+            .lock()
+            .expect("calls lock")
+            .values()
+            .filter(|(c, _)| c.tenant == tenant)
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+}
