@@ -2,7 +2,7 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
-use crate::control::ActiveCall;
+use crate::control::{ActiveCall, CallError};
 use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
@@ -13,7 +13,7 @@ use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::headers::untyped::ContentType;
+use rsipstack::sip::headers::untyped::{AlertInfo, CallInfo, ContentType};
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind, Transport, Uri};
 use rsipstack::transaction::transaction::Transaction;
@@ -65,6 +65,8 @@ struct Plan {
     /// Rung one after another; the targets of one stage all at once, for its time.
     stages: Vec<(Vec<Target>, Duration)>,
     credential: Option<Credential>,
+    /// Extra headers for the INVITEs (auto-answer when ringing the agent of a click-to-call).
+    headers: Vec<Header>,
 }
 
 /// An INVITE from a registered phone: to another extension, or out through a trunk.
@@ -100,6 +102,7 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
             caller_uri: uri(&format!("sip:{caller}@{domain}")),
             stages: vec![(targets, srv.ring_timeout)],
             credential: None,
+            headers: vec![],
         }
     } else {
         let Some(route) = srv.directory.route_outbound(&tenant, &caller, &dialled).await else {
@@ -121,6 +124,7 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
                 realm: None,
                 ..Default::default()
             }),
+            headers: vec![],
         }
     };
     run(srv, tx, plan, offer).await;
@@ -160,6 +164,7 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Tru
         caller_uri: uri(&format!("sip:{from}@{}", srv.contact.host_with_port)),
         stages,
         credential: None,
+        headers: vec![],
     };
     run(srv, tx, plan, offer).await;
 }
@@ -244,7 +249,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
     let mut rang = false;
     let stages = std::mem::take(&mut plan.stages);
     for (targets, ring) in stages {
-        match ring_stage(&srv, &plan, &dialog_a, &mut a_state, &offer_b, targets, ring, &mut rang).await {
+        match ring_stage(&srv, &plan, Some(&dialog_a), &mut a_state, None, &offer_b, targets, ring, &mut rang).await {
             Stage::CallerLeft => {
                 plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
                 return;
@@ -309,8 +314,10 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
 async fn ring_stage(
     srv: &Shared,
     plan: &Plan,
-    dialog_a: &InviteDialog,
+    dialog_a: Option<&InviteDialog>,
     a_state: &mut DialogStateReceiver,
+    // When side A's channel carries several dialogs, the Call-ID of the one that counts.
+    a_call_id: Option<&str>,
     offer_b: &str,
     targets: Vec<Target>,
     ring: Duration,
@@ -328,6 +335,7 @@ async fn ring_stage(
             offer: Some(offer_b.as_bytes().to_vec()),
             contact: srv.contact.clone(),
             credential: plan.credential.clone(),
+            headers: (!plan.headers.is_empty()).then(|| plan.headers.clone()),
             ..Default::default()
         };
         match srv.dialogs.do_invite_async(opt, b_state_tx.clone()) {
@@ -352,15 +360,19 @@ async fn ring_stage(
     loop {
         tokio::select! {
             Some(st) = a_state.recv() => {
-                if matches!(st, DialogState::Terminated(..)) {
-                    cancel_all(&forks, None).await;
-                    return Stage::CallerLeft;
+                if let DialogState::Terminated(id, _) = st {
+                    if a_call_id.is_none_or(|c| c == id.call_id) {
+                        cancel_all(&forks, None).await;
+                        return Stage::CallerLeft;
+                    }
                 }
             }
             Some(st) = b_state.recv() => {
                 if matches!(st, DialogState::Early(..)) && !*rang {
                     *rang = true;
-                    let _ = dialog_a.ringing(None, None);
+                    if let Some(a) = dialog_a {
+                        let _ = a.ringing(None, None);
+                    }
                     plan.meta.emit(srv, CallEventKind::Ringing);
                 }
             }
@@ -444,6 +456,7 @@ impl Live<'_> {
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
 /// hangs up; meanwhile hold, mute and the parties' re-INVITEs.
 async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: DialogStateReceiver) {
+    let a_call_id = live.dialogs[0].id().call_id.clone();
     let b_call_id = live.dialogs[1].id().call_id.clone();
     let (cmd_tx, mut cmds) = mpsc::unbounded_channel();
     let call = ActiveCall {
@@ -456,11 +469,11 @@ async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: Di
     loop {
         tokio::select! {
             Some(st) = a_state.recv() => match st {
-                DialogState::Terminated(..) => {
+                DialogState::Terminated(id, _) if id.call_id == a_call_id => {
                     let _ = live.dialogs[1].bye().await;
                     break;
                 }
-                DialogState::Updated(_, req, handle) => live.reinvite(0, &req, handle, &mut held).await,
+                DialogState::Updated(id, req, handle) if id.call_id == a_call_id => live.reinvite(0, &req, handle, &mut held).await,
                 DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => { let _ = handle.reply(StatusCode::OK).await; }
                 _ => {}
             },
@@ -496,6 +509,181 @@ async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: Di
         }
     }
     live.srv.calls.remove(&live.meta.call_id);
+}
+
+/// A click-to-call, as the CRM asks for it.
+#[derive(Debug, Clone)]
+pub struct Originate {
+    pub tenant: Tenant,
+    /// The agent's extension: its phones ring first (answering by themselves where they can).
+    pub extension: String,
+    /// Whom to call: another extension, or an outside number (through the dial rules).
+    pub number: String,
+    /// One of the organization's numbers to present; the route's default when `None`.
+    pub caller_id: Option<String>,
+}
+
+/// Checks a click-to-call, starts it, and returns its call id at once.
+pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, CallError> {
+    let agent_phones = phones(&srv, &o.tenant, &o.extension);
+    if agent_phones.is_empty() {
+        return Err(CallError::Refused("the extension has no registered phone".into()));
+    }
+    let internal = srv.directory.extension_secret(&o.tenant, &o.number).await.is_some();
+    let (direction, targets, caller_id, credential) = if internal {
+        let t = phones(&srv, &o.tenant, &o.number);
+        if t.is_empty() {
+            return Err(CallError::Refused("the called extension has no registered phone".into()));
+        }
+        (Direction::Internal, t, o.extension.clone(), None)
+    } else {
+        let Some(route) = srv.directory.route_outbound(&o.tenant, &o.extension, &o.number).await else {
+            return Err(CallError::Refused("the dial rules do not allow this number".into()));
+        };
+        let target = trunk_target(&route.trunk, &route.number)
+            .ok_or(CallError::Refused("the trunk's address is not valid".into()))?;
+        let credential = route.trunk.username.clone().map(|username| Credential {
+            username,
+            password: route.trunk.password.clone().unwrap_or_default(),
+            realm: None,
+            ..Default::default()
+        });
+        (Direction::Outbound, vec![target], o.caller_id.clone().unwrap_or(route.caller_id), credential)
+    };
+    let call_id = format!("sb-{:016x}", rand::random::<u64>());
+    let meta = Meta {
+        call_id: call_id.clone(),
+        tenant: o.tenant.id,
+        direction,
+        from: o.extension.clone(),
+        to: o.number.clone(),
+        extension: Some(o.extension.clone()),
+    };
+    let host = srv.contact.host_with_port.to_string();
+    let agent_plan = Plan {
+        meta,
+        // The agent's phone shows whom it is about to call.
+        caller_uri: uri(&format!("sip:{}@{host}", o.number)),
+        stages: vec![(agent_phones, srv.ring_timeout)],
+        credential: None,
+        headers: vec![
+            Header::CallInfo(CallInfo::new(format!("<sip:{host}>;answer-after=0"))),
+            Header::AlertInfo(AlertInfo::new("<http://localhost>;info=alert-autoanswer")),
+        ],
+    };
+    let customer = Plan {
+        meta: Meta {
+            call_id: String::new(),
+            tenant: 0,
+            direction,
+            from: String::new(),
+            to: String::new(),
+            extension: None,
+        },
+        caller_uri: uri(&format!("sip:{caller_id}@{host}")),
+        stages: vec![(targets, srv.ring_timeout)],
+        credential,
+        headers: vec![],
+    };
+    tokio::spawn(run_originate(srv, agent_plan, customer));
+    Ok(call_id)
+}
+
+async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
+    let meta = &agent_plan.meta;
+    let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+            return;
+        }
+    };
+    let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (a_local, b_local) =
+        (SocketAddr::new(srv.media_ip, port(&sock_a)), SocketAddr::new(srv.media_ip, port(&sock_b)));
+    let session = rand::random::<u32>() as u64;
+    let mut rang = false;
+    let ring = |plan: &Plan| plan.stages.first().map(|s| (s.0.clone(), s.1)).unwrap_or_default();
+
+    // 1. The agent's phones.
+    let offer_a = sdp::build(
+        a_local,
+        &[media::rtp::PT_PCMU, media::rtp::PT_PCMA],
+        Some(media::rtp::PT_EVENT_DEFAULT),
+        SdpDirection::SendRecv,
+        session,
+        1,
+    );
+    let (_keep, mut nobody) = mpsc::unbounded_channel();
+    let (targets, secs) = ring(&agent_plan);
+    let (agent, agent_answer, mut agent_states) =
+        match ring_stage(&srv, &agent_plan, None, &mut nobody, None, &offer_a, targets, secs, &mut rang).await {
+            Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
+            Stage::Failed { busy } => {
+                meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+                return;
+            }
+            Stage::CallerLeft => return,
+        };
+    let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| !m.codecs.is_empty()) else {
+        let _ = agent.bye().await;
+        meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+        return;
+    };
+
+    // 2. The customer, while the agent waits; the agent hanging up cancels it.
+    customer.meta = clone_meta(meta);
+    let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
+    let agent_call_id = agent.id().call_id.clone();
+    let (targets, secs) = ring(&customer);
+    match ring_stage(&srv, &customer, None, &mut agent_states, Some(&agent_call_id), &offer_b, targets, secs, &mut rang)
+        .await
+    {
+        Stage::CallerLeft => meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled }),
+        Stage::Failed { busy } => {
+            let _ = agent.bye().await;
+            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+        }
+        Stage::Answered { dialog, response, states, .. } => {
+            let Some(answer) =
+                sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| agent_media.codecs.contains(c)))
+            else {
+                let _ = dialog.bye().await;
+                let _ = agent.bye().await;
+                meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                return;
+            };
+            let pt =
+                answer.codecs.iter().copied().find(|c| agent_media.codecs.contains(c)).unwrap_or(media::rtp::PT_PCMU);
+            let relay = Relay::start(
+                Leg::new(sock_a, agent_media.addr, pt),
+                Leg::new(sock_b, answer.addr, pt),
+                srv.music.clone(),
+            );
+            meta.emit(&srv, CallEventKind::Answered);
+            let sdps = [
+                LegSdp { local: a_local, codecs: vec![pt], event_pt: agent_media.event_pt, session },
+                LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
+            ];
+            let live = Live { srv: &srv, meta, relay: &relay, dialogs: [&agent, &dialog], sdps, agent: 0 };
+            talk(live, &mut agent_states, states).await;
+            drop(relay);
+            srv.dialogs.remove_dialog(&agent.id());
+            srv.dialogs.remove_dialog(&dialog.id());
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+        }
+    }
+}
+
+fn clone_meta(m: &Meta) -> Meta {
+    Meta {
+        call_id: m.call_id.clone(),
+        tenant: m.tenant,
+        direction: m.direction,
+        from: m.from.clone(),
+        to: m.to.clone(),
+        extension: m.extension.clone(),
+    }
 }
 
 /// Cancels every ringing fork but `keep`.

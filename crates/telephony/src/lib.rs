@@ -4,6 +4,7 @@
 
 mod auth;
 mod call;
+pub use call::Originate;
 pub mod control;
 pub mod digest;
 pub mod directory;

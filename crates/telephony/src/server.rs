@@ -152,6 +152,11 @@ impl SipServer {
         self.shared.calls.send(tenant, call_id, cmd)
     }
 
+    /// Click-to-call: rings the agent's phones, then whom they asked for; returns the call id.
+    pub async fn originate(&self, o: crate::call::Originate) -> Result<String, CallError> {
+        crate::call::originate(self.shared.clone(), o).await
+    }
+
     /// The calls of `tenant` in progress.
     pub fn calls(&self, tenant: i64) -> Vec<ActiveCall> {
         self.shared.calls.list(tenant)

@@ -102,3 +102,23 @@ async fn calls_to_unregistered_extensions_or_forbidden_numbers_are_refused() {
     let a = sipp("call_uac_403.xml", srv.local_addr(), &caller_args("1999", "33000")).await;
     assert!(ok(&a), "1999 is no extension, and no dial rule lets it out: {}", explain(&a));
 }
+
+#[tokio::test]
+async fn a_phone_that_holds_with_its_own_button_is_seen_as_holding() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_answer.xml", 31800).await;
+    let a = sipp("call_uac_hold.xml", srv.local_addr(), &caller_args("1002", "33200")).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    assert!(ok(&b.wait_with_output().await.unwrap()));
+    assert_eq!(
+        call_events(&mut rx).await,
+        vec![
+            CallEventKind::Ringing,
+            CallEventKind::Answered,
+            CallEventKind::Held,
+            CallEventKind::Resumed,
+            CallEventKind::Ended { cause: EndCause::Answered }
+        ]
+    );
+}

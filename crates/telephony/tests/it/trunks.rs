@@ -156,3 +156,50 @@ async fn dial_rules_refuse_what_they_do_not_allow() {
     let a = sipp("call_uac_403.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "international numbers are not allowed: {}", explain(&a));
 }
+
+/// Click-to-call: the agent's phone (1001) rings first with an auto-answer header and answers;
+/// then the customer's number rings at the carrier, with the organization's caller ID; the CRM
+/// hangs up and both phones get their BYE.
+#[tokio::test]
+async fn click_to_call_rings_the_agent_then_the_customer() {
+    let carrier_port = free_port();
+    let carrier = format!("127.0.0.3:{carrier_port}").parse().unwrap();
+    let srv = server_with_carrier(Some(carrier), |_| {}).await;
+    let mut rx = srv.subscribe();
+    let agent = phone_of(&srv, "1001", "uas_autoanswer.xml", 37200).await;
+    let scenario = render("carrier_answer.xml", 880, &[("[callerid]", DID_1002)]);
+    let customer = phone_rendered("127.0.0.3", &scenario, carrier_port, 37400, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let o = |number: &str, ext: &str| telephony::Originate {
+        tenant: crate::harness::acme(),
+        extension: ext.into(),
+        number: number.into(),
+        caller_id: None,
+    };
+    assert!(srv.originate(o("0221234567", "1002")).await.is_err(), "1002 has no phone registered");
+    assert!(srv.originate(o("0048221234567", "1001")).await.is_err(), "the dial rules refuse international numbers");
+    let call_id = srv.originate(o("0221234567", "1001")).await.unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let ev = rx.recv().await.unwrap();
+            if ev.kind == CallEventKind::Answered {
+                return ev;
+            }
+        }
+    })
+    .await
+    .expect("answered");
+    assert_eq!(
+        (answered.call_id.as_str(), answered.direction, answered.extension.as_deref()),
+        (call_id.as_str(), Direction::Outbound, Some("1001"))
+    );
+    assert_eq!(srv.calls(1).len(), 1, "the call is listed while it lasts");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    srv.command(1, &call_id, telephony::events::CallCommand::Hangup).unwrap();
+    let a = agent.wait_with_output().await.unwrap();
+    assert!(ok(&a), "the agent's phone auto-answered and got its BYE: {}", explain(&a));
+    let c = customer.wait_with_output().await.unwrap();
+    assert!(ok(&c), "the customer got the call with the caller ID, and its BYE: {}", explain(&c));
+    assert_eq!(kinds(&events_until_end(&mut rx).await), vec![CallEventKind::Ended { cause: EndCause::Answered }]);
+    assert!(srv.calls(1).is_empty());
+}
