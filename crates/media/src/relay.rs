@@ -25,6 +25,11 @@ impl Leg {
         Leg { socket: Arc::new(socket), remote, payload_type }
     }
 
+    /// A leg on a socket that another relay used before (a transfer keeps the staying party's).
+    pub fn shared(socket: Arc<UdpSocket>, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
+        Leg { socket, remote, payload_type }
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.socket.local_addr().expect("bound socket")
     }
@@ -148,6 +153,11 @@ impl Relay {
 
     pub fn stats(&self) -> &RelayStats {
         &self.shared.stats
+    }
+
+    /// The socket of side `leg`, to hand over to the next relay.
+    pub fn socket(&self, leg: usize) -> Arc<UdpSocket> {
+        self.shared.sides[leg].socket.clone()
     }
 
     /// The party's address as the relay now sends to it (0 = leg a, 1 = leg b).

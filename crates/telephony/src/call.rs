@@ -289,13 +289,17 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
                     LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
                 ];
-                let live =
-                    Live { srv: &srv, meta: &plan.meta, relay: &relay, dialogs: [&dialog_a, &dialog], sdps, agent };
-                talk(live, &mut a_state, states).await;
-                drop(relay);
-                srv.dialogs.remove_dialog(&dialog_a.id());
-                srv.dialogs.remove_dialog(&dialog.id());
-                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+                let live = Live {
+                    srv: &srv,
+                    meta: plan.meta,
+                    relay,
+                    dialogs: [dialog_a, dialog],
+                    states: [a_state, states],
+                    sdps,
+                    agent,
+                    held: [false; 2],
+                };
+                talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
             }
         }
@@ -407,40 +411,35 @@ struct LegSdp {
     session: u64,
 }
 
-/// A call in conversation.
+/// A call in conversation: its two sides, each with its dialog, state channel and SDP, and the
+/// relay between them. Side 0 faced the caller at first, side 1 the callee; a transfer replaces
+/// the agent's side.
 struct Live<'a> {
     srv: &'a Shared,
-    meta: &'a Meta,
-    relay: &'a Relay,
-    /// Leg 0 faces the caller, leg 1 the callee.
-    dialogs: [&'a InviteDialog; 2],
+    meta: Meta,
+    relay: Relay,
+    dialogs: [InviteDialog; 2],
+    states: [DialogStateReceiver; 2],
     sdps: [LegSdp; 2],
-    /// The leg of the organization's agent (hold puts the other one on hold).
+    /// The side of the organization's agent (hold puts the other one on hold).
     agent: usize,
+    held: [bool; 2],
 }
 
 impl Live<'_> {
-    fn hold(&self, leg: usize, on: bool) {
-        self.relay.hold(leg, on);
-        self.meta.emit(self.srv, if on { CallEventKind::Held } else { CallEventKind::Resumed });
+    fn hold(&mut self, leg: usize, on: bool) {
+        if self.held[leg] != on {
+            self.held[leg] = on;
+            self.relay.hold(leg, on);
+            self.meta.emit(self.srv, if on { CallEventKind::Held } else { CallEventKind::Resumed });
+        }
     }
 
     /// A re-INVITE from the party on `leg`: sendonly or inactive means it holds the other side
     /// (who then hears music); sendrecv takes it off hold.
-    async fn reinvite(
-        &self,
-        leg: usize,
-        req: &rsipstack::sip::Request,
-        handle: TransactionHandle,
-        held: &mut [bool; 2],
-    ) {
+    async fn reinvite(&mut self, leg: usize, req: &rsipstack::sip::Request, handle: TransactionHandle) {
         let dir = sdp::parse(&req.body).map(|m| m.direction).unwrap_or(SdpDirection::SendRecv);
-        let other = 1 - leg;
-        let holding = matches!(dir, SdpDirection::SendOnly | SdpDirection::Inactive);
-        if holding != held[other] {
-            held[other] = holding;
-            self.hold(other, holding);
-        }
+        self.hold(1 - leg, matches!(dir, SdpDirection::SendOnly | SdpDirection::Inactive));
         let ours = match dir {
             SdpDirection::SendOnly => SdpDirection::RecvOnly,
             SdpDirection::Inactive => SdpDirection::Inactive,
@@ -451,13 +450,125 @@ impl Live<'_> {
         let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
         let _ = handle.respond(StatusCode::OK, Some(headers), Some(body.into_bytes())).await;
     }
+
+    /// What happened on side `leg`'s dialog; true when that side hung up (and the other was).
+    async fn on_state(&mut self, leg: usize, st: DialogState) -> bool {
+        let call_id = self.dialogs[leg].id().call_id.clone();
+        match st {
+            DialogState::Terminated(id, _) if id.call_id == call_id => {
+                let _ = self.dialogs[1 - leg].bye().await;
+                true
+            }
+            DialogState::Updated(id, req, handle) if id.call_id == call_id => {
+                self.reinvite(leg, &req, handle).await;
+                false
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Blind transfer: the other party hears music while `to` rings; the agent is hung up at
+    /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
+    /// up too (true). A `to` that cannot be reached is refused and changes nothing (false).
+    async fn blind_transfer(&mut self, to: &str) -> bool {
+        let stays = 1 - self.agent;
+        // Only the id names the organization to the directory.
+        let tenant = Tenant { id: self.meta.tenant, realm: String::new() };
+        let from_ext = self.meta.extension.clone().unwrap_or_default();
+        let (targets, caller, credential) = if self.srv.directory.extension_secret(&tenant, to).await.is_some() {
+            (phones(self.srv, &tenant, to), self.meta.from.clone(), None)
+        } else {
+            match self.srv.directory.route_outbound(&tenant, &from_ext, to).await {
+                Some(r) => {
+                    let cred = r.trunk.username.clone().map(|username| Credential {
+                        username,
+                        password: r.trunk.password.clone().unwrap_or_default(),
+                        realm: None,
+                        ..Default::default()
+                    });
+                    (trunk_target(&r.trunk, &r.number).into_iter().collect(), r.caller_id, cred)
+                }
+                None => (vec![], String::new(), None),
+            }
+        };
+        if targets.is_empty() {
+            tracing::info!(%to, "SIP: blind transfer refused: nothing to ring");
+            return false;
+        }
+        let Ok(sock) = self.srv.ports.bind().await else { return false };
+        self.hold(stays, true);
+        let _ = self.dialogs[self.agent].bye().await;
+        let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+        let s = &self.sdps[stays];
+        let offer = sdp::build(local, &s.codecs, s.event_pt, SdpDirection::SendRecv, s.session, 1);
+        let host = self.srv.contact.host_with_port.to_string();
+        let plan = Plan {
+            meta: clone_meta(&self.meta),
+            caller_uri: uri(&format!("sip:{caller}@{host}")),
+            stages: vec![],
+            credential,
+            headers: vec![],
+        };
+        let stays_call_id = self.dialogs[stays].id().call_id.clone();
+        let mut rang = true; // the call rang before: no second ringing event
+        let ring = self.srv.ring_timeout;
+        let stage = ring_stage(
+            self.srv,
+            &plan,
+            None,
+            &mut self.states[stays],
+            Some(&stays_call_id),
+            &offer,
+            targets,
+            ring,
+            &mut rang,
+        )
+        .await;
+        match stage {
+            Stage::Answered { dialog, response, extension, states } => {
+                let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
+                    let _ = dialog.bye().await;
+                    let _ = self.dialogs[stays].bye().await;
+                    return true;
+                };
+                let pt = self.sdps[stays].codecs[0];
+                let stays_leg = Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt);
+                let new_leg = Leg::new(sock, answer.addr, pt);
+                self.relay.stop();
+                self.relay = if stays == 0 {
+                    Relay::start(stays_leg, new_leg, self.srv.music.clone())
+                } else {
+                    Relay::start(new_leg, stays_leg, self.srv.music.clone())
+                };
+                self.held = [false; 2];
+                let agent = self.agent;
+                self.dialogs[agent] = dialog;
+                self.states[agent] = states;
+                self.sdps[agent] =
+                    LegSdp { local, codecs: vec![pt], event_pt: answer.event_pt, session: self.sdps[stays].session };
+                if extension.is_some() {
+                    self.meta.extension = extension;
+                }
+                self.meta.emit(self.srv, CallEventKind::Transferred { to: to.to_string() });
+                false
+            }
+            Stage::CallerLeft => true,
+            Stage::Failed { .. } => {
+                let _ = self.dialogs[stays].bye().await;
+                true
+            }
+        }
+    }
 }
 
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
-/// hangs up; meanwhile hold, mute and the parties' re-INVITEs.
-async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: DialogStateReceiver) {
-    let a_call_id = live.dialogs[0].id().call_id.clone();
-    let b_call_id = live.dialogs[1].id().call_id.clone();
+/// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
+/// description for its last event.
+async fn talk(mut live: Live<'_>) -> Meta {
     let (cmd_tx, mut cmds) = mpsc::unbounded_channel();
     let call = ActiveCall {
         call_id: live.meta.call_id.clone(),
@@ -465,50 +576,59 @@ async fn talk(live: Live<'_>, a_state: &mut DialogStateReceiver, mut b_state: Di
         extension: live.meta.extension.clone(),
     };
     live.srv.calls.add(call, cmd_tx);
-    let mut held = [false; 2];
+    enum Ev {
+        State(usize, Option<DialogState>),
+        Command(Option<CallCommand>),
+    }
     loop {
-        tokio::select! {
-            Some(st) = a_state.recv() => match st {
-                DialogState::Terminated(id, _) if id.call_id == a_call_id => {
-                    let _ = live.dialogs[1].bye().await;
-                    break;
-                }
-                DialogState::Updated(id, req, handle) if id.call_id == a_call_id => live.reinvite(0, &req, handle, &mut held).await,
-                DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => { let _ = handle.reply(StatusCode::OK).await; }
-                _ => {}
-            },
-            Some(st) = b_state.recv() => match st {
-                DialogState::Terminated(id, _) if id.call_id == b_call_id => {
-                    let _ = live.dialogs[0].bye().await;
-                    break;
-                }
-                DialogState::Updated(id, req, handle) if id.call_id == b_call_id => live.reinvite(1, &req, handle, &mut held).await,
-                DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => { let _ = handle.reply(StatusCode::OK).await; }
-                _ => {}
-            },
-            Some(cmd) = cmds.recv() => {
-                let other = 1 - live.agent;
-                match cmd {
-                    CallCommand::Hangup => {
-                        let _ = live.dialogs[0].bye().await;
-                        let _ = live.dialogs[1].bye().await;
-                        break;
-                    }
-                    CallCommand::Hold | CallCommand::Resume => {
-                        let on = cmd == CallCommand::Hold;
-                        if held[other] != on {
-                            held[other] = on;
-                            live.hold(other, on);
-                        }
-                    }
-                    CallCommand::Mute => live.relay.set_passes(live.agent, false),
-                    CallCommand::Unmute => live.relay.set_passes(live.agent, !held[live.agent]),
-                }
+        let ev = {
+            let [s0, s1] = &mut live.states;
+            tokio::select! {
+                st = s0.recv() => Ev::State(0, st),
+                st = s1.recv() => Ev::State(1, st),
+                c = cmds.recv() => Ev::Command(c),
             }
-            else => break,
+        };
+        let (agent, other) = (live.agent, 1 - live.agent);
+        let done = match ev {
+            Ev::State(leg, Some(st)) => live.on_state(leg, st).await,
+            // A dialog that is gone cannot talk any more.
+            Ev::State(_, None) | Ev::Command(None) => true,
+            Ev::Command(Some(cmd)) => match cmd {
+                CallCommand::Hangup => {
+                    let _ = live.dialogs[0].bye().await;
+                    let _ = live.dialogs[1].bye().await;
+                    true
+                }
+                CallCommand::Hold => {
+                    live.hold(other, true);
+                    false
+                }
+                CallCommand::Resume => {
+                    live.hold(other, false);
+                    false
+                }
+                CallCommand::Mute => {
+                    live.relay.set_passes(agent, false);
+                    false
+                }
+                CallCommand::Unmute => {
+                    live.relay.set_passes(agent, !live.held[agent]);
+                    false
+                }
+                CallCommand::BlindTransfer { to } => live.blind_transfer(&to).await,
+            },
+        };
+        if done {
+            break;
         }
     }
     live.srv.calls.remove(&live.meta.call_id);
+    live.relay.stop();
+    for d in &live.dialogs {
+        live.srv.dialogs.remove_dialog(&d.id());
+    }
+    live.meta
 }
 
 /// A click-to-call, as the CRM asks for it.
@@ -665,12 +785,17 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 LegSdp { local: a_local, codecs: vec![pt], event_pt: agent_media.event_pt, session },
                 LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
             ];
-            let live = Live { srv: &srv, meta, relay: &relay, dialogs: [&agent, &dialog], sdps, agent: 0 };
-            talk(live, &mut agent_states, states).await;
-            drop(relay);
-            srv.dialogs.remove_dialog(&agent.id());
-            srv.dialogs.remove_dialog(&dialog.id());
-            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+            let live = Live {
+                srv: &srv,
+                meta: clone_meta(meta),
+                relay,
+                dialogs: [agent, dialog],
+                states: [agent_states, states],
+                sdps,
+                agent: 0,
+                held: [false; 2],
+            };
+            talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }
     }
 }

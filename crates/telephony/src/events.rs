@@ -76,4 +76,8 @@ pub enum CallCommand {
     Resume,
     Mute,
     Unmute,
+    /// Hands the other party to an extension or an outside number, and drops the agent.
+    BlindTransfer {
+        to: String,
+    },
 }

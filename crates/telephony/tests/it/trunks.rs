@@ -203,3 +203,42 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
     assert_eq!(kinds(&events_until_end(&mut rx).await), vec![CallEventKind::Ended { cause: EndCause::Answered }]);
     assert!(srv.calls(1).is_empty());
 }
+
+/// A customer's call from the trunk is answered by 1002, who transfers it blind to 1003:
+/// 1002 is hung up at once, 1003 rings and answers, and the customer's hang-up reaches 1003.
+#[tokio::test]
+async fn blind_transfer_hands_the_customer_to_another_extension() {
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let first = phone_of(&srv, "1002", "uas_answer.xml", 38200).await;
+    let second = phone_of(&srv, "1003", "uas_answer.xml", 38400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111555", "-mp", "38600", "-d", "3000"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let call_id = loop {
+        let ev = rx.recv().await.unwrap();
+        if ev.kind == CallEventKind::Answered {
+            break ev.call_id;
+        }
+    };
+    let to = |t: &str| telephony::events::CallCommand::BlindTransfer { to: t.into() };
+    srv.command(1, &call_id, to("0048999")).unwrap(); // refused: nothing happens to the call
+    srv.command(1, &call_id, to("1003")).unwrap();
+    let first = first.wait_with_output().await.unwrap();
+    assert!(ok(&first), "1002 was hung up by the transfer: {}", explain(&first));
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "the customer talked on and hung up: {}", explain(&c));
+    let second = second.wait_with_output().await.unwrap();
+    assert!(ok(&second), "1003 answered and got the customer's hang-up: {}", explain(&second));
+    let evs = events_until_end(&mut rx).await;
+    assert_eq!(
+        kinds(&evs),
+        vec![
+            CallEventKind::Held,
+            CallEventKind::Transferred { to: "1003".into() },
+            CallEventKind::Ended { cause: EndCause::Answered }
+        ]
+    );
+    assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1003"), "the call now belongs to 1003");
+}
