@@ -28,6 +28,9 @@ pub enum CrmError {
     NoFreeLicences,
     #[error("not allowed")]
     Forbidden,
+    /// The telephony side refused (no phone registered, dial rules, …); the text says why.
+    #[error("call refused: {0}")]
+    CallRefused(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -54,6 +57,7 @@ impl CrmError {
             CrmError::LoginLocked => "err-login-locked",
             CrmError::NoFreeLicences => "err-no-licences",
             CrmError::Forbidden => "err-forbidden",
+            CrmError::CallRefused(_) => "err-call-refused",
             CrmError::Store(_) => "err-internal",
         }
     }

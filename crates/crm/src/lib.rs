@@ -2,6 +2,7 @@
 //! with the business rules over them. Every query here is filtered by organization.
 
 pub mod auth;
+pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod events;
@@ -30,6 +31,8 @@ pub struct Crm {
     pub store: Store,
     pub bus: EventBus,
     pub clock: Clock,
+    /// The SIP server of this node, once it runs (calls are placed and commanded through it).
+    pub telephony: Option<std::sync::Arc<telephony::SipServer>>,
 }
 
 impl Crm {
@@ -37,7 +40,7 @@ impl Crm {
     pub async fn start(store: Store) -> Result<Crm, CrmError> {
         let clock = Clock::system();
         let bus = EventBus::start(store.clone()).await?;
-        Ok(Crm { store, bus, clock })
+        Ok(Crm { store, bus, clock, telephony: None })
     }
 
     pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {

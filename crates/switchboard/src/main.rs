@@ -283,8 +283,28 @@ async fn serve(cfg: Config) -> Result<()> {
         .parse()
         .with_context(|| format!("SWITCHBOARD_SIP_ADDR {} is not an address:port", cfg.sip_addr))?;
     let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
-    let sip = telephony::SipServer::start(telephony::SipSettings::new(sip_addr), directory).await?;
+    let sip = std::sync::Arc::new(telephony::SipServer::start(telephony::SipSettings::new(sip_addr), directory).await?);
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
+    let mut crm = crm;
+    crm.telephony = Some(sip.clone());
+    // Call events reach the browsers of the users on the calls.
+    let mut call_events = sip.subscribe();
+    let forward = crm.clone();
+    tokio::spawn(async move {
+        loop {
+            match call_events.recv().await {
+                Ok(ev) => {
+                    if let Err(e) = forward.on_call_event(&ev).await {
+                        tracing::warn!("forwarding a call event: {e}");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!("{n} call events were dropped")
+                }
+                Err(_) => return,
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(&cfg.http_addr)
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;

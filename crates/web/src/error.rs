@@ -17,6 +17,7 @@ pub fn status_of(e: &CrmError) -> StatusCode {
         CrmError::InvalidCredentials | CrmError::AmbiguousOrganization => StatusCode::UNAUTHORIZED,
         CrmError::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         CrmError::NoFreeLicences | CrmError::Forbidden => StatusCode::FORBIDDEN,
+        CrmError::CallRefused(_) => StatusCode::CONFLICT,
         CrmError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -105,11 +106,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub fields: Vec<FieldError>,
+    /// Said after the message, e.g. why the telephony side refused a call.
+    pub reason: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> ApiError {
-        ApiError { status, code, fields: vec![] }
+        ApiError { status, code, fields: vec![], reason: None }
     }
 }
 
@@ -118,12 +121,13 @@ impl From<CrmError> for ApiError {
         log_internal(&e);
         let status = status_of(&e);
         let code = e.code();
-        let fields = match e {
-            CrmError::Invalid(v) => v,
-            CrmError::Conflict(f) => vec![f],
-            _ => vec![],
+        let (fields, reason) = match e {
+            CrmError::Invalid(v) => (v, None),
+            CrmError::Conflict(f) => (vec![f], None),
+            CrmError::CallRefused(why) => (vec![], Some(why)),
+            _ => (vec![], None),
         };
-        ApiError { status, code, fields }
+        ApiError { status, code, fields, reason }
     }
 }
 
@@ -134,7 +138,10 @@ impl IntoResponse for ApiError {
             kind: "about:blank".into(),
             title: self.status.canonical_reason().unwrap_or("Error").into(),
             status: self.status.as_u16(),
-            detail: tr(lang, self.code),
+            detail: match &self.reason {
+                Some(r) => format!("{} ({r})", tr(lang, self.code)),
+                None => tr(lang, self.code),
+            },
             code: self.code.into(),
             errors: self
                 .fields

@@ -80,6 +80,70 @@ async fn login(base: &str, c: &reqwest::Client, ident: &str, pw: &str) -> reqwes
     c.post(format!("{base}/login")).form(&form).send().await.unwrap().status()
 }
 
+/// The sipp scenarios of the telephony crate.
+fn sipp_scenarios() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../telephony/tests/sipp")
+}
+
+/// A scenario copied into `dir` with `[tone]` set to a sox-made tone there (sipp does not
+/// expand keywords in rtp_stream), plus any other `(keyword, value)` replacements.
+fn render_scenario(dir: &Path, name: &str, subs: &[(&str, &str)]) -> String {
+    let tone = dir.join("tone.wav");
+    if !tone.exists() {
+        let made = Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-e", "u-law"])
+            .arg(&tone)
+            .args(["synth", "20", "sine", "600"])
+            .status();
+        assert!(made.expect("sox is installed").success());
+    }
+    let mut text =
+        std::fs::read_to_string(sipp_scenarios().join(name)).unwrap().replace("[tone]", tone.to_str().unwrap());
+    for (k, v) in subs {
+        text = text.replace(k, v);
+    }
+    let p = dir.join(format!("{}-{name}", subs.iter().map(|(_, v)| *v).collect::<String>()));
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// A sipp run from `ip:port` (against `target`, or waiting for calls when `None`).
+fn sipp_cmd(ip: &str, port: &str, scenario: &str, extra: &[&str], target: Option<&str>) -> Command {
+    let mut c = Command::new("sipp");
+    if let Some(t) = target {
+        c.arg(t);
+    }
+    c.args(["-sf", scenario, "-m", "1", "-i", ip, "-p", port, "-nostdin", "-timeout", "15s", "-timeout_error"])
+        .args(extra);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+fn free_udp_port(ip: &str) -> String {
+    std::net::UdpSocket::bind(format!("{ip}:0")).unwrap().local_addr().unwrap().port().to_string()
+}
+
+fn sip_password_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("SIP password: ").map(str::to_string))
+        .expect("SIP password printed")
+}
+
+/// Registers `ext` from 127.0.0.1:`port` against the server at `sip`.
+fn register_phone(sip: &str, port: &str, ext: &str, pw: &str) {
+    let reg = sipp_cmd(
+        "127.0.0.1",
+        port,
+        sipp_scenarios().join("register.xml").to_str().unwrap(),
+        &["-s", ext, "-au", ext, "-ap", pw, "-key", "domain", "127.0.0.1"],
+        Some(sip),
+    )
+    .output()
+    .unwrap();
+    assert!(reg.status.success(), "register {ext}: {}", String::from_utf8_lossy(&reg.stderr));
+}
+
 #[tokio::test]
 async fn first_start_prints_a_one_time_admin_password_that_works() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,39 +345,14 @@ async fn a_phone_registers_with_the_sip_password_of_its_user() {
 #[tokio::test]
 async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
     let dir = tempfile::tempdir().unwrap();
-    let sipp_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../telephony/tests/sipp");
-    let tone = dir.path().join("tone.wav");
-    assert!(
-        Command::new("sox")
-            .args(["-n", "-r", "8000", "-c", "1", "-e", "u-law"])
-            .arg(&tone)
-            .args(["synth", "20", "sine", "600"])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let render = |name: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(
-            &p,
-            std::fs::read_to_string(sipp_dir.join(name)).unwrap().replace("[tone]", tone.to_str().unwrap()),
-        )
-        .unwrap();
-        p.display().to_string()
-    };
-    let sip_pw = |o: std::process::Output| {
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("SIP password: ").map(str::to_string))
-            .unwrap()
-    };
-    let pw1001 = sip_pw(add_user(
+    let render = |name: &str| render_scenario(dir.path(), name, &[]);
+    let pw1001 = sip_password_of(&add_user(
         dir.path(),
         &[],
         &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1001"],
         "anna-secret-1",
     ));
-    let pw1002 = sip_pw(add_user(
+    let pw1002 = sip_password_of(&add_user(
         dir.path(),
         &[],
         &["--org", "acme", "--name", "bea", "--role", "agent", "--extension", "1002"],
@@ -343,29 +382,11 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
     cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "00", "--deny"]);
     let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
     let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
-    let free = || std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let sipp = |ip: &str, port: &str, scenario: &str, extra: &[&str], target: Option<&str>| {
-        let mut c = Command::new("sipp");
-        if let Some(t) = target {
-            c.arg(t);
-        }
-        c.args(["-sf", scenario, "-m", "1", "-i", ip, "-p", port, "-nostdin", "-timeout", "15s", "-timeout_error"])
-            .args(extra);
-        c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        c
-    };
+    let free = || free_udp_port("127.0.0.1");
+    let sipp = sipp_cmd;
     // 1002's phone registers, then waits for the call.
     let phone_port = free();
-    let reg = sipp(
-        "127.0.0.1",
-        &phone_port,
-        sipp_dir.join("register.xml").to_str().unwrap(),
-        &["-s", "1002", "-au", "1002", "-ap", &pw1002, "-key", "domain", "127.0.0.1"],
-        Some(&sip),
-    )
-    .output()
-    .unwrap();
-    assert!(reg.status.success(), "register: {}", String::from_utf8_lossy(&reg.stderr));
+    register_phone(&sip, &phone_port, "1002", &pw1002);
     let phone = sipp("127.0.0.1", &phone_port, &render("uas_answer.xml"), &["-mp", "37200"], None).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let inbound = sipp(
@@ -415,4 +436,113 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
     .output()
     .unwrap();
     assert!(refused.status.success(), "international refused by the dial rules");
+}
+
+/// Click-to-call over the API, on the real binary: anna's phone (1001) auto-answers, then
+/// bea's (1002) rings and answers; anna's browser gets the call events over SSE; the API hangs
+/// up. Bad requests and other users' calls are refused.
+#[tokio::test]
+async fn click_to_call_over_the_api_with_events_in_the_agents_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw1001 = sip_password_of(&add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1001"],
+        "anna-secret-1",
+    ));
+    let pw1002 = sip_password_of(&add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "bea", "--role", "agent", "--extension", "1002"],
+        "bea-secret-12",
+    ));
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let (p1, p2) = (free_udp_port("127.0.0.1"), free_udp_port("127.0.0.1"));
+    register_phone(&sip, &p1, "1001", &pw1001);
+    register_phone(&sip, &p2, "1002", &pw1002);
+    let anna_phone =
+        sipp_cmd("127.0.0.1", &p1, &render_scenario(dir.path(), "uas_autoanswer.xml", &[]), &["-mp", "39000"], None)
+            .spawn()
+            .unwrap();
+    let bea_phone =
+        sipp_cmd("127.0.0.1", &p2, &render_scenario(dir.path(), "uas_answer.xml", &[]), &["-mp", "39200"], None)
+            .spawn()
+            .unwrap();
+
+    // anna's browser listens; her integration has an API token.
+    let browser = browser();
+    assert_eq!(login(&srv.base, &browser, "anna", "anna-secret-1").await, reqwest::StatusCode::SEE_OTHER);
+    let mut stream = browser.get(format!("{}/events", srv.base)).send().await.unwrap().bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("event: ready") {
+        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+    }
+    let store =
+        store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
+    let crm = crm::Crm::start(store).await.unwrap();
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let anna = crm.find_user_by_login(org.id, "anna").await.unwrap().unwrap();
+    let bea = crm.find_user_by_login(org.id, "bea").await.unwrap().unwrap();
+    let (anna_token, _) = crm.create_token(&anna, "click to call").await.unwrap();
+    let (bea_token, _) = crm.create_token(&bea, "other").await.unwrap();
+    let api = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: serde_json::Value| {
+        api.post(format!("{}{path}", srv.base)).bearer_auth(token.to_string()).json(&body).send()
+    };
+
+    let bad = post("/api/v1/calls", &anna_token, serde_json::json!({"number": "call me"})).await.unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let bad =
+        post("/api/v1/calls", &anna_token, serde_json::json!({"number": "1002", "caller_id": "123456"})).await.unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "a caller ID that is not the organization's");
+    let r = post("/api/v1/calls", &anna_token, serde_json::json!({"number": "1002"})).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let call_id = r.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_string();
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        while !seen.contains("event: call.answered") {
+            seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+        }
+    })
+    .await;
+    assert!(answered.is_ok(), "anna's browser saw the call answered: {seen}");
+    assert!(seen.contains("event: call.ringing") && seen.contains(&call_id));
+    let listed: serde_json::Value = api
+        .get(format!("{}/api/v1/calls", srv.base))
+        .bearer_auth(&anna_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["call_id"], call_id.as_str());
+    let cmd = |token: &str, body: serde_json::Value| post(&format!("/api/v1/calls/{call_id}/commands"), token, body);
+    assert_eq!(
+        cmd(&bea_token, serde_json::json!({"command": "hangup"})).await.unwrap().status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "bea may not command anna's call"
+    );
+    assert_eq!(
+        cmd(&anna_token, serde_json::json!({"command": "explode"})).await.unwrap().status(),
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        cmd(&anna_token, serde_json::json!({"command": "hold"})).await.unwrap().status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        cmd(&anna_token, serde_json::json!({"command": "hangup"})).await.unwrap().status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while !seen.contains("event: call.ended") {
+            seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "and ended: {seen}");
+    assert!(seen.contains("event: call.held"));
+    assert!(anna_phone.wait_with_output().unwrap().status.success(), "anna's phone auto-answered and was hung up");
+    assert!(bea_phone.wait_with_output().unwrap().status.success(), "bea's phone answered and was hung up");
 }

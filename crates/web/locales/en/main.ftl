@@ -133,3 +133,7 @@ err-group-unknown = There is no such ring group in your organization.
 err-number-route = A number rings either one extension or one ring group.
 err-number-taken = This number is already in use.
 err-dial-prefix = A dial rule prefix is up to 20 digits, optionally after a +.
+err-call-refused = The call could not be placed.
+err-dial-number = Enter a number to call: digits, optionally after a +.
+err-caller-id = Choose one of your organization's numbers as caller ID.
+err-call-command = Unknown call command.

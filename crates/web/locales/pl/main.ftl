@@ -133,3 +133,7 @@ err-group-unknown = W Twojej organizacji nie ma takiej grupy dzwonienia.
 err-number-route = Numer dzwoni na jeden numer wewnętrzny albo do jednej grupy.
 err-number-taken = Ten numer jest już używany.
 err-dial-prefix = Prefiks reguły wybierania to do 20 cyfr, opcjonalnie po znaku +.
+err-call-refused = Nie udało się wykonać połączenia.
+err-dial-number = Wpisz numer: cyfry, opcjonalnie po znaku +.
+err-caller-id = Wybierz jeden z numerów Twojej organizacji jako numer prezentowany.
+err-call-command = Nieznane polecenie dla połączenia.

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 for integrations: bearer API tokens, problem details on error,
 //! and its OpenAPI document at /api/v1/openapi.json.
 
+pub mod calls;
 pub mod events;
 pub mod tokens;
 pub mod users;
@@ -88,8 +89,9 @@ impl Modify for BearerAuth {
         users::me, users::list, users::create, users::get, users::update,
         tokens::list, tokens::create, tokens::revoke,
         events::publish,
+        calls::list, calls::create, calls::command,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -113,5 +115,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/events", post(events::publish))
+        .route("/calls", get(calls::list).post(calls::create))
+        .route("/calls/{id}/commands", post(calls::command))
         .fallback(not_found)
 }

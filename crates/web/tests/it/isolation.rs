@@ -38,6 +38,13 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::DELETE, "/api/v1/tokens/{id}", format!("/api/v1/tokens/{t}"), false),
+            // A call id of anything but one's own calls is unknown.
+            (
+                Method::POST,
+                "/api/v1/calls/{id}/commands",
+                "/api/v1/calls/sb-0123456789abcdef/commands".to_string(),
+                false,
+            ),
         ];
         let covered: BTreeSet<String> = walk.iter().map(|w| w.1.to_string()).collect();
         assert_eq!(covered, id_routes_in_source(), "every route with an id is walked");
@@ -48,6 +55,9 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 let mut rb = reqwest::Client::new().request(method.clone(), app.url(path)).bearer_auth(&alice_token);
                 if *method == Method::PATCH {
                     rb = rb.json(&serde_json::json!({"full_name": "taken over", "active": false}));
+                }
+                if path.contains("/calls/") {
+                    rb = rb.json(&serde_json::json!({"command": "hangup"}));
                 }
                 rb.send().await.unwrap()
             } else {
