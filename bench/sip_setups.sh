@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Call setups per second on this machine, in one run: sipp UAC -> sipp UAS directly (the
+# harness's own ceiling), through Kamailio as a stateful proxy (Debian's kamailio, when
+# installed), and through Switchboard's B2BUA (a trunk call to a number ringing an extension;
+# RTP ports allocated and the relay started for every call). Prints a table with the ratios.
+#   bench/sip_setups.sh [CALLS] [RATE]     (defaults: 20000 calls offered at 20000/s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CALLS=${1:-20000}
+RATE=${2:-20000}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --release -q -p switchboard
+BIN="$CARGO_TARGET_DIR/release/switchboard"
+WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+# Bigger UDP buffers help every contestant alike (ignored where not allowed).
+sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
+
+port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+uas() { # start a sipp UAS on $1
+  sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$1" -nostdin -bg -max_socket 5000 >/dev/null 2>&1
+  sleep 0.3
+}
+# Runs the built-in UAC from address $1 against $2, calling number $3; prints setups/s.
+uac() {
+  local out="$WORK/uac.$RANDOM.txt"
+  sipp "$2" -sn uac -i "$1" -p "$(port)" -s "$3" -nostdin -r "$RATE" -rp 1000 -m "$CALLS" -l 4000 -d 0 \
+    -max_socket 5000 -timeout 120s >"$out" 2>&1 || true
+  python3 - "$out" <<'PY'
+import re, sys
+t = open(sys.argv[1], errors="replace").read()
+ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", t)
+el = re.findall(r"Elapsed Time\s*\|[^|]*\|\s*(\d+):(\d+):(\d+):(\d+)", t)
+fail = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", t)
+if not ok or not el:
+    print("0 0 0"); sys.exit()
+h, m, s, ms = map(int, el[-1])
+secs = h * 3600 + m * 60 + s + ms / 1000
+print(f"{int(ok[-1]) / secs:.0f} {ok[-1]} {fail[-1] if fail else 0}")
+PY
+}
+
+echo "offering $CALLS calls at up to $RATE/s from one sipp UAC; 2 cores shared by every process"
+
+# 1. Direct.
+P=$(port); uas "$P"
+read -r DIRECT DOK DFAIL < <(uac 127.0.0.1 "127.0.0.1:$P" 1000)
+pkill -f "uas_fast.xml -i 127.0.0.1 -p $P" || true
+
+# 2. Kamailio 5.6, stateful (tm), forwarding everything to the UAS.
+KAM="-"; KOK=0; KFAIL=0
+if command -v kamailio >/dev/null; then
+  P=$(port); KP=$(port); uas "$P"
+  MP=$(ls -d /usr/lib/*/kamailio/modules 2>/dev/null | head -n1)
+  cat >"$WORK/kamailio.cfg" <<CFG
+#!KAMAILIO
+debug=0
+log_stderror=yes
+children=2
+listen=udp:127.0.0.1:$KP
+mpath="$MP"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "pv.so"
+request_route {
+  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+    t_relay(); exit;
+  }
+  if (is_method("INVITE")) { record_route(); }
+  \$du = "sip:127.0.0.1:$P";
+  t_relay();
+}
+CFG
+  kamailio -f "$WORK/kamailio.cfg" -DD -E -m 2048 -M 16 >"$WORK/kamailio.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+  read -r KAM KOK KFAIL < <(uac 127.0.0.1 "127.0.0.1:$KP" 1000)
+  kill "${PIDS[-1]}" 2>/dev/null || true
+  pkill -f "uas_fast.xml -i 127.0.0.1 -p $P" || true
+fi
+
+# 3. Switchboard: a trunk from 127.0.0.2, number 48220000000 ringing extension 100's phone.
+cd "$WORK"
+echo "bench-pass-1" | "$BIN" user add --org bench --name agent --role agent --extension 100 --password-stdin >"$WORK/user.txt"
+SIPPW=$(sed -n 's/^SIP password: //p' "$WORK/user.txt")
+"$BIN" trunk add --org bench --name carrier --host 127.0.0.2 --inbound 127.0.0.2 >/dev/null
+"$BIN" trunk number --org bench --number 48220000000 --extension 100 >/dev/null
+SP=$(port); HP=$(port)
+SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$HP" "$BIN" serve >"$WORK/serve.log" 2>&1 &
+PIDS+=($!)
+SBPID=$!
+cd - >/dev/null
+for _ in $(seq 50); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done
+P=$(port)
+sipp "127.0.0.1:$SP" -sf crates/telephony/tests/sipp/register.xml -m 1 -i 127.0.0.1 -p "$P" -nostdin \
+  -s 100 -au 100 -ap "$SIPPW" -key domain 127.0.0.1 -timeout 10s >/dev/null 2>&1
+uas "$P"
+CPU0=$(awk '{print $14+$15}' /proc/$SBPID/stat)
+read -r SB SBOK SBFAIL < <(uac 127.0.0.2 "127.0.0.1:$SP" 48220000000)
+CPU1=$(awk '{print $14+$15}' /proc/$SBPID/stat)
+pkill -f "uas_fast.xml -i 127.0.0.1 -p $P" || true
+TICKS=$(getconf CLK_TCK)
+
+python3 - "$DIRECT" "$DOK" "$DFAIL" "$KAM" "$KOK" "$KFAIL" "$SB" "$SBOK" "$SBFAIL" "$CPU0" "$CPU1" "$TICKS" <<'PY'
+import sys
+d, dok, dfail, k, kok, kfail, s, sok, sfail, c0, c1, ticks = sys.argv[1:]
+d, s = float(d), float(s)
+kv = None if k == "-" else float(k)
+print()
+print(f"{'path':<34}{'setups/s':>10}{'calls ok':>10}{'failed':>8}{'vs direct':>11}{'vs Kamailio':>13}")
+print(f"{'sipp UAC -> UAS (direct)':<34}{d:>10.0f}{dok:>10}{dfail:>8}{'100%':>11}{'':>13}")
+if kv is not None:
+    print(f"{'sipp -> Kamailio 5.6 (tm) -> UAS':<34}{kv:>10.0f}{kok:>10}{kfail:>8}{kv / d:>11.0%}{'100%':>13}")
+else:
+    print(f"{'sipp -> Kamailio (not installed)':<34}{'-':>10}")
+ratio_k = f"{s / kv:.0%}" if kv else "-"
+print(f"{'sipp -> Switchboard B2BUA -> UAS':<34}{s:>10.0f}{sok:>10}{sfail:>8}{s / d:>11.0%}{ratio_k:>13}")
+cpu = (float(c1) - float(c0)) / float(ticks)
+if int(sok):
+    print(f"\nSwitchboard CPU: {cpu:.2f} s for {sok} calls = {cpu / int(sok) * 1e6:.0f} us per call setup (both legs, RTP ports, relay)")
+PY
