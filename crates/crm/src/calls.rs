@@ -61,11 +61,9 @@ impl Crm {
     /// `call.ringing`, `call.answered`, …), or the whole organization when no extension is known.
     pub async fn on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         let org = OrgId(ev.tenant);
-        let audience = match &ev.extension {
-            Some(ext) => match self.find_user_by_login(org, ext).await? {
-                Some(u) if u.extension == *ext => Audience::User(u.id),
-                _ => Audience::Organization,
-            },
+        let routing = self.routing().await?;
+        let audience = match ev.extension.as_ref().and_then(|ext| routing.extensions.get(&(ev.tenant, ext.clone()))) {
+            Some(id) => Audience::User(crate::UserId(*id)),
             None => Audience::Organization,
         };
         let kind = match &ev.kind {

@@ -9,6 +9,7 @@ pub mod events;
 pub mod orgs;
 pub mod password;
 pub mod sessions;
+pub mod sip_cache;
 pub mod sip_directory;
 pub mod throttle;
 pub mod tokens;
@@ -33,6 +34,7 @@ pub struct Crm {
     pub clock: Clock,
     /// The SIP server of this node, once it runs (calls are placed and commanded through it).
     pub telephony: Option<std::sync::Arc<telephony::SipServer>>,
+    pub(crate) sip_cache: std::sync::Arc<sip_cache::SipCache>,
 }
 
 impl Crm {
@@ -40,7 +42,7 @@ impl Crm {
     pub async fn start(store: Store) -> Result<Crm, CrmError> {
         let clock = Clock::system();
         let bus = EventBus::start(store.clone()).await?;
-        Ok(Crm { store, bus, clock, telephony: None })
+        Ok(Crm { store, bus, clock, telephony: None, sip_cache: Default::default() })
     }
 
     pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {

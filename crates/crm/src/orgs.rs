@@ -55,6 +55,7 @@ impl Crm {
         }
         .insert(self.db())
         .await?;
+        self.routing_changed();
         Ok(m.into())
     }
 

@@ -1,29 +1,25 @@
-//! The CRM answers the SIP side's questions: which organization a SIP domain is, and an
-//! extension's SIP password (only for active users).
+//! The CRM answers the SIP side's questions: which organization a SIP domain is, an
+//! extension's SIP password (only for active users), which trunk a carrier's address is, where
+//! a number rings, and what an extension may dial. Routing answers come from the in-memory
+//! snapshot (`sip_cache`); SIP passwords are always read fresh.
 
+use crate::Crm;
 use crate::trunks::{dial_allowed, digits};
-use crate::{Crm, OrgId};
 use std::net::IpAddr;
 use std::time::Duration;
-use store::entities::{organization as org, phone_number, ring_group, trunk, user};
-use store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use store::entities::{trunk, user};
+use store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use telephony::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};
 
-fn trunk_of(t: trunk::Model, realm: String) -> Trunk {
+fn trunk_of(t: &trunk::Model, realm: String) -> Trunk {
     Trunk {
         id: t.id,
         tenant: Tenant { id: t.org_id, realm },
-        host: t.host,
+        host: t.host.clone(),
         port: t.port as u16,
         tcp: t.transport == "tcp",
-        username: t.username,
-        password: t.password,
-    }
-}
-
-impl Crm {
-    async fn realm(&self, org: i64) -> Option<String> {
-        self.org(OrgId(org)).await.ok().map(|o| o.sip_domain)
+        username: t.username.clone(),
+        password: t.password.clone(),
     }
 }
 
@@ -31,16 +27,14 @@ impl Crm {
 impl SipDirectory for Crm {
     async fn tenant_for_domain(&self, domain: &str) -> Option<Tenant> {
         let domain = domain.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-        let found = org::Entity::find().filter(org::Column::SipDomain.eq(domain)).one(self.db()).await.ok()?;
-        let m = match found {
-            Some(m) => m,
+        let r = self.routing().await.ok()?;
+        let id = match r.domains.get(&domain) {
+            Some(id) => *id,
             // The server's own address (or any name) on a single-organization install.
-            None if org::Entity::find().count(self.db()).await.ok()? == 1 => {
-                org::Entity::find().one(self.db()).await.ok()??
-            }
+            None if r.org_count == 1 => *r.realms.keys().next()?,
             None => return None,
         };
-        Some(Tenant { id: m.id, realm: m.sip_domain })
+        Some(Tenant { id, realm: r.realms.get(&id)?.clone() })
     }
 
     async fn extension_secret(&self, tenant: &Tenant, extension: &str) -> Option<String> {
@@ -56,28 +50,19 @@ impl SipDirectory for Crm {
     }
 
     async fn trunk_for_source(&self, source: IpAddr) -> Option<Trunk> {
-        let all = trunk::Entity::find().order_by_asc(trunk::Column::Id).all(self.db()).await.ok()?;
+        let r = self.routing().await.ok()?;
         let ip = source.to_string();
-        let t = all.into_iter().find(|t| t.inbound_addresses.split([' ', ',']).any(|a| a == ip))?;
-        let realm = self.realm(t.org_id).await?;
-        Some(trunk_of(t, realm))
+        let t = r.trunks.iter().find(|t| t.inbound_addresses.split([' ', ',']).any(|a| a == ip))?;
+        Some(trunk_of(t, r.realms.get(&t.org_id)?.clone()))
     }
 
     async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<InboundRoute> {
-        let n = phone_number::Entity::find()
-            .filter(phone_number::Column::OrgId.eq(tenant.id))
-            .filter(phone_number::Column::Number.eq(digits(number)))
-            .one(self.db())
-            .await
-            .ok()??;
-        if let Some(e) = n.route_extension {
-            return Some(InboundRoute::Extension(e));
+        let r = self.routing().await.ok()?;
+        let n = r.numbers.get(&(tenant.id, digits(number)))?;
+        if let Some(e) = &n.route_extension {
+            return Some(InboundRoute::Extension(e.clone()));
         }
-        let g = ring_group::Entity::find_by_id(n.route_group_id?)
-            .filter(ring_group::Column::OrgId.eq(tenant.id))
-            .one(self.db())
-            .await
-            .ok()??;
+        let g = r.groups.get(&n.route_group_id?).filter(|g| g.org_id == tenant.id)?;
         Some(InboundRoute::Group {
             members: g.members.split(',').map(str::to_string).filter(|m| !m.is_empty()).collect(),
             parallel: g.parallel,
@@ -86,12 +71,12 @@ impl SipDirectory for Crm {
     }
 
     async fn route_outbound(&self, tenant: &Tenant, extension: &str, dialled: &str) -> Option<OutboundRoute> {
-        let rules = self.dial_rules(OrgId(tenant.id)).await.ok()?;
-        if !dial_allowed(&rules, dialled) {
+        let r = self.routing().await.ok()?;
+        if !dial_allowed(r.rules.get(&tenant.id).map(Vec::as_slice).unwrap_or(&[]), dialled) {
             return None;
         }
-        let t = self.trunks(OrgId(tenant.id)).await.ok()?.into_iter().next()?;
-        let numbers = self.numbers(OrgId(tenant.id)).await.ok()?;
+        let t = r.trunks.iter().find(|t| t.org_id == tenant.id)?;
+        let numbers = r.numbers_by_org.get(&tenant.id).map(Vec::as_slice).unwrap_or(&[]);
         // The extension's own number when it has one, else the organization's first.
         let caller_id = numbers
             .iter()

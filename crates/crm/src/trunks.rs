@@ -60,7 +60,7 @@ impl Crm {
         }
         c.finish()?;
         self.org(org).await?;
-        Ok(trunk::ActiveModel {
+        let m = trunk::ActiveModel {
             org_id: Set(org.0),
             name: Set(t.name.trim().into()),
             host: Set(t.host.trim().into()),
@@ -73,7 +73,9 @@ impl Crm {
             ..Default::default()
         }
         .insert(self.db())
-        .await?)
+        .await?;
+        self.routing_changed();
+        Ok(m)
     }
 
     pub async fn trunks(&self, org: OrgId) -> Result<Vec<trunk::Model>, CrmError> {
@@ -109,7 +111,7 @@ impl Crm {
                 return Err(CrmError::invalid("members", "err-group-members"));
             }
         }
-        Ok(ring_group::ActiveModel {
+        let m = ring_group::ActiveModel {
             org_id: Set(org.0),
             name: Set(name.trim().into()),
             parallel: Set(parallel),
@@ -118,7 +120,9 @@ impl Crm {
             ..Default::default()
         }
         .insert(self.db())
-        .await?)
+        .await?;
+        self.routing_changed();
+        Ok(m)
     }
 
     /// One of the organization's numbers, ringing an extension or a ring group.
@@ -151,7 +155,7 @@ impl Crm {
         if phone_number::Entity::find().filter(phone_number::Column::Number.eq(n.clone())).count(self.db()).await? > 0 {
             return Err(CrmError::Conflict(FieldError { field: "number", code: "err-number-taken" }));
         }
-        Ok(phone_number::ActiveModel {
+        let m = phone_number::ActiveModel {
             org_id: Set(org.0),
             number: Set(n),
             route_extension: Set(extension.map(Into::into)),
@@ -160,7 +164,9 @@ impl Crm {
             ..Default::default()
         }
         .insert(self.db())
-        .await?)
+        .await?;
+        self.routing_changed();
+        Ok(m)
     }
 
     pub async fn numbers(&self, org: OrgId) -> Result<Vec<phone_number::Model>, CrmError> {
@@ -180,14 +186,16 @@ impl Crm {
             return Err(CrmError::invalid("prefix", "err-dial-prefix"));
         }
         self.org(org).await?;
-        Ok(dial_rule::ActiveModel {
+        let m = dial_rule::ActiveModel {
             org_id: Set(org.0),
             prefix: Set(p.into()),
             allow: Set(allow),
             ..Default::default()
         }
         .insert(self.db())
-        .await?)
+        .await?;
+        self.routing_changed();
+        Ok(m)
     }
 
     pub async fn dial_rules(&self, org: OrgId) -> Result<Vec<(String, bool)>, CrmError> {

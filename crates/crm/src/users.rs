@@ -131,6 +131,7 @@ impl Crm {
         .insert(self.db())
         .await
         .map_err(unique_violation)?;
+        self.routing_changed();
         Ok(m.into())
     }
 
@@ -260,6 +261,7 @@ impl Crm {
         am.updated_at = Set(self.now());
         let m = am.update(&txn).await.map_err(unique_violation)?;
         txn.commit().await?;
+        self.routing_changed();
         Ok(m.into())
     }
 

@@ -54,7 +54,8 @@ async fn main() {
     while start.elapsed() < Duration::from_secs(seconds) {
         tick.tick().await;
         packet.clear();
-        Header { marker: false, payload_type: PT_PCMU, sequence: seq, timestamp: seq as u32 * 160, ssrc: 7 }.write(&mut packet);
+        Header { marker: false, payload_type: PT_PCMU, sequence: seq, timestamp: seq as u32 * 160, ssrc: 7 }
+            .write(&mut packet);
         packet.extend_from_slice(&[0xd5; 160]);
         for (sock, relay_leg) in &phones {
             if sock.send_to(&packet, relay_leg).await.is_ok() {
@@ -68,6 +69,9 @@ async fn main() {
     let got = received.load(Ordering::Relaxed);
     let loss = 100.0 * (sent.saturating_sub(got)) as f64 / sent.max(1) as f64;
     println!("calls {calls}, {seconds} s: sent {sent} packets, received {got}, loss {loss:.2}%");
-    println!("CPU {cpu:.2} s for {got} relayed packets: {:.1} us per packet (upper bound, generator included)", cpu / got.max(1) as f64 * 1e6);
+    println!(
+        "CPU {cpu:.2} s for {got} relayed packets: {:.1} us per packet (upper bound, generator included)",
+        cpu / got.max(1) as f64 * 1e6
+    );
     drop(relays);
 }
