@@ -83,3 +83,34 @@ test("log-in page and a refused log-in, in Hebrew", async () => {
   await page.screenshot({ path: join(screenshots, "login-en.png") });
   await ctx.close();
 });
+
+test("the user form in Hebrew and the account page in Polish read well", async () => {
+  const { ctx, page } = await usersPage("he");
+  await page.click("#new-user");
+  await page.waitForSelector("#user-form");
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  // A bad form comes back with the reasons in Hebrew.
+  await page.fill("#username", "a b");
+  await page.fill("#full_name", "בדיקה");
+  await page.fill("#extension", "1x");
+  await page.fill("#password", "short");
+  await Promise.all([page.waitForNavigation(), page.click("#user-form button[type=submit]")]);
+  assert.match(await page.textContent("#user-form"), /שלוחה היא בת 2 עד 8 ספרות/);
+  await page.screenshot({ path: join(screenshots, "user-form-he.png"), fullPage: true });
+  await ctx.close();
+  const pl = await usersPage("pl");
+  await pl.page.goto(`${server.base}/account`);
+  assert.equal(await pl.page.textContent("h1"), "Moje konto");
+  await pl.page.screenshot({ path: join(screenshots, "account-pl.png"), fullPage: true });
+  await pl.ctx.close();
+});
+
+test("choosing a language in the picker shows the log-in page in it", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.base}/login?lang=en`);
+  await Promise.all([page.waitForNavigation(), page.selectOption("#language", "he")]);
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  assert.equal(await page.textContent("h1"), "התחברות");
+  await ctx.close();
+});

@@ -94,22 +94,35 @@ pub struct UserUpdate {
     pub active: Option<bool>,
 }
 
+/// Every field error of a new user, without touching the database (forms show them all).
+pub fn check_new_user(new: &NewUser) -> Vec<FieldError> {
+    match validate_new(new) {
+        Ok(_) => vec![],
+        Err(CrmError::Invalid(v)) => v,
+        Err(_) => vec![],
+    }
+}
+
+type Parsed = (Username, String, Extension, Role, Language, String);
+
+fn validate_new(new: &NewUser) -> Result<Parsed, CrmError> {
+    let mut c = Checks::default();
+    let username = c.check(Username::parse(&new.username));
+    let full_name = c.check(parse_full_name(&new.full_name));
+    let extension = c.check(Extension::parse(&new.extension));
+    let role = c.check(Role::parse(&new.role));
+    let language =
+        if new.language.trim().is_empty() { Some(Language::En) } else { c.check(Language::parse(&new.language)) };
+    c.check(check_password("password", &new.password));
+    let sip_password = if new.sip_password.is_empty() { password::random_secret(16) } else { new.sip_password.clone() };
+    c.check(check_sip_password(&sip_password));
+    c.finish()?;
+    Ok((username.unwrap(), full_name.unwrap(), extension.unwrap(), role.unwrap(), language.unwrap(), sip_password))
+}
+
 impl Crm {
     pub async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, CrmError> {
-        let mut c = Checks::default();
-        let username = c.check(Username::parse(&new.username));
-        let full_name = c.check(parse_full_name(&new.full_name));
-        let extension = c.check(Extension::parse(&new.extension));
-        let role = c.check(Role::parse(&new.role));
-        let language =
-            if new.language.trim().is_empty() { Some(Language::En) } else { c.check(Language::parse(&new.language)) };
-        c.check(check_password("password", &new.password));
-        let sip_password =
-            if new.sip_password.is_empty() { password::random_secret(16) } else { new.sip_password.clone() };
-        c.check(check_sip_password(&sip_password));
-        c.finish()?;
-        let (username, full_name, extension, role, language) =
-            (username.unwrap(), full_name.unwrap(), extension.unwrap(), role.unwrap(), language.unwrap());
+        let (username, full_name, extension, role, language, sip_password) = validate_new(&new)?;
         self.org(org).await?;
         self.check_unique(org, None, Some(&username), Some(&extension)).await?;
         let now = self.now();

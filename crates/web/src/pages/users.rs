@@ -93,21 +93,22 @@ pub async fn create(
     Admin(ctx, me): Admin,
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> Result<Response, PageError> {
+    let new = NewUser {
+        username: f.username.clone(),
+        full_name: f.full_name.clone(),
+        extension: f.extension.clone(),
+        role: f.role.clone(),
+        language: f.language.clone(),
+        password: f.password.clone(),
+        sip_password: f.sip_password.trim().to_string(),
+        must_change_password: false,
+    };
+    // A mismatch is reported with every other mistake of the form, not instead of them.
     let result = match mismatch(&f) {
-        Some(e) => Err(e),
-        None => {
-            let new = NewUser {
-                username: f.username.clone(),
-                full_name: f.full_name.clone(),
-                extension: f.extension.clone(),
-                role: f.role.clone(),
-                language: f.language.clone(),
-                password: f.password.clone(),
-                sip_password: f.sip_password.trim().to_string(),
-                must_change_password: false,
-            };
-            st.crm.create_user(me.org_id, new).await
+        Some(CrmError::Invalid(m)) => {
+            Err(CrmError::Invalid(crm::users::check_new_user(&new).into_iter().chain(m).collect()))
         }
+        _ => st.crm.create_user(me.org_id, new).await,
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/users?ok=user-created").into_response()),
