@@ -1,6 +1,7 @@
 //! RTP media for Switchboard: G.711, RTP ports, and the relay that anchors a call's audio
 //! between its legs. Knows nothing of SIP: the signalling side tells it addresses and modes.
 
+pub mod dtmf;
 pub mod g711;
 pub mod music;
 pub mod ports;
@@ -9,4 +10,4 @@ pub mod rtp;
 
 pub use music::Music;
 pub use ports::RtpPorts;
-pub use relay::{Leg, Relay, RelayStats};
+pub use relay::{Leg, MediaEvent, Relay, RelayStats};

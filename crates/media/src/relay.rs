@@ -18,16 +18,24 @@ pub struct Leg {
     pub remote: Option<SocketAddr>,
     /// The G.711 payload type of this leg (for music played into it).
     pub payload_type: u8,
+    /// The payload type of the party's RFC 4733 events (DTMF), when it sends them.
+    pub event_pt: Option<u8>,
 }
 
 impl Leg {
     pub fn new(socket: UdpSocket, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
-        Leg { socket: Arc::new(socket), remote, payload_type }
+        Leg { socket: Arc::new(socket), remote, payload_type, event_pt: None }
+    }
+
+    /// The party sends DTMF as RFC 4733 events with this payload type.
+    pub fn with_events(mut self, pt: Option<u8>) -> Leg {
+        self.event_pt = pt;
+        self
     }
 
     /// A leg on a socket that another relay used before (a transfer keeps the staying party's).
     pub fn shared(socket: Arc<UdpSocket>, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
-        Leg { socket, remote, payload_type }
+        Leg { socket, remote, payload_type, event_pt: None }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -46,13 +54,22 @@ struct Side {
     socket: Arc<UdpSocket>,
     remote: Mutex<Option<SocketAddr>>,
     payload_type: u8,
+    event_pt: Option<u8>,
     /// This side's audio reaches the other side.
     passes: AtomicBool,
     /// Music is being played into this side.
     music: AtomicBool,
 }
 
+/// What the relay noticed in the audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// Side `leg` pressed a key.
+    Dtmf { leg: usize, digit: char },
+}
+
 struct Shared {
+    events: Option<tokio::sync::mpsc::UnboundedSender<MediaEvent>>,
     sides: [Side; 2],
     stopped: AtomicBool,
     wake: Notify,
@@ -67,14 +84,26 @@ pub struct Relay {
 impl Relay {
     /// Starts relaying between `a` (index 0) and `b` (index 1); `tune` is the music on hold.
     pub fn start(a: Leg, b: Leg, tune: Music) -> Relay {
+        Relay::start_with_events(a, b, tune, None)
+    }
+
+    /// Like `start`, reporting what it notices (DTMF) on `events`.
+    pub fn start_with_events(
+        a: Leg,
+        b: Leg,
+        tune: Music,
+        events: Option<tokio::sync::mpsc::UnboundedSender<MediaEvent>>,
+    ) -> Relay {
         let side = |l: Leg| Side {
             socket: l.socket,
             remote: Mutex::new(l.remote),
             payload_type: l.payload_type,
+            event_pt: l.event_pt,
             passes: AtomicBool::new(true),
             music: AtomicBool::new(false),
         };
         let shared = Arc::new(Shared {
+            events,
             sides: [side(a), side(b)],
             stopped: AtomicBool::new(false),
             wake: Notify::new(),
@@ -87,6 +116,7 @@ impl Relay {
                 let to = 1 - from;
                 let mut buf = vec![0u8; 2048];
                 let mut latched = false;
+                let mut dtmf = crate::dtmf::Detector::default();
                 loop {
                     let (n, peer) = tokio::select! {
                         r = sh.sides[from].socket.recv_from(&mut buf) => match r { Ok(v) => v, Err(_) => continue },
@@ -105,6 +135,15 @@ impl Relay {
                     };
                     if !from_party {
                         continue; // not from the latched party: dropped
+                    }
+                    if let (Some(ev_pt), Some(tx)) = (sh.sides[from].event_pt, &sh.events) {
+                        if let Some((h, off)) = crate::rtp::Header::parse(&buf[..n]) {
+                            if h.payload_type == ev_pt {
+                                if let Some(digit) = dtmf.feed(h.ssrc, h.timestamp, &buf[off..n]) {
+                                    let _ = tx.send(MediaEvent::Dtmf { leg: from, digit });
+                                }
+                            }
+                        }
                     }
                     // Audio crosses unless this side is muted/held, or music is playing to the other.
                     if !sh.sides[from].passes.load(Ordering::Relaxed) || sh.sides[to].music.load(Ordering::Relaxed) {

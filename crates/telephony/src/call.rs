@@ -7,7 +7,7 @@ use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
-use media::{Leg, Relay};
+use media::{Leg, MediaEvent, Relay};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
@@ -270,10 +270,12 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                 // Answered: audio flows through our two sockets, and the caller gets our answer.
                 let codecs: Vec<u8> = answer.codecs.iter().copied().filter(|c| offer.codecs.contains(c)).collect();
                 let pt = codecs[0];
-                let relay = Relay::start(
-                    Leg::new(sock_a, offer.addr, pt),
-                    Leg::new(sock_b, answer.addr, pt),
+                let (media_tx, media_rx) = mpsc::unbounded_channel();
+                let relay = Relay::start_with_events(
+                    Leg::new(sock_a, offer.addr, pt).with_events(offer.event_pt),
+                    Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
                     srv.music.clone(),
+                    Some(media_tx.clone()),
                 );
                 let event_pt = answer.event_pt.and(offer.event_pt);
                 let answer_a = sdp::build(a_local, &codecs, event_pt, SdpDirection::SendRecv, session, 1);
@@ -298,6 +300,8 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     sdps,
                     agent,
                     held: [false; 2],
+                    media_tx,
+                    media_rx,
                 };
                 talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
@@ -424,6 +428,9 @@ struct Live<'a> {
     /// The side of the organization's agent (hold puts the other one on hold).
     agent: usize,
     held: [bool; 2],
+    /// What the relay notices (DTMF); the sender goes to every relay of the call.
+    media_tx: mpsc::UnboundedSender<MediaEvent>,
+    media_rx: mpsc::UnboundedReceiver<MediaEvent>,
 }
 
 impl Live<'_> {
@@ -536,13 +543,15 @@ impl Live<'_> {
                     return true;
                 };
                 let pt = self.sdps[stays].codecs[0];
-                let stays_leg = Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt);
-                let new_leg = Leg::new(sock, answer.addr, pt);
+                let stays_leg = Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt)
+                    .with_events(self.sdps[stays].event_pt);
+                let new_leg = Leg::new(sock, answer.addr, pt).with_events(answer.event_pt);
                 self.relay.stop();
+                let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
                 self.relay = if stays == 0 {
-                    Relay::start(stays_leg, new_leg, self.srv.music.clone())
+                    Relay::start_with_events(stays_leg, new_leg, music, events)
                 } else {
-                    Relay::start(new_leg, stays_leg, self.srv.music.clone())
+                    Relay::start_with_events(new_leg, stays_leg, music, events)
                 };
                 self.held = [false; 2];
                 let agent = self.agent;
@@ -579,6 +588,7 @@ async fn talk(mut live: Live<'_>) -> Meta {
     enum Ev {
         State(usize, Option<DialogState>),
         Command(Option<CallCommand>),
+        Media(Option<MediaEvent>),
     }
     loop {
         let ev = {
@@ -587,11 +597,17 @@ async fn talk(mut live: Live<'_>) -> Meta {
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
                 c = cmds.recv() => Ev::Command(c),
+                m = live.media_rx.recv() => Ev::Media(m),
             }
         };
         let (agent, other) = (live.agent, 1 - live.agent);
         let done = match ev {
             Ev::State(leg, Some(st)) => live.on_state(leg, st).await,
+            Ev::Media(Some(MediaEvent::Dtmf { digit, .. })) => {
+                live.meta.emit(live.srv, CallEventKind::Dtmf { digit });
+                false
+            }
+            Ev::Media(None) => false,
             // A dialog that is gone cannot talk any more.
             Ev::State(_, None) | Ev::Command(None) => true,
             Ev::Command(Some(cmd)) => match cmd {
@@ -775,10 +791,12 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
             };
             let pt =
                 answer.codecs.iter().copied().find(|c| agent_media.codecs.contains(c)).unwrap_or(media::rtp::PT_PCMU);
-            let relay = Relay::start(
-                Leg::new(sock_a, agent_media.addr, pt),
-                Leg::new(sock_b, answer.addr, pt),
+            let (media_tx, media_rx) = mpsc::unbounded_channel();
+            let relay = Relay::start_with_events(
+                Leg::new(sock_a, agent_media.addr, pt).with_events(agent_media.event_pt),
+                Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
                 srv.music.clone(),
+                Some(media_tx.clone()),
             );
             meta.emit(&srv, CallEventKind::Answered);
             let sdps = [
@@ -794,6 +812,8 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 sdps,
                 agent: 0,
                 held: [false; 2],
+                media_tx,
+                media_rx,
             };
             talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }

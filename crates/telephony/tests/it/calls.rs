@@ -122,3 +122,15 @@ async fn a_phone_that_holds_with_its_own_button_is_seen_as_holding() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_key_pressed_on_the_phone_is_reported_once() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_answer.xml", 33400).await;
+    let a = sipp("call_uac_dtmf.xml", srv.local_addr(), &caller_args("1002", "33600")).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    assert!(ok(&b.wait_with_output().await.unwrap()));
+    let kinds = call_events(&mut rx).await;
+    assert_eq!(kinds.iter().filter(|k| **k == CallEventKind::Dtmf { digit: '5' }).count(), 1, "{kinds:?}");
+}
