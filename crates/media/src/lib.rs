@@ -5,9 +5,11 @@ pub mod dtmf;
 pub mod g711;
 pub mod music;
 pub mod ports;
+pub mod recorder;
 pub mod relay;
 pub mod rtp;
 
 pub use music::Music;
 pub use ports::RtpPorts;
+pub use recorder::Recording;
 pub use relay::{Leg, MediaEvent, Relay, RelayStats};

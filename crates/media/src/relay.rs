@@ -70,6 +70,8 @@ pub enum MediaEvent {
 
 struct Shared {
     events: Option<tokio::sync::mpsc::UnboundedSender<MediaEvent>>,
+    /// Where a copy of every relayed audio packet goes while the call is recorded.
+    tap: Mutex<Option<crate::recorder::Tap>>,
     sides: [Side; 2],
     stopped: AtomicBool,
     wake: Notify,
@@ -104,6 +106,7 @@ impl Relay {
         };
         let shared = Arc::new(Shared {
             events,
+            tap: Mutex::new(None),
             sides: [side(a), side(b)],
             stopped: AtomicBool::new(false),
             wake: Notify::new(),
@@ -142,6 +145,13 @@ impl Relay {
                                 if let Some(digit) = dtmf.feed(h.ssrc, h.timestamp, &buf[off..n]) {
                                     let _ = tx.send(MediaEvent::Dtmf { leg: from, digit });
                                 }
+                            }
+                        }
+                    }
+                    if let Some(tap) = sh.tap.lock().expect("tap lock").as_ref() {
+                        if let Some((h, off)) = crate::rtp::Header::parse(&buf[..n]) {
+                            if crate::recorder::recordable(h.payload_type) {
+                                let _ = tap.send((from, h.payload_type, buf[off..n].to_vec()));
                             }
                         }
                     }
@@ -192,6 +202,11 @@ impl Relay {
 
     pub fn stats(&self) -> &RelayStats {
         &self.shared.stats
+    }
+
+    /// Sends a copy of every audio packet of both sides to `tap` (None: stop).
+    pub fn record(&self, tap: Option<crate::recorder::Tap>) {
+        *self.shared.tap.lock().expect("tap lock") = tap;
     }
 
     /// The socket of side `leg`, to hand over to the next relay.

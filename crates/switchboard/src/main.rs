@@ -283,7 +283,9 @@ async fn serve(cfg: Config) -> Result<()> {
         .parse()
         .with_context(|| format!("SWITCHBOARD_SIP_ADDR {} is not an address:port", cfg.sip_addr))?;
     let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
-    let sip = std::sync::Arc::new(telephony::SipServer::start(telephony::SipSettings::new(sip_addr), directory).await?);
+    let mut sip_settings = telephony::SipSettings::new(sip_addr);
+    sip_settings.recordings = Some(cfg.data_dir.join("recordings"));
+    let sip = std::sync::Arc::new(telephony::SipServer::start(sip_settings, directory).await?);
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
     let mut crm = crm;
     crm.telephony = Some(sip.clone());

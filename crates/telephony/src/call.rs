@@ -7,7 +7,7 @@ use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
-use media::{Leg, MediaEvent, Relay};
+use media::{Leg, MediaEvent, Recording, Relay};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
@@ -302,6 +302,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     held: [false; 2],
                     media_tx,
                     media_rx,
+                    recording: None,
                 };
                 talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
@@ -431,9 +432,42 @@ struct Live<'a> {
     /// What the relay notices (DTMF); the sender goes to every relay of the call.
     media_tx: mpsc::UnboundedSender<MediaEvent>,
     media_rx: mpsc::UnboundedReceiver<MediaEvent>,
+    recording: Option<Recording>,
 }
 
 impl Live<'_> {
+    /// Starts recording both sides into `RECORDINGS/TENANT/CALL.wav`.
+    fn record_start(&mut self) {
+        let Some(dir) = &self.srv.recordings else {
+            tracing::info!("SIP: recording refused: no recordings folder is set");
+            return;
+        };
+        if self.recording.is_some() {
+            return;
+        }
+        let name: String = self
+            .meta
+            .call_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let path = dir.join(self.meta.tenant.to_string()).join(format!("{stamp}-{name}.wav"));
+        let rec = Recording::start(path.clone());
+        self.relay.record(Some(rec.tap()));
+        self.recording = Some(rec);
+        self.meta.emit(self.srv, CallEventKind::RecordingStarted { path: path.display().to_string() });
+    }
+
+    async fn record_stop(&mut self) {
+        let Some(rec) = self.recording.take() else { return };
+        self.relay.record(None);
+        match rec.stop().await {
+            Ok(path) => self.meta.emit(self.srv, CallEventKind::RecordingStopped { path: path.display().to_string() }),
+            Err(e) => tracing::error!("SIP: writing a recording: {e}"),
+        }
+    }
+
     fn hold(&mut self, leg: usize, on: bool) {
         if self.held[leg] != on {
             self.held[leg] = on;
@@ -553,6 +587,9 @@ impl Live<'_> {
                 } else {
                     Relay::start_with_events(new_leg, stays_leg, music, events)
                 };
+                if let Some(rec) = &self.recording {
+                    self.relay.record(Some(rec.tap()));
+                }
                 self.held = [false; 2];
                 let agent = self.agent;
                 self.dialogs[agent] = dialog;
@@ -633,6 +670,14 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     false
                 }
                 CallCommand::BlindTransfer { to } => live.blind_transfer(&to).await,
+                CallCommand::RecordStart => {
+                    live.record_start();
+                    false
+                }
+                CallCommand::RecordStop => {
+                    live.record_stop().await;
+                    false
+                }
             },
         };
         if done {
@@ -640,6 +685,7 @@ async fn talk(mut live: Live<'_>) -> Meta {
         }
     }
     live.srv.calls.remove(&live.meta.call_id);
+    live.record_stop().await;
     live.relay.stop();
     for d in &live.dialogs {
         live.srv.dialogs.remove_dialog(&d.id());
@@ -814,6 +860,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 held: [false; 2],
                 media_tx,
                 media_rx,
+                recording: None,
             };
             talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }

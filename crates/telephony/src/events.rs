@@ -80,4 +80,7 @@ pub enum CallCommand {
     BlindTransfer {
         to: String,
     },
+    /// Records both sides into a stereo WAV until RecordStop or the end of the call.
+    RecordStart,
+    RecordStop,
 }

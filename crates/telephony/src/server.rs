@@ -36,6 +36,8 @@ pub struct SipSettings {
     pub ring_timeout: Duration,
     /// Music on hold; a melody made here when not given.
     pub music: Option<Music>,
+    /// Where recordings are written (a folder per organization); recording is refused without.
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 impl SipSettings {
@@ -46,6 +48,7 @@ impl SipSettings {
             rtp_ports: (20000, 30000),
             ring_timeout: Duration::from_secs(30),
             music: None,
+            recordings: None,
         }
     }
 }
@@ -73,6 +76,7 @@ pub(crate) struct Shared {
     pub ring_timeout: Duration,
     pub calls: Calls,
     pub music: Music,
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 pub struct SipServer {
@@ -125,6 +129,7 @@ impl SipServer {
             ring_timeout: settings.ring_timeout,
             calls: Calls::default(),
             music: settings.music.clone().unwrap_or_else(Music::default_melody),
+            recordings: settings.recordings.clone(),
         });
         let server_shared = shared.clone();
         tokio::spawn(async move { endpoint.serve().await });

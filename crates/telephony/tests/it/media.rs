@@ -96,3 +96,57 @@ async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
     let after = pcmu_samples(window(38000, 38499, resumed_at + 0.3, f64::MAX));
     assert!(after.len() >= 4000 && tone_share(&after, 440.0) > 0.5, "after resuming the callee hears the caller again");
 }
+
+/// Recording started and stopped by command: a stereo WAV with the caller (440 Hz) on the left
+/// channel and the callee (880 Hz) on the right.
+#[tokio::test]
+async fn a_recording_holds_both_sides_one_per_channel() {
+    use telephony::events::{CallCommand, CallEventKind};
+    let dir = tempfile::tempdir().unwrap();
+    let rec_dir = dir.path().to_path_buf();
+    let srv = server_with_settings(move |s| {
+        s.rtp_ports = (43000, 43998);
+        s.recordings = Some(rec_dir);
+    })
+    .await;
+    let mut rx = srv.subscribe();
+    let port = free_port();
+    register(&srv, "1002", "acme-1002-pw", port).await;
+    let callee = phone("uas_answer.xml", port, 39000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args =
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "39500", "-d", "3000"];
+    let target = srv.local_addr();
+    let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
+    let call_id = loop {
+        let ev = rx.recv().await.unwrap();
+        if ev.kind == CallEventKind::Answered {
+            break ev.call_id;
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    srv.command(1, &call_id, CallCommand::RecordStart).unwrap();
+    assert!(matches!(rx.recv().await.unwrap().kind, CallEventKind::RecordingStarted { .. }));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    srv.command(1, &call_id, CallCommand::RecordStop).unwrap();
+    let path = match rx.recv().await.unwrap().kind {
+        CallEventKind::RecordingStopped { path } => path,
+        other => panic!("{other:?}"),
+    };
+    assert!(ok(&caller.await.unwrap()));
+    assert!(ok(&callee.wait_with_output().await.unwrap()));
+    assert!(path.starts_with(dir.path().join("1").to_str().unwrap()), "in the organization's folder: {path}");
+    let mut wav = hound::WavReader::open(&path).unwrap();
+    let spec = wav.spec();
+    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 8000, 16));
+    let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.unwrap()).collect();
+    let left: Vec<f64> = samples.iter().step_by(2).map(|&s| s as f64).collect();
+    let right: Vec<f64> = samples.iter().skip(1).step_by(2).map(|&s| s as f64).collect();
+    assert!(left.len() >= 8000, "over a second recorded ({} samples)", left.len());
+    // Share of 50 ms blocks each tone dominates (robust to the packet-timeline joins).
+    let share = |ch: &[f64], f: f64| blocks_dominated_by(ch, &[f]);
+    let (l440, l880, r880, r440) =
+        (share(&left, 440.0), share(&left, 880.0), share(&right, 880.0), share(&right, 440.0));
+    assert!(l440 > 0.8 && l880 == 0.0, "left is the caller (440: {l440:.2}, 880: {l880:.2})");
+    assert!(r880 > 0.8 && r440 == 0.0, "right is the callee (880: {r880:.2}, 440: {r440:.2})");
+}

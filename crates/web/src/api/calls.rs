@@ -35,7 +35,7 @@ pub struct CallStartedOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
-    /// hangup | hold | resume | mute | unmute | blind_transfer
+    /// hangup | hold | resume | mute | unmute | blind_transfer | record_start | record_stop
     pub command: String,
     /// For blind_transfer: the extension or number to hand the call to.
     pub to: Option<String>,
