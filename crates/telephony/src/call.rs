@@ -118,12 +118,7 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
             meta: meta(Direction::Outbound, &route.number, Some(caller.clone())),
             caller_uri: uri(&format!("sip:{}@{}", route.caller_id, srv.contact.host_with_port)),
             stages: vec![(vec![target], srv.ring_timeout)],
-            credential: route.trunk.username.clone().map(|username| Credential {
-                username,
-                password: route.trunk.password.clone().unwrap_or_default(),
-                realm: None,
-                ..Default::default()
-            }),
+            credential: credential_for(&route.trunk),
             headers: vec![],
         }
     };
@@ -525,12 +520,7 @@ impl Live<'_> {
         } else {
             match self.srv.directory.route_outbound(&tenant, &from_ext, to).await {
                 Some(r) => {
-                    let cred = r.trunk.username.clone().map(|username| Credential {
-                        username,
-                        password: r.trunk.password.clone().unwrap_or_default(),
-                        realm: None,
-                        ..Default::default()
-                    });
+                    let cred = credential_for(&r.trunk);
                     (trunk_target(&r.trunk, &r.number).into_iter().collect(), r.caller_id, cred)
                 }
                 None => (vec![], String::new(), None),
@@ -724,12 +714,7 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         };
         let target = trunk_target(&route.trunk, &route.number)
             .ok_or(CallError::Refused("the trunk's address is not valid".into()))?;
-        let credential = route.trunk.username.clone().map(|username| Credential {
-            username,
-            password: route.trunk.password.clone().unwrap_or_default(),
-            realm: None,
-            ..Default::default()
-        });
+        let credential = credential_for(&route.trunk);
         (Direction::Outbound, vec![target], o.caller_id.clone().unwrap_or(route.caller_id), credential)
     };
     let call_id = format!("sb-{:016x}", rand::random::<u64>());
@@ -885,6 +870,16 @@ async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize
             let _ = d.cancel().await;
         }
     }
+}
+
+/// The credentials to answer a carrier's digest challenges with, when the trunk has them.
+fn credential_for(trunk: &Trunk) -> Option<Credential> {
+    trunk.username.clone().map(|username| Credential {
+        username,
+        password: trunk.password.clone().unwrap_or_default(),
+        realm: None,
+        ..Default::default()
+    })
 }
 
 fn uri(s: &str) -> Uri {

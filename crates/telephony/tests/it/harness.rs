@@ -257,3 +257,20 @@ pub fn phone_rendered(ip: &str, path: &str, port: u16, rtp_base: u16, extra: &[&
         .spawn()
         .expect("sipp")
 }
+
+/// The first event of `kind` (within 10 s).
+pub async fn wait_for(
+    rx: &mut tokio::sync::broadcast::Receiver<telephony::events::CallEvent>,
+    kind: telephony::events::CallEventKind,
+) -> telephony::events::CallEvent {
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let ev = rx.recv().await.unwrap();
+            if ev.kind == kind {
+                return ev;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind:?} event"))
+}

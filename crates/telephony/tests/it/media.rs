@@ -53,12 +53,7 @@ async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "38500", "-d", "4500"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = loop {
-        let ev = rx.recv().await.unwrap();
-        if ev.kind == CallEventKind::Answered {
-            break ev.call_id;
-        }
-    };
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let held_at = now();
     srv.command(1, &call_id, CallCommand::Hold).unwrap();
@@ -118,12 +113,7 @@ async fn a_recording_holds_both_sides_one_per_channel() {
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "39500", "-d", "3000"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = loop {
-        let ev = rx.recv().await.unwrap();
-        if ev.kind == CallEventKind::Answered {
-            break ev.call_id;
-        }
-    };
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
     tokio::time::sleep(Duration::from_millis(400)).await;
     srv.command(1, &call_id, CallCommand::RecordStart).unwrap();
     assert!(matches!(rx.recv().await.unwrap().kind, CallEventKind::RecordingStarted { .. }));

@@ -179,16 +179,7 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
     assert!(srv.originate(o("0221234567", "1002")).await.is_err(), "1002 has no phone registered");
     assert!(srv.originate(o("0048221234567", "1001")).await.is_err(), "the dial rules refuse international numbers");
     let call_id = srv.originate(o("0221234567", "1001")).await.unwrap();
-    let answered = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let ev = rx.recv().await.unwrap();
-            if ev.kind == CallEventKind::Answered {
-                return ev;
-            }
-        }
-    })
-    .await
-    .expect("answered");
+    let answered = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await;
     assert_eq!(
         (answered.call_id.as_str(), answered.direction, answered.extension.as_deref()),
         (call_id.as_str(), Direction::Outbound, Some("1001"))
@@ -216,12 +207,7 @@ async fn blind_transfer_hands_the_customer_to_another_extension() {
     let args = ["-s", DID_1002, "-key", "caller", "48600111555", "-mp", "38600", "-d", "3000"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
-    let call_id = loop {
-        let ev = rx.recv().await.unwrap();
-        if ev.kind == CallEventKind::Answered {
-            break ev.call_id;
-        }
-    };
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
     let to = |t: &str| telephony::events::CallCommand::BlindTransfer { to: t.into() };
     srv.command(1, &call_id, to("0048999")).unwrap(); // refused: nothing happens to the call
     srv.command(1, &call_id, to("1003")).unwrap();
