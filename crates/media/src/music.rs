@@ -102,3 +102,26 @@ pub async fn play(
         ts = ts.wrapping_add(FRAME as u32);
     }
 }
+
+/// Music played into one socket on its own (a party waiting while the agent consults someone
+/// else), until dropped.
+pub struct Player {
+    keep: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Player {
+    pub fn start(music: Music, socket: Arc<UdpSocket>, to: Option<SocketAddr>, payload_type: u8) -> Player {
+        let keep = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let k = keep.clone();
+        tokio::spawn(async move {
+            play(music, socket, move || to, payload_type, move || k.load(std::sync::atomic::Ordering::Relaxed)).await;
+        });
+        Player { keep }
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}

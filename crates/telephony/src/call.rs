@@ -298,6 +298,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     media_tx,
                     media_rx,
                     recording: None,
+                    consult: None,
                 };
                 talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
@@ -428,6 +429,21 @@ struct Live<'a> {
     media_tx: mpsc::UnboundedSender<MediaEvent>,
     media_rx: mpsc::UnboundedReceiver<MediaEvent>,
     recording: Option<Recording>,
+    /// An attended transfer in progress: the agent talking to a third party.
+    consult: Option<Consult>,
+}
+
+/// The agent's consultation with a third party while the other party waits with music.
+struct Consult {
+    dialog: InviteDialog,
+    states: DialogStateReceiver,
+    /// Agent (side 0) and the consulted party (side 1).
+    relay: Relay,
+    _music: media::music::Player,
+    to: String,
+    local: SocketAddr,
+    event_pt: Option<u8>,
+    extension: Option<String>,
 }
 
 impl Live<'_> {
@@ -507,35 +523,30 @@ impl Live<'_> {
         }
     }
 
-    /// Blind transfer: the other party hears music while `to` rings; the agent is hung up at
-    /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
-    /// up too (true). A `to` that cannot be reached is refused and changes nothing (false).
-    async fn blind_transfer(&mut self, to: &str) -> bool {
-        let stays = 1 - self.agent;
+    /// Whom to ring for `to` (an extension's phones, or the trunk through the dial rules), the
+    /// caller to show them, and the carrier's credentials; `None` when nothing can be rung.
+    async fn targets_for(&self, to: &str) -> Option<(Vec<Target>, String, Option<Credential>)> {
         // Only the id names the organization to the directory.
         let tenant = Tenant { id: self.meta.tenant, realm: String::new() };
         let from_ext = self.meta.extension.clone().unwrap_or_default();
-        let (targets, caller, credential) = if self.srv.directory.extension_secret(&tenant, to).await.is_some() {
+        let found = if self.srv.directory.extension_secret(&tenant, to).await.is_some() {
             (phones(self.srv, &tenant, to), self.meta.from.clone(), None)
         } else {
-            match self.srv.directory.route_outbound(&tenant, &from_ext, to).await {
-                Some(r) => {
-                    let cred = credential_for(&r.trunk);
-                    (trunk_target(&r.trunk, &r.number).into_iter().collect(), r.caller_id, cred)
-                }
-                None => (vec![], String::new(), None),
-            }
+            let r = self.srv.directory.route_outbound(&tenant, &from_ext, to).await?;
+            (trunk_target(&r.trunk, &r.number).into_iter().collect(), r.caller_id.clone(), credential_for(&r.trunk))
         };
-        if targets.is_empty() {
-            tracing::info!(%to, "SIP: blind transfer refused: nothing to ring");
-            return false;
-        }
-        let Ok(sock) = self.srv.ports.bind().await else { return false };
-        self.hold(stays, true);
-        let _ = self.dialogs[self.agent].bye().await;
-        let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
-        let s = &self.sdps[stays];
-        let offer = sdp::build(local, &s.codecs, s.event_pt, SdpDirection::SendRecv, s.session, 1);
+        (!found.0.is_empty()).then_some(found)
+    }
+
+    /// Rings `targets` for a transfer while the staying party waits; its hang-up ends the wait.
+    async fn ring_for(
+        &mut self,
+        targets: Vec<Target>,
+        caller: &str,
+        credential: Option<Credential>,
+        offer: &str,
+    ) -> Stage {
+        let stays = 1 - self.agent;
         let host = self.srv.contact.host_with_port.to_string();
         let plan = Plan {
             meta: clone_meta(&self.meta),
@@ -547,19 +558,149 @@ impl Live<'_> {
         let stays_call_id = self.dialogs[stays].id().call_id.clone();
         let mut rang = true; // the call rang before: no second ringing event
         let ring = self.srv.ring_timeout;
-        let stage = ring_stage(
+        ring_stage(
             self.srv,
             &plan,
             None,
             &mut self.states[stays],
             Some(&stays_call_id),
-            &offer,
+            offer,
             targets,
             ring,
             &mut rang,
         )
-        .await;
-        match stage {
+        .await
+    }
+
+    /// Replaces the relay by one between the staying party and `other` (on the agent's side).
+    fn rejoin(&mut self, other: Leg) {
+        let stays = 1 - self.agent;
+        let pt = self.sdps[stays].codecs[0];
+        let stays_leg =
+            Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt).with_events(self.sdps[stays].event_pt);
+        self.relay.stop();
+        let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
+        self.relay = if stays == 0 {
+            Relay::start_with_events(stays_leg, other, music, events)
+        } else {
+            Relay::start_with_events(other, stays_leg, music, events)
+        };
+        if let Some(rec) = &self.recording {
+            self.relay.record(Some(rec.tap()));
+        }
+        self.held = [false; 2];
+    }
+
+    /// Attended transfer, first press: ring `to` while the other party hears music; answered,
+    /// the agent talks to it. Returns true when the call ended meanwhile.
+    async fn consult_start(&mut self, to: &str) -> bool {
+        if self.consult.is_some() {
+            return false;
+        }
+        let stays = 1 - self.agent;
+        let Some((targets, caller, credential)) = self.targets_for(to).await else {
+            tracing::info!(%to, "SIP: consultation refused: nothing to ring");
+            return false;
+        };
+        let Ok(sock) = self.srv.ports.bind().await else { return false };
+        self.hold(stays, true);
+        let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+        let a = &self.sdps[self.agent];
+        let offer = sdp::build(local, &a.codecs, a.event_pt, SdpDirection::SendRecv, a.session, 1);
+        match self.ring_for(targets, &caller, credential, &offer).await {
+            Stage::CallerLeft => {
+                let _ = self.dialogs[self.agent].bye().await;
+                true
+            }
+            Stage::Failed { .. } => {
+                self.hold(stays, false);
+                false
+            }
+            Stage::Answered { dialog, response, extension, states } => {
+                let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
+                    let _ = dialog.bye().await;
+                    self.hold(stays, false);
+                    return false;
+                };
+                let pt = self.sdps[self.agent].codecs[0];
+                // The waiting party's music now comes from a player of its own; the agent's socket
+                // moves to the consultation.
+                let music = media::music::Player::start(
+                    self.srv.music.clone(),
+                    self.relay.socket(stays),
+                    self.relay.remote(stays),
+                    self.sdps[stays].codecs[0],
+                );
+                let agent_leg = Leg::shared(self.relay.socket(self.agent), self.relay.remote(self.agent), pt);
+                self.relay.stop();
+                let relay = Relay::start(
+                    agent_leg,
+                    Leg::new(sock, answer.addr, pt).with_events(answer.event_pt),
+                    self.srv.music.clone(),
+                );
+                self.consult = Some(Consult {
+                    dialog,
+                    states,
+                    relay,
+                    _music: music,
+                    to: to.to_string(),
+                    local,
+                    event_pt: answer.event_pt,
+                    extension,
+                });
+                false
+            }
+        }
+    }
+
+    /// Second press: the waiting party talks to the consulted one; the agent is hung up.
+    async fn consult_complete(&mut self) {
+        let Some(c) = self.consult.take() else { return };
+        let pt = self.sdps[1 - self.agent].codecs[0];
+        let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.event_pt);
+        c.relay.stop();
+        let _ = self.dialogs[self.agent].bye().await;
+        self.rejoin(other);
+        let agent = self.agent;
+        self.dialogs[agent] = c.dialog;
+        self.states[agent] = c.states;
+        self.sdps[agent] =
+            LegSdp { local: c.local, codecs: vec![pt], event_pt: c.event_pt, session: self.sdps[agent].session };
+        if c.extension.is_some() {
+            self.meta.extension = c.extension;
+        }
+        self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
+    }
+
+    /// The consultation ends (cancelled, or the consulted party hung up): back to the other party.
+    async fn consult_end(&mut self, hang_up: bool) {
+        let Some(c) = self.consult.take() else { return };
+        if hang_up {
+            let _ = c.dialog.bye().await;
+        }
+        let pt = self.sdps[self.agent].codecs[0];
+        let agent = Leg::shared(c.relay.socket(0), c.relay.remote(0), pt).with_events(self.sdps[self.agent].event_pt);
+        c.relay.stop();
+        self.rejoin(agent);
+        self.meta.emit(self.srv, CallEventKind::Resumed);
+    }
+
+    /// Blind transfer: the other party hears music while `to` rings; the agent is hung up at
+    /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
+    /// up too (true). A `to` that cannot be reached is refused and changes nothing (false).
+    async fn blind_transfer(&mut self, to: &str) -> bool {
+        let stays = 1 - self.agent;
+        let Some((targets, caller, credential)) = self.targets_for(to).await else {
+            tracing::info!(%to, "SIP: blind transfer refused: nothing to ring");
+            return false;
+        };
+        let Ok(sock) = self.srv.ports.bind().await else { return false };
+        self.hold(stays, true);
+        let _ = self.dialogs[self.agent].bye().await;
+        let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+        let s = &self.sdps[stays];
+        let offer = sdp::build(local, &s.codecs, s.event_pt, SdpDirection::SendRecv, s.session, 1);
+        match self.ring_for(targets, &caller, credential, &offer).await {
             Stage::Answered { dialog, response, extension, states } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
                     let _ = dialog.bye().await;
@@ -567,20 +708,7 @@ impl Live<'_> {
                     return true;
                 };
                 let pt = self.sdps[stays].codecs[0];
-                let stays_leg = Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt)
-                    .with_events(self.sdps[stays].event_pt);
-                let new_leg = Leg::new(sock, answer.addr, pt).with_events(answer.event_pt);
-                self.relay.stop();
-                let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
-                self.relay = if stays == 0 {
-                    Relay::start_with_events(stays_leg, new_leg, music, events)
-                } else {
-                    Relay::start_with_events(new_leg, stays_leg, music, events)
-                };
-                if let Some(rec) = &self.recording {
-                    self.relay.record(Some(rec.tap()));
-                }
-                self.held = [false; 2];
+                self.rejoin(Leg::new(sock, answer.addr, pt).with_events(answer.event_pt));
                 let agent = self.agent;
                 self.dialogs[agent] = dialog;
                 self.states[agent] = states;
@@ -616,11 +744,19 @@ async fn talk(mut live: Live<'_>) -> Meta {
         State(usize, Option<DialogState>),
         Command(Option<CallCommand>),
         Media(Option<MediaEvent>),
+        Consult(Option<DialogState>),
     }
     loop {
         let ev = {
             let [s0, s1] = &mut live.states;
+            let consult = async {
+                match live.consult.as_mut() {
+                    Some(c) => c.states.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                st = consult => Ev::Consult(st),
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
                 c = cmds.recv() => Ev::Command(c),
@@ -635,6 +771,17 @@ async fn talk(mut live: Live<'_>) -> Meta {
                 false
             }
             Ev::Media(None) => false,
+            Ev::Consult(st) => {
+                let gone = match (&st, &live.consult) {
+                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.dialog.id().call_id,
+                    (None, _) => true,
+                    _ => false,
+                };
+                if gone {
+                    live.consult_end(false).await;
+                }
+                false
+            }
             // A dialog that is gone cannot talk any more.
             Ev::State(_, None) | Ev::Command(None) => true,
             Ev::Command(Some(cmd)) => match cmd {
@@ -668,6 +815,15 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     live.record_stop().await;
                     false
                 }
+                CallCommand::ConsultStart { to } => live.consult_start(&to).await,
+                CallCommand::ConsultComplete => {
+                    live.consult_complete().await;
+                    false
+                }
+                CallCommand::ConsultCancel => {
+                    live.consult_end(true).await;
+                    false
+                }
             },
         };
         if done {
@@ -675,6 +831,9 @@ async fn talk(mut live: Live<'_>) -> Meta {
         }
     }
     live.srv.calls.remove(&live.meta.call_id);
+    if let Some(c) = live.consult.take() {
+        let _ = c.dialog.bye().await;
+    }
     live.record_stop().await;
     live.relay.stop();
     for d in &live.dialogs {
@@ -846,6 +1005,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 media_tx,
                 media_rx,
                 recording: None,
+                consult: None,
             };
             talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }

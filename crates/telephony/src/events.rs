@@ -83,4 +83,13 @@ pub enum CallCommand {
     /// Records both sides into a stereo WAV until RecordStop or the end of the call.
     RecordStart,
     RecordStop,
+    /// Attended transfer, first press: the other party waits with music while the agent talks
+    /// to `to`.
+    ConsultStart {
+        to: String,
+    },
+    /// Second press: the other party talks to the consulted one; the agent leaves.
+    ConsultComplete,
+    /// The consultation ends; the agent is back with the other party.
+    ConsultCancel,
 }

@@ -228,3 +228,60 @@ async fn blind_transfer_hands_the_customer_to_another_extension() {
     );
     assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1003"), "the call now belongs to 1003");
 }
+
+/// Attended transfer: 1002 answers a customer, consults 1003 (the customer waits with music),
+/// then hands the customer over: 1002 is hung up, the customer's hang-up reaches 1003.
+#[tokio::test]
+async fn attended_transfer_consults_then_hands_over() {
+    use telephony::events::CallCommand;
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let agent = phone_of(&srv, "1002", "uas_answer.xml", 39600).await;
+    let third = phone_of(&srv, "1003", "uas_answer.xml", 39800).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111666", "-mp", "40000", "-d", "3500"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
+    crate::harness::wait_for(&mut rx, CallEventKind::Held).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    srv.command(1, &call_id, CallCommand::ConsultComplete).unwrap();
+    let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
+    assert_eq!(ev.extension.as_deref(), Some("1003"));
+    let a = agent.wait_with_output().await.unwrap();
+    assert!(ok(&a), "1002 left the call: {}", explain(&a));
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "the customer talked on and hung up: {}", explain(&c));
+    let t = third.wait_with_output().await.unwrap();
+    assert!(ok(&t), "1003 took the customer and got the hang-up: {}", explain(&t));
+    assert_eq!(kinds(&events_until_end(&mut rx).await), vec![CallEventKind::Ended { cause: EndCause::Answered }]);
+}
+
+/// A consultation cancelled: the consulted 1003 is hung up and 1002 is back with the customer.
+#[tokio::test]
+async fn a_cancelled_consultation_returns_the_agent_to_the_customer() {
+    use telephony::events::CallCommand;
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let agent = phone_of(&srv, "1002", "uas_answer.xml", 40200).await;
+    let third = phone_of(&srv, "1003", "uas_answer.xml", 40400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111777", "-mp", "40600", "-d", "3500"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
+    crate::harness::wait_for(&mut rx, CallEventKind::Held).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    srv.command(1, &call_id, CallCommand::ConsultCancel).unwrap();
+    crate::harness::wait_for(&mut rx, CallEventKind::Resumed).await;
+    let t = third.wait_with_output().await.unwrap();
+    assert!(ok(&t), "1003 was hung up: {}", explain(&t));
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "the customer hung up at the end: {}", explain(&c));
+    let a = agent.wait_with_output().await.unwrap();
+    assert!(ok(&a), "1002 was back on the call and got the hang-up: {}", explain(&a));
+    let evs = events_until_end(&mut rx).await;
+    assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1002"));
+}

@@ -35,9 +35,10 @@ pub struct CallStartedOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
-    /// hangup | hold | resume | mute | unmute | blind_transfer | record_start | record_stop
+    /// hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
+    /// consult_cancel | record_start | record_stop
     pub command: String,
-    /// For blind_transfer: the extension or number to hand the call to.
+    /// For blind_transfer and consult: the extension or number.
     pub to: Option<String>,
 }
 
