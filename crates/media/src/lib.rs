@@ -3,12 +3,14 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod mixer;
 pub mod music;
 pub mod ports;
 pub mod recorder;
 pub mod relay;
 pub mod rtp;
 
+pub use mixer::Mixer;
 pub use music::Music;
 pub use ports::RtpPorts;
 pub use recorder::Recording;

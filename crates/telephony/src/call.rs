@@ -7,7 +7,7 @@ use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
-use media::{Leg, MediaEvent, Recording, Relay};
+use media::{Leg, MediaEvent, Mixer, Recording, Relay};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
@@ -299,6 +299,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     media_rx,
                     recording: None,
                     consult: None,
+                    conference: None,
                 };
                 talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
@@ -431,6 +432,15 @@ struct Live<'a> {
     recording: Option<Recording>,
     /// An attended transfer in progress: the agent talking to a third party.
     consult: Option<Consult>,
+    /// A three-way conference: the mixer and the third party's dialog.
+    conference: Option<Conference>,
+}
+
+struct Conference {
+    /// Members: the other party (0), the agent (1), the third party (2).
+    mixer: Mixer,
+    dialog: InviteDialog,
+    states: DialogStateReceiver,
 }
 
 /// The agent's consultation with a third party while the other party waits with music.
@@ -672,6 +682,35 @@ impl Live<'_> {
         self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
     }
 
+    /// Conference, second press: the waiting party, the agent and the consulted party all hear
+    /// each other.
+    fn conference_merge(&mut self) {
+        let Some(c) = self.consult.take() else { return };
+        let stays = 1 - self.agent;
+        let (pt_s, pt_a) = (self.sdps[stays].codecs[0], self.sdps[self.agent].codecs[0]);
+        let legs = vec![
+            Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt_s),
+            Leg::shared(c.relay.socket(0), c.relay.remote(0), pt_a),
+            Leg::shared(c.relay.socket(1), c.relay.remote(1), pt_a),
+        ];
+        c.relay.stop();
+        self.relay.stop();
+        drop(c._music);
+        self.conference = Some(Conference { mixer: Mixer::start(legs), dialog: c.dialog, states: c.states });
+        self.held = [false; 2];
+        self.meta.emit(self.srv, CallEventKind::ConferenceJoined { party: c.to });
+    }
+
+    /// The third party left the conference: the other two talk on.
+    fn conference_end(&mut self) {
+        let Some(c) = self.conference.take() else { return };
+        let pt = self.sdps[self.agent].codecs[0];
+        let agent = Leg::shared(c.mixer.socket(1), c.mixer.remote(1), pt).with_events(self.sdps[self.agent].event_pt);
+        c.mixer.stop();
+        self.rejoin(agent);
+        self.meta.emit(self.srv, CallEventKind::Resumed);
+    }
+
     /// The consultation ends (cancelled, or the consulted party hung up): back to the other party.
     async fn consult_end(&mut self, hang_up: bool) {
         let Some(c) = self.consult.take() else { return };
@@ -745,6 +784,7 @@ async fn talk(mut live: Live<'_>) -> Meta {
         Command(Option<CallCommand>),
         Media(Option<MediaEvent>),
         Consult(Option<DialogState>),
+        Third(Option<DialogState>),
     }
     loop {
         let ev = {
@@ -755,8 +795,15 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     None => std::future::pending().await,
                 }
             };
+            let third = async {
+                match live.conference.as_mut() {
+                    Some(c) => c.states.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 st = consult => Ev::Consult(st),
+                st = third => Ev::Third(st),
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
                 c = cmds.recv() => Ev::Command(c),
@@ -771,6 +818,17 @@ async fn talk(mut live: Live<'_>) -> Meta {
                 false
             }
             Ev::Media(None) => false,
+            Ev::Third(st) => {
+                let gone = match (&st, &live.conference) {
+                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.dialog.id().call_id,
+                    (None, _) => true,
+                    _ => false,
+                };
+                if gone {
+                    live.conference_end();
+                }
+                false
+            }
             Ev::Consult(st) => {
                 let gone = match (&st, &live.consult) {
                     (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.dialog.id().call_id,
@@ -824,6 +882,10 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     live.consult_end(true).await;
                     false
                 }
+                CallCommand::ConferenceMerge => {
+                    live.conference_merge();
+                    false
+                }
             },
         };
         if done {
@@ -832,6 +894,10 @@ async fn talk(mut live: Live<'_>) -> Meta {
     }
     live.srv.calls.remove(&live.meta.call_id);
     if let Some(c) = live.consult.take() {
+        let _ = c.dialog.bye().await;
+    }
+    if let Some(c) = live.conference.take() {
+        c.mixer.stop();
         let _ = c.dialog.bye().await;
     }
     live.record_stop().await;
@@ -1006,6 +1072,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 media_rx,
                 recording: None,
                 consult: None,
+                conference: None,
             };
             talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }

@@ -92,4 +92,6 @@ pub enum CallCommand {
     ConsultComplete,
     /// The consultation ends; the agent is back with the other party.
     ConsultCancel,
+    /// Conference, second press (after ConsultStart): all three talk together.
+    ConferenceMerge,
 }

@@ -150,3 +150,13 @@ pub fn blocks_dominated_by(samples: &[f64], freqs: &[f64]) -> f64 {
     let hits = blocks.iter().filter(|b| freqs.iter().any(|f| tone_share(b, *f) > 0.5)).count();
     hits as f64 / blocks.len() as f64
 }
+
+/// The mean, over 50 ms blocks, of the share of `f`'s power (two tones mixed at equal level
+/// score about 0.5 each).
+pub fn mean_block_share(samples: &[f64], f: f64) -> f64 {
+    let blocks: Vec<&[f64]> = samples.chunks_exact(400).collect();
+    if blocks.is_empty() {
+        return 0.0;
+    }
+    blocks.iter().map(|b| tone_share(b, f)).sum::<f64>() / blocks.len() as f64
+}

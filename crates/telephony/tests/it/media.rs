@@ -140,3 +140,62 @@ async fn a_recording_holds_both_sides_one_per_channel() {
     assert!(l440 > 0.8 && l880 == 0.0, "left is the caller (440: {l440:.2}, 880: {l880:.2})");
     assert!(r880 > 0.8 && r440 == 0.0, "right is the callee (880: {r880:.2}, 440: {r440:.2})");
 }
+
+/// Conference: the customer (440 Hz, from the trunk) talks to 1002 (880 Hz), who consults 1003
+/// (1320 Hz) and merges: each of the three hears the other two, and not itself.
+#[tokio::test]
+async fn in_a_conference_each_party_hears_the_other_two() {
+    use crate::capture::{mean_block_share, now};
+    use crate::harness::{DID_1002, phone_rendered, render, server_with_carrier, sipp_from, wait_for};
+    use telephony::events::{CallCommand, CallEventKind};
+    let srv = server_with_carrier(None, |s| s.rtp_ports = (45000, 45998)).await;
+    let mut rx = srv.subscribe();
+    let cap = Capture::start("udp and portrange 44000-44999").await;
+    let p2 = free_port();
+    register(&srv, "1002", "acme-1002-pw", p2).await;
+    let agent = phone("uas_answer.xml", p2, 44200, &[]);
+    let p3 = free_port();
+    register(&srv, "1003", "acme-1003-pw", p3).await;
+    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 44400, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111888", "-mp", "44000", "-d", "5000"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
+    wait_for(&mut rx, CallEventKind::Held).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    srv.command(1, &call_id, CallCommand::ConferenceMerge).unwrap();
+    wait_for(&mut rx, CallEventKind::ConferenceJoined { party: "1003".into() }).await;
+    let from = now() + 0.3;
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let to = now();
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "customer: {}", explain(&c));
+    assert!(ok(&agent.wait_with_output().await.unwrap()), "the agent got its hang-up");
+    assert!(ok(&third.wait_with_output().await.unwrap()), "the third party got its hang-up");
+    let seen = cap.stop().await;
+    let heard = |lo: u16| {
+        pcmu_samples(seen.iter().filter(|d| {
+            (45000..=45999).contains(&d.src.port())
+                && (lo..lo + 200).contains(&d.dst.port())
+                && d.at > from
+                && d.at < to
+        }))
+    };
+    for (who, port, own, others) in [
+        ("customer", 44000, 440.0, [880.0, 1320.0]),
+        ("agent", 44200, 880.0, [440.0, 1320.0]),
+        ("third", 44400, 1320.0, [440.0, 880.0]),
+    ] {
+        let s = heard(port);
+        assert!(s.len() >= 8000, "the {who} received a second of the conference ({} samples)", s.len());
+        let (a, b, me) = (mean_block_share(&s, others[0]), mean_block_share(&s, others[1]), mean_block_share(&s, own));
+        assert!(
+            a > 0.25 && b > 0.25 && me < 0.05,
+            "the {who} hears {} Hz ({a:.2}) and {} Hz ({b:.2}), not itself ({me:.2})",
+            others[0],
+            others[1]
+        );
+    }
+}

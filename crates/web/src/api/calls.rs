@@ -36,7 +36,7 @@ pub struct CallStartedOut {
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
     /// hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
-    /// consult_cancel | record_start | record_stop
+    /// consult_cancel | conference_merge | record_start | record_stop
     pub command: String,
     /// For blind_transfer and consult: the extension or number.
     pub to: Option<String>,
