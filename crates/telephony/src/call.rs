@@ -525,6 +525,23 @@ impl Live<'_> {
                 self.reinvite(leg, &req, handle).await;
                 false
             }
+            // A phone's own transfer button: a blind transfer in which that phone leaves.
+            DialogState::Refer(id, req, handle) if id.call_id == call_id => {
+                let to = req
+                    .refer_to_header()
+                    .and_then(|h| rsipstack::sip::typed::Contact::parse(h.value()).ok())
+                    .and_then(|c| uri_user(&c.uri));
+                let Some(to) = to else {
+                    let _ = handle.reply(StatusCode::BadRequest).await;
+                    return false;
+                };
+                let _ = handle.reply(StatusCode::Accepted).await;
+                // The 202 goes out through the REFER's transaction task: let it leave before
+                // the BYE that hangs this phone up.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                self.agent = leg;
+                self.blind_transfer(&to).await
+            }
             DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
                 false

@@ -134,3 +134,25 @@ async fn a_key_pressed_on_the_phone_is_reported_once() {
     let kinds = call_events(&mut rx).await;
     assert_eq!(kinds.iter().filter(|k| **k == CallEventKind::Dtmf { digit: '5' }).count(), 1, "{kinds:?}");
 }
+
+/// 1001 calls 1002, then presses its phone's transfer button (REFER to 1003): 1001 is hung up,
+/// 1002 waits with music while 1003 rings, then talks to 1003.
+#[tokio::test]
+async fn a_phones_transfer_button_transfers_the_call() {
+    use telephony::events::CallCommand;
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_answer.xml", 40800).await;
+    let port = crate::harness::free_port();
+    crate::harness::register(&srv, "1003", "acme-1003-pw", port).await;
+    let c = crate::harness::phone("uas_answer.xml", port, 41000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut args = caller_args("1002", "41200");
+    args.extend(["-key", "transfer_to", "1003"]);
+    let a = sipp("call_uac_refer.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "1001 transferred and was hung up: {}", explain(&a));
+    let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
+    srv.command(1, &ev.call_id, CallCommand::Hangup).unwrap();
+    assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
+    assert!(ok(&c.wait_with_output().await.unwrap()), "1003 answered the transferred call");
+}
