@@ -12,6 +12,32 @@ pub fn digit(code: u8) -> Option<char> {
     }
 }
 
+/// The event code of a key: 0-9, *, #, A-D.
+pub fn code(digit: char) -> Option<u8> {
+    match digit.to_ascii_uppercase() {
+        d @ '0'..='9' => Some(d as u8 - b'0'),
+        '*' => Some(10),
+        '#' => Some(11),
+        d @ 'A'..='D' => Some(d as u8 - b'A' + 12),
+        _ => None,
+    }
+}
+
+/// The payloads of one key press: 100 ms of event packets, then the end packet three times
+/// (RFC 4733 §2.5.1.4). All share one RTP timestamp.
+pub fn press(code: u8) -> Vec<[u8; 4]> {
+    const VOLUME: u8 = 10;
+    let mut out: Vec<[u8; 4]> = (1..=5u16)
+        .map(|i| {
+            let d = (i * 160).to_be_bytes();
+            [code, VOLUME, d[0], d[1]]
+        })
+        .collect();
+    let d = 800u16.to_be_bytes();
+    out.extend([[code, 0x80 | VOLUME, d[0], d[1]]; 3]);
+    out
+}
+
 /// An event payload: (digit, end of event).
 pub fn parse(payload: &[u8]) -> Option<(char, bool)> {
     if payload.len() < 4 {
@@ -54,5 +80,13 @@ mod tests {
         assert_eq!(d.feed(1, 2400, &[11, 0x80, 0, 0]), Some('#'));
         assert_eq!(parse(&[16, 0x80, 0, 0]), None, "not a DTMF event");
         assert_eq!(parse(&[1]), None);
+    }
+
+    #[test]
+    fn a_press_is_read_back_as_one_key() {
+        let mut d = Detector::default();
+        let keys: Vec<char> = press(code('#').unwrap()).iter().filter_map(|p| d.feed(9, 1600, p)).collect();
+        assert_eq!(keys, vec!['#']);
+        assert_eq!((code('5'), code('x')), (Some(5), None));
     }
 }

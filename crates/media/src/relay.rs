@@ -204,6 +204,36 @@ impl Relay {
         &self.shared.stats
     }
 
+    /// Plays `digits` as RFC 4733 events to side `leg` (which must have said which payload type
+    /// it takes for them); false when it cannot take events.
+    pub fn send_dtmf(&self, leg: usize, digits: &str) -> bool {
+        let side = &self.shared.sides[leg];
+        let Some(pt) = side.event_pt else { return false };
+        let codes: Vec<u8> = digits.chars().filter_map(crate::dtmf::code).collect();
+        let (socket, sh) = (side.socket.clone(), self.shared.clone());
+        tokio::spawn(async move {
+            let ssrc: u32 = rand::random();
+            let mut seq: u16 = rand::random();
+            let mut ts: u32 = rand::random();
+            let mut packet = Vec::with_capacity(16);
+            for code in codes {
+                for (i, payload) in crate::dtmf::press(code).iter().enumerate() {
+                    let Some(to) = *sh.sides[leg].remote.lock().expect("remote lock") else { return };
+                    packet.clear();
+                    crate::rtp::Header { marker: i == 0, payload_type: pt, sequence: seq, timestamp: ts, ssrc }
+                        .write(&mut packet);
+                    packet.extend_from_slice(payload);
+                    let _ = socket.send_to(&packet, to).await;
+                    seq = seq.wrapping_add(1);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                ts = ts.wrapping_add(800 + 400);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+        true
+    }
+
     /// Sends a copy of every audio packet of both sides to `tap` (None: stop).
     pub fn record(&self, tap: Option<crate::recorder::Tap>) {
         *self.shared.tap.lock().expect("tap lock") = tap;

@@ -903,6 +903,12 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     live.conference_merge();
                     false
                 }
+                CallCommand::SendDtmf { digits } => {
+                    if live.consult.is_some() || live.conference.is_some() || !live.relay.send_dtmf(other, &digits) {
+                        tracing::info!("SIP: DTMF not sent: the other party takes no events now");
+                    }
+                    false
+                }
             },
         };
         if done {

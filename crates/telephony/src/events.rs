@@ -94,4 +94,8 @@ pub enum CallCommand {
     ConsultCancel,
     /// Conference, second press (after ConsultStart): all three talk together.
     ConferenceMerge,
+    /// Keys the agent presses (0-9, *, #, A-D), played to the other party as RFC 4733 events.
+    SendDtmf {
+        digits: String,
+    },
 }

@@ -199,3 +199,37 @@ async fn in_a_conference_each_party_hears_the_other_two() {
         );
     }
 }
+
+/// The agent (caller 1001) sends keys 1, 2, # by command: the callee receives them as RFC 4733
+/// events (payload type 101 from its SDP), each key once.
+#[tokio::test]
+async fn keys_sent_by_command_reach_the_other_party_as_events() {
+    use telephony::events::{CallCommand, CallEventKind};
+    let srv = server_with_settings(|s| s.rtp_ports = (46000, 46998)).await;
+    let mut rx = srv.subscribe();
+    let cap = Capture::start("udp and portrange 47000-47999").await;
+    let port = free_port();
+    register(&srv, "1002", "acme-1002-pw", port).await;
+    let callee = phone("uas_answer.xml", port, 47000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args =
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "47500", "-d", "2500"];
+    let target = srv.local_addr();
+    let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    srv.command(1, &call_id, CallCommand::SendDtmf { digits: "12#".into() }).unwrap();
+    assert!(ok(&caller.await.unwrap()));
+    assert!(ok(&callee.wait_with_output().await.unwrap()));
+    let seen = cap.stop().await;
+    let mut detector = media::dtmf::Detector::default();
+    let keys: String = seen
+        .iter()
+        .filter(|d| (46000..=46999).contains(&d.src.port()) && (47000..47500).contains(&d.dst.port()))
+        .filter_map(|d| {
+            let (h, off) = media::rtp::Header::parse(&d.payload)?;
+            (h.payload_type == 101).then(|| detector.feed(h.ssrc, h.timestamp, &d.payload[off..])).flatten()
+        })
+        .collect();
+    assert_eq!(keys, "12#");
+}

@@ -36,9 +36,9 @@ pub struct CallStartedOut {
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
     /// hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
-    /// consult_cancel | conference_merge | record_start | record_stop
+    /// consult_cancel | conference_merge | record_start | record_stop | dtmf
     pub command: String,
-    /// For blind_transfer and consult: the extension or number.
+    /// For blind_transfer and consult: the extension or number; for dtmf: the keys.
     pub to: Option<String>,
 }
 
