@@ -10,17 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP_SECONDS=${1:-3}
 MAX_RATE=${2:-32000}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release -q -p switchboard
-BIN="$CARGO_TARGET_DIR/release/switchboard"
-WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+source bench/lib.sh
 # Bigger UDP buffers help every contestant alike (ignored where not allowed).
 sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
 
-port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 uas() { # start a sipp UAS on $1
   # sipp -bg returns 99 from the parent while the child keeps serving.
   sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$1" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
@@ -107,20 +100,8 @@ CFG
 fi
 
 # 3. Switchboard: a trunk from 127.0.0.2, number 48220000000 ringing extension 100's phone.
-cd "$WORK"
-echo "bench-pass-1" | "$BIN" user add --org bench --name agent --role agent --extension 100 --password-stdin >"$WORK/user.txt"
-SIPPW=$(sed -n 's/^SIP password: //p' "$WORK/user.txt")
-"$BIN" trunk add --org bench --name carrier --host 127.0.0.2 --inbound 127.0.0.2 >/dev/null
-"$BIN" trunk number --org bench --number 48220000000 --extension 100 >/dev/null
-SP=$(port); HP=$(port)
-SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$HP" "$BIN" serve >"$WORK/serve.log" 2>&1 &
-PIDS+=($!)
-SBPID=$!
-cd - >/dev/null
-for _ in $(seq 50); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done
 P=$(port)
-sipp "127.0.0.1:$SP" -sf crates/telephony/tests/sipp/register.xml -m 1 -i 127.0.0.1 -p "$P" -nostdin \
-  -s 100 -au 100 -ap "$SIPPW" -key domain 127.0.0.1 -timeout 10s >/dev/null 2>&1
+start_switchboard "$P"
 uas "$P"
 CPU0=$(awk '{print $14+$15}' /proc/$SBPID/stat)
 read -r SB SBOK SBFAIL < <(uac 127.0.0.2 "127.0.0.1:$SP" 48220000000 switchboard)

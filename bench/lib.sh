@@ -1,0 +1,30 @@
+# Shared by the benchmark scripts: a work folder cleaned on exit, free ports, and a Switchboard
+# (release build) with an organization whose trunk (from 127.0.0.2) brings number 48220000000
+# to extension 100. Source it from the repository root.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; pkill -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts Switchboard and registers extension 100 from 127.0.0.1:$1 (where the callee's sipp
+# will listen). Sets SP (SIP port) and SBPID.
+start_switchboard() {
+  cargo build --release -q -p switchboard
+  local bin="$CARGO_TARGET_DIR/release/switchboard" hp sippw
+  ( cd "$WORK"
+    echo "bench-pass-1" | "$bin" user add --org bench --name agent --role agent --extension 100 --password-stdin >"$WORK/user.txt"
+    "$bin" trunk add --org bench --name carrier --host 127.0.0.2 --inbound 127.0.0.2 >/dev/null
+    "$bin" trunk number --org bench --number 48220000000 --extension 100 >/dev/null )
+  sippw=$(sed -n 's/^SIP password: //p' "$WORK/user.txt")
+  SP=$(port); hp=$(port)
+  ( cd "$WORK" && SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$hp" exec "$bin" serve >"$WORK/serve.log" 2>&1 ) &
+  SBPID=$!
+  PIDS+=("$SBPID")
+  for _ in $(seq 50); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done
+  sipp "127.0.0.1:$SP" -sf crates/telephony/tests/sipp/register.xml -m 1 -i 127.0.0.1 -p "$1" -nostdin \
+    -s 100 -au 100 -ap "$sippw" -key domain 127.0.0.1 -timeout 10s >/dev/null 2>&1
+}
