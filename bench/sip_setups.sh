@@ -106,7 +106,6 @@ uas "$P"
 CPU0=$(awk '{print $14+$15}' /proc/$SBPID/stat)
 read -r SB SBOK SBFAIL < <(uac 127.0.0.2 "127.0.0.1:$SP" 48220000000 switchboard)
 CPU1=$(awk '{print $14+$15}' /proc/$SBPID/stat)
-pkill -f "uas_fast.xml -i 127.0.0.1 -p $P" || true
 TICKS=$(getconf CLK_TCK)
 
 python3 - "$DIRECT" "$DOK" "$DFAIL" "$KAM" "$KOK" "$KFAIL" "$SB" "$SBOK" "$SBFAIL" "$CPU0" "$CPU1" "$TICKS" <<'PY'

@@ -41,12 +41,17 @@ impl Crm {
         self.sip()?.originate(o).await.map_err(refused)
     }
 
-    /// The calls in progress the user may see and command.
+    /// The calls in progress the user may see and command: their own, and those ringing them
+    /// (managers: all of the organization's).
     pub fn calls_of(&self, user: &User) -> Vec<ActiveCall> {
         let Ok(sip) = self.sip() else { return vec![] };
         sip.calls(user.org_id.0)
             .into_iter()
-            .filter(|c| user.is_manager() || c.extension.as_deref() == Some(user.extension.as_str()))
+            .filter(|c| {
+                user.is_manager()
+                    || c.extension.as_deref() == Some(user.extension.as_str())
+                    || c.ringing.contains(&user.extension)
+            })
             .collect()
     }
 

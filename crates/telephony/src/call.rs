@@ -2,7 +2,7 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
-use crate::control::{ActiveCall, CallError};
+use crate::control::{ActiveCall, CallError, Listed};
 use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
@@ -30,6 +30,9 @@ struct Target {
     dest: SipAddr,
     /// The extension this phone belongs to (none for a trunk).
     extension: Option<String>,
+    /// Rung again after a cancel (answered from the CRM): the same Call-ID, so the phone sees
+    /// the same call come back.
+    call_id: Option<String>,
 }
 
 /// What is known of a call for its events.
@@ -188,6 +191,7 @@ fn phones(srv: &Shared, tenant: &Tenant, extension: &str) -> Vec<Target> {
                 uri,
                 dest: SipAddr { r#type: Some(transport), addr: b.source.into() },
                 extension: Some(extension.into()),
+                call_id: None,
             })
         })
         .collect()
@@ -200,13 +204,24 @@ fn trunk_target(trunk: &Trunk, number: &str) -> Option<Target> {
         r#type: Some(if trunk.tcp { Transport::Tcp } else { Transport::Udp }),
         addr: uri.host_with_port.clone(),
     };
-    Some(Target { uri, dest, extension: None })
+    Some(Target { uri, dest, extension: None, call_id: None })
 }
 
 enum Stage {
-    Answered { dialog: InviteDialog, response: Response, extension: Option<String>, states: DialogStateReceiver },
+    Answered {
+        dialog: InviteDialog,
+        response: Response,
+        extension: Option<String>,
+        states: DialogStateReceiver,
+    },
     CallerLeft,
-    Failed { busy: bool },
+    Failed {
+        busy: bool,
+    },
+    /// The CRM hung up the ringing call.
+    Refused,
+    /// The CRM answered: ring the same phones again (same Call-IDs), with auto-answer headers.
+    AutoAnswer(Vec<Target>),
 }
 
 async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media) {
@@ -242,14 +257,44 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
 
     let mut busy = false;
     let mut rang = false;
-    let stages = std::mem::take(&mut plan.stages);
-    for (targets, ring) in stages {
-        match ring_stage(&srv, &plan, Some(&dialog_a), &mut a_state, None, &offer_b, targets, ring, &mut rang).await {
+    let mut stages: std::collections::VecDeque<_> = std::mem::take(&mut plan.stages).into();
+    let ringing = stages.iter().flat_map(|(t, _)| t.iter().filter_map(|t| t.extension.clone())).collect();
+    let listed = ActiveCall {
+        call_id: plan.meta.call_id.clone(),
+        tenant: plan.meta.tenant,
+        extension: plan.meta.extension.clone(),
+        ringing,
+    };
+    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
+    while let Some((targets, ring)) = stages.pop_front() {
+        let stage = ring_stage(
+            &srv,
+            &plan,
+            Some(&dialog_a),
+            &mut a_state,
+            None,
+            &offer_b,
+            targets.clone(),
+            ring,
+            &mut rang,
+            Some(&mut cmds),
+        )
+        .await;
+        match stage {
             Stage::CallerLeft => {
                 plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
                 return;
             }
             Stage::Failed { busy: b } => busy |= b,
+            Stage::Refused => {
+                let _ = dialog_a.reject(Some(StatusCode::BusyHere), None);
+                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Busy });
+                return;
+            }
+            Stage::AutoAnswer(again) => {
+                plan.headers = auto_answer_headers(&srv);
+                stages.push_front((again, ring));
+            }
             Stage::Answered { dialog, response, extension, states } => {
                 if plan.meta.direction == Direction::Inbound {
                     plan.meta.extension = extension;
@@ -301,7 +346,9 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     consult: None,
                     conference: None,
                 };
-                talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
             }
         }
@@ -328,10 +375,12 @@ async fn ring_stage(
     targets: Vec<Target>,
     ring: Duration,
     rang: &mut bool,
+    mut cmds: Option<&mut mpsc::UnboundedReceiver<CallCommand>>,
 ) -> Stage {
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
     let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
+    let mut rung: Vec<Target> = Vec::new();
     for t in targets {
         let opt = InviteOption {
             caller: plan.caller_uri.clone(),
@@ -342,11 +391,13 @@ async fn ring_stage(
             contact: srv.contact.clone(),
             credential: plan.credential.clone(),
             headers: (!plan.headers.is_empty()).then(|| plan.headers.clone()),
+            call_id: t.call_id.clone(),
             ..Default::default()
         };
         match srv.dialogs.do_invite_async(opt, b_state_tx.clone()) {
             Ok((dialog, join)) => {
                 let i = forks.len();
+                rung.push(Target { call_id: Some(dialog.id().call_id.clone()), ..t.clone() });
                 forks.push((dialog, t.extension));
                 let done = done_tx.clone();
                 tokio::spawn(async move {
@@ -401,6 +452,30 @@ async fn ring_stage(
                 cancel_all(&forks, None).await;
                 return Stage::Failed { busy };
             }
+            Some(cmd) = async {
+                match cmds.as_deref_mut() {
+                    Some(c) => c.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match cmd {
+                CallCommand::Hangup => {
+                    cancel_all(&forks, None).await;
+                    return Stage::Refused;
+                }
+                CallCommand::Answer if plan.headers.is_empty() && dialog_a.is_some() => {
+                    cancel_all(&forks, None).await;
+                    // The phones must finish the cancelled INVITE (487, ACK) before they see the
+                    // same call come back.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while pending > 0 && done_rx.recv().await.is_some() {
+                            pending -= 1;
+                        }
+                    })
+                    .await;
+                    return Stage::AutoAnswer(rung);
+                }
+                other => tracing::info!(?other, "SIP: command ignored while the call rings"),
+            },
         }
     }
 }
@@ -595,6 +670,7 @@ impl Live<'_> {
             targets,
             ring,
             &mut rang,
+            None,
         )
         .await
     }
@@ -639,7 +715,7 @@ impl Live<'_> {
                 let _ = self.dialogs[self.agent].bye().await;
                 true
             }
-            Stage::Failed { .. } => {
+            Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
                 self.hold(stays, false);
                 false
             }
@@ -696,6 +772,7 @@ impl Live<'_> {
         if c.extension.is_some() {
             self.meta.extension = c.extension;
         }
+        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
         self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
     }
 
@@ -773,11 +850,12 @@ impl Live<'_> {
                 if extension.is_some() {
                     self.meta.extension = extension;
                 }
+                self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
                 self.meta.emit(self.srv, CallEventKind::Transferred { to: to.to_string() });
                 false
             }
             Stage::CallerLeft => true,
-            Stage::Failed { .. } => {
+            Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
                 let _ = self.dialogs[stays].bye().await;
                 true
             }
@@ -788,14 +866,7 @@ impl Live<'_> {
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
-async fn talk(mut live: Live<'_>) -> Meta {
-    let (cmd_tx, mut cmds) = mpsc::unbounded_channel();
-    let call = ActiveCall {
-        call_id: live.meta.call_id.clone(),
-        tenant: live.meta.tenant,
-        extension: live.meta.extension.clone(),
-    };
-    live.srv.calls.add(call, cmd_tx);
+async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> Meta {
     enum Ev {
         State(usize, Option<DialogState>),
         Command(Option<CallCommand>),
@@ -865,6 +936,7 @@ async fn talk(mut live: Live<'_>) -> Meta {
                     let _ = live.dialogs[1].bye().await;
                     true
                 }
+                CallCommand::Answer => false,
                 CallCommand::Hold => {
                     live.hold(other, true);
                     false
@@ -915,7 +987,6 @@ async fn talk(mut live: Live<'_>) -> Meta {
             break;
         }
     }
-    live.srv.calls.remove(&live.meta.call_id);
     if let Some(c) = live.consult.take() {
         let _ = c.dialog.bye().await;
     }
@@ -981,10 +1052,7 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         caller_uri: uri(&format!("sip:{}@{host}", o.number)),
         stages: vec![(agent_phones, srv.ring_timeout)],
         credential: None,
-        headers: vec![
-            Header::CallInfo(CallInfo::new(format!("<sip:{host}>;answer-after=0"))),
-            Header::AlertInfo(AlertInfo::new("<http://localhost>;info=alert-autoanswer")),
-        ],
+        headers: auto_answer_headers(&srv),
     };
     let customer = Plan {
         meta: Meta {
@@ -1006,6 +1074,13 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
 
 async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     let meta = &agent_plan.meta;
+    let listed = ActiveCall {
+        call_id: meta.call_id.clone(),
+        tenant: meta.tenant,
+        extension: meta.extension.clone(),
+        ringing: meta.extension.clone().into_iter().collect(),
+    };
+    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
     let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
         (Ok(a), Ok(b)) => (a, b),
         _ => {
@@ -1031,15 +1106,31 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     );
     let (_keep, mut nobody) = mpsc::unbounded_channel();
     let (targets, secs) = ring(&agent_plan);
-    let (agent, agent_answer, mut agent_states) =
-        match ring_stage(&srv, &agent_plan, None, &mut nobody, None, &offer_a, targets, secs, &mut rang).await {
-            Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
-            Stage::Failed { busy } => {
-                meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
-                return;
-            }
-            Stage::CallerLeft => return,
-        };
+    let (agent, agent_answer, mut agent_states) = match ring_stage(
+        &srv,
+        &agent_plan,
+        None,
+        &mut nobody,
+        None,
+        &offer_a,
+        targets,
+        secs,
+        &mut rang,
+        Some(&mut cmds),
+    )
+    .await
+    {
+        Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
+        Stage::Failed { busy } => {
+            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+            return;
+        }
+        Stage::Refused => {
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+            return;
+        }
+        Stage::CallerLeft | Stage::AutoAnswer(_) => return,
+    };
     let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| !m.codecs.is_empty()) else {
         let _ = agent.bye().await;
         meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
@@ -1051,10 +1142,25 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
     let agent_call_id = agent.id().call_id.clone();
     let (targets, secs) = ring(&customer);
-    match ring_stage(&srv, &customer, None, &mut agent_states, Some(&agent_call_id), &offer_b, targets, secs, &mut rang)
-        .await
+    match ring_stage(
+        &srv,
+        &customer,
+        None,
+        &mut agent_states,
+        Some(&agent_call_id),
+        &offer_b,
+        targets,
+        secs,
+        &mut rang,
+        Some(&mut cmds),
+    )
+    .await
     {
         Stage::CallerLeft => meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled }),
+        Stage::Refused | Stage::AutoAnswer(_) => {
+            let _ = agent.bye().await;
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+        }
         Stage::Failed { busy } => {
             let _ = agent.bye().await;
             meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
@@ -1097,7 +1203,8 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 consult: None,
                 conference: None,
             };
-            talk(live).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+            srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+            talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }
     }
 }
@@ -1120,6 +1227,15 @@ async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize
             let _ = d.cancel().await;
         }
     }
+}
+
+/// Headers that make phones that honour them answer by themselves.
+fn auto_answer_headers(srv: &Shared) -> Vec<Header> {
+    let host = srv.contact.host_with_port.to_string();
+    vec![
+        Header::CallInfo(CallInfo::new(format!("<sip:{host}>;answer-after=0"))),
+        Header::AlertInfo(AlertInfo::new("<http://localhost>;info=alert-autoanswer")),
+    ]
 }
 
 /// The credentials to answer a carrier's digest challenges with, when the trunk has them.

@@ -12,6 +12,8 @@ pub struct ActiveCall {
     pub tenant: i64,
     /// The organization's extension on the call.
     pub extension: Option<String>,
+    /// While it rings: the extensions being rung.
+    pub ringing: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -36,6 +38,14 @@ impl Calls {
         self.live.lock().expect("calls lock").remove(call_id);
     }
 
+    /// The call was answered by (or moved to) `extension`: it no longer rings anyone.
+    pub fn answered(&self, call_id: &str, extension: Option<String>) {
+        if let Some((c, _)) = self.live.lock().expect("calls lock").get_mut(call_id) {
+            c.extension = extension;
+            c.ringing.clear();
+        }
+    }
+
     pub fn send(&self, tenant: i64, call_id: &str, cmd: CallCommand) -> Result<(), CallError> {
         let live = self.live.lock().expect("calls lock");
         match live.get(call_id) {
@@ -53,5 +63,26 @@ impl Calls {
             .filter(|(c, _)| c.tenant == tenant)
             .map(|(c, _)| c.clone())
             .collect()
+    }
+}
+
+/// Lists a call for as long as it lives: removed from the list when dropped, on every way out.
+pub(crate) struct Listed<'a> {
+    calls: &'a Calls,
+    call_id: String,
+}
+
+impl<'a> Listed<'a> {
+    pub fn new(calls: &'a Calls, call: ActiveCall) -> (Listed<'a>, mpsc::UnboundedReceiver<CallCommand>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let call_id = call.call_id.clone();
+        calls.add(call, tx);
+        (Listed { calls, call_id }, rx)
+    }
+}
+
+impl Drop for Listed<'_> {
+    fn drop(&mut self) {
+        self.calls.remove(&self.call_id);
     }
 }

@@ -71,6 +71,10 @@ impl CallEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum CallCommand {
+    /// While the call rings: the agent's phones are rung again with auto-answer headers, so a
+    /// phone that honours them picks up by itself.
+    Answer,
+    /// Ringing: the caller is refused (busy). Answered: both sides are hung up.
     Hangup,
     Hold,
     Resume,

@@ -285,3 +285,46 @@ async fn a_cancelled_consultation_returns_the_agent_to_the_customer() {
     let evs = events_until_end(&mut rx).await;
     assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1002"));
 }
+
+/// An agent answers a ringing call from the CRM: the phone is rung again with the auto-answer
+/// header and picks up by itself.
+#[tokio::test]
+async fn answering_from_the_crm_makes_the_phone_pick_up() {
+    use telephony::events::CallCommand;
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let phone = phone_of(&srv, "1002", "uas_ring_autoanswer.xml", 41400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111999", "-mp", "41600", "-d", "1000"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
+    assert_eq!(srv.calls(1)[0].ringing, vec!["1002".to_string()], "listed as ringing 1002");
+    srv.command(1, &ringing.call_id, CallCommand::Answer).unwrap();
+    let answered = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await;
+    assert_eq!(answered.extension.as_deref(), Some("1002"));
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "the customer talked and hung up: {}", explain(&c));
+    let p = phone.wait_with_output().await.unwrap();
+    assert!(ok(&p), "the phone auto-answered the second INVITE: {}", explain(&p));
+}
+
+/// An agent refuses a ringing call from the CRM: the caller gets busy, and it counts as missed.
+#[tokio::test]
+async fn hanging_up_a_ringing_call_from_the_crm_refuses_it() {
+    use telephony::events::CallCommand;
+    let srv = server_with_carrier(None, |_| {}).await;
+    let mut rx = srv.subscribe();
+    let phone = phone_of(&srv, "1002", "uas_ring.xml", 41800).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111000", "-mp", "42200"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac_486.xml", target, &args).await });
+    let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
+    srv.command(1, &ringing.call_id, CallCommand::Hangup).unwrap();
+    let end = crate::harness::wait_for(&mut rx, CallEventKind::Ended { cause: EndCause::Busy }).await;
+    assert!(end.is_missed());
+    assert!(ok(&customer.await.unwrap()), "the customer got busy");
+    assert!(ok(&phone.wait_with_output().await.unwrap()), "the phone stopped ringing");
+    assert!(srv.calls(1).is_empty());
+}

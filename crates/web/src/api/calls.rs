@@ -35,7 +35,7 @@ pub struct CallStartedOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
-    /// hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
+    /// answer | hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
     /// consult_cancel | conference_merge | record_start | record_stop | dtmf
     pub command: String,
     /// For blind_transfer and consult: the extension or number; for dtmf: the keys.
@@ -68,6 +68,7 @@ pub async fn command(
     ApiJson(b): ApiJson<CommandIn>,
 ) -> Result<StatusCode, ApiError> {
     let cmd = match (b.command.as_str(), b.to) {
+        ("answer", None) => CallCommand::Answer,
         ("hangup", None) => CallCommand::Hangup,
         ("hold", None) => CallCommand::Hold,
         ("resume", None) => CallCommand::Resume,
