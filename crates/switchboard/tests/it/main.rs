@@ -387,13 +387,13 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
     // 1002's phone registers, then waits for the call.
     let phone_port = free();
     register_phone(&sip, &phone_port, "1002", &pw1002);
-    let phone = sipp("127.0.0.1", &phone_port, &render("uas_answer.xml"), &["-mp", "37200"], None).spawn().unwrap();
+    let phone = sipp("127.0.0.1", &phone_port, &render("uas_answer.xml"), &["-mp", "16200"], None).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let inbound = sipp(
         "127.0.0.2",
         &free(),
         &render("trunk_uac.xml"),
-        &["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "37400", "-d", "500"],
+        &["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "16400", "-d", "500"],
         Some(&sip),
     )
     .output()
@@ -408,13 +408,13 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
     )
     .unwrap();
     let carrier =
-        sipp("127.0.0.3", &carrier_port, carrier_file.to_str().unwrap(), &["-mp", "37600"], None).spawn().unwrap();
+        sipp("127.0.0.3", &carrier_port, carrier_file.to_str().unwrap(), &["-mp", "16600"], None).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let out = sipp(
         "127.0.0.1",
         &free(),
         &render("call_uac.xml"),
-        &["-s", "0221234567", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "37800", "-d", "500"],
+        &["-s", "0221234567", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "16800", "-d", "500"],
         Some(&sip),
     )
     .output()
@@ -430,7 +430,7 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
         "127.0.0.1",
         &free(),
         &render("call_uac_403.xml"),
-        &["-s", "0012125550100", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "38000"],
+        &["-s", "0012125550100", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "17000"],
         Some(&sip),
     )
     .output()
@@ -462,11 +462,11 @@ async fn click_to_call_over_the_api_with_events_in_the_agents_browser() {
     register_phone(&sip, &p1, "1001", &pw1001);
     register_phone(&sip, &p2, "1002", &pw1002);
     let anna_phone =
-        sipp_cmd("127.0.0.1", &p1, &render_scenario(dir.path(), "uas_autoanswer.xml", &[]), &["-mp", "39000"], None)
+        sipp_cmd("127.0.0.1", &p1, &render_scenario(dir.path(), "uas_autoanswer.xml", &[]), &["-mp", "18000"], None)
             .spawn()
             .unwrap();
     let bea_phone =
-        sipp_cmd("127.0.0.1", &p2, &render_scenario(dir.path(), "uas_answer.xml", &[]), &["-mp", "39200"], None)
+        sipp_cmd("127.0.0.1", &p2, &render_scenario(dir.path(), "uas_answer.xml", &[]), &["-mp", "18200"], None)
             .spawn()
             .unwrap();
 

@@ -39,8 +39,8 @@ fn caller_args<'a>(to: &'a str, rtp_base: &'a str) -> Vec<&'a str> {
 async fn an_extension_calls_another_which_answers_and_hangs_up_cleanly() {
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_answer.xml", 31000).await;
-    let mut args = caller_args("1002", "32000");
+    let b = callee(&srv, "uas_answer.xml", 10000).await;
+    let mut args = caller_args("1002", "11000");
     args.extend(["-d", "1500"]);
     let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "caller: {}", explain(&a));
@@ -57,8 +57,8 @@ async fn an_extension_calls_another_which_answers_and_hangs_up_cleanly() {
 async fn a_busy_extension_gives_busy() {
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_busy.xml", 31200).await;
-    let a = sipp("call_uac_486.xml", srv.local_addr(), &caller_args("1002", "32200")).await;
+    let b = callee(&srv, "uas_busy.xml", 10200).await;
+    let a = sipp("call_uac_486.xml", srv.local_addr(), &caller_args("1002", "11200")).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     assert!(ok(&b.wait_with_output().await.unwrap()));
     assert_eq!(call_events(&mut rx).await, vec![CallEventKind::Ended { cause: EndCause::Busy }]);
@@ -68,8 +68,8 @@ async fn a_busy_extension_gives_busy() {
 async fn an_unanswered_call_stops_ringing_after_the_timeout() {
     let srv = server_with(Duration::from_secs(2)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_ring.xml", 31400).await;
-    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "32400")).await;
+    let b = callee(&srv, "uas_ring.xml", 10400).await;
+    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "11400")).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     let b = b.wait_with_output().await.unwrap();
     assert!(ok(&b), "the callee's phone was cancelled: {}", explain(&b));
@@ -83,8 +83,8 @@ async fn an_unanswered_call_stops_ringing_after_the_timeout() {
 async fn a_caller_who_hangs_up_while_it_rings_cancels_the_callee() {
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_ring.xml", 31600).await;
-    let a = sipp("call_uac_cancel.xml", srv.local_addr(), &caller_args("1002", "32600")).await;
+    let b = callee(&srv, "uas_ring.xml", 10600).await;
+    let a = sipp("call_uac_cancel.xml", srv.local_addr(), &caller_args("1002", "11600")).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     let b = b.wait_with_output().await.unwrap();
     assert!(ok(&b), "the callee's phone was cancelled: {}", explain(&b));
@@ -97,9 +97,9 @@ async fn a_caller_who_hangs_up_while_it_rings_cancels_the_callee() {
 #[tokio::test]
 async fn calls_to_unregistered_extensions_or_forbidden_numbers_are_refused() {
     let srv = server_with(Duration::from_secs(10)).await;
-    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "32800")).await;
+    let a = sipp("call_uac_480.xml", srv.local_addr(), &caller_args("1002", "11800")).await;
     assert!(ok(&a), "1002 exists but no phone is registered: {}", explain(&a));
-    let a = sipp("call_uac_403.xml", srv.local_addr(), &caller_args("1999", "33000")).await;
+    let a = sipp("call_uac_403.xml", srv.local_addr(), &caller_args("1999", "12000")).await;
     assert!(ok(&a), "1999 is no extension, and no dial rule lets it out: {}", explain(&a));
 }
 
@@ -107,8 +107,8 @@ async fn calls_to_unregistered_extensions_or_forbidden_numbers_are_refused() {
 async fn a_phone_that_holds_with_its_own_button_is_seen_as_holding() {
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_answer.xml", 31800).await;
-    let a = sipp("call_uac_hold.xml", srv.local_addr(), &caller_args("1002", "33200")).await;
+    let b = callee(&srv, "uas_answer.xml", 10800).await;
+    let a = sipp("call_uac_hold.xml", srv.local_addr(), &caller_args("1002", "12200")).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     assert!(ok(&b.wait_with_output().await.unwrap()));
     assert_eq!(
@@ -127,8 +127,8 @@ async fn a_phone_that_holds_with_its_own_button_is_seen_as_holding() {
 async fn a_key_pressed_on_the_phone_is_reported_once() {
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_answer.xml", 33400).await;
-    let a = sipp("call_uac_dtmf.xml", srv.local_addr(), &caller_args("1002", "33600")).await;
+    let b = callee(&srv, "uas_answer.xml", 12400).await;
+    let a = sipp("call_uac_dtmf.xml", srv.local_addr(), &caller_args("1002", "12600")).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     assert!(ok(&b.wait_with_output().await.unwrap()));
     let kinds = call_events(&mut rx).await;
@@ -142,12 +142,12 @@ async fn a_phones_transfer_button_transfers_the_call() {
     use telephony::events::CallCommand;
     let srv = server_with(Duration::from_secs(10)).await;
     let mut rx = srv.subscribe();
-    let b = callee(&srv, "uas_answer.xml", 40800).await;
+    let b = callee(&srv, "uas_answer.xml", 19800).await;
     let port = crate::harness::free_port();
     crate::harness::register(&srv, "1003", "acme-1003-pw", port).await;
-    let c = crate::harness::phone("uas_answer.xml", port, 41000, &[]);
+    let c = crate::harness::phone("uas_answer.xml", port, 20000, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut args = caller_args("1002", "41200");
+    let mut args = caller_args("1002", "20200");
     args.extend(["-key", "transfer_to", "1003"]);
     let a = sipp("call_uac_refer.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "1001 transferred and was hung up: {}", explain(&a));

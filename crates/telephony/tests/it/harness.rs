@@ -180,6 +180,9 @@ pub async fn server_with_carrier(carrier: Option<std::net::SocketAddr>, f: impl 
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
     let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
+    // Every fixed port of the tests stays out of the kernel's ephemeral range (32768-60999),
+    // where parallel tests' sockets bound to port 0 could take it.
+    s.rtp_ports = (61000, 61998);
     f(&mut s);
     SipServer::start(s, dir).await.unwrap()
 }

@@ -4,28 +4,28 @@ use crate::capture::{Capture, blocks_dominated_by, pcmu_samples, rms, tone_share
 use crate::harness::{explain, free_port, ok, phone, register, server_with_settings, sipp};
 use std::time::Duration;
 
-/// Our relay's RTP ports in these tests: 41000-41998. The callee's sipp streams 880 Hz from
-/// ports at 34000+, the caller's 440 Hz from ports at 34500+.
+/// Our relay's RTP ports in these tests: 20000-20998. The callee's sipp streams 880 Hz from
+/// ports at 13000+, the caller's 440 Hz from ports at 13500+.
 #[tokio::test]
 async fn each_party_hears_the_other_through_the_relay() {
-    let srv = server_with_settings(|s| s.rtp_ports = (41000, 41998)).await;
-    let cap = Capture::start("udp and portrange 34000-34999").await;
+    let srv = server_with_settings(|s| s.rtp_ports = (62000, 62498)).await;
+    let cap = Capture::start("udp and portrange 13000-13999").await;
     let port = free_port();
     register(&srv, "1002", "acme-1002-pw", port).await;
-    let callee = phone("uas_answer.xml", port, 34000, &[]);
+    let callee = phone("uas_answer.xml", port, 13000, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let args =
-        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "34500", "-d", "2500"];
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "13500", "-d", "2500"];
     let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "caller: {}", explain(&a));
     assert!(ok(&callee.wait_with_output().await.unwrap()));
     let seen = cap.stop().await;
 
     let from_relay = |lo: u16, hi: u16| {
-        seen.iter().filter(move |d| (41000..=41999).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()))
+        seen.iter().filter(move |d| (62000..=62499).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()))
     };
-    let at_callee = pcmu_samples(from_relay(34000, 34499));
-    let at_caller = pcmu_samples(from_relay(34500, 34999));
+    let at_callee = pcmu_samples(from_relay(13000, 13499));
+    let at_caller = pcmu_samples(from_relay(13500, 13999));
     assert!(at_callee.len() >= 8000, "the callee received at least a second of audio ({} samples)", at_callee.len());
     assert!(at_caller.len() >= 8000, "the caller received at least a second of audio ({} samples)", at_caller.len());
     assert!(rms(&at_callee) > 1000.0 && rms(&at_caller) > 1000.0, "not silence");
@@ -42,15 +42,15 @@ async fn each_party_hears_the_other_through_the_relay() {
 async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
     use crate::capture::now;
     use telephony::events::{CallCommand, CallEventKind};
-    let srv = server_with_settings(|s| s.rtp_ports = (42000, 42998)).await;
+    let srv = server_with_settings(|s| s.rtp_ports = (62500, 62998)).await;
     let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 38000-38999").await;
+    let cap = Capture::start("udp and portrange 17000-17999").await;
     let port = free_port();
     register(&srv, "1002", "acme-1002-pw", port).await;
-    let callee = phone("uas_answer.xml", port, 38000, &[]);
+    let callee = phone("uas_answer.xml", port, 17000, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let args =
-        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "38500", "-d", "4500"];
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "17500", "-d", "4500"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -74,10 +74,10 @@ async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
 
     let window = |lo: u16, hi: u16, from: f64, to: f64| {
         seen.iter().filter(move |d| {
-            (42000..=42999).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()) && d.at > from && d.at < to
+            (62500..=62999).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()) && d.at > from && d.at < to
         })
     };
-    let callee_on_hold = pcmu_samples(window(38000, 38499, held_at + 0.2, resumed_at - 0.1));
+    let callee_on_hold = pcmu_samples(window(17000, 17499, held_at + 0.2, resumed_at - 0.1));
     assert!(callee_on_hold.len() >= 8000, "the held party received audio all along ({} samples)", callee_on_hold.len());
     assert!(rms(&callee_on_hold) > 1000.0, "music, not silence (rms {:.0})", rms(&callee_on_hold));
     let notes = blocks_dominated_by(&callee_on_hold, &[523.25, 659.25, 783.99]);
@@ -86,9 +86,9 @@ async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
         notes > 0.8 && voice == 0.0,
         "the held party hears the music, not the caller (blocks of the notes {notes:.2}, of 440 Hz {voice:.2})"
     );
-    let holder_on_hold = window(38500, 38999, held_at + 0.2, resumed_at - 0.1).count();
+    let holder_on_hold = window(17500, 17999, held_at + 0.2, resumed_at - 0.1).count();
     assert!(holder_on_hold <= 2, "the holder hears nothing ({holder_on_hold} packets)");
-    let after = pcmu_samples(window(38000, 38499, resumed_at + 0.3, f64::MAX));
+    let after = pcmu_samples(window(17000, 17499, resumed_at + 0.3, f64::MAX));
     assert!(after.len() >= 4000 && tone_share(&after, 440.0) > 0.5, "after resuming the callee hears the caller again");
 }
 
@@ -100,17 +100,17 @@ async fn a_recording_holds_both_sides_one_per_channel() {
     let dir = tempfile::tempdir().unwrap();
     let rec_dir = dir.path().to_path_buf();
     let srv = server_with_settings(move |s| {
-        s.rtp_ports = (43000, 43998);
+        s.rtp_ports = (63000, 63498);
         s.recordings = Some(rec_dir);
     })
     .await;
     let mut rx = srv.subscribe();
     let port = free_port();
     register(&srv, "1002", "acme-1002-pw", port).await;
-    let callee = phone("uas_answer.xml", port, 39000, &[]);
+    let callee = phone("uas_answer.xml", port, 18000, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let args =
-        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "39500", "-d", "3000"];
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "18500", "-d", "3000"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -148,17 +148,17 @@ async fn in_a_conference_each_party_hears_the_other_two() {
     use crate::capture::{mean_block_share, now};
     use crate::harness::{DID_1002, phone_rendered, render, server_with_carrier, sipp_from, wait_for};
     use telephony::events::{CallCommand, CallEventKind};
-    let srv = server_with_carrier(None, |s| s.rtp_ports = (45000, 45998)).await;
+    let srv = server_with_carrier(None, |s| s.rtp_ports = (63500, 63998)).await;
     let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 44000-44999").await;
+    let cap = Capture::start("udp and portrange 23000-23999").await;
     let p2 = free_port();
     register(&srv, "1002", "acme-1002-pw", p2).await;
-    let agent = phone("uas_answer.xml", p2, 44200, &[]);
+    let agent = phone("uas_answer.xml", p2, 23200, &[]);
     let p3 = free_port();
     register(&srv, "1003", "acme-1003-pw", p3).await;
-    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 44400, &[]);
+    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 23400, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111888", "-mp", "44000", "-d", "5000"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111888", "-mp", "23000", "-d", "5000"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -177,16 +177,16 @@ async fn in_a_conference_each_party_hears_the_other_two() {
     let seen = cap.stop().await;
     let heard = |lo: u16| {
         pcmu_samples(seen.iter().filter(|d| {
-            (45000..=45999).contains(&d.src.port())
+            (63500..=63999).contains(&d.src.port())
                 && (lo..lo + 200).contains(&d.dst.port())
                 && d.at > from
                 && d.at < to
         }))
     };
     for (who, port, own, others) in [
-        ("customer", 44000, 440.0, [880.0, 1320.0]),
-        ("agent", 44200, 880.0, [440.0, 1320.0]),
-        ("third", 44400, 1320.0, [440.0, 880.0]),
+        ("customer", 23000, 440.0, [880.0, 1320.0]),
+        ("agent", 23200, 880.0, [440.0, 1320.0]),
+        ("third", 23400, 1320.0, [440.0, 880.0]),
     ] {
         let s = heard(port);
         assert!(s.len() >= 8000, "the {who} received a second of the conference ({} samples)", s.len());
@@ -205,15 +205,15 @@ async fn in_a_conference_each_party_hears_the_other_two() {
 #[tokio::test]
 async fn keys_sent_by_command_reach_the_other_party_as_events() {
     use telephony::events::{CallCommand, CallEventKind};
-    let srv = server_with_settings(|s| s.rtp_ports = (46000, 46998)).await;
+    let srv = server_with_settings(|s| s.rtp_ports = (64000, 64498)).await;
     let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 47000-47999").await;
+    let cap = Capture::start("udp and portrange 26000-26999").await;
     let port = free_port();
     register(&srv, "1002", "acme-1002-pw", port).await;
-    let callee = phone("uas_answer.xml", port, 47000, &[]);
+    let callee = phone("uas_answer.xml", port, 26000, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let args =
-        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "47500", "-d", "2500"];
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "26500", "-d", "2500"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -225,7 +225,7 @@ async fn keys_sent_by_command_reach_the_other_party_as_events() {
     let mut detector = media::dtmf::Detector::default();
     let keys: String = seen
         .iter()
-        .filter(|d| (46000..=46999).contains(&d.src.port()) && (47000..47500).contains(&d.dst.port()))
+        .filter(|d| (64000..=64499).contains(&d.src.port()) && (26000..26500).contains(&d.dst.port()))
         .filter_map(|d| {
             let (h, off) = media::rtp::Header::parse(&d.payload)?;
             (h.payload_type == 101).then(|| detector.feed(h.ssrc, h.timestamp, &d.payload[off..])).flatten()

@@ -39,9 +39,9 @@ fn kinds(evs: &[CallEvent]) -> Vec<CallEventKind> {
 async fn a_call_from_the_trunk_to_a_number_rings_its_extension() {
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let b = phone_of(&srv, "1002", "uas_answer.xml", 35000).await;
+    let b = phone_of(&srv, "1002", "uas_answer.xml", 14000).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111222", "-mp", "35200", "-d", "800"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111222", "-mp", "14200", "-d", "800"];
     let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "carrier: {}", explain(&a));
     assert!(ok(&b.wait_with_output().await.unwrap()));
@@ -60,9 +60,9 @@ async fn a_call_from_the_trunk_to_a_number_rings_its_extension() {
 async fn an_unanswered_call_from_the_trunk_is_a_missed_call() {
     let srv = server_with_carrier(None, |s| s.ring_timeout = Duration::from_secs(2)).await;
     let mut rx = srv.subscribe();
-    let b = phone_of(&srv, "1002", "uas_ring.xml", 35400).await;
+    let b = phone_of(&srv, "1002", "uas_ring.xml", 14400).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111333", "-mp", "35600"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111333", "-mp", "14600"];
     let a = sipp_from("127.0.0.2", "trunk_uac_480.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "carrier: {}", explain(&a));
     assert!(ok(&b.wait_with_output().await.unwrap()), "the phone stopped ringing");
@@ -75,10 +75,10 @@ async fn an_unanswered_call_from_the_trunk_is_a_missed_call() {
 async fn a_ring_group_in_order_moves_on_to_the_next_member() {
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let first = phone_of(&srv, "1002", "uas_ring.xml", 35800).await;
-    let second = phone_of(&srv, "1003", "uas_answer.xml", 36000).await;
+    let first = phone_of(&srv, "1002", "uas_ring.xml", 14800).await;
+    let second = phone_of(&srv, "1003", "uas_answer.xml", 15000).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_GROUP, "-key", "caller", "48600111444", "-mp", "36200", "-d", "500"];
+    let args = ["-s", DID_GROUP, "-key", "caller", "48600111444", "-mp", "15200", "-d", "500"];
     let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "carrier: {}", explain(&a));
     assert!(ok(&first.wait_with_output().await.unwrap()), "1002 rang and was cancelled");
@@ -97,7 +97,7 @@ async fn numbers_that_are_not_the_organizations_and_strangers_are_refused() {
         "127.0.0.2",
         "trunk_uac_404.xml",
         srv.local_addr(),
-        &["-s", "48999999999", "-key", "caller", "1", "-mp", "36400"],
+        &["-s", "48999999999", "-key", "caller", "1", "-mp", "15400"],
     )
     .await;
     assert!(ok(&a), "unknown number: {}", explain(&a));
@@ -106,7 +106,7 @@ async fn numbers_that_are_not_the_organizations_and_strangers_are_refused() {
         "127.0.0.4",
         "stranger_uac_401.xml",
         srv.local_addr(),
-        &["-s", DID_1002, "-key", "caller", "1", "-mp", "36500"],
+        &["-s", DID_1002, "-key", "caller", "1", "-mp", "15500"],
     )
     .await;
     assert!(ok(&a), "stranger: {}", explain(&a));
@@ -119,7 +119,7 @@ async fn an_extension_calls_out_through_the_trunk_with_the_organizations_caller_
     let srv = server_with_carrier(Some(carrier), |_| {}).await;
     let mut rx = srv.subscribe();
     let scenario = render("carrier_answer.xml", 880, &[("[callerid]", DID_1002)]);
-    let c = phone_rendered("127.0.0.3", &scenario, carrier_port, 36600, &[]);
+    let c = phone_rendered("127.0.0.3", &scenario, carrier_port, 15600, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let args = [
         "-s",
@@ -132,7 +132,7 @@ async fn an_extension_calls_out_through_the_trunk_with_the_organizations_caller_
         "caller",
         "1001",
         "-mp",
-        "36800",
+        "15800",
         "-d",
         "500",
     ];
@@ -152,7 +152,7 @@ async fn an_extension_calls_out_through_the_trunk_with_the_organizations_caller_
 #[tokio::test]
 async fn dial_rules_refuse_what_they_do_not_allow() {
     let srv = server_with_carrier(None, |_| {}).await;
-    let args = ["-s", "0048700123456", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "37000"];
+    let args = ["-s", "0048700123456", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "16000"];
     let a = sipp("call_uac_403.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "international numbers are not allowed: {}", explain(&a));
 }
@@ -166,9 +166,9 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
     let carrier = format!("127.0.0.3:{carrier_port}").parse().unwrap();
     let srv = server_with_carrier(Some(carrier), |_| {}).await;
     let mut rx = srv.subscribe();
-    let agent = phone_of(&srv, "1001", "uas_autoanswer.xml", 37200).await;
+    let agent = phone_of(&srv, "1001", "uas_autoanswer.xml", 16200).await;
     let scenario = render("carrier_answer.xml", 880, &[("[callerid]", DID_1002)]);
-    let customer = phone_rendered("127.0.0.3", &scenario, carrier_port, 37400, &[]);
+    let customer = phone_rendered("127.0.0.3", &scenario, carrier_port, 16400, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let o = |number: &str, ext: &str| telephony::Originate {
         tenant: crate::harness::acme(),
@@ -201,10 +201,10 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
 async fn blind_transfer_hands_the_customer_to_another_extension() {
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let first = phone_of(&srv, "1002", "uas_answer.xml", 38200).await;
-    let second = phone_of(&srv, "1003", "uas_answer.xml", 38400).await;
+    let first = phone_of(&srv, "1002", "uas_answer.xml", 17200).await;
+    let second = phone_of(&srv, "1003", "uas_answer.xml", 17400).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111555", "-mp", "38600", "-d", "3000"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111555", "-mp", "17600", "-d", "3000"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -236,10 +236,10 @@ async fn attended_transfer_consults_then_hands_over() {
     use telephony::events::CallCommand;
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let agent = phone_of(&srv, "1002", "uas_answer.xml", 39600).await;
-    let third = phone_of(&srv, "1003", "uas_answer.xml", 39800).await;
+    let agent = phone_of(&srv, "1002", "uas_answer.xml", 18600).await;
+    let third = phone_of(&srv, "1003", "uas_answer.xml", 18800).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111666", "-mp", "40000", "-d", "3500"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111666", "-mp", "19000", "-d", "3500"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -264,10 +264,10 @@ async fn a_cancelled_consultation_returns_the_agent_to_the_customer() {
     use telephony::events::CallCommand;
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let agent = phone_of(&srv, "1002", "uas_answer.xml", 40200).await;
-    let third = phone_of(&srv, "1003", "uas_answer.xml", 40400).await;
+    let agent = phone_of(&srv, "1002", "uas_answer.xml", 19200).await;
+    let third = phone_of(&srv, "1003", "uas_answer.xml", 19400).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111777", "-mp", "40600", "-d", "3500"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111777", "-mp", "19600", "-d", "3500"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
@@ -293,9 +293,9 @@ async fn answering_from_the_crm_makes_the_phone_pick_up() {
     use telephony::events::CallCommand;
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let phone = phone_of(&srv, "1002", "uas_ring_autoanswer.xml", 41400).await;
+    let phone = phone_of(&srv, "1002", "uas_ring_autoanswer.xml", 20400).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111999", "-mp", "41600", "-d", "1000"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111999", "-mp", "20600", "-d", "1000"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
@@ -315,9 +315,9 @@ async fn hanging_up_a_ringing_call_from_the_crm_refuses_it() {
     use telephony::events::CallCommand;
     let srv = server_with_carrier(None, |_| {}).await;
     let mut rx = srv.subscribe();
-    let phone = phone_of(&srv, "1002", "uas_ring.xml", 41800).await;
+    let phone = phone_of(&srv, "1002", "uas_ring.xml", 20800).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111000", "-mp", "42200"];
+    let args = ["-s", DID_1002, "-key", "caller", "48600111000", "-mp", "21200"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac_486.xml", target, &args).await });
     let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
