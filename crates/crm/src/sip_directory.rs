@@ -20,6 +20,7 @@ fn trunk_of(t: &trunk::Model, realm: String) -> Trunk {
         tcp: t.transport == "tcp",
         username: t.username.clone(),
         password: t.password.clone(),
+        register: t.register,
     }
 }
 
@@ -85,5 +86,14 @@ impl SipDirectory for Crm {
             .map(|n| n.number.clone())
             .unwrap_or_else(|| extension.to_string());
         Some(OutboundRoute { trunk: trunk_of(t, tenant.realm.clone()), number: dialled.to_string(), caller_id })
+    }
+
+    async fn trunks_to_register(&self) -> Vec<Trunk> {
+        let Ok(r) = self.routing().await else { return vec![] };
+        r.trunks
+            .iter()
+            .filter(|t| t.register)
+            .filter_map(|t| Some(trunk_of(t, r.realms.get(&t.org_id)?.clone())))
+            .collect()
     }
 }

@@ -18,6 +18,9 @@ pub struct NewTrunk {
     pub password: Option<String>,
     /// Addresses calls come from; the host itself when empty.
     pub inbound_addresses: Vec<String>,
+    /// Keep a registration at the carrier (needs a user name).
+    #[serde(default)]
+    pub register: bool,
 }
 
 /// Only the digits of a phone number (a leading + and any spacing dropped).
@@ -58,6 +61,9 @@ impl Crm {
         if inbound.iter().any(|a| a.parse::<std::net::IpAddr>().is_err()) {
             c.push("inbound_addresses", "err-trunk-inbound");
         }
+        if t.register && t.username.as_deref().is_none_or(str::is_empty) {
+            c.push("username", "err-trunk-register");
+        }
         c.finish()?;
         self.org(org).await?;
         let m = trunk::ActiveModel {
@@ -70,6 +76,7 @@ impl Crm {
             password: Set(t.password.filter(|s| !s.is_empty())),
             inbound_addresses: Set(inbound.join(" ")),
             created_at: Set(self.now()),
+            register: Set(t.register),
             ..Default::default()
         }
         .insert(self.db())

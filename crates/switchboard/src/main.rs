@@ -67,6 +67,9 @@ enum TrunkCommand {
         /// Addresses calls from this carrier come from (comma-separated); the host by default.
         #[arg(long, value_delimiter = ',')]
         inbound: Vec<String>,
+        /// Keep a registration at the carrier with --username and the password.
+        #[arg(long)]
+        register: bool,
     },
     /// Add a number (DID) of the organization, ringing an extension or a ring group.
     Number {
@@ -222,7 +225,7 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
     };
     let explain = |e: crm::CrmError| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code()));
     match command {
-        TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound } => {
+        TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound, register } => {
             let o = org_of(&org).await?;
             let password = if password_stdin {
                 let mut p = String::new();
@@ -231,8 +234,16 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
             } else {
                 None
             };
-            let t =
-                crm::trunks::NewTrunk { name, host, port, transport, username, password, inbound_addresses: inbound };
+            let t = crm::trunks::NewTrunk {
+                name,
+                host,
+                port,
+                transport,
+                username,
+                password,
+                inbound_addresses: inbound,
+                register,
+            };
             let t = crm.create_trunk(o.id, t).await.map_err(explain)?;
             println!(
                 "trunk {} ({}:{} {}) added; calls accepted from {}",

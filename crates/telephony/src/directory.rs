@@ -25,6 +25,8 @@ pub struct Trunk {
     /// Credentials for the carrier's digest challenges, if it asks.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The carrier wants us to REGISTER (with the credentials) to send us calls.
+    pub register: bool,
 }
 
 /// Where a call to one of the organization's numbers rings.
@@ -72,5 +74,10 @@ pub trait SipDirectory: Send + Sync + 'static {
     /// there is no trunk (the toll-fraud guard).
     async fn route_outbound(&self, _tenant: &Tenant, _extension: &str, _dialled: &str) -> Option<OutboundRoute> {
         None
+    }
+
+    /// The trunks that must keep a registration at their carrier.
+    async fn trunks_to_register(&self) -> Vec<Trunk> {
+        vec![]
     }
 }

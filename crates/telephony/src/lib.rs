@@ -15,6 +15,7 @@ pub mod location;
 pub mod registrar;
 pub mod sdp;
 pub mod server;
+pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};
 pub use directory::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};

@@ -85,6 +85,7 @@ pub struct SipServer {
     pub location: Arc<Location>,
     events: broadcast::Sender<CallEvent>,
     shared: Arc<Shared>,
+    registrations: crate::trunk_registration::Status,
 }
 
 const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
@@ -132,6 +133,13 @@ impl SipServer {
             recordings: settings.recordings.clone(),
         });
         let server_shared = shared.clone();
+        let registrations = crate::trunk_registration::Status::default();
+        crate::trunk_registration::start(
+            endpoint.inner.clone(),
+            shared.directory.clone(),
+            registrations.clone(),
+            cancel.child_token(),
+        );
         tokio::spawn(async move { endpoint.serve().await });
         let purge = location.clone();
         let purge_cancel = cancel.clone();
@@ -149,7 +157,12 @@ impl SipServer {
             }
         });
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
-        Ok(SipServer { cancel, addr, location, events, shared: server_shared })
+        Ok(SipServer { cancel, addr, location, events, shared: server_shared, registrations })
+    }
+
+    /// Whether the registration of trunk `id` at its carrier stands (None: not registering).
+    pub fn trunk_registered(&self, id: i64) -> Option<bool> {
+        self.registrations.lock().expect("status lock").get(&id).copied()
     }
 
     /// Commands a call of `tenant` in progress.

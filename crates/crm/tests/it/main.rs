@@ -281,5 +281,27 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
             "{b}: another organization's group"
         );
         assert_eq!(crm.add_dial_rule(acme.id, "1a", true).await.unwrap_err().code(), "err-dial-prefix");
+        assert!(crm.trunks_to_register().await.is_empty(), "{b}: nothing registers by default");
+        let reg = crm::trunks::NewTrunk {
+            name: "reg".into(),
+            host: "192.0.2.20".into(),
+            port: 5060,
+            transport: "udp".into(),
+            register: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            crm.create_trunk(acme.id, reg.clone()).await.unwrap_err().code(),
+            "err-trunk-register",
+            "{b}: registering needs a user name"
+        );
+        crm.create_trunk(
+            acme.id,
+            crm::trunks::NewTrunk { username: Some("acme".into()), password: Some("pw".into()), ..reg },
+        )
+        .await
+        .unwrap();
+        let regs = crm.trunks_to_register().await;
+        assert_eq!((regs.len(), regs[0].host.as_str(), regs[0].tenant.id), (1, "192.0.2.20", acme.id.0), "{b}");
     }
 }

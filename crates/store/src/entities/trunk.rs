@@ -18,6 +18,8 @@ pub struct Model {
     /// The addresses calls from this carrier come from, separated by spaces or commas.
     pub inbound_addresses: String,
     pub created_at: DateTimeUtc,
+    /// Keep a registration at the carrier (with the credentials).
+    pub register: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

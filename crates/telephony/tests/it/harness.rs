@@ -14,6 +14,8 @@ pub struct Directory {
     secrets: HashMap<(i64, String), String>,
     /// Where acme's carrier takes outbound calls (its trunk also sends from 127.0.0.2).
     carrier: Option<std::net::SocketAddr>,
+    /// acme's trunk registers at the carrier (as trunkuser / trunkpass).
+    registering: bool,
 }
 
 /// acme's trunk: calls come from 127.0.0.2 (or the carrier's own address) and go to the carrier.
@@ -27,6 +29,7 @@ fn acme_trunk(carrier: Option<std::net::SocketAddr>) -> telephony::Trunk {
         tcp: false,
         username: None,
         password: None,
+        register: false,
     }
 }
 
@@ -74,6 +77,19 @@ impl SipDirectory for Directory {
     }
 
     /// National numbers (0…) go out with caller ID 48221234567; international (00…) never.
+    async fn trunks_to_register(&self) -> Vec<telephony::Trunk> {
+        if !self.registering {
+            return vec![];
+        }
+        let t = acme_trunk(self.carrier);
+        vec![telephony::Trunk {
+            username: Some("trunkuser".into()),
+            password: Some("trunkpass".into()),
+            register: true,
+            ..t
+        }]
+    }
+
     async fn route_outbound(&self, tenant: &Tenant, _ext: &str, dialled: &str) -> Option<telephony::OutboundRoute> {
         let allowed = tenant.id == 1 && dialled.starts_with('0') && !dialled.starts_with("00");
         allowed.then(|| telephony::OutboundRoute {
@@ -173,12 +189,20 @@ pub async fn server_with_settings(f: impl FnOnce(&mut SipSettings)) -> SipServer
 }
 
 pub async fn server_with_carrier(carrier: Option<std::net::SocketAddr>, f: impl FnOnce(&mut SipSettings)) -> SipServer {
+    server_with_directory(carrier, false, f).await
+}
+
+pub async fn server_with_directory(
+    carrier: Option<std::net::SocketAddr>,
+    registering: bool,
+    f: impl FnOnce(&mut SipSettings),
+) -> SipServer {
     let mut secrets = HashMap::new();
     secrets.insert((1, "1003".into()), "acme-1003-pw".into());
     secrets.insert((1, "1001".into()), "acme-1001-pw".into());
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
-    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier });
+    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier, registering });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
     // Every fixed port of the tests stays out of the kernel's ephemeral range (32768-60999),
     // where parallel tests' sockets bound to port 0 could take it.

@@ -328,3 +328,23 @@ async fn hanging_up_a_ringing_call_from_the_crm_refuses_it() {
     assert!(ok(&phone.wait_with_output().await.unwrap()), "the phone stopped ringing");
     assert!(srv.calls(1).is_empty());
 }
+
+/// A trunk whose carrier wants a registration: Switchboard REGISTERs with the trunk's
+/// credentials, answers the carrier's challenge, and reports the registration standing.
+#[tokio::test]
+async fn a_trunk_registers_at_its_carrier() {
+    let carrier_port = free_port();
+    let carrier = format!("127.0.0.3:{carrier_port}").parse().unwrap();
+    let registrar = phone_rendered("127.0.0.3", &render("carrier_registrar.xml", 880, &[]), carrier_port, 19000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let srv = crate::harness::server_with_directory(Some(carrier), true, |_| {}).await;
+    let r = registrar.wait_with_output().await.unwrap();
+    assert!(ok(&r), "the carrier challenged and accepted the trunk: {}", explain(&r));
+    let standing = tokio::time::timeout(Duration::from_secs(5), async {
+        while srv.trunk_registered(7) != Some(true) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(standing.is_ok(), "reported as registered: {:?}", srv.trunk_registered(7));
+}

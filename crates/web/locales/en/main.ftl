@@ -137,3 +137,4 @@ err-call-refused = The call could not be placed.
 err-dial-number = Enter a number to call: digits, optionally after a +.
 err-caller-id = Choose one of your organization's numbers as caller ID.
 err-call-command = Unknown call command.
+err-trunk-register = A trunk that registers needs a user name.

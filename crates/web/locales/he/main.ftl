@@ -137,3 +137,4 @@ err-call-refused = לא ניתן היה לבצע את השיחה.
 err-dial-number = הזן מספר לחיוג: ספרות, אפשר אחרי +.
 err-caller-id = בחר אחד ממספרי הארגון שלך כמספר מזוהה.
 err-call-command = פקודה לא מוכרת לשיחה.
+err-trunk-register = טראנק שנרשם צריך שם משתמש.

@@ -137,3 +137,4 @@ err-call-refused = Nie udało się wykonać połączenia.
 err-dial-number = Wpisz numer: cyfry, opcjonalnie po znaku +.
 err-caller-id = Wybierz jeden z numerów Twojej organizacji jako numer prezentowany.
 err-call-command = Nieznane polecenie dla połączenia.
+err-trunk-register = Trunk, który się rejestruje, wymaga nazwy użytkownika.
