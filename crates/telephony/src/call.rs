@@ -2,7 +2,7 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
-use crate::control::{ActiveCall, CallError, Listed};
+use crate::control::{ActiveCall, CallError, Handover, Listed};
 use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
@@ -345,6 +345,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     recording: None,
                     consult: None,
                     conference: None,
+                    handover_tx: mpsc::unbounded_channel().0,
                 };
                 srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
                 srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
@@ -481,11 +482,24 @@ async fn ring_stage(
 }
 
 /// Our SDP for one leg, to answer the party's re-INVITEs.
+#[derive(Clone)]
 struct LegSdp {
     local: SocketAddr,
     codecs: Vec<u8>,
     event_pt: Option<u8>,
     session: u64,
+}
+
+/// One side of a call, handed from one call to another (REFER with Replaces).
+pub(crate) struct Party {
+    dialog: InviteDialog,
+    states: DialogStateReceiver,
+    socket: Arc<tokio::net::UdpSocket>,
+    remote: Option<SocketAddr>,
+    sdp: LegSdp,
+    /// Who the party is: its number or extension.
+    name: String,
+    extension: Option<String>,
 }
 
 /// A call in conversation: its two sides, each with its dialog, state channel and SDP, and the
@@ -509,6 +523,8 @@ struct Live<'a> {
     consult: Option<Consult>,
     /// A three-way conference: the mixer and the third party's dialog.
     conference: Option<Conference>,
+    /// Where other calls ask this one to hand over a party.
+    handover_tx: mpsc::UnboundedSender<Handover>,
 }
 
 struct Conference {
@@ -610,6 +626,9 @@ impl Live<'_> {
                     let _ = handle.reply(StatusCode::BadRequest).await;
                     return false;
                 };
+                if let Some(replaces) = replaces_call_id(req.refer_to_header().map(|h| h.value()).unwrap_or("")) {
+                    return self.join_replaced(leg, &replaces, handle).await;
+                }
                 let _ = handle.reply(StatusCode::Accepted).await;
                 // The 202 goes out through the REFER's transaction task: let it leave before
                 // the BYE that hangs this phone up.
@@ -773,6 +792,7 @@ impl Live<'_> {
             self.meta.extension = c.extension;
         }
         self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
+        self.publish_legs();
         self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
     }
 
@@ -818,6 +838,66 @@ impl Live<'_> {
         self.meta.emit(self.srv, CallEventKind::Resumed);
     }
 
+    /// The legs of this call, for other calls that name one of them (Replaces).
+    fn publish_legs(&self) {
+        let legs = self.dialogs.iter().map(|d| d.id().call_id.clone()).collect();
+        self.srv.calls.set_legs(&self.meta.call_id, legs, self.handover_tx.clone());
+    }
+
+    /// REFER with Replaces on `leg`: the phone on that leg joins its two calls. The call that
+    /// has the replaced leg hands over its other party, who then talks to this call's other
+    /// party; the phone is hung up on both. True when this call ended.
+    async fn join_replaced(&mut self, leg: usize, replaces: &str, handle: TransactionHandle) -> bool {
+        let Some(tx) = self.srv.calls.by_leg(replaces, &self.meta.call_id) else {
+            let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
+            return false;
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = tx.send(Handover { call_id: replaces.to_string(), reply });
+        let Ok(Ok(Some(party))) = tokio::time::timeout(Duration::from_secs(3), answer).await else {
+            let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
+            return false;
+        };
+        let _ = handle.reply(StatusCode::Accepted).await;
+        tokio::time::sleep(Duration::from_millis(100)).await; // let the 202 leave before the BYE
+        let _ = self.dialogs[leg].bye().await;
+        self.agent = leg;
+        let pt = self.sdps[1 - leg].codecs[0];
+        self.rejoin(Leg::shared(party.socket, party.remote, pt).with_events(party.sdp.event_pt));
+        self.dialogs[leg] = party.dialog;
+        self.states[leg] = party.states;
+        self.sdps[leg] = party.sdp;
+        self.meta.extension = party.extension.or(self.meta.extension.take());
+        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
+        self.publish_legs();
+        self.meta.emit(self.srv, CallEventKind::Transferred { to: party.name });
+        false
+    }
+
+    /// Another call asks for the party facing the leg it names: hand it over, hang up the
+    /// named leg (the phone's), and end this call. True when handed over.
+    async fn hand_over(&mut self, h: Handover) -> bool {
+        let Some(leg) = self.dialogs.iter().position(|d| d.id().call_id == h.call_id) else {
+            let _ = h.reply.send(None);
+            return false;
+        };
+        let other = 1 - leg;
+        self.relay.stop();
+        let (_gone, empty) = mpsc::unbounded_channel();
+        let party = Party {
+            dialog: self.dialogs[other].clone(),
+            states: std::mem::replace(&mut self.states[other], empty),
+            socket: self.relay.socket(other),
+            remote: self.relay.remote(other),
+            sdp: self.sdps[other].clone(),
+            name: if other == 0 { self.meta.from.clone() } else { self.meta.to.clone() },
+            extension: if other == 0 { None } else { self.meta.extension.clone() },
+        };
+        let _ = self.dialogs[leg].bye().await;
+        let _ = h.reply.send(Some(party));
+        true
+    }
+
     /// Blind transfer: the other party hears music while `to` rings; the agent is hung up at
     /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
     /// up too (true). A `to` that cannot be reached is refused and changes nothing (false).
@@ -851,6 +931,7 @@ impl Live<'_> {
                     self.meta.extension = extension;
                 }
                 self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
+                self.publish_legs();
                 self.meta.emit(self.srv, CallEventKind::Transferred { to: to.to_string() });
                 false
             }
@@ -867,7 +948,11 @@ impl Live<'_> {
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
 async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> Meta {
+    let (handover_tx, mut handovers) = mpsc::unbounded_channel();
+    live.handover_tx = handover_tx;
+    live.publish_legs();
     enum Ev {
+        Handover(Option<Handover>),
         State(usize, Option<DialogState>),
         Command(Option<CallCommand>),
         Media(Option<MediaEvent>),
@@ -890,6 +975,7 @@ async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>
                 }
             };
             tokio::select! {
+                h = handovers.recv() => Ev::Handover(h),
                 st = consult => Ev::Consult(st),
                 st = third => Ev::Third(st),
                 st = s0.recv() => Ev::State(0, st),
@@ -900,6 +986,8 @@ async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>
         };
         let (agent, other) = (live.agent, 1 - live.agent);
         let done = match ev {
+            Ev::Handover(Some(h)) => live.hand_over(h).await,
+            Ev::Handover(None) => false,
             Ev::State(leg, Some(st)) => live.on_state(leg, st).await,
             Ev::Media(Some(MediaEvent::Dtmf { digit, .. })) => {
                 live.meta.emit(live.srv, CallEventKind::Dtmf { digit });
@@ -1202,6 +1290,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 recording: None,
                 consult: None,
                 conference: None,
+                handover_tx: mpsc::unbounded_channel().0,
             };
             srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
             talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
@@ -1248,6 +1337,31 @@ fn credential_for(trunk: &Trunk) -> Option<Credential> {
     })
 }
 
+/// The Call-ID named by a Refer-To's `Replaces` (`<sip:x@h?Replaces=CALLID%3Bto-tag%3D…>`).
+fn replaces_call_id(refer_to: &str) -> Option<String> {
+    let at = refer_to.find("Replaces=")? + "Replaces=".len();
+    let raw = &refer_to[at..];
+    let end = raw.find(|c| c == '>' || c == '&' || c == ';').unwrap_or(raw.len());
+    let raw = &raw[..end];
+    let raw = raw.split("%3B").next().unwrap_or(raw).split("%3b").next().unwrap_or(raw);
+    // Undo the URI escaping of the Call-ID (%40 for @, …).
+    let mut out = String::new();
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&raw[i + 1..i + 3], 16) {
+                out.push(v as char);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn uri(s: &str) -> Uri {
     Uri::try_from(s).unwrap_or_default()
 }
@@ -1258,4 +1372,17 @@ fn uri_user(u: &Uri) -> Option<String> {
 
 fn call_id_of(req: &rsipstack::sip::Request) -> String {
     req.call_id_header().map(|c| c.value().to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replaces_call_id;
+
+    #[test]
+    fn the_replaced_call_id_is_read_from_refer_to() {
+        let r = "<sip:1003@127.0.0.1?Replaces=attended-y%40test%3Bto-tag%3Dabc%3Bfrom-tag%3Ddef>";
+        assert_eq!(replaces_call_id(r).as_deref(), Some("attended-y@test"));
+        assert_eq!(replaces_call_id("<sip:1003@127.0.0.1>"), None);
+        assert_eq!(replaces_call_id("<sip:1003@h?Replaces=>"), None);
+    }
 }

@@ -156,3 +156,34 @@ async fn a_phones_transfer_button_transfers_the_call() {
     assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
     assert!(ok(&c.wait_with_output().await.unwrap()), "1003 answered the transferred call");
 }
+
+/// A phone (1001) with two calls — to 1002, and to 1003 — joins them with its transfer button
+/// (REFER with Replaces): 1002 and 1003 talk, and the phone is hung up on both calls.
+#[tokio::test]
+async fn a_phone_joins_its_two_calls_with_refer_and_replaces() {
+    use telephony::events::CallCommand;
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_answer.xml", 21400).await;
+    let port = crate::harness::free_port();
+    crate::harness::register(&srv, "1003", "acme-1003-pw", port).await;
+    let c = crate::harness::phone("uas_answer.xml", port, 21600, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let target = srv.local_addr();
+    let first = tokio::spawn(async move {
+        let mut args = caller_args("1002", "21800");
+        args.extend(["-key", "transfer_to", "1003", "-key", "replaces", "attended-y%40test"]);
+        sipp("call_uac_refer_replaces.xml", target, &args).await
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut args = caller_args("1003", "22000");
+    args.extend(["-cid_str", "attended-y@test"]);
+    let second = sipp("call_uac_wait_bye.xml", srv.local_addr(), &args).await;
+    assert!(ok(&second), "the phone's second call was hung up by the join: {}", explain(&second));
+    let first = first.await.unwrap();
+    assert!(ok(&first), "the phone's first call: REFER accepted, then hung up: {}", explain(&first));
+    let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
+    srv.command(1, &ev.call_id, CallCommand::Hangup).unwrap();
+    assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
+    assert!(ok(&c.wait_with_output().await.unwrap()), "1003 too");
+}
