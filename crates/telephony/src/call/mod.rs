@@ -1,0 +1,579 @@
+//! One call through the B2BUA. A call is planned first (who calls, which phones or which trunk
+//! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
+//! the forked INVITEs, the relay, and the events.
+
+use crate::control::{ActiveCall, CallError, Handover, Listed};
+use crate::directory::{InboundRoute, Tenant, Trunk};
+use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
+use crate::sdp::{self, Direction as SdpDirection, Media};
+use crate::server::Shared;
+use media::{Leg, MediaEvent, Mixer, Recording, Relay};
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::dialog::dialog::TransactionHandle;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::headers::untyped::{AlertInfo, CallInfo, ContentType};
+use rsipstack::sip::prelude::*;
+use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind, Transport, Uri};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::SipAddr;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+mod conversation;
+mod originate;
+
+pub(crate) use conversation::Party;
+use conversation::{LegSdp, Live, talk};
+pub use originate::Originate;
+pub(crate) use originate::originate;
+
+/// One phone or trunk to ring.
+#[derive(Clone)]
+struct Target {
+    uri: Uri,
+    dest: SipAddr,
+    /// The extension this phone belongs to (none for a trunk).
+    extension: Option<String>,
+    /// Rung again after a cancel (answered from the CRM): the same Call-ID, so the phone sees
+    /// the same call come back.
+    call_id: Option<String>,
+}
+
+/// What is known of a call for its events.
+struct Meta {
+    call_id: String,
+    tenant: i64,
+    direction: Direction,
+    from: String,
+    to: String,
+    extension: Option<String>,
+}
+
+impl Meta {
+    fn emit(&self, srv: &Shared, kind: CallEventKind) {
+        let ev = CallEvent {
+            call_id: self.call_id.clone(),
+            tenant: self.tenant,
+            direction: self.direction,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            extension: self.extension.clone(),
+            at: chrono::Utc::now(),
+            kind,
+        };
+        let _ = srv.events.send(ev);
+    }
+}
+
+struct Plan {
+    meta: Meta,
+    /// The From of the INVITEs we send.
+    caller_uri: Uri,
+    /// Rung one after another; the targets of one stage all at once, for its time.
+    stages: Vec<(Vec<Target>, Duration)>,
+    credential: Option<Credential>,
+    /// Extra headers for the INVITEs (auto-answer when ringing the agent of a click-to-call).
+    headers: Vec<Header>,
+}
+
+/// An INVITE from a registered phone: to another extension, or out through a trunk.
+pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
+    let req = tx.original.clone();
+    let domain = req.uri.host_with_port.host.to_string();
+    let Some(tenant) = srv.directory.tenant_for_domain(&domain).await else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(caller) = crate::auth::authenticate(&srv, &mut tx, &tenant, None).await else { return };
+    let Some(dialled) = uri_user(&req.uri) else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(offer) = offer_of(&mut tx).await else { return };
+    let meta = |direction, to: &str, extension| Meta {
+        call_id: call_id_of(&req),
+        tenant: tenant.id,
+        direction,
+        from: caller.clone(),
+        to: to.to_string(),
+        extension,
+    };
+    let plan = if srv.directory.extension_secret(&tenant, &dialled).await.is_some() {
+        let targets = phones(&srv, &tenant, &dialled);
+        if targets.is_empty() {
+            let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
+            return;
+        }
+        Plan {
+            meta: meta(Direction::Internal, &dialled, Some(dialled.clone())),
+            caller_uri: uri(&format!("sip:{caller}@{domain}")),
+            stages: vec![(targets, srv.ring_timeout)],
+            credential: None,
+            headers: vec![],
+        }
+    } else {
+        let Some(route) = srv.directory.route_outbound(&tenant, &caller, &dialled).await else {
+            tracing::info!(%caller, %dialled, realm = %tenant.realm, "SIP: outbound call refused by the dial rules");
+            let _ = tx.reply(StatusCode::Forbidden).await;
+            return;
+        };
+        let Some(target) = trunk_target(&route.trunk, &route.number) else {
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        };
+        Plan {
+            meta: meta(Direction::Outbound, &route.number, Some(caller.clone())),
+            caller_uri: uri(&format!("sip:{}@{}", route.caller_id, srv.contact.host_with_port)),
+            stages: vec![(vec![target], srv.ring_timeout)],
+            credential: credential_for(&route.trunk),
+            headers: vec![],
+        }
+    };
+    run(srv, tx, plan, offer).await;
+}
+
+/// An INVITE from a carrier's trunk to one of the organization's numbers.
+pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Trunk) {
+    let req = tx.original.clone();
+    let Some(did) = uri_user(&req.uri) else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(route) = srv.directory.route_inbound(&trunk.tenant, &did).await else {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(offer) = offer_of(&mut tx).await else { return };
+    let from = req.from_header().ok().and_then(|f| f.typed().ok()).and_then(|f| uri_user(&f.uri)).unwrap_or_default();
+    let stages = match route {
+        InboundRoute::Extension(e) => vec![(phones(&srv, &trunk.tenant, &e), srv.ring_timeout)],
+        InboundRoute::Group { members, parallel: true, ring } => {
+            vec![(members.iter().flat_map(|m| phones(&srv, &trunk.tenant, m)).collect(), ring)]
+        }
+        InboundRoute::Group { members, parallel: false, ring } => {
+            members.iter().map(|m| (phones(&srv, &trunk.tenant, m), ring)).collect()
+        }
+    };
+    let plan = Plan {
+        meta: Meta {
+            call_id: call_id_of(&req),
+            tenant: trunk.tenant.id,
+            direction: Direction::Inbound,
+            from: from.clone(),
+            to: did,
+            extension: None,
+        },
+        caller_uri: uri(&format!("sip:{from}@{}", srv.contact.host_with_port)),
+        stages,
+        credential: None,
+        headers: vec![],
+    };
+    run(srv, tx, plan, offer).await;
+}
+
+/// The caller's audio offer; answers 488 itself when there is none we can speak.
+async fn offer_of(tx: &mut Transaction) -> Option<Media> {
+    match sdp::parse(&tx.original.body) {
+        Some(m) if !m.codecs.is_empty() => Some(m),
+        _ => {
+            // No offer (late offer) or no common codec.
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            None
+        }
+    }
+}
+
+/// Every registered phone of an extension.
+fn phones(srv: &Shared, tenant: &Tenant, extension: &str) -> Vec<Target> {
+    srv.location
+        .lookup(tenant.id, extension)
+        .into_iter()
+        .filter_map(|b| {
+            let uri = Uri::try_from(b.contact.as_str()).ok()?;
+            let transport = if b.transport.eq_ignore_ascii_case("TCP") { Transport::Tcp } else { Transport::Udp };
+            Some(Target {
+                uri,
+                dest: SipAddr { r#type: Some(transport), addr: b.source.into() },
+                extension: Some(extension.into()),
+                call_id: None,
+            })
+        })
+        .collect()
+}
+
+fn trunk_target(trunk: &Trunk, number: &str) -> Option<Target> {
+    let transport = if trunk.tcp { ";transport=tcp" } else { "" };
+    let uri = Uri::try_from(format!("sip:{number}@{}:{}{transport}", trunk.host, trunk.port).as_str()).ok()?;
+    let dest = SipAddr {
+        r#type: Some(if trunk.tcp { Transport::Tcp } else { Transport::Udp }),
+        addr: uri.host_with_port.clone(),
+    };
+    Some(Target { uri, dest, extension: None, call_id: None })
+}
+
+enum Stage {
+    Answered {
+        dialog: InviteDialog,
+        response: Response,
+        extension: Option<String>,
+        states: DialogStateReceiver,
+    },
+    CallerLeft,
+    Failed {
+        busy: bool,
+    },
+    /// The CRM hung up the ringing call.
+    Refused,
+    /// The CRM answered: ring the same phones again (same Call-IDs), with auto-answer headers.
+    AutoAnswer(Vec<Target>),
+}
+
+async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media) {
+    // Leg A: the caller's dialog; its INVITE transaction runs in its own task.
+    let (a_state_tx, mut a_state) = mpsc::unbounded_channel();
+    let dialog_a = match srv.dialogs.get_or_create_server_invite(&tx, a_state_tx, None, Some(srv.contact.clone())) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("SIP: cannot make a dialog: {e}");
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        }
+    };
+    {
+        let mut d = dialog_a.clone();
+        tokio::spawn(async move {
+            let _ = d.handle(&mut tx).await;
+        });
+    }
+    let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            tracing::error!("SIP: no free RTP ports");
+            let _ = dialog_a.reject(Some(StatusCode::ServiceUnavailable), None);
+            return;
+        }
+    };
+    let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+    let a_local = SocketAddr::new(srv.media_ip, port(&sock_a));
+    let b_local = SocketAddr::new(srv.media_ip, port(&sock_b));
+    let session = rand::random::<u32>() as u64;
+    let offer_b = sdp::build(b_local, &offer.codecs, offer.event_pt, SdpDirection::SendRecv, session, 1);
+
+    let mut busy = false;
+    let mut rang = false;
+    let mut stages: std::collections::VecDeque<_> = std::mem::take(&mut plan.stages).into();
+    let ringing = stages.iter().flat_map(|(t, _)| t.iter().filter_map(|t| t.extension.clone())).collect();
+    let listed = ActiveCall {
+        call_id: plan.meta.call_id.clone(),
+        tenant: plan.meta.tenant,
+        extension: plan.meta.extension.clone(),
+        ringing,
+    };
+    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
+    while let Some((targets, ring)) = stages.pop_front() {
+        let stage = ring_stage(
+            &srv,
+            &plan,
+            Some(&dialog_a),
+            &mut a_state,
+            None,
+            &offer_b,
+            targets.clone(),
+            ring,
+            &mut rang,
+            Some(&mut cmds),
+        )
+        .await;
+        match stage {
+            Stage::CallerLeft => {
+                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+                return;
+            }
+            Stage::Failed { busy: b } => busy |= b,
+            Stage::Refused => {
+                let _ = dialog_a.reject(Some(StatusCode::BusyHere), None);
+                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Busy });
+                return;
+            }
+            Stage::AutoAnswer(again) => {
+                plan.headers = auto_answer_headers(&srv);
+                stages.push_front((again, ring));
+            }
+            Stage::Answered { dialog, response, extension, states } => {
+                if plan.meta.direction == Direction::Inbound {
+                    plan.meta.extension = extension;
+                }
+                let Some(answer) =
+                    sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| offer.codecs.contains(c)))
+                else {
+                    let _ = dialog.bye().await;
+                    let _ = dialog_a.reject(Some(StatusCode::NotAcceptableHere), None);
+                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    return;
+                };
+                // Answered: audio flows through our two sockets, and the caller gets our answer.
+                let codecs: Vec<u8> = answer.codecs.iter().copied().filter(|c| offer.codecs.contains(c)).collect();
+                let pt = codecs[0];
+                let (media_tx, media_rx) = mpsc::unbounded_channel();
+                let relay = Relay::start_with_events(
+                    Leg::new(sock_a, offer.addr, pt).with_events(offer.event_pt),
+                    Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
+                    srv.music.clone(),
+                    Some(media_tx.clone()),
+                );
+                let event_pt = answer.event_pt.and(offer.event_pt);
+                let answer_a = sdp::build(a_local, &codecs, event_pt, SdpDirection::SendRecv, session, 1);
+                let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
+                if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
+                    let _ = dialog.bye().await;
+                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    return;
+                }
+                plan.meta.emit(&srv, CallEventKind::Answered);
+                let agent = if plan.meta.direction == Direction::Inbound { 1 } else { 0 };
+                let sdps = [
+                    LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
+                    LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
+                ];
+                let live = Live {
+                    srv: &srv,
+                    meta: plan.meta,
+                    relay,
+                    dialogs: [dialog_a, dialog],
+                    states: [a_state, states],
+                    sdps,
+                    agent,
+                    held: [false; 2],
+                    media_tx,
+                    media_rx,
+                    recording: None,
+                    consult: None,
+                    conference: None,
+                    handover_tx: mpsc::unbounded_channel().0,
+                };
+                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+                return;
+            }
+        }
+    }
+    let (code, cause) = if busy {
+        (StatusCode::BusyHere, EndCause::Busy)
+    } else {
+        (StatusCode::TemporarilyUnavailable, EndCause::NoAnswer)
+    };
+    let _ = dialog_a.reject(Some(code), None);
+    plan.meta.emit(&srv, CallEventKind::Ended { cause });
+}
+
+/// Rings `targets` at once for `ring`: until one answers, all refuse, or the caller gives up.
+#[allow(clippy::too_many_arguments)]
+async fn ring_stage(
+    srv: &Shared,
+    plan: &Plan,
+    dialog_a: Option<&InviteDialog>,
+    a_state: &mut DialogStateReceiver,
+    // When side A's channel carries several dialogs, the Call-ID of the one that counts.
+    a_call_id: Option<&str>,
+    offer_b: &str,
+    targets: Vec<Target>,
+    ring: Duration,
+    rang: &mut bool,
+    mut cmds: Option<&mut mpsc::UnboundedReceiver<CallCommand>>,
+) -> Stage {
+    let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
+    let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
+    let mut rung: Vec<Target> = Vec::new();
+    for t in targets {
+        let opt = InviteOption {
+            caller: plan.caller_uri.clone(),
+            callee: t.uri.clone(),
+            destination: Some(t.dest.clone()),
+            content_type: Some("application/sdp".into()),
+            offer: Some(offer_b.as_bytes().to_vec()),
+            contact: srv.contact.clone(),
+            credential: plan.credential.clone(),
+            headers: (!plan.headers.is_empty()).then(|| plan.headers.clone()),
+            call_id: t.call_id.clone(),
+            ..Default::default()
+        };
+        match srv.dialogs.do_invite_async(opt, b_state_tx.clone()) {
+            Ok((dialog, join)) => {
+                let i = forks.len();
+                rung.push(Target { call_id: Some(dialog.id().call_id.clone()), ..t.clone() });
+                forks.push((dialog, t.extension));
+                let done = done_tx.clone();
+                tokio::spawn(async move {
+                    let resp = join.await.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp);
+                    let _ = done.send((i, resp));
+                });
+            }
+            Err(e) => tracing::warn!("SIP: INVITE to {} failed: {e}", t.uri),
+        }
+    }
+    if forks.is_empty() {
+        return Stage::Failed { busy: false };
+    }
+    let deadline = tokio::time::sleep(ring);
+    tokio::pin!(deadline);
+    let (mut pending, mut busy) = (forks.len(), false);
+    loop {
+        tokio::select! {
+            Some(st) = a_state.recv() => {
+                if let DialogState::Terminated(id, _) = st {
+                    if a_call_id.is_none_or(|c| c == id.call_id) {
+                        cancel_all(&forks, None).await;
+                        return Stage::CallerLeft;
+                    }
+                }
+            }
+            Some(st) = b_state.recv() => {
+                if matches!(st, DialogState::Early(..)) && !*rang {
+                    *rang = true;
+                    if let Some(a) = dialog_a {
+                        let _ = a.ringing(None, None);
+                    }
+                    plan.meta.emit(srv, CallEventKind::Ringing);
+                }
+            }
+            Some((i, resp)) = done_rx.recv() => {
+                pending -= 1;
+                match resp {
+                    Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
+                        cancel_all(&forks, Some(i)).await;
+                        let (dialog, extension) = forks[i].clone();
+                        return Stage::Answered { dialog, response: r, extension, states: b_state };
+                    }
+                    Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
+                    _ => {}
+                }
+                if pending == 0 {
+                    return Stage::Failed { busy };
+                }
+            }
+            _ = &mut deadline => {
+                cancel_all(&forks, None).await;
+                return Stage::Failed { busy };
+            }
+            Some(cmd) = async {
+                match cmds.as_deref_mut() {
+                    Some(c) => c.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match cmd {
+                CallCommand::Hangup => {
+                    cancel_all(&forks, None).await;
+                    return Stage::Refused;
+                }
+                CallCommand::Answer if plan.headers.is_empty() && dialog_a.is_some() => {
+                    cancel_all(&forks, None).await;
+                    // The phones must finish the cancelled INVITE (487, ACK) before they see the
+                    // same call come back.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while pending > 0 && done_rx.recv().await.is_some() {
+                            pending -= 1;
+                        }
+                    })
+                    .await;
+                    return Stage::AutoAnswer(rung);
+                }
+                other => tracing::info!(?other, "SIP: command ignored while the call rings"),
+            },
+        }
+    }
+}
+
+fn clone_meta(m: &Meta) -> Meta {
+    Meta {
+        call_id: m.call_id.clone(),
+        tenant: m.tenant,
+        direction: m.direction,
+        from: m.from.clone(),
+        to: m.to.clone(),
+        extension: m.extension.clone(),
+    }
+}
+
+/// Cancels every ringing fork but `keep`.
+async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize>) {
+    for (i, (d, _)) in forks.iter().enumerate() {
+        if Some(i) != keep {
+            let _ = d.cancel().await;
+        }
+    }
+}
+
+/// Headers that make phones that honour them answer by themselves.
+fn auto_answer_headers(srv: &Shared) -> Vec<Header> {
+    let host = srv.contact.host_with_port.to_string();
+    vec![
+        Header::CallInfo(CallInfo::new(format!("<sip:{host}>;answer-after=0"))),
+        Header::AlertInfo(AlertInfo::new("<http://localhost>;info=alert-autoanswer")),
+    ]
+}
+
+/// The credentials to answer a carrier's digest challenges with, when the trunk has them.
+fn credential_for(trunk: &Trunk) -> Option<Credential> {
+    trunk.username.clone().map(|username| Credential {
+        username,
+        password: trunk.password.clone().unwrap_or_default(),
+        realm: None,
+        ..Default::default()
+    })
+}
+
+/// The Call-ID named by a Refer-To's `Replaces` (`<sip:x@h?Replaces=CALLID%3Bto-tag%3D…>`).
+fn replaces_call_id(refer_to: &str) -> Option<String> {
+    let at = refer_to.find("Replaces=")? + "Replaces=".len();
+    let raw = &refer_to[at..];
+    let end = raw.find(|c| c == '>' || c == '&' || c == ';').unwrap_or(raw.len());
+    let raw = &raw[..end];
+    let raw = raw.split("%3B").next().unwrap_or(raw).split("%3b").next().unwrap_or(raw);
+    // Undo the URI escaping of the Call-ID (%40 for @, …).
+    let mut out = String::new();
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&raw[i + 1..i + 3], 16) {
+                out.push(v as char);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn uri(s: &str) -> Uri {
+    Uri::try_from(s).unwrap_or_default()
+}
+
+fn uri_user(u: &Uri) -> Option<String> {
+    u.auth.as_ref().map(|a| a.user.clone()).filter(|u| !u.is_empty())
+}
+
+fn call_id_of(req: &rsipstack::sip::Request) -> String {
+    req.call_id_header().map(|c| c.value().to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replaces_call_id;
+
+    #[test]
+    fn the_replaced_call_id_is_read_from_refer_to() {
+        let r = "<sip:1003@127.0.0.1?Replaces=attended-y%40test%3Bto-tag%3Dabc%3Bfrom-tag%3Ddef>";
+        assert_eq!(replaces_call_id(r).as_deref(), Some("attended-y@test"));
+        assert_eq!(replaces_call_id("<sip:1003@127.0.0.1>"), None);
+        assert_eq!(replaces_call_id("<sip:1003@h?Replaces=>"), None);
+    }
+}

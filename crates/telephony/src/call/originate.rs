@@ -1,0 +1,213 @@
+//! Click-to-call: the agent's phones ring first (answering by themselves where they can),
+//! then the customer; answered, the call goes on as any other.
+
+use super::conversation::{LegSdp, Live, talk};
+use super::*;
+
+/// A click-to-call, as the CRM asks for it.
+#[derive(Debug, Clone)]
+pub struct Originate {
+    pub tenant: Tenant,
+    /// The agent's extension: its phones ring first (answering by themselves where they can).
+    pub extension: String,
+    /// Whom to call: another extension, or an outside number (through the dial rules).
+    pub number: String,
+    /// One of the organization's numbers to present; the route's default when `None`.
+    pub caller_id: Option<String>,
+}
+
+/// Checks a click-to-call, starts it, and returns its call id at once.
+pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, CallError> {
+    let agent_phones = phones(&srv, &o.tenant, &o.extension);
+    if agent_phones.is_empty() {
+        return Err(CallError::Refused("the extension has no registered phone".into()));
+    }
+    let internal = srv.directory.extension_secret(&o.tenant, &o.number).await.is_some();
+    let (direction, targets, caller_id, credential) = if internal {
+        let t = phones(&srv, &o.tenant, &o.number);
+        if t.is_empty() {
+            return Err(CallError::Refused("the called extension has no registered phone".into()));
+        }
+        (Direction::Internal, t, o.extension.clone(), None)
+    } else {
+        let Some(route) = srv.directory.route_outbound(&o.tenant, &o.extension, &o.number).await else {
+            return Err(CallError::Refused("the dial rules do not allow this number".into()));
+        };
+        let target = trunk_target(&route.trunk, &route.number)
+            .ok_or(CallError::Refused("the trunk's address is not valid".into()))?;
+        let credential = credential_for(&route.trunk);
+        (Direction::Outbound, vec![target], o.caller_id.clone().unwrap_or(route.caller_id), credential)
+    };
+    let call_id = format!("sb-{:016x}", rand::random::<u64>());
+    let meta = Meta {
+        call_id: call_id.clone(),
+        tenant: o.tenant.id,
+        direction,
+        from: o.extension.clone(),
+        to: o.number.clone(),
+        extension: Some(o.extension.clone()),
+    };
+    let host = srv.contact.host_with_port.to_string();
+    let agent_plan = Plan {
+        meta,
+        // The agent's phone shows whom it is about to call.
+        caller_uri: uri(&format!("sip:{}@{host}", o.number)),
+        stages: vec![(agent_phones, srv.ring_timeout)],
+        credential: None,
+        headers: auto_answer_headers(&srv),
+    };
+    let customer = Plan {
+        meta: Meta {
+            call_id: String::new(),
+            tenant: 0,
+            direction,
+            from: String::new(),
+            to: String::new(),
+            extension: None,
+        },
+        caller_uri: uri(&format!("sip:{caller_id}@{host}")),
+        stages: vec![(targets, srv.ring_timeout)],
+        credential,
+        headers: vec![],
+    };
+    tokio::spawn(run_originate(srv, agent_plan, customer));
+    Ok(call_id)
+}
+
+async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
+    let meta = &agent_plan.meta;
+    let listed = ActiveCall {
+        call_id: meta.call_id.clone(),
+        tenant: meta.tenant,
+        extension: meta.extension.clone(),
+        ringing: meta.extension.clone().into_iter().collect(),
+    };
+    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
+    let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+            return;
+        }
+    };
+    let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (a_local, b_local) =
+        (SocketAddr::new(srv.media_ip, port(&sock_a)), SocketAddr::new(srv.media_ip, port(&sock_b)));
+    let session = rand::random::<u32>() as u64;
+    let mut rang = false;
+    let ring = |plan: &Plan| plan.stages.first().map(|s| (s.0.clone(), s.1)).unwrap_or_default();
+
+    // 1. The agent's phones.
+    let offer_a = sdp::build(
+        a_local,
+        &[media::rtp::PT_PCMU, media::rtp::PT_PCMA],
+        Some(media::rtp::PT_EVENT_DEFAULT),
+        SdpDirection::SendRecv,
+        session,
+        1,
+    );
+    let (_keep, mut nobody) = mpsc::unbounded_channel();
+    let (targets, secs) = ring(&agent_plan);
+    let (agent, agent_answer, mut agent_states) = match ring_stage(
+        &srv,
+        &agent_plan,
+        None,
+        &mut nobody,
+        None,
+        &offer_a,
+        targets,
+        secs,
+        &mut rang,
+        Some(&mut cmds),
+    )
+    .await
+    {
+        Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
+        Stage::Failed { busy } => {
+            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+            return;
+        }
+        Stage::Refused => {
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+            return;
+        }
+        Stage::CallerLeft | Stage::AutoAnswer(_) => return,
+    };
+    let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| !m.codecs.is_empty()) else {
+        let _ = agent.bye().await;
+        meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+        return;
+    };
+
+    // 2. The customer, while the agent waits; the agent hanging up cancels it.
+    customer.meta = clone_meta(meta);
+    let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
+    let agent_call_id = agent.id().call_id.clone();
+    let (targets, secs) = ring(&customer);
+    match ring_stage(
+        &srv,
+        &customer,
+        None,
+        &mut agent_states,
+        Some(&agent_call_id),
+        &offer_b,
+        targets,
+        secs,
+        &mut rang,
+        Some(&mut cmds),
+    )
+    .await
+    {
+        Stage::CallerLeft => meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled }),
+        Stage::Refused | Stage::AutoAnswer(_) => {
+            let _ = agent.bye().await;
+            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+        }
+        Stage::Failed { busy } => {
+            let _ = agent.bye().await;
+            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+        }
+        Stage::Answered { dialog, response, states, .. } => {
+            let Some(answer) =
+                sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| agent_media.codecs.contains(c)))
+            else {
+                let _ = dialog.bye().await;
+                let _ = agent.bye().await;
+                meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                return;
+            };
+            let pt =
+                answer.codecs.iter().copied().find(|c| agent_media.codecs.contains(c)).unwrap_or(media::rtp::PT_PCMU);
+            let (media_tx, media_rx) = mpsc::unbounded_channel();
+            let relay = Relay::start_with_events(
+                Leg::new(sock_a, agent_media.addr, pt).with_events(agent_media.event_pt),
+                Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
+                srv.music.clone(),
+                Some(media_tx.clone()),
+            );
+            meta.emit(&srv, CallEventKind::Answered);
+            let sdps = [
+                LegSdp { local: a_local, codecs: vec![pt], event_pt: agent_media.event_pt, session },
+                LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
+            ];
+            let live = Live {
+                srv: &srv,
+                meta: clone_meta(meta),
+                relay,
+                dialogs: [agent, dialog],
+                states: [agent_states, states],
+                sdps,
+                agent: 0,
+                held: [false; 2],
+                media_tx,
+                media_rx,
+                recording: None,
+                consult: None,
+                conference: None,
+                handover_tx: mpsc::unbounded_channel().0,
+            };
+            srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+            talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+        }
+    }
+}
