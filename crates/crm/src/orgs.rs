@@ -79,6 +79,29 @@ impl Crm {
         Ok(org::Entity::find().count(self.db()).await?)
     }
 
+    /// Sets the SIP domain (digest realm): a host name or an address, unique among organizations.
+    pub async fn set_sip_domain(&self, id: OrgId, domain: &str) -> Result<Organization, CrmError> {
+        let d = domain.trim().to_ascii_lowercase();
+        let ok = (1..=253).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        if !ok {
+            return Err(CrmError::invalid("sip_domain", "err-sip-domain"));
+        }
+        let taken = org::Entity::find()
+            .filter(org::Column::SipDomain.eq(d.clone()))
+            .filter(org::Column::Id.ne(id.0))
+            .count(self.db())
+            .await?;
+        if taken > 0 {
+            return Err(CrmError::Conflict(crate::FieldError { field: "sip_domain", code: "err-sip-domain-taken" }));
+        }
+        let m = org::Entity::find_by_id(id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.sip_domain = Set(d);
+        let o = am.update(self.db()).await?.into();
+        self.routing_changed();
+        Ok(o)
+    }
+
     /// Sets how many users of the organization may be logged in at once (0 to 100,000).
     pub async fn set_seats(&self, id: OrgId, seats: i64) -> Result<Organization, CrmError> {
         if !(0..=100_000).contains(&seats) {

@@ -19,6 +19,12 @@ pub struct Config {
     pub database_url_file: Option<PathBuf>,
     /// Mark cookies Secure: set when a TLS proxy serves Switchboard over HTTPS.
     pub secure_cookies: bool,
+    /// RTP ports for calls, "FIRST-LAST".
+    pub rtp_ports: String,
+    /// The address put in SDP for our RTP (default: the SIP address).
+    pub media_ip: Option<String>,
+    /// Music on hold: an 8 kHz mono 16-bit WAV (default: a melody made by Switchboard).
+    pub music_on_hold: Option<PathBuf>,
     /// tracing filter, e.g. "info" or "web=debug,info".
     pub log: String,
 }
@@ -32,6 +38,9 @@ impl Default for Config {
             database_url: String::new(),
             database_url_file: None,
             secure_cookies: false,
+            rtp_ports: "20000-30000".into(),
+            media_ip: None,
+            music_on_hold: None,
             log: "info".into(),
         }
     }
@@ -48,6 +57,9 @@ impl Config {
                 "database_url",
                 "database_url_file",
                 "secure_cookies",
+                "rtp_ports",
+                "media_ip",
+                "music_on_hold",
                 "log",
             ]))
             .extract()
@@ -62,6 +74,16 @@ impl Config {
             c.database_url = format!("sqlite:{}", c.data_dir.join("switchboard.db").display());
         }
         Ok(c)
+    }
+
+    /// The RTP port range, checked.
+    pub fn rtp_range(&self) -> Result<(u16, u16)> {
+        let parsed =
+            self.rtp_ports.split_once('-').and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+        match parsed {
+            Some((a, b)) if 1024 <= a && a + 10 <= b => Ok((a, b)),
+            _ => anyhow::bail!("SWITCHBOARD_RTP_PORTS {} is not a range like 20000-30000", self.rtp_ports),
+        }
     }
 
     /// The database URL with any password hidden, for logs.

@@ -138,6 +138,13 @@ enum OrgCommand {
         org: String,
         seats: i64,
     },
+    /// Set the organization's SIP domain (its digest realm): a name, or an address of this
+    /// server that phones of this organization register to.
+    SipDomain {
+        #[arg(long)]
+        org: String,
+        domain: String,
+    },
 }
 
 fn main() -> Result<()> {
@@ -199,6 +206,17 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             }
         }
         Command::Trunk { command } => trunk_command(&cfg, command).await,
+        Command::Org { command: OrgCommand::SipDomain { org, domain } } => {
+            let crm = Crm::start(open_store(&cfg).await?).await?;
+            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
+            let o = crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))?;
+            let o = crm
+                .set_sip_domain(o.id, &domain)
+                .await
+                .map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
+            println!("organization {} has the SIP domain {}", o.slug, o.sip_domain);
+            Ok(())
+        }
         Command::Org { command: OrgCommand::Seats { org, seats } } => {
             let crm = Crm::start(open_store(&cfg).await?).await?;
             let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
@@ -296,6 +314,14 @@ async fn serve(cfg: Config) -> Result<()> {
     let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
     let mut sip_settings = telephony::SipSettings::new(sip_addr);
     sip_settings.recordings = Some(cfg.data_dir.join("recordings"));
+    sip_settings.rtp_ports = cfg.rtp_range()?;
+    if let Some(ip) = &cfg.media_ip {
+        sip_settings.media_ip =
+            Some(ip.parse().with_context(|| format!("SWITCHBOARD_MEDIA_IP {ip} is not an address"))?);
+    }
+    if let Some(wav) = &cfg.music_on_hold {
+        sip_settings.music = Some(media::Music::from_wav(wav)?);
+    }
     let sip = std::sync::Arc::new(telephony::SipServer::start(sip_settings, directory).await?);
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
     let mut crm = crm;

@@ -305,3 +305,20 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         assert_eq!((regs.len(), regs[0].host.as_str(), regs[0].tenant.id), (1, "192.0.2.20", acme.id.0), "{b}");
     }
 }
+
+#[tokio::test]
+async fn an_organization_owns_the_address_set_as_its_sip_domain() {
+    use telephony::SipDirectory;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let a = crm.create_org(&OrgSlug::parse("a").unwrap(), "A").await.unwrap();
+        let z = crm.create_org(&OrgSlug::parse("z").unwrap(), "Z").await.unwrap();
+        assert!(crm.tenant_for_domain("10.1.2.3").await.is_none(), "{b}: two organizations, nobody owns it yet");
+        crm.set_sip_domain(z.id, "10.1.2.3").await.unwrap();
+        let t = crm.tenant_for_domain("10.1.2.3").await.unwrap();
+        assert_eq!((t.id, t.realm.as_str()), (z.id.0, "10.1.2.3"), "{b}");
+        assert_eq!(crm.set_sip_domain(a.id, "10.1.2.3").await.unwrap_err().code(), "err-sip-domain-taken", "{b}");
+        assert_eq!(crm.set_sip_domain(a.id, "bad domain").await.unwrap_err().code(), "err-sip-domain", "{b}");
+        assert_eq!(crm.tenant_for_domain(&a.sip_domain).await.unwrap().id, a.id.0, "{b}: a still has its own");
+    }
+}

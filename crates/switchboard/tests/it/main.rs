@@ -176,6 +176,15 @@ async fn settings_come_from_defaults_then_the_file_then_the_environment() {
     drop(srv);
     let down = cmd(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", &addr)]).arg("healthcheck").output().unwrap();
     assert!(!down.status.success(), "a stopped server is unhealthy");
+    let bad = cmd(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0"), ("SWITCHBOARD_RTP_PORTS", "30000-20000")])
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("is not a range like 20000-30000"),
+        "a clear error for a bad setting"
+    );
     let url = format!("sqlite:{}", dir.path().join("elsewhere.db").display());
     let m = cmd(dir.path(), &[("SWITCHBOARD_DATABASE_URL", &url)]).arg("migrate").output().unwrap();
     assert!(m.status.success() && dir.path().join("elsewhere.db").exists());

@@ -138,3 +138,5 @@ err-dial-number = Enter a number to call: digits, optionally after a +.
 err-caller-id = Choose one of your organization's numbers as caller ID.
 err-call-command = Unknown call command.
 err-trunk-register = A trunk that registers needs a user name.
+err-sip-domain = A SIP domain is a host name or an address.
+err-sip-domain-taken = Another organization already has this SIP domain.

@@ -138,3 +138,5 @@ err-dial-number = הזן מספר לחיוג: ספרות, אפשר אחרי +.
 err-caller-id = בחר אחד ממספרי הארגון שלך כמספר מזוהה.
 err-call-command = פקודה לא מוכרת לשיחה.
 err-trunk-register = טראנק שנרשם צריך שם משתמש.
+err-sip-domain = דומיין SIP הוא שם שרת או כתובת.
+err-sip-domain-taken = לארגון אחר כבר יש את דומיין ה־SIP הזה.

@@ -138,3 +138,5 @@ err-dial-number = Wpisz numer: cyfry, opcjonalnie po znaku +.
 err-caller-id = Wybierz jeden z numerów Twojej organizacji jako numer prezentowany.
 err-call-command = Nieznane polecenie dla połączenia.
 err-trunk-register = Trunk, który się rejestruje, wymaga nazwy użytkownika.
+err-sip-domain = Domena SIP to nazwa hosta lub adres.
+err-sip-domain-taken = Inna organizacja ma już tę domenę SIP.
