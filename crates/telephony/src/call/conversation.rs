@@ -69,6 +69,38 @@ pub(super) struct Consult {
     pub(super) extension: Option<String>,
 }
 
+impl<'a> Live<'a> {
+    /// A call that has just been answered: its two sides and the relay between them.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        srv: &'a Shared,
+        meta: Meta,
+        relay: Relay,
+        dialogs: [InviteDialog; 2],
+        states: [DialogStateReceiver; 2],
+        sdps: [LegSdp; 2],
+        agent: usize,
+        media: (mpsc::UnboundedSender<MediaEvent>, mpsc::UnboundedReceiver<MediaEvent>),
+    ) -> Live<'a> {
+        Live {
+            srv,
+            meta,
+            relay,
+            dialogs,
+            states,
+            sdps,
+            agent,
+            held: [false; 2],
+            media_tx: media.0,
+            media_rx: media.1,
+            recording: None,
+            consult: None,
+            conference: None,
+            handover_tx: mpsc::unbounded_channel().0,
+        }
+    }
+}
+
 impl Live<'_> {
     /// Starts recording both sides into `RECORDINGS/TENANT/CALL.wav`.
     fn record_start(&mut self) {
@@ -470,6 +502,7 @@ impl Live<'_> {
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
 pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> Meta {
+    live.srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
     let (handover_tx, mut handovers) = mpsc::unbounded_channel();
     live.handover_tx = handover_tx;
     live.publish_legs();

@@ -339,24 +339,16 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
                     LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
                 ];
-                let live = Live {
-                    srv: &srv,
-                    meta: plan.meta,
+                let live = Live::new(
+                    &srv,
+                    plan.meta,
                     relay,
-                    dialogs: [dialog_a, dialog],
-                    states: [a_state, states],
+                    [dialog_a, dialog],
+                    [a_state, states],
                     sdps,
                     agent,
-                    held: [false; 2],
-                    media_tx,
-                    media_rx,
-                    recording: None,
-                    consult: None,
-                    conference: None,
-                    handover_tx: mpsc::unbounded_channel().0,
-                };
-                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
-                srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                    (media_tx, media_rx),
+                );
                 talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
                 return;
             }

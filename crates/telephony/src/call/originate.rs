@@ -190,23 +190,16 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 LegSdp { local: a_local, codecs: vec![pt], event_pt: agent_media.event_pt, session },
                 LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
             ];
-            let live = Live {
-                srv: &srv,
-                meta: clone_meta(meta),
+            let live = Live::new(
+                &srv,
+                clone_meta(meta),
                 relay,
-                dialogs: [agent, dialog],
-                states: [agent_states, states],
+                [agent, dialog],
+                [agent_states, states],
                 sdps,
-                agent: 0,
-                held: [false; 2],
-                media_tx,
-                media_rx,
-                recording: None,
-                consult: None,
-                conference: None,
-                handover_tx: mpsc::unbounded_channel().0,
-            };
-            srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+                0,
+                (media_tx, media_rx),
+            );
             talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
         }
     }
