@@ -62,9 +62,10 @@ impl Crm {
         self.sip()?.command(user.org_id.0, call_id, cmd).map_err(refused)
     }
 
-    /// A call event, for the browsers: the user of the extension on the call gets it (as
+    /// A call event: the missed-call list learns from it, and the browsers get it: the user of the extension on the call gets it (as
     /// `call.ringing`, `call.answered`, …), or the whole organization when no extension is known.
     pub async fn on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+        self.missed_on_call_event(ev).await?;
         let org = OrgId(ev.tenant);
         let routing = self.routing().await?;
         let audience = match ev.extension.as_ref().and_then(|ext| routing.extensions.get(&(ev.tenant, ext.clone()))) {

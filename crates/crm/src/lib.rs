@@ -6,6 +6,7 @@ pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod missed;
 pub mod orgs;
 pub mod password;
 pub mod sessions;

@@ -322,3 +322,71 @@ async fn an_organization_owns_the_address_set_as_its_sip_domain() {
         assert_eq!(crm.tenant_for_domain(&a.sip_domain).await.unwrap().id, a.id.0, "{b}: a still has its own");
     }
 }
+
+fn call_event(
+    tenant: i64,
+    from: &str,
+    direction: telephony::events::Direction,
+    cause: telephony::events::EndCause,
+    minute: i64,
+) -> telephony::events::CallEvent {
+    telephony::events::CallEvent {
+        call_id: format!("c{minute}"),
+        tenant,
+        direction,
+        from: from.into(),
+        to: "48221234567".into(),
+        extension: None,
+        at: chrono::Utc::now() + Duration::minutes(minute),
+        kind: telephony::events::CallEventKind::Ended { cause },
+    }
+}
+
+#[tokio::test]
+async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
+    use crm::missed::MissedView;
+    use telephony::events::{Direction, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
+        let t = o.id.0;
+        for (i, cause) in [EndCause::NoAnswer, EndCause::Cancelled, EndCause::Busy].into_iter().enumerate() {
+            crm.missed_on_call_event(&call_event(t, "+48 600 111 222", Direction::Inbound, cause, i as i64))
+                .await
+                .unwrap();
+        }
+        crm.missed_on_call_event(&call_event(t, "48600999888", Direction::Inbound, EndCause::NoAnswer, 5))
+            .await
+            .unwrap();
+        // Not missed: outbound and internal calls, and answered ones.
+        crm.missed_on_call_event(&call_event(t, "1001", Direction::Internal, EndCause::NoAnswer, 6)).await.unwrap();
+        crm.missed_on_call_event(&call_event(t, "1001", Direction::Outbound, EndCause::Busy, 7)).await.unwrap();
+        let rows = crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap();
+        assert_eq!(rows.len(), 2, "{b}: one row per caller");
+        let first = rows.iter().find(|r| r.caller == "48600111222").unwrap();
+        assert_eq!((first.count, first.called_number.as_str()), (3, "48221234567"), "{b}");
+        assert!(
+            crm.missed_calls(z.id, MissedView::All, 100).await.unwrap().is_empty(),
+            "{b}: another organization sees none"
+        );
+        assert!(matches!(crm.missed_call(z.id, first.id).await, Err(CrmError::NotFound)), "{b}");
+
+        // The caller calls again and is answered: the row leaves the list, with its cause.
+        crm.missed_on_call_event(&call_event(t, "48600111222", Direction::Inbound, EndCause::Answered, 10))
+            .await
+            .unwrap();
+        assert_eq!(crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap().len(), 1, "{b}");
+        let (row, history) = crm.missed_call(o.id, first.id).await.unwrap();
+        assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("answered_again")), "{b}");
+        let kinds: Vec<&str> = history.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["missed", "missed", "missed", "removed"], "{b}: the whole story");
+        assert_eq!(crm.missed_calls(o.id, MissedView::Removed, 100).await.unwrap().len(), 1, "{b}");
+
+        // Missing again later starts a new row; the removed one stays in the record.
+        crm.missed_on_call_event(&call_event(t, "48600111222", Direction::Inbound, EndCause::NoAnswer, 20))
+            .await
+            .unwrap();
+        assert_eq!(crm.missed_calls(o.id, MissedView::All, 100).await.unwrap().len(), 3, "{b}");
+    }
+}

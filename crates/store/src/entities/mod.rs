@@ -4,6 +4,8 @@
 pub mod api_token;
 pub mod dial_rule;
 pub mod login_failure;
+pub mod missed_call;
+pub mod missed_call_history;
 pub mod organization;
 pub mod phone_number;
 pub mod ring_group;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_trunks;
 mod m20261123_000003_trunk_register;
+mod m20261123_000004_missed_calls;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_trunks::Migration),
             Box::new(m20261123_000003_trunk_register::Migration),
+            Box::new(m20261123_000004_missed_calls::Migration),
         ]
     }
 }

@@ -555,3 +555,65 @@ async fn click_to_call_over_the_api_with_events_in_the_agents_browser() {
     assert!(anna_phone.wait_with_output().unwrap().status.success(), "anna's phone auto-answered and was hung up");
     assert!(bea_phone.wait_with_output().unwrap().status.success(), "bea's phone answered and was hung up");
 }
+
+/// Missed calls on the real binary: a customer calls a number three times through the trunk
+/// and nobody answers; the list shows one row for the caller, with a count of 3.
+#[tokio::test]
+async fn three_missed_calls_from_one_caller_make_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "manager", "--extension", "1002"],
+        "anna-secret-1",
+    );
+    let cli = |args: &[&str]| assert!(cmd(dir.path(), &[]).args(args).output().unwrap().status.success(), "{args:?}");
+    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "1002"]);
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let scenario = render_scenario(dir.path(), "trunk_uac_480.xml", &[]);
+    for i in 0..3 {
+        let mp = (18400 + i * 100).to_string();
+        let o = sipp_cmd(
+            "127.0.0.2",
+            &free_udp_port("127.0.0.2"),
+            &scenario,
+            &["-s", "48221234567", "-key", "caller", "48600111222", "-mp", &mp],
+            Some(&sip),
+        )
+        .output()
+        .unwrap();
+        assert!(o.status.success(), "call {i} was not answered: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let store =
+        store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
+    let crm = crm::Crm::start(store).await.unwrap();
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let anna = crm.find_user_by_login(org.id, "anna").await.unwrap().unwrap();
+    let (token, _) = crm.create_token(&anna, "missed").await.unwrap();
+    let rows = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let rows: serde_json::Value = reqwest::Client::new()
+                .get(format!("{}/api/v1/missed", srv.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if rows[0]["count"] == 3 {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("one row with a count of 3");
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (rows[0]["caller"].as_str(), rows[0]["called_number"].as_str()),
+        (Some("48600111222"), Some("48221234567"))
+    );
+}

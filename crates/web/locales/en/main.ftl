@@ -140,3 +140,4 @@ err-call-command = Unknown call command.
 err-trunk-register = A trunk that registers needs a user name.
 err-sip-domain = A SIP domain is a host name or an address.
 err-sip-domain-taken = Another organization already has this SIP domain.
+err-missed-view = Choose a view: visible, hidden, removed or all.

@@ -140,3 +140,4 @@ err-call-command = פקודה לא מוכרת לשיחה.
 err-trunk-register = טראנק שנרשם צריך שם משתמש.
 err-sip-domain = דומיין SIP הוא שם שרת או כתובת.
 err-sip-domain-taken = לארגון אחר כבר יש את דומיין ה־SIP הזה.
+err-missed-view = בחר תצוגה: גלויות, מוסתרות, שהוסרו או הכול.

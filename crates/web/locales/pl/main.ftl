@@ -140,3 +140,4 @@ err-call-command = Nieznane polecenie dla połączenia.
 err-trunk-register = Trunk, który się rejestruje, wymaga nazwy użytkownika.
 err-sip-domain = Domena SIP to nazwa hosta lub adres.
 err-sip-domain-taken = Inna organizacja ma już tę domenę SIP.
+err-missed-view = Wybierz widok: widoczne, ukryte, usunięte lub wszystkie.

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod events;
+pub mod missed;
 pub mod tokens;
 pub mod users;
 
@@ -90,8 +91,9 @@ impl Modify for BearerAuth {
         tokens::list, tokens::create, tokens::revoke,
         events::publish,
         calls::list, calls::create, calls::command,
+        missed::list, missed::get,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::StepOut, missed::MissedDetailOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -117,5 +119,7 @@ pub fn router() -> Router<AppState> {
         .route("/events", post(events::publish))
         .route("/calls", get(calls::list).post(calls::create))
         .route("/calls/{id}/commands", post(calls::command))
+        .route("/missed", get(missed::list))
+        .route("/missed/{id}", get(missed::get))
         .fallback(not_found)
 }

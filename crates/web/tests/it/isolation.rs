@@ -28,6 +28,19 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let gina_token = app.crm.create_token(&app.globex_admin, "globex").await.unwrap().1;
         let g = app.globex_admin.id.0;
         let t = gina_token.id.0;
+        // A missed call of globex's.
+        let miss = telephony::events::CallEvent {
+            call_id: "m".into(),
+            tenant: app.globex_admin.org_id.0,
+            direction: telephony::events::Direction::Inbound,
+            from: "48600111222".into(),
+            to: "48221234567".into(),
+            extension: None,
+            at: chrono::Utc::now(),
+            kind: telephony::events::CallEventKind::Ended { cause: telephony::events::EndCause::NoAnswer },
+        };
+        app.crm.missed_on_call_event(&miss).await.unwrap();
+        let m = app.crm.missed_calls(app.globex_admin.org_id, crm::missed::MissedView::All, 10).await.unwrap()[0].id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -38,6 +51,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::DELETE, "/api/v1/tokens/{id}", format!("/api/v1/tokens/{t}"), false),
+            (Method::GET, "/api/v1/missed/{id}", format!("/api/v1/missed/{m}"), false),
             // A call id of anything but one's own calls is unknown.
             (
                 Method::POST,
