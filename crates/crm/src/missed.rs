@@ -98,14 +98,7 @@ impl Crm {
             _ => false,
         };
         if changed {
-            let visible = mc::Entity::find()
-                .filter(mc::Column::OrgId.eq(org.0))
-                .filter(mc::Column::State.eq("visible"))
-                .count(self.db())
-                .await?;
-            let data = serde_json::json!({ "visible": visible });
-            self.publish(Event { org_id: org, audience: Audience::Organization, kind: "missed.changed".into(), data })
-                .await?;
+            self.missed_changed(org).await?;
         }
         Ok(())
     }
@@ -201,6 +194,102 @@ impl Crm {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Hides a listed row (managers and admins), with the reason in its history.
+    pub async fn hide_missed(&self, by: &crate::User, id: i64, reason: &str) -> Result<MissedCall, CrmError> {
+        self.set_missed_state(by, id, "visible", "hidden", reason).await
+    }
+
+    /// Brings a hidden row back to the list (managers and admins).
+    pub async fn restore_missed(&self, by: &crate::User, id: i64) -> Result<MissedCall, CrmError> {
+        self.set_missed_state(by, id, "hidden", "visible", "").await
+    }
+
+    async fn set_missed_state(
+        &self,
+        by: &crate::User,
+        id: i64,
+        from: &str,
+        to: &str,
+        reason: &str,
+    ) -> Result<MissedCall, CrmError> {
+        let org = by.org_id;
+        let m = mc::Entity::find_by_id(id)
+            .filter(mc::Column::OrgId.eq(org.0))
+            .one(self.db())
+            .await?
+            .ok_or(CrmError::NotFound)?;
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let reason = reason.trim();
+        if reason.chars().count() > 500 {
+            return Err(CrmError::invalid("reason", "err-missed-reason"));
+        }
+        if m.state != from {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
+        }
+        let txn = self.db().begin().await?;
+        let mut am: mc::ActiveModel = m.into();
+        am.state = Set(to.into());
+        let m = am.update(&txn).await?;
+        let kind = if to == "hidden" { "hidden" } else { "restored" };
+        step(&txn, org, id, self.now(), kind, Some(by.id.0), reason).await?;
+        txn.commit().await?;
+        self.missed_changed(org).await?;
+        Ok(m.into())
+    }
+
+    /// Removes the rows whose latest miss is older than `days` (the retention period), with the
+    /// cause "retention"; returns how many.
+    pub async fn expire_missed(&self, org: OrgId, days: i64) -> Result<usize, CrmError> {
+        let now = self.now();
+        let old: Vec<String> = mc::Entity::find()
+            .filter(mc::Column::OrgId.eq(org.0))
+            .filter(mc::Column::State.ne("removed"))
+            .filter(mc::Column::LastAt.lt(now - chrono::Duration::days(days)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| m.caller)
+            .collect();
+        for caller in &old {
+            self.remove_missed(
+                org,
+                caller,
+                "retention",
+                &format!("older than the retention period ({days} days)"),
+                now,
+            )
+            .await?;
+        }
+        if !old.is_empty() {
+            self.missed_changed(org).await?;
+        }
+        Ok(old.len())
+    }
+
+    /// `expire_missed` for every organization (the housekeeping job).
+    pub async fn expire_all_missed(&self, days: i64) -> Result<usize, CrmError> {
+        let orgs: Vec<i64> =
+            store::entities::organization::Entity::find().all(self.db()).await?.into_iter().map(|o| o.id).collect();
+        let mut n = 0;
+        for org in orgs {
+            n += self.expire_missed(OrgId(org), days).await?;
+        }
+        Ok(n)
+    }
+
+    /// Tells the organization's browsers how many rows are listed now (the badge).
+    async fn missed_changed(&self, org: OrgId) -> Result<(), CrmError> {
+        let visible = mc::Entity::find()
+            .filter(mc::Column::OrgId.eq(org.0))
+            .filter(mc::Column::State.eq("visible"))
+            .count(self.db())
+            .await?;
+        let data = serde_json::json!({ "visible": visible });
+        self.publish(Event { org_id: org, audience: Audience::Organization, kind: "missed.changed".into(), data }).await
     }
 
     /// One missed call of the organization, with its history (oldest first).

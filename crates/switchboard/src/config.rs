@@ -25,6 +25,8 @@ pub struct Config {
     pub media_ip: Option<String>,
     /// Music on hold: an 8 kHz mono 16-bit WAV (default: a melody made by Switchboard).
     pub music_on_hold: Option<PathBuf>,
+    /// Missed calls leave the list this many days after the caller's latest miss.
+    pub missed_retention_days: i64,
     /// tracing filter, e.g. "info" or "web=debug,info".
     pub log: String,
 }
@@ -41,6 +43,7 @@ impl Default for Config {
             rtp_ports: "20000-30000".into(),
             media_ip: None,
             music_on_hold: None,
+            missed_retention_days: 30,
             log: "info".into(),
         }
     }
@@ -60,6 +63,7 @@ impl Config {
                 "rtp_ports",
                 "media_ip",
                 "music_on_hold",
+                "missed_retention_days",
                 "log",
             ]))
             .extract()

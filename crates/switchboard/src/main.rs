@@ -359,12 +359,16 @@ async fn serve(cfg: Config) -> Result<()> {
     // Last line of the start-up banner: scripts wait for it.
     println!("Switchboard {} is listening on http://{addr}", web::VERSION);
     let housekeeping = crm.clone();
+    let retention = cfg.missed_retention_days.max(1);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             tick.tick().await;
             if let Err(e) = housekeeping.purge_sessions().await {
                 tracing::warn!("purging sessions: {e}");
+            }
+            if let Err(e) = housekeeping.expire_all_missed(retention).await {
+                tracing::warn!("expiring missed calls: {e}");
             }
         }
     });

@@ -41,3 +41,33 @@ pub fn tr_args(lang: Language, key: &str, args: &[(&'static str, FluentValue<'st
         args.iter().map(|(k, v)| (Cow::Borrowed(*k), v.clone())).collect();
     LOCALES.try_lookup_with_args(id(lang), key, &map).unwrap_or_else(|| key.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn ids(lang: &str) -> (BTreeSet<String>, Vec<String>) {
+        let text = std::fs::read_to_string(format!("{}/locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let all: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.starts_with('#'))
+            .collect();
+        let set: BTreeSet<String> = all.iter().cloned().collect();
+        let mut seen = BTreeSet::new();
+        let dups = all.into_iter().filter(|k| !seen.insert(k.clone())).collect();
+        (set, dups)
+    }
+
+    #[test]
+    fn every_language_has_every_message_once() {
+        let (en, en_dups) = ids("en");
+        for lang in ["pl", "he"] {
+            let (other, dups) = ids(lang);
+            assert!(dups.is_empty(), "{lang}: defined twice: {dups:?}");
+            assert_eq!(en.difference(&other).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in {lang}");
+            assert_eq!(other.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "only in {lang}");
+        }
+        assert!(en_dups.is_empty(), "en: defined twice: {en_dups:?}");
+    }
+}

@@ -390,3 +390,40 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
         assert_eq!(crm.missed_calls(o.id, MissedView::All, 100).await.unwrap().len(), 3, "{b}");
     }
 }
+
+#[tokio::test]
+async fn only_managers_hide_and_restore_and_old_rows_expire() {
+    use crm::missed::MissedView;
+    use telephony::events::{Direction, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let manager = crm.create_user(o.id, new_user("beata", "1002", "manager")).await.unwrap();
+        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0))
+            .await
+            .unwrap();
+        let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
+        assert!(matches!(crm.hide_missed(&agent, id, "spam").await, Err(CrmError::Forbidden)), "{b}");
+        assert_eq!(crm.missed_call(o.id, id).await.unwrap().0.state, "visible", "{b}: nothing changed");
+        crm.hide_missed(&manager, id, "a wrong number").await.unwrap();
+        assert!(crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap().is_empty(), "{b}");
+        assert_eq!(crm.missed_calls(o.id, MissedView::Hidden, 10).await.unwrap().len(), 1, "{b}");
+        assert_eq!(crm.hide_missed(&manager, id, "again").await.unwrap_err().code(), "err-missed-state", "{b}");
+        crm.restore_missed(&manager, id).await.unwrap();
+        let (_, history) = crm.missed_call(o.id, id).await.unwrap();
+        let steps: Vec<(&str, Option<i64>)> = history.iter().map(|s| (s.kind.as_str(), s.user_id)).collect();
+        assert_eq!(
+            steps,
+            [("missed", None), ("hidden", Some(manager.id.0)), ("restored", Some(manager.id.0))],
+            "{b}: who did what"
+        );
+        assert_eq!(history[1].detail, "a wrong number");
+        // Retention: 30 days without a new miss and the row is removed.
+        assert_eq!(crm.expire_missed(o.id, 30).await.unwrap(), 0, "{b}");
+        crm.clock.advance(Duration::days(31));
+        assert_eq!(crm.expire_missed(o.id, 30).await.unwrap(), 1, "{b}");
+        let (row, _) = crm.missed_call(o.id, id).await.unwrap();
+        assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("retention")), "{b}");
+    }
+}

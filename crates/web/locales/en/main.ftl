@@ -141,3 +141,5 @@ err-trunk-register = A trunk that registers needs a user name.
 err-sip-domain = A SIP domain is a host name or an address.
 err-sip-domain-taken = Another organization already has this SIP domain.
 err-missed-view = Choose a view: visible, hidden, removed or all.
+err-missed-reason = A reason has at most 500 characters.
+err-missed-state = This row is not in a state that allows it.

@@ -141,3 +141,5 @@ err-trunk-register = טראנק שנרשם צריך שם משתמש.
 err-sip-domain = דומיין SIP הוא שם שרת או כתובת.
 err-sip-domain-taken = לארגון אחר כבר יש את דומיין ה־SIP הזה.
 err-missed-view = בחר תצוגה: גלויות, מוסתרות, שהוסרו או הכול.
+err-missed-reason = סיבה היא עד 500 תווים.
+err-missed-state = השורה אינה במצב שמאפשר זאת.

@@ -141,3 +141,5 @@ err-trunk-register = Trunk, który się rejestruje, wymaga nazwy użytkownika.
 err-sip-domain = Domena SIP to nazwa hosta lub adres.
 err-sip-domain-taken = Inna organizacja ma już tę domenę SIP.
 err-missed-view = Wybierz widok: widoczne, ukryte, usunięte lub wszystkie.
+err-missed-reason = Powód ma najwyżej 500 znaków.
+err-missed-state = Ten wiersz nie jest w stanie, który na to pozwala.

@@ -92,3 +92,32 @@ pub async fn get(
     let (call, steps) = st.crm.missed_call(me.org_id, id).await?;
     Ok(Json(MissedDetailOut { call: call.into(), history: steps.into_iter().map(Into::into).collect() }))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HideIn {
+    /// Why the row is hidden (kept in its history).
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/missed/{id}/hide", tag = "missed calls", params(("id" = i64, Path)), request_body = HideIn,
+    responses((status = 200, body = MissedOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn hide(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    super::ApiJson(b): super::ApiJson<HideIn>,
+) -> Result<Json<MissedOut>, ApiError> {
+    Ok(Json(st.crm.hide_missed(&me, id, &b.reason).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/missed/{id}/restore", tag = "missed calls", params(("id" = i64, Path)),
+    responses((status = 200, body = MissedOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn restore(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<MissedOut>, ApiError> {
+    Ok(Json(st.crm.restore_missed(&me, id).await?.into()))
+}

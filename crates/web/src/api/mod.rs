@@ -91,9 +91,9 @@ impl Modify for BearerAuth {
         tokens::list, tokens::create, tokens::revoke,
         events::publish,
         calls::list, calls::create, calls::command,
-        missed::list, missed::get,
+        missed::list, missed::get, missed::hide, missed::restore,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::StepOut, missed::MissedDetailOut)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -121,5 +121,7 @@ pub fn router() -> Router<AppState> {
         .route("/calls/{id}/commands", post(calls::command))
         .route("/missed", get(missed::list))
         .route("/missed/{id}", get(missed::get))
+        .route("/missed/{id}/hide", post(missed::hide))
+        .route("/missed/{id}/restore", post(missed::restore))
         .fallback(not_found)
 }

@@ -52,6 +52,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::DELETE, "/api/v1/tokens/{id}", format!("/api/v1/tokens/{t}"), false),
             (Method::GET, "/api/v1/missed/{id}", format!("/api/v1/missed/{m}"), false),
+            (Method::POST, "/api/v1/missed/{id}/hide", format!("/api/v1/missed/{m}/hide"), false),
+            (Method::POST, "/api/v1/missed/{id}/restore", format!("/api/v1/missed/{m}/restore"), false),
             // A call id of anything but one's own calls is unknown.
             (
                 Method::POST,
@@ -69,6 +71,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 let mut rb = reqwest::Client::new().request(method.clone(), app.url(path)).bearer_auth(&alice_token);
                 if *method == Method::PATCH {
                     rb = rb.json(&serde_json::json!({"full_name": "taken over", "active": false}));
+                }
+                if path.ends_with("/hide") {
+                    rb = rb.json(&serde_json::json!({"reason": "taken over"}));
+                }
+                if path.ends_with("/restore") {
+                    rb = rb.json(&serde_json::json!({}));
                 }
                 if path.contains("/calls/") {
                     rb = rb.json(&serde_json::json!({"command": "hangup"}));
@@ -95,6 +103,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             ("gina Nowak", "200", true),
             "{backend}: untouched"
         );
+        let still = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap().0;
+        assert_eq!(still.state, "visible", "{backend}: the other organization's missed call was not hidden");
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.
