@@ -178,8 +178,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let crm = Crm::start(open_store(&cfg).await?).await?;
-            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
-            let o = crm.ensure_org(&slug).await?;
+            let o = crm.ensure_org(&parse_org(&org)?).await?;
             let new = crm::users::NewUser {
                 full_name: full_name.unwrap_or_else(|| name.clone()),
                 username: name,
@@ -202,29 +201,21 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                     println!("SIP password: {}", u.sip_password);
                     Ok(())
                 }
-                Err(e) => bail!("{}", web::i18n::tr(crm::Language::En, e.code())),
+                Err(e) => Err(explain(e)),
             }
         }
         Command::Trunk { command } => trunk_command(&cfg, command).await,
         Command::Org { command: OrgCommand::SipDomain { org, domain } } => {
             let crm = Crm::start(open_store(&cfg).await?).await?;
-            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
-            let o = crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))?;
-            let o = crm
-                .set_sip_domain(o.id, &domain)
-                .await
-                .map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
+            let o = find_org(&crm, &org).await?;
+            let o = crm.set_sip_domain(o.id, &domain).await.map_err(explain)?;
             println!("organization {} has the SIP domain {}", o.slug, o.sip_domain);
             Ok(())
         }
         Command::Org { command: OrgCommand::Seats { org, seats } } => {
             let crm = Crm::start(open_store(&cfg).await?).await?;
-            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
-            let o = crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))?;
-            let o = crm
-                .set_seats(o.id, seats)
-                .await
-                .map_err(|e| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code())))?;
+            let o = find_org(&crm, &org).await?;
+            let o = crm.set_seats(o.id, seats).await.map_err(explain)?;
             println!("organization {} has {} licences", o.slug, o.seats);
             Ok(())
         }
@@ -233,18 +224,9 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
 
 async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
     let crm = Crm::start(open_store(cfg).await?).await?;
-    let org_of = |org: &str| {
-        let crm = crm.clone();
-        let org = org.to_string();
-        async move {
-            let slug = OrgSlug::parse(&org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))?;
-            crm.find_org_by_slug(&slug).await?.with_context(|| format!("no organization {org}"))
-        }
-    };
-    let explain = |e: crm::CrmError| anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code()));
     match command {
         TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound, register } => {
-            let o = org_of(&org).await?;
+            let o = find_org(&crm, &org).await?;
             let password = if password_stdin {
                 let mut p = String::new();
                 std::io::stdin().read_to_string(&mut p)?;
@@ -269,22 +251,36 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
             );
         }
         TrunkCommand::Number { org, number, extension, group } => {
-            let o = org_of(&org).await?;
+            let o = find_org(&crm, &org).await?;
             let n = crm.add_number(o.id, &number, extension.as_deref(), group).await.map_err(explain)?;
             println!("number {} added", n.number);
         }
         TrunkCommand::Group { org, name, members, in_order, ring_seconds } => {
-            let o = org_of(&org).await?;
+            let o = find_org(&crm, &org).await?;
             let g = crm.create_ring_group(o.id, &name, &members, !in_order, ring_seconds).await.map_err(explain)?;
             println!("ring group {} added: {}", g.id, g.members);
         }
         TrunkCommand::DialRule { org, prefix, deny } => {
-            let o = org_of(&org).await?;
+            let o = find_org(&crm, &org).await?;
             let r = crm.add_dial_rule(o.id, &prefix, !deny).await.map_err(explain)?;
             println!("numbers starting with \"{}\" are {}", r.prefix, if r.allow { "allowed" } else { "refused" });
         }
     }
     Ok(())
+}
+
+fn parse_org(org: &str) -> Result<OrgSlug> {
+    OrgSlug::parse(org).map_err(|e| anyhow::anyhow!("--org: {}", e.code))
+}
+
+/// The organization named with --org.
+async fn find_org(crm: &Crm, org: &str) -> Result<crm::Organization> {
+    crm.find_org_by_slug(&parse_org(org)?).await?.with_context(|| format!("no organization {org}"))
+}
+
+/// A domain error as the command line says it (in English).
+fn explain(e: crm::CrmError) -> anyhow::Error {
+    anyhow::anyhow!(web::i18n::tr(crm::Language::En, e.code()))
 }
 
 async fn open_store(cfg: &Config) -> Result<store::Store> {

@@ -28,7 +28,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/deactivate", post(users::deactivate))
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/account", get(account::show))
-        .route("/account/password", get(account::password_page).post(account::change_password))
+        // The one-time password form is the account page, which shows only the password part then.
+        .route("/account/password", get(account::show).post(account::change_password))
         .route("/account/language", post(account::change_language))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))

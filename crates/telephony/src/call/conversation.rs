@@ -224,7 +224,7 @@ impl Live<'_> {
         let stays = 1 - self.agent;
         let host = self.srv.contact.host_with_port.to_string();
         let plan = Plan {
-            meta: clone_meta(&self.meta),
+            meta: self.meta.clone(),
             caller_uri: uri(&format!("sip:{caller}@{host}")),
             stages: vec![],
             credential,

@@ -44,6 +44,7 @@ struct Target {
 }
 
 /// What is known of a call for its events.
+#[derive(Clone)]
 struct Meta {
     call_id: String,
     tenant: i64,
@@ -478,17 +479,6 @@ async fn ring_stage(
                 other => tracing::info!(?other, "SIP: command ignored while the call rings"),
             },
         }
-    }
-}
-
-fn clone_meta(m: &Meta) -> Meta {
-    Meta {
-        call_id: m.call_id.clone(),
-        tenant: m.tenant,
-        direction: m.direction,
-        from: m.from.clone(),
-        to: m.to.clone(),
-        extension: m.extension.clone(),
     }
 }
 

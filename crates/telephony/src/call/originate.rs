@@ -140,7 +140,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     };
 
     // 2. The customer, while the agent waits; the agent hanging up cancels it.
-    customer.meta = clone_meta(meta);
+    customer.meta = meta.clone();
     let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
     let agent_call_id = agent.id().call_id.clone();
     let (targets, secs) = ring(&customer);
@@ -192,7 +192,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
             ];
             let live = Live::new(
                 &srv,
-                clone_meta(meta),
+                meta.clone(),
                 relay,
                 [agent, dialog],
                 [agent_states, states],

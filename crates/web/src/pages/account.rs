@@ -130,8 +130,3 @@ pub async fn revoke_token(
     st.crm.revoke_token(&me, TokenId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     Ok(Redirect::to("/account?ok=token-revoked").into_response())
 }
-
-/// The one-time password form is the account page with only the password part.
-pub async fn password_page(st: State<AppState>, a: Authed, uri: OriginalUri) -> Result<AccountPage, PageError> {
-    show(st, a, uri).await
-}

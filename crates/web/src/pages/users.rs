@@ -9,7 +9,6 @@ use crate::i18n::tr_args;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::users::{NewUser, UserUpdate};
 use crm::{CrmError, FieldError, User, UserId};
@@ -114,13 +113,10 @@ pub async fn create(
         Ok(_) => Ok(Redirect::to("/admin/users?ok=user-created").into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
         Err(e) => {
-            Ok((status_of_form(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang))).into_response())
+            Ok((crate::error::status_of(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang)))
+                .into_response())
         }
     }
-}
-
-fn status_of_form(e: &CrmError) -> StatusCode {
-    crate::error::status_of(e)
 }
 
 pub async fn edit(
@@ -170,7 +166,8 @@ pub async fn update(
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
         Err(e) => {
             let v = UserForm { username: current.username, ..f };
-            Ok((status_of_form(&e), form_page(&ctx, Some(id), v, FormErrors::from_crm(&e, ctx.lang))).into_response())
+            Ok((crate::error::status_of(&e), form_page(&ctx, Some(id), v, FormErrors::from_crm(&e, ctx.lang)))
+                .into_response())
         }
     }
 }
