@@ -31,6 +31,9 @@ pub enum CrmError {
     /// The telephony side refused (no phone registered, dial rules, …); the text says why.
     #[error("call refused: {0}")]
     CallRefused(String),
+    /// The organization's mail server refused or did not answer; the text says why.
+    #[error("e-mail not sent: {0}")]
+    MailFailed(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -58,6 +61,7 @@ impl CrmError {
             CrmError::NoFreeLicences => "err-no-licences",
             CrmError::Forbidden => "err-forbidden",
             CrmError::CallRefused(_) => "err-call-refused",
+            CrmError::MailFailed(_) => "err-mail-failed",
             CrmError::Store(_) => "err-internal",
         }
     }

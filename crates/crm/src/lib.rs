@@ -6,9 +6,11 @@ pub mod calls;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod mail;
 pub mod missed;
 pub mod orgs;
 pub mod password;
+pub mod preferences;
 pub mod sessions;
 pub mod sip_cache;
 pub mod sip_directory;
@@ -36,6 +38,8 @@ pub struct Crm {
     /// The SIP server of this node, once it runs (calls are placed and commanded through it).
     pub telephony: Option<std::sync::Arc<telephony::SipServer>>,
     pub(crate) sip_cache: std::sync::Arc<sip_cache::SipCache>,
+    /// The retention of missed calls (days) for organizations that have not set their own.
+    pub missed_retention_days: i32,
 }
 
 impl Crm {
@@ -43,11 +47,15 @@ impl Crm {
     pub async fn start(store: Store) -> Result<Crm, CrmError> {
         let clock = Clock::system();
         let bus = EventBus::start(store.clone()).await?;
-        Ok(Crm { store, bus, clock, telephony: None, sip_cache: Default::default() })
+        Ok(Crm { store, bus, clock, telephony: None, sip_cache: Default::default(), missed_retention_days: 30 })
     }
 
     pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {
         self.store.conn()
+    }
+
+    pub(crate) fn missed_retention_default(&self) -> i32 {
+        self.missed_retention_days
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {

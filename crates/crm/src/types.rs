@@ -39,6 +39,19 @@ impl Role {
         }
     }
 
+    /// Admin 3, manager 2, agent 1: a role may do what a lower one may.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Admin => 3,
+            Role::Manager => 2,
+            Role::Agent => 1,
+        }
+    }
+
+    pub fn at_least(self, min: Role) -> bool {
+        self.rank() >= min.rank()
+    }
+
     pub fn parse(s: &str) -> Result<Role, FieldError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "admin" => Ok(Role::Admin),

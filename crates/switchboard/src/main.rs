@@ -296,7 +296,8 @@ async fn open_store(cfg: &Config) -> Result<store::Store> {
 
 async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
-    let crm = Crm::start(store).await?;
+    let mut crm = Crm::start(store).await?;
+    crm.missed_retention_days = i32::try_from(cfg.missed_retention_days.clamp(1, 3650)).unwrap_or(30);
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.
@@ -320,7 +321,6 @@ async fn serve(cfg: Config) -> Result<()> {
     }
     let sip = std::sync::Arc::new(telephony::SipServer::start(sip_settings, directory).await?);
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
-    let mut crm = crm;
     crm.telephony = Some(sip.clone());
     // Call events reach the browsers of the users on the calls.
     let mut call_events = sip.subscribe();
@@ -355,7 +355,6 @@ async fn serve(cfg: Config) -> Result<()> {
     // Last line of the start-up banner: scripts wait for it.
     println!("Switchboard {} is listening on http://{addr}", web::VERSION);
     let housekeeping = crm.clone();
-    let retention = cfg.missed_retention_days.max(1);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -363,7 +362,7 @@ async fn serve(cfg: Config) -> Result<()> {
             if let Err(e) = housekeeping.purge_sessions().await {
                 tracing::warn!("purging sessions: {e}");
             }
-            if let Err(e) = housekeeping.expire_all_missed(retention).await {
+            if let Err(e) = housekeeping.expire_all_missed().await {
                 tracing::warn!("expiring missed calls: {e}");
             }
         }

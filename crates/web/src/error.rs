@@ -18,6 +18,7 @@ pub fn status_of(e: &CrmError) -> StatusCode {
         CrmError::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         CrmError::NoFreeLicences | CrmError::Forbidden => StatusCode::FORBIDDEN,
         CrmError::CallRefused(_) => StatusCode::CONFLICT,
+        CrmError::MailFailed(_) => StatusCode::BAD_GATEWAY,
         CrmError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -124,7 +125,7 @@ impl From<CrmError> for ApiError {
         let (fields, reason) = match e {
             CrmError::Invalid(v) => (v, None),
             CrmError::Conflict(f) => (vec![f], None),
-            CrmError::CallRefused(why) => (vec![], Some(why)),
+            CrmError::CallRefused(why) | CrmError::MailFailed(why) => (vec![], Some(why)),
             _ => (vec![], None),
         };
         ApiError { status, code, fields, reason }

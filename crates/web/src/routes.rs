@@ -1,7 +1,7 @@
 //! Every route of the app, in one place. Routes that take an `{id}` are walked by the
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
-use crate::pages::{account, areas, login, users};
+use crate::pages::{account, areas, login, mail, missed, users};
 use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
@@ -18,7 +18,13 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts", get(|a| async { areas::area(a, "nav-contacts") }))
         .route("/cases", get(|a| async { areas::area(a, "nav-cases") }))
         .route("/campaigns", get(|a| async { areas::area(a, "nav-campaigns") }))
-        .route("/missed", get(|a| async { areas::area(a, "nav-missed") }))
+        .route("/missed", get(missed::list))
+        .route("/missed/stats", get(missed::stats))
+        .route("/missed/settings", get(missed::settings).post(missed::save_settings))
+        .route("/missed/{id}/callback", post(missed::callback))
+        .route("/missed/{id}/sms", post(missed::sms))
+        .route("/missed/{id}/hide", post(missed::hide))
+        .route("/missed/{id}/restore", post(missed::restore))
         .route("/call-lists", get(|a| async { areas::area(a, "nav-call-lists") }))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
         .route("/reports", get(|a| async { areas::area(a, "nav-reports") }))
@@ -27,10 +33,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}", get(users::edit).post(users::update))
         .route("/admin/users/{id}/deactivate", post(users::deactivate))
         .route("/admin/users/{id}/activate", post(users::activate))
+        .route("/admin/mail", get(mail::show).post(mail::save))
         .route("/account", get(account::show))
         // The one-time password form is the account page, which shows only the password part then.
         .route("/account/password", get(account::show).post(account::change_password))
         .route("/account/language", post(account::change_language))
+        .route("/account/preferences", post(account::change_preferences))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/events", get(sse::events))

@@ -18,6 +18,11 @@ pub async fn events(
     metrics::gauge!("sse_clients").increment(1.0);
     let guard = ClientGuard;
     let ready = stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
+    // The badge starts from the current count; later changes come as events.
+    let visible = st.crm.missed_visible(user.org_id).await.unwrap_or(0);
+    let badge = stream::once(async move {
+        Ok(SseEvent::default().event("missed.changed").data(serde_json::json!({ "visible": visible }).to_string()))
+    });
     let live = BroadcastStream::new(rx).filter_map(move |r| {
         let _ = &guard;
         let out = match r {
@@ -44,7 +49,7 @@ pub async fn events(
             }
         }
     };
-    Sse::new(ready.chain(live).take_until(ended)).keep_alive(KeepAlive::default())
+    Sse::new(ready.chain(badge).chain(live).take_until(ended)).keep_alive(KeepAlive::default())
 }
 
 struct ClientGuard;

@@ -420,10 +420,89 @@ async fn only_managers_hide_and_restore_and_old_rows_expire() {
         );
         assert_eq!(history[1].detail, "a wrong number");
         // Retention: 30 days without a new miss and the row is removed.
-        assert_eq!(crm.expire_missed(o.id, 30).await.unwrap(), 0, "{b}");
+        assert_eq!(crm.expire_missed(o.id).await.unwrap(), 0, "{b}");
         crm.clock.advance(Duration::days(31));
-        assert_eq!(crm.expire_missed(o.id, 30).await.unwrap(), 1, "{b}");
+        assert_eq!(crm.expire_missed(o.id).await.unwrap(), 1, "{b}");
         let (row, _) = crm.missed_call(o.id, id).await.unwrap();
         assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("retention")), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn settings_decide_who_hides_and_how_long_rows_stay() {
+    use crm::missed::{MissedSettings, MissedView};
+    use telephony::events::{Direction, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let manager = crm.create_user(o.id, new_user("beata", "1002", "manager")).await.unwrap();
+        assert_eq!(crm.missed_settings(o.id).await.unwrap(), MissedSettings::default(), "{b}");
+        let everyone = MissedSettings { retention_days: 7, hide_role: Role::Agent, ..Default::default() };
+        assert!(matches!(crm.set_missed_settings(&agent, everyone).await, Err(CrmError::Forbidden)), "{b}");
+        let bad = MissedSettings { retention_days: 0, min_callback_seconds: 4000, ..everyone };
+        let e = crm.set_missed_settings(&manager, bad).await.unwrap_err();
+        let CrmError::Invalid(fields) = e else { panic!("{b}: {e:?}") };
+        let codes: Vec<&str> = fields.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["err-retention-days", "err-min-callback"], "{b}: every mistake at once");
+        assert_eq!(crm.missed_settings(o.id).await.unwrap(), MissedSettings::default(), "{b}: nothing changed");
+        crm.set_missed_settings(&manager, everyone).await.unwrap();
+        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::Cancelled, 0))
+            .await
+            .unwrap();
+        let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
+        crm.hide_missed(&agent, id, "").await.expect("everyone may hide now");
+        crm.restore_missed(&agent, id).await.unwrap();
+        crm.clock.advance(Duration::days(8));
+        assert_eq!(crm.expire_all_missed().await.unwrap(), 1, "{b}: seven days of retention");
+    }
+}
+
+#[tokio::test]
+async fn sms_and_callbacks_from_a_row_are_its_history_and_its_statistics() {
+    use crm::missed::{LastStatus, MissedFilter, MissedView};
+    use telephony::events::{Direction, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
+        let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        for (i, caller) in ["48600000001", "48600000002", "48600000003"].iter().enumerate() {
+            crm.missed_on_call_event(&call_event(o.id.0, caller, Direction::Inbound, EndCause::NoAnswer, i as i64))
+                .await
+                .unwrap();
+        }
+        let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
+        let (first, second) = (rows[2].id, rows[1].id);
+        // SMS: recorded (no SMS channel yet), counted as an attempt.
+        assert_eq!(crm.missed_sms(&agent, first, "  ").await.unwrap_err().code(), "err-sms-text", "{b}");
+        assert_eq!(crm.missed_sms(&agent, first, &"x".repeat(1001)).await.unwrap_err().code(), "err-sms-text");
+        let step = crm.missed_sms(&agent, first, "We will call you back at 3 pm").await.unwrap();
+        assert_eq!((step.kind.as_str(), step.result.as_deref()), ("sms", Some("recorded")), "{b}");
+        // Another organization's row is not found.
+        let stranger = crm.create_user(z.id, new_user("zoe", "2001", "agent")).await.unwrap();
+        assert!(matches!(crm.missed_sms(&stranger, first, "hi").await, Err(CrmError::NotFound)), "{b}");
+        // A callback needs the telephony side; refused, it leaves nothing in the history.
+        assert!(matches!(crm.missed_callback(&agent, second, None).await, Err(CrmError::CallRefused(_))), "{b}");
+        let (row, history) = crm.missed_call(o.id, second).await.unwrap();
+        assert_eq!((row.last_status, history.len()), (LastStatus::NeverTried, 1), "{b}");
+        let (row, history) = crm.missed_call(o.id, first).await.unwrap();
+        assert_eq!(row.last_status, LastStatus::SmsSent, "{b}");
+        assert_eq!(history.iter().map(|s| s.user_id).collect::<Vec<_>>(), [None, Some(agent.id.0)], "{b}");
+        // Statistics and the slices' lists.
+        let all = MissedFilter { view: MissedView::All, per_page: 50, ..Default::default() };
+        let s = crm.missed_stats(o.id, &all).await.unwrap();
+        assert_eq!(s.by_status, [(LastStatus::CalledBack, 0), (LastStatus::SmsSent, 1), (LastStatus::Tried, 0), (LastStatus::NeverTried, 2)], "{b}");
+        assert_eq!((s.removed, s.hidden, s.listed), (0, 0, 3), "{b}");
+        let sms = MissedFilter { status: Some(LastStatus::SmsSent), ..all.clone() };
+        let page = crm.missed_page(o.id, &sms).await.unwrap();
+        assert_eq!((page.total, page.items[0].id), (1, first), "{b}");
+        // A period that holds none of them.
+        let later = MissedFilter { from: Some(chrono::Utc::now() + Duration::days(2)), ..all.clone() };
+        assert_eq!(crm.missed_stats(o.id, &later).await.unwrap().listed, 0, "{b}");
+        // Pages.
+        let one = MissedFilter { per_page: 2, page: 2, ..all };
+        let page = crm.missed_page(o.id, &one).await.unwrap();
+        assert_eq!((page.total, page.items.len(), page.items[0].id), (3, 1, first), "{b}: latest first");
     }
 }

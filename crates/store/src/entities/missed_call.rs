@@ -19,6 +19,8 @@ pub struct Model {
     /// answered_again | callback_answered | retention | manual
     pub removed_cause: Option<String>,
     pub removed_at: Option<DateTimeUtc>,
+    /// What was last done from the row: none | callback_ok | callback_failed | sms
+    pub last_action: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,11 @@ pub struct Model {
     /// Who did it (none: Switchboard itself).
     pub user_id: Option<i64>,
     pub detail: String,
+    /// A callback's call, while and after it runs.
+    pub call_id: Option<String>,
+    /// A callback's result: answered | no_answer | busy | cancelled | failed; an SMS: recorded.
+    pub result: Option<String>,
+    pub answered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

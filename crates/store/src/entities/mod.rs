@@ -4,11 +4,14 @@
 pub mod api_token;
 pub mod dial_rule;
 pub mod login_failure;
+pub mod mail_setting;
 pub mod missed_call;
 pub mod missed_call_history;
+pub mod missed_setting;
 pub mod organization;
 pub mod phone_number;
 pub mod ring_group;
 pub mod session;
 pub mod trunk;
 pub mod user;
+pub mod user_preference;

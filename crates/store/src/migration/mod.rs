@@ -7,6 +7,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_trunks;
 mod m20261123_000003_trunk_register;
 mod m20261123_000004_missed_calls;
+mod m20261201_000005_missed_workflow;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_trunks::Migration),
             Box::new(m20261123_000003_trunk_register::Migration),
             Box::new(m20261123_000004_missed_calls::Migration),
+            Box::new(m20261201_000005_missed_workflow::Migration),
         ]
     }
 }

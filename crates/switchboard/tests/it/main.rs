@@ -603,8 +603,8 @@ async fn three_missed_calls_from_one_caller_make_one_row() {
                 .json()
                 .await
                 .unwrap();
-            if rows[0]["count"] == 3 {
-                return rows;
+            if rows["items"][0]["count"] == 3 {
+                return rows["items"].clone();
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -1,20 +1,66 @@
-//! Missed calls over the API: the list (visible, hidden, removed or all) and one row with its
-//! history.
+//! Missed calls over the API: the list (view, last status, period, pages), one row with its
+//! history, the row's actions (callback, SMS, hide, restore), the organization's settings and
+//! the statistics.
 
-use super::ApiUser;
+use super::{ApiJson, ApiUser};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use crm::CrmError;
-use crm::missed::{MissedCall, MissedStep, MissedView};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use crm::missed::{LastStatus, MissedCall, MissedFilter, MissedSettings, MissedStep, MissedView};
+use crm::{CrmError, Role};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
-pub struct ListQuery {
+/// The list's filter, as the API and the page take it.
+#[derive(Deserialize, Default, Clone, IntoParams)]
+pub struct MissedQuery {
+    /// visible (default) | hidden | removed | all
     #[serde(default)]
-    view: String,
+    pub view: String,
+    /// called_back | sms_sent | tried | never_tried
+    #[serde(default)]
+    pub status: String,
+    /// First day (YYYY-MM-DD, UTC) of the latest miss.
+    #[serde(default)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD, UTC) of the latest miss, included.
+    #[serde(default)]
+    pub to: String,
+    /// From 1.
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// 1–500, default 50.
+    #[serde(default)]
+    pub per_page: Option<u64>,
+}
+
+fn day(s: &str, field: &'static str) -> Result<Option<DateTime<Utc>>, CrmError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| CrmError::invalid(field, "err-date"))?;
+    Ok(Some(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
+}
+
+impl MissedQuery {
+    pub fn filter(&self) -> Result<MissedFilter, CrmError> {
+        let view = MissedView::parse(&self.view).ok_or_else(|| CrmError::invalid("view", "err-missed-view"))?;
+        let status = match self.status.as_str() {
+            "" => None,
+            s => Some(LastStatus::parse(s).ok_or_else(|| CrmError::invalid("status", "err-missed-view"))?),
+        };
+        Ok(MissedFilter {
+            view,
+            status,
+            from: day(&self.from, "from")?,
+            to: day(&self.to, "to")?.map(|d| d + chrono::Duration::days(1)),
+            page: self.page.unwrap_or(1),
+            per_page: self.per_page.unwrap_or(50),
+        })
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -24,12 +70,15 @@ pub struct MissedOut {
     pub called_number: String,
     pub count: i32,
     #[schema(value_type = String)]
-    pub first_at: chrono::DateTime<chrono::Utc>,
+    pub first_at: DateTime<Utc>,
     #[schema(value_type = String)]
-    pub last_at: chrono::DateTime<chrono::Utc>,
+    pub last_at: DateTime<Utc>,
     /// visible | hidden | removed
     pub state: String,
+    /// answered_again | callback_answered | retention
     pub removed_cause: Option<String>,
+    /// called_back | sms_sent | tried | never_tried
+    pub last_status: String,
 }
 
 impl From<MissedCall> for MissedOut {
@@ -43,23 +92,34 @@ impl From<MissedCall> for MissedOut {
             last_at: m.last_at,
             state: m.state,
             removed_cause: m.removed_cause,
+            last_status: m.last_status.as_str().into(),
         }
     }
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct MissedListOut {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<MissedOut>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct StepOut {
     #[schema(value_type = String)]
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: DateTime<Utc>,
     /// missed | callback | sms | hidden | restored | removed
     pub kind: String,
     pub user_id: Option<i64>,
     pub detail: String,
+    /// callback: answered | no_answer | busy | cancelled | failed (absent while it runs); sms: recorded
+    pub result: Option<String>,
 }
 
 impl From<MissedStep> for StepOut {
     fn from(s: MissedStep) -> Self {
-        StepOut { at: s.at, kind: s.kind, user_id: s.user_id, detail: s.detail }
+        StepOut { at: s.at, kind: s.kind, user_id: s.user_id, detail: s.detail, result: s.result }
     }
 }
 
@@ -70,16 +130,20 @@ pub struct MissedDetailOut {
     pub history: Vec<StepOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/missed", tag = "missed calls",
-    params(("view" = Option<String>, Query, description = "visible (default) | hidden | removed | all")),
-    responses((status = 200, body = Vec<MissedOut>), (status = 422, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/missed", tag = "missed calls", params(MissedQuery),
+    responses((status = 200, body = MissedListOut), (status = 422, body = Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiUser(me): ApiUser,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<MissedOut>>, ApiError> {
-    let view = MissedView::parse(&q.view).ok_or_else(|| CrmError::invalid("view", "err-missed-view"))?;
-    Ok(Json(st.crm.missed_calls(me.org_id, view, 500).await?.into_iter().map(Into::into).collect()))
+    Query(q): Query<MissedQuery>,
+) -> Result<Json<MissedListOut>, ApiError> {
+    let p = st.crm.missed_page(me.org_id, &q.filter()?).await?;
+    Ok(Json(MissedListOut {
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+        items: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/missed/{id}", tag = "missed calls", params(("id" = i64, Path)),
@@ -107,7 +171,7 @@ pub async fn hide(
     State(st): State<AppState>,
     ApiUser(me): ApiUser,
     Path(id): Path<i64>,
-    super::ApiJson(b): super::ApiJson<HideIn>,
+    ApiJson(b): ApiJson<HideIn>,
 ) -> Result<Json<MissedOut>, ApiError> {
     Ok(Json(st.crm.hide_missed(&me, id, &b.reason).await?.into()))
 }
@@ -120,4 +184,118 @@ pub async fn restore(
     Path(id): Path<i64>,
 ) -> Result<Json<MissedOut>, ApiError> {
     Ok(Json(st.crm.restore_missed(&me, id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackIn {
+    /// One of the organization's numbers to present; the route's default when absent.
+    pub caller_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/missed/{id}/callback", tag = "missed calls", params(("id" = i64, Path)), request_body = CallbackIn,
+    responses((status = 202, body = super::calls::CallStartedOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn callback(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CallbackIn>,
+) -> Result<(StatusCode, Json<super::calls::CallStartedOut>), ApiError> {
+    let call_id = st.crm.missed_callback(&me, id, b.caller_id.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(super::calls::CallStartedOut { call_id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsIn {
+    pub text: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/missed/{id}/sms", tag = "missed calls", params(("id" = i64, Path)), request_body = SmsIn,
+    responses((status = 201, body = StepOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn sms(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SmsIn>,
+) -> Result<(StatusCode, Json<StepOut>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.crm.missed_sms(&me, id, &b.text).await?.into())))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsIo {
+    /// 1–3650
+    pub retention_days: i32,
+    /// 0–3600
+    pub min_callback_seconds: i32,
+    /// admin | manager | agent: the least role that may hide and restore
+    pub hide_role: String,
+    pub email_offered: bool,
+}
+
+impl From<MissedSettings> for SettingsIo {
+    fn from(s: MissedSettings) -> Self {
+        SettingsIo {
+            retention_days: s.retention_days,
+            min_callback_seconds: s.min_callback_seconds,
+            hide_role: s.hide_role.as_str().into(),
+            email_offered: s.email_offered,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/missed-settings", tag = "missed calls",
+    responses((status = 200, body = SettingsIo)))]
+pub async fn settings(State(st): State<AppState>, ApiUser(me): ApiUser) -> Result<Json<SettingsIo>, ApiError> {
+    Ok(Json(st.crm.missed_settings(me.org_id).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/missed-settings", tag = "missed calls", request_body = SettingsIo,
+    responses((status = 200, body = SettingsIo), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_settings(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    ApiJson(b): ApiJson<SettingsIo>,
+) -> Result<Json<SettingsIo>, ApiError> {
+    let hide_role = Role::parse(&b.hide_role).map_err(|e| CrmError::Invalid(vec![crm::FieldError { field: "hide_role", ..e }]))?;
+    let s = MissedSettings {
+        retention_days: b.retention_days,
+        min_callback_seconds: b.min_callback_seconds,
+        hide_role,
+        email_offered: b.email_offered,
+    };
+    Ok(Json(st.crm.set_missed_settings(&me, s).await?.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsOut {
+    pub called_back: u64,
+    pub sms_sent: u64,
+    pub tried: u64,
+    pub never_tried: u64,
+    /// Removed automatically (the caller got through, an answered callback, retention).
+    pub removed_automatically: u64,
+    pub hidden_by_hand: u64,
+    pub still_listed: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/missed-stats", tag = "missed calls", params(MissedQuery),
+    responses((status = 200, body = StatsOut), (status = 422, body = Problem)))]
+pub async fn stats(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    Query(q): Query<MissedQuery>,
+) -> Result<Json<StatsOut>, ApiError> {
+    let s = st.crm.missed_stats(me.org_id, &q.filter()?).await?;
+    let n = |x: LastStatus| s.by_status.iter().find(|(k, _)| *k == x).map(|(_, n)| *n).unwrap_or(0);
+    Ok(Json(StatsOut {
+        called_back: n(LastStatus::CalledBack),
+        sms_sent: n(LastStatus::SmsSent),
+        tried: n(LastStatus::Tried),
+        never_tried: n(LastStatus::NeverTried),
+        removed_automatically: s.removed,
+        hidden_by_hand: s.hidden,
+        still_listed: s.listed,
+    }))
 }

@@ -3,7 +3,9 @@
 
 pub mod calls;
 pub mod events;
+pub mod mail;
 pub mod missed;
+pub mod preferences;
 pub mod tokens;
 pub mod users;
 
@@ -91,9 +93,11 @@ impl Modify for BearerAuth {
         tokens::list, tokens::create, tokens::revoke,
         events::publish,
         calls::list, calls::create, calls::command,
-        missed::list, missed::get, missed::hide, missed::restore,
+        missed::list, missed::get, missed::hide, missed::restore, missed::callback, missed::sms,
+        missed::settings, missed::set_settings, missed::stats,
+        preferences::get, preferences::set, mail::get, mail::set, mail::test,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -123,5 +127,12 @@ pub fn router() -> Router<AppState> {
         .route("/missed/{id}", get(missed::get))
         .route("/missed/{id}/hide", post(missed::hide))
         .route("/missed/{id}/restore", post(missed::restore))
+        .route("/missed/{id}/callback", post(missed::callback))
+        .route("/missed/{id}/sms", post(missed::sms))
+        .route("/missed-settings", get(missed::settings).put(missed::set_settings))
+        .route("/missed-stats", get(missed::stats))
+        .route("/me/preferences", get(preferences::get).put(preferences::set))
+        .route("/mail-settings", get(mail::get).put(mail::set))
+        .route("/mail-settings/test", post(mail::test))
         .fallback(not_found)
 }

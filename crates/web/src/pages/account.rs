@@ -23,6 +23,8 @@ pub struct AccountPage {
     pub tokens: Vec<ApiToken>,
     pub new_token: Option<String>,
     pub errors: FormErrors,
+    pub prefs: crm::preferences::Preferences,
+    pub missed_email_offered: bool,
 }
 
 async fn page(
@@ -32,8 +34,19 @@ async fn page(
     errors: FormErrors,
     new_token: Option<String>,
 ) -> Result<AccountPage, PageError> {
-    let tokens = st.crm.tokens(me.org_id, me.id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    Ok(AccountPage { p: Page::new(ctx, ""), must_change: me.must_change_password, tokens, new_token, errors })
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let tokens = st.crm.tokens(me.org_id, me.id).await.map_err(err)?;
+    let prefs = st.crm.preferences(me).await.map_err(err)?;
+    let missed_email_offered = st.crm.missed_settings(me.org_id).await.map_err(err)?.email_offered;
+    Ok(AccountPage {
+        p: Page::new(ctx, ""),
+        must_change: me.must_change_password,
+        tokens,
+        new_token,
+        errors,
+        prefs,
+        missed_email_offered,
+    })
 }
 
 pub async fn show(
@@ -129,4 +142,27 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     st.crm.revoke_token(&me, TokenId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     Ok(Redirect::to("/account?ok=token-revoked").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PreferencesForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    missed_email: Option<String>,
+}
+
+pub async fn change_preferences(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(f): CsrfForm<PreferencesForm>,
+) -> Result<Response, PageError> {
+    let p = crm::preferences::Preferences { email: f.email, missed_email: f.missed_email.is_some() };
+    match st.crm.set_preferences(&me, p).await {
+        Ok(_) => Ok(Redirect::to("/account?ok=settings-saved").into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response())
+        }
+    }
 }

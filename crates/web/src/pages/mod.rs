@@ -3,7 +3,10 @@
 
 pub mod account;
 pub mod areas;
+pub mod charts;
 pub mod login;
+pub mod mail;
+pub mod missed;
 pub mod users;
 
 use crate::ctx::{Ctx, url_pairs};
@@ -55,15 +58,26 @@ impl Page {
         tr(self.lang, key)
     }
 
+    /// The message `prefix` + `key` (e.g. a state's name).
+    pub fn t2(&self, prefix: &str, key: &str) -> String {
+        tr(self.lang, &format!("{prefix}{key}"))
+    }
+
+    /// The text of the missed-call notification, `{caller}` filled in by the page's script.
+    pub fn missed_notice(&self) -> String {
+        crate::i18n::tr_args(self.lang, "missed-notice", &[("caller", "{caller}".into())])
+    }
+
     pub fn dir(&self) -> &'static str {
         if self.lang.is_rtl() { "rtl" } else { "ltr" }
     }
 
     pub fn nav(&self) -> Vec<&'static NavItem> {
-        static ADMIN: NavItem = NavItem { key: "nav-users", href: "/admin/users" };
+        static ADMIN: [NavItem; 2] =
+            [NavItem { key: "nav-users", href: "/admin/users" }, NavItem { key: "nav-mail", href: "/admin/mail" }];
         let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
         if self.user.as_ref().is_some_and(User::is_admin) {
-            v.push(&ADMIN);
+            v.extend(ADMIN.iter());
         }
         v
     }

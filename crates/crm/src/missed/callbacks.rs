@@ -1,0 +1,114 @@
+//! Acting on a row: calling the caller back and sending an SMS. Only these actions count in a
+//! row's history (calls made some other way do not, as in the manual). A callback's result
+//! comes from its call events; answered and at least as long as the organization's minimum,
+//! it removes the row (cause "callback_answered").
+
+use super::{MissedCall, MissedStep, step};
+use crate::{Crm, CrmError, OrgId, User};
+use store::entities::{missed_call as mc, missed_call_history as mh};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use telephony::events::{CallEvent, CallEventKind, EndCause};
+
+/// The longest SMS text accepted from a row.
+const SMS_MAX: usize = 1000;
+
+impl Crm {
+    /// Calls the row's caller from the user's phone (click-to-call), presenting `caller_id` (one
+    /// of the organization's numbers) or the route's default; the attempt goes into the history.
+    pub async fn missed_callback(&self, user: &User, id: i64, caller_id: Option<&str>) -> Result<String, CrmError> {
+        let row = self.missed_row(user.org_id, id).await?;
+        if row.state == "removed" {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
+        }
+        let call_id = self.click_to_call(user, &row.caller, caller_id).await?;
+        let s = step(self.db(), user.org_id, id, self.now(), "callback", Some(user.id.0), &row.caller).await?;
+        let mut am: mh::ActiveModel = s.into();
+        am.call_id = Set(Some(call_id.clone()));
+        am.update(self.db()).await?;
+        Ok(call_id)
+    }
+
+    /// Records an SMS to the row's caller. Until the SMS channel exists the message is only
+    /// recorded (result "recorded"); the attempt counts all the same.
+    pub async fn missed_sms(&self, user: &User, id: i64, text: &str) -> Result<MissedStep, CrmError> {
+        let row = self.missed_row(user.org_id, id).await?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > SMS_MAX {
+            return Err(CrmError::invalid("text", "err-sms-text"));
+        }
+        if row.state == "removed" {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
+        }
+        let s = step(self.db(), user.org_id, id, self.now(), "sms", Some(user.id.0), text).await?;
+        let mut am: mh::ActiveModel = s.into();
+        am.result = Set(Some("recorded".into()));
+        let s = am.update(self.db()).await?;
+        set_last_action(self, row, "sms").await?;
+        self.missed_changed(user.org_id, None).await?;
+        Ok(s.into())
+    }
+
+    /// A callback's call was answered or ended: its step gets the result, its row the last
+    /// action, and a long enough answered callback removes the row.
+    pub(super) async fn callback_on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+        if !matches!(ev.kind, CallEventKind::Answered | CallEventKind::Ended { .. }) {
+            return Ok(());
+        }
+        let Some(s) = mh::Entity::find()
+            .filter(mh::Column::OrgId.eq(ev.tenant))
+            .filter(mh::Column::CallId.eq(ev.call_id.as_str()))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(());
+        };
+        let org = OrgId(ev.tenant);
+        let row_id = s.missed_call_id;
+        let answered_at = s.answered_at;
+        let caller = s.detail.clone();
+        let mut am: mh::ActiveModel = s.into();
+        let CallEventKind::Ended { cause } = ev.kind else {
+            am.answered_at = Set(Some(ev.at));
+            am.update(self.db()).await?;
+            return Ok(());
+        };
+        let result = match cause {
+            EndCause::Answered => "answered",
+            EndCause::Busy => "busy",
+            EndCause::NoAnswer => "no_answer",
+            EndCause::Cancelled => "cancelled",
+            EndCause::Failed => "failed",
+        };
+        let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);
+        am.result = Set(Some(result.into()));
+        if cause == EndCause::Answered {
+            am.detail = Set(format!("{caller} · {talked} s"));
+        }
+        am.update(self.db()).await?;
+        let min = self.missed_settings(org).await?.min_callback_seconds;
+        let success = cause == EndCause::Answered && talked >= i64::from(min);
+        let row = self.missed_row(org, row_id).await?;
+        let listed = row.state != "removed";
+        let row = set_last_action(self, row, if success { "callback_ok" } else { "callback_failed" }).await?;
+        if success && listed {
+            let why = format!("a callback was answered and lasted {talked} s");
+            let m: mc::Model = row;
+            self.remove_rows(org, vec![m], "callback_answered", &why, ev.at).await?;
+        }
+        self.missed_changed(org, None).await?;
+        Ok(())
+    }
+}
+
+async fn set_last_action(crm: &Crm, row: mc::Model, action: &str) -> Result<mc::Model, CrmError> {
+    let mut am: mc::ActiveModel = row.into();
+    am.last_action = Set(action.into());
+    Ok(am.update(crm.db()).await?)
+}
+
+impl MissedCall {
+    /// Whether anything can still be done from the row (callback, SMS).
+    pub fn actionable(&self) -> bool {
+        self.state != "removed"
+    }
+}

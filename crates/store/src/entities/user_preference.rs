@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// A user's own choices (defaults apply while the user has no row).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "user_preferences")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: i64,
+    pub org_id: i64,
+    /// Where notifications go.
+    pub email: String,
+    /// An e-mail for every new missed call (when the organization offers it).
+    pub missed_email: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
