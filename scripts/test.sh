@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Switchboard on a fresh machine: installs what the tests need (Debian
-# packages, npm packages), starts a throw-away PostgreSQL, runs the Rust tests (store tests on
+# packages, among them an SMTP server; npm packages), starts a throw-away PostgreSQL, runs the Rust tests (store tests on
 # SQLite and PostgreSQL), then the browser tests in headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,8 @@ command -v sipp >/dev/null || missing+=(sip-tester)
 command -v sox >/dev/null || missing+=(sox)
 command -v tcpdump >/dev/null || missing+=(tcpdump)
 command -v npm >/dev/null || missing+=(nodejs npm)
-command -v python3 >/dev/null || missing+=(python3)
+[ -x /usr/bin/python3 ] || missing+=(python3)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v cc >/dev/null || missing+=(build-essential)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -19,8 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::{missed_call as mc, missed_call_history as mh};
 use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set, TransactionTrait,
 };
 use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
 
@@ -173,7 +172,13 @@ impl Crm {
         Ok(())
     }
 
-    async fn add_miss(&self, org: OrgId, caller: &str, called: &str, at: DateTime<Utc>) -> Result<MissedCall, CrmError> {
+    async fn add_miss(
+        &self,
+        org: OrgId,
+        caller: &str,
+        called: &str,
+        at: DateTime<Utc>,
+    ) -> Result<MissedCall, CrmError> {
         let txn = self.db().begin().await?;
         let open = mc::Entity::find()
             .filter(mc::Column::OrgId.eq(org.0))

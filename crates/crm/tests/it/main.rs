@@ -492,7 +492,16 @@ async fn sms_and_callbacks_from_a_row_are_its_history_and_its_statistics() {
         // Statistics and the slices' lists.
         let all = MissedFilter { view: MissedView::All, per_page: 50, ..Default::default() };
         let s = crm.missed_stats(o.id, &all).await.unwrap();
-        assert_eq!(s.by_status, [(LastStatus::CalledBack, 0), (LastStatus::SmsSent, 1), (LastStatus::Tried, 0), (LastStatus::NeverTried, 2)], "{b}");
+        assert_eq!(
+            s.by_status,
+            [
+                (LastStatus::CalledBack, 0),
+                (LastStatus::SmsSent, 1),
+                (LastStatus::Tried, 0),
+                (LastStatus::NeverTried, 2)
+            ],
+            "{b}"
+        );
         assert_eq!((s.removed, s.hidden, s.listed), (0, 0, 3), "{b}");
         let sms = MissedFilter { status: Some(LastStatus::SmsSent), ..all.clone() };
         let page = crm.missed_page(o.id, &sms).await.unwrap();
@@ -504,5 +513,114 @@ async fn sms_and_callbacks_from_a_row_are_its_history_and_its_statistics() {
         let one = MissedFilter { per_page: 2, page: 2, ..all };
         let page = crm.missed_page(o.id, &one).await.unwrap();
         assert_eq!((page.total, page.items.len(), page.items[0].id), (3, 1, first), "{b}: latest first");
+    }
+}
+
+/// A real SMTP server on loopback (Debian's python3-aiosmtpd), storing what it gets in a
+/// maildir under `dir`.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &std::path::Path) -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let maildir = dir.join(format!("maildir-{port}"));
+        let child = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd (scripts/test.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return SmtpServer { child, port, maildir };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the SMTP server did not start");
+    }
+
+    /// The messages received so far, raw.
+    fn messages(&self) -> Vec<String> {
+        let Ok(rd) = std::fs::read_dir(self.maildir.join("new")) else { return vec![] };
+        rd.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect()
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn users_who_asked_get_an_email_for_every_missed_call() {
+    use crm::mail::MailSettings;
+    use crm::missed::{MissedSettings, MissedView};
+    use crm::preferences::Preferences;
+    use telephony::events::{Direction, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let smtp = SmtpServer::start(dir.path());
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let admin = crm.create_user(o.id, new_user("ada", "1000", "admin")).await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let bea = crm.create_user(o.id, new_user("bea", "1002", "agent")).await.unwrap();
+        let mail = MailSettings {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            security: "none".into(),
+            from_address: "Switchboard <noreply@acme.test>".into(),
+            ..Default::default()
+        };
+        assert!(matches!(crm.set_mail_settings(&anna, mail.clone()).await, Err(CrmError::Forbidden)), "{b}");
+        let bad = MailSettings { from_address: "not an address".into(), port: 0, ..mail.clone() };
+        assert!(matches!(crm.set_mail_settings(&admin, bad).await, Err(CrmError::Invalid(v)) if v.len() == 2), "{b}");
+        crm.set_mail_settings(&admin, mail).await.unwrap();
+        let p = |email: &str, on| Preferences { email: email.into(), missed_email: on };
+        assert_eq!(crm.set_preferences(&anna, p("", true)).await.unwrap_err().code(), "err-email-needed", "{b}");
+        assert_eq!(crm.set_preferences(&anna, p("anna@", true)).await.unwrap_err().code(), "err-email", "{b}");
+        crm.set_preferences(&anna, p("anna@acme.test", true)).await.unwrap();
+        crm.set_preferences(&bea, p("bea@acme.test", false)).await.unwrap();
+        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0))
+            .await
+            .unwrap();
+        let got = smtp.wait_for(1).await;
+        assert_eq!(got.len(), 1, "{b}: anna asked, bea did not");
+        assert!(got[0].contains("To: anna@acme.test") && got[0].contains("+48600111222"), "{b}: {}", got[0]);
+        // The organization stops offering it: no more e-mails.
+        let manager = crm.create_user(o.id, new_user("mia", "1003", "manager")).await.unwrap();
+        let off = MissedSettings { email_offered: false, ..Default::default() };
+        crm.set_missed_settings(&manager, off).await.unwrap();
+        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 1))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(smtp.messages().len(), 1, "{b}");
+        // A mail server that is down loses no missed call.
+        drop(smtp);
+        crm.set_missed_settings(&manager, MissedSettings::default()).await.unwrap();
+        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 2))
+            .await
+            .unwrap();
+        let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
+        assert_eq!(rows[0].count, 3, "{b}");
+        assert!(crm.send_mail(o.id, "x@acme.test", "s", "b").await.is_err(), "{b}: the failure is reported");
     }
 }

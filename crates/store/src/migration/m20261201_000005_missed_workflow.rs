@@ -21,12 +21,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_missed_org_last")
-                .table("missed_calls")
-                .col("org_id")
-                .col("last_at")
-                .to_owned(),
+            Index::create().name("ix_missed_org_last").table("missed_calls").col("org_id").col("last_at").to_owned(),
         )
         .await?;
         m.create_table(

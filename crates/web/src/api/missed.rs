@@ -258,7 +258,8 @@ pub async fn set_settings(
     ApiUser(me): ApiUser,
     ApiJson(b): ApiJson<SettingsIo>,
 ) -> Result<Json<SettingsIo>, ApiError> {
-    let hide_role = Role::parse(&b.hide_role).map_err(|e| CrmError::Invalid(vec![crm::FieldError { field: "hide_role", ..e }]))?;
+    let hide_role =
+        Role::parse(&b.hide_role).map_err(|e| CrmError::Invalid(vec![crm::FieldError { field: "hide_role", ..e }]))?;
     let s = MissedSettings {
         retention_days: b.retention_days,
         min_callback_seconds: b.min_callback_seconds,

@@ -18,7 +18,11 @@ pub fn pie(title: &str, slices: &[Slice]) -> String {
     let total: u64 = slices.iter().map(|s| s.count).sum();
     let (cx, cy, r) = (100.0_f64, 100.0_f64, 90.0_f64);
     let mut svg = String::new();
-    let _ = write!(svg, r#"<svg class="pie" viewBox="0 0 200 200" width="200" height="200" role="img" aria-label="{}">"#, esc(title));
+    let _ = write!(
+        svg,
+        r#"<svg class="pie" viewBox="0 0 200 200" width="200" height="200" role="img" aria-label="{}">"#,
+        esc(title)
+    );
     if total == 0 {
         let _ = write!(svg, r##"<circle cx="{cx}" cy="{cy}" r="{r}" fill="#e5e7eb"/>"##);
     }

@@ -28,7 +28,12 @@ impl MailPage {
     }
 }
 
-async fn page(st: &AppState, ctx: &Ctx, errors: FormErrors, typed: Option<MailSettings>) -> Result<MailPage, PageError> {
+async fn page(
+    st: &AppState,
+    ctx: &Ctx,
+    errors: FormErrors,
+    typed: Option<MailSettings>,
+) -> Result<MailPage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
     let stored = st.crm.mail_settings(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     let password_set = stored.as_ref().is_some_and(|s| !s.password.is_empty());

@@ -252,7 +252,12 @@ pub async fn stats(
     let removal_slices = vec![
         Slice { label: tr(lang, "missed-removal-auto"), count: s.removed, color: "#16a34a", href: href("removed", "") },
         Slice { label: tr(lang, "missed-removal-manual"), count: s.hidden, color: "#f59e0b", href: href("hidden", "") },
-        Slice { label: tr(lang, "missed-removal-listed"), count: s.listed, color: "#dc2626", href: href("visible", "") },
+        Slice {
+            label: tr(lang, "missed-removal-listed"),
+            count: s.listed,
+            color: "#dc2626",
+            href: href("visible", ""),
+        },
     ];
     Ok(StatsPage {
         p: Page::new(&ctx, "nav-missed"),

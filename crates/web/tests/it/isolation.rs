@@ -54,6 +54,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::GET, "/api/v1/missed/{id}", format!("/api/v1/missed/{m}"), false),
             (Method::POST, "/api/v1/missed/{id}/hide", format!("/api/v1/missed/{m}/hide"), false),
             (Method::POST, "/api/v1/missed/{id}/restore", format!("/api/v1/missed/{m}/restore"), false),
+            (Method::POST, "/api/v1/missed/{id}/callback", format!("/api/v1/missed/{m}/callback"), false),
+            (Method::POST, "/api/v1/missed/{id}/sms", format!("/api/v1/missed/{m}/sms"), false),
+            (Method::POST, "/missed/{id}/callback", format!("/missed/{m}/callback"), true),
+            (Method::POST, "/missed/{id}/sms", format!("/missed/{m}/sms"), true),
+            (Method::POST, "/missed/{id}/hide", format!("/missed/{m}/hide"), true),
+            (Method::POST, "/missed/{id}/restore", format!("/missed/{m}/restore"), true),
             // A call id of anything but one's own calls is unknown.
             (
                 Method::POST,
@@ -75,8 +81,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 if path.ends_with("/hide") {
                     rb = rb.json(&serde_json::json!({"reason": "taken over"}));
                 }
-                if path.ends_with("/restore") {
+                if path.ends_with("/restore") || path.ends_with("/callback") {
                     rb = rb.json(&serde_json::json!({}));
+                }
+                if path.ends_with("/sms") {
+                    rb = rb.json(&serde_json::json!({"text": "taken over"}));
                 }
                 if path.contains("/calls/") {
                     rb = rb.json(&serde_json::json!({"command": "hangup"}));
@@ -91,6 +100,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
                         ("extension", "999"),
                         ("role", "agent"),
                         ("language", "en"),
+                        ("text", "taken over"),
+                        ("reason", "taken over"),
                     ]);
                 }
                 rb.send().await.unwrap()
@@ -105,6 +116,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
         );
         let still = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap().0;
         assert_eq!(still.state, "visible", "{backend}: the other organization's missed call was not hidden");
+        let (_, steps) = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap();
+        assert_eq!(steps.len(), 1, "{backend}: nothing was added to its history");
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.

@@ -3,6 +3,7 @@
 mod api;
 mod isolation;
 mod login;
+mod missed;
 mod ops;
 mod sse;
 mod users;
