@@ -24,6 +24,27 @@ impl MigrationTrait for Migration {
             Index::create().name("ix_missed_org_last").table("missed_calls").col("org_id").col("last_at").to_owned(),
         )
         .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_missed_org_action_last")
+                .table("missed_calls")
+                .col("org_id")
+                .col("last_action")
+                .col("last_at")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_missed_org_state_action_last")
+                .table("missed_calls")
+                .col("org_id")
+                .col("state")
+                .col("last_action")
+                .col("last_at")
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("missed_settings")
@@ -67,7 +88,9 @@ impl MigrationTrait for Migration {
         for t in ["user_preferences", "mail_settings", "missed_settings"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
-        m.drop_index(Index::drop().name("ix_missed_org_last").table("missed_calls").to_owned()).await?;
+        for ix in ["ix_missed_org_last", "ix_missed_org_action_last", "ix_missed_org_state_action_last"] {
+            m.drop_index(Index::drop().name(ix).table("missed_calls").to_owned()).await?;
+        }
         m.drop_index(Index::drop().name("ix_missed_history_call_id").table("missed_call_history").to_owned()).await?;
         for c in ["call_id", "result", "answered_at"] {
             m.alter_table(Table::alter().table("missed_call_history").drop_column(c).to_owned()).await?;

@@ -557,19 +557,37 @@ async fn click_to_call_over_the_api_with_events_in_the_agents_browser() {
 }
 
 /// Missed calls on the real binary: a customer calls a number three times through the trunk
-/// and nobody answers; the list shows one row for the caller, with a count of 3.
+/// and nobody answers; the list shows one row for the caller, with a count of 3. Then the
+/// agent calls back from the row: her phone answers by itself, the carrier answers, they talk
+/// for more than the minimum, and the row leaves the list as "callback answered", with the
+/// attempt in its history. An agent may not hide rows (403, nothing changes).
 #[tokio::test]
-async fn three_missed_calls_from_one_caller_make_one_row() {
+async fn three_missed_calls_make_one_row_and_an_answered_callback_removes_it() {
     let dir = tempfile::tempdir().unwrap();
-    add_user(
+    let pw = sip_password_of(&add_user(
         dir.path(),
         &[],
-        &["--org", "acme", "--name", "anna", "--role", "manager", "--extension", "1002"],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1002"],
         "anna-secret-1",
-    );
+    ));
+    let carrier_port = free_udp_port("127.0.0.2");
     let cli = |args: &[&str]| assert!(cmd(dir.path(), &[]).args(args).output().unwrap().status.success(), "{args:?}");
-    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
+    cli(&[
+        "trunk",
+        "add",
+        "--org",
+        "acme",
+        "--name",
+        "carrier",
+        "--host",
+        "127.0.0.2",
+        "--port",
+        &carrier_port,
+        "--inbound",
+        "127.0.0.2",
+    ]);
     cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "1002"]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
     let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
     let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
     let scenario = render_scenario(dir.path(), "trunk_uac_480.xml", &[]);
@@ -592,17 +610,14 @@ async fn three_missed_calls_from_one_caller_make_one_row() {
     let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let anna = crm.find_user_by_login(org.id, "anna").await.unwrap().unwrap();
     let (token, _) = crm.create_token(&anna, "missed").await.unwrap();
+    let api = reqwest::Client::new();
+    let get = |path: String| {
+        let r = api.get(format!("{}{path}", srv.base)).bearer_auth(&token).send();
+        async move { r.await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
     let rows = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let rows: serde_json::Value = reqwest::Client::new()
-                .get(format!("{}/api/v1/missed", srv.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let rows = get("/api/v1/missed".into()).await;
             if rows["items"][0]["count"] == 3 {
                 return rows["items"].clone();
             }
@@ -616,4 +631,94 @@ async fn three_missed_calls_from_one_caller_make_one_row() {
         (rows[0]["caller"].as_str(), rows[0]["called_number"].as_str()),
         (Some("48600111222"), Some("48221234567"))
     );
+    let id = rows[0]["id"].as_i64().unwrap();
+    let post = |path: String, body: serde_json::Value| {
+        api.post(format!("{}{path}", srv.base)).bearer_auth(&token).json(&body).send()
+    };
+    let r = post(format!("/api/v1/missed/{id}/hide"), serde_json::json!({"reason": "spam"})).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN, "agents may not hide by default");
+
+    // The callback: anna's phone answers by itself, then the carrier answers the customer's leg.
+    let phone_port = free_udp_port("127.0.0.1");
+    register_phone(&sip, &phone_port, "1002", &pw);
+    let phone = sipp_cmd(
+        "127.0.0.1",
+        &phone_port,
+        &render_scenario(dir.path(), "uas_autoanswer.xml", &[]),
+        &["-mp", "18800"],
+        None,
+    )
+    .spawn()
+    .unwrap();
+    let carrier_file = dir.path().join("carrier.xml");
+    let carrier_xml = std::fs::read_to_string(render_scenario(dir.path(), "carrier_answer.xml", &[])).unwrap();
+    std::fs::write(&carrier_file, carrier_xml.replace("[callerid]", "48221234567")).unwrap();
+    let carrier =
+        sipp_cmd("127.0.0.2", &carrier_port, carrier_file.to_str().unwrap(), &["-mp", "19000"], None).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let r = post(format!("/api/v1/missed/{id}/callback"), serde_json::json!({})).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let call_id = r.json::<serde_json::Value>().await.unwrap()["call_id"].as_str().unwrap().to_string();
+    // They talk for longer than the minimum (10 s by default: the test's organization sets 1 s).
+    let manager_settings = crm::missed::MissedSettings { min_callback_seconds: 1, ..Default::default() };
+    let boss = crm
+        .create_user(
+            org.id,
+            crm::users::NewUser {
+                username: "boss".into(),
+                full_name: "Boss".into(),
+                extension: "1009".into(),
+                role: "manager".into(),
+                language: "en".into(),
+                password: "boss-secret-12".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    crm.set_missed_settings(&boss, manager_settings).await.unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let d = get(format!("/api/v1/missed/{id}")).await;
+            let h = d["history"].as_array().unwrap().clone();
+            if h.iter().any(|s| s["kind"] == "callback") {
+                let listed = get("/api/v1/calls".into()).await;
+                if listed.as_array().is_some_and(|a| !a.is_empty()) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(answered.is_ok(), "the callback is in the history and the call is up");
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let r = post(format!("/api/v1/calls/{call_id}/commands"), serde_json::json!({"command": "hangup"})).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let removed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let d = get(format!("/api/v1/missed/{id}")).await;
+            if d["state"] == "removed" {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the answered callback removed the row");
+    assert_eq!(removed["removed_cause"], "callback_answered");
+    assert_eq!(removed["last_status"], "called_back");
+    let steps: Vec<(String, Option<String>)> = removed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap().to_string(), s["result"].as_str().map(str::to_string)))
+        .collect();
+    let kinds: Vec<&str> = steps.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["missed", "missed", "missed", "callback", "removed"]);
+    assert_eq!(steps[3].1.as_deref(), Some("answered"));
+    assert_eq!(removed["history"][3]["user_id"], anna.id.0);
+    assert!(get("/api/v1/missed".into()).await["items"].as_array().unwrap().is_empty(), "the list is empty");
+    assert!(phone.wait_with_output().unwrap().status.success(), "anna's phone auto-answered and was hung up");
+    assert!(carrier.wait_with_output().unwrap().status.success(), "the carrier answered and was hung up");
 }
