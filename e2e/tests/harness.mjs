@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSocket } from "node:dgram";
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -31,8 +32,8 @@ export async function startServer(setup) {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
   setup?.(dir);
   const child = spawn(bin, ["serve"], { cwd: dir, env: cleanEnv(), stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
   const base = await new Promise((resolve, reject) => {
-    let out = "";
     const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 30000);
     child.stdout.on("data", (d) => {
       out += d;
@@ -41,7 +42,31 @@ export async function startServer(setup) {
     });
     child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
   });
-  return { base, dir, stop() { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+  const sip = (out.match(/SIP \(UDP and TCP\) on (\S+)/) || [])[1];
+  return { base, sip, dir, stop() { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// A command of the binary in the server's directory (trunks, numbers, …).
+export function cli(dir, args) {
+  const r = spawnSync(bin, args, { cwd: dir, env: cleanEnv(), encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
+}
+
+const sippDir = join(here, "..", "..", "crates", "telephony", "tests", "sipp");
+
+// One call from a carrier's address with sipp (Debian's sip-tester) running `scenario` from
+// crates/telephony/tests/sipp; resolves with sipp's exit code.
+export async function sippCall(sip, fromIp, scenario, number, caller, mediaPort) {
+  const port = await new Promise((resolve) => {
+    const s = createSocket("udp4");
+    s.bind(0, fromIp, () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+  return new Promise((resolve) => {
+    const p = spawn("sipp", [sip, "-sf", join(sippDir, scenario), "-m", "1", "-i", fromIp, "-p", String(port), "-nostdin",
+      "-timeout", "15s", "-timeout_error", "-s", number, "-key", "caller", caller, "-mp", String(mediaPort)],
+      { stdio: "ignore" });
+    p.on("exit", (code) => resolve(code));
+  });
 }
 
 export async function launch() {

@@ -65,7 +65,6 @@ impl Crm {
         let org = OrgId(ev.tenant);
         let row_id = s.missed_call_id;
         let answered_at = s.answered_at;
-        let caller = s.detail.clone();
         let mut am: mh::ActiveModel = s.into();
         let CallEventKind::Ended { cause } = ev.kind else {
             am.answered_at = Set(Some(ev.at));
@@ -81,9 +80,6 @@ impl Crm {
         };
         let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);
         am.result = Set(Some(result.into()));
-        if cause == EndCause::Answered {
-            am.detail = Set(format!("{caller} · {talked} s"));
-        }
         am.update(self.db()).await?;
         let min = self.missed_settings(org).await?.min_callback_seconds;
         let success = cause == EndCause::Answered && talked >= i64::from(min);

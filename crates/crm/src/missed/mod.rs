@@ -216,7 +216,7 @@ impl Crm {
                 .await?
             }
         };
-        step(&txn, org, row.id, at, "missed", None, &format!("called {called}")).await?;
+        step(&txn, org, row.id, at, "missed", None, called).await?;
         txn.commit().await?;
         Ok(row.into())
     }
@@ -231,7 +231,8 @@ impl Crm {
             .await?)
     }
 
-    /// Removes `rows` with `cause`, each with a step in its history.
+    /// Removes `rows` with `cause` (which is also the step's detail in each history; `why`
+    /// goes to the log).
     async fn remove_rows(
         &self,
         org: OrgId,
@@ -240,6 +241,7 @@ impl Crm {
         why: &str,
         at: DateTime<Utc>,
     ) -> Result<(), CrmError> {
+        tracing::info!(org = org.0, rows = rows.len(), cause, "missed calls removed: {why}");
         let txn = self.db().begin().await?;
         for m in rows {
             let id = m.id;
@@ -248,7 +250,7 @@ impl Crm {
             am.removed_cause = Set(Some(cause.into()));
             am.removed_at = Set(Some(at));
             am.update(&txn).await?;
-            step(&txn, org, id, at, "removed", None, why).await?;
+            step(&txn, org, id, at, "removed", None, cause).await?;
         }
         txn.commit().await?;
         Ok(())
