@@ -156,6 +156,18 @@ impl SipServer {
                 tokio::spawn(dispatch(shared, tx));
             }
         });
+        // The TCP listener binds in the transport layer's own task: answer only once it accepts,
+        // so a phone that connects at once is not refused.
+        let probe = SocketAddr::new(
+            if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() },
+            addr.port(),
+        );
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(probe).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
         Ok(SipServer { cancel, addr, location, events, shared: server_shared, registrations })
     }
