@@ -3,7 +3,7 @@
 //! turned into browser events for the user whose extension is on the call.
 
 use crate::{Audience, Crm, CrmError, Event, OrgId, User};
-use telephony::events::{CallCommand, CallEvent, CallEventKind};
+use telephony::events::{CallCommand, CallEvent, CallEventKind, Direction};
 use telephony::{ActiveCall, CallError, Originate, Tenant};
 
 impl Crm {
@@ -62,16 +62,33 @@ impl Crm {
         self.sip()?.command(user.org_id.0, call_id, cmd).map_err(refused)
     }
 
-    /// A call event: the missed-call list learns from it, and the browsers get it: the user of the extension on the call gets it (as
-    /// `call.ringing`, `call.answered`, …), or the whole organization when no extension is known.
+    /// A call event: the missed-call list and the call log learn from it, and the browsers of
+    /// the users on the call get it (as `call.ringing`, `call.answered`, …; the whole
+    /// organization when no extension is known). A ringing call carries the screen pop: the
+    /// contacts matching the caller's number, or the organization's URL template filled in.
     pub async fn on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         self.missed_on_call_event(ev).await?;
+        self.log_call_event(ev).await?;
         let org = OrgId(ev.tenant);
         let routing = self.routing().await?;
-        let audience = match ev.extension.as_ref().and_then(|ext| routing.extensions.get(&(ev.tenant, ext.clone()))) {
-            Some(id) => Audience::User(crate::UserId(*id)),
-            None => Audience::Organization,
-        };
+        let mut exts: Vec<String> = ev.extension.iter().cloned().collect();
+        if matches!(ev.kind, CallEventKind::Ringing | CallEventKind::Ended { .. }) {
+            if let Some(c) =
+                self.sip().ok().and_then(|s| s.calls(ev.tenant).into_iter().find(|c| c.call_id == ev.call_id))
+            {
+                exts.extend(c.ringing);
+            }
+            if ev.direction == Direction::Internal {
+                exts.push(ev.from.clone());
+            }
+        }
+        exts.sort();
+        exts.dedup();
+        let users: Vec<crate::UserId> = exts
+            .iter()
+            .filter_map(|e| routing.extensions.get(&(ev.tenant, e.clone())))
+            .map(|id| crate::UserId(*id))
+            .collect();
         let kind = match &ev.kind {
             CallEventKind::Ringing => "ringing",
             CallEventKind::Answered => "answered",
@@ -84,8 +101,60 @@ impl Crm {
             CallEventKind::Dtmf { .. } => "dtmf",
             CallEventKind::Ended { .. } => "ended",
         };
-        let data = serde_json::to_value(ev).unwrap_or_default();
-        self.publish(Event { org_id: org, audience, kind: format!("call.{kind}"), data }).await
+        let mut data = serde_json::to_value(ev).unwrap_or_default();
+        if ev.kind == CallEventKind::Ringing && ev.direction != Direction::Outbound {
+            data["pop"] = self.screen_pop(org, &ev.from).await?;
+        }
+        if ev.kind == CallEventKind::Answered {
+            self.auto_handling(org, ev, &routing).await?;
+        }
+        if users.is_empty() {
+            return self
+                .publish(Event { org_id: org, audience: Audience::Organization, kind: format!("call.{kind}"), data })
+                .await;
+        }
+        for u in users {
+            let ev =
+                Event { org_id: org, audience: Audience::User(u), kind: format!("call.{kind}"), data: data.clone() };
+            self.publish(ev).await?;
+        }
+        Ok(())
+    }
+
+    /// What opens on an incoming call from `caller`: the matching contacts (by E.164), the
+    /// number to fill in a new contact with, and the organization's URL template filled in.
+    pub async fn screen_pop(&self, org: OrgId, caller: &str) -> Result<serde_json::Value, CrmError> {
+        let o = self.org(org).await?;
+        let digits = crate::trunks::digits(caller);
+        let e164 = if digits.len() > 6 { crate::phone::normalize(caller, &o.default_country) } else { None };
+        let contacts = match &e164 {
+            Some(e) => self.contacts_by_phone(org, e).await?,
+            None => vec![],
+        };
+        let url = (!o.screen_pop_url.is_empty() && e164.is_some())
+            .then(|| o.screen_pop_url.replace("{caller}", e164.as_deref().unwrap_or_default()));
+        Ok(serde_json::json!({
+            "e164": e164,
+            "contacts": contacts.iter().map(|c| serde_json::json!({"id": c.id, "name": c.name(), "company": c.company})).collect::<Vec<_>>(),
+            "url": url,
+        }))
+    }
+
+    /// The answering user's handling window opens by itself when they chose so.
+    async fn auto_handling(
+        &self,
+        org: OrgId,
+        ev: &CallEvent,
+        routing: &crate::sip_cache::Snapshot,
+    ) -> Result<(), CrmError> {
+        let Some(ext) = &ev.extension else { return Ok(()) };
+        let Some(id) = routing.extensions.get(&(ev.tenant, ext.clone())) else { return Ok(()) };
+        let user = self.user(org, crate::UserId(*id)).await?;
+        if self.preferences(&user).await?.auto_handling {
+            let other = if ev.direction == Direction::Inbound || ev.from != *ext { &ev.from } else { &ev.to };
+            self.open_handling(&user, &ev.call_id, other).await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,15 +1,21 @@
 //! The Switchboard domain: organizations, users, log-in, sessions, API tokens and events,
 //! with the business rules over them. Every query here is filtered by organization.
 
+pub mod agent_status;
 pub mod auth;
+pub mod call_log;
 pub mod calls;
 pub mod clock;
+pub mod contacts;
 pub mod error;
 pub mod events;
+pub mod handling;
 pub mod mail;
 pub mod missed;
 pub mod orgs;
 pub mod password;
+pub mod phone;
+pub mod phonebook;
 pub mod preferences;
 pub mod sessions;
 pub mod sip_cache;

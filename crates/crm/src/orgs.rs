@@ -18,6 +18,8 @@ pub struct Organization {
     pub sip_domain: String,
     pub default_country: String,
     pub time_zone: String,
+    /// Opened on an incoming call instead of the contact card (`{caller}` filled in); empty: the card.
+    pub screen_pop_url: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,6 +33,7 @@ impl From<org::Model> for Organization {
             sip_domain: m.sip_domain,
             default_country: m.default_country,
             time_zone: m.time_zone,
+            screen_pop_url: m.screen_pop_url,
             created_at: m.created_at,
         }
     }

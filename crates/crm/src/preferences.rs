@@ -1,11 +1,12 @@
-//! Each user's own choices: the address for notifications and which notifications to get.
+//! Each user's own choices: the address for notifications and which notifications to get, and
+//! how the agent workspace behaves (silent ring, no pop-ups, the dialer, the handling window).
 
 use crate::{Crm, CrmError, User};
 use serde::{Deserialize, Serialize};
 use store::entities::user_preference as up;
-use store::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use store::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
     /// Where notifications go (may be empty).
     #[serde(default)]
@@ -13,6 +14,43 @@ pub struct Preferences {
     /// An e-mail for every new missed call (when the organization offers it).
     #[serde(default)]
     pub missed_email: bool,
+    /// Incoming calls ring only visibly.
+    #[serde(default)]
+    pub silent_ring: bool,
+    /// No screen pop on incoming calls.
+    #[serde(default)]
+    pub suppress_popups: bool,
+    /// The call handling window opens by itself for every call.
+    #[serde(default)]
+    pub auto_handling: bool,
+    #[serde(default = "yes")]
+    pub show_dialer: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            email: String::new(),
+            missed_email: false,
+            silent_ring: false,
+            suppress_popups: false,
+            auto_handling: false,
+            show_dialer: true,
+        }
+    }
+}
+
+/// How the workspace behaves (the part of the preferences the agent page changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Workspace {
+    pub silent_ring: bool,
+    pub suppress_popups: bool,
+    pub auto_handling: bool,
+    pub show_dialer: bool,
 }
 
 impl Crm {
@@ -21,10 +59,18 @@ impl Crm {
             .one(self.db())
             .await?
             .filter(|p| p.org_id == user.org_id.0)
-            .map(|p| Preferences { email: p.email, missed_email: p.missed_email })
+            .map(|p| Preferences {
+                email: p.email,
+                missed_email: p.missed_email,
+                silent_ring: p.silent_ring,
+                suppress_popups: p.suppress_popups,
+                auto_handling: p.auto_handling,
+                show_dialer: p.show_dialer,
+            })
             .unwrap_or_default())
     }
 
+    /// The notification address and e-mails.
     pub async fn set_preferences(&self, user: &User, p: Preferences) -> Result<Preferences, CrmError> {
         let email = p.email.trim().to_string();
         if !email.is_empty() && !valid_email(&email) {
@@ -33,19 +79,42 @@ impl Crm {
         if p.missed_email && email.is_empty() {
             return Err(CrmError::invalid("email", "err-email-needed"));
         }
-        let row = up::Model { user_id: user.id.0, org_id: user.org_id.0, email, missed_email: p.missed_email };
-        match up::Entity::find_by_id(user.id.0).one(self.db()).await? {
-            None => {
-                up::Entity::insert(row.clone().into_active_model()).exec(self.db()).await?;
-            }
-            Some(old) => {
-                let mut am = old.into_active_model();
-                am.email = Set(row.email.clone());
-                am.missed_email = Set(row.missed_email);
-                am.update(self.db()).await?;
-            }
+        let cur = self.preferences(user).await?;
+        self.save_preferences(user, Preferences { email, missed_email: p.missed_email, ..cur }).await
+    }
+
+    /// How the workspace behaves.
+    pub async fn set_workspace(&self, user: &User, w: Workspace) -> Result<Preferences, CrmError> {
+        let cur = self.preferences(user).await?;
+        let p = Preferences {
+            silent_ring: w.silent_ring,
+            suppress_popups: w.suppress_popups,
+            auto_handling: w.auto_handling,
+            show_dialer: w.show_dialer,
+            ..cur
+        };
+        self.save_preferences(user, p).await
+    }
+
+    async fn save_preferences(&self, user: &User, p: Preferences) -> Result<Preferences, CrmError> {
+        let row = up::Model {
+            user_id: user.id.0,
+            org_id: user.org_id.0,
+            email: p.email.clone(),
+            missed_email: p.missed_email,
+            silent_ring: p.silent_ring,
+            suppress_popups: p.suppress_popups,
+            auto_handling: p.auto_handling,
+            show_dialer: p.show_dialer,
+        };
+        let mut am = row.into_active_model();
+        if up::Entity::find_by_id(user.id.0).one(self.db()).await?.is_some() {
+            am = am.reset_all();
+            am.update(self.db()).await?;
+        } else {
+            up::Entity::insert(am).exec(self.db()).await?;
         }
-        Ok(Preferences { email: row.email, missed_email: row.missed_email })
+        Ok(p)
     }
 }
 

@@ -593,7 +593,7 @@ async fn users_who_asked_get_an_email_for_every_missed_call() {
         let bad = MailSettings { from_address: "not an address".into(), port: 0, ..mail.clone() };
         assert!(matches!(crm.set_mail_settings(&admin, bad).await, Err(CrmError::Invalid(v)) if v.len() == 2), "{b}");
         crm.set_mail_settings(&admin, mail).await.unwrap();
-        let p = |email: &str, on| Preferences { email: email.into(), missed_email: on };
+        let p = |email: &str, on| Preferences { email: email.into(), missed_email: on, ..Default::default() };
         assert_eq!(crm.set_preferences(&anna, p("", true)).await.unwrap_err().code(), "err-email-needed", "{b}");
         assert_eq!(crm.set_preferences(&anna, p("anna@", true)).await.unwrap_err().code(), "err-email", "{b}");
         crm.set_preferences(&anna, p("anna@acme.test", true)).await.unwrap();

@@ -1,7 +1,12 @@
 //! Table rows as sea-orm entities. Queries that cross no organization boundary live with the
 //! services in `crm`, which always filter by organization.
 
+pub mod agent_status;
 pub mod api_token;
+pub mod call_log;
+pub mod call_note;
+pub mod call_tag;
+pub mod contact;
 pub mod dial_rule;
 pub mod login_failure;
 pub mod mail_setting;
@@ -9,9 +14,11 @@ pub mod missed_call;
 pub mod missed_call_history;
 pub mod missed_setting;
 pub mod organization;
+pub mod personal_contact;
 pub mod phone_number;
 pub mod ring_group;
 pub mod session;
+pub mod status_reason;
 pub mod trunk;
 pub mod user;
 pub mod user_preference;

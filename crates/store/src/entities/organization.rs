@@ -15,6 +15,9 @@ pub struct Model {
     /// ISO 3166 country used to normalize typed phone numbers.
     pub default_country: String,
     pub time_zone: String,
+    /// Opened in a new tab on an incoming call instead of the contact card, `{caller}` replaced
+    /// (empty: the card).
+    pub screen_pop_url: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -11,6 +11,13 @@ pub struct Model {
     pub email: String,
     /// An e-mail for every new missed call (when the organization offers it).
     pub missed_email: bool,
+    /// Incoming calls ring only visibly.
+    pub silent_ring: bool,
+    /// No screen pop on incoming calls.
+    pub suppress_popups: bool,
+    /// The call handling window opens by itself for every call.
+    pub auto_handling: bool,
+    pub show_dialer: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261123_000002_trunks;
 mod m20261123_000003_trunk_register;
 mod m20261123_000004_missed_calls;
 mod m20261201_000005_missed_workflow;
+mod m20261201_000006_agent_workspace;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_trunk_register::Migration),
             Box::new(m20261123_000004_missed_calls::Migration),
             Box::new(m20261201_000005_missed_workflow::Migration),
+            Box::new(m20261201_000006_agent_workspace::Migration),
         ]
     }
 }

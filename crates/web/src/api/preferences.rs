@@ -33,6 +33,9 @@ pub async fn set(
     ApiUser(me): ApiUser,
     ApiJson(b): ApiJson<PreferencesIo>,
 ) -> Result<Json<PreferencesIo>, ApiError> {
-    let p = st.crm.set_preferences(&me, Preferences { email: b.email, missed_email: b.missed_email }).await?;
+    let p = st
+        .crm
+        .set_preferences(&me, Preferences { email: b.email, missed_email: b.missed_email, ..Default::default() })
+        .await?;
     Ok(Json(PreferencesIo { email: p.email, missed_email: p.missed_email }))
 }

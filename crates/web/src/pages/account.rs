@@ -157,7 +157,8 @@ pub async fn change_preferences(
     Authed(ctx, me): Authed,
     CsrfForm(f): CsrfForm<PreferencesForm>,
 ) -> Result<Response, PageError> {
-    let p = crm::preferences::Preferences { email: f.email, missed_email: f.missed_email.is_some() };
+    let p =
+        crm::preferences::Preferences { email: f.email, missed_email: f.missed_email.is_some(), ..Default::default() };
     match st.crm.set_preferences(&me, p).await {
         Ok(_) => Ok(Redirect::to("/account?ok=settings-saved").into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),

@@ -1,0 +1,328 @@
+//! The call log: one row per call and user (extension) that took part, written from the call
+//! events — who rang, who answered, for how long, the recording — with the contact matched by
+//! number. Each user sees their own log; it feeds the shift statistics.
+
+use crate::{Crm, CrmError, OrgId, User};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::entities::call_log as cl;
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
+
+/// What a call was for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallKind {
+    Incoming,
+    Outgoing,
+    Internal,
+    Missed,
+}
+
+impl CallKind {
+    pub const ALL: [CallKind; 4] = [CallKind::Incoming, CallKind::Outgoing, CallKind::Internal, CallKind::Missed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Incoming => "incoming",
+            CallKind::Outgoing => "outgoing",
+            CallKind::Internal => "internal",
+            CallKind::Missed => "missed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallKind> {
+        CallKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedCall {
+    pub id: i64,
+    pub call_id: String,
+    pub kind: CallKind,
+    pub number: String,
+    pub contact_id: Option<i64>,
+    pub contact_name: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub talk_seconds: i32,
+    pub recording: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CallLogFilter {
+    pub kind: Option<CallKind>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: u64,
+}
+
+impl Crm {
+    /// Records what a call event says in the log of each user on the call.
+    pub async fn log_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+        let org = OrgId(ev.tenant);
+        match &ev.kind {
+            CallEventKind::Ringing => {
+                for (ext, kind, number) in self.parties(ev).await? {
+                    self.log_row(org, ev, &ext, kind, &number).await?;
+                }
+            }
+            CallEventKind::Answered => {
+                for (ext, kind, number) in self.parties(ev).await? {
+                    let row = self.log_row(org, ev, &ext, kind, &number).await?;
+                    let answering = ev.extension.as_deref() == Some(ext.as_str()) || kind == "outgoing";
+                    if answering && row.answered_at.is_none() {
+                        let mut am: cl::ActiveModel = row.into();
+                        am.answered_at = Set(Some(ev.at));
+                        am.update(self.db()).await?;
+                    }
+                }
+            }
+            CallEventKind::Transferred { .. } => {
+                // The call goes on with another extension: the others' part ends here.
+                for row in self.open_rows_of(org, &ev.call_id).await? {
+                    if Some(row.extension.as_str()) != ev.extension.as_deref() && row.answered_at.is_some() {
+                        close(self, row, ev.at, "transferred", &ev.from).await?;
+                    }
+                }
+                if let Some(ext) = &ev.extension {
+                    let number = if ev.direction == Direction::Outbound { &ev.to } else { &ev.from };
+                    let kind = if ev.direction == Direction::Internal { "internal" } else { "incoming" };
+                    let row = self.log_row(org, ev, ext, kind, number).await?;
+                    if row.answered_at.is_none() {
+                        let mut am: cl::ActiveModel = row.into();
+                        am.answered_at = Set(Some(ev.at));
+                        am.update(self.db()).await?;
+                    }
+                }
+            }
+            CallEventKind::RecordingStopped { path } => {
+                for row in self.open_rows_of(org, &ev.call_id).await? {
+                    let mut am: cl::ActiveModel = row.into();
+                    am.recording = Set(Some(path.clone()));
+                    am.update(self.db()).await?;
+                }
+            }
+            CallEventKind::Ended { cause } => {
+                if self.open_rows_of(org, &ev.call_id).await?.is_empty() {
+                    // A call that never rang (refused at once) still belongs in the log.
+                    for (ext, kind, number) in self.parties(ev).await? {
+                        self.log_row(org, ev, &ext, kind, &number).await?;
+                    }
+                }
+                let rows = self.open_rows_of(org, &ev.call_id).await?;
+                let anyone = rows.iter().any(|r| r.answered_at.is_some());
+                for row in rows {
+                    if anyone && row.answered_at.is_none() && row.kind != "outgoing" {
+                        // Rung but answered by someone else: not this user's call.
+                        cl::Entity::delete_by_id(row.id).exec(self.db()).await?;
+                        continue;
+                    }
+                    let cause = match cause {
+                        EndCause::Answered => "answered",
+                        EndCause::Busy => "busy",
+                        EndCause::NoAnswer => "no_answer",
+                        EndCause::Cancelled => "cancelled",
+                        EndCause::Failed => "failed",
+                    };
+                    close(self, row, ev.at, cause, &ev.from).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The organization's extensions on the call, with what the call is for each and the other
+    /// party's number.
+    async fn parties(&self, ev: &CallEvent) -> Result<Vec<(String, &'static str, String)>, CrmError> {
+        let routing = self.routing().await?;
+        let is_ext = |n: &str| routing.extensions.contains_key(&(ev.tenant, n.to_string()));
+        let mut ringing: Vec<String> = self
+            .telephony
+            .as_ref()
+            .and_then(|s| s.calls(ev.tenant).into_iter().find(|c| c.call_id == ev.call_id))
+            .map(|c| c.ringing.into_iter().chain(c.extension).collect())
+            .unwrap_or_default();
+        if let Some(e) = &ev.extension {
+            ringing.push(e.clone());
+        }
+        ringing.sort();
+        ringing.dedup();
+        let mut out = vec![];
+        match ev.direction {
+            Direction::Inbound => out.extend(ringing.into_iter().map(|e| (e, "incoming", ev.from.clone()))),
+            Direction::Outbound => {
+                let caller = ev.extension.clone().unwrap_or_else(|| ev.from.clone());
+                if is_ext(&caller) {
+                    out.push((caller, "outgoing", ev.to.clone()));
+                }
+            }
+            Direction::Internal => {
+                if is_ext(&ev.from) {
+                    out.push((ev.from.clone(), "internal", ev.to.clone()));
+                }
+                for e in ringing.into_iter().filter(|e| *e != ev.from) {
+                    out.push((e, "internal", ev.from.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The user's row of the call, made when missing.
+    async fn log_row(
+        &self,
+        org: OrgId,
+        ev: &CallEvent,
+        ext: &str,
+        kind: &str,
+        number: &str,
+    ) -> Result<cl::Model, CrmError> {
+        let found = cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(org.0))
+            .filter(cl::Column::CallId.eq(ev.call_id.as_str()))
+            .filter(cl::Column::Extension.eq(ext))
+            .one(self.db())
+            .await?;
+        if let Some(r) = found {
+            return Ok(r);
+        }
+        let routing = self.routing().await?;
+        let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
+        let number = crate::trunks::digits(number);
+        let country = self.org(org).await?.default_country;
+        let contact = match crate::phone::normalize(&number, &country) {
+            Some(e) if number.len() > 6 => self.contacts_by_phone(org, &e).await?.into_iter().next(),
+            _ => None,
+        };
+        let row = cl::ActiveModel {
+            org_id: Set(org.0),
+            call_id: Set(ev.call_id.clone()),
+            user_id: Set(user_id),
+            extension: Set(ext.into()),
+            kind: Set(kind.into()),
+            number: Set(number),
+            contact_id: Set(contact.map(|c| c.id)),
+            started_at: Set(ev.at),
+            answered_at: Set(None),
+            ended_at: Set(None),
+            talk_seconds: Set(0),
+            end_cause: Set(None),
+            recording: Set(None),
+            ..Default::default()
+        };
+        match row.insert(self.db()).await {
+            Ok(m) => Ok(m),
+            // Another node wrote it at the same moment.
+            Err(_) => Ok(cl::Entity::find()
+                .filter(cl::Column::OrgId.eq(org.0))
+                .filter(cl::Column::CallId.eq(ev.call_id.as_str()))
+                .filter(cl::Column::Extension.eq(ext))
+                .one(self.db())
+                .await?
+                .ok_or(CrmError::NotFound)?),
+        }
+    }
+
+    async fn open_rows_of(&self, org: OrgId, call_id: &str) -> Result<Vec<cl::Model>, CrmError> {
+        Ok(cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(org.0))
+            .filter(cl::Column::CallId.eq(call_id))
+            .filter(cl::Column::EndedAt.is_null())
+            .all(self.db())
+            .await?)
+    }
+
+    /// The user's calls, latest first.
+    pub async fn call_log(&self, user: &User, f: &CallLogFilter) -> Result<Vec<LoggedCall>, CrmError> {
+        let mut q =
+            cl::Entity::find().filter(cl::Column::OrgId.eq(user.org_id.0)).filter(cl::Column::UserId.eq(user.id.0));
+        if let Some(k) = f.kind {
+            q = q.filter(cl::Column::Kind.eq(k.as_str()));
+        }
+        if let Some(from) = f.from {
+            q = q.filter(cl::Column::StartedAt.gte(from));
+        }
+        if let Some(to) = f.to {
+            q = q.filter(cl::Column::StartedAt.lt(to));
+        }
+        let rows = q.order_by_desc(cl::Column::StartedAt).limit(f.limit.clamp(1, 1000)).all(self.db()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut names: std::collections::HashMap<i64, String> = Default::default();
+        for r in rows {
+            let contact_name = match r.contact_id {
+                Some(id) => match names.get(&id) {
+                    Some(n) => Some(n.clone()),
+                    None => {
+                        let n = self.contact(user.org_id, id).await.ok().map(|c| c.name());
+                        if let Some(n) = &n {
+                            names.insert(id, n.clone());
+                        }
+                        n
+                    }
+                },
+                None => None,
+            };
+            out.push(LoggedCall {
+                id: r.id,
+                call_id: r.call_id,
+                kind: CallKind::parse(&r.kind).unwrap_or(CallKind::Incoming),
+                number: r.number,
+                contact_id: r.contact_id,
+                contact_name,
+                started_at: r.started_at,
+                answered_at: r.answered_at,
+                ended_at: r.ended_at,
+                talk_seconds: r.talk_seconds,
+                recording: r.recording.is_some(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The file of a recording in the user's log (managers: any of the organization's).
+    pub async fn call_recording(&self, user: &User, id: i64) -> Result<std::path::PathBuf, CrmError> {
+        let r = cl::Entity::find_by_id(id)
+            .filter(cl::Column::OrgId.eq(user.org_id.0))
+            .one(self.db())
+            .await?
+            .filter(|r| user.is_manager() || r.user_id == Some(user.id.0))
+            .ok_or(CrmError::NotFound)?;
+        r.recording.map(Into::into).ok_or(CrmError::NotFound)
+    }
+
+    /// The rows of the user's calls that started in [from, to) (for statistics).
+    pub(crate) async fn call_rows(
+        &self,
+        user: &User,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<cl::Model>, CrmError> {
+        Ok(cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(user.org_id.0))
+            .filter(cl::Column::UserId.eq(user.id.0))
+            .filter(cl::Column::StartedAt.gte(from))
+            .filter(cl::Column::StartedAt.lt(to))
+            .all(self.db())
+            .await?)
+    }
+}
+
+/// Ends a row; a call rung at the user (not placed by them) and never answered is missed.
+async fn close(crm: &Crm, row: cl::Model, at: DateTime<Utc>, cause: &str, caller: &str) -> Result<(), CrmError> {
+    let talk = row.answered_at.map(|a| (at - a).num_seconds().max(0)).unwrap_or(0);
+    let missed =
+        row.answered_at.is_none() && matches!(row.kind.as_str(), "incoming" | "internal") && row.extension != caller;
+    let mut am: cl::ActiveModel = row.into();
+    am.ended_at = Set(Some(at));
+    am.talk_seconds = Set(i32::try_from(talk).unwrap_or(i32::MAX));
+    am.end_cause = Set(Some(cause.into()));
+    if missed {
+        am.kind = Set("missed".into());
+    }
+    am.update(crm.db()).await?;
+    Ok(())
+}

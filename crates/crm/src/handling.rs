@@ -1,0 +1,182 @@
+//! The call handling window: while a call runs and after it, until "Save and finish", the
+//! agent puts tags (from the list managers keep) and notes on it; the window shows the notes of
+//! earlier calls with the same number; saved, they are on the call in the contact's history.
+
+use crate::{Crm, CrmError, OrgId, User};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::entities::{call_note as cn, call_tag as ct};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallNote {
+    pub id: i64,
+    pub call_id: String,
+    pub user_id: i64,
+    pub number: String,
+    pub contact_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+    pub saved_at: Option<DateTime<Utc>>,
+}
+
+impl From<cn::Model> for CallNote {
+    fn from(m: cn::Model) -> Self {
+        CallNote {
+            id: m.id,
+            call_id: m.call_id,
+            user_id: m.user_id,
+            number: m.number,
+            contact_id: m.contact_id,
+            tags: m.tags.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            notes: m.notes,
+            created_at: m.created_at,
+            saved_at: m.saved_at,
+        }
+    }
+}
+
+impl Crm {
+    pub async fn call_tags(&self, org: OrgId) -> Result<Vec<Tag>, CrmError> {
+        Ok(ct::Entity::find()
+            .filter(ct::Column::OrgId.eq(org.0))
+            .order_by_asc(ct::Column::Name)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|t| Tag { id: t.id, name: t.name, active: t.active })
+            .collect())
+    }
+
+    pub async fn add_call_tag(&self, by: &User, name: &str) -> Result<Tag, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 40 || name.contains('\n') {
+            return Err(CrmError::invalid("name", "err-tag-name"));
+        }
+        if self.call_tags(by.org_id).await?.iter().any(|t| t.active && t.name.eq_ignore_ascii_case(name)) {
+            return Err(CrmError::Conflict(crate::FieldError { field: "name", code: "err-tag-taken" }));
+        }
+        let t = ct::ActiveModel {
+            org_id: Set(by.org_id.0),
+            name: Set(name.into()),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(Tag { id: t.id, name: t.name, active: t.active })
+    }
+
+    /// Opens (or returns) the user's window for a call with `number`.
+    pub async fn open_handling(&self, user: &User, call_id: &str, number: &str) -> Result<CallNote, CrmError> {
+        let call_id = call_id.trim();
+        if call_id.is_empty() || call_id.len() > 200 {
+            return Err(CrmError::invalid("call_id", "err-call-command"));
+        }
+        if let Some(n) = self.note_row(user, call_id).await? {
+            return Ok(n.into());
+        }
+        let number = crate::trunks::digits(number);
+        let country = self.org(user.org_id).await?.default_country;
+        let contact = match crate::phone::normalize(&number, &country) {
+            Some(e) if number.len() > 6 => self.contacts_by_phone(user.org_id, &e).await?.into_iter().next(),
+            _ => None,
+        };
+        Ok(cn::ActiveModel {
+            org_id: Set(user.org_id.0),
+            call_id: Set(call_id.into()),
+            user_id: Set(user.id.0),
+            number: Set(number),
+            contact_id: Set(contact.map(|c| c.id)),
+            tags: Set(String::new()),
+            notes: Set(String::new()),
+            created_at: Set(self.now()),
+            saved_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?
+        .into())
+    }
+
+    async fn note_row(&self, user: &User, call_id: &str) -> Result<Option<cn::Model>, CrmError> {
+        Ok(cn::Entity::find()
+            .filter(cn::Column::OrgId.eq(user.org_id.0))
+            .filter(cn::Column::UserId.eq(user.id.0))
+            .filter(cn::Column::CallId.eq(call_id))
+            .one(self.db())
+            .await?)
+    }
+
+    /// Keeps the window's tags and notes; `finish` is "Save and finish" (the window closes).
+    pub async fn save_handling(
+        &self,
+        user: &User,
+        call_id: &str,
+        tags: &[String],
+        notes: &str,
+        finish: bool,
+    ) -> Result<CallNote, CrmError> {
+        let row = self.note_row(user, call_id).await?.ok_or(CrmError::NotFound)?;
+        let known = self.call_tags(user.org_id).await?;
+        let mut chosen = vec![];
+        for t in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            match known.iter().find(|k| k.active && k.name == t) {
+                Some(k) => chosen.push(k.name.clone()),
+                None => return Err(CrmError::invalid("tags", "err-tag-unknown")),
+            }
+        }
+        chosen.dedup();
+        if notes.chars().count() > 10_000 {
+            return Err(CrmError::invalid("notes", "err-too-long"));
+        }
+        let mut am: cn::ActiveModel = row.into();
+        am.tags = Set(chosen.join("\n"));
+        am.notes = Set(notes.trim().into());
+        if finish {
+            am.saved_at = Set(Some(self.now()));
+        }
+        Ok(am.update(self.db()).await?.into())
+    }
+
+    /// The user's windows still open (calls not yet "saved and finished").
+    pub async fn open_windows(&self, user: &User) -> Result<Vec<CallNote>, CrmError> {
+        Ok(cn::Entity::find()
+            .filter(cn::Column::OrgId.eq(user.org_id.0))
+            .filter(cn::Column::UserId.eq(user.id.0))
+            .filter(cn::Column::SavedAt.is_null())
+            .order_by_asc(cn::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Saved notes of earlier calls with this number (latest first): the window and the
+    /// contact's history show them.
+    pub async fn notes_for_number(&self, org: OrgId, number: &str, limit: u64) -> Result<Vec<CallNote>, CrmError> {
+        Ok(cn::Entity::find()
+            .filter(cn::Column::OrgId.eq(org.0))
+            .filter(cn::Column::Number.eq(crate::trunks::digits(number)))
+            .filter(cn::Column::SavedAt.is_not_null())
+            .order_by_desc(cn::Column::SavedAt)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}

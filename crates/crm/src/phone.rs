@@ -1,0 +1,82 @@
+//! Phone numbers as typed, normalized to E.164 (digits, without the +) with the organization's
+//! default country: `+48 600 111 222`, `0048600111222`, `600-111-222` (in PL) and
+//! `0600111222` (a national trunk prefix) all become `48600111222`.
+
+/// Calling codes and national number lengths of the countries we know; others keep what was
+/// typed when it is already international.
+const COUNTRIES: &[(&str, &str, &[usize])] = &[
+    ("PL", "48", &[9]),
+    ("IL", "972", &[8, 9]),
+    ("US", "1", &[10]),
+    ("CA", "1", &[10]),
+    ("GB", "44", &[9, 10]),
+    ("DE", "49", &[6, 7, 8, 9, 10, 11]),
+    ("FR", "33", &[9]),
+    ("CZ", "420", &[9]),
+    ("SK", "421", &[9]),
+    ("UA", "380", &[9]),
+    ("LT", "370", &[8]),
+    ("NL", "31", &[9]),
+    ("ES", "34", &[9]),
+    ("IT", "39", &[6, 7, 8, 9, 10, 11]),
+];
+
+/// The calling code of an ISO 3166 country we know.
+pub fn calling_code(country: &str) -> Option<&'static str> {
+    COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)).map(|(_, code, _)| *code)
+}
+
+/// E.164 digits of a typed number, or None when it is no phone number (letters, too short or
+/// too long). Spaces, dashes, dots, slashes and brackets are ignored.
+pub fn normalize(typed: &str, country: &str) -> Option<String> {
+    let t = typed.trim();
+    if t.is_empty() || t.len() > 40 {
+        return None;
+    }
+    let mut plus = false;
+    let mut digits = String::with_capacity(t.len());
+    for (i, c) in t.chars().enumerate() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if i == 0 => plus = true,
+            ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    let e164 = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_string()
+    } else {
+        let Some((_, code, lens)) = COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)) else {
+            return (8..=15).contains(&digits.len()).then_some(digits);
+        };
+        let national = digits.strip_prefix('0').filter(|n| lens.contains(&n.len())).unwrap_or(&digits);
+        if lens.contains(&national.len()) {
+            format!("{code}{national}")
+        } else if digits.starts_with(code) && lens.contains(&(digits.len() - code.len())) {
+            digits
+        } else {
+            return None;
+        }
+    };
+    (8..=15).contains(&e164.len()).then_some(e164)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn typed_numbers_become_e164() {
+        for typed in ["+48 600 111 222", "0048600111222", "600-111-222", "(600) 111 222", "48600111222"] {
+            assert_eq!(normalize(typed, "PL").as_deref(), Some("48600111222"), "{typed}");
+        }
+        assert_eq!(normalize("052-123-4567", "IL").as_deref(), Some("972521234567"));
+        assert_eq!(normalize("+972 52 123 4567", "PL").as_deref(), Some("972521234567"));
+        assert_eq!(normalize("(212) 555-0100", "US").as_deref(), Some("12125550100"));
+        for bad in ["", "call me", "12", "+1234567890123456", "600 111 22x"] {
+            assert_eq!(normalize(bad, "PL"), None, "{bad}");
+        }
+    }
+}

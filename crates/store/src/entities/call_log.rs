@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// One call as one user (extension) had it: the user's call log and statistics.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "call_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub org_id: i64,
+    pub call_id: String,
+    pub user_id: Option<i64>,
+    pub extension: String,
+    /// incoming | outgoing | internal | missed
+    pub kind: String,
+    /// The other party.
+    pub number: String,
+    pub contact_id: Option<i64>,
+    pub started_at: DateTimeUtc,
+    pub answered_at: Option<DateTimeUtc>,
+    pub ended_at: Option<DateTimeUtc>,
+    pub talk_seconds: i32,
+    pub end_cause: Option<String>,
+    /// Path of the recording (a stereo WAV), when there is one.
+    pub recording: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
