@@ -283,6 +283,25 @@ impl Crm {
         Ok(out)
     }
 
+    /// The calls of a contact, every user's (latest first): the contact card's history.
+    pub async fn contact_calls(&self, org: OrgId, contact_id: i64, limit: u64) -> Result<Vec<(cl::Model, Option<String>)>, CrmError> {
+        let rows = cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(org.0))
+            .filter(cl::Column::ContactId.eq(contact_id))
+            .order_by_desc(cl::Column::StartedAt)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let users = self.users(org).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let who = users.iter().find(|u| Some(u.id.0) == r.user_id).map(|u| u.full_name.clone());
+                (r, who)
+            })
+            .collect())
+    }
+
     /// The file of a recording in the user's log (managers: any of the organization's).
     pub async fn call_recording(&self, user: &User, id: i64) -> Result<std::path::PathBuf, CrmError> {
         let r = cl::Entity::find_by_id(id)

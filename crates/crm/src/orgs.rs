@@ -116,3 +116,27 @@ impl Crm {
         Ok(am.update(self.db()).await?.into())
     }
 }
+
+impl Crm {
+    /// Managers set the URL opened on an incoming call instead of the contact card (`{caller}`
+    /// is the caller's E.164 number); empty: the card.
+    pub async fn set_screen_pop_url(&self, by: &crate::User, url: &str) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let url = url.trim();
+        let ok = url.is_empty()
+            || (url.len() <= 500
+                && (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.contains(char::is_whitespace)
+                && !url.contains(['"', '<', '>']));
+        if !ok {
+            return Err(CrmError::invalid("screen_pop_url", "err-pop-url"));
+        }
+        let m = org::Entity::find_by_id(by.org_id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.screen_pop_url = Set(url.into());
+        am.update(self.db()).await?;
+        Ok(())
+    }
+}

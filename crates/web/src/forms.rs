@@ -52,3 +52,32 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         Ok(CsrfForm(value))
     }
 }
+
+/// A JSON body from the page's own script: the session's CSRF token must come in the
+/// `X-CSRF-Token` header, and a browser-sent Origin must be this site.
+pub struct CsrfJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfJson<T> {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use crate::error::ApiError;
+        let (mut parts, body) = req.into_parts();
+        let ctx = Ctx::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::UNAUTHORIZED, "err-auth"))?;
+        if ctx.user.is_none() {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "err-auth"));
+        }
+        let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let expected = ctx.csrf();
+        if !same_origin(&parts.headers) || expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "err-csrf"));
+        }
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-invalid"))?;
+        let value = serde_json::from_slice(&bytes).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "err-json"))?;
+        Ok(CsrfJson(value))
+    }
+}

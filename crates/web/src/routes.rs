@@ -1,7 +1,7 @@
 //! Every route of the app, in one place. Routes that take an `{id}` are walked by the
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
-use crate::pages::{account, areas, login, mail, missed, users};
+use crate::pages::{account, agent, areas, contacts, login, mail, missed, users};
 use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,8 +14,26 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
-        .route("/agent", get(|a| async { areas::area(a, "nav-agent") }))
-        .route("/contacts", get(|a| async { areas::area(a, "nav-contacts") }))
+        .route("/agent", get(agent::show))
+        .route("/agent/dial", post(agent::dial))
+        .route("/agent/calls/{id}/command", post(agent::command))
+        .route("/agent/status", post(agent::set_status))
+        .route("/agent/workspace", post(agent::set_workspace))
+        .route("/agent/handling", post(agent::open_handling))
+        .route("/agent/handling/save", post(agent::save_handling))
+        .route("/agent/calls", get(agent::log::calls))
+        .route("/agent/recordings/{id}", get(agent::log::recording))
+        .route("/agent/stats", get(agent::log::stats))
+        .route("/agent/phonebook", get(agent::phonebook::show).post(agent::phonebook::add))
+        .route("/agent/phonebook/{id}/delete", post(agent::phonebook::remove))
+        .route("/agent/settings", get(agent::settings::show))
+        .route("/agent/settings/reasons", post(agent::settings::add_reason))
+        .route("/agent/settings/reasons/{id}/retire", post(agent::settings::retire_reason))
+        .route("/agent/settings/tags", post(agent::settings::add_tag))
+        .route("/agent/settings/pop", post(agent::settings::set_pop_url))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/new", get(contacts::new))
+        .route("/contacts/{id}", get(contacts::card))
         .route("/cases", get(|a| async { areas::area(a, "nav-cases") }))
         .route("/campaigns", get(|a| async { areas::area(a, "nav-campaigns") }))
         .route("/missed", get(missed::list))
@@ -44,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(sse::events))
         .route("/static/app.css", get(ops::css))
         .route("/static/app.js", get(ops::js))
+        .route("/static/agent.js", get(ops::agent_js))
         .fallback(login::not_found);
 
     Router::new()

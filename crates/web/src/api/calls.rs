@@ -42,6 +42,30 @@ pub struct CommandIn {
     pub to: Option<String>,
 }
 
+impl CommandIn {
+    /// The telephony command this asks for, or a clear error.
+    pub fn to_command(&self) -> Result<CallCommand, CrmError> {
+        let to = self.to.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        Ok(match (self.command.as_str(), to) {
+            ("answer", None) => CallCommand::Answer,
+            ("hangup", None) => CallCommand::Hangup,
+            ("hold", None) => CallCommand::Hold,
+            ("resume", None) => CallCommand::Resume,
+            ("mute", None) => CallCommand::Mute,
+            ("unmute", None) => CallCommand::Unmute,
+            ("blind_transfer", Some(to)) => CallCommand::BlindTransfer { to },
+            ("consult", Some(to)) => CallCommand::ConsultStart { to },
+            ("consult_complete", None) => CallCommand::ConsultComplete,
+            ("consult_cancel", None) => CallCommand::ConsultCancel,
+            ("conference_merge", None) => CallCommand::ConferenceMerge,
+            ("record_start", None) => CallCommand::RecordStart,
+            ("record_stop", None) => CallCommand::RecordStop,
+            ("dtmf", Some(digits)) if digits.len() <= 32 => CallCommand::SendDtmf { digits },
+            _ => return Err(CrmError::invalid("command", "err-call-command")),
+        })
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/calls", tag = "calls",
     responses((status = 200, body = Vec<CallOut>)))]
 pub async fn list(State(st): State<AppState>, ApiUser(me): ApiUser) -> Json<Vec<CallOut>> {
@@ -67,18 +91,7 @@ pub async fn command(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CommandIn>,
 ) -> Result<StatusCode, ApiError> {
-    let cmd = match (b.command.as_str(), b.to) {
-        ("answer", None) => CallCommand::Answer,
-        ("hangup", None) => CallCommand::Hangup,
-        ("hold", None) => CallCommand::Hold,
-        ("resume", None) => CallCommand::Resume,
-        ("mute", None) => CallCommand::Mute,
-        ("unmute", None) => CallCommand::Unmute,
-        ("blind_transfer", Some(to)) if !to.trim().is_empty() => {
-            CallCommand::BlindTransfer { to: to.trim().to_string() }
-        }
-        _ => return Err(CrmError::invalid("command", "err-call-command").into()),
-    };
+    let cmd = b.to_command()?;
     st.crm.command_call(&me, &id, cmd)?;
     Ok(StatusCode::ACCEPTED)
 }

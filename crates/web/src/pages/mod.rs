@@ -2,8 +2,10 @@
 //! the language and direction, the navigation, the logged-in user and the CSRF token.
 
 pub mod account;
+pub mod agent;
 pub mod areas;
 pub mod charts;
+pub mod contacts;
 pub mod login;
 pub mod mail;
 pub mod missed;

@@ -1,0 +1,139 @@
+//! The user's call log (`/agent/calls`): filters by type and date, recordings played in the
+//! page; and the shift statistics (`/agent/stats`), which managers see for every agent.
+
+use super::super::Page;
+use crate::AppState;
+use crate::ctx::Authed;
+use crate::error::PageError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use crm::agent_status::{ShiftStats, hms};
+use crm::call_log::{CallKind, CallLogFilter, LoggedCall};
+use crm::{CrmError, User, UserId};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct LogQuery {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "agent_calls.html")]
+pub struct LogPage {
+    pub p: Page,
+    pub q: LogQuery,
+    pub calls: Vec<LoggedCall>,
+    pub numbers: Vec<String>,
+}
+
+impl LogPage {
+    pub fn kinds(&self) -> [CallKind; 4] {
+        CallKind::ALL
+    }
+
+    pub fn hms(&self, secs: &i32) -> String {
+        hms(&i64::from(*secs))
+    }
+
+    pub fn shown(&self, n: &str) -> String {
+        super::super::missed::shown_number(n)
+    }
+}
+
+fn day(s: &str, field: &'static str) -> Result<Option<NaiveDate>, CrmError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(Some).map_err(|_| CrmError::invalid(field, "err-date"))
+}
+
+pub async fn calls(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<LogQuery>,
+) -> Result<LogPage, PageError> {
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let kind = match q.kind.as_str() {
+        "" => None,
+        k => Some(CallKind::parse(k).ok_or_else(|| err(CrmError::invalid("kind", "err-call-kind")))?),
+    };
+    let mut f = CallLogFilter { kind, limit: 500, ..Default::default() };
+    if let Some(d) = day(&q.from, "from").map_err(err)? {
+        f.from = Some(st.crm.org_day(me.org_id, Some(d)).await.map_err(err)?.1);
+    }
+    if let Some(d) = day(&q.to, "to").map_err(err)? {
+        f.to = Some(st.crm.org_day(me.org_id, Some(d)).await.map_err(err)?.2);
+    }
+    let calls = st.crm.call_log(&me, &f).await.map_err(err)?;
+    let numbers = st.crm.numbers(me.org_id).await.map_err(err)?.into_iter().map(|n| n.number).collect();
+    Ok(LogPage { p: Page::new(&ctx, "nav-agent"), q, calls, numbers })
+}
+
+/// A recording of a call in the user's log, as audio/wav (managers: any of the organization's).
+pub async fn recording(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let path = st.crm.call_recording(&me, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang))?;
+    Ok(([(header::CONTENT_TYPE, "audio/wav"), (header::CACHE_CONTROL, "private, max-age=3600")], Body::from(bytes))
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatsQuery {
+    #[serde(default)]
+    pub day: String,
+}
+
+pub struct AgentStats {
+    pub user: User,
+    pub stats: ShiftStats,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "agent_stats.html")]
+pub struct StatsPage {
+    pub p: Page,
+    pub day: String,
+    pub rows: Vec<AgentStats>,
+}
+
+impl StatsPage {
+    pub fn hms(&self, secs: &i64) -> String {
+        hms(secs)
+    }
+}
+
+/// Today's (or `day`'s) shift statistics: one's own; managers see every agent's.
+pub async fn stats(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<StatsQuery>,
+) -> Result<StatsPage, PageError> {
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let d = day(&q.day, "day").map_err(err)?;
+    let users = if me.is_manager() {
+        st.crm.users(me.org_id).await.map_err(err)?.into_iter().filter(|u| u.active).collect()
+    } else {
+        vec![st.crm.user(me.org_id, UserId(me.id.0)).await.map_err(err)?]
+    };
+    let mut rows = vec![];
+    for u in users {
+        let stats = st.crm.shift_stats(&u, d).await.map_err(err)?;
+        rows.push(AgentStats { user: u, stats });
+    }
+    let day = rows.first().map(|r| r.stats.day.clone()).unwrap_or_default();
+    Ok(StatsPage { p: Page::new(&ctx, "nav-agent"), day, rows })
+}

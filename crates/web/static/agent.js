@@ -1,0 +1,323 @@
+// The agent workspace: the live call panel (fed by the page's event stream), every call
+// control, the dialer and click-to-call links, availability, workspace settings and the call
+// handling windows. Everything goes through the page's JSON endpoints with the CSRF header.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("agent");
+  if (!root) return;
+  const csrf = root.dataset.csrf;
+  const myExt = root.dataset.ext || "";
+  let T = {};
+  try { T = JSON.parse(document.getElementById("agent-i18n")?.textContent || "{}"); } catch (_) { T = {}; }
+  const t = (k) => T[k] || k;
+  const shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
+
+  async function post(url, body) {
+    const r = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await r.json(); } catch (_) { data = null; }
+    if (!r.ok) throw new Error((data && (data.detail || data.title)) || r.statusText);
+    return data;
+  }
+
+  function showError(e) {
+    const el = document.getElementById("dial-error");
+    if (!el) return;
+    el.textContent = e.message || String(e);
+    el.hidden = false;
+    clearTimeout(showError.timer);
+    showError.timer = setTimeout(() => { el.hidden = true; }, 8000);
+  }
+
+  // Click-to-call wherever a number is shown.
+  const dialLine = document.getElementById("dial-number");
+  async function dial(number) {
+    const cid = document.getElementById("dial-caller-id")?.value || null;
+    try { await post("/agent/dial", { number, caller_id: cid }); } catch (e) { showError(e); }
+  }
+  document.addEventListener("click", (ev) => {
+    const a = ev.target.closest("[data-dial]");
+    if (!a) return;
+    ev.preventDefault();
+    dial(a.dataset.dial);
+  });
+  document.getElementById("dial-form")?.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const n = dialLine.value.trim();
+    if (n) dial(n);
+  });
+  for (const b of document.querySelectorAll(".pad [data-key]")) {
+    b.addEventListener("click", () => {
+      const live = [...calls.values()].find((c) => c.state === "talking");
+      if (live && !dialLine.value) {
+        post(`/agent/calls/${encodeURIComponent(live.id)}/command`, { command: "dtmf", to: b.dataset.key }).catch(showError);
+      } else {
+        dialLine.value += b.dataset.key;
+        dialLine.focus();
+      }
+    });
+  }
+
+  // Availability.
+  const statusLabel = document.getElementById("status-label");
+  for (const b of document.querySelectorAll("#status [data-available], #status [data-reason]")) {
+    b.addEventListener("click", async () => {
+      const body = b.dataset.reason ? { available: false, reason_id: Number(b.dataset.reason) } : { available: true };
+      try {
+        const s = await post("/agent/status", body);
+        statusLabel.textContent = s.available ? t("agent-available") : `${t("agent-unavailable")} — ${b.textContent}`;
+        statusLabel.classList.toggle("ok", s.available);
+        statusLabel.classList.toggle("off", !s.available);
+        statusLabel.dataset.state = s.available ? "available" : "unavailable";
+      } catch (e) { showError(e); }
+    });
+  }
+
+  // Workspace settings (and showing or hiding the dialer).
+  const wsForm = document.getElementById("workspace-form");
+  async function saveWorkspace() {
+    const f = new FormData(wsForm);
+    const body = {
+      silent_ring: f.has("silent_ring"), suppress_popups: f.has("suppress_popups"),
+      auto_handling: f.has("auto_handling"), show_dialer: f.get("show_dialer") === "true",
+    };
+    try {
+      await post("/agent/workspace", body);
+      root.dataset.silent = String(body.silent_ring);
+      root.dataset.suppress = String(body.suppress_popups);
+      root.dataset.autoHandling = String(body.auto_handling);
+    } catch (e) { showError(e); }
+  }
+  wsForm?.addEventListener("change", saveWorkspace);
+  document.getElementById("toggle-dialer")?.addEventListener("click", (ev) => {
+    const card = document.getElementById("dialer");
+    const show = card.classList.contains("collapsed");
+    card.classList.toggle("collapsed", !show);
+    ev.target.setAttribute("aria-expanded", String(show));
+    wsForm.elements.show_dialer.value = String(show);
+    saveWorkspace();
+  });
+
+  // The clock.
+  const clock = document.getElementById("clock");
+  const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  setInterval(() => {
+    if (clock) clock.textContent = new Date().toLocaleTimeString();
+    for (const c of calls.values()) {
+      if (c.since) c.el.querySelector(".timer").textContent = hms(Math.floor((Date.now() - c.since) / 1000));
+    }
+  }, 500);
+
+  // Ringing, audibly unless the user chose silent ring.
+  let audio = null, ringTimer = null;
+  function ring(on) {
+    clearInterval(ringTimer);
+    ringTimer = null;
+    if (!on || root.dataset.silent === "true") return;
+    try {
+      audio ||= new (window.AudioContext || window.webkitAudioContext)();
+      const beep = () => {
+        const o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = 440; g.gain.value = 0.1;
+        o.connect(g).connect(audio.destination);
+        o.start(); o.stop(audio.currentTime + 1);
+      };
+      beep();
+      ringTimer = setInterval(beep, 3000);
+    } catch (_) { /* no audio here */ }
+  }
+
+  // The call panel.
+  const calls = new Map();
+  const box = document.getElementById("calls");
+  const tpl = document.getElementById("call-template");
+  const other = (ev) => {
+    if (ev.direction === "inbound") return ev.from;
+    if (ev.direction === "outbound") return ev.to;
+    return ev.from === myExt ? ev.to : ev.from;
+  };
+  const visible = {
+    ringing: ["answer", "hangup"],
+    dialing: ["hangup"],
+    talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling"],
+    held: ["hangup", "resume", "handling"],
+    consulting: ["hangup", "consult_cancel", "handling"],
+    conference: ["hangup", "handling"],
+  };
+  function render(c) {
+    const st = c.el.querySelector(".state");
+    st.textContent = t(c.state === "talking" ? "call-talking" : c.state === "held" ? "call-held"
+      : c.state === "consulting" ? "call-consulting" : c.state === "conference" ? "call-conference" : "call-ringing");
+    st.className = `state pill ${c.state}`;
+    c.el.dataset.state = c.state;
+    const show = new Set(visible[c.state] || []);
+    if (c.state === "consulting") show.add(c.consult === "conference" ? "conference" : "attended");
+    for (const b of c.el.querySelectorAll("[data-cmd]")) {
+      const cmd = b.dataset.cmd;
+      let on = show.has(cmd);
+      if (cmd === "mute") on = on && !c.muted;
+      if (cmd === "unmute") on = ["talking", "consulting", "conference"].includes(c.state) && c.muted;
+      b.hidden = !on;
+    }
+    c.el.querySelector(".mute-flag")?.remove();
+    document.getElementById("no-call").hidden = calls.size > 0;
+  }
+  function callOf(ev) {
+    let c = calls.get(ev.call_id);
+    if (c) return c;
+    const el = tpl.content.firstElementChild.cloneNode(true);
+    el.dataset.call = ev.call_id;
+    const number = other(ev);
+    el.querySelector(".number").textContent = shown(number);
+    box.appendChild(el);
+    c = { id: ev.call_id, el, state: "ringing", number, since: null, muted: false, consult: null };
+    calls.set(ev.call_id, c);
+    el.addEventListener("click", (e) => {
+      const b = e.target.closest("[data-cmd]");
+      if (b) command(c, b.dataset.cmd);
+    });
+    return c;
+  }
+  function drop(id) {
+    const c = calls.get(id);
+    if (!c) return;
+    c.el.remove();
+    calls.delete(id);
+    if (![...calls.values()].some((x) => x.state === "ringing")) ring(false);
+    document.getElementById("no-call").hidden = calls.size > 0;
+  }
+  function pop(c, p) {
+    const where = c.el.querySelector(".pop");
+    where.textContent = "";
+    if (!p) return;
+    const name = c.el.querySelector(".name");
+    if (p.contacts && p.contacts.length === 1) name.textContent = p.contacts[0].name;
+    const link = (href, text, blank) => Object.assign(document.createElement("a"), { href, textContent: text, ...(blank ? { target: "_blank", rel: "noopener" } : {}) });
+    if (p.url) {
+      where.append(link(p.url, t("call-open-crm"), true));
+      if (root.dataset.suppress !== "true") window.open(p.url, "_blank", "noopener");
+      return;
+    }
+    if (root.dataset.suppress === "true") return;
+    if (!p.contacts || p.contacts.length === 0) {
+      if (p.e164) where.append(link(`/contacts/new?phone=%2B${p.e164}`, t("call-new-contact"), true));
+    } else if (p.contacts.length === 1) {
+      where.append(link(`/contacts/${p.contacts[0].id}`, t("call-open-card"), true));
+    } else {
+      where.append(document.createTextNode(t("call-choose-contact") + " "));
+      for (const k of p.contacts) where.append(link(`/contacts/${k.id}`, k.name + (k.company ? ` (${k.company})` : ""), true), " ");
+    }
+  }
+  async function command(c, cmd) {
+    const needsNumber = ["blind_transfer", "conference", "attended"].includes(cmd)
+      && !(c.state === "consulting" && (cmd === "conference" || cmd === "attended"));
+    const to = dialLine?.value.trim() || "";
+    if (needsNumber && !to) { showError(new Error(t("call-need-number"))); dialLine?.focus(); return; }
+    let body;
+    if (cmd === "handling") { openWindow(c.id, c.number); return; }
+    if (cmd === "conference") body = c.state === "consulting" ? { command: "conference_merge" } : { command: "consult", to };
+    else if (cmd === "attended") body = c.state === "consulting" ? { command: "consult_complete" } : { command: "consult", to };
+    else if (cmd === "blind_transfer") body = { command: "blind_transfer", to };
+    else body = { command: cmd };
+    try {
+      await post(`/agent/calls/${encodeURIComponent(c.id)}/command`, body);
+      if (needsNumber) dialLine.value = "";
+      if (body.command === "consult") { c.state = "consulting"; c.consult = cmd; }
+      if (body.command === "consult_cancel") { c.state = "talking"; c.consult = null; }
+      if (cmd === "mute") c.muted = true;
+      if (cmd === "unmute") c.muted = false;
+      render(c);
+    } catch (e) { showError(e); }
+  }
+
+  const mine = (ev) => !ev.extension || ev.extension === myExt || ev.from === myExt;
+  const on = (kind, fn) => window.switchboard?.source?.addEventListener(kind, (e) => {
+    let ev;
+    try { ev = JSON.parse(e.data); } catch (_) { return; }
+    fn(ev);
+  });
+  on("call.ringing", (ev) => {
+    const c = callOf(ev);
+    if (ev.direction === "outbound" || (ev.direction === "internal" && ev.from === myExt)) {
+      c.state = "dialing";
+    } else {
+      c.state = "ringing";
+      ring(true);
+    }
+    pop(c, ev.pop);
+    render(c);
+  });
+  on("call.answered", (ev) => {
+    if (ev.direction === "inbound" && ev.extension && ev.extension !== myExt) { drop(ev.call_id); return; }
+    const c = callOf(ev);
+    c.state = "talking";
+    c.since ||= Date.now();
+    ring(false);
+    render(c);
+    if (root.dataset.autoHandling === "true") openWindow(c.id, c.number);
+  });
+  on("call.held", (ev) => { const c = callOf(ev); c.state = "held"; render(c); });
+  on("call.resumed", (ev) => { const c = callOf(ev); c.state = "talking"; c.consult = null; render(c); });
+  on("call.conference", (ev) => { const c = callOf(ev); c.state = "conference"; c.consult = null; render(c); });
+  on("call.transferred", (ev) => {
+    if (!mine(ev) || (ev.extension && ev.extension !== myExt)) { drop(ev.call_id); return; }
+    const c = callOf(ev); c.state = "talking"; c.since ||= Date.now(); render(c);
+  });
+  on("call.ended", (ev) => drop(ev.call_id));
+
+  // Call handling windows.
+  const windows = document.getElementById("windows");
+  const wtpl = document.getElementById("window-template");
+  const tagNames = (windows?.dataset.tags || "").split("\n").filter(Boolean);
+  async function openWindow(callId, number) {
+    if (!windows) return;
+    if (windows.querySelector(`form.window[data-call="${CSS.escape(callId)}"]`)) return;
+    let data;
+    try { data = await post("/agent/handling", { call_id: callId, number }); } catch (e) { showError(e); return; }
+    if (windows.querySelector(`form.window[data-call="${CSS.escape(callId)}"]`)) return;
+    const f = wtpl.content.firstElementChild.cloneNode(true);
+    f.dataset.call = callId;
+    f.querySelector(".w-number").textContent = shown(data.window.number);
+    if (data.contact) {
+      f.querySelector(".w-contact").append(Object.assign(document.createElement("a"),
+        { href: `/contacts/${data.contact.id}`, textContent: data.contact.name, target: "_blank", rel: "noopener" }));
+    }
+    const tags = f.querySelector(".w-tags");
+    for (const name of tagNames) {
+      const l = document.createElement("label");
+      l.className = "check";
+      const i = Object.assign(document.createElement("input"), { type: "checkbox", name: "tag", value: name, checked: data.window.tags.includes(name) });
+      l.append(i, " ", name);
+      tags.append(l);
+    }
+    f.elements.notes.value = data.window.notes || "";
+    const earlier = f.querySelector(".w-earlier");
+    for (const n of data.earlier || []) {
+      const p = document.createElement("p");
+      p.className = "muted";
+      p.textContent = `${(n.saved_at || "").slice(0, 16).replace("T", " ")} ${n.tags.join(", ")} — ${n.notes}`;
+      earlier.append(p);
+    }
+    const save = async (finish) => {
+      const body = { call_id: callId, notes: f.elements.notes.value, finish,
+        tags: [...f.querySelectorAll("input[name=tag]:checked")].map((i) => i.value) };
+      try {
+        await post("/agent/handling/save", body);
+        if (finish) f.remove();
+        document.getElementById("no-window").hidden = !!windows.querySelector("form.window");
+      } catch (e) { showError(e); }
+    };
+    f.querySelector(".w-save").addEventListener("click", () => save(false));
+    f.addEventListener("submit", (e) => { e.preventDefault(); save(true); });
+    windows.append(f);
+    document.getElementById("no-window").hidden = true;
+  }
+  for (const seed of document.querySelectorAll(".window-seed")) {
+    openWindow(seed.dataset.call, seed.dataset.number);
+    seed.remove();
+  }
+});
