@@ -1,7 +1,7 @@
 // Starts the real switchboard binary on a free port with a fresh SQLite database,
 // and headless Debian chromium through playwright-core.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,11 +14,13 @@ export const screenshots = join(here, "..", "screenshots");
 const bin = process.env.SWITCHBOARD_BIN;
 if (!bin) throw new Error("set SWITCHBOARD_BIN to the switchboard binary (scripts/test.sh does)");
 
+// Adds a user with the binary's CLI; returns the user's SIP password.
 export function addUser(dir, org, name, ext, role, password, fullName, language = "en") {
   const r = spawnSync(bin, ["user", "add", "--org", org, "--name", name, "--extension", ext, "--role", role,
     "--full-name", fullName, "--language", language, "--password-stdin"],
     { cwd: dir, input: password + "\n", env: cleanEnv(), encoding: "utf8" });
   if (r.status !== 0) throw new Error(`user add failed: ${r.stderr}`);
+  return (r.stdout.match(/SIP password: (\S+)/) || [])[1];
 }
 
 function cleanEnv() {
@@ -53,20 +55,55 @@ export function cli(dir, args) {
 }
 
 const sippDir = join(here, "..", "..", "crates", "telephony", "tests", "sipp");
+let toneFile = null;
 
-// One call from a carrier's address with sipp (Debian's sip-tester) running `scenario` from
-// crates/telephony/tests/sipp; resolves with sipp's exit code.
-export async function sippCall(sip, fromIp, scenario, number, caller, mediaPort) {
-  const port = await new Promise((resolve) => {
-    const s = createSocket("udp4");
-    s.bind(0, fromIp, () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
+// A scenario of crates/telephony/tests/sipp with [tone] set to a sox-made tone (sipp does not
+// expand keywords in rtp_stream).
+function scenario(name) {
+  if (!toneFile) {
+    const d = mkdtempSync(join(tmpdir(), "switchboard-sipp-"));
+    toneFile = join(d, "tone.wav");
+    const r = spawnSync("sox", ["-n", "-r", "8000", "-c", "1", "-e", "u-law", toneFile, "synth", "30", "sine", "600"]);
+    if (r.status !== 0) throw new Error("sox failed");
+  }
+  const out = join(dirname(toneFile), name);
+  writeFileSync(out, readFileSync(join(sippDir, name), "utf8").replaceAll("[tone]", toneFile));
+  return out;
+}
+
+export function freeUdpPort(ip) {
   return new Promise((resolve) => {
-    const p = spawn("sipp", [sip, "-sf", join(sippDir, scenario), "-m", "1", "-i", fromIp, "-p", String(port), "-nostdin",
-      "-timeout", "15s", "-timeout_error", "-s", number, "-key", "caller", caller, "-mp", String(mediaPort)],
-      { stdio: "ignore" });
-    p.on("exit", (code) => resolve(code));
+    const s = createSocket("udp4");
+    s.bind(0, ip, () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
+}
+
+// sipp (Debian's sip-tester) from ip:port running `name`; `target` is whom to call (none: wait
+// for calls). Resolves with its exit code and output.
+export function sipp(name, ip, port, args, target) {
+  const argv = [...(target ? [target] : []), "-sf", scenario(name), "-m", "1", "-i", ip, "-p", String(port), "-nostdin",
+    "-timeout", "30s", "-timeout_error", ...args];
+  const p = spawn("sipp", argv, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  p.stdout.on("data", (d) => { out += d; });
+  p.stderr.on("data", (d) => { out += d; });
+  const done = new Promise((resolve) => p.on("exit", (code) => resolve({ code, out })));
+  return { process: p, done };
+}
+
+// One call from a carrier's address; resolves with sipp's exit code.
+export async function sippCall(sip, fromIp, name, number, caller, mediaPort, extra = []) {
+  const port = await freeUdpPort(fromIp);
+  const r = await sipp(name, fromIp, port, ["-s", number, "-key", "caller", caller, "-mp", String(mediaPort), ...extra], sip).done;
+  return r.code;
+}
+
+// A phone of `ext` on 127.0.0.1: registers, then runs `name` waiting for calls.
+export async function phone(sip, ext, password, name, mediaPort) {
+  const port = await freeUdpPort("127.0.0.1");
+  const reg = await sipp("register.xml", "127.0.0.1", port, ["-s", ext, "-au", ext, "-ap", password, "-key", "domain", "127.0.0.1"], sip).done;
+  if (reg.code !== 0) throw new Error(`register ${ext}: ${reg.out}`);
+  return sipp(name, "127.0.0.1", port, ["-mp", String(mediaPort)]);
 }
 
 export async function launch() {

@@ -227,6 +227,18 @@ impl Crm {
         }
     }
 
+    /// The extensions that had a part in the call (its log rows).
+    pub(crate) async fn call_extensions(&self, org: OrgId, call_id: &str) -> Result<Vec<String>, CrmError> {
+        Ok(cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(org.0))
+            .filter(cl::Column::CallId.eq(call_id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| r.extension)
+            .collect())
+    }
+
     async fn open_rows_of(&self, org: OrgId, call_id: &str) -> Result<Vec<cl::Model>, CrmError> {
         Ok(cl::Entity::find()
             .filter(cl::Column::OrgId.eq(org.0))
@@ -284,7 +296,12 @@ impl Crm {
     }
 
     /// The calls of a contact, every user's (latest first): the contact card's history.
-    pub async fn contact_calls(&self, org: OrgId, contact_id: i64, limit: u64) -> Result<Vec<(cl::Model, Option<String>)>, CrmError> {
+    pub async fn contact_calls(
+        &self,
+        org: OrgId,
+        contact_id: i64,
+        limit: u64,
+    ) -> Result<Vec<(cl::Model, Option<String>)>, CrmError> {
         let rows = cl::Entity::find()
             .filter(cl::Column::OrgId.eq(org.0))
             .filter(cl::Column::ContactId.eq(contact_id))

@@ -82,6 +82,10 @@ impl Crm {
                 exts.push(ev.from.clone());
             }
         }
+        if !matches!(ev.kind, CallEventKind::Ringing) {
+            // Everyone who had the call hears how it goes on (a transfer, its end).
+            exts.extend(self.call_extensions(org, &ev.call_id).await?);
+        }
         exts.sort();
         exts.dedup();
         let users: Vec<crate::UserId> = exts

@@ -53,6 +53,7 @@ impl Crm {
             sip_domain: Set(format!("{}.switchboard", slug.as_str())),
             default_country: Set("PL".into()),
             time_zone: Set("Europe/Warsaw".into()),
+            screen_pop_url: Set(String::new()),
             created_at: Set(self.now()),
             ..Default::default()
         }

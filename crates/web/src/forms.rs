@@ -71,7 +71,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfJson<T> {
         }
         let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let expected = ctx.csrf();
-        if !same_origin(&parts.headers) || expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        if !same_origin(&parts.headers)
+            || expected.is_empty()
+            || !constant_time_eq(sent.as_bytes(), expected.as_bytes())
+        {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "err-csrf"));
         }
         let bytes = axum::body::to_bytes(body, 1 << 20)

@@ -64,6 +64,9 @@ pub async fn js() -> Response {
 }
 
 pub async fn agent_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], AGENT_JS)
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        AGENT_JS,
+    )
         .into_response()
 }

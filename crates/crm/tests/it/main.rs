@@ -624,3 +624,144 @@ async fn users_who_asked_get_an_email_for_every_missed_call() {
         assert!(crm.send_mail(o.id, "x@acme.test", "s", "b").await.is_err(), "{b}: the failure is reported");
     }
 }
+
+fn ev(
+    tenant: i64,
+    call: &str,
+    direction: telephony::events::Direction,
+    from: &str,
+    to: &str,
+    ext: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+    kind: telephony::events::CallEventKind,
+) -> telephony::events::CallEvent {
+    telephony::events::CallEvent {
+        call_id: call.into(),
+        tenant,
+        direction,
+        from: from.into(),
+        to: to.into(),
+        extension: ext.map(str::to_string),
+        at,
+        kind,
+    }
+}
+
+#[tokio::test]
+async fn the_call_log_and_shift_statistics_follow_the_call_events() {
+    use crm::call_log::{CallKind, CallLogFilter};
+    use crm::contacts::NewContact;
+    use telephony::events::{CallEventKind as K, Direction as D, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "101", "agent")).await.unwrap();
+        let bea = crm.create_user(o.id, new_user("bea", "102", "agent")).await.unwrap();
+        let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let jan = NewContact {
+            first_name: "Jan".into(),
+            last_name: "Kowalski".into(),
+            phone1: "600 111 222".into(),
+            ..Default::default()
+        };
+        let jan = crm.create_contact(o.id, jan).await.unwrap();
+        assert_eq!((jan.code.as_str(), jan.phone1_e164.as_str()), ("C000001", "48600111222"), "{b}");
+        let bad = NewContact { last_name: "X".into(), phone1: "call me".into(), ..Default::default() };
+        assert_eq!(crm.create_contact(o.id, bad).await.unwrap_err().code(), "err-phone", "{b}");
+        // The screen pop names the contact; an unknown number offers a new one.
+        let pop = crm.screen_pop(o.id, "48600111222").await.unwrap();
+        assert_eq!(pop["contacts"][0]["name"], "Jan Kowalski", "{b}");
+        let pop = crm.screen_pop(o.id, "48600999888").await.unwrap();
+        assert_eq!((pop["contacts"].as_array().unwrap().len(), pop["e164"].as_str()), (0, Some("48600999888")), "{b}");
+
+        // anna: available, then a break (a reason managers keep).
+        let lunch = crm.add_status_reason(&manager, "Lunch").await.unwrap();
+        assert!(matches!(crm.add_status_reason(&anna, "Nap").await, Err(CrmError::Forbidden)), "{b}");
+        assert_eq!(crm.set_agent_status(&anna, false, None).await.unwrap_err().code(), "err-reason-needed", "{b}");
+        crm.set_agent_status(&anna, true, None).await.unwrap();
+        crm.clock.advance(Duration::minutes(30));
+        crm.set_agent_status(&anna, false, Some(lunch.id)).await.unwrap();
+        crm.clock.advance(Duration::minutes(10));
+        crm.set_agent_status(&anna, true, None).await.unwrap();
+
+        // An inbound call from Jan: anna answers, talks 90 s, transfers to bea, who talks 30 s.
+        let t0 = crm.clock.now();
+        let s = |n: i64| t0 + Duration::seconds(n);
+        let inbound =
+            |kind, ext: Option<&str>, at| ev(o.id.0, "in-1", D::Inbound, "48600111222", "48221234567", ext, at, kind);
+        crm.on_call_event(&inbound(K::Ringing, Some("101"), s(0))).await.unwrap();
+        crm.on_call_event(&inbound(K::Answered, Some("101"), s(5))).await.unwrap();
+        crm.on_call_event(&inbound(K::Held, Some("101"), s(60))).await.unwrap();
+        crm.on_call_event(&inbound(K::Transferred { to: "102".into() }, Some("102"), s(95))).await.unwrap();
+        crm.on_call_event(&inbound(K::Ended { cause: EndCause::Answered }, Some("102"), s(125))).await.unwrap();
+        // A call anna misses, and one she places.
+        let missed = |kind, at| ev(o.id.0, "in-2", D::Inbound, "48600999888", "48221234567", Some("101"), at, kind);
+        crm.on_call_event(&missed(K::Ringing, s(200))).await.unwrap();
+        crm.on_call_event(&missed(K::Ended { cause: EndCause::Cancelled }, s(220))).await.unwrap();
+        let out = |kind, at| ev(o.id.0, "out-1", D::Outbound, "101", "48600111222", Some("101"), at, kind);
+        crm.on_call_event(&out(K::Ringing, s(300))).await.unwrap();
+        crm.on_call_event(&out(K::Answered, s(310))).await.unwrap();
+        crm.on_call_event(&out(K::Ended { cause: EndCause::Answered }, s(370))).await.unwrap();
+
+        let log = crm.call_log(&anna, &CallLogFilter { limit: 50, ..Default::default() }).await.unwrap();
+        let seen: Vec<(CallKind, &str, i32, Option<&str>)> =
+            log.iter().map(|c| (c.kind, c.number.as_str(), c.talk_seconds, c.contact_name.as_deref())).collect();
+        assert_eq!(
+            seen,
+            [
+                (CallKind::Outgoing, "48600111222", 60, Some("Jan Kowalski")),
+                (CallKind::Missed, "48600999888", 0, None),
+                (CallKind::Incoming, "48600111222", 90, Some("Jan Kowalski")),
+            ],
+            "{b}"
+        );
+        let bea_log = crm.call_log(&bea, &CallLogFilter { limit: 50, ..Default::default() }).await.unwrap();
+        assert_eq!((bea_log.len(), bea_log[0].talk_seconds), (1, 30), "{b}: bea's part of the transferred call");
+        let only_missed = CallLogFilter { kind: Some(CallKind::Missed), limit: 50, ..Default::default() };
+        assert_eq!(crm.call_log(&anna, &only_missed).await.unwrap().len(), 1, "{b}");
+        assert!(crm.call_log(&manager, &CallLogFilter { limit: 50, ..Default::default() }).await.unwrap().is_empty());
+        assert_eq!(crm.contact_calls(o.id, jan.id, 10).await.unwrap().len(), 3, "{b}: the card shows every part");
+
+        crm.clock.advance(Duration::seconds(400));
+        let st = crm.shift_stats(&anna, None).await.unwrap();
+        assert_eq!((st.available_secs, st.unavailable_secs), (30 * 60 + 400, 10 * 60), "{b}");
+        assert_eq!(st.per_reason, [("Lunch".to_string(), 600)], "{b}");
+        assert_eq!((st.incoming, st.outgoing, st.missed), (1, 1, 1), "{b}");
+        assert_eq!((st.incoming_secs, st.outgoing_secs, st.average_call_secs), (90, 60, 75), "{b}");
+        assert_eq!(st.answer_rate, Some(50), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn phonebooks_and_handling_windows_belong_to_their_user() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "101", "agent")).await.unwrap();
+        let bea = crm.create_user(o.id, new_user("bea", "102", "agent")).await.unwrap();
+        let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let e = crm.add_personal_entry(&anna, "Mama", "+48 600 000 111").await.unwrap();
+        assert_eq!(crm.add_personal_entry(&anna, "", "x").await.unwrap_err().code(), "err-entry-name", "{b}");
+        assert_eq!(crm.personal_phonebook(&anna, "").await.unwrap().len(), 1, "{b}");
+        assert!(crm.personal_phonebook(&bea, "").await.unwrap().is_empty(), "{b}: nobody else sees it");
+        assert!(matches!(crm.remove_personal_entry(&bea, e.id.unwrap()).await, Err(CrmError::NotFound)), "{b}");
+        let dir_all = crm.directory(&bea, "anna", 50).await.unwrap();
+        assert_eq!(dir_all.iter().map(|e| e.number.as_str()).collect::<Vec<_>>(), ["101"], "{b}: the directory");
+        // Handling: tags from the managers' list only; saved notes show for the number.
+        crm.add_call_tag(&manager, "Complaint").await.unwrap();
+        let w = crm.open_handling(&anna, "call-1", "48600111222").await.unwrap();
+        assert!(w.saved_at.is_none());
+        let e = crm.save_handling(&anna, "call-1", &["Spam".into()], "x", true).await.unwrap_err();
+        assert_eq!(e.code(), "err-tag-unknown", "{b}");
+        assert!(matches!(crm.save_handling(&bea, "call-1", &[], "x", true).await, Err(CrmError::NotFound)), "{b}");
+        assert_eq!(crm.open_windows(&anna).await.unwrap().len(), 1, "{b}");
+        crm.save_handling(&anna, "call-1", &["Complaint".into()], "Wants a refund", true).await.unwrap();
+        assert!(crm.open_windows(&anna).await.unwrap().is_empty(), "{b}: saved and finished");
+        let notes = crm.notes_for_number(o.id, "+48 600 111 222", 5).await.unwrap();
+        assert_eq!(
+            (notes[0].tags.clone(), notes[0].notes.as_str()),
+            (vec!["Complaint".to_string()], "Wants a refund"),
+            "{b}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ fn org(slug: &str) -> organization::ActiveModel {
         sip_domain: Set(format!("{slug}.example")),
         default_country: Set("PL".into()),
         time_zone: Set("Europe/Warsaw".into()),
+        screen_pop_url: Set(String::new()),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     }

@@ -86,7 +86,8 @@ pub async fn recording(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let path = st.crm.call_recording(&me, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang))?;
+    let bytes =
+        tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang))?;
     Ok(([(header::CONTENT_TYPE, "audio/wav"), (header::CACHE_CONTROL, "private, max-age=3600")], Body::from(bytes))
         .into_response())
 }

@@ -61,9 +61,21 @@ impl AgentPage {
 
 /// Message keys the agent script shows.
 const SCRIPT_TEXTS: &[&str] = &[
-    "call-ringing", "call-talking", "call-held", "call-consulting", "call-conference", "call-muted",
-    "call-ended", "call-unknown", "call-new-contact", "call-choose-contact", "call-open-card",
-    "call-need-number", "call-open-crm", "agent-available", "agent-unavailable",
+    "call-ringing",
+    "call-talking",
+    "call-held",
+    "call-consulting",
+    "call-conference",
+    "call-muted",
+    "call-ended",
+    "call-unknown",
+    "call-new-contact",
+    "call-choose-contact",
+    "call-open-card",
+    "call-need-number",
+    "call-open-crm",
+    "agent-available",
+    "agent-unavailable",
 ];
 
 pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<AgentPage, PageError> {

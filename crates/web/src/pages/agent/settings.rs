@@ -55,7 +55,9 @@ pub struct NameForm {
 async fn done(st: &AppState, ctx: &Ctx, me: &User, r: Result<(), CrmError>) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to("/agent/settings").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::Forbidden | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::Forbidden | CrmError::NotFound)) => {
+            Err(PageError::from_crm(e, ctx.lang))
+        }
         Err(e) => Ok((status_of(&e), page(st, ctx, me, FormErrors::from_crm(&e, ctx.lang)).await?).into_response()),
     }
 }

@@ -1,0 +1,114 @@
+// The agent workspace driving a real call: a carrier (sipp) calls in; within a second the
+// agent's page shows it ringing with the contact's name; the agent answers from the page (her
+// sipp phone answers by itself), holds, resumes, blind-transfers to a colleague (a second sipp
+// phone answers), and the call log then shows the call. Screenshots in English and Hebrew.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { addUser, cli, launch, login, phone, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
+
+let server, browser;
+const PW = "e2e-password-1";
+const sipPw = {};
+
+before(async () => {
+  server = await startServer((dir) => {
+    addUser(dir, "acme", "admin", "100", "admin", PW, "Ada Admin");
+    sipPw.anna = addUser(dir, "acme", "anna", "101", "agent", PW, "Anna Nowak");
+    sipPw.bea = addUser(dir, "acme", "bea", "102", "agent", PW, "Bea Lis");
+    sipPw.yael = addUser(dir, "acme", "yael", "103", "agent", PW, "יעל כהן", "he");
+    cli(dir, ["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
+    cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "101"]);
+    cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234568", "--extension", "103"]);
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function open(who, language, path) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, who, PW, language);
+  await page.goto(`${server.base}${path}`);
+  return { ctx, page };
+}
+
+test("a call rings with the contact's name, is answered, held, resumed and transferred from the page", async () => {
+  const { ctx, page } = await open("101", "en", "/contacts/new");
+  await page.fill("#first_name", "Jan");
+  await page.fill("#last_name", "Kowalski");
+  await page.fill("#phone1", "600 111 222");
+  await Promise.all([page.waitForNavigation(), page.click("#contact-form button[type=submit]")]);
+  assert.match(await page.textContent("#contact-name"), /Jan Kowalski/);
+
+  await page.goto(`${server.base}/agent`);
+  await page.click("#set-available");
+  await page.waitForFunction(() => document.querySelector("#status-label").dataset.state === "available");
+
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 21000);
+  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 21200);
+  const port = await freeUdpPort("127.0.0.2");
+  const started = Date.now();
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "21400", "-d", "6000"], server.sip);
+  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+  const ringingAfter = Date.now() - started;
+  assert.ok(ringingAfter < 1000, `the page showed the call ringing after ${ringingAfter} ms`);
+  assert.equal(await page.textContent(".call .name"), "Jan Kowalski");
+  assert.equal(await page.textContent(".call .number"), "+48600111222");
+  assert.ok(await page.isVisible(".call .pop a[href^='/contacts/']"), "the contact card is offered");
+
+  await page.click(".call [data-cmd=answer]");
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  await page.waitForTimeout(1500);
+  assert.notEqual(await page.textContent(".call .timer"), "0:00:00", "time in call runs");
+  await page.screenshot({ path: join(screenshots, "agent-en.png"), fullPage: true });
+  await page.click(".call [data-cmd=hold]");
+  await page.waitForSelector(".call[data-state=held]", { timeout: 5000 });
+  await page.click(".call [data-cmd=resume]");
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+
+  // Blind transfer: the number comes from the dial line.
+  await page.click(".call [data-cmd=blind_transfer]");
+  assert.match(await page.textContent("#dial-error"), /dial line/, "a transfer needs a number");
+  await page.fill("#dial-number", "102");
+  await page.click(".call [data-cmd=blind_transfer]");
+  await page.waitForSelector(".call", { state: "detached", timeout: 10000 });
+  const [a, b, c] = await Promise.all([anna.done, bea.done, caller.done]);
+  assert.equal(a.code, 0, `anna's phone answered and was released: ${a.out.slice(-800)}`);
+  assert.equal(b.code, 0, `bea's phone took the transferred call: ${b.out.slice(-800)}`);
+  assert.equal(c.code, 0, `the caller talked to the end: ${c.out.slice(-800)}`);
+
+  await page.goto(`${server.base}/agent/calls`);
+  const row = page.locator("#call-log tbody tr").first();
+  assert.match(await row.textContent(), /Incoming/);
+  assert.match(await row.textContent(), /Jan Kowalski/);
+  assert.match(await row.textContent(), /\+48600111222/);
+  assert.match(await row.textContent(), /0:00:0[1-9]/, "the time anna talked");
+  await page.screenshot({ path: join(screenshots, "agent-calls-en.png"), fullPage: true });
+  // The contact card shows the call: anna's part and, after the transfer, bea's.
+  await page.click("#call-log a[href^='/contacts/']");
+  const parts = await page.textContent("#contact-calls");
+  assert.equal(await page.locator("#contact-calls tr").count(), 2);
+  assert.match(parts, /Anna Nowak/);
+  assert.match(parts, /Bea Lis/);
+  await ctx.close();
+});
+
+test("Hebrew: the panel reads right to left while a call rings", async () => {
+  const { ctx, page } = await open("103", "he", "/agent");
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  const yael = await phone(server.sip, "103", sipPw.yael, "uas_ring.xml", 22000);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac_cancel.xml", "127.0.0.2", port,
+    ["-s", "48221234568", "-key", "caller", "48600999888", "-mp", "22200"], server.sip);
+  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+  assert.match(await page.textContent(".call .pop"), /איש קשר חדש/, "an unknown number offers a new contact");
+  await page.screenshot({ path: join(screenshots, "agent-he.png"), fullPage: true });
+  await Promise.all([yael.done, caller.done]);
+  await ctx.close();
+});
