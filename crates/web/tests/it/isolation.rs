@@ -41,6 +41,19 @@ async fn every_route_with_an_id_hides_other_organizations() {
         };
         app.crm.missed_on_call_event(&miss).await.unwrap();
         let m = app.crm.missed_calls(app.globex_admin.org_id, crm::missed::MissedView::All, 10).await.unwrap()[0].id;
+        // A contact, a personal phonebook entry, a reason and a logged call of globex's.
+        let gina_user = app.globex_admin.clone();
+        let contact = crm::contacts::NewContact { last_name: "Globex".into(), phone1: "+48 600 777 888".into(), ..Default::default() };
+        let c = app.crm.create_contact(gina_user.org_id, contact).await.unwrap().id;
+        let pe = app.crm.add_personal_entry(&gina_user, "Mum", "600777888").await.unwrap().id.unwrap();
+        let reason = app.crm.add_status_reason(&gina_user, "Lunch").await.unwrap().id;
+        let mut ring = miss.clone();
+        ring.call_id = "globex-call".into();
+        ring.extension = Some("200".into());
+        ring.kind = telephony::events::CallEventKind::Ringing;
+        app.crm.on_call_event(&ring).await.unwrap();
+        let log = app.crm.call_log(&gina_user, &crm::call_log::CallLogFilter { limit: 5, ..Default::default() }).await.unwrap();
+        let call = log[0].id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -56,6 +69,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/api/v1/missed/{id}/restore", format!("/api/v1/missed/{m}/restore"), false),
             (Method::POST, "/api/v1/missed/{id}/callback", format!("/api/v1/missed/{m}/callback"), false),
             (Method::POST, "/api/v1/missed/{id}/sms", format!("/api/v1/missed/{m}/sms"), false),
+            (Method::POST, "/agent/calls/{id}/command", "/agent/calls/globex-call/command".to_string(), false),
+            (Method::GET, "/agent/recordings/{id}", format!("/agent/recordings/{call}"), false),
+            (Method::POST, "/agent/phonebook/{id}/delete", format!("/agent/phonebook/{pe}/delete"), true),
+            (Method::POST, "/agent/settings/reasons/{id}/retire", format!("/agent/settings/reasons/{reason}/retire"), true),
+            (Method::GET, "/contacts/{id}", format!("/contacts/{c}"), false),
             (Method::POST, "/missed/{id}/callback", format!("/missed/{m}/callback"), true),
             (Method::POST, "/missed/{id}/sms", format!("/missed/{m}/sms"), true),
             (Method::POST, "/missed/{id}/hide", format!("/missed/{m}/hide"), true),
@@ -91,6 +109,15 @@ async fn every_route_with_an_id_hides_other_organizations() {
                     rb = rb.json(&serde_json::json!({"command": "hangup"}));
                 }
                 rb.send().await.unwrap()
+            } else if path.starts_with("/agent/calls/") {
+                // The page's script: JSON with the CSRF token in a header.
+                alice
+                    .post(app.url(path))
+                    .header("x-csrf-token", &csrf)
+                    .json(&serde_json::json!({"command": "hangup"}))
+                    .send()
+                    .await
+                    .unwrap()
             } else {
                 let mut rb = alice.request(method.clone(), app.url(path));
                 if *form {
@@ -118,6 +145,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
         assert_eq!(still.state, "visible", "{backend}: the other organization's missed call was not hidden");
         let (_, steps) = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap();
         assert_eq!(steps.len(), 1, "{backend}: nothing was added to its history");
+        assert_eq!(app.crm.personal_phonebook(&gina_user, "").await.unwrap().len(), 1, "{backend}: her entry stays");
+        assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.

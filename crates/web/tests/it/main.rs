@@ -1,5 +1,6 @@
 //! Web tests: the real app on a loopback port with a fresh database, driven over HTTP.
 
+mod agent;
 mod api;
 mod isolation;
 mod login;
