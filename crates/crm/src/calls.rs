@@ -67,8 +67,27 @@ impl Crm {
     /// organization when no extension is known). A ringing call carries the screen pop: the
     /// contacts matching the caller's number, or the organization's URL template filled in.
     pub async fn on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+        if ev.kind == CallEventKind::Ringing {
+            self.publish_call_event(ev).await?;
+        }
+        self.record_call_event(ev).await
+    }
+
+    /// What `on_call_event` does besides the screen pop of a ringing call: the missed-call
+    /// list, the call log, and the browsers for every other event. The node's event loop runs
+    /// this in order, and publishes ringing calls at once beside it (an agent waits for those).
+    pub async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         self.missed_on_call_event(ev).await?;
         self.log_call_event(ev).await?;
+        if ev.kind != CallEventKind::Ringing {
+            self.publish_call_event(ev).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a call event to the browsers of the users on the call (a ringing one with its
+    /// screen pop).
+    pub async fn publish_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         let org = OrgId(ev.tenant);
         let routing = self.routing().await?;
         let mut exts: Vec<String> = ev.extension.iter().cloned().collect();

@@ -164,19 +164,26 @@ impl Crm {
         if e164.is_empty() {
             return Ok(vec![]);
         }
-        Ok(contact::Entity::find()
-            .filter(contact::Column::OrgId.eq(org.0))
-            .filter(
-                Condition::any().add(contact::Column::Phone1E164.eq(e164)).add(contact::Column::Phone2E164.eq(e164)),
-            )
-            .filter(contact::Column::DeletedAt.is_null())
-            .order_by_asc(contact::Column::Id)
-            .limit(10)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        // One indexed lookup per column (an OR would scan the table).
+        let mut out: Vec<Contact> = vec![];
+        for col in [contact::Column::Phone1E164, contact::Column::Phone2E164] {
+            let found = contact::Entity::find()
+                .filter(contact::Column::OrgId.eq(org.0))
+                .filter(col.eq(e164))
+                .filter(contact::Column::DeletedAt.is_null())
+                .order_by_asc(contact::Column::Id)
+                .limit(10)
+                .all(self.db())
+                .await?;
+            for c in found {
+                if !out.iter().any(|o| o.id == c.id) {
+                    out.push(c.into());
+                }
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        out.truncate(10);
+        Ok(out)
     }
 
     /// Contacts whose name, company or number contains `q` (the phonebook's search).

@@ -323,14 +323,33 @@ async fn serve(cfg: Config) -> Result<()> {
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
     crm.telephony = Some(sip.clone());
     // Call events reach the browsers of the users on the calls.
+    // Ringing calls pop up on their own subscription, never behind the log of earlier events.
+    let mut ringing = sip.subscribe();
+    let pop = crm.clone();
+    tokio::spawn(async move {
+        loop {
+            match ringing.recv().await {
+                Ok(ev) if ev.kind == telephony::events::CallEventKind::Ringing => {
+                    let pop = pop.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = pop.publish_call_event(&ev).await {
+                            tracing::warn!("publishing a ringing call: {e}");
+                        }
+                    });
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    });
     let mut call_events = sip.subscribe();
     let forward = crm.clone();
     tokio::spawn(async move {
         loop {
             match call_events.recv().await {
                 Ok(ev) => {
-                    if let Err(e) = forward.on_call_event(&ev).await {
-                        tracing::warn!("forwarding a call event: {e}");
+                    if let Err(e) = forward.record_call_event(&ev).await {
+                        tracing::warn!("recording a call event: {e}");
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {

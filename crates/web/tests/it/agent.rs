@@ -11,7 +11,9 @@ async fn the_page_and_its_endpoints_need_the_session_and_its_token() {
     let app = TestApp::spawn().await;
     let bob = app.browser_as("bob").await;
     let page = app.get(&bob, "/agent").await.text().await.unwrap();
-    assert!(page.contains("id=\"call-panel\"") && page.contains("id=\"dial-form\"") && page.contains("/static/agent.js"));
+    assert!(
+        page.contains("id=\"call-panel\"") && page.contains("id=\"dial-form\"") && page.contains("/static/agent.js")
+    );
     let csrf = crate::csrf_in(&page).unwrap();
     // Without the token, or from another site: refused, nothing changes.
     let r = bob.post(app.url("/agent/status")).json(&json!({"available": true})).send().await.unwrap();
@@ -26,14 +28,18 @@ async fn the_page_and_its_endpoints_need_the_session_and_its_token() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(app.crm.agent_status(&app.acme_agent).await.unwrap().since.is_none());
-    let post = |path: &str, body: serde_json::Value| bob.post(app.url(path)).header("x-csrf-token", &csrf).json(&body).send();
+    let post =
+        |path: &str, body: serde_json::Value| bob.post(app.url(path)).header("x-csrf-token", &csrf).json(&body).send();
     let r = post("/agent/status", json!({"available": true})).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(app.crm.agent_status(&app.acme_agent).await.unwrap().available);
     let r = post("/agent/status", json!({"available": false, "reason_id": 999})).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a reason of the organization's");
     // Dialing without a phone: a clear refusal. A bad number: 422.
-    assert_eq!(post("/agent/dial", json!({"number": "call me"})).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post("/agent/dial", json!({"number": "call me"})).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let r = post("/agent/dial", json!({"number": "48600111222"})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("telephony"));
@@ -45,12 +51,18 @@ async fn the_page_and_its_endpoints_need_the_session_and_its_token() {
     let page = app.get(&bob, "/agent").await.text().await.unwrap();
     assert!(page.contains("class=\"card dialer collapsed\"") && page.contains("data-silent=\"true\""));
     // The handling window: opened for a call, tags from the list only, saved and finished.
-    let w: serde_json::Value =
-        post("/agent/handling", json!({"call_id": "c-1", "number": "48600111222"})).await.unwrap().json().await.unwrap();
+    let w: serde_json::Value = post("/agent/handling", json!({"call_id": "c-1", "number": "48600111222"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(w["window"]["number"], "48600111222");
-    let r = post("/agent/handling/save", json!({"call_id": "c-1", "tags": ["Nope"], "notes": "x", "finish": true})).await;
+    let r =
+        post("/agent/handling/save", json!({"call_id": "c-1", "tags": ["Nope"], "notes": "x", "finish": true})).await;
     assert_eq!(r.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post("/agent/handling/save", json!({"call_id": "c-1", "notes": "Called about the invoice", "finish": true}));
+    let r =
+        post("/agent/handling/save", json!({"call_id": "c-1", "notes": "Called about the invoice", "finish": true}));
     assert_eq!(r.await.unwrap().status(), StatusCode::OK);
     // A call that is not one's own is unknown.
     let r = post("/agent/calls/sb-0000000000000000/command", json!({"command": "hold"})).await.unwrap();
@@ -68,7 +80,9 @@ async fn managers_keep_reasons_tags_and_the_screen_pop_url() {
     let r = app.post_form(&alice, "/agent/settings", "/agent/settings/reasons", &[("name", "lunch")]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "no two reasons alike");
     app.post_form(&alice, "/agent/settings", "/agent/settings/tags", &[("name", "Complaint")]).await;
-    let r = app.post_form(&alice, "/agent/settings", "/agent/settings/pop", &[("screen_pop_url", "javascript:alert(1)")]).await;
+    let r = app
+        .post_form(&alice, "/agent/settings", "/agent/settings/pop", &[("screen_pop_url", "javascript:alert(1)")])
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let url = "https://crm.example/find?phone={caller}";
     let r = app.post_form(&alice, "/agent/settings", "/agent/settings/pop", &[("screen_pop_url", url)]).await;
@@ -83,10 +97,24 @@ async fn managers_keep_reasons_tags_and_the_screen_pop_url() {
 async fn contacts_phonebook_call_log_and_statistics_pages() {
     let app = TestApp::spawn().await;
     let bob = app.browser_as("bob").await;
-    let r = app.post_form(&bob, "/contacts/new", "/contacts", &[("first_name", "Łucja"), ("last_name", "Żak"), ("phone1", "abc")]).await;
+    let r = app
+        .post_form(
+            &bob,
+            "/contacts/new",
+            "/contacts",
+            &[("first_name", "Łucja"), ("last_name", "Żak"), ("phone1", "abc")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("This is not a phone number."));
-    let r = app.post_form(&bob, "/contacts/new", "/contacts", &[("first_name", "Łucja"), ("last_name", "Żak"), ("phone1", "600 111 222")]).await;
+    let r = app
+        .post_form(
+            &bob,
+            "/contacts/new",
+            "/contacts",
+            &[("first_name", "Łucja"), ("last_name", "Żak"), ("phone1", "600 111 222")],
+        )
+        .await;
     let card = location(&r);
     assert!(card.starts_with("/contacts/"));
     let page = app.get(&bob, &card).await.text().await.unwrap();
@@ -94,12 +122,17 @@ async fn contacts_phonebook_call_log_and_statistics_pages() {
     let list = app.get(&bob, "/contacts?q=%C5%BBak").await.text().await.unwrap();
     assert!(list.contains("Łucja Żak"));
     // Phonebook: the directory has the colleagues and the contact; the personal part is bob's.
-    let r = app.post_form(&bob, "/agent/phonebook", "/agent/phonebook", &[("name", "Dentist"), ("number", "+48 22 000 11 22")]).await;
+    let r = app
+        .post_form(&bob, "/agent/phonebook", "/agent/phonebook", &[("name", "Dentist"), ("number", "+48 22 000 11 22")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let book = app.get(&bob, "/agent/phonebook").await.text().await.unwrap();
     assert!(book.contains("alice Nowak") && book.contains("Łucja Żak") && book.contains("Dentist"));
     let alice = app.browser_as("alice").await;
-    assert!(!app.get(&alice, "/agent/phonebook").await.text().await.unwrap().contains("Dentist"), "nobody else sees it");
+    assert!(
+        !app.get(&alice, "/agent/phonebook").await.text().await.unwrap().contains("Dentist"),
+        "nobody else sees it"
+    );
     // Call log filters and statistics.
     assert_eq!(app.get(&bob, "/agent/calls?kind=weird").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get(&bob, "/agent/calls?kind=missed&from=2026-01-01").await.status(), StatusCode::OK);

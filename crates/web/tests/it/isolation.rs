@@ -43,7 +43,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let m = app.crm.missed_calls(app.globex_admin.org_id, crm::missed::MissedView::All, 10).await.unwrap()[0].id;
         // A contact, a personal phonebook entry, a reason and a logged call of globex's.
         let gina_user = app.globex_admin.clone();
-        let contact = crm::contacts::NewContact { last_name: "Globex".into(), phone1: "+48 600 777 888".into(), ..Default::default() };
+        let contact = crm::contacts::NewContact {
+            last_name: "Globex".into(),
+            phone1: "+48 600 777 888".into(),
+            ..Default::default()
+        };
         let c = app.crm.create_contact(gina_user.org_id, contact).await.unwrap().id;
         let pe = app.crm.add_personal_entry(&gina_user, "Mum", "600777888").await.unwrap().id.unwrap();
         let reason = app.crm.add_status_reason(&gina_user, "Lunch").await.unwrap().id;
@@ -52,7 +56,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
         ring.extension = Some("200".into());
         ring.kind = telephony::events::CallEventKind::Ringing;
         app.crm.on_call_event(&ring).await.unwrap();
-        let log = app.crm.call_log(&gina_user, &crm::call_log::CallLogFilter { limit: 5, ..Default::default() }).await.unwrap();
+        let log = app
+            .crm
+            .call_log(&gina_user, &crm::call_log::CallLogFilter { limit: 5, ..Default::default() })
+            .await
+            .unwrap();
         let call = log[0].id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
@@ -72,7 +80,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/agent/calls/{id}/command", "/agent/calls/globex-call/command".to_string(), false),
             (Method::GET, "/agent/recordings/{id}", format!("/agent/recordings/{call}"), false),
             (Method::POST, "/agent/phonebook/{id}/delete", format!("/agent/phonebook/{pe}/delete"), true),
-            (Method::POST, "/agent/settings/reasons/{id}/retire", format!("/agent/settings/reasons/{reason}/retire"), true),
+            (
+                Method::POST,
+                "/agent/settings/reasons/{id}/retire",
+                format!("/agent/settings/reasons/{reason}/retire"),
+                true,
+            ),
             (Method::GET, "/contacts/{id}", format!("/contacts/{c}"), false),
             (Method::POST, "/missed/{id}/callback", format!("/missed/{m}/callback"), true),
             (Method::POST, "/missed/{id}/sms", format!("/missed/{m}/sms"), true),
