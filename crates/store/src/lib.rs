@@ -28,6 +28,28 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
+/// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
+/// PostgreSQL with a pool of 16.
+fn options(url: &str, max: Option<u32>) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // In-memory SQLite is one database per connection: keep exactly one.
+        opts.max_connections(max.unwrap_or(if in_memory { 1 } else { 8 })).connect_lazy(!in_memory && max.is_none());
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    } else {
+        opts.max_connections(max.unwrap_or(16));
+    }
+    opts
+}
+
 impl Store {
     /// Connects to `sqlite:PATH` (the file is created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
@@ -35,29 +57,22 @@ impl Store {
         if !is_sqlite && !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         }
-        let mut opts = ConnectOptions::new(url.to_string());
-        opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
-        if is_sqlite {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            // In-memory SQLite is one database per connection: keep exactly one.
-            opts.max_connections(if in_memory { 1 } else { 8 });
-            opts.map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-            });
-        } else {
-            opts.max_connections(16);
-        }
-        let db = Database::connect(opts).await?;
+        let db = Database::connect(options(url, None)).await?;
         Ok(Store { db, url: url.to_string() })
     }
 
     /// Applies every migration not yet applied. Safe to run on every start and from several nodes.
+    /// On SQLite the migrations run on a connection of their own, before the pool (which
+    /// connects lazily) opens any: a connection that saw the old schema would keep describing
+    /// statements with it.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migration::Migrator::up(&self.db, None).await?;
+        if self.is_postgres() || self.url.contains(":memory:") || self.url.contains("mode=memory") {
+            migration::Migrator::up(&self.db, None).await?;
+            return Ok(());
+        }
+        let own = Database::connect(options(&self.url, Some(1))).await?;
+        migration::Migrator::up(&own, None).await?;
+        own.close().await?;
         Ok(())
     }
 

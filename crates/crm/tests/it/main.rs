@@ -88,7 +88,7 @@ async fn seats_limit_concurrent_users_and_logout_frees_one() {
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
-        crm.set_seats(o.id, 1).await.unwrap();
+        crm.set_seats(o.id, 1).await.unwrap_or_else(|e| panic!("{b}: {e:?}"));
         crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
         crm.create_user(o.id, new_user("beata", "1002", "agent")).await.unwrap();
         let anna = crm.login(login("anna", "anna-password")).await.unwrap();
