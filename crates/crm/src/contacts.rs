@@ -138,6 +138,8 @@ impl Crm {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            import_id: Set(None),
+            import_line: Set(None),
             ..Default::default()
         }
         .insert(self.db())

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod handling;
+pub mod import;
 pub mod mail;
 pub mod missed;
 pub mod orgs;
@@ -46,6 +47,8 @@ pub struct Crm {
     pub(crate) sip_cache: std::sync::Arc<sip_cache::SipCache>,
     /// The retention of missed calls (days) for organizations that have not set their own.
     pub missed_retention_days: i32,
+    /// Where uploaded files are kept (the data directory's `files`).
+    pub files: std::path::PathBuf,
 }
 
 impl Crm {
@@ -53,7 +56,15 @@ impl Crm {
     pub async fn start(store: Store) -> Result<Crm, CrmError> {
         let clock = Clock::system();
         let bus = EventBus::start(store.clone()).await?;
-        Ok(Crm { store, bus, clock, telephony: None, sip_cache: Default::default(), missed_retention_days: 30 })
+        Ok(Crm {
+            store,
+            bus,
+            clock,
+            telephony: None,
+            sip_cache: Default::default(),
+            missed_retention_days: 30,
+            files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
+        })
     }
 
     pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {

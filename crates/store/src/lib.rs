@@ -26,6 +26,9 @@ pub enum StoreError {
     Db(#[from] DbErr),
     #[error("unsupported database URL (use sqlite: or postgres:): {0}")]
     UnsupportedUrl(String),
+    /// A file kept beside the database (uploads, recordings) could not be read or written.
+    #[error("file error: {0}")]
+    Io(String),
 }
 
 /// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),

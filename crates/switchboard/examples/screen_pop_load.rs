@@ -79,6 +79,8 @@ async fn main() {
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
+            import_id: Set(None),
+            import_line: Set(None),
             ..Default::default()
         });
         contact::Entity::insert_many(batch).exec(&txn).await.unwrap();

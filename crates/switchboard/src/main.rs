@@ -298,6 +298,7 @@ async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
     let mut crm = Crm::start(store).await?;
     crm.missed_retention_days = i32::try_from(cfg.missed_retention_days.clamp(1, 3650)).unwrap_or(30);
+    crm.files = cfg.data_dir.join("files");
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.

@@ -765,3 +765,85 @@ async fn phonebooks_and_handling_windows_belong_to_their_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
+    use crm::import::Settings;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, mut crm) in crms(dir.path()).await {
+        crm.files = dir.path().join(format!("files-{b}"));
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "101", "agent")).await.unwrap();
+        let existing =
+            crm::contacts::NewContact { last_name: "Stary".into(), phone1: "600 000 001".into(), ..Default::default() };
+        crm.create_contact(o.id, existing).await.unwrap();
+        let text = "Imię;Nazwisko;Telefon;E-mail\n\
+                    Łucja;Żółkiewska;600 111 222;lucja@example.pl\n\
+                    Zbigniew;Gęśla;600 000 001;\n\
+                    ;;;\n\
+                    ;;600 333 444;brak@example.pl\n\
+                    Świętosław;Źdźbło;600 111 222;\n\
+                    Ćma;Nowak;zadzwoń;\n\
+                    Anna;\"Kowalska; z d. Nowak\";+48 600 555 666;anna@example.pl\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
+        let tmp = dir.path().join(format!("upload-{b}.csv"));
+        std::fs::write(&tmp, &bytes).unwrap();
+        let imp = crm.upload_import(&anna, "Klienci", "z targów", "klienci.csv", &tmp).await.unwrap();
+        assert_eq!((imp.encoding.as_str(), imp.separator.as_str(), imp.has_header), ("windows-1250", ";", true), "{b}");
+        assert_eq!(imp.mapping, ["first_name", "last_name", "phone1", "email"], "{b}: by the header's names");
+        let mut s = Settings {
+            encoding: imp.encoding.clone(),
+            separator: imp.separator.clone(),
+            has_header: true,
+            mapping: imp.mapping.clone(),
+        };
+        // The preview in the right encoding keeps the Polish letters; in a wrong one it shows as such.
+        let p = crm.import_preview(o.id, imp.id, &s).await.unwrap();
+        assert_eq!(p.rows[0][..2], ["Łucja".to_string(), "Żółkiewska".to_string()], "{b}");
+        assert!(!p.garbled, "{b}");
+        let wrong = Settings { encoding: "utf-8".into(), ..s.clone() };
+        assert!(crm.import_preview(o.id, imp.id, &wrong).await.unwrap().garbled, "{b}: UTF-8 shows it is not");
+        let twice = Settings { mapping: vec!["phone1".into(), "phone1".into()], ..s.clone() };
+        assert_eq!(
+            crm.check_import(&anna, imp.id, &twice).await.unwrap_err().code(),
+            "err-import-mapping-twice",
+            "{b}"
+        );
+        // The dry run: counts and each problem's line; nothing written.
+        let sum = crm.check_import(&anna, imp.id, &s).await.unwrap();
+        assert_eq!((sum.total, sum.new, sum.duplicates, sum.invalid), (6, 2, 2, 2), "{b}");
+        let problems: Vec<(u64, &str)> = sum.problems.iter().map(|p| (p.line, p.reason)).collect();
+        assert_eq!(problems, [(3, "dup-phone"), (5, "err-contact-name"), (6, "dup-phone"), (7, "err-phone")], "{b}");
+        assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 1, "{b}: nothing written yet");
+        // The run.
+        let done = crm.run_import(&anna, imp.id).await.unwrap();
+        assert_eq!(done.new, 2, "{b}");
+        let all = crm.find_contacts(o.id, "", 100).await.unwrap();
+        let names: Vec<String> = all.iter().map(|c| c.name()).collect();
+        assert!(
+            names.contains(&"Łucja Żółkiewska".to_string()) && names.contains(&"Anna Kowalska; z d. Nowak".to_string()),
+            "{b}: {names:?}"
+        );
+        assert_eq!(crm.contacts_by_phone(o.id, "48600555666").await.unwrap().len(), 1, "{b}");
+        // Killed before it finished: the state says checked; running again adds nothing twice.
+        s.mapping = crm.import(o.id, imp.id).await.unwrap().mapping;
+        {
+            use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
+            let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store.conn()).await.unwrap().unwrap();
+            let mut am: store::entities::import::ActiveModel = m.into();
+            am.state = Set("checked".into());
+            am.update(crm.store.conn()).await.unwrap();
+        }
+        assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 2, "{b}");
+        assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 3, "{b}: no duplicates");
+        assert_eq!(crm.run_import(&anna, imp.id).await.unwrap_err().code(), "err-import-state", "{b}");
+        // Undone while unused.
+        assert_eq!(crm.undo_import(&anna, imp.id).await.unwrap(), 2, "{b}");
+        assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 1, "{b}");
+        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, "undone", "{b}");
+        // Another organization sees none of it.
+        let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
+        assert!(matches!(crm.import(z.id, imp.id).await, Err(CrmError::NotFound)), "{b}");
+        let _ = s;
+    }
+}

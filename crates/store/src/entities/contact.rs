@@ -24,6 +24,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Deleted contacts are kept (and can be restored).
     pub deleted_at: Option<DateTimeUtc>,
+    /// The import that made it, and its line in the file.
+    pub import_id: Option<i64>,
+    pub import_line: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub mod call_note;
 pub mod call_tag;
 pub mod contact;
 pub mod dial_rule;
+pub mod import;
 pub mod login_failure;
 pub mod mail_setting;
 pub mod missed_call;

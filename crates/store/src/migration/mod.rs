@@ -9,6 +9,7 @@ mod m20261123_000003_trunk_register;
 mod m20261123_000004_missed_calls;
 mod m20261201_000005_missed_workflow;
 mod m20261201_000006_agent_workspace;
+mod m20261201_000007_contact_imports;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_missed_calls::Migration),
             Box::new(m20261201_000005_missed_workflow::Migration),
             Box::new(m20261201_000006_agent_workspace::Migration),
+            Box::new(m20261201_000007_contact_imports::Migration),
         ]
     }
 }

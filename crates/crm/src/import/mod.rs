@@ -1,0 +1,608 @@
+//! Importing contacts from a CSV file, the engine every later import (call lists too) uses.
+//! The wizard: the file is uploaded and kept under the data directory; its encoding,
+//! separator and header are guessed (`sniff.rs`) and may be changed; a preview shows the first
+//! rows as decoded; file columns are mapped to contact fields (the organization's last mapping
+//! is offered again); a dry run counts new rows, duplicates and invalid rows (each with its line
+//! and reason); nothing is written before the user confirms. The run streams the file (memory
+//! stays bounded) and writes batches in transactions; every contact keeps its import and line,
+//! so a run that was killed is run again without duplicates, and an import whose contacts are
+//! unused can be undone.
+
+pub mod sniff;
+
+use crate::{Crm, CrmError, OrgId, User};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::PathBuf;
+use store::entities::{call_log, contact, import};
+use store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+
+/// The contact fields a file column can fill.
+pub const FIELDS: [&str; 7] = ["first_name", "last_name", "company", "phone1", "phone2", "email", "notes"];
+/// The largest file accepted.
+pub const MAX_FILE: u64 = 512 << 20;
+/// Problems listed in a summary (the counts cover all of them).
+const MAX_PROBLEMS: usize = 500;
+/// Rows written per transaction; rows per INSERT (SQLite takes at most 32,766 parameters).
+const BATCH: usize = 20_000;
+const PER_INSERT: usize = 1_500;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Import {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub description: String,
+    pub file_name: String,
+    pub file_size: i64,
+    pub encoding: String,
+    pub separator: String,
+    pub has_header: bool,
+    pub mapping: Vec<String>,
+    /// uploaded | checked | done | undone
+    pub state: String,
+    pub rows_total: i64,
+    pub rows_new: i64,
+    pub rows_duplicate: i64,
+    pub rows_invalid: i64,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<import::Model> for Import {
+    fn from(m: import::Model) -> Self {
+        Import {
+            id: m.id,
+            user_id: m.user_id,
+            name: m.name,
+            description: m.description,
+            file_name: m.file_name,
+            file_size: m.file_size,
+            encoding: m.encoding,
+            separator: m.separator,
+            has_header: m.has_header,
+            mapping: serde_json::from_str(&m.mapping).unwrap_or_default(),
+            state: m.state,
+            rows_total: m.rows_total,
+            rows_new: m.rows_new,
+            rows_duplicate: m.rows_duplicate,
+            rows_invalid: m.rows_invalid,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        }
+    }
+}
+
+/// How to read the file and where its columns go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub encoding: String,
+    pub separator: String,
+    pub has_header: bool,
+    /// The contact field of each column ("" = not imported).
+    pub mapping: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    /// The header row, when the file has one.
+    pub header: Option<Vec<String>>,
+    pub rows: Vec<Vec<String>>,
+    pub columns: usize,
+    /// The text holds characters that the chosen encoding makes of another one's letters.
+    pub garbled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub line: u64,
+    /// A message id (err-…, dup-…).
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub total: u64,
+    pub new: u64,
+    pub duplicates: u64,
+    pub invalid: u64,
+    /// The first problems, by line.
+    pub problems: Vec<Problem>,
+}
+
+/// A row as it goes into the store.
+struct Row {
+    line: u64,
+    first_name: String,
+    last_name: String,
+    company: String,
+    phone1: String,
+    phone1_e164: String,
+    phone2: String,
+    phone2_e164: String,
+    email: String,
+    notes: String,
+}
+
+impl Crm {
+    fn import_file(&self, org: OrgId, id: i64) -> PathBuf {
+        self.files.join("imports").join(org.0.to_string()).join(format!("{id}.csv"))
+    }
+
+    /// Keeps an uploaded file (already written to `tmp` by the caller, at most `MAX_FILE`) as
+    /// a new import, with its settings guessed.
+    pub async fn upload_import(
+        &self,
+        user: &User,
+        name: &str,
+        description: &str,
+        file_name: &str,
+        tmp: &std::path::Path,
+    ) -> Result<Import, CrmError> {
+        let name = name.trim();
+        let mut checks = crate::error::Checks::default();
+        if name.is_empty() || name.chars().count() > 100 {
+            checks.push("name", "err-import-name");
+        }
+        if description.chars().count() > 1000 {
+            checks.push("description", "err-too-long");
+        }
+        let size = std::fs::metadata(tmp).map(|m| m.len()).unwrap_or(0);
+        if size == 0 {
+            checks.push("file", "err-import-empty");
+        }
+        if size > MAX_FILE {
+            checks.push("file", "err-import-large");
+        }
+        checks.finish()?;
+        let mut head = vec![0u8; 64 << 10];
+        let n = std::fs::File::open(tmp).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+        head.truncate(n);
+        let encoding = sniff::guess_encoding(&head);
+        let text = decode(&head, encoding);
+        let separator = sniff::guess_separator(&text);
+        let first = parse_rows(&text, separator, 2);
+        let has_header = first.first().is_some_and(|r| r.iter().any(|c| sniff::field_of_header(c).is_some()));
+        let columns = first.first().map(Vec::len).unwrap_or(0);
+        let mapping = self.default_mapping(user.org_id, first.first().filter(|_| has_header), columns).await?;
+        let file_name: String = file_name.rsplit(['/', '\\']).next().unwrap_or("").chars().take(200).collect();
+        let m = import::ActiveModel {
+            org_id: Set(user.org_id.0),
+            user_id: Set(user.id.0),
+            name: Set(name.into()),
+            description: Set(description.trim().into()),
+            file_name: Set(file_name),
+            file_size: Set(size as i64),
+            encoding: Set(encoding.into()),
+            separator: Set(separator.into()),
+            has_header: Set(has_header),
+            mapping: Set(serde_json::to_string(&mapping).unwrap_or_default()),
+            state: Set("uploaded".into()),
+            rows_total: Set(0),
+            rows_new: Set(0),
+            rows_duplicate: Set(0),
+            rows_invalid: Set(0),
+            created_at: Set(self.now()),
+            finished_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        let path = self.import_file(user.org_id, m.id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        if std::fs::rename(tmp, &path).is_err() {
+            std::fs::copy(tmp, &path).map_err(io)?;
+        }
+        Ok(m.into())
+    }
+
+    /// The mapping offered for a file: by the header's names, else the organization's last
+    /// mapping when the file has as many columns, else nothing.
+    async fn default_mapping(
+        &self,
+        org: OrgId,
+        header: Option<&Vec<String>>,
+        columns: usize,
+    ) -> Result<Vec<String>, CrmError> {
+        if let Some(h) = header {
+            return Ok(h.iter().map(|c| sniff::field_of_header(c).unwrap_or("").to_string()).collect());
+        }
+        let last = import::Entity::find()
+            .filter(import::Column::OrgId.eq(org.0))
+            .filter(import::Column::State.is_in(["checked", "done"]))
+            .order_by_desc(import::Column::Id)
+            .one(self.db())
+            .await?
+            .map(|m| serde_json::from_str::<Vec<String>>(&m.mapping).unwrap_or_default());
+        Ok(match last {
+            Some(m) if m.len() == columns => m,
+            _ => vec![String::new(); columns],
+        })
+    }
+
+    pub async fn import(&self, org: OrgId, id: i64) -> Result<Import, CrmError> {
+        Ok(self.import_row(org, id).await?.into())
+    }
+
+    async fn import_row(&self, org: OrgId, id: i64) -> Result<import::Model, CrmError> {
+        import::Entity::find_by_id(id)
+            .filter(import::Column::OrgId.eq(org.0))
+            .one(self.db())
+            .await?
+            .ok_or(CrmError::NotFound)
+    }
+
+    /// The organization's imports, latest first.
+    pub async fn imports(&self, org: OrgId) -> Result<Vec<Import>, CrmError> {
+        Ok(import::Entity::find()
+            .filter(import::Column::OrgId.eq(org.0))
+            .order_by_desc(import::Column::Id)
+            .limit(200)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Checks settings against the import (encoding, separator, one field per column at most).
+    fn check_settings(s: &Settings) -> Result<(), CrmError> {
+        let mut checks = crate::error::Checks::default();
+        if sniff::encoding(&s.encoding).is_none() {
+            checks.push("encoding", "err-import-encoding");
+        }
+        if sniff::separator(&s.separator).is_none() {
+            checks.push("separator", "err-import-separator");
+        }
+        let used: Vec<&String> = s.mapping.iter().filter(|f| !f.is_empty()).collect();
+        if used.iter().any(|f| !FIELDS.contains(&f.as_str())) || s.mapping.len() > 200 {
+            checks.push("mapping", "err-import-mapping");
+        } else if used.iter().enumerate().any(|(i, f)| used[..i].contains(f)) {
+            checks.push("mapping", "err-import-mapping-twice");
+        } else if used.is_empty() {
+            checks.push("mapping", "err-import-mapping-none");
+        }
+        checks.finish()
+    }
+
+    /// The first rows of the file as `s` reads them.
+    pub async fn import_preview(&self, org: OrgId, id: i64, s: &Settings) -> Result<Preview, CrmError> {
+        let m = self.import_row(org, id).await?;
+        if sniff::encoding(&s.encoding).is_none() || sniff::separator(&s.separator).is_none() {
+            return Err(CrmError::invalid("encoding", "err-import-encoding"));
+        }
+        let mut head = vec![0u8; 64 << 10];
+        let n = std::fs::File::open(self.import_file(org, m.id)).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+        head.truncate(n);
+        let text = decode(&head, &s.encoding);
+        let mut rows = parse_rows(&text, &s.separator, 11);
+        let header = if s.has_header && !rows.is_empty() { Some(rows.remove(0)) } else { None };
+        rows.truncate(10);
+        let columns = rows.iter().chain(header.iter()).map(Vec::len).max().unwrap_or(0);
+        let garbled = text.chars().any(|c| c == '\u{FFFD}' || ('\u{80}'..='\u{9F}').contains(&c))
+            || (s.encoding != "windows-1255"
+                && text.chars().any(|c| ('\u{05D0}'..='\u{05EA}').contains(&c))
+                && sniff::guess_encoding(&head) != s.encoding);
+        Ok(Preview { header, rows, columns, garbled })
+    }
+
+    /// Keeps the settings and mapping, and runs the dry run: nothing is written.
+    pub async fn check_import(&self, user: &User, id: i64, s: &Settings) -> Result<Summary, CrmError> {
+        Self::check_settings(s)?;
+        let m = self.import_row(user.org_id, id).await?;
+        if !matches!(m.state.as_str(), "uploaded" | "checked") {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
+        }
+        let summary = self.scan(user.org_id, &m, s, None).await?;
+        let mut am: import::ActiveModel = m.into();
+        am.encoding = Set(s.encoding.clone());
+        am.separator = Set(s.separator.clone());
+        am.has_header = Set(s.has_header);
+        am.mapping = Set(serde_json::to_string(&s.mapping).unwrap_or_default());
+        am.state = Set("checked".into());
+        am.rows_total = Set(summary.total as i64);
+        am.rows_new = Set(summary.new as i64);
+        am.rows_duplicate = Set(summary.duplicates as i64);
+        am.rows_invalid = Set(summary.invalid as i64);
+        am.update(self.db()).await?;
+        Ok(summary)
+    }
+
+    /// Writes the checked import's new rows. Run again after being killed, it adds only what
+    /// is missing.
+    pub async fn run_import(&self, user: &User, id: i64) -> Result<Summary, CrmError> {
+        let m = self.import_row(user.org_id, id).await?;
+        if m.state != "checked" {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
+        }
+        let s = Settings {
+            encoding: m.encoding.clone(),
+            separator: m.separator.clone(),
+            has_header: m.has_header,
+            mapping: serde_json::from_str(&m.mapping).unwrap_or_default(),
+        };
+        let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
+        let written = contact::Entity::find().filter(contact::Column::ImportId.eq(m.id)).count(self.db()).await?;
+        let mut am: import::ActiveModel = m.into();
+        am.state = Set("done".into());
+        am.rows_total = Set(summary.total as i64);
+        am.rows_new = Set(written as i64);
+        am.rows_duplicate = Set(summary.duplicates as i64);
+        am.rows_invalid = Set(summary.invalid as i64);
+        am.finished_at = Set(Some(self.now()));
+        am.update(self.db()).await?;
+        Ok(Summary { new: written, ..summary })
+    }
+
+    /// Whether the import's contacts are still unused (no calls, not changed since).
+    pub async fn import_undoable(&self, org: OrgId, id: i64) -> Result<bool, CrmError> {
+        let ids: Vec<i64> = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::Id)
+            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(contact::Column::ImportId.eq(id))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let changed = contact::Entity::find()
+            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(contact::Column::ImportId.eq(id))
+            .filter(Expr::col(contact::Column::UpdatedAt).ne(Expr::col(contact::Column::CreatedAt)))
+            .count(self.db())
+            .await?;
+        if changed > 0 {
+            return Ok(false);
+        }
+        for chunk in ids.chunks(10_000) {
+            let used = call_log::Entity::find()
+                .filter(call_log::Column::OrgId.eq(org.0))
+                .filter(call_log::Column::ContactId.is_in(chunk.iter().copied()))
+                .count(self.db())
+                .await?;
+            if used > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Removes the contacts of a finished import while none of them is used.
+    pub async fn undo_import(&self, user: &User, id: i64) -> Result<u64, CrmError> {
+        let m = self.import_row(user.org_id, id).await?;
+        if m.state != "done" {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
+        }
+        if !self.import_undoable(user.org_id, id).await? {
+            return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-used" }));
+        }
+        let txn = self.db().begin().await?;
+        let gone = contact::Entity::delete_many()
+            .filter(contact::Column::OrgId.eq(user.org_id.0))
+            .filter(contact::Column::ImportId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let mut am: import::ActiveModel = m.into();
+        am.state = Set("undone".into());
+        am.update(&txn).await?;
+        txn.commit().await?;
+        Ok(gone)
+    }
+
+    /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows.
+    async fn scan(&self, org: OrgId, m: &import::Model, s: &Settings, write: Option<i64>) -> Result<Summary, CrmError> {
+        let country = self.org(org).await?.default_country;
+        // What the organization has already (not counting this import's own rows).
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut pages = contact::Entity::find()
+            .select_only()
+            .columns([contact::Column::Phone1E164, contact::Column::Phone2E164, contact::Column::Email])
+            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(
+                store::sea_orm::Condition::any()
+                    .add(contact::Column::ImportId.is_null())
+                    .add(contact::Column::ImportId.ne(m.id)),
+            )
+            .into_tuple::<(String, String, String)>()
+            .paginate(self.db(), 50_000);
+        while let Some(page) = pages.fetch_and_next().await? {
+            for (p1, p2, e) in page {
+                for k in [p1, p2] {
+                    if !k.is_empty() {
+                        seen.insert(k);
+                    }
+                }
+                if !e.is_empty() {
+                    seen.insert(e.to_lowercase());
+                }
+            }
+        }
+        let path = self.import_file(org, m.id);
+        let enc = sniff::encoding(&s.encoding).ok_or(CrmError::invalid("encoding", "err-import-encoding"))?;
+        let sep = sniff::separator(&s.separator).ok_or(CrmError::invalid("separator", "err-import-separator"))?;
+        let file = std::fs::File::open(&path).map_err(io)?;
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .bom_override(true)
+            .build(std::io::BufReader::with_capacity(1 << 20, file));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(sep)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(decoded);
+        let col = |f: &str| s.mapping.iter().position(|m| m == f);
+        let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| col(f)).collect();
+        let mut sum = Summary::default();
+        let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+        let mut record = csv::StringRecord::new();
+        let mut first = true;
+        loop {
+            let line = reader.position().line();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    sum.total += 1;
+                    sum.invalid += 1;
+                    let line = e.position().map(|p| p.line()).unwrap_or(line);
+                    note(&mut sum, line, "err-import-row");
+                    continue;
+                }
+            }
+            if first && s.has_header {
+                first = false;
+                continue;
+            }
+            first = false;
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            sum.total += 1;
+            let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
+            match validate(line, [get(0), get(1), get(2), get(3), get(4), get(5), get(6)], &country) {
+                Err(reason) => {
+                    sum.invalid += 1;
+                    note(&mut sum, line, reason);
+                }
+                Ok(row) => {
+                    let keys = [&row.phone1_e164, &row.phone2_e164].into_iter().filter(|k| !k.is_empty()).cloned();
+                    let email = (!row.email.is_empty()).then(|| row.email.to_lowercase());
+                    let keys: Vec<String> = keys.chain(email).collect();
+                    if let Some(k) = keys.iter().find(|k| seen.contains(*k)) {
+                        sum.duplicates += 1;
+                        note(&mut sum, line, if k.contains('@') { "dup-email" } else { "dup-phone" });
+                        continue;
+                    }
+                    seen.extend(keys);
+                    sum.new += 1;
+                    if write.is_some() {
+                        batch.push(row);
+                        if batch.len() >= BATCH {
+                            self.write_batch(org, m.id, std::mem::take(&mut batch)).await?;
+                        }
+                    }
+                }
+            }
+        }
+        if write.is_some() && !batch.is_empty() {
+            self.write_batch(org, m.id, batch).await?;
+        }
+        Ok(sum)
+    }
+
+    /// One transaction: all of the batch or none of it; rows already there (a run that was
+    /// killed) are skipped.
+    async fn write_batch(&self, org: OrgId, import_id: i64, rows: Vec<Row>) -> Result<(), CrmError> {
+        let now = self.now();
+        let txn = self.db().begin().await?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<contact::ActiveModel> = rows
+                .by_ref()
+                .take(PER_INSERT)
+                .map(|r| contact::ActiveModel {
+                    org_id: Set(org.0),
+                    code: Set(format!("I{import_id}-{}", r.line)),
+                    first_name: Set(r.first_name),
+                    last_name: Set(r.last_name),
+                    company: Set(r.company),
+                    phone1: Set(r.phone1),
+                    phone1_e164: Set(r.phone1_e164),
+                    phone2: Set(r.phone2),
+                    phone2_e164: Set(r.phone2_e164),
+                    email: Set(r.email),
+                    notes: Set(r.notes),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    deleted_at: Set(None),
+                    import_id: Set(Some(import_id)),
+                    import_line: Set(Some(r.line as i64)),
+                    ..Default::default()
+                })
+                .collect();
+            contact::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::columns([contact::Column::ImportId, contact::Column::ImportLine])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn note(sum: &mut Summary, line: u64, reason: &'static str) {
+    if sum.problems.len() < MAX_PROBLEMS {
+        sum.problems.push(Problem { line, reason });
+    }
+}
+
+/// A row's fields in `FIELDS` order, checked and normalized.
+fn validate(line: u64, f: [&str; 7], country: &str) -> Result<Row, &'static str> {
+    let [first_name, last_name, company, phone1, phone2, email, notes] = f;
+    if first_name.is_empty() && last_name.is_empty() && company.is_empty() {
+        return Err("err-contact-name");
+    }
+    let too_long = |s: &str, n: usize| s.len() > n && s.chars().count() > n;
+    if too_long(first_name, 100) || too_long(last_name, 100) || too_long(company, 200) || too_long(notes, 10_000) {
+        return Err("err-too-long");
+    }
+    let phone = |p: &str| -> Result<String, &'static str> {
+        if p.is_empty() { Ok(String::new()) } else { crate::phone::normalize(p, country).ok_or("err-phone") }
+    };
+    let phone1_e164 = phone(phone1)?;
+    let phone2_e164 = phone(phone2)?;
+    if !email.is_empty() && !crate::preferences::valid_email(email) {
+        return Err("err-email");
+    }
+    Ok(Row {
+        line,
+        first_name: first_name.into(),
+        last_name: last_name.into(),
+        company: company.into(),
+        phone1: phone1.into(),
+        phone1_e164,
+        phone2: phone2.into(),
+        phone2_e164,
+        email: email.into(),
+        notes: notes.into(),
+    })
+}
+
+fn decode(bytes: &[u8], encoding: &str) -> String {
+    let enc = sniff::encoding(encoding).unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = enc.decode(bytes);
+    text.into_owned()
+}
+
+/// The first `n` rows of `text` (a cut last line is dropped when more follow).
+fn parse_rows(text: &str, separator: &str, n: usize) -> Vec<Vec<String>> {
+    let sep = sniff::separator(separator).unwrap_or(b',');
+    csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .take(n)
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(|c| c.trim().to_string()).collect())
+        .collect()
+}
+
+fn io(e: std::io::Error) -> CrmError {
+    CrmError::Store(store::StoreError::Io(e.to_string()))
+}
