@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
 use store::entities::{call_log, contact, import};
-use store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use store::sea_orm::sea_query::{Expr, ExprTrait};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
@@ -30,7 +30,7 @@ pub const MAX_FILE: u64 = 512 << 20;
 /// Problems listed in a summary (the counts cover all of them).
 const MAX_PROBLEMS: usize = 500;
 /// Rows written per transaction; rows per INSERT (SQLite takes at most 32,766 parameters).
-const BATCH: usize = 20_000;
+const BATCH: usize = 50_000;
 const PER_INSERT: usize = 1_500;
 
 #[derive(Debug, Clone, Serialize)]
@@ -316,8 +316,8 @@ impl Crm {
         Ok(summary)
     }
 
-    /// Writes the checked import's new rows. Run again after being killed, it adds only what
-    /// is missing.
+    /// Writes the checked import's new rows. Run again after being killed, it goes on after the
+    /// last line written (batches are written whole, in line order).
     pub async fn run_import(&self, user: &User, id: i64) -> Result<Summary, CrmError> {
         let m = self.import_row(user.org_id, id).await?;
         if m.state != "checked" {
@@ -397,11 +397,12 @@ impl Crm {
         Ok(gone)
     }
 
-    /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows.
+    /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows. The
+    /// file is read and checked on a blocking thread while batches are written here.
     async fn scan(&self, org: OrgId, m: &import::Model, s: &Settings, write: Option<i64>) -> Result<Summary, CrmError> {
         let country = self.org(org).await?.default_country;
-        // What the organization has already (not counting this import's own rows).
-        let mut seen: HashSet<String> = HashSet::new();
+        // What the organization has already (not counting this import's own rows), as hashes.
+        let mut seen: HashSet<u64> = HashSet::new();
         let mut pages = contact::Entity::find()
             .select_only()
             .columns([contact::Column::Phone1E164, contact::Column::Phone2E164, contact::Column::Email])
@@ -416,93 +417,127 @@ impl Crm {
             .paginate(self.db(), 50_000);
         while let Some(page) = pages.fetch_and_next().await? {
             for (p1, p2, e) in page {
-                for k in [p1, p2] {
-                    if !k.is_empty() {
-                        seen.insert(k);
-                    }
+                for k in [p1, p2.clone()].iter().filter(|k| !k.is_empty()) {
+                    seen.insert(key(k));
                 }
                 if !e.is_empty() {
-                    seen.insert(e.to_lowercase());
+                    seen.insert(key(&e.to_lowercase()));
                 }
             }
         }
-        let path = self.import_file(org, m.id);
         let enc = sniff::encoding(&s.encoding).ok_or(CrmError::invalid("encoding", "err-import-encoding"))?;
         let sep = sniff::separator(&s.separator).ok_or(CrmError::invalid("separator", "err-import-separator"))?;
-        let file = std::fs::File::open(&path).map_err(io)?;
-        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(enc))
-            .bom_override(true)
-            .build(std::io::BufReader::with_capacity(1 << 20, file));
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(sep)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(decoded);
-        let col = |f: &str| s.mapping.iter().position(|m| m == f);
-        let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| col(f)).collect();
-        let mut sum = Summary::default();
-        let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
-        let mut record = csv::StringRecord::new();
-        let mut first = true;
-        loop {
-            let line = reader.position().line();
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    sum.total += 1;
-                    sum.invalid += 1;
-                    let line = e.position().map(|p| p.line()).unwrap_or(line);
-                    note(&mut sum, line, "err-import-row");
-                    continue;
-                }
-            }
-            if first && s.has_header {
-                first = false;
-                continue;
-            }
-            first = false;
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            sum.total += 1;
-            let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
-            match validate(line, [get(0), get(1), get(2), get(3), get(4), get(5), get(6)], &country) {
-                Err(reason) => {
-                    sum.invalid += 1;
-                    note(&mut sum, line, reason);
-                }
-                Ok(row) => {
-                    let keys = [&row.phone1_e164, &row.phone2_e164].into_iter().filter(|k| !k.is_empty()).cloned();
-                    let email = (!row.email.is_empty()).then(|| row.email.to_lowercase());
-                    let keys: Vec<String> = keys.chain(email).collect();
-                    if let Some(k) = keys.iter().find(|k| seen.contains(*k)) {
-                        sum.duplicates += 1;
-                        note(&mut sum, line, if k.contains('@') { "dup-email" } else { "dup-phone" });
+        let path = self.import_file(org, m.id);
+        let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| s.mapping.iter().position(|m| m == f)).collect();
+        let has_header = s.has_header;
+        let writing = write.is_some();
+        // A run that was killed wrote whole batches in line order: go on after its last line.
+        let done_up_to: u64 = if writing {
+            contact::Entity::find()
+                .select_only()
+                .column_as(Expr::col(contact::Column::ImportLine).max(), "m")
+                .filter(contact::Column::OrgId.eq(org.0))
+                .filter(contact::Column::ImportId.eq(m.id))
+                .into_tuple::<Option<i64>>()
+                .one(self.db())
+                .await?
+                .flatten()
+                .unwrap_or(0) as u64
+        } else {
+            0
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(3);
+        let reader = tokio::task::spawn_blocking(move || -> Result<Summary, CrmError> {
+            let file = std::fs::File::open(&path).map_err(io)?;
+            let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(true)
+                .build(std::io::BufReader::with_capacity(1 << 20, file));
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(sep)
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(1 << 20)
+                .from_reader(decoded);
+            let mut sum = Summary::default();
+            let mut batch: Vec<Row> = Vec::with_capacity(if writing { BATCH } else { 0 });
+            let mut record = csv::StringRecord::new();
+            let mut first = true;
+            loop {
+                let line = reader.position().line();
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        sum.total += 1;
+                        sum.invalid += 1;
+                        note(&mut sum, e.position().map(|p| p.line()).unwrap_or(line), "err-import-row");
                         continue;
                     }
-                    seen.extend(keys);
-                    sum.new += 1;
-                    if write.is_some() {
-                        batch.push(row);
-                        if batch.len() >= BATCH {
-                            self.write_batch(org, m.id, std::mem::take(&mut batch)).await?;
-                        }
+                }
+                if std::mem::take(&mut first) && has_header {
+                    continue;
+                }
+                if record.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                sum.total += 1;
+                let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
+                let row = match validate(line, [get(0), get(1), get(2), get(3), get(4), get(5), get(6)], &country) {
+                    Err(reason) => {
+                        sum.invalid += 1;
+                        note(&mut sum, line, reason);
+                        continue;
+                    }
+                    Ok(row) => row,
+                };
+                let email = (!row.email.is_empty()).then(|| key(&row.email.to_lowercase()));
+                let keys: Vec<(u64, bool)> = [&row.phone1_e164, &row.phone2_e164]
+                    .into_iter()
+                    .filter(|k| !k.is_empty())
+                    .map(|k| (key(k), false))
+                    .chain(email.map(|e| (e, true)))
+                    .collect();
+                if let Some((_, is_email)) = keys.iter().find(|(k, _)| seen.contains(k)) {
+                    sum.duplicates += 1;
+                    note(&mut sum, line, if *is_email { "dup-email" } else { "dup-phone" });
+                    continue;
+                }
+                seen.extend(keys.into_iter().map(|(k, _)| k));
+                sum.new += 1;
+                if writing && row.line > done_up_to {
+                    batch.push(row);
+                    if batch.len() >= BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+                        break;
                     }
                 }
             }
+            if writing && !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
+            Ok(sum)
+        });
+        let mut failed = None;
+        while let Some(batch) = rx.recv().await {
+            if failed.is_none() {
+                if let Err(e) = self.write_batch(org, m.id, batch).await {
+                    failed = Some(e);
+                    rx.close();
+                }
+            }
         }
-        if write.is_some() && !batch.is_empty() {
-            self.write_batch(org, m.id, batch).await?;
+        let sum = reader.await.map_err(|e| io(std::io::Error::other(e.to_string())))??;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(sum),
         }
-        Ok(sum)
     }
 
-    /// One transaction: all of the batch or none of it; rows already there (a run that was
-    /// killed) are skipped.
+    /// One transaction: all of the batch or none of it.
     async fn write_batch(&self, org: OrgId, import_id: i64, rows: Vec<Row>) -> Result<(), CrmError> {
+        if !self.store.is_postgres() {
+            return self.write_batch_sqlite(org, import_id, rows).await;
+        }
         let now = self.now();
         let txn = self.db().begin().await?;
         let mut rows = rows.into_iter().peekable();
@@ -530,18 +565,66 @@ impl Crm {
                     ..Default::default()
                 })
                 .collect();
-            contact::Entity::insert_many(chunk)
-                .on_conflict(
-                    OnConflict::columns([contact::Column::ImportId, contact::Column::ImportLine])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
+            contact::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
         Ok(())
     }
+
+    /// SQLite: multi-row INSERTs of one prepared shape (2,000 rows, 15 values each), in one
+    /// transaction.
+    async fn write_batch_sqlite(&self, org: OrgId, import_id: i64, rows: Vec<Row>) -> Result<(), CrmError> {
+        use store::sea_orm::sqlx;
+        const ROWS: usize = 2_000;
+        let db = |e: sqlx::Error| CrmError::Store(store::StoreError::Db(store::DbErr::Custom(e.to_string())));
+        let sql = |n: usize| {
+            let mut q = String::from(
+                "INSERT INTO contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
+                 phone2_e164, email, notes, created_at, updated_at, import_id, import_line) VALUES ",
+            );
+            q.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; n].join(","));
+            q
+        };
+        let full = sql(ROWS);
+        let now = self.now();
+        let pool = self.db().get_sqlite_connection_pool();
+        let mut tx = pool.begin().await.map_err(db)?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Row> = rows.by_ref().take(ROWS).collect();
+            let text = if chunk.len() == ROWS { full.clone() } else { sql(chunk.len()) };
+            // Only placeholders are added to the text: the values are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+            for r in chunk {
+                q = q
+                    .bind(org.0)
+                    .bind(format!("I{import_id}-{}", r.line))
+                    .bind(r.first_name)
+                    .bind(r.last_name)
+                    .bind(r.company)
+                    .bind(r.phone1)
+                    .bind(r.phone1_e164)
+                    .bind(r.phone2)
+                    .bind(r.phone2_e164)
+                    .bind(r.email)
+                    .bind(r.notes)
+                    .bind(now)
+                    .bind(now)
+                    .bind(import_id)
+                    .bind(r.line as i64);
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+}
+
+/// A key of the duplicate check (a phone's E.164 or a lowercased e-mail), hashed: 8 bytes each
+/// however many contacts there are.
+fn key(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s)
 }
 
 fn note(sum: &mut Summary, line: u64, reason: &'static str) {

@@ -1,0 +1,100 @@
+//! How fast contacts are imported from CSV: a generated file of N rows (default 1,000,000;
+//! Polish names, phone numbers as people type them, e-mail addresses, a few broken rows) into a
+//! fresh SQLite store, through the same engine as the wizard: the dry run (normalization and
+//! duplicate checks, nothing written), then the run. Also: search over the imported contacts
+//! with two conditions. Run by bench/import.sh, which times `sqlite3 .import` of the same file.
+
+use std::io::Write;
+use std::time::Instant;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let rows: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let out = args.next().map(std::path::PathBuf::from);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = out.clone().unwrap_or_else(|| dir.path().join("contacts.csv"));
+    let t = Instant::now();
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+        writeln!(f, "Imię;Nazwisko;Telefon;E-mail").unwrap();
+        let first = ["Łucja", "Zbigniew", "Anna", "Świętosław", "Żaneta", "Grzegorz", "Ćwikła", "Jan"];
+        let last = ["Żółkiewska", "Gęśla", "Kowalska", "Źdźbło", "Nowak", "Wiśniewski", "Łąka", "Dąbrowski"];
+        for i in 0..rows {
+            if i % 100_000 == 99_999 {
+                writeln!(f, "Zepsuty;Wiersz;zadzwoń później;").unwrap();
+                continue;
+            }
+            let phone = format!("{} {:03} {:03}", 500 + i / 1_000_000, (i / 1000) % 1000, i % 1000);
+            writeln!(f, "{};{};{phone};k{i}@example.pl", first[(i % 8) as usize], last[(i / 8 % 8) as usize]).unwrap();
+        }
+    }
+    let size = std::fs::metadata(&csv).unwrap().len();
+    println!(
+        "{rows} rows ({:.0} MB) generated in {:.1} s: {}",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        csv.display()
+    );
+    if out.is_some() {
+        return;
+    }
+    let store = store::Store::connect(&store::testing::fresh_sqlite_url(dir.path())).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut crm = crm::Crm::start(store).await.unwrap();
+    crm.files = dir.path().join("files");
+    let org = crm.create_org(&crm::OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+    let user = crm
+        .create_user(
+            org.id,
+            crm::users::NewUser {
+                username: "ada".into(),
+                full_name: "Ada".into(),
+                extension: "100".into(),
+                role: "admin".into(),
+                language: "en".into(),
+                password: "bench-password-1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let upload = dir.path().join("upload.csv");
+    std::fs::copy(&csv, &upload).unwrap();
+    let imp = crm.upload_import(&user, "bench", "", "contacts.csv", &upload).await.unwrap();
+    let s = crm::import::Settings {
+        encoding: imp.encoding.clone(),
+        separator: imp.separator.clone(),
+        has_header: imp.has_header,
+        mapping: imp.mapping.clone(),
+    };
+    let t = Instant::now();
+    let check = crm.check_import(&user, imp.id, &s).await.unwrap();
+    let dry = t.elapsed().as_secs_f64();
+    println!(
+        "dry run: {} rows, {} new, {} duplicates, {} invalid in {dry:.2} s ({:.0} rows/s)",
+        check.total,
+        check.new,
+        check.duplicates,
+        check.invalid,
+        check.total as f64 / dry
+    );
+    let t = Instant::now();
+    let done = crm.run_import(&user, imp.id).await.unwrap();
+    let run = t.elapsed().as_secs_f64();
+    println!(
+        "import: {} contacts written in {run:.2} s ({:.0} rows/s) (goal: <= 5 s for 1M rows)",
+        done.new,
+        check.total as f64 / run
+    );
+    println!(
+        "peak memory (VmHWM): {}",
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .unwrap_or("?")
+            .trim_start_matches("VmHWM:")
+            .trim()
+    );
+}
