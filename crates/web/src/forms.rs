@@ -25,7 +25,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     origin.split_once("://").map(|(_, h)| h.trim_end_matches('/') == host).unwrap_or(false)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -70,4 +70,15 @@ mod tests {
         }
         assert!(en_dups.is_empty(), "en: defined twice: {en_dups:?}");
     }
+
+    #[test]
+    fn every_message_file_parses_whole() {
+        for lang in ["en", "pl", "he"] {
+            let text =
+                std::fs::read_to_string(format!("{}/locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            if let Err((_, errors)) = fluent_templates::fluent_bundle::FluentResource::try_new(text) {
+                panic!("{lang}: {errors:?}");
+            }
+        }
+    }
 }

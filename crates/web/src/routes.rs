@@ -1,7 +1,7 @@
 //! Every route of the app, in one place. Routes that take an `{id}` are walked by the
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
-use crate::pages::{account, agent, areas, contacts, login, mail, missed, users};
+use crate::pages::{account, agent, areas, contacts, imports, login, mail, missed, users};
 use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/settings/pop", post(agent::settings::set_pop_url))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/new", get(contacts::new))
+        .route("/contacts/import/{id}", get(imports::show))
+        .route("/contacts/import/{id}/check", post(imports::check))
+        .route("/contacts/import/{id}/run", post(imports::run))
+        .route("/contacts/import/{id}/undo", post(imports::undo))
         .route("/contacts/{id}", get(contacts::card))
         .route("/cases", get(|a| async { areas::area(a, "nav-cases") }))
         .route("/campaigns", get(|a| async { areas::area(a, "nav-campaigns") }))
@@ -65,12 +69,17 @@ pub fn router(state: AppState) -> Router {
         .route("/static/agent.js", get(ops::agent_js))
         .fallback(login::not_found);
 
+    // Uploads stream to a file: their own, larger limit.
+    let uploads = Router::new()
+        .route("/contacts/import", get(imports::list).post(imports::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(crm::import::MAX_FILE as usize + (1 << 20)));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
-        .layer(axum::middleware::from_fn(ops::track))
         .layer(RequestBodyLimitLayer::new(2 << 20))
+        .merge(uploads)
+        .layer(axum::middleware::from_fn(ops::track))
         .with_state(state)
 }

@@ -8,6 +8,10 @@ document.addEventListener("DOMContentLoaded", () => {
       location.href = u.toString();
     });
   }
+  // Settings that re-read the page when changed (the import wizard's encoding, separator…).
+  for (const el of document.querySelectorAll("[data-autosubmit]")) {
+    el.addEventListener("change", () => el.form.submit());
+  }
   // Logged-in pages listen for events; later features hook in through `switchboard.on`.
   if (document.getElementById("user-panel") && window.EventSource) {
     const handlers = {};

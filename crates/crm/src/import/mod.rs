@@ -458,23 +458,24 @@ impl Crm {
                 .has_headers(false)
                 .flexible(true)
                 .buffer_capacity(1 << 20)
-                .from_reader(decoded);
+                .from_reader(LfOnly { inner: std::io::BufReader::with_capacity(1 << 16, decoded) });
             let mut sum = Summary::default();
             let mut batch: Vec<Row> = Vec::with_capacity(if writing { BATCH } else { 0 });
             let mut record = csv::StringRecord::new();
             let mut first = true;
             loop {
-                let line = reader.position().line();
+                let before = reader.position().line();
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
                     Ok(true) => {}
                     Err(e) => {
                         sum.total += 1;
                         sum.invalid += 1;
-                        note(&mut sum, e.position().map(|p| p.line()).unwrap_or(line), "err-import-row");
+                        note(&mut sum, e.position().map(|p| p.line()).unwrap_or(before), "err-import-row");
                         continue;
                     }
                 }
+                let line = record.position().map(|p| p.line()).unwrap_or(before);
                 if std::mem::take(&mut first) && has_header {
                     continue;
                 }
@@ -665,6 +666,36 @@ fn validate(line: u64, f: [&str; 7], country: &str) -> Result<Row, &'static str>
     })
 }
 
+/// CRLF line ends read as LF (the CSV reader counts lines late after a CR, so problems would
+/// name the line before). Lone CRs stay.
+struct LfOnly<R> {
+    inner: R,
+}
+
+impl<R: std::io::BufRead> Read for LfOnly<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut w = 0;
+        while w < buf.len() {
+            let avail = self.inner.fill_buf()?;
+            let Some(&b) = avail.first() else { break };
+            if b == b'\r' {
+                self.inner.consume(1);
+                if self.inner.fill_buf()?.first() != Some(&b'\n') {
+                    buf[w] = b'\r';
+                    w += 1;
+                }
+                continue;
+            }
+            let room = (buf.len() - w).min(avail.len());
+            let run = avail[..room].iter().position(|&c| c == b'\r').unwrap_or(room);
+            buf[w..w + run].copy_from_slice(&avail[..run]);
+            self.inner.consume(run);
+            w += run;
+        }
+        Ok(w)
+    }
+}
+
 fn decode(bytes: &[u8], encoding: &str) -> String {
     let enc = sniff::encoding(encoding).unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = enc.decode(bytes);
@@ -688,4 +719,35 @@ fn parse_rows(text: &str, separator: &str, n: usize) -> Vec<Vec<String>> {
 
 fn io(e: std::io::Error) -> CrmError {
     CrmError::Store(store::StoreError::Io(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LfOnly;
+    use std::io::Read;
+
+    /// A reader that hands out one byte at a time: every CR ends a read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((b, rest)) = self.0.split_first() else { return Ok(0) };
+            buf[0] = *b;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_lone_crs_stay() {
+        for data in [&b"a;b\r\nc;d\r\n\r\ne\rf\r"[..], b"\r\n"] {
+            let want: Vec<u8> = String::from_utf8_lossy(data).replace("\r\n", "\n").into_bytes();
+            let mut out = vec![];
+            LfOnly { inner: std::io::BufReader::with_capacity(1, Trickle(data)) }.read_to_end(&mut out).unwrap();
+            assert_eq!(out, want);
+            let mut out = vec![];
+            LfOnly { inner: data }.read_to_end(&mut out).unwrap();
+            assert_eq!(out, want);
+        }
+    }
 }

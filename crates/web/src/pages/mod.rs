@@ -6,6 +6,7 @@ pub mod agent;
 pub mod areas;
 pub mod charts;
 pub mod contacts;
+pub mod imports;
 pub mod login;
 pub mod mail;
 pub mod missed;

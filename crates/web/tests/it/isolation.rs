@@ -62,6 +62,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
             .await
             .unwrap();
         let call = log[0].id;
+        let mut globex_files = app.crm.clone();
+        globex_files.files = std::env::temp_dir().join(format!("sb-isolation-{}-{backend}", std::process::id()));
+        let upload = globex_files.files.join("g.csv");
+        std::fs::create_dir_all(&globex_files.files).unwrap();
+        std::fs::write(&upload, "Name;Phone\nGlobex;600777999\n").unwrap();
+        let imp = globex_files.upload_import(&gina_user, "globex", "", "g.csv", &upload).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -87,6 +93,10 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 true,
             ),
             (Method::GET, "/contacts/{id}", format!("/contacts/{c}"), false),
+            (Method::GET, "/contacts/import/{id}", format!("/contacts/import/{imp}"), false),
+            (Method::POST, "/contacts/import/{id}/check", format!("/contacts/import/{imp}/check"), true),
+            (Method::POST, "/contacts/import/{id}/run", format!("/contacts/import/{imp}/run"), true),
+            (Method::POST, "/contacts/import/{id}/undo", format!("/contacts/import/{imp}/undo"), true),
             (Method::POST, "/missed/{id}/callback", format!("/missed/{m}/callback"), true),
             (Method::POST, "/missed/{id}/sms", format!("/missed/{m}/sms"), true),
             (Method::POST, "/missed/{id}/hide", format!("/missed/{m}/hide"), true),
@@ -159,6 +169,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let (_, steps) = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap();
         assert_eq!(steps.len(), 1, "{backend}: nothing was added to its history");
         assert_eq!(app.crm.personal_phonebook(&gina_user, "").await.unwrap().len(), 1, "{backend}: her entry stays");
+        assert_eq!(
+            app.crm.import(gina_user.org_id, imp).await.unwrap().state,
+            "uploaded",
+            "{backend}: her import untouched"
+        );
         assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");

@@ -1,0 +1,262 @@
+//! The CSV import wizard for contacts (`/contacts/import`): upload (streamed to a file, CSRF
+//! checked before the file is read), the guessed encoding, separator and header that the user
+//! may change, a preview of the first rows as decoded, the mapping of columns to fields, the dry
+//! run's summary (new, duplicates, invalid rows with line and reason), then the import on
+//! confirmation; the list of past imports with undo.
+
+use super::{FormErrors, Page};
+use crate::AppState;
+use crate::ctx::{Authed, Ctx, url_pairs};
+use crate::error::{PageError, status_of};
+use crate::forms::{CsrfForm, constant_time_eq, same_origin};
+use crate::i18n::tr;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use crm::CrmError;
+use crm::import::{FIELDS, Import, MAX_FILE, Preview, Settings, Summary, sniff};
+use tokio::io::AsyncWriteExt;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports.html")]
+pub struct ListPage {
+    pub p: Page,
+    pub imports: Vec<Import>,
+    pub errors: FormErrors,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    OriginalUri(uri): OriginalUri,
+) -> Result<ListPage, PageError> {
+    let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(ListPage { p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()), imports, errors: FormErrors::default() })
+}
+
+/// The upload: a multipart form whose `csrf` field comes before the file.
+pub async fn upload(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
+    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
+    if !same_origin(&headers) {
+        return Err(forbidden());
+    }
+    let expected = ctx.csrf();
+    let (mut csrf_ok, mut name, mut description, mut file_name) = (false, String::new(), String::new(), String::new());
+    let tmp_dir = st.crm.files.join("tmp");
+    tokio::fs::create_dir_all(&tmp_dir).await.map_err(|_| bad())?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let tmp = tmp_dir.join(format!("upload-{}-{stamp}.csv", std::process::id()));
+    let mut size = 0u64;
+    let mut too_large = false;
+    while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
+        match field.name().unwrap_or("") {
+            "csrf" => {
+                let v = field.text().await.map_err(|_| bad())?;
+                csrf_ok = !expected.is_empty() && constant_time_eq(v.as_bytes(), expected.as_bytes());
+            }
+            _ if !csrf_ok => return Err(forbidden()),
+            "name" => name = field.text().await.map_err(|_| bad())?,
+            "description" => description = field.text().await.map_err(|_| bad())?,
+            "file" => {
+                file_name = field.file_name().unwrap_or("").to_string();
+                let mut out = tokio::fs::File::create(&tmp).await.map_err(|_| bad())?;
+                while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
+                    size += chunk.len() as u64;
+                    if size > MAX_FILE {
+                        too_large = true;
+                        break;
+                    }
+                    out.write_all(&chunk).await.map_err(|_| bad())?;
+                }
+                out.flush().await.map_err(|_| bad())?;
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(forbidden());
+    }
+    let r = if too_large {
+        Err(CrmError::invalid("file", "err-import-large"))
+    } else {
+        if size == 0 {
+            let _ = tokio::fs::write(&tmp, b"").await;
+        }
+        st.crm.upload_import(&me, &name, &description, &file_name, &tmp).await
+    };
+    let _ = tokio::fs::remove_file(&tmp).await;
+    match r {
+        Ok(imp) => Ok(Redirect::to(&format!("/contacts/import/{}", imp.id)).into_response()),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+            let pg =
+                ListPage { p: Page::new(&ctx, "nav-contacts"), imports, errors: FormErrors::from_crm(&e, ctx.lang) };
+            Ok((status_of(&e), pg).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import.html")]
+pub struct WizardPage {
+    pub p: Page,
+    pub imp: Import,
+    pub s: Settings,
+    pub preview: Preview,
+    pub summary: Option<Summary>,
+    pub errors: FormErrors,
+}
+
+impl WizardPage {
+    pub fn encodings(&self) -> [&'static str; 4] {
+        sniff::ENCODINGS
+    }
+
+    pub fn separators(&self) -> Vec<&'static str> {
+        sniff::SEPARATORS.iter().map(|(n, _)| *n).collect()
+    }
+
+    pub fn sep_name(&self, x: &str) -> String {
+        let key = match x {
+            "," => "comma",
+            ";" => "semicolon",
+            "|" => "pipe",
+            _ => "tab",
+        };
+        tr(self.p.lang, &format!("import-sep-{key}"))
+    }
+
+    pub fn fields(&self) -> [&'static str; 7] {
+        FIELDS
+    }
+
+    pub fn mapped(&self, col: &usize) -> &str {
+        self.s.mapping.get(*col).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn cell<'a>(&self, row: &'a [String], col: &usize) -> &'a str {
+        row.get(*col).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn columns(&self) -> Vec<usize> {
+        (0..self.preview.columns).collect()
+    }
+
+    pub fn reason(&self, code: &str) -> String {
+        tr(self.p.lang, code)
+    }
+}
+
+/// Settings from a query or form: what the user changed, over what the import has.
+fn settings_from(imp: &Import, pairs: &[(String, String)]) -> Settings {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut s = Settings {
+        encoding: get("encoding").unwrap_or_else(|| imp.encoding.clone()),
+        separator: get("separator").unwrap_or_else(|| imp.separator.clone()),
+        has_header: match get("has_header") {
+            Some(v) => v == "1",
+            None if pairs.iter().any(|(k, _)| k == "encoding") => false,
+            None => imp.has_header,
+        },
+        mapping: imp.mapping.clone(),
+    };
+    let cols: Vec<(usize, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("map").and_then(|n| n.parse().ok()).map(|n: usize| (n, v.clone())))
+        .filter(|(n, _)| *n < 200)
+        .collect();
+    if !cols.is_empty() {
+        let n = cols.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+        s.mapping = vec![String::new(); n];
+        for (i, v) in cols {
+            s.mapping[i] = v;
+        }
+    }
+    s
+}
+
+async fn wizard(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    pairs: &[(String, String)],
+    summary: Option<Summary>,
+    errors: FormErrors,
+) -> Result<WizardPage, PageError> {
+    let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let imp = st.crm.import(me.org_id, id).await.map_err(err)?;
+    let mut s = settings_from(&imp, pairs);
+    let preview = match st.crm.import_preview(me.org_id, id, &s).await {
+        Ok(p) => p,
+        Err(CrmError::Invalid(_)) => {
+            s = settings_from(&imp, &[]);
+            st.crm.import_preview(me.org_id, id, &s).await.map_err(err)?
+        }
+        Err(e) => return Err(err(e)),
+    };
+    s.mapping.resize(preview.columns, String::new());
+    Ok(WizardPage { p: Page::new(ctx, "nav-contacts"), imp, s, preview, summary, errors })
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    Authed(ctx, _): Authed,
+    Path(id): Path<i64>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<WizardPage, PageError> {
+    let pairs = uri.query().map(url_pairs).unwrap_or_default();
+    wizard(&st, &ctx, id, &pairs, None, FormErrors::default()).await
+}
+
+/// The dry run: keeps the settings and mapping, shows the summary; nothing is written.
+pub async fn check(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let imp = st.crm.import(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let s = settings_from(&imp, &pairs);
+    match st.crm.check_import(&me, id, &s).await {
+        Ok(sum) => Ok(wizard(&st, &ctx, id, &pairs, Some(sum), FormErrors::default()).await?.into_response()),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            let pg = wizard(&st, &ctx, id, &pairs, None, FormErrors::from_crm(&e, ctx.lang)).await?;
+            Ok((status_of(&e), pg).into_response())
+        }
+    }
+}
+
+pub async fn run(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    match st.crm.run_import(&me, id).await {
+        Ok(_) => Ok(Redirect::to("/contacts/import?ok=import-done").into_response()),
+        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+    }
+}
+
+pub async fn undo(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    match st.crm.undo_import(&me, id).await {
+        Ok(_) => Ok(Redirect::to("/contacts/import?ok=import-undone").into_response()),
+        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+    }
+}
