@@ -84,8 +84,8 @@ fn clip(s: &str, max: usize) -> Option<String> {
 }
 
 impl Crm {
-    /// Adds a contact; its code is `C` and its number in the organization.
-    pub async fn create_contact(&self, org: OrgId, n: NewContact) -> Result<Contact, CrmError> {
+    /// The fields of a contact as typed, checked and with phones normalized.
+    async fn checked(&self, org: OrgId, n: &NewContact) -> Result<contact::ActiveModel, CrmError> {
         let country = self.org(org).await?.default_country;
         let mut checks = crate::error::Checks::default();
         let mut field = |name: &'static str, v: &str, max: usize| {
@@ -121,11 +121,7 @@ impl Crm {
             checks.push("email", "err-email");
         }
         checks.finish()?;
-        let now = self.now();
-        let temp = format!("new-{:016x}", rand::random::<u64>());
-        let m = contact::ActiveModel {
-            org_id: Set(org.0),
-            code: Set(temp),
+        Ok(contact::ActiveModel {
             first_name: Set(first_name),
             last_name: Set(last_name),
             company: Set(company),
@@ -135,19 +131,155 @@ impl Crm {
             phone2_e164: Set(phone2_e164),
             email: Set(email),
             notes: Set(notes),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            import_id: Set(None),
-            import_line: Set(None),
             ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
+        })
+    }
+
+    /// Adds a contact; its code is `C` and its number in the organization.
+    pub async fn create_contact(&self, org: OrgId, n: NewContact) -> Result<Contact, CrmError> {
+        let mut am = self.checked(org, &n).await?;
+        let now = self.now();
+        am.org_id = Set(org.0);
+        am.code = Set(format!("new-{:016x}", rand::random::<u64>()));
+        am.created_at = Set(now);
+        am.updated_at = Set(now);
+        am.deleted_at = Set(None);
+        am.import_id = Set(None);
+        am.import_line = Set(None);
+        let m = am.insert(self.db()).await?;
         let id = m.id;
         let mut am: contact::ActiveModel = m.into();
         am.code = Set(format!("C{id:06}"));
         Ok(am.update(self.db()).await?.into())
+    }
+
+    /// Changes a contact's fields.
+    pub async fn update_contact(&self, org: OrgId, id: i64, n: NewContact) -> Result<Contact, CrmError> {
+        let m = self.contact_row(org, id).await?;
+        let mut am = self.checked(org, &n).await?;
+        am.id = Set(m.id);
+        am.updated_at = Set(self.now());
+        Ok(am.update(self.db()).await?.into())
+    }
+
+    async fn contact_row(&self, org: OrgId, id: i64) -> Result<contact::Model, CrmError> {
+        contact::Entity::find_by_id(id)
+            .filter(contact::Column::OrgId.eq(org.0))
+            .one(self.db())
+            .await?
+            .ok_or(CrmError::NotFound)
+    }
+
+    /// Deletes a contact softly: it leaves the lists and can be restored.
+    pub async fn delete_contact(&self, org: OrgId, id: i64) -> Result<(), CrmError> {
+        let m = self.contact_row(org, id).await?;
+        let mut am: contact::ActiveModel = m.into();
+        am.deleted_at = Set(Some(self.now()));
+        am.update(self.db()).await?;
+        Ok(())
+    }
+
+    pub async fn restore_contact(&self, org: OrgId, id: i64) -> Result<Contact, CrmError> {
+        let m = self.contact_row(org, id).await?;
+        let mut am: contact::ActiveModel = m.into();
+        am.deleted_at = Set(None);
+        Ok(am.update(self.db()).await?.into())
+    }
+
+    /// Deleted contacts (latest first), to restore.
+    pub async fn deleted_contacts(&self, org: OrgId) -> Result<Vec<Contact>, CrmError> {
+        Ok(contact::Entity::find()
+            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(contact::Column::DeletedAt.is_not_null())
+            .order_by_desc(contact::Column::DeletedAt)
+            .limit(200)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Other contacts with one of this one's phone numbers or its e-mail address.
+    pub async fn duplicates_of(&self, org: OrgId, c: &Contact) -> Result<Vec<Contact>, CrmError> {
+        let mut out: Vec<Contact> = vec![];
+        for p in [&c.phone1_e164, &c.phone2_e164].into_iter().filter(|p| !p.is_empty()) {
+            out.extend(self.contacts_by_phone(org, p).await?);
+        }
+        if !c.email.is_empty() {
+            out.extend(
+                contact::Entity::find()
+                    .filter(contact::Column::OrgId.eq(org.0))
+                    .filter(contact::Column::Email.eq(c.email.as_str()))
+                    .filter(contact::Column::DeletedAt.is_null())
+                    .limit(10)
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(Into::into),
+            );
+        }
+        out.retain(|o| o.id != c.id);
+        out.sort_by_key(|o| o.id);
+        out.dedup_by_key(|o| o.id);
+        Ok(out)
+    }
+
+    /// Merges `other` into `keep`: its cases, calls and notes move over, `keep`'s empty fields
+    /// take `other`'s, and `other` is deleted (softly).
+    pub async fn merge_contacts(&self, org: OrgId, keep: i64, other: i64) -> Result<Contact, CrmError> {
+        if keep == other {
+            return Err(CrmError::invalid("other", "err-merge-self"));
+        }
+        let k = self.contact_row(org, keep).await?;
+        let o = self.contact_row(org, other).await?;
+        use store::sea_orm::TransactionTrait;
+        use store::sea_orm::sea_query::Expr;
+        let txn = self.db().begin().await?;
+        store::entities::case::Entity::update_many()
+            .col_expr(store::entities::case::Column::ContactId, Expr::value(keep))
+            .filter(store::entities::case::Column::OrgId.eq(org.0))
+            .filter(store::entities::case::Column::ContactId.eq(other))
+            .exec(&txn)
+            .await?;
+        store::entities::call_log::Entity::update_many()
+            .col_expr(store::entities::call_log::Column::ContactId, Expr::value(keep))
+            .filter(store::entities::call_log::Column::OrgId.eq(org.0))
+            .filter(store::entities::call_log::Column::ContactId.eq(other))
+            .exec(&txn)
+            .await?;
+        store::entities::call_note::Entity::update_many()
+            .col_expr(store::entities::call_note::Column::ContactId, Expr::value(keep))
+            .filter(store::entities::call_note::Column::OrgId.eq(org.0))
+            .filter(store::entities::call_note::Column::ContactId.eq(other))
+            .exec(&txn)
+            .await?;
+        let fill = |a: &String, b: &String| if a.is_empty() { b.clone() } else { a.clone() };
+        let mut am: contact::ActiveModel = k.clone().into();
+        am.first_name = Set(fill(&k.first_name, &o.first_name));
+        am.last_name = Set(fill(&k.last_name, &o.last_name));
+        am.company = Set(fill(&k.company, &o.company));
+        am.email = Set(fill(&k.email, &o.email));
+        if k.phone1.is_empty() {
+            am.phone1 = Set(o.phone1.clone());
+            am.phone1_e164 = Set(o.phone1_e164.clone());
+        } else if k.phone2.is_empty() && o.phone1_e164 != k.phone1_e164 {
+            am.phone2 = Set(o.phone1.clone());
+            am.phone2_e164 = Set(o.phone1_e164.clone());
+        }
+        am.notes = Set([k.notes.as_str(), o.notes.as_str()]
+            .iter()
+            .filter(|n| !n.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n"));
+        am.updated_at = Set(self.now());
+        let merged = am.update(&txn).await?;
+        let mut gone: contact::ActiveModel = o.into();
+        gone.deleted_at = Set(Some(self.now()));
+        gone.update(&txn).await?;
+        txn.commit().await?;
+        Ok(merged.into())
     }
 
     /// A contact of the organization (not deleted).

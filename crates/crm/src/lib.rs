@@ -5,6 +5,7 @@ pub mod agent_status;
 pub mod auth;
 pub mod call_log;
 pub mod calls;
+pub mod cases;
 pub mod clock;
 pub mod contacts;
 pub mod error;

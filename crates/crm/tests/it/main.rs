@@ -847,3 +847,168 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         let _ = s;
     }
 }
+
+#[tokio::test]
+async fn processes_campaigns_and_cases_follow_their_rules() {
+    use crm::cases::campaigns::CampaignIn;
+    use crm::cases::processes::StatusIn;
+    use crm::cases::search::{Cond, Target};
+    use crm::contacts::NewContact;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "101", "agent")).await.unwrap();
+        let bea = crm.create_user(o.id, new_user("bea", "102", "agent")).await.unwrap();
+        let st =
+            |name: &str, initial, closing| StatusIn { id: None, name: name.into(), initial, closing, active: true };
+        // Exactly one initial status.
+        let none = [st("New", false, false), st("Done", false, true)];
+        assert_eq!(
+            crm.save_process(&manager, None, "Sales", &none).await.unwrap_err().code(),
+            "err-process-initial",
+            "{b}"
+        );
+        assert!(matches!(
+            crm.save_process(&anna, None, "Sales", &[st("New", true, false)]).await,
+            Err(CrmError::Forbidden)
+        ));
+        let p = crm
+            .save_process(
+                &manager,
+                None,
+                "Sales",
+                &[st("New", true, false), st("Offer", false, false), st("Won", false, true)],
+            )
+            .await
+            .unwrap();
+        let c = CampaignIn {
+            name: "Spring".into(),
+            kind: "outbound".into(),
+            process_id: p.id,
+            active: true,
+            agents_may_add: true,
+            shown: true,
+            agents: vec![anna.id.0],
+        };
+        let camp = crm.save_campaign(&manager, None, c.clone()).await.unwrap();
+        let bad = CampaignIn { kind: "sideways".into(), ..c.clone() };
+        assert_eq!(crm.save_campaign(&manager, None, bad).await.unwrap_err().code(), "err-campaign-kind", "{b}");
+        let jan = crm
+            .create_contact(
+                o.id,
+                NewContact {
+                    first_name: "Anna".into(),
+                    last_name: "Kowalska".into(),
+                    email: "anna@systell.pl".into(),
+                    phone1: "600 111 222".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        // Only assigned agents create cases.
+        assert_eq!(
+            crm.create_case(&bea, jan.id, camp.id, "").await.unwrap_err().code(),
+            "err-case-not-assigned",
+            "{b}"
+        );
+        let k1 = crm.create_case(&anna, jan.id, camp.id, "").await.unwrap();
+        let k2 = crm.create_case(&anna, jan.id, camp.id, "Second matter").await.unwrap();
+        assert_eq!((k1.number, k2.number), (1, 2), "{b}: numbered per organization");
+        assert_eq!(k1.name, "Anna Kowalska – Spring", "{b}");
+        let won = p.statuses.iter().find(|s| s.name == "Won").unwrap().id;
+        let k1 =
+            crm.update_case(&anna, k1.id, Some("Renamed"), Some(won), None, Some("Signed the contract")).await.unwrap();
+        assert!(k1.closed_at.is_some(), "{b}: a closing status closes the case");
+        let kinds: Vec<String> = crm.case_timeline(o.id, k1.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "renamed", "status", "note"], "{b}");
+        assert_eq!(crm.campaign_successes(o.id, camp.id).await.unwrap(), [(anna.id, 1)], "{b}");
+        // The process changes while in use: "Offer" renamed, "Won" retired but kept on its case.
+        let mut edit: Vec<StatusIn> = p
+            .statuses
+            .iter()
+            .map(|s| StatusIn {
+                id: Some(s.id),
+                name: s.name.clone(),
+                initial: s.initial,
+                closing: s.closing,
+                active: true,
+            })
+            .collect();
+        edit[1].name = "Proposal".into();
+        edit[2].active = false;
+        edit.push(st("Closed", false, true));
+        let p2 = crm.save_process(&manager, Some(p.id), "Sales", &edit).await.unwrap();
+        let names: Vec<(&str, bool)> = p2.statuses.iter().map(|s| (s.name.as_str(), s.active)).collect();
+        assert_eq!(names, [("New", true), ("Proposal", true), ("Won", false), ("Closed", true)], "{b}");
+        assert_eq!(crm.case(o.id, k1.id).await.unwrap().status_id, won, "{b}: the case keeps its status");
+        assert_eq!(
+            crm.update_case(&anna, k2.id, None, Some(won), None, None).await.unwrap_err().code(),
+            "err-case-status",
+            "{b}"
+        );
+        // Search: combined conditions.
+        let cond = |f: &str, op: &str, v: &str| Cond { field: f.into(), op: op.into(), value: v.into() };
+        crm.create_contact(
+            o.id,
+            NewContact {
+                first_name: "Anna".into(),
+                last_name: "Nowak".into(),
+                email: "anna@example.pl".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let found = crm
+            .search_contacts(o.id, &[cond("email", "contains", "SYSTELL"), cond("first_name", "equals", "Anna")], 1, 50)
+            .await
+            .unwrap();
+        assert_eq!((found.total, found.items[0].id), (1, jan.id), "{b}");
+        let found = crm.search_contacts(o.id, &[cond("phone", "equals", "+48 600-111-222")], 1, 50).await.unwrap();
+        assert_eq!(found.total, 1, "{b}: numbers compare as E.164");
+        assert_eq!(
+            crm.search_contacts(o.id, &[cond("password", "equals", "x")], 1, 50).await.unwrap_err().code(),
+            "err-search-field"
+        );
+        let cases = crm
+            .search_cases(o.id, &[cond("status", "equals", "Won"), cond("campaign", "contains", "spr")], 1, 50)
+            .await
+            .unwrap();
+        assert_eq!((cases.total, cases.items[0].number), (1, 1), "{b}");
+        let s = crm
+            .save_search(&anna, "Systell Annas", Target::Contacts, &[cond("email", "contains", "systell")])
+            .await
+            .unwrap();
+        assert_eq!(crm.saved_searches(&anna, Target::Contacts).await.unwrap().len(), 1, "{b}");
+        assert!(crm.saved_searches(&bea, Target::Contacts).await.unwrap().is_empty(), "{b}: one's own");
+        assert!(matches!(crm.delete_saved_search(&bea, s.id).await, Err(CrmError::NotFound)), "{b}");
+        // Duplicates and merge; delete and restore.
+        let twin = crm
+            .create_contact(
+                o.id,
+                NewContact { company: "Kowalska sp.".into(), phone1: "+48600111222".into(), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            crm.duplicates_of(o.id, &twin).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(),
+            [jan.id],
+            "{b}"
+        );
+        crm.create_case(&anna, twin.id, camp.id, "").await.unwrap();
+        let merged = crm.merge_contacts(o.id, jan.id, twin.id).await.unwrap();
+        assert_eq!(merged.company, "Kowalska sp.", "{b}: empty fields filled");
+        assert_eq!(crm.contact_cases(o.id, jan.id).await.unwrap().len(), 3, "{b}: the cases moved");
+        assert!(matches!(crm.contact(o.id, twin.id).await, Err(CrmError::NotFound)), "{b}");
+        crm.delete_contact(o.id, jan.id).await.unwrap();
+        assert!(crm.search_contacts(o.id, &[], 1, 50).await.unwrap().items.iter().all(|c| c.id != jan.id), "{b}");
+        crm.restore_contact(o.id, jan.id).await.unwrap();
+        assert_eq!(crm.contact(o.id, jan.id).await.unwrap().id, jan.id, "{b}");
+        // Another organization sees none of it.
+        let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
+        assert!(matches!(crm.case(z.id, k1.id).await, Err(CrmError::NotFound)), "{b}");
+        assert!(matches!(crm.campaign(z.id, camp.id).await, Err(CrmError::NotFound)), "{b}");
+    }
+}

@@ -10,6 +10,7 @@ mod m20261123_000004_missed_calls;
 mod m20261201_000005_missed_workflow;
 mod m20261201_000006_agent_workspace;
 mod m20261201_000007_contact_imports;
+mod m20261201_000008_cases;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_missed_workflow::Migration),
             Box::new(m20261201_000006_agent_workspace::Migration),
             Box::new(m20261201_000007_contact_imports::Migration),
+            Box::new(m20261201_000008_cases::Migration),
         ]
     }
 }

@@ -1,0 +1,304 @@
+//! Search over contacts or cases with combined conditions — a field, an operator (equals,
+//! contains, starts with, before, after, is empty) and a value — joined by AND; saved searches
+//! per user; results a page at a time. Fields are a fixed list per target, so no condition can
+//! name a column it should not.
+
+use crate::{Crm, CrmError, OrgId, User};
+use serde::{Deserialize, Serialize};
+use store::entities::{campaign, case, contact, process_status as ps, saved_search as ss};
+use store::sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+pub const OPS: [&str; 6] = ["equals", "contains", "starts", "before", "after", "empty"];
+pub const CONTACT_FIELDS: [&str; 8] =
+    ["code", "first_name", "last_name", "company", "phone", "email", "notes", "created_at"];
+pub const CASE_FIELDS: [&str; 7] = ["number", "name", "notes", "status", "campaign", "created_at", "closed_at"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Cond {
+    pub field: String,
+    pub op: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Contacts,
+    Cases,
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Option<Target> {
+        match s {
+            "contacts" => Some(Target::Contacts),
+            "cases" => Some(Target::Cases),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Contacts => "contacts",
+            Target::Cases => "cases",
+        }
+    }
+
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Target::Contacts => &CONTACT_FIELDS,
+            Target::Cases => &CASE_FIELDS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Found<T> {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedSearch {
+    pub id: i64,
+    pub name: String,
+    pub target: String,
+    pub conditions: Vec<Cond>,
+}
+
+/// `LIKE` text with its wildcards escaped.
+fn like_escaped(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn text_cond(col: SimpleExpr, op: &str, value: &str) -> SimpleExpr {
+    let lower = |e: SimpleExpr| SimpleExpr::from(Func::lower(e));
+    match op {
+        "equals" => col.eq(value.to_string()),
+        "contains" => lower(col).like(
+            store::sea_orm::sea_query::LikeExpr::new(format!("%{}%", like_escaped(&value.to_lowercase()))).escape('\\'),
+        ),
+        "starts" => lower(col).like(
+            store::sea_orm::sea_query::LikeExpr::new(format!("{}%", like_escaped(&value.to_lowercase()))).escape('\\'),
+        ),
+        "before" => col.lt(value.to_string()),
+        "after" => col.gt(value.to_string()),
+        _ => col.clone().eq("").or(col.is_null()),
+    }
+}
+
+/// A date condition (the value a day, YYYY-MM-DD, UTC).
+fn date_cond(col: SimpleExpr, op: &str, value: &str) -> Result<SimpleExpr, CrmError> {
+    if op == "empty" {
+        return Ok(col.is_null());
+    }
+    let d = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| CrmError::invalid("value", "err-date"))?;
+    let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = start + chrono::Duration::days(1);
+    Ok(match op {
+        "before" => col.lt(start),
+        "after" => col.gte(end),
+        "equals" => col.clone().gte(start).and(col.lt(end)),
+        _ => return Err(CrmError::invalid("op", "err-search-op")),
+    })
+}
+
+/// Checks conditions against a target's fields and operators.
+pub fn check(target: Target, conds: &[Cond]) -> Result<(), CrmError> {
+    if conds.len() > 20 {
+        return Err(CrmError::invalid("conditions", "err-search-too-many"));
+    }
+    for c in conds {
+        if !target.fields().contains(&c.field.as_str()) {
+            return Err(CrmError::invalid("field", "err-search-field"));
+        }
+        if !OPS.contains(&c.op.as_str()) {
+            return Err(CrmError::invalid("op", "err-search-op"));
+        }
+        if c.op != "empty" && c.value.trim().is_empty() {
+            return Err(CrmError::invalid("value", "err-search-value"));
+        }
+        if c.value.chars().count() > 200 {
+            return Err(CrmError::invalid("value", "err-too-long"));
+        }
+    }
+    Ok(())
+}
+
+impl Crm {
+    fn contact_condition(&self, c: &Cond, country: &str) -> Result<SimpleExpr, CrmError> {
+        use contact::Column as C;
+        let col = |c: C| Expr::col((contact::Entity, c));
+        Ok(match c.field.as_str() {
+            "created_at" => date_cond(col(C::CreatedAt), &c.op, &c.value)?,
+            "phone" => {
+                // A number is compared as E.164, whatever way it was typed.
+                let digits: String = c.value.chars().filter(char::is_ascii_digit).collect();
+                let v = match c.op.as_str() {
+                    "equals" => crate::phone::normalize(&c.value, country).unwrap_or(digits),
+                    _ => digits,
+                };
+                text_cond(col(C::Phone1E164), &c.op, &v).or(text_cond(col(C::Phone2E164), &c.op, &v))
+            }
+            f => {
+                let column = match f {
+                    "code" => C::Code,
+                    "first_name" => C::FirstName,
+                    "last_name" => C::LastName,
+                    "company" => C::Company,
+                    "email" => C::Email,
+                    _ => C::Notes,
+                };
+                text_cond(col(column), &c.op, c.value.trim())
+            }
+        })
+    }
+
+    /// Contacts (not deleted) matching every condition, by last name.
+    pub async fn search_contacts(
+        &self,
+        org: OrgId,
+        conds: &[Cond],
+        page: u64,
+        per_page: u64,
+    ) -> Result<Found<crate::contacts::Contact>, CrmError> {
+        check(Target::Contacts, conds)?;
+        let country = self.org(org).await?.default_country;
+        let mut all = Condition::all().add(contact::Column::OrgId.eq(org.0)).add(contact::Column::DeletedAt.is_null());
+        for c in conds {
+            all = all.add(self.contact_condition(c, &country)?);
+        }
+        let per_page = per_page.clamp(1, 200);
+        let page = Ord::max(page, 1);
+        let q = contact::Entity::find()
+            .filter(all)
+            .order_by_asc(contact::Column::LastName)
+            .order_by_asc(contact::Column::FirstName)
+            .order_by_asc(contact::Column::Id)
+            .paginate(self.db(), per_page);
+        let total = q.num_items().await?;
+        let items = q.fetch_page(page - 1).await?.into_iter().map(Into::into).collect();
+        Ok(Found { total, page, per_page, items })
+    }
+
+    /// Cases matching every condition, latest first.
+    pub async fn search_cases(
+        &self,
+        org: OrgId,
+        conds: &[Cond],
+        page: u64,
+        per_page: u64,
+    ) -> Result<Found<super::Case>, CrmError> {
+        check(Target::Cases, conds)?;
+        use case::Column as K;
+        let col = |c: K| Expr::col((case::Entity, c));
+        let mut all = Condition::all().add(case::Column::OrgId.eq(org.0));
+        for c in conds {
+            let e = match c.field.as_str() {
+                "number" => {
+                    let n: i64 = c
+                        .value
+                        .trim()
+                        .trim_start_matches('#')
+                        .parse()
+                        .map_err(|_| CrmError::invalid("value", "err-search-value"))?;
+                    match c.op.as_str() {
+                        "before" => col(K::Number).lt(n),
+                        "after" => col(K::Number).gt(n),
+                        _ => col(K::Number).eq(n),
+                    }
+                }
+                "name" => text_cond(col(K::Name), &c.op, c.value.trim()),
+                "notes" => text_cond(col(K::Notes), &c.op, c.value.trim()),
+                "created_at" => date_cond(col(K::CreatedAt), &c.op, &c.value)?,
+                "closed_at" => date_cond(col(K::ClosedAt), &c.op, &c.value)?,
+                "status" => col(K::StatusId).in_subquery(
+                    Query::select()
+                        .column(ps::Column::Id)
+                        .from(ps::Entity)
+                        .and_where(ps::Column::OrgId.eq(org.0))
+                        .and_where(text_cond(Expr::col((ps::Entity, ps::Column::Name)), &c.op, c.value.trim()))
+                        .to_owned(),
+                ),
+                _ => col(K::CampaignId).in_subquery(
+                    Query::select()
+                        .column(campaign::Column::Id)
+                        .from(campaign::Entity)
+                        .and_where(campaign::Column::OrgId.eq(org.0))
+                        .and_where(text_cond(
+                            Expr::col((campaign::Entity, campaign::Column::Name)),
+                            &c.op,
+                            c.value.trim(),
+                        ))
+                        .to_owned(),
+                ),
+            };
+            all = all.add(e);
+        }
+        let per_page = per_page.clamp(1, 200);
+        let page = Ord::max(page, 1);
+        let q = case::Entity::find().filter(all).order_by_desc(case::Column::Number).paginate(self.db(), per_page);
+        let total = q.num_items().await?;
+        let items = q.fetch_page(page - 1).await?.into_iter().map(Into::into).collect();
+        Ok(Found { total, page, per_page, items })
+    }
+
+    pub async fn save_search(
+        &self,
+        user: &User,
+        name: &str,
+        target: Target,
+        conds: &[Cond],
+    ) -> Result<SavedSearch, CrmError> {
+        check(target, conds)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CrmError::invalid("name", "err-search-name"));
+        }
+        let m = ss::ActiveModel {
+            org_id: Set(user.org_id.0),
+            user_id: Set(user.id.0),
+            name: Set(name.into()),
+            target: Set(target.as_str().into()),
+            conditions: Set(serde_json::to_string(conds).unwrap_or_default()),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(SavedSearch { id: m.id, name: m.name, target: m.target, conditions: conds.to_vec() })
+    }
+
+    /// The user's saved searches for a target.
+    pub async fn saved_searches(&self, user: &User, target: Target) -> Result<Vec<SavedSearch>, CrmError> {
+        Ok(ss::Entity::find()
+            .filter(ss::Column::OrgId.eq(user.org_id.0))
+            .filter(ss::Column::UserId.eq(user.id.0))
+            .filter(ss::Column::Target.eq(target.as_str()))
+            .order_by_asc(ss::Column::Name)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| SavedSearch {
+                id: m.id,
+                name: m.name,
+                target: m.target,
+                conditions: serde_json::from_str(&m.conditions).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub async fn delete_saved_search(&self, user: &User, id: i64) -> Result<(), CrmError> {
+        let r = ss::Entity::delete_many()
+            .filter(ss::Column::Id.eq(id))
+            .filter(ss::Column::OrgId.eq(user.org_id.0))
+            .filter(ss::Column::UserId.eq(user.id.0))
+            .exec(self.db())
+            .await?;
+        if r.rows_affected == 0 { Err(CrmError::NotFound) } else { Ok(()) }
+    }
+}
