@@ -1,7 +1,7 @@
 //! Every route of the app, in one place. Routes that take an `{id}` are walked by the
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
-use crate::pages::{account, agent, areas, contacts, imports, login, mail, missed, users};
+use crate::pages::{account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, search, users};
 use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
@@ -37,9 +37,23 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/import/{id}/check", post(imports::check))
         .route("/contacts/import/{id}/run", post(imports::run))
         .route("/contacts/import/{id}/undo", post(imports::undo))
-        .route("/contacts/{id}", get(contacts::card))
-        .route("/cases", get(|a| async { areas::area(a, "nav-cases") }))
-        .route("/campaigns", get(|a| async { areas::area(a, "nav-campaigns") }))
+        .route("/contacts/{id}", get(contacts::card).post(contacts::update))
+        .route("/contacts/{id}/edit", get(contacts::edit))
+        .route("/contacts/{id}/delete", post(contacts::delete))
+        .route("/contacts/{id}/restore", post(contacts::restore))
+        .route("/contacts/{id}/merge", post(contacts::merge))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/{id}", get(cases::show).post(cases::update))
+        .route("/attachments/{id}", get(cases::download))
+        .route("/campaigns", get(campaigns::list).post(campaigns::save_campaign))
+        .route("/campaigns/new", get(campaigns::new_campaign))
+        .route("/campaigns/{id}", get(campaigns::edit_campaign).post(campaigns::save_campaign))
+        .route("/processes", post(campaigns::save_process))
+        .route("/processes/new", get(campaigns::new_process))
+        .route("/processes/{id}", get(campaigns::edit_process).post(campaigns::save_process))
+        .route("/search/save", post(search::save))
+        .route("/search/{id}/delete", post(search::delete))
+        .route("/agent/case", post(cases::from_call))
         .route("/missed", get(missed::list))
         .route("/missed/stats", get(missed::stats))
         .route("/missed/settings", get(missed::settings).post(missed::save_settings))
@@ -73,6 +87,9 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/contacts/import", get(imports::list).post(imports::upload))
         .layer(axum::extract::DefaultBodyLimit::max(crm::import::MAX_FILE as usize + (1 << 20)));
+    let attachments = Router::new()
+        .route("/cases/{id}/attachments", post(cases::attach))
+        .layer(axum::extract::DefaultBodyLimit::max(crm::cases::MAX_ATTACHMENT as usize + (1 << 20)));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
@@ -80,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .layer(RequestBodyLimitLayer::new(2 << 20))
         .merge(uploads)
+        .merge(attachments)
         .layer(axum::middleware::from_fn(ops::track))
         .with_state(state)
 }

@@ -143,10 +143,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const visible = {
     ringing: ["answer", "hangup"],
     dialing: ["hangup"],
-    talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling"],
-    held: ["hangup", "resume", "handling"],
-    consulting: ["hangup", "consult_cancel", "handling"],
-    conference: ["hangup", "handling"],
+    talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling", "case"],
+    held: ["hangup", "resume", "handling", "case"],
+    consulting: ["hangup", "consult_cancel", "handling", "case"],
+    conference: ["hangup", "handling", "case"],
   };
   function render(c) {
     const st = c.el.querySelector(".state");
@@ -156,7 +156,7 @@ document.addEventListener("DOMContentLoaded", () => {
     c.el.dataset.state = c.state;
     const show = new Set(visible[c.state] || []);
     if (c.state === "consulting") show.add(c.consult === "conference" ? "conference" : "attended");
-    for (const b of c.el.querySelectorAll("[data-cmd]")) {
+    for (const b of c.el.querySelectorAll("button[data-cmd]")) {
       const cmd = b.dataset.cmd;
       let on = show.has(cmd);
       if (cmd === "mute") on = on && !c.muted;
@@ -178,7 +178,9 @@ document.addEventListener("DOMContentLoaded", () => {
     calls.set(ev.call_id, c);
     el.addEventListener("click", (e) => {
       const b = e.target.closest("[data-cmd]");
-      if (b) command(c, b.dataset.cmd);
+      if (!b) return;
+      e.preventDefault();
+      command(c, b.dataset.cmd);
     });
     return c;
   }
@@ -219,6 +221,14 @@ document.addEventListener("DOMContentLoaded", () => {
     if (needsNumber && !to) { showError(new Error(t("call-need-number"))); dialLine?.focus(); return; }
     let body;
     if (cmd === "handling") { openWindow(c.id, c.number); return; }
+    if (cmd === "case") {
+      // One click on the caller's number: a case for them, opened beside the panel.
+      try {
+        const k = await post("/agent/case", { number: c.number, call_id: c.id });
+        window.open(`/cases/${k.id}`, "_blank", "noopener");
+      } catch (e) { showError(e); }
+      return;
+    }
     if (cmd === "conference") body = c.state === "consulting" ? { command: "conference_merge" } : { command: "consult", to };
     else if (cmd === "attended") body = c.state === "consulting" ? { command: "consult_complete" } : { command: "consult", to };
     else if (cmd === "blind_transfer") body = { command: "blind_transfer", to };

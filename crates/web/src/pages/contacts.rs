@@ -4,14 +4,15 @@
 
 use super::{FormErrors, Page};
 use crate::AppState;
-use crate::ctx::{Authed, Ctx};
+use crate::ctx::{Authed, Ctx, url_pairs};
 use crate::error::{PageError, status_of};
 use crate::forms::CsrfForm;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
+use crm::cases::search::{CONTACT_FIELDS, Cond, Found, SavedSearch, Target};
 use crm::contacts::{Contact, NewContact};
 use crm::handling::CallNote;
 use serde::Deserialize;
@@ -28,17 +29,56 @@ pub struct ListQuery {
 #[template(path = "contacts.html")]
 pub struct ListPage {
     pub p: Page,
-    pub q: String,
-    pub contacts: Vec<Contact>,
+    pub lq: super::search::ListQuery,
+    pub found: Found<Contact>,
+    pub fields: &'static [&'static str],
+    pub target: &'static str,
+    pub base: &'static str,
+    pub saved: Vec<SavedSearch>,
+    pub deleted: Vec<Contact>,
+    pub show_deleted: bool,
+}
+
+impl ListPage {
+    pub fn pages(&self) -> u64 {
+        self.found.total.div_ceil(self.found.per_page).max(1)
+    }
 }
 
 pub async fn list(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Query(q): Query<ListQuery>,
-) -> Result<ListPage, PageError> {
-    let contacts = st.crm.find_contacts(me.org_id, &q.q, 200).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    Ok(ListPage { p: Page::new(&ctx, "nav-contacts"), q: q.q, contacts })
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, PageError> {
+    let err = |e| PageError::from_crm(e, ctx.lang);
+    let mut lq = super::search::ListQuery::parse(uri.query());
+    if !lq.q.trim().is_empty() && lq.conds.is_empty() {
+        // The quick search: a name, a company or a number.
+        let q = lq.q.trim().to_string();
+        let field = if q.chars().filter(char::is_ascii_digit).count() >= 3 { "phone" } else { "last_name" };
+        let op = if field == "phone" { "contains" } else { "starts" };
+        lq.conds.push(Cond { field: field.into(), op: op.into(), value: q });
+    }
+    let found = match st.crm.search_contacts(me.org_id, &lq.conds, lq.page, 50).await {
+        Ok(f) => f,
+        Err(e @ CrmError::Invalid(_)) => return Err(PageError::new(status_of(&e), e.code(), ctx.lang)),
+        Err(e) => return Err(err(e)),
+    };
+    let show_deleted = uri.query().is_some_and(|q| url_pairs(q).iter().any(|(k, _)| k == "deleted"));
+    let deleted = if show_deleted { st.crm.deleted_contacts(me.org_id).await.map_err(err)? } else { vec![] };
+    let saved = st.crm.saved_searches(&me, Target::Contacts).await.map_err(err)?;
+    Ok(ListPage {
+        p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
+        lq,
+        found,
+        fields: &CONTACT_FIELDS,
+        target: "contacts",
+        base: "/contacts",
+        saved,
+        deleted,
+        show_deleted,
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +87,8 @@ pub struct FormPage {
     pub p: Page,
     pub c: NewContact,
     pub errors: FormErrors,
+    /// Where the form posts: `/contacts` (new) or `/contacts/{id}` (edit).
+    pub action: String,
 }
 
 impl FormPage {
@@ -65,7 +107,81 @@ impl FormPage {
 }
 
 fn form(ctx: &Ctx, c: NewContact, errors: FormErrors) -> FormPage {
-    FormPage { p: Page::new(ctx, "nav-contacts"), c, errors }
+    FormPage { p: Page::new(ctx, "nav-contacts"), c, errors, action: "/contacts".into() }
+}
+
+fn as_new(c: &Contact) -> NewContact {
+    NewContact {
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        company: c.company.clone(),
+        phone1: c.phone1.clone(),
+        phone2: c.phone2.clone(),
+        email: c.email.clone(),
+        notes: c.notes.clone(),
+    }
+}
+
+pub async fn edit(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+) -> Result<FormPage, PageError> {
+    let c = st.crm.contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(FormPage { action: format!("/contacts/{id}"), ..form(&ctx, as_new(&c), FormErrors::default()) })
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(c): CsrfForm<NewContact>,
+) -> Result<Response, PageError> {
+    match st.crm.update_contact(me.org_id, id, c.clone()).await {
+        Ok(c) => Ok(Redirect::to(&format!("/contacts/{}", c.id)).into_response()),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => {
+            let pg =
+                FormPage { action: format!("/contacts/{id}"), ..form(&ctx, c, FormErrors::from_crm(&e, ctx.lang)) };
+            Ok((status_of(&e), pg).into_response())
+        }
+    }
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    st.crm.delete_contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(Redirect::to("/contacts?ok=contact-deleted").into_response())
+}
+
+pub async fn restore(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    st.crm.restore_contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(Redirect::to(&format!("/contacts/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    other: i64,
+}
+
+pub async fn merge(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<MergeForm>,
+) -> Result<Response, PageError> {
+    st.crm.merge_contacts(me.org_id, id, f.other).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(Redirect::to(&format!("/contacts/{id}?ok=contact-merged")).into_response())
 }
 
 pub async fn new(Authed(ctx, _): Authed, Query(q): Query<ListQuery>) -> FormPage {
@@ -98,6 +214,10 @@ pub struct CardPage {
     pub c: Contact,
     pub calls: Vec<CallRow>,
     pub notes: Vec<CallNote>,
+    pub cases: Vec<(crm::cases::Case, String)>,
+    pub duplicates: Vec<Contact>,
+    /// The campaigns the user may open cases in.
+    pub campaigns: Vec<crm::cases::campaigns::Campaign>,
 }
 
 impl CardPage {
@@ -110,6 +230,7 @@ pub async fn card(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     Path(id): Path<i64>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<CardPage, PageError> {
     let err = |e| PageError::from_crm(e, ctx.lang);
     let c = st.crm.contact(me.org_id, id).await.map_err(err)?;
@@ -130,5 +251,34 @@ pub async fn card(
     for n in [&c.phone1_e164, &c.phone2_e164].into_iter().filter(|n| !n.is_empty()) {
         notes.extend(st.crm.notes_for_number(me.org_id, n, 20).await.map_err(err)?);
     }
-    Ok(CardPage { p: Page::new(&ctx, "nav-contacts"), c, calls, notes })
+    let statuses = st.crm.status_names(me.org_id).await.map_err(err)?;
+    let cases = st
+        .crm
+        .contact_cases(me.org_id, id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|k| {
+            let s = statuses.get(&k.status_id).map(|s| s.0.clone()).unwrap_or_default();
+            (k, s)
+        })
+        .collect();
+    let duplicates = st.crm.duplicates_of(me.org_id, &c).await.map_err(err)?;
+    let campaigns = st
+        .crm
+        .campaigns(me.org_id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .filter(|k| k.active && (me.is_manager() || (k.agents_may_add && k.agents.contains(&me.id.0))))
+        .collect();
+    Ok(CardPage {
+        p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
+        c,
+        calls,
+        notes,
+        cases,
+        duplicates,
+        campaigns,
+    })
 }

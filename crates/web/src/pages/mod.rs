@@ -4,12 +4,15 @@
 pub mod account;
 pub mod agent;
 pub mod areas;
+pub mod campaigns;
+pub mod cases;
 pub mod charts;
 pub mod contacts;
 pub mod imports;
 pub mod login;
 pub mod mail;
 pub mod missed;
+pub mod search;
 pub mod users;
 
 use crate::ctx::{Ctx, url_pairs};

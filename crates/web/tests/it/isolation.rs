@@ -68,6 +68,32 @@ async fn every_route_with_an_id_hides_other_organizations() {
         std::fs::create_dir_all(&globex_files.files).unwrap();
         std::fs::write(&upload, "Name;Phone\nGlobex;600777999\n").unwrap();
         let imp = globex_files.upload_import(&gina_user, "globex", "", "g.csv", &upload).await.unwrap().id;
+        // A process, campaign, case, attachment and saved search of globex's.
+        let st = crm::cases::processes::StatusIn {
+            id: None,
+            name: "New".into(),
+            initial: true,
+            closing: false,
+            active: true,
+        };
+        let proc_ = app.crm.save_process(&gina_user, None, "Globex sales", &[st]).await.unwrap().id;
+        let camp_in = crm::cases::campaigns::CampaignIn {
+            name: "Globex".into(),
+            kind: "inbound".into(),
+            process_id: proc_,
+            active: true,
+            agents_may_add: true,
+            shown: true,
+            agents: vec![gina_user.id.0],
+        };
+        let camp = app.crm.save_campaign(&gina_user, None, camp_in).await.unwrap().id;
+        let kase = app.crm.create_case(&gina_user, c, camp, "").await.unwrap().id;
+        let file = globex_files.files.join("a.txt");
+        std::fs::write(&file, "secret").unwrap();
+        let attachment = app.crm.attach(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
+        let cond = crm::cases::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
+        let saved =
+            app.crm.save_search(&gina_user, "mine", crm::cases::search::Target::Contacts, &[cond]).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -93,6 +119,20 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 true,
             ),
             (Method::GET, "/contacts/{id}", format!("/contacts/{c}"), false),
+            (Method::POST, "/contacts/{id}", format!("/contacts/{c}"), true),
+            (Method::GET, "/contacts/{id}/edit", format!("/contacts/{c}/edit"), false),
+            (Method::POST, "/contacts/{id}/delete", format!("/contacts/{c}/delete"), true),
+            (Method::POST, "/contacts/{id}/restore", format!("/contacts/{c}/restore"), true),
+            (Method::POST, "/contacts/{id}/merge", format!("/contacts/{c}/merge"), true),
+            (Method::GET, "/cases/{id}", format!("/cases/{kase}"), false),
+            (Method::POST, "/cases/{id}", format!("/cases/{kase}"), true),
+            (Method::POST, "/cases/{id}/attachments", format!("/cases/{kase}/attachments"), true),
+            (Method::GET, "/attachments/{id}", format!("/attachments/{attachment}"), false),
+            (Method::GET, "/campaigns/{id}", format!("/campaigns/{camp}"), false),
+            (Method::POST, "/campaigns/{id}", format!("/campaigns/{camp}"), true),
+            (Method::GET, "/processes/{id}", format!("/processes/{proc_}"), false),
+            (Method::POST, "/processes/{id}", format!("/processes/{proc_}"), true),
+            (Method::POST, "/search/{id}/delete", format!("/search/{saved}/delete"), true),
             (Method::GET, "/contacts/import/{id}", format!("/contacts/import/{imp}"), false),
             (Method::POST, "/contacts/import/{id}/check", format!("/contacts/import/{imp}/check"), true),
             (Method::POST, "/contacts/import/{id}/run", format!("/contacts/import/{imp}/run"), true),
@@ -152,6 +192,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
                         ("language", "en"),
                         ("text", "taken over"),
                         ("reason", "taken over"),
+                        ("name", "taken over"),
+                        ("kind", "inbound"),
+                        ("process_id", "1"),
+                        ("s0_name", "taken over"),
+                        ("initial", "0"),
+                        ("note", "taken over"),
                     ]);
                 }
                 rb.send().await.unwrap()
