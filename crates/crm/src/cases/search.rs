@@ -6,7 +6,7 @@
 use crate::{Crm, CrmError, OrgId, User};
 use serde::{Deserialize, Serialize};
 use store::entities::{campaign, case, contact, process_status as ps, saved_search as ss};
-use store::sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -70,21 +70,26 @@ pub struct SavedSearch {
     pub conditions: Vec<Cond>,
 }
 
-/// `LIKE` text with its wildcards escaped.
+/// `LIKE` text with its wildcards escaped (the escape character is `!`).
 fn like_escaped(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    v.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
-fn text_cond(col: SimpleExpr, op: &str, value: &str) -> SimpleExpr {
-    let lower = |e: SimpleExpr| SimpleExpr::from(Func::lower(e));
+/// A text condition. contains / starts with ignore case: PostgreSQL compares lowercased text
+/// (every letter); SQLite's LIKE ignores the case of ASCII letters only, and other letters match
+/// as typed.
+fn text_cond(col: SimpleExpr, op: &str, value: &str, pg: bool) -> SimpleExpr {
+    let like = |col: SimpleExpr, pattern: String| {
+        if pg {
+            SimpleExpr::from(Func::lower(col)).like(LikeExpr::new(pattern.to_lowercase()).escape('!'))
+        } else {
+            col.like(LikeExpr::new(pattern).escape('!'))
+        }
+    };
     match op {
         "equals" => col.eq(value.to_string()),
-        "contains" => lower(col).like(
-            store::sea_orm::sea_query::LikeExpr::new(format!("%{}%", like_escaped(&value.to_lowercase()))).escape('\\'),
-        ),
-        "starts" => lower(col).like(
-            store::sea_orm::sea_query::LikeExpr::new(format!("{}%", like_escaped(&value.to_lowercase()))).escape('\\'),
-        ),
+        "contains" => like(col, format!("%{}%", like_escaped(value))),
+        "starts" => like(col, format!("{}%", like_escaped(value))),
         "before" => col.lt(value.to_string()),
         "after" => col.gt(value.to_string()),
         _ => col.clone().eq("").or(col.is_null()),
@@ -133,6 +138,7 @@ pub fn check(target: Target, conds: &[Cond]) -> Result<(), CrmError> {
 impl Crm {
     fn contact_condition(&self, c: &Cond, country: &str) -> Result<SimpleExpr, CrmError> {
         use contact::Column as C;
+        let pg = self.store.is_postgres();
         let col = |c: C| Expr::col((contact::Entity, c));
         Ok(match c.field.as_str() {
             "created_at" => date_cond(col(C::CreatedAt), &c.op, &c.value)?,
@@ -143,7 +149,7 @@ impl Crm {
                     "equals" => crate::phone::normalize(&c.value, country).unwrap_or(digits),
                     _ => digits,
                 };
-                text_cond(col(C::Phone1E164), &c.op, &v).or(text_cond(col(C::Phone2E164), &c.op, &v))
+                text_cond(col(C::Phone1E164), &c.op, &v, pg).or(text_cond(col(C::Phone2E164), &c.op, &v, pg))
             }
             f => {
                 let column = match f {
@@ -154,7 +160,7 @@ impl Crm {
                     "email" => C::Email,
                     _ => C::Notes,
                 };
-                text_cond(col(column), &c.op, c.value.trim())
+                text_cond(col(column), &c.op, c.value.trim(), pg)
             }
         })
     }
@@ -196,6 +202,7 @@ impl Crm {
     ) -> Result<Found<super::Case>, CrmError> {
         check(Target::Cases, conds)?;
         use case::Column as K;
+        let pg = self.store.is_postgres();
         let col = |c: K| Expr::col((case::Entity, c));
         let mut all = Condition::all().add(case::Column::OrgId.eq(org.0));
         for c in conds {
@@ -213,8 +220,8 @@ impl Crm {
                         _ => col(K::Number).eq(n),
                     }
                 }
-                "name" => text_cond(col(K::Name), &c.op, c.value.trim()),
-                "notes" => text_cond(col(K::Notes), &c.op, c.value.trim()),
+                "name" => text_cond(col(K::Name), &c.op, c.value.trim(), pg),
+                "notes" => text_cond(col(K::Notes), &c.op, c.value.trim(), pg),
                 "created_at" => date_cond(col(K::CreatedAt), &c.op, &c.value)?,
                 "closed_at" => date_cond(col(K::ClosedAt), &c.op, &c.value)?,
                 "status" => col(K::StatusId).in_subquery(
@@ -222,7 +229,7 @@ impl Crm {
                         .column(ps::Column::Id)
                         .from(ps::Entity)
                         .and_where(ps::Column::OrgId.eq(org.0))
-                        .and_where(text_cond(Expr::col((ps::Entity, ps::Column::Name)), &c.op, c.value.trim()))
+                        .and_where(text_cond(Expr::col((ps::Entity, ps::Column::Name)), &c.op, c.value.trim(), pg))
                         .to_owned(),
                 ),
                 _ => col(K::CampaignId).in_subquery(
@@ -234,6 +241,7 @@ impl Crm {
                             Expr::col((campaign::Entity, campaign::Column::Name)),
                             &c.op,
                             c.value.trim(),
+                            pg,
                         ))
                         .to_owned(),
                 ),
@@ -300,5 +308,21 @@ impl Crm {
             .exec(self.db())
             .await?;
         if r.rows_affected == 0 { Err(CrmError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_conditions_escape_wildcards_and_ignore_case() {
+        use store::sea_orm::sea_query::{Expr, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+        let q = Query::select().expr(super::text_cond(Expr::col("a"), "contains", "Ż50%_!", false)).to_owned();
+        let (sql, values) = q.build(SqliteQueryBuilder);
+        assert_eq!(sql, r#"SELECT "a" LIKE ? ESCAPE '!'"#);
+        assert_eq!(format!("{values:?}"), r#"Values([String(Some("%Ż50!%!_!!%"))])"#);
+        let q = Query::select().expr(super::text_cond(Expr::col("a"), "starts", "Żak", true)).to_owned();
+        let (sql, values) = q.build(PostgresQueryBuilder);
+        assert_eq!(sql, r#"SELECT LOWER("a") LIKE $1 ESCAPE '!'"#);
+        assert_eq!(format!("{values:?}"), r#"Values([String(Some("żak%"))])"#);
     }
 }
