@@ -57,6 +57,8 @@ pub struct Event {
     pub user_id: Option<i64>,
     pub kind: String,
     pub detail: String,
+    /// A call's log row with a recording (played from the call log's address).
+    pub recording: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,12 +252,13 @@ impl Crm {
             .all(self.db())
             .await?
             .into_iter()
-            .map(|e| Event { at: e.at, user_id: e.user_id, kind: e.kind, detail: e.detail })
+            .map(|e| Event { at: e.at, user_id: e.user_id, kind: e.kind, detail: e.detail, recording: None })
             .collect();
         for (r, _) in self.contact_calls(org, c.contact_id, 100).await? {
             if r.started_at >= c.created_at - chrono::Duration::days(1) {
                 let detail = format!("{} · {}", r.kind, crate::agent_status::hms(&i64::from(r.talk_seconds)));
-                out.push(Event { at: r.started_at, user_id: r.user_id, kind: "call".into(), detail });
+                let recording = r.recording.is_some().then_some(r.id);
+                out.push(Event { at: r.started_at, user_id: r.user_id, kind: "call".into(), detail, recording });
             }
         }
         out.sort_by_key(|e| e.at);

@@ -359,6 +359,7 @@ import-state-undone = undone
 import-new-rows = New
 import-duplicates = Duplicates
 import-invalid = Invalid
+import-who = Who
 import-when = When
 import-undo = Undo
 import-encoding = Encoding

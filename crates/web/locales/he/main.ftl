@@ -359,6 +359,7 @@ import-state-undone = בוטל
 import-new-rows = חדשים
 import-duplicates = כפולים
 import-invalid = שגויים
+import-who = מי
 import-when = מתי
 import-undo = בטל
 import-encoding = קידוד

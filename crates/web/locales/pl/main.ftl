@@ -359,6 +359,7 @@ import-state-undone = cofnięty
 import-new-rows = Nowe
 import-duplicates = Duplikaty
 import-invalid = Błędne
+import-who = Kto
 import-when = Kiedy
 import-undo = Cofnij
 import-encoding = Kodowanie

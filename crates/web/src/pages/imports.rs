@@ -25,6 +25,17 @@ pub struct ListPage {
     pub p: Page,
     pub imports: Vec<Import>,
     pub errors: FormErrors,
+    pub names: std::collections::HashMap<i64, String>,
+}
+
+impl ListPage {
+    pub fn who(&self, id: &i64) -> String {
+        self.names.get(id).cloned().unwrap_or_default()
+    }
+}
+
+async fn user_names(st: &AppState, org: crm::OrgId) -> Result<std::collections::HashMap<i64, String>, CrmError> {
+    Ok(st.crm.users(org).await?.into_iter().map(|u| (u.id.0, u.full_name)).collect())
 }
 
 pub async fn list(
@@ -33,7 +44,13 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
 ) -> Result<ListPage, PageError> {
     let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    Ok(ListPage { p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()), imports, errors: FormErrors::default() })
+    let names = user_names(&st, me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    Ok(ListPage {
+        p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
+        imports,
+        errors: FormErrors::default(),
+        names,
+    })
 }
 
 /// The upload: a multipart form whose `csrf` field comes before the file.
@@ -98,8 +115,9 @@ pub async fn upload(
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
         Err(e) => {
             let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-            let pg =
-                ListPage { p: Page::new(&ctx, "nav-contacts"), imports, errors: FormErrors::from_crm(&e, ctx.lang) };
+            let names = user_names(&st, me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+            let errors = FormErrors::from_crm(&e, ctx.lang);
+            let pg = ListPage { p: Page::new(&ctx, "nav-contacts"), imports, errors, names };
             Ok((status_of(&e), pg).into_response())
         }
     }
