@@ -44,6 +44,23 @@ enum Command {
         #[command(subcommand)]
         command: TrunkCommand,
     },
+    /// Contact imports (prepared in the import wizard).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Run a checked import (as the wizard's "Import" does); run again, it goes on after the
+    /// last line written.
+    Run {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +222,23 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             }
         }
         Command::Trunk { command } => trunk_command(&cfg, command).await,
+        Command::Import { command: ImportCommand::Run { org, id } } => {
+            let mut crm = Crm::start(open_store(&cfg).await?).await?;
+            crm.files = cfg.data_dir.join("files");
+            let o = find_org(&crm, &org).await?;
+            let admin = crm
+                .users(o.id)
+                .await?
+                .into_iter()
+                .find(|u| u.is_admin() && u.active)
+                .context("the organization has no active administrator")?;
+            let s = crm.run_import(&admin, id).await.map_err(explain)?;
+            println!(
+                "import {id}: {} new contacts, {} duplicates, {} invalid rows of {}",
+                s.new, s.duplicates, s.invalid, s.total
+            );
+            Ok(())
+        }
         Command::Org { command: OrgCommand::SipDomain { org, domain } } => {
             let crm = Crm::start(open_store(&cfg).await?).await?;
             let o = find_org(&crm, &org).await?;

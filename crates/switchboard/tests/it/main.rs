@@ -722,3 +722,75 @@ async fn three_missed_calls_make_one_row_and_an_answered_callback_removes_it() {
     assert!(phone.wait_with_output().unwrap().status.success(), "anna's phone auto-answered and was hung up");
     assert!(carrier.wait_with_output().unwrap().status.success(), "the carrier answered and was hung up");
 }
+
+/// An import killed half-way (SIGKILL) leaves whole batches and no half one; run again, it
+/// adds the rest and nothing twice.
+#[tokio::test]
+async fn an_import_killed_half_way_is_run_again_without_duplicates() {
+    use store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let dir = tempfile::tempdir().unwrap();
+    add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "ada", "--role", "admin", "--extension", "100"],
+        "ada-secret-123",
+    );
+    let rows = 200_000u64;
+    let csv = dir.path().join("big.csv");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+        writeln!(f, "first_name;last_name;phone").unwrap();
+        for i in 0..rows {
+            writeln!(f, "Anna;Kowalska {i};5{:08}", i).unwrap();
+        }
+    }
+    let store =
+        store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
+    let mut crm = crm::Crm::start(store.clone()).await.unwrap();
+    crm.files = dir.path().join("data/files");
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let ada = crm.find_user_by_login(org.id, "ada").await.unwrap().unwrap();
+    let imp = crm.upload_import(&ada, "big", "", "big.csv", &csv).await.unwrap();
+    let s = crm::import::Settings {
+        encoding: imp.encoding.clone(),
+        separator: imp.separator.clone(),
+        has_header: imp.has_header,
+        mapping: vec!["first_name".into(), "last_name".into(), "phone1".into()],
+    };
+    assert_eq!(crm.check_import(&ada, imp.id, &s).await.unwrap().new, rows);
+    let count = || {
+        store::entities::contact::Entity::find()
+            .filter(store::entities::contact::Column::ImportId.eq(imp.id))
+            .count(store.conn())
+    };
+    let id = imp.id.to_string();
+    let mut run = cmd(dir.path(), &[]).args(["import", "run", "--org", "acme", "--id", &id]).spawn().unwrap();
+    let mut seen = 0;
+    for _ in 0..20_000 {
+        seen = count().await.unwrap();
+        if seen > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    run.kill().unwrap(); // SIGKILL
+    let _ = run.wait();
+    let after_kill = count().await.unwrap();
+    assert!(after_kill >= seen && after_kill < rows, "killed half-way: {after_kill} of {rows}");
+    assert_eq!(after_kill % 50_000, 0, "whole batches only: {after_kill}");
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, "checked", "not marked done");
+    let again = cmd(dir.path(), &[]).args(["import", "run", "--org", "acme", "--id", &id]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(count().await.unwrap(), rows, "the rest, and nothing twice");
+    let lines: std::collections::HashSet<Option<i64>> = store::entities::contact::Entity::find()
+        .filter(store::entities::contact::Column::ImportId.eq(imp.id))
+        .all(store.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.import_line)
+        .collect();
+    assert_eq!(lines.len() as u64, rows, "every line once");
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, "done");
+}
