@@ -71,6 +71,10 @@ test("a call rings with the contact's name, is answered, held, resumed and trans
   await page.waitForSelector(".call[data-state=held]", { timeout: 5000 });
   await page.click(".call [data-cmd=resume]");
   await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  // A page reloaded mid-call shows the call again.
+  await page.reload();
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  assert.equal(await page.textContent(".call .number"), "+48600111222");
 
   // Blind transfer: the number comes from the dial line.
   await page.click(".call [data-cmd=blind_transfer]");

@@ -14,6 +14,10 @@ pub struct ActiveCall {
     pub extension: Option<String>,
     /// While it rings: the extensions being rung.
     pub ringing: Vec<String>,
+    pub direction: crate::events::Direction,
+    /// The calling and called numbers (as in the call events).
+    pub from: String,
+    pub to: String,
 }
 
 /// A request from another call to hand over this call's other party (REFER with Replaces: a

@@ -279,6 +279,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   on("call.ended", (ev) => drop(ev.call_id));
 
+  // A page (re)loaded mid-call shows the calls in progress.
+  try {
+    for (const ev of JSON.parse(document.getElementById("agent-live")?.textContent || "[]")) {
+      const c = callOf(ev);
+      c.state = ev.answered ? "talking" : (ev.direction === "outbound" || ev.from === myExt ? "dialing" : "ringing");
+      if (ev.answered) c.since = Date.now();
+      render(c);
+    }
+  } catch (_) { /* nothing to restore */ }
+
   // Call handling windows.
   const windows = document.getElementById("windows");
   const wtpl = document.getElementById("window-template");

@@ -273,6 +273,9 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
         tenant: plan.meta.tenant,
         extension: plan.meta.extension.clone(),
         ringing,
+        direction: plan.meta.direction,
+        from: plan.meta.from.clone(),
+        to: plan.meta.to.clone(),
     };
     let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
     while let Some((targets, ring)) = stages.pop_front() {

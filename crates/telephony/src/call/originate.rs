@@ -81,6 +81,9 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         tenant: meta.tenant,
         extension: meta.extension.clone(),
         ringing: meta.extension.clone().into_iter().collect(),
+        direction: meta.direction,
+        from: meta.from.clone(),
+        to: meta.to.clone(),
     };
     let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
     let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {

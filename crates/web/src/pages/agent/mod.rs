@@ -39,6 +39,8 @@ pub struct AgentPage {
     pub manager: bool,
     /// Texts the script needs, as JSON.
     pub i18n: String,
+    /// The user's calls in progress, as JSON, for a page (re)loaded mid-call.
+    pub live: String,
 }
 
 impl AgentPage {
@@ -102,7 +104,24 @@ pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result
         tags,
         manager: me.is_manager(),
         i18n: serde_json::Value::Object(texts).to_string().replace("</", "<\\/"),
+        live: live_calls(&st, &me),
     })
+}
+
+/// The user's calls in progress, shaped like call events (with `answered`).
+fn live_calls(st: &AppState, me: &crm::User) -> String {
+    let calls: Vec<serde_json::Value> = st
+        .crm
+        .calls_of(me)
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "call_id": c.call_id, "direction": c.direction, "from": c.from, "to": c.to,
+                "extension": c.extension, "answered": c.ringing.is_empty(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(calls).to_string().replace("</", "<\\/")
 }
 
 #[derive(Deserialize)]
