@@ -3,6 +3,7 @@
 //! fresh SQLite store, through the same engine as the wizard: the dry run (normalization and
 //! duplicate checks, nothing written), then the run. Also: search over the imported contacts
 //! with two conditions. Run by bench/import.sh, which times `sqlite3 .import` of the same file.
+//! KEEP_DB=PATH keeps the resulting database for a look with the sqlite3 tool.
 
 use std::io::Write;
 use std::time::Instant;
@@ -165,6 +166,10 @@ async fn main() {
         ms(times[times.len() / 2]),
         ms(times[times.len() * 99 / 100])
     );
+    if let Ok(keep) = std::env::var("KEEP_DB") {
+        std::fs::copy(dir.path().join("switchboard.db"), &keep).unwrap();
+        let _ = std::fs::copy(dir.path().join("switchboard.db-wal"), format!("{keep}-wal"));
+    }
     println!(
         "peak memory (VmHWM): {}",
         std::fs::read_to_string("/proc/self/status")
