@@ -116,3 +116,27 @@ test("Hebrew: the panel reads right to left while a call rings", async () => {
   await Promise.all([yael.done, caller.done]);
   await ctx.close();
 });
+
+test("an attended transfer from the panel: consult a colleague, then hand the caller over", async () => {
+  const { ctx, page } = await open("101", "en", "/agent");
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 23000);
+  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 23200);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600222333", "-mp", "23400", "-d", "6000"], server.sip);
+  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+  await page.click(".call [data-cmd=answer]");
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  await page.fill("#dial-number", "102");
+  await page.click(".call [data-cmd=attended]");
+  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
+  assert.ok(await page.isVisible(".call [data-cmd=consult_cancel]"), "the way back to the caller is offered");
+  await page.waitForTimeout(1500);
+  await page.click(".call [data-cmd=attended]");
+  await page.waitForSelector(".call", { state: "detached", timeout: 10000 });
+  const [a, b, c] = await Promise.all([anna.done, bea.done, caller.done]);
+  assert.equal(a.code, 0, `anna's phone was released: ${a.out.slice(-600)}`);
+  assert.equal(b.code, 0, `bea took the caller: ${b.out.slice(-600)}`);
+  assert.equal(c.code, 0, `the caller talked to the end: ${c.out.slice(-600)}`);
+  await ctx.close();
+});

@@ -270,7 +270,8 @@ document.addEventListener("DOMContentLoaded", () => {
     render(c);
     if (root.dataset.autoHandling === "true") openWindow(c.id, c.number);
   });
-  on("call.held", (ev) => { const c = callOf(ev); c.state = "held"; render(c); });
+  // A consultation puts the caller on hold too: the panel stays in the consultation.
+  on("call.held", (ev) => { const c = callOf(ev); if (!c.consult) c.state = "held"; render(c); });
   on("call.resumed", (ev) => { const c = callOf(ev); c.state = "talking"; c.consult = null; render(c); });
   on("call.conference", (ev) => { const c = callOf(ev); c.state = "conference"; c.consult = null; render(c); });
   on("call.transferred", (ev) => {
