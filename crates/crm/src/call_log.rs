@@ -194,10 +194,7 @@ impl Crm {
         let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
         let number = crate::trunks::digits(number);
         let country = self.org(org).await?.default_country;
-        let contact = match crate::phone::normalize(&number, &country) {
-            Some(e) if number.len() > 6 => self.contacts_by_phone(org, &e).await?.into_iter().next(),
-            _ => None,
-        };
+        let contact = self.contacts_for_number(org, &country, &number).await?.1.into_iter().next();
         let row = cl::ActiveModel {
             org_id: Set(org.0),
             call_id: Set(ev.call_id.clone()),

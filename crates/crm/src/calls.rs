@@ -148,12 +148,7 @@ impl Crm {
     /// number to fill in a new contact with, and the organization's URL template filled in.
     pub async fn screen_pop(&self, org: OrgId, caller: &str) -> Result<serde_json::Value, CrmError> {
         let o = self.org(org).await?;
-        let digits = crate::trunks::digits(caller);
-        let e164 = if digits.len() > 6 { crate::phone::normalize(caller, &o.default_country) } else { None };
-        let contacts = match &e164 {
-            Some(e) => self.contacts_by_phone(org, e).await?,
-            None => vec![],
-        };
+        let (e164, contacts) = self.contacts_for_number(org, &o.default_country, caller).await?;
         let url = (!o.screen_pop_url.is_empty() && e164.is_some())
             .then(|| o.screen_pop_url.replace("{caller}", e164.as_deref().unwrap_or_default()));
         Ok(serde_json::json!({

@@ -320,6 +320,22 @@ impl Crm {
         Ok(out)
     }
 
+    /// The E.164 of a number on a call and the contacts that have it (an extension or other
+    /// short number has neither).
+    pub async fn contacts_for_number(
+        &self,
+        org: OrgId,
+        country: &str,
+        number: &str,
+    ) -> Result<(Option<String>, Vec<Contact>), CrmError> {
+        if crate::trunks::digits(number).len() <= 6 {
+            return Ok((None, vec![]));
+        }
+        let Some(e164) = crate::phone::normalize(number, country) else { return Ok((None, vec![])) };
+        let found = self.contacts_by_phone(org, &e164).await?;
+        Ok((Some(e164), found))
+    }
+
     /// Contacts whose name, company or number contains `q` (the phonebook's search).
     pub async fn find_contacts(&self, org: OrgId, q: &str, limit: u64) -> Result<Vec<Contact>, CrmError> {
         let q = q.trim();

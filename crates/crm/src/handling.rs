@@ -89,10 +89,7 @@ impl Crm {
         }
         let number = crate::trunks::digits(number);
         let country = self.org(user.org_id).await?.default_country;
-        let contact = match crate::phone::normalize(&number, &country) {
-            Some(e) if number.len() > 6 => self.contacts_by_phone(user.org_id, &e).await?.into_iter().next(),
-            _ => None,
-        };
+        let contact = self.contacts_for_number(user.org_id, &country, &number).await?.1.into_iter().next();
         Ok(cn::ActiveModel {
             org_id: Set(user.org_id.0),
             call_id: Set(call_id.into()),

@@ -72,10 +72,6 @@ impl Crm {
         self.store.conn()
     }
 
-    pub(crate) fn missed_retention_default(&self) -> i32 {
-        self.missed_retention_days
-    }
-
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

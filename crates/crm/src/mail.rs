@@ -5,7 +5,7 @@ use crate::{Crm, CrmError, OrgId, User};
 use channels::mail::{Mail, Security, SmtpServer, valid_address};
 use serde::{Deserialize, Serialize};
 use store::entities::mail_setting as ms;
-use store::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use store::sea_orm::EntityTrait;
 
 /// How long one message may take to hand over.
 const SEND_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -72,21 +72,7 @@ impl Crm {
             password,
             from_address: s.from_address.trim().into(),
         };
-        match old {
-            None => {
-                ms::Entity::insert(row.into_active_model()).exec(self.db()).await?;
-            }
-            Some(o) => {
-                let mut am = o.into_active_model();
-                am.host = Set(row.host);
-                am.port = Set(row.port);
-                am.security = Set(row.security);
-                am.username = Set(row.username);
-                am.password = Set(row.password);
-                am.from_address = Set(row.from_address);
-                am.update(self.db()).await?;
-            }
-        }
+        store::put_row::<ms::Entity, _>(self.db(), old.is_some(), row).await?;
         Ok(())
     }
 

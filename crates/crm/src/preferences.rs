@@ -4,7 +4,7 @@
 use crate::{Crm, CrmError, User};
 use serde::{Deserialize, Serialize};
 use store::entities::user_preference as up;
-use store::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+use store::sea_orm::EntityTrait;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
@@ -107,13 +107,8 @@ impl Crm {
             auto_handling: p.auto_handling,
             show_dialer: p.show_dialer,
         };
-        let mut am = row.into_active_model();
-        if up::Entity::find_by_id(user.id.0).one(self.db()).await?.is_some() {
-            am = am.reset_all();
-            am.update(self.db()).await?;
-        } else {
-            up::Entity::insert(am).exec(self.db()).await?;
-        }
+        let exists = up::Entity::find_by_id(user.id.0).one(self.db()).await?.is_some();
+        store::put_row::<up::Entity, _>(self.db(), exists, row).await?;
         Ok(p)
     }
 }

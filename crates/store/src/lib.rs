@@ -101,3 +101,21 @@ impl Store {
         Ok(())
     }
 }
+
+/// Writes a row whose primary key the caller chose (settings keyed by organization or user):
+/// every column is updated when the row exists (`exists`), else it is inserted.
+pub async fn put_row<E, A>(db: &impl sea_orm::ConnectionTrait, exists: bool, model: E::Model) -> Result<(), DbErr>
+where
+    E: sea_orm::EntityTrait<ActiveModel = A>,
+    A: sea_orm::ActiveModelTrait<Entity = E> + sea_orm::ActiveModelBehavior + Send,
+    E::Model: sea_orm::IntoActiveModel<A>,
+{
+    use sea_orm::IntoActiveModel;
+    let am = model.into_active_model().reset_all();
+    if exists {
+        am.update(db).await?;
+    } else {
+        E::insert(am).exec_without_returning(db).await?;
+    }
+    Ok(())
+}

@@ -88,8 +88,7 @@ impl Crm {
         let row = set_last_action(self, row, if success { "callback_ok" } else { "callback_failed" }).await?;
         if success && listed {
             let why = format!("a callback was answered and lasted {talked} s");
-            let m: mc::Model = row;
-            self.remove_rows(org, vec![m], "callback_answered", &why, ev.at).await?;
+            self.remove_rows(org, vec![row], "callback_answered", &why, ev.at).await?;
         }
         self.missed_changed(org, None).await?;
         Ok(())

@@ -4,7 +4,7 @@
 use crate::{Crm, CrmError, OrgId, Role, User};
 use serde::{Deserialize, Serialize};
 use store::entities::missed_setting as ms;
-use store::sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use store::sea_orm::EntityTrait;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MissedSettings {
@@ -27,7 +27,7 @@ impl Default for MissedSettings {
 impl Crm {
     pub async fn missed_settings(&self, org: OrgId) -> Result<MissedSettings, CrmError> {
         Ok(match ms::Entity::find_by_id(org.0).one(self.db()).await? {
-            None => MissedSettings { retention_days: self.missed_retention_default(), ..Default::default() },
+            None => MissedSettings { retention_days: self.missed_retention_days, ..Default::default() },
             Some(m) => MissedSettings {
                 retention_days: m.retention_days,
                 min_callback_seconds: m.min_callback_seconds,
@@ -57,19 +57,8 @@ impl Crm {
             hide_role: s.hide_role.as_str().into(),
             email_offered: s.email_offered,
         };
-        match ms::Entity::find_by_id(by.org_id.0).one(self.db()).await? {
-            Some(_) => {
-                let mut am = row.into_active_model();
-                am.retention_days = Set(s.retention_days);
-                am.min_callback_seconds = Set(s.min_callback_seconds);
-                am.hide_role = Set(s.hide_role.as_str().into());
-                am.email_offered = Set(s.email_offered);
-                am.update(self.db()).await?;
-            }
-            None => {
-                ms::Entity::insert(row.into_active_model()).exec(self.db()).await?;
-            }
-        }
+        let exists = ms::Entity::find_by_id(by.org_id.0).one(self.db()).await?.is_some();
+        store::put_row::<ms::Entity, _>(self.db(), exists, row).await?;
         Ok(s)
     }
 }
