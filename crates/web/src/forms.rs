@@ -84,3 +84,89 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfJson<T> {
         Ok(CsrfJson(value))
     }
 }
+
+/// A multipart form with one file, as it arrived: the CSRF token was checked before the file
+/// (its `csrf` field must come first), the file is streamed to a temporary file (empty when none
+/// came) and removed when this is dropped.
+pub struct Upload {
+    /// The text fields but `csrf`.
+    pub fields: Vec<(String, String)>,
+    pub path: std::path::PathBuf,
+    pub file_name: String,
+    pub content_type: String,
+    /// More than the limit came (the file holds the first part only).
+    pub too_large: bool,
+}
+
+impl Upload {
+    pub fn field(&self, name: &str) -> String {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Reads the form, streaming its `file` field into `dir`, at most `max` bytes.
+    pub async fn read(
+        ctx: &Ctx,
+        headers: &HeaderMap,
+        mut form: axum::extract::Multipart,
+        dir: &std::path::Path,
+        max: u64,
+    ) -> Result<Upload, PageError> {
+        use tokio::io::AsyncWriteExt;
+        let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
+        let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
+        if !same_origin(headers) {
+            return Err(forbidden());
+        }
+        tokio::fs::create_dir_all(dir).await.map_err(|_| bad())?;
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let mut up = Upload {
+            fields: vec![],
+            path: dir.join(format!("upload-{}-{stamp}", std::process::id())),
+            file_name: String::new(),
+            content_type: String::new(),
+            too_large: false,
+        };
+        let mut out = tokio::fs::File::create(&up.path).await.map_err(|_| bad())?;
+        let expected = ctx.csrf();
+        let mut csrf_ok = false;
+        while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
+            let name = field.name().unwrap_or("").to_string();
+            match name.as_str() {
+                "csrf" => {
+                    let v = field.text().await.map_err(|_| bad())?;
+                    csrf_ok = !expected.is_empty() && constant_time_eq(v.as_bytes(), expected.as_bytes());
+                }
+                _ if !csrf_ok => return Err(forbidden()),
+                "file" => {
+                    up.file_name = field.file_name().unwrap_or("").to_string();
+                    up.content_type = field.content_type().unwrap_or("").to_string();
+                    let mut size = 0u64;
+                    while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
+                        size += chunk.len() as u64;
+                        if size > max {
+                            up.too_large = true;
+                            break;
+                        }
+                        out.write_all(&chunk).await.map_err(|_| bad())?;
+                    }
+                }
+                _ => {
+                    let v = field.text().await.map_err(|_| bad())?;
+                    up.fields.push((name, v));
+                }
+            }
+        }
+        out.flush().await.map_err(|_| bad())?;
+        if !csrf_ok {
+            return Err(forbidden());
+        }
+        Ok(up)
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -5,7 +5,7 @@ use super::{FormErrors, Page};
 use crate::AppState;
 use crate::ctx::{Authed, Ctx};
 use crate::error::{ApiError, PageError, status_of};
-use crate::forms::{CsrfForm, CsrfJson, constant_time_eq, same_origin};
+use crate::forms::{CsrfForm, CsrfJson, Upload};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
@@ -18,7 +18,6 @@ use crm::cases::search::{CASE_FIELDS, Found, SavedSearch, Target};
 use crm::cases::{Attachment, Case, Event, MAX_ATTACHMENT};
 use serde::Deserialize;
 use std::collections::HashMap;
-use tokio::io::AsyncWriteExt;
 
 pub struct Row {
     pub case: Case,
@@ -224,54 +223,16 @@ pub async fn attach(
     headers: HeaderMap,
     req: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
-    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
     // Another organization's case is not found, whatever the body.
     st.crm.case(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    if !same_origin(&headers) {
-        return Err(forbidden());
-    }
-    let mut form =
-        <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st).await.map_err(|_| bad())?;
-    let expected = ctx.csrf();
-    let mut csrf_ok = false;
-    let dir = st.crm.files.join("tmp");
-    tokio::fs::create_dir_all(&dir).await.map_err(|_| bad())?;
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let tmp = dir.join(format!("attach-{}-{stamp}", std::process::id()));
-    let (mut name, mut kind, mut size) = (String::new(), String::new(), 0u64);
-    while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
-        match field.name().unwrap_or("") {
-            "csrf" => {
-                let v = field.text().await.map_err(|_| bad())?;
-                csrf_ok = !expected.is_empty() && constant_time_eq(v.as_bytes(), expected.as_bytes());
-            }
-            _ if !csrf_ok => return Err(forbidden()),
-            "file" => {
-                name = field.file_name().unwrap_or("").to_string();
-                kind = field.content_type().unwrap_or("").to_string();
-                let mut out = tokio::fs::File::create(&tmp).await.map_err(|_| bad())?;
-                while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
-                    size += chunk.len() as u64;
-                    if size > MAX_ATTACHMENT {
-                        break;
-                    }
-                    out.write_all(&chunk).await.map_err(|_| bad())?;
-                }
-                out.flush().await.map_err(|_| bad())?;
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        return Err(forbidden());
-    }
-    let r = if size > MAX_ATTACHMENT {
+    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
+    let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st).await.map_err(|_| bad())?;
+    let up = Upload::read(&ctx, &headers, form, &st.crm.files.join("tmp"), MAX_ATTACHMENT).await?;
+    let r = if up.too_large {
         Err(CrmError::invalid("file", "err-attachment-size"))
     } else {
-        st.crm.attach(&me, id, &name, &kind, &tmp).await
+        st.crm.attach(&me, id, &up.file_name, &up.content_type, &up.path).await
     };
-    let _ = tokio::fs::remove_file(&tmp).await;
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),

@@ -8,16 +8,15 @@ use super::{FormErrors, Page};
 use crate::AppState;
 use crate::ctx::{Authed, Ctx, url_pairs};
 use crate::error::{PageError, status_of};
-use crate::forms::{CsrfForm, constant_time_eq, same_origin};
+use crate::forms::{CsrfForm, Upload};
 use crate::i18n::tr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
 use crm::import::{FIELDS, Import, MAX_FILE, Preview, Settings, Summary, sniff};
-use tokio::io::AsyncWriteExt;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "imports.html")]
@@ -58,58 +57,14 @@ pub async fn upload(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, PageError> {
-    let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
-    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
-    if !same_origin(&headers) {
-        return Err(forbidden());
-    }
-    let expected = ctx.csrf();
-    let (mut csrf_ok, mut name, mut description, mut file_name) = (false, String::new(), String::new(), String::new());
-    let tmp_dir = st.crm.files.join("tmp");
-    tokio::fs::create_dir_all(&tmp_dir).await.map_err(|_| bad())?;
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let tmp = tmp_dir.join(format!("upload-{}-{stamp}.csv", std::process::id()));
-    let mut size = 0u64;
-    let mut too_large = false;
-    while let Some(mut field) = form.next_field().await.map_err(|_| bad())? {
-        match field.name().unwrap_or("") {
-            "csrf" => {
-                let v = field.text().await.map_err(|_| bad())?;
-                csrf_ok = !expected.is_empty() && constant_time_eq(v.as_bytes(), expected.as_bytes());
-            }
-            _ if !csrf_ok => return Err(forbidden()),
-            "name" => name = field.text().await.map_err(|_| bad())?,
-            "description" => description = field.text().await.map_err(|_| bad())?,
-            "file" => {
-                file_name = field.file_name().unwrap_or("").to_string();
-                let mut out = tokio::fs::File::create(&tmp).await.map_err(|_| bad())?;
-                while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
-                    size += chunk.len() as u64;
-                    if size > MAX_FILE {
-                        too_large = true;
-                        break;
-                    }
-                    out.write_all(&chunk).await.map_err(|_| bad())?;
-                }
-                out.flush().await.map_err(|_| bad())?;
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        return Err(forbidden());
-    }
-    let r = if too_large {
+    let up = Upload::read(&ctx, &headers, form, &st.crm.files.join("tmp"), MAX_FILE).await?;
+    let r = if up.too_large {
         Err(CrmError::invalid("file", "err-import-large"))
     } else {
-        if size == 0 {
-            let _ = tokio::fs::write(&tmp, b"").await;
-        }
-        st.crm.upload_import(&me, &name, &description, &file_name, &tmp).await
+        st.crm.upload_import(&me, &up.field("name"), &up.field("description"), &up.file_name, &up.path).await
     };
-    let _ = tokio::fs::remove_file(&tmp).await;
     match r {
         Ok(imp) => Ok(Redirect::to(&format!("/contacts/import/{}", imp.id)).into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
