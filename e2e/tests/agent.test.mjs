@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUser, cli, launch, login, phone, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
+import { addUser, cli, launch, openAs, phone, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
@@ -29,13 +29,7 @@ after(async () => {
   server?.stop();
 });
 
-async function open(who, language, path) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  await login(page, server.base, who, PW, language);
-  await page.goto(`${server.base}${path}`);
-  return { ctx, page };
-}
+const open = (who, language, path) => openAs(browser, server, who, PW, language, path);
 
 test("a call rings with the contact's name, is answered, held, resumed and transferred from the page", async () => {
   const { ctx, page } = await open("101", "en", "/contacts/new");

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUser, launch, login, screenshots, startServer } from "./harness.mjs";
+import { addUser, launch, openAs, screenshots, startServer } from "./harness.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
@@ -23,13 +23,7 @@ after(async () => {
   server?.stop();
 });
 
-async function open(who, language, path) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  await login(page, server.base, who, PW, language);
-  await page.goto(`${server.base}${path}`);
-  return { ctx, page };
-}
+const open = (who, language, path) => openAs(browser, server, who, PW, language, path);
 
 test("a process, a campaign, a search with two conditions and a case from a contact", async () => {
   const { ctx, page } = await open("100", "en", "/campaigns");

@@ -115,6 +115,15 @@ export async function launch() {
   });
 }
 
+// A new browser context logged in as `who` in `language`, on `path`.
+export async function openAs(browser, server, who, password, language, path, height = 900) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height } });
+  const page = await ctx.newPage();
+  await login(page, server.base, who, password, language);
+  await page.goto(`${server.base}${path}`);
+  return { ctx, page };
+}
+
 // Logs in through the form in `language` (the ?lang= link selects it, as a user's choice in
 // the picker does: touching the picker would reload the page under the submit).
 export async function login(page, base, identifier, password, language) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { addUser, launch, login, screenshots, startServer } from "./harness.mjs";
+import { addUser, launch, openAs, screenshots, startServer } from "./harness.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
@@ -39,13 +39,7 @@ after(async () => {
   server?.stop();
 });
 
-async function open(who, language, path) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  await login(page, server.base, who, PW, language);
-  await page.goto(`${server.base}${path}`);
-  return { ctx, page };
-}
+const open = (who, language, path) => openAs(browser, server, who, PW, language, path);
 
 test("a Windows-1250 file keeps its Polish letters from preview to contacts", async () => {
   const file = join(mkdtempSync(join(tmpdir(), "sb-import-")), "klienci.csv");

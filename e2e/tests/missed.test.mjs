@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUser, cli, launch, login, screenshots, sippCall, startServer } from "./harness.mjs";
+import { addUser, cli, launch, openAs, screenshots, sippCall, startServer } from "./harness.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
@@ -25,13 +25,7 @@ after(async () => {
   server?.stop();
 });
 
-async function open(who, language, path) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  await login(page, server.base, who, PW, language);
-  await page.goto(`${server.base}${path}`);
-  return { ctx, page };
-}
+const open = (who, language, path) => openAs(browser, server, who, PW, language, path, 800);
 
 test("missed calls arrive live, open onto their history, and are acted on", async () => {
   const { ctx, page } = await open("100", "en", "/missed");
