@@ -37,12 +37,17 @@ pub struct MissedQuery {
     pub per_page: Option<u64>,
 }
 
-fn day(s: &str, field: &'static str) -> Result<Option<DateTime<Utc>>, CrmError> {
+/// A day as forms and queries give it (YYYY-MM-DD; empty: none).
+pub fn day(s: &str, field: &'static str) -> Result<Option<NaiveDate>, CrmError> {
     if s.trim().is_empty() {
         return Ok(None);
     }
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| CrmError::invalid(field, "err-date"))?;
-    Ok(Some(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(Some).map_err(|_| CrmError::invalid(field, "err-date"))
+}
+
+/// The start of a day in UTC.
+fn utc_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
 impl MissedQuery {
@@ -55,8 +60,8 @@ impl MissedQuery {
         Ok(MissedFilter {
             view,
             status,
-            from: day(&self.from, "from")?,
-            to: day(&self.to, "to")?.map(|d| d + chrono::Duration::days(1)),
+            from: day(&self.from, "from")?.map(utc_start),
+            to: day(&self.to, "to")?.map(|d| utc_start(d) + chrono::Duration::days(1)),
             page: self.page.unwrap_or(1),
             per_page: self.per_page.unwrap_or(50),
         })

@@ -3,6 +3,7 @@
 
 use super::super::Page;
 use crate::AppState;
+use crate::api::missed::day;
 use crate::ctx::Authed;
 use crate::error::PageError;
 use askama::Template;
@@ -11,7 +12,6 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use crm::agent_status::{ShiftStats, hms};
 use crm::call_log::{CallKind, CallLogFilter, LoggedCall};
 use crm::{CrmError, User, UserId};
@@ -48,13 +48,6 @@ impl LogPage {
     pub fn shown(&self, n: &str) -> String {
         super::super::missed::shown_number(n)
     }
-}
-
-fn day(s: &str, field: &'static str) -> Result<Option<NaiveDate>, CrmError> {
-    if s.trim().is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(Some).map_err(|_| CrmError::invalid(field, "err-date"))
 }
 
 pub async fn calls(
