@@ -52,7 +52,7 @@ impl From<case::Model> for Case {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
+pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     pub user_id: Option<i64>,
     pub kind: String,
@@ -243,22 +243,28 @@ impl Crm {
     }
 
     /// The timeline: the case's own entries and the calls with its contact's numbers, oldest first.
-    pub async fn case_timeline(&self, org: OrgId, id: i64) -> Result<Vec<Event>, CrmError> {
+    pub async fn case_timeline(&self, org: OrgId, id: i64) -> Result<Vec<TimelineEntry>, CrmError> {
         let c = self.case_row(org, id).await?;
-        let mut out: Vec<Event> = ev::Entity::find()
+        let mut out: Vec<TimelineEntry> = ev::Entity::find()
             .filter(ev::Column::OrgId.eq(org.0))
             .filter(ev::Column::CaseId.eq(id))
             .order_by_asc(ev::Column::Id)
             .all(self.db())
             .await?
             .into_iter()
-            .map(|e| Event { at: e.at, user_id: e.user_id, kind: e.kind, detail: e.detail, recording: None })
+            .map(|e| TimelineEntry { at: e.at, user_id: e.user_id, kind: e.kind, detail: e.detail, recording: None })
             .collect();
         for (r, _) in self.contact_calls(org, c.contact_id, 100).await? {
             if r.started_at >= c.created_at - chrono::Duration::days(1) {
                 let detail = format!("{} · {}", r.kind, crate::agent_status::hms(&i64::from(r.talk_seconds)));
                 let recording = r.recording.is_some().then_some(r.id);
-                out.push(Event { at: r.started_at, user_id: r.user_id, kind: "call".into(), detail, recording });
+                out.push(TimelineEntry {
+                    at: r.started_at,
+                    user_id: r.user_id,
+                    kind: "call".into(),
+                    detail,
+                    recording,
+                });
             }
         }
         out.sort_by_key(|e| e.at);
@@ -348,13 +354,13 @@ impl Crm {
     }
 
     /// The name of a status (for lists).
-    pub async fn status_names(&self, org: OrgId) -> Result<std::collections::HashMap<i64, (String, bool)>, CrmError> {
+    pub async fn status_names(&self, org: OrgId) -> Result<std::collections::HashMap<i64, String>, CrmError> {
         Ok(ps::Entity::find()
             .filter(ps::Column::OrgId.eq(org.0))
             .all(self.db())
             .await?
             .into_iter()
-            .map(|s| (s.id, (s.name, s.closing)))
+            .map(|s| (s.id, s.name))
             .collect())
     }
 }

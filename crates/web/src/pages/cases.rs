@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
 use crm::cases::search::{CASE_FIELDS, Found, SavedSearch, Target};
-use crm::cases::{Attachment, Case, Event, MAX_ATTACHMENT};
+use crm::cases::{Attachment, Case, MAX_ATTACHMENT, TimelineEntry};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -66,7 +66,7 @@ pub async fn list(
         rows.push(Row {
             case: k.clone(),
             contact,
-            status: statuses.get(&k.status_id).map(|s| s.0.clone()).unwrap_or_default(),
+            status: statuses.get(&k.status_id).cloned().unwrap_or_default(),
             campaign: campaigns.get(&k.campaign_id).cloned().unwrap_or_default(),
         });
     }
@@ -133,7 +133,7 @@ pub struct CasePage {
     pub campaign: crm::cases::campaigns::Campaign,
     pub statuses: Vec<crm::cases::processes::Status>,
     pub users: Vec<crm::User>,
-    pub timeline: Vec<Event>,
+    pub timeline: Vec<TimelineEntry>,
     pub attachments: Vec<Attachment>,
     pub names: HashMap<i64, String>,
     pub errors: FormErrors,

@@ -259,7 +259,7 @@ pub async fn card(
         .map_err(err)?
         .into_iter()
         .map(|k| {
-            let s = statuses.get(&k.status_id).map(|s| s.0.clone()).unwrap_or_default();
+            let s = statuses.get(&k.status_id).cloned().unwrap_or_default();
             (k, s)
         })
         .collect();
