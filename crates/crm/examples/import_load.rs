@@ -142,29 +142,80 @@ async fn main() {
         done.new,
         check.total as f64 / run
     );
+    let t = Instant::now();
+    crm.store.contact_search_settled().await;
+    println!(
+        "search indexes (names, trigrams) built again after the import, in the background: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    if std::env::var_os("NO_SEARCH").is_some() {
+        return;
+    }
     // Search over the contacts with two conditions, a page of 50 and the count.
     let cond = |f: &str, o: &str, v: &str| crm::cases::search::Cond { field: f.into(), op: o.into(), value: v.into() };
-    let queries: Vec<Vec<crm::cases::search::Cond>> = vec![
-        vec![cond("email", "contains", "systell"), cond("first_name", "equals", "Anna")],
-        vec![cond("last_name", "starts", "Woź"), cond("first_name", "equals", "Marek")],
-        vec![cond("phone", "contains", "111 22"), cond("last_name", "equals", "Nowak")],
-        vec![cond("email", "equals", "k123457@example.pl"), cond("company", "empty", "")],
+    // (name, conditions): the example first; each on pages 1 to 3.
+    let queries: Vec<(&str, Vec<crm::cases::search::Cond>)> = vec![
+        (
+            "e-mail contains systell, first name Anna",
+            vec![cond("email", "contains", "systell"), cond("first_name", "equals", "Anna")],
+        ),
+        (
+            "e-mail contains systell, first name Michał",
+            vec![cond("email", "contains", "systell"), cond("first_name", "equals", "Michał")],
+        ),
+        (
+            "last name starts woź, first name marek",
+            vec![cond("last_name", "starts", "woź"), cond("first_name", "equals", "marek")],
+        ),
+        (
+            "phone contains 111 22, last name Nowak",
+            vec![cond("phone", "contains", "111 22"), cond("last_name", "equals", "Nowak")],
+        ),
+        (
+            "e-mail equals k123457@example.pl, company empty",
+            vec![cond("email", "equals", "k123457@example.pl"), cond("company", "empty", "")],
+        ),
+        (
+            "e-mail contains example, last name Mazur",
+            vec![cond("email", "contains", "example"), cond("last_name", "equals", "Mazur")],
+        ),
+        (
+            "e-mail contains k4242, phone starts 500",
+            vec![cond("email", "contains", "k4242"), cond("phone", "starts", "500")],
+        ),
+        (
+            "first name starts Ma, e-mail contains 99@",
+            vec![cond("first_name", "starts", "Ma"), cond("email", "contains", "99@")],
+        ),
     ];
-    let mut times = vec![];
-    let mut found = 0;
-    for i in 0..200 {
-        let t = Instant::now();
-        let r = crm.search_contacts(org.id, &queries[i % queries.len()], 1 + (i as u64 / 4) % 3, 50).await.unwrap();
-        times.push(t.elapsed());
-        found += r.items.len();
-    }
-    times.sort();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let mut all = vec![];
+    for (name, q) in &queries {
+        let mut times = vec![];
+        let mut found = (0, false);
+        for i in 0..60 {
+            let t = Instant::now();
+            let r = crm.search_contacts(org.id, q, 1 + i % 3, 50).await.unwrap();
+            times.push(t.elapsed());
+            found = (r.total, r.more);
+        }
+        times.sort();
+        println!(
+            "  {name}: {}{} found, p50 {:.1} ms, p99 {:.1} ms",
+            found.0,
+            if found.1 { "+" } else { "" },
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 99 / 100])
+        );
+        all.extend(times);
+    }
+    all.sort();
     println!(
-        "search, two conditions over {} contacts (page of 50 and the count): p50 {:.1} ms, p99 {:.1} ms ({found} rows) (goal: p99 <= 50 ms)",
+        "search, two conditions over {} contacts (a page of 50 and the count), {} searches: p50 {:.1} ms, p99 {:.1} ms (goal: p99 <= 50 ms)",
         done.new,
-        ms(times[times.len() / 2]),
-        ms(times[times.len() * 99 / 100])
+        all.len(),
+        ms(all[all.len() / 2]),
+        ms(all[all.len() * 99 / 100])
     );
     if let Ok(keep) = std::env::var("KEEP_DB") {
         std::fs::copy(dir.path().join("switchboard.db"), &keep).unwrap();

@@ -4,6 +4,7 @@
 pub mod entities;
 pub mod migration;
 pub mod notify;
+pub mod search_index;
 pub mod testing;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
@@ -18,6 +19,8 @@ pub use sea_orm::DbErr;
 pub struct Store {
     db: DatabaseConnection,
     url: String,
+    /// Bulk loads of contacts in progress in this process (see `search_index`).
+    bulk: std::sync::Arc<tokio::sync::Mutex<usize>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,7 @@ fn options(url: &str, max: Option<u32>) -> ConnectOptions {
                 .pragma("cache_size", "-65536")
                 // Checkpoint the WAL every ~40 MiB rather than every 4 MiB (bulk writes copy less).
                 .pragma("wal_autocheckpoint", "10000")
+                .pragma("temp_store", "memory")
         });
     } else {
         opts.max_connections(max.unwrap_or(16));
@@ -65,7 +69,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         }
         let db = Database::connect(options(url, None)).await?;
-        Ok(Store { db, url: url.to_string() })
+        Ok(Store { db, url: url.to_string(), bulk: Default::default() })
     }
 
     /// Applies every migration not yet applied. Safe to run on every start and from several nodes.
@@ -80,6 +84,10 @@ impl Store {
         let own = Database::connect(options(&self.url, Some(1))).await?;
         migration::Migrator::up(&own, None).await?;
         own.close().await?;
+        if self.contact_search_broken().await? {
+            tracing::warn!("a bulk load of contacts was cut short: building the contact search indexes again");
+            self.rebuild_contact_search().await?;
+        }
         Ok(())
     }
 

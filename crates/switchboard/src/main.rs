@@ -237,6 +237,8 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 "import {id}: {} new contacts, {} duplicates, {} invalid rows of {}",
                 s.new, s.duplicates, s.invalid, s.total
             );
+            // A large import builds the search indexes again after it: let that finish too.
+            crm.store.contact_search_settled().await;
             Ok(())
         }
         Command::Org { command: OrgCommand::SipDomain { org, domain } } => {

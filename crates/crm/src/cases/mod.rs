@@ -4,6 +4,7 @@
 //! and status changes. Made by hand or from a call in progress with one click.
 
 pub mod campaigns;
+mod contact_query;
 pub mod processes;
 pub mod search;
 

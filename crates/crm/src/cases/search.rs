@@ -5,7 +5,7 @@
 
 use crate::{Crm, CrmError, OrgId, User};
 use serde::{Deserialize, Serialize};
-use store::entities::{campaign, case, contact, process_status as ps, saved_search as ss};
+use store::entities::{campaign, case, process_status as ps, saved_search as ss};
 use store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -56,7 +56,9 @@ impl Target {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Found<T> {
+    /// How many match; with `more`, at least this many.
     pub total: u64,
+    pub more: bool,
     pub page: u64,
     pub per_page: u64,
     pub items: Vec<T>,
@@ -70,10 +72,7 @@ pub struct SavedSearch {
     pub conditions: Vec<Cond>,
 }
 
-/// `LIKE` text with its wildcards escaped (the escape character is `!`).
-fn like_escaped(v: &str) -> String {
-    v.replace('!', "!!").replace('%', "!%").replace('_', "!_")
-}
+use super::contact_query::like_escaped;
 
 /// A text condition. contains / starts with ignore case: PostgreSQL compares lowercased text
 /// (every letter); SQLite's LIKE ignores the case of ASCII letters only, and other letters match
@@ -136,36 +135,7 @@ pub fn check(target: Target, conds: &[Cond]) -> Result<(), CrmError> {
 }
 
 impl Crm {
-    fn contact_condition(&self, c: &Cond, country: &str) -> Result<SimpleExpr, CrmError> {
-        use contact::Column as C;
-        let pg = self.store.is_postgres();
-        let col = |c: C| Expr::col((contact::Entity, c));
-        Ok(match c.field.as_str() {
-            "created_at" => date_cond(col(C::CreatedAt), &c.op, &c.value)?,
-            "phone" => {
-                // A number is compared as E.164, whatever way it was typed.
-                let digits: String = c.value.chars().filter(char::is_ascii_digit).collect();
-                let v = match c.op.as_str() {
-                    "equals" => crate::phone::normalize(&c.value, country).unwrap_or(digits),
-                    _ => digits,
-                };
-                text_cond(col(C::Phone1E164), &c.op, &v, pg).or(text_cond(col(C::Phone2E164), &c.op, &v, pg))
-            }
-            f => {
-                let column = match f {
-                    "code" => C::Code,
-                    "first_name" => C::FirstName,
-                    "last_name" => C::LastName,
-                    "company" => C::Company,
-                    "email" => C::Email,
-                    _ => C::Notes,
-                };
-                text_cond(col(column), &c.op, c.value.trim(), pg)
-            }
-        })
-    }
-
-    /// Contacts (not deleted) matching every condition, by last name.
+    /// Contacts (not deleted) matching every condition, by last name (see `contact_query`).
     pub async fn search_contacts(
         &self,
         org: OrgId,
@@ -175,21 +145,7 @@ impl Crm {
     ) -> Result<Found<crate::contacts::Contact>, CrmError> {
         check(Target::Contacts, conds)?;
         let country = self.org(org).await?.default_country;
-        let mut all = Condition::all().add(contact::Column::OrgId.eq(org.0)).add(contact::Column::DeletedAt.is_null());
-        for c in conds {
-            all = all.add(self.contact_condition(c, &country)?);
-        }
-        let per_page = per_page.clamp(1, 200);
-        let page = Ord::max(page, 1);
-        let q = contact::Entity::find()
-            .filter(all)
-            .order_by_asc(contact::Column::LastName)
-            .order_by_asc(contact::Column::FirstName)
-            .order_by_asc(contact::Column::Id)
-            .paginate(self.db(), per_page);
-        let total = q.num_items().await?;
-        let items = q.fetch_page(page - 1).await?.into_iter().map(Into::into).collect();
-        Ok(Found { total, page, per_page, items })
+        self.run_contact_search(org, conds, page, per_page, &country).await
     }
 
     /// Cases matching every condition, latest first.
@@ -253,7 +209,7 @@ impl Crm {
         let q = case::Entity::find().filter(all).order_by_desc(case::Column::Number).paginate(self.db(), per_page);
         let total = q.num_items().await?;
         let items = q.fetch_page(page - 1).await?.into_iter().map(Into::into).collect();
-        Ok(Found { total, page, per_page, items })
+        Ok(Found { total, more: false, page, per_page, items })
     }
 
     pub async fn save_search(

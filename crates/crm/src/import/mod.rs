@@ -329,8 +329,14 @@ impl Crm {
             has_header: m.has_header,
             mapping: serde_json::from_str(&m.mapping).unwrap_or_default(),
         };
-        let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
-        let written = contact::Entity::find().filter(contact::Column::ImportId.eq(m.id)).count(self.db()).await?;
+        let bulk = self.bulk_load(m.rows_new as u64).await?;
+        let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await;
+        if let Some(b) = bulk {
+            b.finish().await;
+        }
+        let summary = summary?;
+        // Every new row of the file is written now (this run's and a killed run's before it).
+        let written = summary.new;
         let mut am: import::ActiveModel = m.into();
         am.state = Set("done".into());
         am.rows_total = Set(summary.total as i64);
@@ -383,18 +389,40 @@ impl Crm {
         if !self.import_undoable(user.org_id, id).await? {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-used" }));
         }
-        let txn = self.db().begin().await?;
-        let gone = contact::Entity::delete_many()
-            .filter(contact::Column::OrgId.eq(user.org_id.0))
-            .filter(contact::Column::ImportId.eq(id))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        let mut am: import::ActiveModel = m.into();
-        am.state = Set("undone".into());
-        am.update(&txn).await?;
-        txn.commit().await?;
-        Ok(gone)
+        let bulk = self.bulk_load(m.rows_new as u64).await?;
+        let undone = async {
+            let txn = self.db().begin().await?;
+            let gone = contact::Entity::delete_many()
+                .filter(contact::Column::OrgId.eq(user.org_id.0))
+                .filter(contact::Column::ImportId.eq(id))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            let mut am: import::ActiveModel = m.into();
+            am.state = Set("undone".into());
+            am.update(&txn).await?;
+            txn.commit().await?;
+            Ok(gone)
+        }
+        .await;
+        if let Some(b) = bulk {
+            b.finish().await;
+        }
+        undone
+    }
+
+    /// A bulk load (search indexes suspended and built again after) when `rows` is many
+    /// next to what the table holds: rebuilding costs as much as the whole table, keeping them
+    /// up to date as much as the rows written.
+    async fn bulk_load(&self, rows: u64) -> Result<Option<store::search_index::BulkLoad>, CrmError> {
+        if rows < 10_000 || self.store.is_postgres() {
+            return Ok(None);
+        }
+        let all = contact::Entity::find().count(self.db()).await?;
+        if rows * 4 < all {
+            return Ok(None);
+        }
+        Ok(Some(self.store.begin_bulk_contacts().await?))
     }
 
     /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows. The
@@ -548,7 +576,7 @@ impl Crm {
                 .take(PER_INSERT)
                 .map(|r| contact::ActiveModel {
                     org_id: Set(org.0),
-                    code: Set(format!("I{import_id}-{}", r.line)),
+                    code: Set(format!("I{import_id}-{:07}", r.line)),
                     first_name: Set(r.first_name),
                     last_name: Set(r.last_name),
                     company: Set(r.company),
@@ -580,7 +608,7 @@ impl Crm {
         let db = |e: sqlx::Error| CrmError::Store(store::StoreError::Db(store::DbErr::Custom(e.to_string())));
         let sql = |n: usize| {
             let mut q = String::from(
-                "INSERT INTO contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
+                "INSERT OR ROLLBACK INTO contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
                  phone2_e164, email, notes, created_at, updated_at, import_id, import_line) VALUES ",
             );
             q.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; n].join(","));
@@ -599,7 +627,7 @@ impl Crm {
             for r in chunk {
                 q = q
                     .bind(org.0)
-                    .bind(format!("I{import_id}-{}", r.line))
+                    .bind(format!("I{import_id}-{:07}", r.line))
                     .bind(r.first_name)
                     .bind(r.last_name)
                     .bind(r.company)

@@ -1012,3 +1012,114 @@ async fn processes_campaigns_and_cases_follow_their_rules() {
         assert!(matches!(crm.campaign(z.id, camp.id).await, Err(CrmError::NotFound)), "{b}");
     }
 }
+
+#[tokio::test]
+async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan_finds() {
+    use crm::cases::search::Cond;
+    use store::sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let cond = |f: &str, o: &str, v: &str| Cond { field: f.into(), op: o.into(), value: v.into() };
+    for (b, mut crm) in crms(dir.path()).await {
+        crm.files = dir.path().join(format!("files-{b}"));
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let anna = crm.create_user(o.id, new_user("anna", "101", "manager")).await.unwrap();
+        // 12,000 rows: enough for a bulk load (its indexes suspended, then built again) and for
+        // the count to stop at 10,000.
+        let first = ["Anna", "Marek", "Łucja", "Michał"];
+        let last = ["Nowak", "Woźniak", "Kowalska", "Żak", "Mazur"];
+        let mut text = String::from("Imię;Nazwisko;Telefon;E-mail\n");
+        let rows: Vec<(usize, &str, &str, String, String)> = (0..12_000usize)
+            .map(|i| {
+                let domain = if i % 7 == 0 { "Systell.pl" } else { "example.pl" };
+                (
+                    i,
+                    first[i % 4],
+                    last[i / 4 % 5],
+                    format!("500 {:03} {:03}", i / 1000, i % 1000),
+                    format!("k{i}@{domain}"),
+                )
+            })
+            .collect();
+        for (_, f, l, p, e) in &rows {
+            text.push_str(&format!("{f};{l};{p};{e}\n"));
+        }
+        let tmp = dir.path().join(format!("many-{b}.csv"));
+        std::fs::write(&tmp, &text).unwrap();
+        let imp = crm.upload_import(&anna, "many", "", "many.csv", &tmp).await.unwrap();
+        let s = crm::import::Settings {
+            encoding: imp.encoding.clone(),
+            separator: imp.separator.clone(),
+            has_header: true,
+            mapping: imp.mapping.clone(),
+        };
+        crm.check_import(&anna, imp.id, &s).await.unwrap();
+        assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 12_000, "{b}");
+        crm.store.contact_search_settled().await;
+        assert_eq!(crm.store.contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}: the full-text index is whole");
+        let expect =
+            |p: &dyn Fn(&(usize, &str, &str, String, String)) -> bool| rows.iter().filter(|r| p(r)).count() as u64;
+        let searches: Vec<(Vec<Cond>, u64)> = vec![
+            (
+                vec![cond("email", "contains", "SYSTELL"), cond("first_name", "equals", "anna")],
+                expect(&|r| r.0 % 7 == 0 && r.1 == "Anna"),
+            ),
+            (
+                vec![cond("email", "contains", "k1234"), cond("last_name", "starts", "now")],
+                expect(&|r| r.4.contains("k1234") && r.2 == "Nowak"),
+            ),
+            (
+                vec![cond("phone", "starts", "500 01"), cond("first_name", "equals", "Marek")],
+                expect(&|r| r.3.replace(' ', "").starts_with("50001") && r.1 == "Marek"),
+            ),
+            (
+                vec![cond("phone", "contains", "0 99"), cond("last_name", "equals", "Mazur")],
+                expect(&|r| format!("48{}", r.3.replace(' ', "")).contains("099") && r.2 == "Mazur"),
+            ),
+            (vec![cond("email", "contains", "k11")], expect(&|r| r.4.contains("k11"))),
+        ];
+        // The same answers with the full-text index and without it (a bulk load in progress).
+        for fts in [true, false] {
+            if b == "sqlite" {
+                let sql = format!("UPDATE search_state SET ready = {}", fts as i32);
+                crm.store.conn().execute_unprepared(&sql).await.unwrap();
+            }
+            for (conds, n) in &searches {
+                let found = crm.search_contacts(o.id, conds, 1, 50).await.unwrap();
+                assert_eq!((found.total, found.more), (*n, false), "{b} fts={fts}: {conds:?}");
+                assert_eq!(found.items.len() as u64, (*n).min(50), "{b}");
+                let names: Vec<String> = found.items.iter().map(|c| c.last_name.to_lowercase()).collect();
+                assert!(names.windows(2).all(|w| w[0] <= w[1]), "{b}: by last name");
+            }
+        }
+        let all = crm.search_contacts(o.id, &[], 3, 50).await.unwrap();
+        assert_eq!((all.total, all.more, all.items.len()), (10_000, true, 50), "{b}: counted up to 10,000");
+        assert_eq!(all.items[0].last_name, "Kowalska", "{b}: page 3 in order");
+        // An edited contact is found by its new name only (the triggers keep the index).
+        let id =
+            crm.search_contacts(o.id, &[cond("email", "equals", "k43@example.pl")], 1, 50).await.unwrap().items[0].id;
+        let edit = crm::contacts::NewContact {
+            first_name: "Zyzzyva".into(),
+            last_name: "Quokka".into(),
+            email: "k43@example.pl".into(),
+            ..Default::default()
+        };
+        crm.update_contact(o.id, id, edit).await.unwrap();
+        let by = |v: &str| vec![cond("last_name", "contains", v)];
+        assert_eq!(crm.search_contacts(o.id, &by("uokk"), 1, 50).await.unwrap().total, 1, "{b}");
+        assert_eq!(crm.search_contacts(o.id, &by("zyzz"), 1, 50).await.unwrap().total, 0, "{b}: not a last name");
+        // Another organization finds none of them.
+        let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
+        assert_eq!(crm.search_contacts(z.id, &by("uokk"), 1, 50).await.unwrap().total, 0, "{b}");
+        // The same file imported there and undone (bulk loads both): the index stays whole.
+        let zed = crm.create_user(z.id, new_user("zed", "101", "manager")).await.unwrap();
+        std::fs::write(&tmp, &text).unwrap();
+        let imp = crm.upload_import(&zed, "many", "", "many.csv", &tmp).await.unwrap();
+        crm.check_import(&zed, imp.id, &s).await.unwrap();
+        crm.run_import(&zed, imp.id).await.unwrap();
+        assert_eq!(crm.undo_import(&zed, imp.id).await.unwrap(), 12_000, "{b}");
+        crm.store.contact_search_settled().await;
+        assert_eq!(crm.store.contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}");
+        assert_eq!(crm.search_contacts(z.id, &searches[0].0, 1, 50).await.unwrap().total, 0, "{b}");
+        assert_eq!(crm.search_contacts(o.id, &by("uokk"), 1, 50).await.unwrap().total, 1, "{b}");
+    }
+}

@@ -11,6 +11,7 @@ mod m20261201_000005_missed_workflow;
 mod m20261201_000006_agent_workspace;
 mod m20261201_000007_contact_imports;
 mod m20261201_000008_cases;
+mod m20261201_000009_contact_search;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_agent_workspace::Migration),
             Box::new(m20261201_000007_contact_imports::Migration),
             Box::new(m20261201_000008_cases::Migration),
+            Box::new(m20261201_000009_contact_search::Migration),
         ]
     }
 }

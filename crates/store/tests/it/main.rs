@@ -84,3 +84,42 @@ async fn unsupported_urls_are_refused_clearly() {
     let e = store::Store::connect("mysql://x").await.unwrap_err();
     assert!(e.to_string().contains("sqlite: or postgres:"), "{e}");
 }
+
+/// The definitions of the contact search indexes and triggers, as SQLite keeps them.
+async fn search_schema(s: &store::Store) -> Vec<(String, String)> {
+    use sea_orm::ConnectionTrait;
+    let rows = s
+        .conn()
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_contacts_org_%' OR name LIKE 'contacts_fts_a%' \
+             ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
+}
+
+#[tokio::test]
+async fn a_bulk_load_cut_short_gets_its_search_indexes_back_as_the_migration_made_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = store::testing::fresh_sqlite_url(dir.path());
+    let s = store::Store::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    let made = search_schema(&s).await;
+    assert_eq!(made.len(), 8, "{made:?}");
+    // A bulk load that ends builds them again, the same.
+    s.begin_bulk_contacts().await.unwrap().finish().await;
+    s.contact_search_settled().await;
+    assert_eq!(search_schema(&s).await, made);
+    assert!(s.contacts_fts_ready().await.unwrap());
+    // One cut short (the process killed: never finished): the next start builds them again.
+    let cut = s.begin_bulk_contacts().await.unwrap();
+    assert!(!s.contacts_fts_ready().await.unwrap());
+    assert_eq!(search_schema(&s).await.len(), 3, "the name indexes and the triggers are gone");
+    std::mem::forget(cut);
+    let again = store::Store::connect(&url).await.unwrap();
+    again.migrate().await.unwrap();
+    assert_eq!(search_schema(&again).await, made);
+    assert!(again.contacts_fts_ready().await.unwrap());
+}
