@@ -330,22 +330,25 @@ impl Crm {
             mapping: serde_json::from_str(&m.mapping).unwrap_or_default(),
         };
         let bulk = self.bulk_load(m.rows_new as u64).await?;
-        let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await;
+        let done = async {
+            let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
+            // Every new row of the file is written now (this run's and a killed run's before it).
+            let mut am: import::ActiveModel = m.into();
+            am.state = Set("done".into());
+            am.rows_total = Set(summary.total as i64);
+            am.rows_new = Set(summary.new as i64);
+            am.rows_duplicate = Set(summary.duplicates as i64);
+            am.rows_invalid = Set(summary.invalid as i64);
+            am.finished_at = Set(Some(self.now()));
+            am.update(self.db()).await?;
+            Ok(summary)
+        }
+        .await;
+        // Last: building the search indexes again holds the database's write lock a while.
         if let Some(b) = bulk {
             b.finish().await;
         }
-        let summary = summary?;
-        // Every new row of the file is written now (this run's and a killed run's before it).
-        let written = summary.new;
-        let mut am: import::ActiveModel = m.into();
-        am.state = Set("done".into());
-        am.rows_total = Set(summary.total as i64);
-        am.rows_new = Set(written as i64);
-        am.rows_duplicate = Set(summary.duplicates as i64);
-        am.rows_invalid = Set(summary.invalid as i64);
-        am.finished_at = Set(Some(self.now()));
-        am.update(self.db()).await?;
-        Ok(Summary { new: written, ..summary })
+        done
     }
 
     /// Whether the import's contacts are still unused (no calls, not changed since).
