@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Importing a generated CSV of contacts (default 1,000,000 rows) into SQLite through the import
 # engine (dry run, then run; normalization and duplicate checks), beside the sqlite3 tool's
-# plain `.import` of the same file on the same machine.
+# plain `.import` of the same file on the same machine. Then the time the search indexes take to
+# be built again after it (in the background), and searches with two conditions over the million.
 #   bench/import.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
