@@ -3,7 +3,8 @@
 //! fresh SQLite store, through the same engine as the wizard: the dry run (normalization and
 //! duplicate checks, nothing written), then the run. Also: search over the imported contacts
 //! with two conditions. Run by bench/import.sh, which times `sqlite3 .import` of the same file.
-//! KEEP_DB=PATH keeps the resulting database for a look with the sqlite3 tool.
+//! KEEP_DB=PATH keeps the resulting database for a look with the sqlite3 tool; BENCH_PG=URL (of
+//! a PostgreSQL server's admin) runs it on a fresh PostgreSQL database instead.
 
 use std::io::Write;
 use std::time::Instant;
@@ -94,7 +95,13 @@ async fn main() {
     if out.is_some() {
         return;
     }
-    let store = store::Store::connect(&store::testing::fresh_sqlite_url(dir.path())).await.unwrap();
+    // BENCH_PG=ADMIN_URL: a fresh PostgreSQL database instead of SQLite.
+    let url = match std::env::var("BENCH_PG") {
+        Ok(admin) => store::testing::fresh_pg_url(&admin).await,
+        Err(_) => store::testing::fresh_sqlite_url(dir.path()),
+    };
+    println!("database: {}", if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" });
+    let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let mut crm = crm::Crm::start(store).await.unwrap();
     crm.files = dir.path().join("files");

@@ -4,7 +4,8 @@
 //! load of the process ends (in the background: the contacts are in and listed by then).
 //! Meanwhile `search_state` says the full-text index is incomplete and searches do not use it
 //! (they read the table: slower, never wrong). A process killed in between builds them again
-//! when it starts (`Store::migrate`). PostgreSQL keeps its indexes up to date as it goes.
+//! when it starts (`Store::migrate`). PostgreSQL keeps its indexes up to date as it goes; after
+//! a bulk load it only refreshes the statistics of its query planner.
 
 use crate::{Store, StoreError};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -70,13 +71,11 @@ impl Drop for BulkLoad {
 }
 
 impl Store {
-    /// Starts a bulk load of contacts: on SQLite the first one drops the search indexes.
+    /// Starts a bulk load of contacts: on SQLite the first one drops the search indexes (on
+    /// PostgreSQL the last one only refreshes the planner's statistics).
     pub async fn begin_bulk_contacts(&self) -> Result<BulkLoad, StoreError> {
-        if self.is_postgres() {
-            return Ok(BulkLoad { store: None });
-        }
         let mut loads = self.bulk.lock().await;
-        if *loads == 0 {
+        if *loads == 0 && !self.is_postgres() {
             let txn = self.db.begin().await?;
             for sql in SUSPEND {
                 txn.execute_unprepared(sql).await?;
@@ -142,6 +141,8 @@ impl Store {
     /// whole, then fresh statistics for the query planner.
     pub async fn rebuild_contact_search(&self) -> Result<(), StoreError> {
         if self.is_postgres() {
+            // Its indexes are whole; its statistics are not, until autovacuum comes by.
+            self.db.execute_unprepared("ANALYZE contacts").await?;
             return Ok(());
         }
         for sql in NAME_INDEXES {

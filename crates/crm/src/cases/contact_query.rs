@@ -91,14 +91,15 @@ fn trigrams(v: &str) -> Vec<String> {
 struct Part {
     sql: Sql,
     indexed: bool,
-    /// Trigrams that any matching row holds (contains / starts with).
-    fts: Vec<String>,
+    /// Text that every matching row holds somewhere (contains / starts with; else empty): its
+    /// trigrams find the candidates.
+    any: String,
 }
 
 fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
     let mut sql = Sql::new(pg);
     let mut indexed = false;
-    let mut fts = vec![];
+    let mut any = String::new();
     let like = |sql: &mut Sql, pattern: String| {
         if pg {
             sql.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase()).push(" ESCAPE '!'");
@@ -117,12 +118,12 @@ fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
         }
         "contains" => {
             like(&mut sql, format!("%{}%", like_escaped(value)));
-            fts = trigrams(value);
+            any = value.to_string();
         }
         "starts" => {
             like(&mut sql, format!("{}%", like_escaped(value)));
             indexed = name;
-            fts = trigrams(value);
+            any = value.to_string();
         }
         "before" => {
             sql.push(&format!("{col} < ")).bind(value.to_string());
@@ -134,7 +135,7 @@ fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
             sql.push(&format!("({col} = '' OR {col} IS NULL)"));
         }
     }
-    Part { sql, indexed, fts }
+    Part { sql, indexed, any }
 }
 
 /// A number typed for "starts with", as the beginning of E.164 digits: international when
@@ -154,7 +155,7 @@ fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
     let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
     let mut sql = Sql::new(pg);
     let mut indexed = false;
-    let mut fts = vec![];
+    let mut any = String::new();
     let both = |sql: &mut Sql, f: &dyn Fn(&mut Sql, &str)| {
         sql.push("(");
         f(sql, "phone1_e164");
@@ -187,7 +188,7 @@ fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
             both(&mut sql, &|s, c| {
                 s.push(&format!("{f}({c}, ")).bind(digits.clone()).push(") > 0");
             });
-            fts = trigrams(&digits);
+            any = digits.clone();
         }
         "before" | "after" => {
             let o = if op == "before" { "<" } else { ">" };
@@ -199,7 +200,7 @@ fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
             sql.push("phone1_e164 = '' AND phone2_e164 = ''");
         }
     }
-    Part { sql, indexed, fts }
+    Part { sql, indexed, any }
 }
 
 fn date_part(pg: bool, op: &str, value: &str) -> Result<Part, CrmError> {
@@ -218,7 +219,7 @@ fn date_part(pg: bool, op: &str, value: &str) -> Result<Part, CrmError> {
             _ => return Err(CrmError::invalid("op", "err-search-op")),
         };
     }
-    Ok(Part { sql, indexed: false, fts: vec![] })
+    Ok(Part { sql, indexed: false, any: String::new() })
 }
 
 fn part(pg: bool, c: &Cond, country: &str) -> Result<Part, CrmError> {
@@ -244,7 +245,7 @@ impl Crm {
     ) -> Result<Found<Contact>, CrmError> {
         let pg = self.store.is_postgres();
         let parts = conds.iter().map(|c| part(pg, c, country)).collect::<Result<Vec<_>, _>>()?;
-        let mut trigrams: Vec<String> = parts.iter().flat_map(|p| p.fts.iter().cloned()).collect();
+        let mut trigrams: Vec<String> = parts.iter().flat_map(|p| trigrams(&p.any)).collect();
         trigrams.sort();
         trigrams.dedup();
         let fts_query = (!trigrams.is_empty() && self.store.contacts_fts_ready().await?).then(|| {

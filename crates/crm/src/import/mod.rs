@@ -418,7 +418,7 @@ impl Crm {
     /// next to what the table holds: rebuilding costs as much as the whole table, keeping them
     /// up to date as much as the rows written.
     async fn bulk_load(&self, rows: u64) -> Result<Option<store::search_index::BulkLoad>, CrmError> {
-        if rows < 10_000 || self.store.is_postgres() {
+        if rows < 10_000 {
             return Ok(None);
         }
         let all = contact::Entity::find().count(self.db()).await?;
