@@ -114,3 +114,36 @@ test("choosing a language in the picker shows the log-in page in it", async () =
   assert.equal(await page.textContent("h1"), "התחברות");
   await ctx.close();
 });
+
+test("the organization's settings in three languages; the time shown follows its time zone", async () => {
+  const shownIn = (page, zone) => page.$eval("#org-now", (t, zone) => {
+    const parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(t.getAttribute("datetime")));
+    const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+    return [t.textContent.trim(), `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}`];
+  }, zone);
+  for (const language of ["en", "pl"]) {
+    const { ctx, page } = await usersPage(language);
+    await page.goto(`${server.base}/admin/organization`);
+    assert.equal(await page.inputValue("#time_zone"), "Europe/Warsaw");
+    const [shown, expected] = await shownIn(page, "Europe/Warsaw");
+    assert.equal(shown, expected);
+    await page.screenshot({ path: join(screenshots, `organization-${language}.png`), fullPage: true });
+    await ctx.close();
+  }
+  const { ctx, page } = await usersPage("he");
+  await page.goto(`${server.base}/admin/organization`);
+  await page.selectOption("#time_zone", "Asia/Jerusalem");
+  await page.selectOption("#default_country", "IL");
+  await Promise.all([page.waitForNavigation(), page.click("#org-form button[type=submit]")]);
+  assert.equal(await page.textContent(".flash"), "ההגדרות נשמרו.");
+  assert.equal(await page.inputValue("#default_country"), "IL");
+  const [shown, expected] = await shownIn(page, "Asia/Jerusalem");
+  assert.equal(shown, expected);
+  await page.screenshot({ path: join(screenshots, "organization-he.png"), fullPage: true });
+  // Back as it was, for the other tests.
+  await page.selectOption("#time_zone", "Europe/Warsaw");
+  await page.selectOption("#default_country", "PL");
+  await Promise.all([page.waitForNavigation(), page.click("#org-form button[type=submit]")]);
+  await ctx.close();
+});

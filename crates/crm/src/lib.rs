@@ -28,6 +28,7 @@ pub mod trunks;
 pub mod types;
 pub mod users;
 
+pub use chrono_tz::{TZ_VARIANTS, Tz};
 pub use clock::Clock;
 pub use error::{CrmError, FieldError};
 pub use events::{Audience, Event, EventBus};

@@ -118,7 +118,45 @@ impl Crm {
     }
 }
 
+impl Organization {
+    /// Its time zone (UTC when the stored name is unknown).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 impl Crm {
+    /// Administrators set the organization's name, time zone (IANA, e.g. `Asia/Jerusalem`: times
+    /// are shown and days counted in it) and default country (numbers typed without a calling
+    /// code). Numbers already stored keep their E.164 form.
+    pub async fn set_org_settings(
+        &self,
+        by: &crate::User,
+        name: &str,
+        time_zone: &str,
+        country: &str,
+    ) -> Result<Organization, CrmError> {
+        if !by.is_admin() {
+            return Err(CrmError::Forbidden);
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CrmError::invalid("name", "err-org-name"));
+        }
+        let tz: chrono_tz::Tz =
+            time_zone.trim().parse().map_err(|_| CrmError::invalid("time_zone", "err-time-zone"))?;
+        let country = country.trim().to_ascii_uppercase();
+        if crate::phone::calling_code(&country).is_none() {
+            return Err(CrmError::invalid("default_country", "err-country"));
+        }
+        let m = org::Entity::find_by_id(by.org_id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.name = Set(name.into());
+        am.time_zone = Set(tz.name().into());
+        am.default_country = Set(country);
+        Ok(am.update(self.db()).await?.into())
+    }
+
     /// Managers set the URL opened on an incoming call instead of the contact card (`{caller}`
     /// is the caller's E.164 number); empty: the card.
     pub async fn set_screen_pop_url(&self, by: &crate::User, url: &str) -> Result<(), CrmError> {

@@ -21,6 +21,11 @@ const COUNTRIES: &[(&str, &str, &[usize])] = &[
     ("IT", "39", &[6, 7, 8, 9, 10, 11]),
 ];
 
+/// The ISO 3166 codes of the countries we know.
+pub fn countries() -> impl Iterator<Item = &'static str> {
+    COUNTRIES.iter().map(|(c, _, _)| *c)
+}
+
 /// The calling code of an ISO 3166 country we know.
 pub fn calling_code(country: &str) -> Option<&'static str> {
     COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)).map(|(_, code, _)| *code)

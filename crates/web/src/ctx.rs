@@ -18,6 +18,8 @@ pub struct Ctx {
     pub session: Option<Session>,
     pub user: Option<User>,
     pub lang: Language,
+    /// The user's organization's time zone (UTC for nobody): times are shown in it.
+    pub tz: crm::Tz,
 }
 
 impl Ctx {
@@ -58,7 +60,7 @@ impl FromRequestParts<AppState> for Ctx {
             return Ok(c.clone());
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        let mut ctx = Ctx { session: None, user: None, lang: guess_language(parts) };
+        let mut ctx = Ctx { session: None, user: None, lang: guess_language(parts), tz: crm::Tz::UTC };
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
             let crm = &state.crm;
             if let Some(s) = crm.session(&token).await.map_err(|e| PageError::from_crm(e, ctx.lang))? {
@@ -67,6 +69,9 @@ impl FromRequestParts<AppState> for Ctx {
                     Some(u) => u.language,
                     None => s.language,
                 };
+                if let Some(u) = &ctx.user {
+                    ctx.tz = crm.org(u.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?.tz();
+                }
                 ctx.session = Some(s);
             }
         }

@@ -1,7 +1,9 @@
 //! Every route of the app, in one place. Routes that take an `{id}` are walked by the
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
-use crate::pages::{account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, search, users};
+use crate::pages::{
+    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, users,
+};
 use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/deactivate", post(users::deactivate))
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/mail", get(mail::show).post(mail::save))
+        .route("/admin/organization", get(organization::show).post(organization::save))
         .route("/account", get(account::show))
         // The one-time password form is the account page, which shows only the password part then.
         .route("/account/password", get(account::show).post(account::change_password))

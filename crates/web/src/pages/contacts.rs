@@ -241,7 +241,7 @@ pub async fn card(
         .map_err(err)?
         .into_iter()
         .map(|(r, who)| CallRow {
-            at: r.started_at.format("%Y-%m-%d %H:%M").to_string(),
+            at: super::local(ctx.tz, &r.started_at, "%Y-%m-%d %H:%M"),
             kind: r.kind,
             who: who.unwrap_or(r.extension),
             talk: crm::agent_status::hms(&i64::from(r.talk_seconds)),

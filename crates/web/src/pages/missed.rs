@@ -15,7 +15,6 @@ use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
 use crm::missed::{LastStatus, MissedCall, MissedPage, MissedSettings, MissedStep, MissedView};
 use crm::{CrmError, Role, User};
 use serde::Deserialize;
@@ -91,10 +90,6 @@ pub fn query_string(q: &MissedQuery) -> String {
 /// A number as people read it: outside numbers with a +, extensions as they are.
 pub fn shown_number(n: &str) -> String {
     if n.len() > 6 { format!("+{n}") } else { n.to_string() }
-}
-
-pub fn shown_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn crm_err(e: CrmError, ctx: &Ctx) -> PageError {

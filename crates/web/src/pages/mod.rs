@@ -12,6 +12,7 @@ pub mod imports;
 pub mod login;
 pub mod mail;
 pub mod missed;
+pub mod organization;
 pub mod search;
 pub mod users;
 
@@ -44,11 +45,45 @@ pub struct Page {
     pub active: &'static str,
     pub flash: Option<String>,
     pub version: &'static str,
+    pub tz: crm::Tz,
+}
+
+/// `t` in time zone `tz`, formatted.
+pub fn local(tz: crm::Tz, t: &chrono::DateTime<chrono::Utc>, format: &str) -> String {
+    t.with_timezone(&tz).format(format).to_string()
 }
 
 impl Page {
     pub fn new(ctx: &Ctx, active: &'static str) -> Page {
-        Page { lang: ctx.lang, user: ctx.user.clone(), csrf: ctx.csrf(), active, flash: None, version: crate::VERSION }
+        Page {
+            lang: ctx.lang,
+            user: ctx.user.clone(),
+            csrf: ctx.csrf(),
+            active,
+            flash: None,
+            version: crate::VERSION,
+            tz: ctx.tz,
+        }
+    }
+
+    /// A moment as the organization's clocks show it: `2026-12-01 17:05`.
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        local(self.tz, t, "%Y-%m-%d %H:%M")
+    }
+
+    /// The same with seconds.
+    pub fn when_s(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        local(self.tz, t, "%Y-%m-%d %H:%M:%S")
+    }
+
+    /// The organization's day of a moment.
+    pub fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        local(self.tz, t, "%Y-%m-%d")
+    }
+
+    /// The organization's time of day of a moment: `17:05`.
+    pub fn hm(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        local(self.tz, t, "%H:%M")
     }
 
     /// Shows the confirmation named by `?ok=KEY` (only keys that are messages).
@@ -79,8 +114,11 @@ impl Page {
     }
 
     pub fn nav(&self) -> Vec<&'static NavItem> {
-        static ADMIN: [NavItem; 2] =
-            [NavItem { key: "nav-users", href: "/admin/users" }, NavItem { key: "nav-mail", href: "/admin/mail" }];
+        static ADMIN: [NavItem; 3] = [
+            NavItem { key: "nav-users", href: "/admin/users" },
+            NavItem { key: "nav-mail", href: "/admin/mail" },
+            NavItem { key: "nav-organization", href: "/admin/organization" },
+        ];
         let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
         if self.user.as_ref().is_some_and(User::is_admin) {
             v.extend(ADMIN.iter());

@@ -6,6 +6,7 @@ mod isolation;
 mod login;
 mod missed;
 mod ops;
+mod org;
 mod sse;
 mod users;
 

@@ -55,10 +55,6 @@ impl AgentPage {
     pub fn shown(&self, n: &str) -> String {
         super::missed::shown_number(n)
     }
-
-    pub fn time(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.format("%H:%M").to_string()
-    }
 }
 
 /// Message keys the agent script shows.
