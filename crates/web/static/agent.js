@@ -11,6 +11,14 @@ document.addEventListener("DOMContentLoaded", () => {
   try { T = JSON.parse(document.getElementById("agent-i18n")?.textContent || "{}"); } catch (_) { T = {}; }
   const t = (k) => T[k] || k;
   const shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
+  // Times as the organization's clocks show them (its time zone is on the page's body).
+  const zone = document.body.dataset.tz || "UTC";
+  const inZone = (date, opts) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", ...opts })
+    .formatToParts(date).reduce((o, p) => ({ ...o, [p.type]: p.value }), {});
+  const orgTime = (date, withDate) => {
+    const v = inZone(date, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    return withDate ? `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}` : `${v.hour}:${v.minute}:${v.second}`;
+  };
 
   async function post(url, body) {
     const r = await fetch(url, {
@@ -106,7 +114,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const clock = document.getElementById("clock");
   const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
   setInterval(() => {
-    if (clock) clock.textContent = new Date().toLocaleTimeString();
+    if (clock) clock.textContent = orgTime(new Date(), false);
     for (const c of calls.values()) {
       if (c.since) c.el.querySelector(".timer").textContent = hms(Math.floor((Date.now() - c.since) / 1000));
     }
@@ -320,7 +328,7 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const n of data.earlier || []) {
       const p = document.createElement("p");
       p.className = "muted";
-      p.textContent = `${(n.saved_at || "").slice(0, 16).replace("T", " ")} ${n.tags.join(", ")} — ${n.notes}`;
+      p.textContent = `${n.saved_at ? orgTime(new Date(n.saved_at), true) : ""} ${n.tags.join(", ")} — ${n.notes}`;
       earlier.append(p);
     }
     const save = async (finish) => {
