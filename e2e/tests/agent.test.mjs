@@ -134,3 +134,34 @@ test("an attended transfer from the panel: consult a colleague, then hand the ca
   assert.equal(c.code, 0, `the caller talked to the end: ${c.out.slice(-600)}`);
   await ctx.close();
 });
+
+test("a conference from the panel: consult a colleague, merge; the caller hanging up ends it for all", async () => {
+  const { ctx, page } = await open("101", "en", "/agent");
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 23600);
+  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 23800);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600222444", "-mp", "24000", "-d", "8000"], server.sip);
+  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+  await page.click(".call [data-cmd=answer]");
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  await page.fill("#dial-number", "102");
+  await page.click(".call [data-cmd=conference]");
+  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
+  await page.waitForTimeout(1000);
+  await page.click(".call [data-cmd=conference]");
+  await page.waitForSelector(".call[data-state=conference]", { timeout: 5000 });
+  assert.ok(await page.isVisible(".call [data-cmd=hangup]"), "the agent can hang up");
+  assert.ok(!(await page.isVisible(".call [data-cmd=attended]")), "no transfer offered in a conference");
+  assert.equal(await page.textContent(".call .number"), "+48600222444", "the same call, not a new one");
+  await page.waitForTimeout(1100);
+  assert.notEqual(await page.textContent(".call .timer"), "0:00:00", "its time in call goes on");
+  await page.screenshot({ path: join(screenshots, "agent-conference-en.png"), fullPage: true });
+  // The caller hangs up after its 8 s: the conference ends for the agent and the colleague too.
+  await page.waitForSelector(".call", { state: "detached", timeout: 15000 });
+  const [a, b, c] = await Promise.all([anna.done, bea.done, caller.done]);
+  assert.equal(c.code, 0, `the caller talked to the end: ${c.out.slice(-600)}`);
+  assert.equal(a.code, 0, `anna's phone was released: ${a.out.slice(-600)}`);
+  assert.equal(b.code, 0, `bea's phone was released: ${b.out.slice(-600)}`);
+  await ctx.close();
+});

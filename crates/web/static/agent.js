@@ -270,7 +270,13 @@ document.addEventListener("DOMContentLoaded", () => {
     render(c);
   });
   on("call.answered", (ev) => {
-    if (ev.direction === "inbound" && ev.extension && ev.extension !== myExt) { drop(ev.call_id); return; }
+    if (ev.direction === "inbound" && ev.extension && ev.extension !== myExt) {
+      // Another extension answered: a call that only rang here is gone; in a call of ours it
+      // is the colleague we are consulting (the call, its contact and its time stay).
+      const known = calls.get(ev.call_id);
+      if (!known || known.state === "ringing") drop(ev.call_id);
+      return;
+    }
     const c = callOf(ev);
     c.state = "talking";
     c.since ||= Date.now();
