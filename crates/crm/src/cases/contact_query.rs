@@ -6,7 +6,7 @@
 //! - contains / starts with on SQLite: the trigram full-text index gives the candidates
 //!   (every trigram of the value, in any column: a superset), the condition itself then decides.
 //!   When another condition has an index, the smaller side drives: the full-text candidates
-//!   are counted (up to `FTS_PROBE`) first.
+//!   are counted (up to `FTS_PROBE_INDEXED` or `FTS_PROBE`) first.
 //! - One pass finds up to `COUNT_CAP` + 1 matches, counts them and picks the page among them in
 //!   order; beyond that the count is shown as "more than" and the page comes from the name index
 //!   in order.
@@ -19,8 +19,11 @@ use store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Query
 
 /// Matches counted exactly; more show as "more than this".
 pub const COUNT_CAP: u64 = 10_000;
-/// Full-text candidates counted before choosing how to search.
-const FTS_PROBE: u64 = 50_000;
+/// Full-text candidates counted before choosing how to search: fewer when another condition
+/// has an index (it drives the search beyond that), more when none has (reading all the
+/// candidates still beats reading the table, and ordering a page needs every match).
+const FTS_PROBE_INDEXED: u64 = 50_000;
+const FTS_PROBE: u64 = 200_000;
 /// Below this many full-text candidates they drive the search even when another condition
 /// has an index.
 const FTS_DRIVES: u64 = 5_000;
@@ -222,9 +225,39 @@ fn date_part(pg: bool, op: &str, value: &str) -> Result<Part, CrmError> {
     Ok(Part { sql, indexed: false, any: String::new() })
 }
 
+/// Any of the text fields contains the value, or (a number typed) any of the phones.
+fn any_part(pg: bool, value: &str) -> Part {
+    let mut sql = Sql::new(pg);
+    let pattern = format!("%{}%", like_escaped(value));
+    sql.push("(");
+    for (i, col) in ["code", "first_name", "last_name", "company", "email", "notes"].iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        if pg {
+            sql.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase()).push(" ESCAPE '!'");
+        } else {
+            sql.push(&format!("{col} LIKE ")).bind(pattern.clone()).push(" ESCAPE '!'");
+        }
+    }
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    let number = digits.len() >= 3 && value.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    if number {
+        let f = if pg { "strpos" } else { "instr" };
+        for col in ["phone1_e164", "phone2_e164"] {
+            sql.push(&format!(" OR {f}({col}, ")).bind(digits.clone()).push(") > 0");
+        }
+    }
+    sql.push(")");
+    // Every match holds the value as typed, or its digits (a number).
+    let any = if number && digits != value { String::new() } else { value.to_string() };
+    Part { sql, indexed: false, any }
+}
+
 fn part(pg: bool, c: &Cond, country: &str) -> Result<Part, CrmError> {
     let v = c.value.trim();
     Ok(match c.field.as_str() {
+        "any" => any_part(pg, v),
         "created_at" => date_part(pg, &c.op, v)?,
         "phone" => phone_part(pg, &c.op, v, country),
         "first_name" | "last_name" => text_part(pg, &c.field, &c.op, v, true),
@@ -254,14 +287,15 @@ impl Crm {
         // Whether the full-text candidates are few enough to use, and to drive the search.
         let fts = match fts_query {
             Some(q) => {
+                let indexed = parts.iter().any(|p| p.indexed);
+                let cap = if indexed { FTS_PROBE_INDEXED } else { FTS_PROBE };
                 let mut probe = Sql::new(pg);
                 probe
                     .push("SELECT count(*) FROM (SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ")
                     .bind(q.clone())
-                    .push(&format!(" LIMIT {FTS_PROBE}) AS c"));
+                    .push(&format!(" LIMIT {cap}) AS c"));
                 let n = self.count(&probe).await?;
-                let indexed = parts.iter().any(|p| p.indexed);
-                if n >= FTS_PROBE {
+                if n >= cap {
                     None
                 } else if !indexed || n < FTS_DRIVES {
                     Some((q, "id"))

@@ -12,8 +12,8 @@ use store::sea_orm::{
 };
 
 pub const OPS: [&str; 6] = ["equals", "contains", "starts", "before", "after", "empty"];
-pub const CONTACT_FIELDS: [&str; 8] =
-    ["code", "first_name", "last_name", "company", "phone", "email", "notes", "created_at"];
+pub const CONTACT_FIELDS: [&str; 9] =
+    ["any", "code", "first_name", "last_name", "company", "phone", "email", "notes", "created_at"];
 pub const CASE_FIELDS: [&str; 7] = ["number", "name", "notes", "status", "campaign", "created_at", "closed_at"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -121,7 +121,8 @@ pub fn check(target: Target, conds: &[Cond]) -> Result<(), CrmError> {
         if !target.fields().contains(&c.field.as_str()) {
             return Err(CrmError::invalid("field", "err-search-field"));
         }
-        if !OPS.contains(&c.op.as_str()) {
+        // "any" (every text field and the phones) only contains.
+        if !OPS.contains(&c.op.as_str()) || (c.field == "any" && c.op != "contains") {
             return Err(CrmError::invalid("op", "err-search-op"));
         }
         if c.op != "empty" && c.value.trim().is_empty() {

@@ -1076,6 +1076,16 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
                 expect(&|r| format!("48{}", r.3.replace(' ', "")).contains("099") && r.2 == "Mazur"),
             ),
             (vec![cond("email", "contains", "k11")], expect(&|r| r.4.contains("k11"))),
+            // Any field: the text fields, or the phones' digits for a number.
+            (vec![cond("any", "contains", "K1234")], expect(&|r| r.4.contains("k1234"))),
+            (
+                vec![cond("any", "contains", "Żak"), cond("first_name", "equals", "Anna")],
+                expect(&|r| r.1 == "Anna" && r.2 == "Żak"),
+            ),
+            (
+                vec![cond("any", "contains", "0 99"), cond("last_name", "starts", "Maz")],
+                expect(&|r| format!("48{}", r.3.replace(' ', "")).contains("099") && r.2 == "Mazur"),
+            ),
         ];
         // The same answers with the full-text index and without it (a bulk load in progress).
         for fts in [true, false] {
@@ -1091,6 +1101,11 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
                 assert!(names.windows(2).all(|w| w[0] <= w[1]), "{b}: by last name");
             }
         }
+        assert_eq!(
+            crm.search_contacts(o.id, &[cond("any", "equals", "x")], 1, 50).await.unwrap_err().code(),
+            "err-search-op",
+            "{b}: any field only contains"
+        );
         let all = crm.search_contacts(o.id, &[], 3, 50).await.unwrap();
         assert_eq!((all.total, all.more, all.items.len()), (10_000, true, 50), "{b}: counted up to 10,000");
         assert_eq!(all.items[0].last_name, "Kowalska", "{b}: page 3 in order");

@@ -417,6 +417,7 @@ search-value = Value
 search-clear = Clear
 search-save = Save this search
 search-save-name = Name of the search
+search-f-any = Any field
 search-f-code = Code
 search-f-first_name = First name
 search-f-last_name = Last name

@@ -417,6 +417,7 @@ search-value = ערך
 search-clear = נקה
 search-save = שמור חיפוש
 search-save-name = שם החיפוש
+search-f-any = כל שדה
 search-f-code = קוד
 search-f-first_name = שם פרטי
 search-f-last_name = שם משפחה

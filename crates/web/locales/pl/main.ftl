@@ -417,6 +417,7 @@ search-value = Wartość
 search-clear = Wyczyść
 search-save = Zapisz wyszukiwanie
 search-save-name = Nazwa wyszukiwania
+search-f-any = Dowolne pole
 search-f-code = Kod
 search-f-first_name = Imię
 search-f-last_name = Nazwisko

@@ -53,10 +53,16 @@ pub async fn list(
     let err = |e| PageError::from_crm(e, ctx.lang);
     let mut lq = super::search::ListQuery::parse(uri.query());
     if !lq.q.trim().is_empty() && lq.conds.is_empty() {
-        // The quick search: a name, a company or a number.
+        // The quick search: a number among the phones; else text anywhere (a name, a company, an
+        // e-mail address); two letters: the start of a last name.
         let q = lq.q.trim().to_string();
-        let field = if q.chars().filter(char::is_ascii_digit).count() >= 3 { "phone" } else { "last_name" };
-        let op = if field == "phone" { "contains" } else { "starts" };
+        let (field, op) = if q.chars().filter(char::is_ascii_digit).count() >= 3 {
+            ("phone", "contains")
+        } else if q.chars().count() >= 3 {
+            ("any", "contains")
+        } else {
+            ("last_name", "starts")
+        };
         lq.conds.push(Cond { field: field.into(), op: op.into(), value: q });
     }
     let found = match st.crm.search_contacts(me.org_id, &lq.conds, lq.page, 50).await {
