@@ -53,7 +53,6 @@ fn options(url: &str, max: Option<u32>) -> ConnectOptions {
                 .pragma("cache_size", "-65536")
                 // Checkpoint the WAL every ~40 MiB rather than every 4 MiB (bulk writes copy less).
                 .pragma("wal_autocheckpoint", "10000")
-                .pragma("temp_store", "memory")
         });
     } else {
         opts.max_connections(max.unwrap_or(16));
