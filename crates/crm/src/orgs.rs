@@ -139,8 +139,19 @@ impl Crm {
         if !by.is_admin() {
             return Err(CrmError::Forbidden);
         }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        self.update_org_settings(by.org_id, Some(name), time_zone, country).await
+    }
+
+    /// The same from the server's command line (no user; the name unchanged when None).
+    pub async fn update_org_settings(
+        &self,
+        id: OrgId,
+        name: Option<&str>,
+        time_zone: &str,
+        country: &str,
+    ) -> Result<Organization, CrmError> {
+        let name = name.map(str::trim);
+        if name.is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
             return Err(CrmError::invalid("name", "err-org-name"));
         }
         let tz: chrono_tz::Tz =
@@ -149,9 +160,11 @@ impl Crm {
         if crate::phone::calling_code(&country).is_none() {
             return Err(CrmError::invalid("default_country", "err-country"));
         }
-        let m = org::Entity::find_by_id(by.org_id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let m = org::Entity::find_by_id(id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
         let mut am: org::ActiveModel = m.into();
-        am.name = Set(name.into());
+        if let Some(name) = name {
+            am.name = Set(name.into());
+        }
         am.time_zone = Set(tz.name().into());
         am.default_country = Set(country);
         Ok(am.update(self.db()).await?.into())

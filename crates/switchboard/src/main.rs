@@ -162,6 +162,18 @@ enum OrgCommand {
         org: String,
         domain: String,
     },
+    /// Set the organization's time zone (times are shown and days counted in it) and default
+    /// country (phone numbers typed without a calling code); what is not given stays.
+    Locale {
+        #[arg(long)]
+        org: String,
+        /// An IANA time zone, e.g. Asia/Jerusalem.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// An ISO 3166 country code, e.g. IL.
+        #[arg(long)]
+        country: Option<String>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -246,6 +258,15 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             let o = find_org(&crm, &org).await?;
             let o = crm.set_sip_domain(o.id, &domain).await.map_err(explain)?;
             println!("organization {} has the SIP domain {}", o.slug, o.sip_domain);
+            Ok(())
+        }
+        Command::Org { command: OrgCommand::Locale { org, time_zone, country } } => {
+            let crm = Crm::start(open_store(&cfg).await?).await?;
+            let o = find_org(&crm, &org).await?;
+            let tz = time_zone.unwrap_or(o.time_zone);
+            let country = country.unwrap_or(o.default_country);
+            let o = crm.update_org_settings(o.id, None, &tz, &country).await.map_err(explain)?;
+            println!("organization {}: time zone {}, default country {}", o.slug, o.time_zone, o.default_country);
             Ok(())
         }
         Command::Org { command: OrgCommand::Seats { org, seats } } => {

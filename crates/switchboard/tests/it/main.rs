@@ -225,6 +225,14 @@ async fn user_add_creates_the_organization_and_refuses_bad_input_clearly() {
     assert!(String::from_utf8_lossy(&short.stderr).contains("A password has 8 to 200 characters"));
     let seats = cmd(dir.path(), &env).args(["org", "seats", "--org", "acme", "3"]).output().unwrap();
     assert!(String::from_utf8_lossy(&seats.stdout).contains("acme has 3 licences"));
+    let locale = ["org", "locale", "--org", "acme", "--time-zone", "Asia/Jerusalem", "--country", "IL"];
+    let out = cmd(dir.path(), &env).args(locale).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("time zone Asia/Jerusalem, default country IL"));
+    let bad =
+        cmd(dir.path(), &env).args(["org", "locale", "--org", "acme", "--time-zone", "Mars/Base"]).output().unwrap();
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("Choose a time zone from the list.")
+    );
     let srv = serve(dir.path(), &[("SWITCHBOARD_DATA_DIR", "d"), ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
     assert_eq!(login(&srv.base, &browser(), "1001", "anna-secret-1").await, reqwest::StatusCode::SEE_OTHER);
 }
