@@ -165,3 +165,32 @@ test("a conference from the panel: consult a colleague, merge; the caller hangin
   assert.equal(b.code, 0, `bea's phone was released: ${b.out.slice(-600)}`);
   await ctx.close();
 });
+
+test("leaving a conference from the panel: the caller and the colleague talk on", async () => {
+  const { ctx, page } = await open("101", "en", "/agent");
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 24200);
+  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 24400);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600222555", "-mp", "24600", "-d", "7000"], server.sip);
+  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+  await page.click(".call [data-cmd=answer]");
+  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
+  await page.fill("#dial-number", "102");
+  await page.click(".call [data-cmd=conference]");
+  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
+  await page.waitForTimeout(800);
+  await page.click(".call [data-cmd=conference]");
+  await page.waitForSelector(".call[data-state=conference]", { timeout: 5000 });
+  const left = Date.now();
+  await page.click(".call [data-cmd=conference_leave]");
+  // Anna's panel lets the call go and her phone is hung up at once; the other two go on.
+  await page.waitForSelector(".call", { state: "detached", timeout: 5000 });
+  const a = await anna.done;
+  assert.equal(a.code, 0, `anna's phone was released: ${a.out.slice(-600)}`);
+  assert.ok(Date.now() - left < 2500, "at once, while the caller still talks");
+  const [b, c] = await Promise.all([bea.done, caller.done]);
+  assert.equal(c.code, 0, `the caller talked on to the end: ${c.out.slice(-600)}`);
+  assert.equal(b.code, 0, `bea talked with the caller until the caller hung up: ${b.out.slice(-600)}`);
+  await ctx.close();
+});

@@ -98,6 +98,8 @@ pub enum CallCommand {
     ConsultCancel,
     /// Conference, second press (after ConsultStart): all three talk together.
     ConferenceMerge,
+    /// The agent leaves the conference: the other two talk on (as after an attended transfer).
+    ConferenceLeave,
     /// Keys the agent presses (0-9, *, #, A-D), played to the other party as RFC 4733 events.
     SendDtmf {
         digits: String,

@@ -154,7 +154,8 @@ document.addEventListener("DOMContentLoaded", () => {
     talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling", "case"],
     held: ["hangup", "resume", "handling", "case"],
     consulting: ["hangup", "consult_cancel", "handling", "case"],
-    conference: ["hangup", "handling", "case"],
+    // Hang up ends it for all; leaving lets the other two talk on.
+    conference: ["hangup", "conference_leave", "handling", "case"],
   };
   function render(c) {
     const st = c.el.querySelector(".state");

@@ -54,6 +54,11 @@ pub(super) struct Conference {
     pub(super) mixer: Mixer,
     pub(super) dialog: InviteDialog,
     pub(super) states: DialogStateReceiver,
+    /// The third party, as the consultation knew it (for the agent leaving).
+    pub(super) to: String,
+    pub(super) local: SocketAddr,
+    pub(super) event_pt: Option<u8>,
+    pub(super) extension: Option<String>,
 }
 
 /// The agent's consultation with a third party while the other party waits with music.
@@ -364,9 +369,40 @@ impl Live<'_> {
         c.relay.stop();
         self.relay.stop();
         drop(c._music);
-        self.conference = Some(Conference { mixer: Mixer::start(legs), dialog: c.dialog, states: c.states });
+        let party = c.to.clone();
+        self.conference = Some(Conference {
+            mixer: Mixer::start(legs),
+            dialog: c.dialog,
+            states: c.states,
+            to: c.to,
+            local: c.local,
+            event_pt: c.event_pt,
+            extension: c.extension,
+        });
         self.held = [false; 2];
-        self.meta.emit(self.srv, CallEventKind::ConferenceJoined { party: c.to });
+        self.meta.emit(self.srv, CallEventKind::ConferenceJoined { party });
+    }
+
+    /// The agent leaves the conference: the other party talks on with the third one, who takes
+    /// the agent's place in this call (as after an attended transfer).
+    async fn conference_leave(&mut self) {
+        let Some(c) = self.conference.take() else { return };
+        let pt = self.sdps[1 - self.agent].codecs[0];
+        let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.event_pt);
+        c.mixer.stop();
+        let _ = self.dialogs[self.agent].bye().await;
+        self.rejoin(third);
+        let agent = self.agent;
+        self.dialogs[agent] = c.dialog;
+        self.states[agent] = c.states;
+        self.sdps[agent] =
+            LegSdp { local: c.local, codecs: vec![pt], event_pt: c.event_pt, session: self.sdps[agent].session };
+        if c.extension.is_some() {
+            self.meta.extension = c.extension;
+        }
+        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
+        self.publish_legs();
+        self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
     }
 
     /// The third party left the conference: the other two talk on.
@@ -616,6 +652,10 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
                 }
                 CallCommand::ConferenceMerge => {
                     live.conference_merge();
+                    false
+                }
+                CallCommand::ConferenceLeave => {
+                    live.conference_leave().await;
                     false
                 }
                 CallCommand::SendDtmf { digits } => {

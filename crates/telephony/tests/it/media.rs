@@ -200,6 +200,62 @@ async fn in_a_conference_each_party_hears_the_other_two() {
     }
 }
 
+/// The agent leaves a conference: the customer (440 Hz) and the third party (1320 Hz) go on
+/// hearing each other, and no longer the agent (880 Hz), who is hung up at once.
+#[tokio::test]
+async fn the_agent_leaving_a_conference_leaves_the_other_two_talking() {
+    use crate::capture::{mean_block_share, now};
+    use crate::harness::{DID_1002, phone_rendered, render, server_with_carrier, sipp_from, wait_for};
+    use telephony::events::{CallCommand, CallEventKind};
+    let srv = server_with_carrier(None, |s| s.rtp_ports = (64500, 64998)).await;
+    let mut rx = srv.subscribe();
+    let cap = Capture::start("udp and portrange 27000-27999").await;
+    let p2 = free_port();
+    register(&srv, "1002", "acme-1002-pw", p2).await;
+    let agent = phone("uas_answer.xml", p2, 27200, &[]);
+    let p3 = free_port();
+    register(&srv, "1003", "acme-1003-pw", p3).await;
+    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 27400, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args = ["-s", DID_1002, "-key", "caller", "48600111889", "-mp", "27000", "-d", "5000"];
+    let target = srv.local_addr();
+    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
+    wait_for(&mut rx, CallEventKind::Held).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    srv.command(1, &call_id, CallCommand::ConferenceMerge).unwrap();
+    wait_for(&mut rx, CallEventKind::ConferenceJoined { party: "1003".into() }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    srv.command(1, &call_id, CallCommand::ConferenceLeave).unwrap();
+    wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
+    assert!(ok(&agent.wait_with_output().await.unwrap()), "the agent was hung up when she left");
+    let from = now() + 0.3;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let to = now();
+    let c = customer.await.unwrap();
+    assert!(ok(&c), "customer: {}", explain(&c));
+    assert!(ok(&third.wait_with_output().await.unwrap()), "the third party got its hang-up from the customer");
+    let seen = cap.stop().await;
+    let heard = |lo: u16| {
+        pcmu_samples(seen.iter().filter(|d| {
+            (64500..=64999).contains(&d.src.port())
+                && (lo..lo + 200).contains(&d.dst.port())
+                && d.at > from
+                && d.at < to
+        }))
+    };
+    for (who, port, other, own) in [("customer", 27000, 1320.0, 440.0), ("third", 27400, 440.0, 1320.0)] {
+        let s = heard(port);
+        assert!(s.len() >= 8000, "the {who} received a second after the agent left ({} samples)", s.len());
+        let (them, agent, me) = (mean_block_share(&s, other), mean_block_share(&s, 880.0), mean_block_share(&s, own));
+        assert!(
+            them > 0.5 && agent < 0.05 && me < 0.05,
+            "the {who} hears {other} Hz ({them:.2}), not the agent ({agent:.2}), not itself ({me:.2})"
+        );
+    }
+}
+
 /// The agent (caller 1001) sends keys 1, 2, # by command: the callee receives them as RFC 4733
 /// events (payload type 101 from its SDP), each key once.
 #[tokio::test]

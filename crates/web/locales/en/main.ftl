@@ -265,6 +265,7 @@ cmd-resume = Resume
 cmd-mute = Mute
 cmd-unmute = Unmute
 cmd-conference = Conference
+cmd-conference-leave = Leave the conference
 cmd-attended = Attended transfer
 cmd-consult-cancel = Back to the caller
 cmd-blind = Blind transfer

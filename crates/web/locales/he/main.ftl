@@ -265,6 +265,7 @@ cmd-resume = חזור לשיחה
 cmd-mute = השתק
 cmd-unmute = בטל השתקה
 cmd-conference = שיחת ועידה
+cmd-conference-leave = יציאה מהוועידה
 cmd-attended = העברה מתואמת
 cmd-consult-cancel = חזרה למתקשר
 cmd-blind = העברה עיוורת

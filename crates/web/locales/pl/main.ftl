@@ -265,6 +265,7 @@ cmd-resume = Wznów
 cmd-mute = Wycisz
 cmd-unmute = Włącz mikrofon
 cmd-conference = Konferencja
+cmd-conference-leave = Opuść konferencję
 cmd-attended = Przekaż z zapowiedzią
 cmd-consult-cancel = Wróć do rozmówcy
 cmd-blind = Przekaż bez zapowiedzi

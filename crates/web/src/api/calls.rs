@@ -36,7 +36,7 @@ pub struct CallStartedOut {
 #[serde(deny_unknown_fields)]
 pub struct CommandIn {
     /// answer | hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
-    /// consult_cancel | conference_merge | record_start | record_stop | dtmf
+    /// consult_cancel | conference_merge | conference_leave | record_start | record_stop | dtmf
     pub command: String,
     /// For blind_transfer and consult: the extension or number; for dtmf: the keys.
     pub to: Option<String>,
@@ -58,6 +58,7 @@ impl CommandIn {
             ("consult_complete", None) => CallCommand::ConsultComplete,
             ("consult_cancel", None) => CallCommand::ConsultCancel,
             ("conference_merge", None) => CallCommand::ConferenceMerge,
+            ("conference_leave", None) => CallCommand::ConferenceLeave,
             ("record_start", None) => CallCommand::RecordStart,
             ("record_stop", None) => CallCommand::RecordStop,
             ("dtmf", Some(digits)) if digits.len() <= 32 => CallCommand::SendDtmf { digits },
