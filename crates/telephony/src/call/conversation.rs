@@ -52,22 +52,22 @@ pub(super) struct Live<'a> {
 pub(super) struct Conference {
     /// Members: the other party (0), the agent (1), the third party (2).
     pub(super) mixer: Mixer,
-    pub(super) dialog: InviteDialog,
-    pub(super) states: DialogStateReceiver,
-    /// The third party, as the consultation knew it (for the agent leaving).
-    pub(super) to: String,
-    pub(super) local: SocketAddr,
-    pub(super) event_pt: Option<u8>,
-    pub(super) extension: Option<String>,
+    pub(super) third: Third,
 }
 
 /// The agent's consultation with a third party while the other party waits with music.
 pub(super) struct Consult {
-    pub(super) dialog: InviteDialog,
-    pub(super) states: DialogStateReceiver,
+    pub(super) third: Third,
     /// Agent (side 0) and the consulted party (side 1).
     pub(super) relay: Relay,
     pub(super) _music: media::music::Player,
+}
+
+/// The party the agent consulted (then maybe conferenced): what it needs to take the agent's
+/// place in the call.
+pub(super) struct Third {
+    pub(super) dialog: InviteDialog,
+    pub(super) states: DialogStateReceiver,
     pub(super) to: String,
     pub(super) local: SocketAddr,
     pub(super) event_pt: Option<u8>,
@@ -319,16 +319,8 @@ impl Live<'_> {
                     Leg::new(sock, answer.addr, pt).with_events(answer.event_pt),
                     self.srv.music.clone(),
                 );
-                self.consult = Some(Consult {
-                    dialog,
-                    states,
-                    relay,
-                    _music: music,
-                    to: to.to_string(),
-                    local,
-                    event_pt: answer.event_pt,
-                    extension,
-                });
+                let third = Third { dialog, states, to: to.to_string(), local, event_pt: answer.event_pt, extension };
+                self.consult = Some(Consult { third, relay, _music: music });
                 false
             }
         }
@@ -338,21 +330,26 @@ impl Live<'_> {
     async fn consult_complete(&mut self) {
         let Some(c) = self.consult.take() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
-        let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.event_pt);
+        let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.third.event_pt);
         c.relay.stop();
         let _ = self.dialogs[self.agent].bye().await;
         self.rejoin(other);
+        self.takes_over(c.third, pt, self.sdps[self.agent].session);
+    }
+
+    /// The third party takes the agent's place in this call (the agent is gone); `session` is
+    /// the SDP session its offer carried.
+    fn takes_over(&mut self, third: Third, pt: u8, session: u64) {
         let agent = self.agent;
-        self.dialogs[agent] = c.dialog;
-        self.states[agent] = c.states;
-        self.sdps[agent] =
-            LegSdp { local: c.local, codecs: vec![pt], event_pt: c.event_pt, session: self.sdps[agent].session };
-        if c.extension.is_some() {
-            self.meta.extension = c.extension;
+        self.dialogs[agent] = third.dialog;
+        self.states[agent] = third.states;
+        self.sdps[agent] = LegSdp { local: third.local, codecs: vec![pt], event_pt: third.event_pt, session };
+        if third.extension.is_some() {
+            self.meta.extension = third.extension;
         }
         self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
         self.publish_legs();
-        self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
+        self.meta.emit(self.srv, CallEventKind::Transferred { to: third.to });
     }
 
     /// Conference, second press: the waiting party, the agent and the consulted party all hear
@@ -369,16 +366,8 @@ impl Live<'_> {
         c.relay.stop();
         self.relay.stop();
         drop(c._music);
-        let party = c.to.clone();
-        self.conference = Some(Conference {
-            mixer: Mixer::start(legs),
-            dialog: c.dialog,
-            states: c.states,
-            to: c.to,
-            local: c.local,
-            event_pt: c.event_pt,
-            extension: c.extension,
-        });
+        let party = c.third.to.clone();
+        self.conference = Some(Conference { mixer: Mixer::start(legs), third: c.third });
         self.held = [false; 2];
         self.meta.emit(self.srv, CallEventKind::ConferenceJoined { party });
     }
@@ -388,21 +377,11 @@ impl Live<'_> {
     async fn conference_leave(&mut self) {
         let Some(c) = self.conference.take() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
-        let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.event_pt);
+        let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.third.event_pt);
         c.mixer.stop();
         let _ = self.dialogs[self.agent].bye().await;
         self.rejoin(third);
-        let agent = self.agent;
-        self.dialogs[agent] = c.dialog;
-        self.states[agent] = c.states;
-        self.sdps[agent] =
-            LegSdp { local: c.local, codecs: vec![pt], event_pt: c.event_pt, session: self.sdps[agent].session };
-        if c.extension.is_some() {
-            self.meta.extension = c.extension;
-        }
-        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
-        self.publish_legs();
-        self.meta.emit(self.srv, CallEventKind::Transferred { to: c.to });
+        self.takes_over(c.third, pt, self.sdps[self.agent].session);
     }
 
     /// The third party left the conference: the other two talk on.
@@ -419,7 +398,7 @@ impl Live<'_> {
     async fn consult_end(&mut self, hang_up: bool) {
         let Some(c) = self.consult.take() else { return };
         if hang_up {
-            let _ = c.dialog.bye().await;
+            let _ = c.third.dialog.bye().await;
         }
         let pt = self.sdps[self.agent].codecs[0];
         let agent = Leg::shared(c.relay.socket(0), c.relay.remote(0), pt).with_events(self.sdps[self.agent].event_pt);
@@ -512,17 +491,9 @@ impl Live<'_> {
                 };
                 let pt = self.sdps[stays].codecs[0];
                 self.rejoin(Leg::new(sock, answer.addr, pt).with_events(answer.event_pt));
-                let agent = self.agent;
-                self.dialogs[agent] = dialog;
-                self.states[agent] = states;
-                self.sdps[agent] =
-                    LegSdp { local, codecs: vec![pt], event_pt: answer.event_pt, session: self.sdps[stays].session };
-                if extension.is_some() {
-                    self.meta.extension = extension;
-                }
-                self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
-                self.publish_legs();
-                self.meta.emit(self.srv, CallEventKind::Transferred { to: to.to_string() });
+                let to = to.to_string();
+                let third = Third { dialog, states, to, local, event_pt: answer.event_pt, extension };
+                self.takes_over(third, pt, self.sdps[stays].session);
                 false
             }
             Stage::CallerLeft => true,
@@ -555,13 +526,13 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
             let [s0, s1] = &mut live.states;
             let consult = async {
                 match live.consult.as_mut() {
-                    Some(c) => c.states.recv().await,
+                    Some(c) => c.third.states.recv().await,
                     None => std::future::pending().await,
                 }
             };
             let third = async {
                 match live.conference.as_mut() {
-                    Some(c) => c.states.recv().await,
+                    Some(c) => c.third.states.recv().await,
                     None => std::future::pending().await,
                 }
             };
@@ -587,7 +558,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
             Ev::Media(None) => false,
             Ev::Third(st) => {
                 let gone = match (&st, &live.conference) {
-                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.dialog.id().call_id,
+                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.third.dialog.id().call_id,
                     (None, _) => true,
                     _ => false,
                 };
@@ -598,7 +569,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
             }
             Ev::Consult(st) => {
                 let gone = match (&st, &live.consult) {
-                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.dialog.id().call_id,
+                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.third.dialog.id().call_id,
                     (None, _) => true,
                     _ => false,
                 };
@@ -671,11 +642,11 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
         }
     }
     if let Some(c) = live.consult.take() {
-        let _ = c.dialog.bye().await;
+        let _ = c.third.dialog.bye().await;
     }
     if let Some(c) = live.conference.take() {
         c.mixer.stop();
-        let _ = c.dialog.bye().await;
+        let _ = c.third.dialog.bye().await;
     }
     live.record_stop().await;
     live.relay.stop();
