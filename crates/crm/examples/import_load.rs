@@ -124,12 +124,7 @@ async fn main() {
     let upload = dir.path().join("upload.csv");
     std::fs::copy(&csv, &upload).unwrap();
     let imp = crm.upload_import(&user, "bench", "", "contacts.csv", &upload).await.unwrap();
-    let s = crm::import::Settings {
-        encoding: imp.encoding.clone(),
-        separator: imp.separator.clone(),
-        has_header: imp.has_header,
-        mapping: imp.mapping.clone(),
-    };
+    let s = imp.settings();
     let t = Instant::now();
     let check = crm.check_import(&user, imp.id, &s).await.unwrap();
     let dry = t.elapsed().as_secs_f64();

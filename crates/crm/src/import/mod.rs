@@ -79,6 +79,18 @@ impl From<import::Model> for Import {
     }
 }
 
+impl Import {
+    /// How it reads its file now.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            encoding: self.encoding.clone(),
+            separator: self.separator.clone(),
+            has_header: self.has_header,
+            mapping: self.mapping.clone(),
+        }
+    }
+}
+
 /// How to read the file and where its columns go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -323,13 +335,8 @@ impl Crm {
         if m.state != "checked" {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
-        let s = Settings {
-            encoding: m.encoding.clone(),
-            separator: m.separator.clone(),
-            has_header: m.has_header,
-            mapping: serde_json::from_str(&m.mapping).unwrap_or_default(),
-        };
-        let bulk = self.bulk_load(m.rows_new as u64).await?;
+        let s = Import::from(m.clone()).settings();
+        let rows = m.rows_new as u64;
         let done = async {
             let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
             // Every new row of the file is written now (this run's and a killed run's before it).
@@ -342,13 +349,8 @@ impl Crm {
             am.finished_at = Set(Some(self.now()));
             am.update(self.db()).await?;
             Ok(summary)
-        }
-        .await;
-        // Last: building the search indexes again holds the database's write lock a while.
-        if let Some(b) = bulk {
-            b.finish().await;
-        }
-        done
+        };
+        self.in_bulk(rows, done).await
     }
 
     /// Whether the import's contacts are still unused (no calls, not changed since).
@@ -392,7 +394,7 @@ impl Crm {
         if !self.import_undoable(user.org_id, id).await? {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-used" }));
         }
-        let bulk = self.bulk_load(m.rows_new as u64).await?;
+        let rows = m.rows_new as u64;
         let undone = async {
             let txn = self.db().begin().await?;
             let gone = contact::Entity::delete_many()
@@ -406,26 +408,27 @@ impl Crm {
             am.update(&txn).await?;
             txn.commit().await?;
             Ok(gone)
-        }
-        .await;
+        };
+        self.in_bulk(rows, undone).await
+    }
+
+    /// Does `work` (writing or removing `rows` contacts) as a bulk load — search indexes
+    /// suspended, built again after — when `rows` is many next to what the table holds:
+    /// rebuilding costs as much as the whole table, keeping them up to date as much as the rows
+    /// written. The rebuild starts after `work`, which it would otherwise hold up (it keeps the
+    /// database's write lock a while).
+    async fn in_bulk<T>(
+        &self,
+        rows: u64,
+        work: impl std::future::Future<Output = Result<T, CrmError>>,
+    ) -> Result<T, CrmError> {
+        let bulk = rows >= 10_000 && rows * 4 >= contact::Entity::find().count(self.db()).await?;
+        let bulk = if bulk { Some(self.store.begin_bulk_contacts().await?) } else { None };
+        let done = work.await;
         if let Some(b) = bulk {
             b.finish().await;
         }
-        undone
-    }
-
-    /// A bulk load (search indexes suspended and built again after) when `rows` is many
-    /// next to what the table holds: rebuilding costs as much as the whole table, keeping them
-    /// up to date as much as the rows written.
-    async fn bulk_load(&self, rows: u64) -> Result<Option<store::search_index::BulkLoad>, CrmError> {
-        if rows < 10_000 {
-            return Ok(None);
-        }
-        let all = contact::Entity::find().count(self.db()).await?;
-        if rows * 4 < all {
-            return Ok(None);
-        }
-        Ok(Some(self.store.begin_bulk_contacts().await?))
+        done
     }
 
     /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows. The

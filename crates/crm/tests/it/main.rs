@@ -791,12 +791,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         let imp = crm.upload_import(&anna, "Klienci", "z targów", "klienci.csv", &tmp).await.unwrap();
         assert_eq!((imp.encoding.as_str(), imp.separator.as_str(), imp.has_header), ("windows-1250", ";", true), "{b}");
         assert_eq!(imp.mapping, ["first_name", "last_name", "phone1", "email"], "{b}: by the header's names");
-        let mut s = Settings {
-            encoding: imp.encoding.clone(),
-            separator: imp.separator.clone(),
-            has_header: true,
-            mapping: imp.mapping.clone(),
-        };
+        let mut s = Settings { has_header: true, ..imp.settings() };
         // The preview in the right encoding keeps the Polish letters; in a wrong one it shows as such.
         let p = crm.import_preview(o.id, imp.id, &s).await.unwrap();
         assert_eq!(p.rows[0][..2], ["Łucja".to_string(), "Żółkiewska".to_string()], "{b}");
@@ -1046,12 +1041,7 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         let tmp = dir.path().join(format!("many-{b}.csv"));
         std::fs::write(&tmp, &text).unwrap();
         let imp = crm.upload_import(&anna, "many", "", "many.csv", &tmp).await.unwrap();
-        let s = crm::import::Settings {
-            encoding: imp.encoding.clone(),
-            separator: imp.separator.clone(),
-            has_header: true,
-            mapping: imp.mapping.clone(),
-        };
+        let s = crm::import::Settings { has_header: true, ..imp.settings() };
         crm.check_import(&anna, imp.id, &s).await.unwrap();
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 12_000, "{b}");
         crm.store.contact_search_settled().await;

@@ -761,10 +761,8 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     let ada = crm.find_user_by_login(org.id, "ada").await.unwrap().unwrap();
     let imp = crm.upload_import(&ada, "big", "", "big.csv", &csv).await.unwrap();
     let s = crm::import::Settings {
-        encoding: imp.encoding.clone(),
-        separator: imp.separator.clone(),
-        has_header: imp.has_header,
         mapping: vec!["first_name".into(), "last_name".into(), "phone1".into()],
+        ..imp.settings()
     };
     assert_eq!(crm.check_import(&ada, imp.id, &s).await.unwrap().new, rows);
     let count = || {
