@@ -52,6 +52,22 @@ impl Sql {
         self
     }
 
+    /// `col LIKE pattern`, ignoring case (PostgreSQL: every letter; SQLite: ASCII ones).
+    fn like(&mut self, col: &str, pattern: &str) -> &mut Sql {
+        if self.pg {
+            self.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase())
+        } else {
+            self.push(&format!("{col} LIKE ")).bind(pattern.to_string())
+        }
+        .push(" ESCAPE '!'")
+    }
+
+    /// `col` holds `digits` somewhere.
+    fn digits_in(&mut self, col: &str, digits: &str) -> &mut Sql {
+        let f = if self.pg { "strpos" } else { "instr" };
+        self.push(&format!("{f}({col}, ")).bind(digits.to_string()).push(") > 0")
+    }
+
     fn append(&mut self, other: &Sql) {
         self.text.push_str(&other.text);
         self.values.extend(other.values.iter().cloned());
@@ -103,16 +119,9 @@ fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
     let mut sql = Sql::new(pg);
     let mut indexed = false;
     let mut any = String::new();
-    let like = |sql: &mut Sql, pattern: String| {
-        if pg {
-            sql.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase()).push(" ESCAPE '!'");
-        } else {
-            sql.push(&format!("{col} LIKE ")).bind(pattern).push(" ESCAPE '!'");
-        }
-    };
     match op {
         "equals" if name => {
-            like(&mut sql, like_escaped(value));
+            sql.like(col, &like_escaped(value));
             indexed = true;
         }
         "equals" => {
@@ -120,11 +129,11 @@ fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
             indexed = matches!(col, "email" | "code");
         }
         "contains" => {
-            like(&mut sql, format!("%{}%", like_escaped(value)));
+            sql.like(col, &format!("%{}%", like_escaped(value)));
             any = value.to_string();
         }
         "starts" => {
-            like(&mut sql, format!("{}%", like_escaped(value)));
+            sql.like(col, &format!("{}%", like_escaped(value)));
             indexed = name;
             any = value.to_string();
         }
@@ -187,9 +196,8 @@ fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
             indexed = true;
         }
         "contains" => {
-            let f = if pg { "strpos" } else { "instr" };
             both(&mut sql, &|s, c| {
-                s.push(&format!("{f}({c}, ")).bind(digits.clone()).push(") > 0");
+                s.digits_in(c, &digits);
             });
             any = digits.clone();
         }
@@ -211,10 +219,7 @@ fn date_part(pg: bool, op: &str, value: &str) -> Result<Part, CrmError> {
     if op == "empty" {
         sql.push("created_at IS NULL");
     } else {
-        let d = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-            .map_err(|_| CrmError::invalid("value", "err-date"))?;
-        let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        let end = start + chrono::Duration::days(1);
+        let (start, end) = super::search::day_range(value)?;
         match op {
             "before" => sql.push("created_at < ").bind(start),
             "after" => sql.push("created_at >= ").bind(end),
@@ -234,18 +239,13 @@ fn any_part(pg: bool, value: &str) -> Part {
         if i > 0 {
             sql.push(" OR ");
         }
-        if pg {
-            sql.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase()).push(" ESCAPE '!'");
-        } else {
-            sql.push(&format!("{col} LIKE ")).bind(pattern.clone()).push(" ESCAPE '!'");
-        }
+        sql.like(col, &pattern);
     }
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
     let number = digits.len() >= 3 && value.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
     if number {
-        let f = if pg { "strpos" } else { "instr" };
         for col in ["phone1_e164", "phone2_e164"] {
-            sql.push(&format!(" OR {f}({col}, ")).bind(digits.clone()).push(") > 0");
+            sql.push(" OR ").digits_in(col, &digits);
         }
     }
     sql.push(")");

@@ -3,7 +3,9 @@
 //! per user; results a page at a time. Fields are a fixed list per target, so no condition can
 //! name a column it should not.
 
+use super::contact_query::like_escaped;
 use crate::{Crm, CrmError, OrgId, User};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::entities::{campaign, case, process_status as ps, saved_search as ss};
 use store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
@@ -72,8 +74,6 @@ pub struct SavedSearch {
     pub conditions: Vec<Cond>,
 }
 
-use super::contact_query::like_escaped;
-
 /// A text condition. contains / starts with ignore case: PostgreSQL compares lowercased text
 /// (every letter); SQLite's LIKE ignores the case of ASCII letters only, and other letters match
 /// as typed.
@@ -95,15 +95,20 @@ fn text_cond(col: SimpleExpr, op: &str, value: &str, pg: bool) -> SimpleExpr {
     }
 }
 
+/// The start and end of a day typed as YYYY-MM-DD (UTC).
+pub(super) fn day_range(value: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), CrmError> {
+    let d = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| CrmError::invalid("value", "err-date"))?;
+    let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    Ok((start, start + chrono::Duration::days(1)))
+}
+
 /// A date condition (the value a day, YYYY-MM-DD, UTC).
 fn date_cond(col: SimpleExpr, op: &str, value: &str) -> Result<SimpleExpr, CrmError> {
     if op == "empty" {
         return Ok(col.is_null());
     }
-    let d = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| CrmError::invalid("value", "err-date"))?;
-    let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let end = start + chrono::Duration::days(1);
+    let (start, end) = day_range(value)?;
     Ok(match op {
         "before" => col.lt(start),
         "after" => col.gte(end),
