@@ -111,19 +111,36 @@ test("Hebrew: the panel reads right to left while a call rings", async () => {
   await ctx.close();
 });
 
-test("an attended transfer from the panel: consult a colleague, then hand the caller over", async () => {
+// A carrier call to Anna (101) answered from her panel, then a consultation of Bea (102) started
+// with `cmd` (attended or conference); each test gives its own media ports (`base`, +200, +400).
+async function consultingBea(cmd, base, callerNumber, seconds) {
   const { ctx, page } = await open("101", "en", "/agent");
-  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 23000);
-  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 23200);
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", base);
+  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", base + 200);
   const port = await freeUdpPort("127.0.0.2");
   const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
-    ["-s", "48221234567", "-key", "caller", "48600222333", "-mp", "23400", "-d", "6000"], server.sip);
+    ["-s", "48221234567", "-key", "caller", callerNumber, "-mp", String(base + 400), "-d", String(seconds * 1000)],
+    server.sip);
   await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
   await page.click(".call [data-cmd=answer]");
   await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
   await page.fill("#dial-number", "102");
-  await page.click(".call [data-cmd=attended]");
+  await page.click(`.call [data-cmd=${cmd}]`);
   await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
+  return { ctx, page, anna, bea, caller };
+}
+
+// The same, merged into a conference of three.
+async function conferenceWithBea(base, callerNumber, seconds) {
+  const parties = await consultingBea("conference", base, callerNumber, seconds);
+  await parties.page.waitForTimeout(1000);
+  await parties.page.click(".call [data-cmd=conference]");
+  await parties.page.waitForSelector(".call[data-state=conference]", { timeout: 5000 });
+  return parties;
+}
+
+test("an attended transfer from the panel: consult a colleague, then hand the caller over", async () => {
+  const { ctx, page, anna, bea, caller } = await consultingBea("attended", 23000, "48600222333", 6);
   assert.ok(await page.isVisible(".call [data-cmd=consult_cancel]"), "the way back to the caller is offered");
   await page.waitForTimeout(1500);
   await page.click(".call [data-cmd=attended]");
@@ -136,21 +153,7 @@ test("an attended transfer from the panel: consult a colleague, then hand the ca
 });
 
 test("a conference from the panel: consult a colleague, merge; the caller hanging up ends it for all", async () => {
-  const { ctx, page } = await open("101", "en", "/agent");
-  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 23600);
-  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 23800);
-  const port = await freeUdpPort("127.0.0.2");
-  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
-    ["-s", "48221234567", "-key", "caller", "48600222444", "-mp", "24000", "-d", "8000"], server.sip);
-  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
-  await page.click(".call [data-cmd=answer]");
-  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
-  await page.fill("#dial-number", "102");
-  await page.click(".call [data-cmd=conference]");
-  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
-  await page.waitForTimeout(1000);
-  await page.click(".call [data-cmd=conference]");
-  await page.waitForSelector(".call[data-state=conference]", { timeout: 5000 });
+  const { ctx, page, anna, bea, caller } = await conferenceWithBea(23600, "48600222444", 8);
   assert.ok(await page.isVisible(".call [data-cmd=hangup]"), "the agent can hang up");
   assert.ok(!(await page.isVisible(".call [data-cmd=attended]")), "no transfer offered in a conference");
   assert.equal(await page.textContent(".call .number"), "+48600222444", "the same call, not a new one");
@@ -167,21 +170,7 @@ test("a conference from the panel: consult a colleague, merge; the caller hangin
 });
 
 test("leaving a conference from the panel: the caller and the colleague talk on", async () => {
-  const { ctx, page } = await open("101", "en", "/agent");
-  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 24200);
-  const bea = await phone(server.sip, "102", sipPw.bea, "uas_answer.xml", 24400);
-  const port = await freeUdpPort("127.0.0.2");
-  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
-    ["-s", "48221234567", "-key", "caller", "48600222555", "-mp", "24600", "-d", "7000"], server.sip);
-  await page.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
-  await page.click(".call [data-cmd=answer]");
-  await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
-  await page.fill("#dial-number", "102");
-  await page.click(".call [data-cmd=conference]");
-  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
-  await page.waitForTimeout(800);
-  await page.click(".call [data-cmd=conference]");
-  await page.waitForSelector(".call[data-state=conference]", { timeout: 5000 });
+  const { ctx, page, anna, bea, caller } = await conferenceWithBea(24200, "48600222555", 7);
   const left = Date.now();
   await page.click(".call [data-cmd=conference_leave]");
   // Anna's panel lets the call go and her phone is hung up at once; the other two go on.
