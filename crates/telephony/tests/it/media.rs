@@ -141,32 +141,56 @@ async fn a_recording_holds_both_sides_one_per_channel() {
     assert!(r880 > 0.8 && r440 == 0.0, "right is the callee (880: {r880:.2}, 440: {r440:.2})");
 }
 
-/// Conference: the customer (440 Hz, from the trunk) talks to 1002 (880 Hz), who consults 1003
-/// (1320 Hz) and merges: each of the three hears the other two, and not itself.
-#[tokio::test]
-async fn in_a_conference_each_party_hears_the_other_two() {
-    use crate::capture::{mean_block_share, now};
+/// A conference of three (see the tests below), with the capture running.
+struct Conference {
+    srv: telephony::SipServer,
+    rx: tokio::sync::broadcast::Receiver<telephony::events::CallEvent>,
+    cap: Capture,
+    agent: tokio::process::Child,
+    third: tokio::process::Child,
+    customer: tokio::task::JoinHandle<std::process::Output>,
+    call_id: String,
+}
+
+/// The customer (440 Hz, from the trunk, media at `base`) calls 1002 (880 Hz, `base` + 200),
+/// who consults 1003 (1320 Hz, `base` + 400) and merges; the server's RTP ports are `rtp`, the
+/// capture takes `base` to `base` + 999. The customer hangs up after 5 s.
+async fn conference(rtp: (u16, u16), base: u16, caller: &'static str) -> Conference {
     use crate::harness::{DID_1002, phone_rendered, render, server_with_carrier, sipp_from, wait_for};
     use telephony::events::{CallCommand, CallEventKind};
-    let srv = server_with_carrier(None, |s| s.rtp_ports = (63500, 63998)).await;
+    let srv = server_with_carrier(None, |s| s.rtp_ports = rtp).await;
     let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 23000-23999").await;
+    let cap = Capture::start(&format!("udp and portrange {base}-{}", base + 999)).await;
     let p2 = free_port();
     register(&srv, "1002", "acme-1002-pw", p2).await;
-    let agent = phone("uas_answer.xml", p2, 23200, &[]);
+    let agent = phone("uas_answer.xml", p2, base + 200, &[]);
     let p3 = free_port();
     register(&srv, "1003", "acme-1003-pw", p3).await;
-    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 23400, &[]);
+    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, base + 400, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111888", "-mp", "23000", "-d", "5000"];
     let target = srv.local_addr();
-    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
+    let customer = tokio::spawn(async move {
+        let media = base.to_string();
+        let args = ["-s", DID_1002, "-key", "caller", caller, "-mp", &media, "-d", "5000"];
+        sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await
+    });
     let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
     srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
     wait_for(&mut rx, CallEventKind::Held).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     srv.command(1, &call_id, CallCommand::ConferenceMerge).unwrap();
     wait_for(&mut rx, CallEventKind::ConferenceJoined { party: "1003".into() }).await;
+    Conference { srv, rx, cap, agent, third, customer, call_id }
+}
+
+/// Conference: the customer (440 Hz, from the trunk) talks to 1002 (880 Hz), who consults 1003
+/// (1320 Hz) and merges: each of the three hears the other two, and not itself.
+#[tokio::test]
+async fn in_a_conference_each_party_hears_the_other_two() {
+    use crate::capture::{mean_block_share, now};
+    // The server lives to the end of the test.
+    let Conference { srv: _srv, cap, agent, third, customer, .. } =
+        conference((63500, 63998), 23000, "48600111888").await;
     let from = now() + 0.3;
     tokio::time::sleep(Duration::from_millis(1800)).await;
     let to = now();
@@ -205,27 +229,10 @@ async fn in_a_conference_each_party_hears_the_other_two() {
 #[tokio::test]
 async fn the_agent_leaving_a_conference_leaves_the_other_two_talking() {
     use crate::capture::{mean_block_share, now};
-    use crate::harness::{DID_1002, phone_rendered, render, server_with_carrier, sipp_from, wait_for};
+    use crate::harness::wait_for;
     use telephony::events::{CallCommand, CallEventKind};
-    let srv = server_with_carrier(None, |s| s.rtp_ports = (64500, 64998)).await;
-    let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 27000-27999").await;
-    let p2 = free_port();
-    register(&srv, "1002", "acme-1002-pw", p2).await;
-    let agent = phone("uas_answer.xml", p2, 27200, &[]);
-    let p3 = free_port();
-    register(&srv, "1003", "acme-1003-pw", p3).await;
-    let third = phone_rendered("127.0.0.1", &render("uas_answer.xml", 1320, &[]), p3, 27400, &[]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let args = ["-s", DID_1002, "-key", "caller", "48600111889", "-mp", "27000", "-d", "5000"];
-    let target = srv.local_addr();
-    let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
-    let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
-    srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
-    wait_for(&mut rx, CallEventKind::Held).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    srv.command(1, &call_id, CallCommand::ConferenceMerge).unwrap();
-    wait_for(&mut rx, CallEventKind::ConferenceJoined { party: "1003".into() }).await;
+    let Conference { srv, mut rx, cap, agent, third, customer, call_id } =
+        conference((64500, 64998), 27000, "48600111889").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     srv.command(1, &call_id, CallCommand::ConferenceLeave).unwrap();
     wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
