@@ -178,7 +178,7 @@ impl Crm {
         org: OrgId,
         day: Option<NaiveDate>,
     ) -> Result<(NaiveDate, DateTime<Utc>, DateTime<Utc>), CrmError> {
-        let tz = self.org(org).await?.tz();
+        let tz = self.org_tz(org).await?;
         let day = day.unwrap_or_else(|| self.now().with_timezone(&tz).date_naive());
         let start = |d: NaiveDate| {
             tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())

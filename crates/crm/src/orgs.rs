@@ -118,13 +118,6 @@ impl Crm {
     }
 }
 
-impl Organization {
-    /// Its time zone (UTC when the stored name is unknown).
-    pub fn tz(&self) -> chrono_tz::Tz {
-        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
-    }
-}
-
 impl Crm {
     /// Administrators set the organization's name, time zone (IANA, e.g. `Asia/Jerusalem`: times
     /// are shown and days counted in it) and default country (numbers typed without a calling
@@ -167,7 +160,9 @@ impl Crm {
         }
         am.time_zone = Set(tz.name().into());
         am.default_country = Set(country);
-        Ok(am.update(self.db()).await?.into())
+        let o = am.update(self.db()).await?.into();
+        self.routing_changed();
+        Ok(o)
     }
 
     /// Managers set the URL opened on an incoming call instead of the contact card (`{caller}`

@@ -1,5 +1,6 @@
 //! What call routing reads on every call (trunks, numbers, ring groups, dial rules, SIP
-//! domains, who has which extension), held in memory: loaded in one go, refreshed after a few
+//! domains, who has which extension; also each organization's time zone, which every page
+//! reads), held in memory: loaded in one go, refreshed after a few
 //! seconds, and dropped at once when this node changes any of it (other nodes see changes
 //! within the refresh time). Every call through a trunk used to cost several SQLite round
 //! trips on the hot path; now it costs none.
@@ -20,6 +21,8 @@ pub struct Snapshot {
     pub realms: HashMap<i64, String>,
     /// SIP domain → organization id.
     pub domains: HashMap<String, i64>,
+    /// Organization id → its time zone (pages show times in it).
+    pub time_zones: HashMap<i64, chrono_tz::Tz>,
     pub org_count: usize,
     /// In id order; the first of an organization carries its outbound calls.
     pub trunks: Vec<trunk::Model>,
@@ -55,6 +58,7 @@ impl Crm {
         let mut s = Snapshot::default();
         for o in organization::Entity::find().all(db).await? {
             s.domains.insert(o.sip_domain.clone(), o.id);
+            s.time_zones.insert(o.id, o.time_zone.parse().unwrap_or(chrono_tz::UTC));
             s.realms.insert(o.id, o.sip_domain);
         }
         s.org_count = s.realms.len();
@@ -73,6 +77,11 @@ impl Crm {
         let snap = Arc::new(s);
         *self.sip_cache.current.lock().expect("cache lock") = Some((Instant::now(), snap.clone()));
         Ok(snap)
+    }
+
+    /// The organization's time zone, from the snapshot (no database round trip on most pages).
+    pub async fn org_tz(&self, org: crate::OrgId) -> Result<chrono_tz::Tz, CrmError> {
+        Ok(self.routing().await?.time_zones.get(&org.0).copied().unwrap_or(chrono_tz::UTC))
     }
 
     /// Call after any change to what the snapshot holds.

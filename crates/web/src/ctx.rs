@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Ctx {
                     None => s.language,
                 };
                 if let Some(u) = &ctx.user {
-                    ctx.tz = crm.org(u.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?.tz();
+                    ctx.tz = crm.org_tz(u.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
                 }
                 ctx.session = Some(s);
             }
