@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Switchboard on a fresh machine: installs what the tests need (Debian
-# packages, among them an SMTP server; npm packages), starts a throw-away PostgreSQL, runs the Rust tests (store tests on
-# SQLite and PostgreSQL), then the browser tests in headless chromium.
+# packages, among them an SMTP server; npm packages), starts a throw-away PostgreSQL, checks the
+# formatting and clippy's lints, runs the Rust tests (store tests on SQLite and PostgreSQL), then
+# the browser tests in headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,8 @@ eval "$(scripts/pg-start.sh)"
 trap 'scripts/pg-stop.sh "$SWITCHBOARD_TEST_PG_DIR"' EXIT
 echo "PostgreSQL for tests: $SWITCHBOARD_TEST_PG_URL"
 
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace --all-targets
 cargo test --locked --workspace
 

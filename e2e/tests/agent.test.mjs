@@ -63,6 +63,11 @@ test("a call rings with the contact's name, is answered, held, resumed and trans
   await page.screenshot({ path: join(screenshots, "agent-en.png"), fullPage: true });
   await page.click(".call [data-cmd=hold]");
   await page.waitForSelector(".call[data-state=held]", { timeout: 5000 });
+  // A page reloaded on hold shows the call held (the server says so), its time in call going on.
+  await page.reload();
+  await page.waitForSelector(".call[data-state=held]", { timeout: 5000 });
+  await page.waitForTimeout(700);
+  assert.notEqual(await page.textContent(".call .timer"), "0:00:00", "the time in call survives a reload");
   await page.click(".call [data-cmd=resume]");
   await page.waitForSelector(".call[data-state=talking]", { timeout: 5000 });
   // A page reloaded mid-call shows the call again.
@@ -142,7 +147,11 @@ async function conferenceWithBea(base, callerNumber, seconds) {
 test("an attended transfer from the panel: consult a colleague, then hand the caller over", async () => {
   const { ctx, page, anna, bea, caller } = await consultingBea("attended", 23000, "48600222333", 6);
   assert.ok(await page.isVisible(".call [data-cmd=consult_cancel]"), "the way back to the caller is offered");
-  await page.waitForTimeout(1500);
+  // A page reloaded during the consultation shows it as one, with the same ways on.
+  await page.reload();
+  await page.waitForSelector(".call[data-state=consulting]", { timeout: 5000 });
+  assert.ok(await page.isVisible(".call [data-cmd=attended]"), "the hand-over is offered after a reload");
+  await page.waitForTimeout(1000);
   await page.click(".call [data-cmd=attended]");
   await page.waitForSelector(".call", { state: "detached", timeout: 10000 });
   const [a, b, c] = await Promise.all([anna.done, bea.done, caller.done]);

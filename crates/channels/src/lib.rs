@@ -1,3 +1,4 @@
-//! Message channels: e-mail out over SMTP (`mail`); SMS and e-mail in come with their issues.
+//! Message channels: plain-text e-mail out over SMTP (`mail`). Nothing else yet: incoming
+//! mail and SMS are not built.
 
 pub mod mail;

@@ -103,8 +103,8 @@ async fn main() {
     println!("database: {}", if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" });
     let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let mut crm = crm::Crm::start(store).await.unwrap();
-    crm.files = dir.path().join("files");
+    let settings = crm::CrmSettings { files: dir.path().join("files"), ..Default::default() };
+    let crm = crm::Crm::start_with(store, settings).await.unwrap();
     let org = crm.create_org(&crm::OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
     let user = crm
         .create_user(
@@ -145,7 +145,7 @@ async fn main() {
         check.total as f64 / run
     );
     let t = Instant::now();
-    crm.store.contact_search_settled().await;
+    crm.store().contact_search_settled().await;
     println!(
         "search indexes (names, trigrams) built again after the import, in the background: {:.2} s",
         t.elapsed().as_secs_f64()

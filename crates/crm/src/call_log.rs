@@ -62,7 +62,7 @@ pub struct CallLogFilter {
 impl Crm {
     /// Records what a call event says in the log of each user on the call.
     pub async fn log_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
-        let org = OrgId(ev.tenant);
+        let org = OrgId(ev.call.tenant);
         match &ev.kind {
             CallEventKind::Ringing => {
                 for (ext, kind, number) in self.parties(ev).await? {
@@ -72,7 +72,7 @@ impl Crm {
             CallEventKind::Answered => {
                 for (ext, kind, number) in self.parties(ev).await? {
                     let row = self.log_row(org, ev, &ext, kind, &number).await?;
-                    let answering = ev.extension.as_deref() == Some(ext.as_str()) || kind == "outgoing";
+                    let answering = ev.call.extension.as_deref() == Some(ext.as_str()) || kind == "outgoing";
                     if answering && row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
                         am.answered_at = Set(Some(ev.at));
@@ -82,14 +82,14 @@ impl Crm {
             }
             CallEventKind::Transferred { .. } => {
                 // The call goes on with another extension: the others' part ends here.
-                for row in self.open_rows_of(org, &ev.call_id).await? {
-                    if Some(row.extension.as_str()) != ev.extension.as_deref() && row.answered_at.is_some() {
-                        close(self, row, ev.at, "transferred", &ev.from).await?;
+                for row in self.open_rows_of(org, &ev.call.call_id).await? {
+                    if Some(row.extension.as_str()) != ev.call.extension.as_deref() && row.answered_at.is_some() {
+                        close(self, row, ev.at, "transferred", &ev.call.from).await?;
                     }
                 }
-                if let Some(ext) = &ev.extension {
-                    let number = if ev.direction == Direction::Outbound { &ev.to } else { &ev.from };
-                    let kind = if ev.direction == Direction::Internal { "internal" } else { "incoming" };
+                if let Some(ext) = &ev.call.extension {
+                    let number = if ev.call.direction == Direction::Outbound { &ev.call.to } else { &ev.call.from };
+                    let kind = if ev.call.direction == Direction::Internal { "internal" } else { "incoming" };
                     let row = self.log_row(org, ev, ext, kind, number).await?;
                     if row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
@@ -99,20 +99,20 @@ impl Crm {
                 }
             }
             CallEventKind::RecordingStopped { path } => {
-                for row in self.open_rows_of(org, &ev.call_id).await? {
+                for row in self.open_rows_of(org, &ev.call.call_id).await? {
                     let mut am: cl::ActiveModel = row.into();
                     am.recording = Set(Some(path.clone()));
                     am.update(self.db()).await?;
                 }
             }
             CallEventKind::Ended { cause } => {
-                if self.open_rows_of(org, &ev.call_id).await?.is_empty() {
+                if self.open_rows_of(org, &ev.call.call_id).await?.is_empty() {
                     // A call that never rang (refused at once) still belongs in the log.
                     for (ext, kind, number) in self.parties(ev).await? {
                         self.log_row(org, ev, &ext, kind, &number).await?;
                     }
                 }
-                let rows = self.open_rows_of(org, &ev.call_id).await?;
+                let rows = self.open_rows_of(org, &ev.call.call_id).await?;
                 let anyone = rows.iter().any(|r| r.answered_at.is_some());
                 for row in rows {
                     if anyone && row.answered_at.is_none() && row.kind != "outgoing" {
@@ -127,7 +127,7 @@ impl Crm {
                         EndCause::Cancelled => "cancelled",
                         EndCause::Failed => "failed",
                     };
-                    close(self, row, ev.at, cause, &ev.from).await?;
+                    close(self, row, ev.at, cause, &ev.call.from).await?;
                 }
             }
             _ => {}
@@ -139,33 +139,28 @@ impl Crm {
     /// party's number.
     async fn parties(&self, ev: &CallEvent) -> Result<Vec<(String, &'static str, String)>, CrmError> {
         let routing = self.routing().await?;
-        let is_ext = |n: &str| routing.extensions.contains_key(&(ev.tenant, n.to_string()));
-        let mut ringing: Vec<String> = self
-            .telephony
-            .as_ref()
-            .and_then(|s| s.calls(ev.tenant).into_iter().find(|c| c.call_id == ev.call_id))
-            .map(|c| c.ringing.into_iter().chain(c.extension).collect())
-            .unwrap_or_default();
-        if let Some(e) = &ev.extension {
+        let is_ext = |n: &str| routing.extensions.contains_key(&(ev.call.tenant, n.to_string()));
+        let mut ringing = ev.call.ringing.clone();
+        if let Some(e) = &ev.call.extension {
             ringing.push(e.clone());
         }
         ringing.sort();
         ringing.dedup();
         let mut out = vec![];
-        match ev.direction {
-            Direction::Inbound => out.extend(ringing.into_iter().map(|e| (e, "incoming", ev.from.clone()))),
+        match ev.call.direction {
+            Direction::Inbound => out.extend(ringing.into_iter().map(|e| (e, "incoming", ev.call.from.clone()))),
             Direction::Outbound => {
-                let caller = ev.extension.clone().unwrap_or_else(|| ev.from.clone());
+                let caller = ev.call.extension.clone().unwrap_or_else(|| ev.call.from.clone());
                 if is_ext(&caller) {
-                    out.push((caller, "outgoing", ev.to.clone()));
+                    out.push((caller, "outgoing", ev.call.to.clone()));
                 }
             }
             Direction::Internal => {
-                if is_ext(&ev.from) {
-                    out.push((ev.from.clone(), "internal", ev.to.clone()));
+                if is_ext(&ev.call.from) {
+                    out.push((ev.call.from.clone(), "internal", ev.call.to.clone()));
                 }
-                for e in ringing.into_iter().filter(|e| *e != ev.from) {
-                    out.push((e, "internal", ev.from.clone()));
+                for e in ringing.into_iter().filter(|e| *e != ev.call.from) {
+                    out.push((e, "internal", ev.call.from.clone()));
                 }
             }
         }
@@ -183,7 +178,7 @@ impl Crm {
     ) -> Result<cl::Model, CrmError> {
         let found = cl::Entity::find()
             .filter(cl::Column::OrgId.eq(org.0))
-            .filter(cl::Column::CallId.eq(ev.call_id.as_str()))
+            .filter(cl::Column::CallId.eq(ev.call.call_id.as_str()))
             .filter(cl::Column::Extension.eq(ext))
             .one(self.db())
             .await?;
@@ -197,7 +192,7 @@ impl Crm {
         let contact = self.contacts_for_number(org, &country, &number).await?.1.into_iter().next();
         let row = cl::ActiveModel {
             org_id: Set(org.0),
-            call_id: Set(ev.call_id.clone()),
+            call_id: Set(ev.call.call_id.clone()),
             user_id: Set(user_id),
             extension: Set(ext.into()),
             kind: Set(kind.into()),
@@ -216,7 +211,7 @@ impl Crm {
             // Another node wrote it at the same moment.
             Err(_) => Ok(cl::Entity::find()
                 .filter(cl::Column::OrgId.eq(org.0))
-                .filter(cl::Column::CallId.eq(ev.call_id.as_str()))
+                .filter(cl::Column::CallId.eq(ev.call.call_id.as_str()))
                 .filter(cl::Column::Extension.eq(ext))
                 .one(self.db())
                 .await?

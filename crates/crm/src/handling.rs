@@ -6,7 +6,9 @@ use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::{call_note as cn, call_tag as ct};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
@@ -159,6 +161,18 @@ impl Crm {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Whether the user's window of this call is still open (the call is in wrap-up).
+    pub async fn handling_open(&self, user: &User, call_id: &str) -> Result<bool, CrmError> {
+        Ok(cn::Entity::find()
+            .filter(cn::Column::OrgId.eq(user.org_id.0))
+            .filter(cn::Column::UserId.eq(user.id.0))
+            .filter(cn::Column::CallId.eq(call_id))
+            .filter(cn::Column::SavedAt.is_null())
+            .count(self.db())
+            .await?
+            > 0)
     }
 
     /// Saved notes of earlier calls with this number (latest first): the window and the

@@ -1,5 +1,5 @@
-//! The Switchboard domain: organizations, users, log-in, sessions, API tokens and events,
-//! with the business rules over them. Every query here is filtered by organization.
+//! The Switchboard domain: organizations, users, calls, contacts, cases, missed calls and
+//! imports, with the business rules over them. Every query here is filtered by organization.
 
 pub mod agent_status;
 pub mod auth;
@@ -28,6 +28,7 @@ pub mod trunks;
 pub mod types;
 pub mod users;
 
+pub use calls::feed::Following;
 pub use chrono_tz::{TZ_VARIANTS, Tz};
 pub use clock::Clock;
 pub use error::{CrmError, FieldError};
@@ -38,35 +39,75 @@ pub use store::Store;
 pub use types::*;
 pub use users::User;
 
-/// The services of the domain over one store; cheap to clone.
+/// The services of the domain over one store; cheap to clone. Built complete by `start`: the
+/// SIP server is attached once it runs (`attach`).
 #[derive(Clone)]
 pub struct Crm {
-    pub store: Store,
-    pub bus: EventBus,
-    pub clock: Clock,
-    /// The SIP server of this node, once it runs (calls are placed and commanded through it).
-    pub telephony: Option<std::sync::Arc<telephony::SipServer>>,
+    store: Store,
+    bus: EventBus,
+    clock: Clock,
+    /// The SIP server of this node, once attached (calls are placed and commanded through it).
+    telephony: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<telephony::SipServer>>>,
     pub(crate) sip_cache: std::sync::Arc<sip_cache::SipCache>,
+    missed_retention_days: i32,
+    files: std::path::PathBuf,
+}
+
+/// What a node sets up the domain with.
+#[derive(Debug, Clone)]
+pub struct CrmSettings {
     /// The retention of missed calls (days) for organizations that have not set their own.
     pub missed_retention_days: i32,
     /// Where uploaded files are kept (the data directory's `files`).
     pub files: std::path::PathBuf,
 }
 
+impl Default for CrmSettings {
+    fn default() -> CrmSettings {
+        CrmSettings {
+            missed_retention_days: 30,
+            files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
+        }
+    }
+}
+
 impl Crm {
-    /// Builds the services and starts the event bus (which on PostgreSQL listens to other nodes).
+    /// Builds the services with default settings (files in a temporary folder).
     pub async fn start(store: Store) -> Result<Crm, CrmError> {
-        let clock = Clock::system();
+        Crm::start_with(store, CrmSettings::default()).await
+    }
+
+    /// Builds the services and starts the event bus (which on PostgreSQL listens to other nodes).
+    pub async fn start_with(store: Store, settings: CrmSettings) -> Result<Crm, CrmError> {
         let bus = EventBus::start(store.clone()).await?;
         Ok(Crm {
             store,
             bus,
-            clock,
-            telephony: None,
+            clock: Clock::system(),
+            telephony: Default::default(),
             sip_cache: Default::default(),
-            missed_retention_days: 30,
-            files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
+            missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
+            files: settings.files,
         })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The event bus the browsers' streams listen to.
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// The clock every rule reads (tests move it forward).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files(&self) -> &std::path::Path {
+        &self.files
     }
 
     pub(crate) fn db(&self) -> &store::sea_orm::DatabaseConnection {

@@ -49,10 +49,10 @@ impl SipCache {
 impl Crm {
     /// The routing snapshot, read again when older than `REFRESH`.
     pub async fn routing(&self) -> Result<Arc<Snapshot>, CrmError> {
-        if let Some((at, snap)) = self.sip_cache.current.lock().expect("cache lock").as_ref() {
-            if at.elapsed() < REFRESH {
-                return Ok(snap.clone());
-            }
+        if let Some((at, snap)) = self.sip_cache.current.lock().expect("cache lock").as_ref()
+            && at.elapsed() < REFRESH
+        {
+            return Ok(snap.clone());
         }
         let db = self.db();
         let mut s = Snapshot::default();

@@ -160,15 +160,15 @@ impl Crm {
         if let Some(id) = except {
             q = q.filter(user::Column::Id.ne(id.0));
         }
-        if let Some(e) = extension {
-            if q.clone().filter(user::Column::Extension.eq(e.as_str())).count(self.db()).await? > 0 {
-                return Err(CrmError::Conflict(FieldError { field: "extension", code: "err-extension-taken" }));
-            }
+        if let Some(e) = extension
+            && q.clone().filter(user::Column::Extension.eq(e.as_str())).count(self.db()).await? > 0
+        {
+            return Err(CrmError::Conflict(FieldError { field: "extension", code: "err-extension-taken" }));
         }
-        if let Some(u) = username {
-            if q.filter(user::Column::Username.eq(u.as_str())).count(self.db()).await? > 0 {
-                return Err(CrmError::Conflict(FieldError { field: "username", code: "err-username-taken" }));
-            }
+        if let Some(u) = username
+            && q.filter(user::Column::Username.eq(u.as_str())).count(self.db()).await? > 0
+        {
+            return Err(CrmError::Conflict(FieldError { field: "username", code: "err-username-taken" }));
         }
         Ok(())
     }

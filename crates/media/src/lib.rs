@@ -1,5 +1,6 @@
-//! RTP media for Switchboard: G.711, RTP ports, and the relay that anchors a call's audio
-//! between its legs. Knows nothing of SIP: the signalling side tells it addresses and modes.
+//! RTP media for Switchboard: G.711, RTP ports, the relay that anchors a call's audio between
+//! its legs, the conference mixer, music on hold, recording and RFC 4733 DTMF. Knows nothing
+//! of SIP: the signalling side tells it addresses and modes.
 
 pub mod dtmf;
 pub mod g711;

@@ -139,32 +139,29 @@ impl Relay {
                     if !from_party {
                         continue; // not from the latched party: dropped
                     }
-                    if let (Some(ev_pt), Some(tx)) = (sh.sides[from].event_pt, &sh.events) {
-                        if let Some((h, off)) = crate::rtp::Header::parse(&buf[..n]) {
-                            if h.payload_type == ev_pt {
-                                if let Some(digit) = dtmf.feed(h.ssrc, h.timestamp, &buf[off..n]) {
-                                    let _ = tx.send(MediaEvent::Dtmf { leg: from, digit });
-                                }
-                            }
-                        }
+                    if let (Some(ev_pt), Some(tx)) = (sh.sides[from].event_pt, &sh.events)
+                        && let Some((h, off)) = crate::rtp::Header::parse(&buf[..n])
+                        && h.payload_type == ev_pt
+                        && let Some(digit) = dtmf.feed(h.ssrc, h.timestamp, &buf[off..n])
+                    {
+                        let _ = tx.send(MediaEvent::Dtmf { leg: from, digit });
                     }
-                    if let Some(tap) = sh.tap.lock().expect("tap lock").as_ref() {
-                        if let Some((h, off)) = crate::rtp::Header::parse(&buf[..n]) {
-                            if crate::recorder::recordable(h.payload_type) {
-                                let _ = tap.send((from, h.payload_type, buf[off..n].to_vec()));
-                            }
-                        }
+                    if let Some(tap) = sh.tap.lock().expect("tap lock").as_ref()
+                        && let Some((h, off)) = crate::rtp::Header::parse(&buf[..n])
+                        && crate::recorder::recordable(h.payload_type)
+                    {
+                        let _ = tap.send((from, h.payload_type, buf[off..n].to_vec()));
                     }
                     // Audio crosses unless this side is muted/held, or music is playing to the other.
                     if !sh.sides[from].passes.load(Ordering::Relaxed) || sh.sides[to].music.load(Ordering::Relaxed) {
                         continue;
                     }
                     let target = *sh.sides[to].remote.lock().expect("remote lock");
-                    if let Some(t) = target {
-                        if sh.sides[to].socket.send_to(&buf[..n], t).await.is_ok() {
-                            let c = if from == 0 { &sh.stats.a_to_b } else { &sh.stats.b_to_a };
-                            c.fetch_add(1, Ordering::Relaxed);
-                        }
+                    if let Some(t) = target
+                        && sh.sides[to].socket.send_to(&buf[..n], t).await.is_ok()
+                    {
+                        let c = if from == 0 { &sh.stats.a_to_b } else { &sh.stats.b_to_a };
+                        c.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             });

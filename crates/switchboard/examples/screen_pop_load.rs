@@ -249,7 +249,9 @@ async fn main() {
         }
     }
     let _ = phone.kill();
+    let _ = phone.wait();
     let _ = child.kill();
+    let _ = child.wait();
     lat.sort();
     rings.sort();
     println!(

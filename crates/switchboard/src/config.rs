@@ -90,6 +90,14 @@ impl Config {
         }
     }
 
+    /// What the domain is built with: uploaded files under the data directory, the retention.
+    pub fn crm_settings(&self) -> crm::CrmSettings {
+        crm::CrmSettings {
+            missed_retention_days: i32::try_from(self.missed_retention_days.clamp(1, 3650)).unwrap_or(30),
+            files: self.data_dir.join("files"),
+        }
+    }
+
     /// The database URL with any password hidden, for logs.
     pub fn database_url_for_log(&self) -> String {
         match (self.database_url.find("://"), self.database_url.rfind('@')) {

@@ -235,8 +235,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Trunk { command } => trunk_command(&cfg, command).await,
         Command::Import { command: ImportCommand::Run { org, id } } => {
-            let mut crm = Crm::start(open_store(&cfg).await?).await?;
-            crm.files = cfg.data_dir.join("files");
+            let crm = Crm::start_with(open_store(&cfg).await?, cfg.crm_settings()).await?;
             let o = find_org(&crm, &org).await?;
             let admin = crm
                 .users(o.id)
@@ -250,7 +249,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 s.new, s.duplicates, s.invalid, s.total
             );
             // A large import builds the search indexes again after it: let that finish too.
-            crm.store.contact_search_settled().await;
+            crm.store().contact_search_settled().await;
             Ok(())
         }
         Command::Org { command: OrgCommand::SipDomain { org, domain } } => {
@@ -353,9 +352,7 @@ async fn open_store(cfg: &Config) -> Result<store::Store> {
 
 async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
-    let mut crm = Crm::start(store).await?;
-    crm.missed_retention_days = i32::try_from(cfg.missed_retention_days.clamp(1, 3650)).unwrap_or(30);
-    crm.files = cfg.data_dir.join("files");
+    let crm = Crm::start_with(store, cfg.crm_settings()).await?;
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.
@@ -379,44 +376,9 @@ async fn serve(cfg: Config) -> Result<()> {
     }
     let sip = std::sync::Arc::new(telephony::SipServer::start(sip_settings, directory).await?);
     println!("SIP (UDP and TCP) on {}", sip.local_addr());
-    crm.telephony = Some(sip.clone());
-    // Call events reach the browsers of the users on the calls.
-    // Ringing calls pop up on their own subscription, never behind the log of earlier events.
-    let mut ringing = sip.subscribe();
-    let pop = crm.clone();
-    tokio::spawn(async move {
-        loop {
-            match ringing.recv().await {
-                Ok(ev) if ev.kind == telephony::events::CallEventKind::Ringing => {
-                    let pop = pop.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = pop.publish_call_event(&ev).await {
-                            tracing::warn!("publishing a ringing call: {e}");
-                        }
-                    });
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => return,
-            }
-        }
-    });
-    let mut call_events = sip.subscribe();
-    let forward = crm.clone();
-    tokio::spawn(async move {
-        loop {
-            match call_events.recv().await {
-                Ok(ev) => {
-                    if let Err(e) = forward.record_call_event(&ev).await {
-                        tracing::warn!("recording a call event: {e}");
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!("{n} call events were dropped")
-                }
-                Err(_) => return,
-            }
-        }
-    });
+    // Call events reach the CRM (missed calls, the call log, the browsers of the users on the
+    // calls) through this one subscription.
+    crm.attach(sip.clone());
     let listener = tokio::net::TcpListener::bind(&cfg.http_addr)
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;

@@ -1,24 +1,10 @@
 //! The calls in progress and their command channels: how the CRM reaches a call's actor.
 
+pub use crate::events::ActiveCall;
 use crate::events::CallCommand;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
-
-/// A call the CRM can command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveCall {
-    pub call_id: String,
-    pub tenant: i64,
-    /// The organization's extension on the call.
-    pub extension: Option<String>,
-    /// While it rings: the extensions being rung.
-    pub ringing: Vec<String>,
-    pub direction: crate::events::Direction,
-    /// The calling and called numbers (as in the call events).
-    pub from: String,
-    pub to: String,
-}
 
 /// A request from another call to hand over this call's other party (REFER with Replaces: a
 /// phone joins its two calls). The answer carries the party, or `None` when the Call-ID is
@@ -37,11 +23,16 @@ pub enum CallError {
     Refused(String),
 }
 
+/// Where a call's commands go.
+type Commands = mpsc::UnboundedSender<CallCommand>;
+/// Where a call hears that another one asks for a party.
+type Handovers = mpsc::UnboundedSender<Handover>;
+
 #[derive(Default)]
 pub(crate) struct Calls {
-    live: Mutex<HashMap<String, (ActiveCall, mpsc::UnboundedSender<CallCommand>)>>,
+    live: Mutex<HashMap<String, (ActiveCall, Commands)>>,
     /// The Call-IDs of each call's legs, and where to ask for a handover.
-    legs: Mutex<HashMap<String, (Vec<String>, mpsc::UnboundedSender<Handover>)>>,
+    legs: Mutex<HashMap<String, (Vec<String>, Handovers)>>,
 }
 
 impl Calls {
@@ -67,11 +58,10 @@ impl Calls {
             .map(|(_, (_, tx))| tx.clone())
     }
 
-    /// The call was answered by (or moved to) `extension`: it no longer rings anyone.
-    pub fn answered(&self, call_id: &str, extension: Option<String>) {
-        if let Some((c, _)) = self.live.lock().expect("calls lock").get_mut(call_id) {
-            c.extension = extension;
-            c.ringing.clear();
+    /// The call changed (answered, moved to another extension, held…): the list shows it so.
+    pub fn update(&self, call: &ActiveCall) {
+        if let Some((c, _)) = self.live.lock().expect("calls lock").get_mut(&call.call_id) {
+            *c = call.clone();
         }
     }
 

@@ -198,6 +198,8 @@ pub fn verify(c: &Credentials, method: &str, realm: &str, password: &str, nonces
 }
 
 /// Builds an `Authorization` value as a phone would; for tests and for outbound trunk auth.
+// The inputs of RFC 7616's response, in its order.
+#[allow(clippy::too_many_arguments)]
 pub fn respond(
     challenge_realm: &str,
     nonce: &str,

@@ -34,14 +34,34 @@ pub enum CallEventKind {
     Resumed,
     Transferred { to: String },
     ConferenceJoined { party: String },
+    Muted,
+    Unmuted,
     RecordingStarted { path: String },
     RecordingStopped { path: String },
     Dtmf { digit: char },
     Ended { cause: EndCause },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CallEvent {
+/// Where a call stands, as its task knows it. Who dials and who is rung is the CRM's view of
+/// the same `Ringing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// Not answered yet: the phones (or the trunk) ring.
+    Ringing,
+    Talking,
+    /// The agent holds the other party, who hears music.
+    Held,
+    /// The agent talks to (or rings) a third party while the other one waits with music.
+    Consulting,
+    /// All three talk together.
+    Conference,
+}
+
+/// A call as it stands: who is on it, what it rings, and its state. Every event carries it,
+/// and the list of calls in progress holds the same value, so the two never disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveCall {
     pub call_id: String,
     pub tenant: i64,
     pub direction: Direction,
@@ -51,6 +71,43 @@ pub struct CallEvent {
     pub to: String,
     /// The extension of the organization's side of the call, when there is one.
     pub extension: Option<String>,
+    /// While it rings: the extensions being rung.
+    pub ringing: Vec<String>,
+    pub state: CallState,
+    /// The agent's microphone is cut off (the other party hears nothing from them).
+    pub muted: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl ActiveCall {
+    /// A call that is about to ring: nobody answered, nothing held.
+    pub fn new(
+        call_id: String,
+        tenant: i64,
+        direction: Direction,
+        from: String,
+        to: String,
+        extension: Option<String>,
+    ) -> ActiveCall {
+        ActiveCall {
+            call_id,
+            tenant,
+            direction,
+            from,
+            to,
+            extension,
+            ringing: vec![],
+            state: CallState::Ringing,
+            muted: false,
+            answered_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEvent {
+    #[serde(flatten)]
+    pub call: ActiveCall,
     pub at: DateTime<Utc>,
     pub kind: CallEventKind,
 }
@@ -58,7 +115,7 @@ pub struct CallEvent {
 impl CallEvent {
     /// An inbound call that ended without being answered is a missed call.
     pub fn is_missed(&self) -> bool {
-        self.direction == Direction::Inbound
+        self.call.direction == Direction::Inbound
             && matches!(
                 self.kind,
                 CallEventKind::Ended { cause: EndCause::NoAnswer | EndCause::Cancelled | EndCause::Busy }

@@ -47,6 +47,8 @@ pub const MAX_CONTACTS: usize = 10;
 impl Location {
     /// Applies a REGISTER's changes and returns the extension's live bindings. A REGISTER older
     /// than the one already seen for a contact (same Call-ID, lower CSeq) changes nothing.
+    // What a REGISTER says of its contacts and where it came from, as the registrar read it.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply(
         &self,
         tenant: i64,

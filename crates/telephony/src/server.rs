@@ -1,10 +1,10 @@
 //! The SIP server: UDP and TCP on one address, rsipstack's transaction layer underneath, and
 //! a dispatch of each new request to the part of ours that handles its method.
 
-use crate::control::{ActiveCall, CallError, Calls};
+use crate::control::{CallError, Calls};
 use crate::digest::Nonces;
 use crate::directory::SipDirectory;
-use crate::events::{CallCommand, CallEvent};
+use crate::events::{ActiveCall, CallCommand, CallEvent};
 use crate::guard::Guard;
 use crate::location::Location;
 use media::{Music, RtpPorts};
@@ -99,8 +99,7 @@ impl SipServer {
             .map_err(|e| SipError::Bind(settings.addr, e.to_string()))?;
         let addr: SocketAddr =
             udp.get_addr().addr.to_string().parse().map_err(|_| SipError::Bind(settings.addr, "no address".into()))?;
-        let tcp =
-            TcpListenerConnection::new(addr.into(), None).await.map_err(|e| SipError::Bind(addr, e.to_string()))?;
+        let tcp = TcpListenerConnection::new(addr, None).await.map_err(|e| SipError::Bind(addr, e.to_string()))?;
         transports.add_transport(udp.into());
         transports.add_transport(tcp.into());
         let endpoint = EndpointBuilder::new()
@@ -213,10 +212,10 @@ impl Drop for SipServer {
 }
 
 async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
-    if let Some(src) = source_of(&tx) {
-        if srv.guard.is_banned(src.ip()) {
-            return; // no answer at all: a scanner learns nothing
-        }
+    if let Some(src) = source_of(&tx)
+        && srv.guard.is_banned(src.ip())
+    {
+        return; // no answer at all: a scanner learns nothing
     }
     // Requests inside a dialog (ACK, BYE, re-INVITE, CANCEL of a ringing call) go to it.
     if let Some(mut dialog) = srv.dialogs.match_dialog(&tx) {

@@ -43,10 +43,10 @@ pub(crate) fn start(
                 keep
             });
             for (id, t) in wanted {
-                if !running.contains_key(&id) {
+                running.entry(id).or_insert_with(|| {
                     let task = tokio::spawn(keep_registered(endpoint.clone(), t.clone(), status.clone()));
-                    running.insert(id, (t, task));
-                }
+                    (t, task)
+                });
             }
         }
         for (_, (_, task)) in running {

@@ -32,10 +32,10 @@ impl Ctx {
 fn guess_language(parts: &Parts) -> Language {
     if let Some(q) = parts.uri.query() {
         for (k, v) in url_pairs(q) {
-            if k == "lang" {
-                if let Ok(l) = Language::parse(&v) {
-                    return l;
-                }
+            if k == "lang"
+                && let Ok(l) = Language::parse(&v)
+            {
+                return l;
             }
         }
     }

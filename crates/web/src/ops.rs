@@ -22,7 +22,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.crm.store.ping().await {
+    match st.crm.store().ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok", "version": crate::VERSION})).into_response(),
         Err(e) => {
             tracing::error!("health check: {e}");

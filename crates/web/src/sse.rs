@@ -14,7 +14,7 @@ pub async fn events(
     Authed(ctx, user): Authed,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Subscribe before answering, so nothing published after the "ready" event is missed.
-    let rx = st.crm.bus.subscribe();
+    let rx = st.crm.bus().subscribe();
     metrics::gauge!("sse_clients").increment(1.0);
     let guard = ClientGuard;
     let ready = stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });

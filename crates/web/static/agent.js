@@ -6,7 +6,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("agent");
   if (!root) return;
   const csrf = root.dataset.csrf;
-  const myExt = root.dataset.ext || "";
   let T = {};
   try { T = JSON.parse(document.getElementById("agent-i18n")?.textContent || "{}"); } catch (_) { T = {}; }
   const t = (k) => T[k] || k;
@@ -62,7 +61,7 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => {
       const live = [...calls.values()].find((c) => c.state === "talking");
       if (live && !dialLine.value) {
-        post(`/agent/calls/${encodeURIComponent(live.id)}/command`, { command: "dtmf", to: b.dataset.key }).catch(showError);
+        post(`/agent/calls/${encodeURIComponent(live.id)}/command`, { command: "dtmf", digits: b.dataset.key }).catch(showError);
       } else {
         dialLine.value += b.dataset.key;
         dialLine.focus();
@@ -120,9 +119,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }, 500);
 
-  // Ringing, audibly unless the user chose silent ring.
+  // Ringing, audibly unless the user chose silent ring (on while any call rings here).
   let audio = null, ringTimer = null;
   function ring(on) {
+    if (on && ringTimer) return;
     clearInterval(ringTimer);
     ringTimer = null;
     if (!on || root.dataset.silent === "true") return;
@@ -139,32 +139,29 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch (_) { /* no audio here */ }
   }
 
-  // The call panel.
+  // The call panel. The server sends each call as this user sees it (`call.state`: ringing,
+  // dialing, talking, held, consulting, conference, wrap_up, gone); the panel draws that.
   const calls = new Map();
   const box = document.getElementById("calls");
   const tpl = document.getElementById("call-template");
-  const other = (ev) => {
-    if (ev.direction === "inbound") return ev.from;
-    if (ev.direction === "outbound") return ev.to;
-    return ev.from === myExt ? ev.to : ev.from;
-  };
   const visible = {
     ringing: ["answer", "hangup"],
     dialing: ["hangup"],
     talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling", "case"],
     held: ["hangup", "resume", "handling", "case"],
-    consulting: ["hangup", "consult_cancel", "handling", "case"],
+    // Consulting: hand the caller over, or bring everyone together, or go back to the caller.
+    consulting: ["hangup", "consult_cancel", "attended", "conference", "handling", "case"],
     // Hang up ends it for all; leaving lets the other two talk on.
     conference: ["hangup", "conference_leave", "handling", "case"],
   };
+  const label = { ringing: "call-ringing", dialing: "call-ringing", talking: "call-talking", held: "call-held",
+    consulting: "call-consulting", conference: "call-conference" };
   function render(c) {
     const st = c.el.querySelector(".state");
-    st.textContent = t(c.state === "talking" ? "call-talking" : c.state === "held" ? "call-held"
-      : c.state === "consulting" ? "call-consulting" : c.state === "conference" ? "call-conference" : "call-ringing");
+    st.textContent = t(label[c.state] || "call-ringing");
     st.className = `state pill ${c.state}`;
     c.el.dataset.state = c.state;
     const show = new Set(visible[c.state] || []);
-    if (c.state === "consulting") show.add(c.consult === "conference" ? "conference" : "attended");
     for (const b of c.el.querySelectorAll("button[data-cmd]")) {
       const cmd = b.dataset.cmd;
       let on = show.has(cmd);
@@ -172,19 +169,17 @@ document.addEventListener("DOMContentLoaded", () => {
       if (cmd === "unmute") on = ["talking", "consulting", "conference"].includes(c.state) && c.muted;
       b.hidden = !on;
     }
-    c.el.querySelector(".mute-flag")?.remove();
     document.getElementById("no-call").hidden = calls.size > 0;
   }
-  function callOf(ev) {
-    let c = calls.get(ev.call_id);
+  function cardOf(view) {
+    let c = calls.get(view.call_id);
     if (c) return c;
     const el = tpl.content.firstElementChild.cloneNode(true);
-    el.dataset.call = ev.call_id;
-    const number = other(ev);
-    el.querySelector(".number").textContent = shown(number);
+    el.dataset.call = view.call_id;
+    el.querySelector(".number").textContent = shown(view.number);
     box.appendChild(el);
-    c = { id: ev.call_id, el, state: "ringing", number, since: null, muted: false, consult: null };
-    calls.set(ev.call_id, c);
+    c = { id: view.call_id, el, state: view.state, number: view.number, since: null, muted: false };
+    calls.set(view.call_id, c);
     el.addEventListener("click", (e) => {
       const b = e.target.closest("[data-cmd]");
       if (!b) return;
@@ -198,15 +193,27 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!c) return;
     c.el.remove();
     calls.delete(id);
-    if (![...calls.values()].some((x) => x.state === "ringing")) ring(false);
     document.getElementById("no-call").hidden = calls.size > 0;
+  }
+  // One call as the server says this user sees it.
+  function show(view) {
+    if (view.state === "gone" || view.state === "wrap_up") drop(view.call_id);
+    else {
+      const c = cardOf(view);
+      c.state = view.state;
+      c.muted = view.muted;
+      c.since = view.answered_at ? Date.parse(view.answered_at) : null;
+      if (view.pop) pop(c, view.pop);
+      render(c);
+      if (view.handling) openWindow(c.id, c.number);
+    }
+    ring([...calls.values()].some((x) => x.state === "ringing"));
   }
   function pop(c, p) {
     const where = c.el.querySelector(".pop");
     where.textContent = "";
-    if (!p) return;
     const name = c.el.querySelector(".name");
-    if (p.contacts && p.contacts.length === 1) name.textContent = p.contacts[0].name;
+    if (p.contacts.length === 1) name.textContent = p.contacts[0].name;
     const link = (href, text, blank) => Object.assign(document.createElement("a"), { href, textContent: text, ...(blank ? { target: "_blank", rel: "noopener" } : {}) });
     if (p.url) {
       where.append(link(p.url, t("call-open-crm"), true));
@@ -214,7 +221,7 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     if (root.dataset.suppress === "true") return;
-    if (!p.contacts || p.contacts.length === 0) {
+    if (p.contacts.length === 0) {
       if (p.e164) where.append(link(`/contacts/new?phone=%2B${p.e164}`, t("call-new-contact"), true));
     } else if (p.contacts.length === 1) {
       where.append(link(`/contacts/${p.contacts[0].id}`, t("call-open-card"), true));
@@ -224,8 +231,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
   async function command(c, cmd) {
-    const needsNumber = ["blind_transfer", "conference", "attended"].includes(cmd)
-      && !(c.state === "consulting" && (cmd === "conference" || cmd === "attended"));
+    const consulting = c.state === "consulting";
+    const needsNumber = ["blind_transfer", "conference", "attended"].includes(cmd) && !consulting;
     const to = dialLine?.value.trim() || "";
     if (needsNumber && !to) { showError(new Error(t("call-need-number"))); dialLine?.focus(); return; }
     let body;
@@ -238,71 +245,31 @@ document.addEventListener("DOMContentLoaded", () => {
       } catch (e) { showError(e); }
       return;
     }
-    if (cmd === "conference") body = c.state === "consulting" ? { command: "conference_merge" } : { command: "consult", to };
-    else if (cmd === "attended") body = c.state === "consulting" ? { command: "consult_complete" } : { command: "consult", to };
+    if (cmd === "conference") body = consulting ? { command: "conference_merge" } : { command: "consult", to };
+    else if (cmd === "attended") body = consulting ? { command: "consult_complete" } : { command: "consult", to };
     else if (cmd === "blind_transfer") body = { command: "blind_transfer", to };
+    else if (cmd === "dtmf") body = { command: "dtmf", digits: to };
     else body = { command: cmd };
     try {
       await post(`/agent/calls/${encodeURIComponent(c.id)}/command`, body);
       if (needsNumber) dialLine.value = "";
-      if (body.command === "consult") { c.state = "consulting"; c.consult = cmd; }
-      if (body.command === "consult_cancel") { c.state = "talking"; c.consult = null; }
-      if (cmd === "mute") c.muted = true;
-      if (cmd === "unmute") c.muted = false;
-      render(c);
     } catch (e) { showError(e); }
   }
 
-  const mine = (ev) => !ev.extension || ev.extension === myExt || ev.from === myExt;
-  const on = (kind, fn) => window.switchboard?.source?.addEventListener(kind, (e) => {
-    let ev;
-    try { ev = JSON.parse(e.data); } catch (_) { return; }
-    fn(ev);
-  });
-  on("call.ringing", (ev) => {
-    const c = callOf(ev);
-    if (ev.direction === "outbound" || (ev.direction === "internal" && ev.from === myExt)) {
-      c.state = "dialing";
-    } else {
-      c.state = "ringing";
-      ring(true);
-    }
-    pop(c, ev.pop);
-    render(c);
-  });
-  on("call.answered", (ev) => {
-    if (ev.direction === "inbound" && ev.extension && ev.extension !== myExt) {
-      // Another extension answered: a call that only rang here is gone; in a call of ours it
-      // is the colleague we are consulting (the call, its contact and its time stay).
-      const known = calls.get(ev.call_id);
-      if (!known || known.state === "ringing") drop(ev.call_id);
-      return;
-    }
-    const c = callOf(ev);
-    c.state = "talking";
-    c.since ||= Date.now();
-    ring(false);
-    render(c);
-    if (root.dataset.autoHandling === "true") openWindow(c.id, c.number);
-  });
-  // A consultation puts the caller on hold too: the panel stays in the consultation.
-  on("call.held", (ev) => { const c = callOf(ev); if (!c.consult) c.state = "held"; render(c); });
-  on("call.resumed", (ev) => { const c = callOf(ev); c.state = "talking"; c.consult = null; render(c); });
-  on("call.conference", (ev) => { const c = callOf(ev); c.state = "conference"; c.consult = null; render(c); });
-  on("call.transferred", (ev) => {
-    if (!mine(ev) || (ev.extension && ev.extension !== myExt)) { drop(ev.call_id); return; }
-    const c = callOf(ev); c.state = "talking"; c.since ||= Date.now(); render(c);
-  });
-  on("call.ended", (ev) => drop(ev.call_id));
+  // Every call event names the call as this user sees it.
+  const source = window.switchboard?.source;
+  for (const kind of ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
+    "recording_started", "recording_stopped", "dtmf", "ended"]) {
+    source?.addEventListener(`call.${kind}`, (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (_) { return; }
+      if (msg.call) show(msg.call);
+    });
+  }
 
-  // A page (re)loaded mid-call shows the calls in progress.
+  // A page (re)loaded mid-call shows the calls in progress as they stand.
   try {
-    for (const ev of JSON.parse(document.getElementById("agent-live")?.textContent || "[]")) {
-      const c = callOf(ev);
-      c.state = ev.answered ? "talking" : (ev.direction === "outbound" || ev.from === myExt ? "dialing" : "ringing");
-      if (ev.answered) c.since = Date.now();
-      render(c);
-    }
+    for (const view of JSON.parse(document.getElementById("agent-live")?.textContent || "[]")) show(view);
   } catch (_) { /* nothing to restore */ }
 
   // Call handling windows.

@@ -273,7 +273,7 @@ impl Crm {
     }
 
     /// Keeps a file (at most `MAX_ATTACHMENT`, already written to `tmp`) with a case.
-    pub async fn attach(
+    pub async fn attach_file(
         &self,
         user: &User,
         id: i64,

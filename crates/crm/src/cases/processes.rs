@@ -116,10 +116,10 @@ impl Crm {
         if names.windows(2).any(|w| w[0] == w[1]) || live.iter().any(|s| s.name.trim().chars().count() > 60) {
             checks.push("statuses", "err-process-status-names");
         }
-        if let Some(o) = &old {
-            if statuses.iter().filter_map(|s| s.id).any(|i| !o.statuses.iter().any(|x| x.id == i)) {
-                return Err(CrmError::NotFound);
-            }
+        if let Some(o) = &old
+            && statuses.iter().filter_map(|s| s.id).any(|i| !o.statuses.iter().any(|x| x.id == i))
+        {
+            return Err(CrmError::NotFound);
         }
         checks.finish()?;
         let txn = self.db().begin().await?;

@@ -554,11 +554,11 @@ impl Crm {
         });
         let mut failed = None;
         while let Some(batch) = rx.recv().await {
-            if failed.is_none() {
-                if let Err(e) = self.write_batch(org, m.id, batch).await {
-                    failed = Some(e);
-                    rx.close();
-                }
+            if failed.is_none()
+                && let Err(e) = self.write_batch(org, m.id, batch).await
+            {
+                failed = Some(e);
+                rx.close();
             }
         }
         let sum = reader.await.map_err(|e| io(std::io::Error::other(e.to_string())))??;

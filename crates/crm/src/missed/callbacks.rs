@@ -55,14 +55,14 @@ impl Crm {
             return Ok(());
         }
         let Some(s) = mh::Entity::find()
-            .filter(mh::Column::OrgId.eq(ev.tenant))
-            .filter(mh::Column::CallId.eq(ev.call_id.as_str()))
+            .filter(mh::Column::OrgId.eq(ev.call.tenant))
+            .filter(mh::Column::CallId.eq(ev.call.call_id.as_str()))
             .one(self.db())
             .await?
         else {
             return Ok(());
         };
-        let org = OrgId(ev.tenant);
+        let org = OrgId(ev.call.tenant);
         let row_id = s.missed_call_id;
         let answered_at = s.answered_at;
         let mut am: mh::ActiveModel = s.into();

@@ -143,19 +143,19 @@ impl Crm {
     /// What a call event means for the list: a missed inbound call is added (or counted on the
     /// caller's row); an inbound call from a listed caller that is answered removes the row; a
     /// callback started from a row gets its result.
-    pub async fn missed_on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    pub(crate) async fn missed_on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         self.callback_on_call_event(ev).await?;
-        if ev.direction != Direction::Inbound {
+        if ev.call.direction != Direction::Inbound {
             return Ok(());
         }
-        let caller = digits(&ev.from);
+        let caller = digits(&ev.call.from);
         if caller.is_empty() {
             return Ok(());
         }
-        let org = OrgId(ev.tenant);
+        let org = OrgId(ev.call.tenant);
         match &ev.kind {
             CallEventKind::Ended { .. } if ev.is_missed() => {
-                let row = self.add_miss(org, &caller, &digits(&ev.to), ev.at).await?;
+                let row = self.add_miss(org, &caller, &digits(&ev.call.to), ev.at).await?;
                 self.missed_changed(org, Some(&row)).await?;
                 self.notify_missed_by_email(org, row);
             }

@@ -8,7 +8,8 @@ use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {
     let mut out = Vec::new();
     for (name, store) in store::testing::backends(dir).await {
-        out.push((name, Crm::start(store).await.unwrap()));
+        let settings = crm::CrmSettings { files: dir.join(format!("files-{name}")), ..Default::default() };
+        out.push((name, Crm::start_with(store, settings).await.unwrap()));
     }
     out
 }
@@ -62,7 +63,7 @@ async fn five_failures_in_a_minute_lock_the_account_for_a_while() {
             );
         }
         assert!(matches!(crm.login(login("anna", "anna-password")).await, Err(CrmError::LoginLocked)), "{b}: locked");
-        crm.clock.advance(Duration::minutes(6));
+        crm.clock().advance(Duration::minutes(6));
         assert!(crm.login(login("anna", "anna-password")).await.is_ok(), "{b}: the lock ends");
     }
 }
@@ -100,7 +101,7 @@ async fn seats_limit_concurrent_users_and_logout_frees_one() {
         assert!(again.is_none(), "{b}: an ended session is gone");
         // anna's second session still holds the seat.
         assert!(matches!(crm.login(login("beata", "beata-password")).await, Err(CrmError::NoFreeLicences)), "{b}");
-        crm.clock.advance(Duration::hours(13));
+        crm.clock().advance(Duration::hours(13));
         assert!(
             crm.login(login("beata", "beata-password")).await.is_ok(),
             "{b}: idle sessions expire and free their seat"
@@ -330,16 +331,18 @@ fn call_event(
     cause: telephony::events::EndCause,
     minute: i64,
 ) -> telephony::events::CallEvent {
-    telephony::events::CallEvent {
-        call_id: format!("c{minute}"),
-        tenant,
-        direction,
-        from: from.into(),
-        to: "48221234567".into(),
-        extension: None,
-        at: chrono::Utc::now() + Duration::minutes(minute),
-        kind: telephony::events::CallEventKind::Ended { cause },
-    }
+    let at = chrono::Utc::now() + Duration::minutes(minute);
+    let kind = telephony::events::CallEventKind::Ended { cause };
+    ev(tenant, &format!("c{minute}"), direction, from, "48221234567", None, at, kind)
+}
+
+/// Gives the CRM a call event the way the SIP server does (`Crm::follow`, which `Crm::attach`
+/// uses), and waits until it is recorded.
+async fn send(crm: &Crm, ev: telephony::events::CallEvent) {
+    let (tx, _) = tokio::sync::broadcast::channel(4);
+    let mut following = crm.follow(tx.subscribe());
+    tx.send(ev).unwrap();
+    following.recorded(1).await;
 }
 
 #[tokio::test]
@@ -352,16 +355,12 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
         let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
         let t = o.id.0;
         for (i, cause) in [EndCause::NoAnswer, EndCause::Cancelled, EndCause::Busy].into_iter().enumerate() {
-            crm.missed_on_call_event(&call_event(t, "+48 600 111 222", Direction::Inbound, cause, i as i64))
-                .await
-                .unwrap();
+            send(&crm, call_event(t, "+48 600 111 222", Direction::Inbound, cause, i as i64)).await;
         }
-        crm.missed_on_call_event(&call_event(t, "48600999888", Direction::Inbound, EndCause::NoAnswer, 5))
-            .await
-            .unwrap();
+        send(&crm, call_event(t, "48600999888", Direction::Inbound, EndCause::NoAnswer, 5)).await;
         // Not missed: outbound and internal calls, and answered ones.
-        crm.missed_on_call_event(&call_event(t, "1001", Direction::Internal, EndCause::NoAnswer, 6)).await.unwrap();
-        crm.missed_on_call_event(&call_event(t, "1001", Direction::Outbound, EndCause::Busy, 7)).await.unwrap();
+        send(&crm, call_event(t, "1001", Direction::Internal, EndCause::NoAnswer, 6)).await;
+        send(&crm, call_event(t, "1001", Direction::Outbound, EndCause::Busy, 7)).await;
         let rows = crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap();
         assert_eq!(rows.len(), 2, "{b}: one row per caller");
         let first = rows.iter().find(|r| r.caller == "48600111222").unwrap();
@@ -373,9 +372,7 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
         assert!(matches!(crm.missed_call(z.id, first.id).await, Err(CrmError::NotFound)), "{b}");
 
         // The caller calls again and is answered: the row leaves the list, with its cause.
-        crm.missed_on_call_event(&call_event(t, "48600111222", Direction::Inbound, EndCause::Answered, 10))
-            .await
-            .unwrap();
+        send(&crm, call_event(t, "48600111222", Direction::Inbound, EndCause::Answered, 10)).await;
         assert_eq!(crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap().len(), 1, "{b}");
         let (row, history) = crm.missed_call(o.id, first.id).await.unwrap();
         assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("answered_again")), "{b}");
@@ -384,9 +381,7 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
         assert_eq!(crm.missed_calls(o.id, MissedView::Removed, 100).await.unwrap().len(), 1, "{b}");
 
         // Missing again later starts a new row; the removed one stays in the record.
-        crm.missed_on_call_event(&call_event(t, "48600111222", Direction::Inbound, EndCause::NoAnswer, 20))
-            .await
-            .unwrap();
+        send(&crm, call_event(t, "48600111222", Direction::Inbound, EndCause::NoAnswer, 20)).await;
         assert_eq!(crm.missed_calls(o.id, MissedView::All, 100).await.unwrap().len(), 3, "{b}");
     }
 }
@@ -400,9 +395,7 @@ async fn only_managers_hide_and_restore_and_old_rows_expire() {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
         let manager = crm.create_user(o.id, new_user("beata", "1002", "manager")).await.unwrap();
-        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0))
-            .await
-            .unwrap();
+        send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0)).await;
         let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
         assert!(matches!(crm.hide_missed(&agent, id, "spam").await, Err(CrmError::Forbidden)), "{b}");
         assert_eq!(crm.missed_call(o.id, id).await.unwrap().0.state, "visible", "{b}: nothing changed");
@@ -421,7 +414,7 @@ async fn only_managers_hide_and_restore_and_old_rows_expire() {
         assert_eq!(history[1].detail, "a wrong number");
         // Retention: 30 days without a new miss and the row is removed.
         assert_eq!(crm.expire_missed(o.id).await.unwrap(), 0, "{b}");
-        crm.clock.advance(Duration::days(31));
+        crm.clock().advance(Duration::days(31));
         assert_eq!(crm.expire_missed(o.id).await.unwrap(), 1, "{b}");
         let (row, _) = crm.missed_call(o.id, id).await.unwrap();
         assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("retention")), "{b}");
@@ -447,13 +440,11 @@ async fn settings_decide_who_hides_and_how_long_rows_stay() {
         assert_eq!(codes, ["err-retention-days", "err-min-callback"], "{b}: every mistake at once");
         assert_eq!(crm.missed_settings(o.id).await.unwrap(), MissedSettings::default(), "{b}: nothing changed");
         crm.set_missed_settings(&manager, everyone).await.unwrap();
-        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::Cancelled, 0))
-            .await
-            .unwrap();
+        send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::Cancelled, 0)).await;
         let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
         crm.hide_missed(&agent, id, "").await.expect("everyone may hide now");
         crm.restore_missed(&agent, id).await.unwrap();
-        crm.clock.advance(Duration::days(8));
+        crm.clock().advance(Duration::days(8));
         assert_eq!(crm.expire_all_missed().await.unwrap(), 1, "{b}: seven days of retention");
     }
 }
@@ -468,9 +459,7 @@ async fn sms_and_callbacks_from_a_row_are_its_history_and_its_statistics() {
         let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
         let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
         for (i, caller) in ["48600000001", "48600000002", "48600000003"].iter().enumerate() {
-            crm.missed_on_call_event(&call_event(o.id.0, caller, Direction::Inbound, EndCause::NoAnswer, i as i64))
-                .await
-                .unwrap();
+            send(&crm, call_event(o.id.0, caller, Direction::Inbound, EndCause::NoAnswer, i as i64)).await;
         }
         let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
         let (first, second) = (rows[2].id, rows[1].id);
@@ -528,7 +517,7 @@ impl SmtpServer {
     fn start(dir: &std::path::Path) -> SmtpServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let maildir = dir.join(format!("maildir-{port}"));
-        let child = std::process::Command::new("/usr/bin/python3")
+        let mut child = std::process::Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(std::process::Stdio::null())
@@ -541,6 +530,8 @@ impl SmtpServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the SMTP server did not start");
     }
 
@@ -598,9 +589,7 @@ async fn users_who_asked_get_an_email_for_every_missed_call() {
         assert_eq!(crm.set_preferences(&anna, p("anna@", true)).await.unwrap_err().code(), "err-email", "{b}");
         crm.set_preferences(&anna, p("anna@acme.test", true)).await.unwrap();
         crm.set_preferences(&bea, p("bea@acme.test", false)).await.unwrap();
-        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0))
-            .await
-            .unwrap();
+        send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0)).await;
         let got = smtp.wait_for(1).await;
         assert_eq!(got.len(), 1, "{b}: anna asked, bea did not");
         assert!(got[0].contains("To: anna@acme.test") && got[0].contains("+48600111222"), "{b}: {}", got[0]);
@@ -608,23 +597,20 @@ async fn users_who_asked_get_an_email_for_every_missed_call() {
         let manager = crm.create_user(o.id, new_user("mia", "1003", "manager")).await.unwrap();
         let off = MissedSettings { email_offered: false, ..Default::default() };
         crm.set_missed_settings(&manager, off).await.unwrap();
-        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 1))
-            .await
-            .unwrap();
+        send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 1)).await;
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(smtp.messages().len(), 1, "{b}");
         // A mail server that is down loses no missed call.
         drop(smtp);
         crm.set_missed_settings(&manager, MissedSettings::default()).await.unwrap();
-        crm.missed_on_call_event(&call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 2))
-            .await
-            .unwrap();
+        send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 2)).await;
         let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
         assert_eq!(rows[0].count, 3, "{b}");
         assert!(crm.send_mail(o.id, "x@acme.test", "s", "b").await.is_err(), "{b}: the failure is reported");
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ev(
     tenant: i64,
     call: &str,
@@ -635,16 +621,9 @@ fn ev(
     at: chrono::DateTime<chrono::Utc>,
     kind: telephony::events::CallEventKind,
 ) -> telephony::events::CallEvent {
-    telephony::events::CallEvent {
-        call_id: call.into(),
-        tenant,
-        direction,
-        from: from.into(),
-        to: to.into(),
-        extension: ext.map(str::to_string),
-        at,
-        kind,
-    }
+    let call =
+        telephony::ActiveCall::new(call.into(), tenant, direction, from.into(), to.into(), ext.map(str::to_string));
+    telephony::events::CallEvent { call, at, kind }
 }
 
 #[tokio::test]
@@ -670,38 +649,38 @@ async fn the_call_log_and_shift_statistics_follow_the_call_events() {
         assert_eq!(crm.create_contact(o.id, bad).await.unwrap_err().code(), "err-phone", "{b}");
         // The screen pop names the contact; an unknown number offers a new one.
         let pop = crm.screen_pop(o.id, "48600111222").await.unwrap();
-        assert_eq!(pop["contacts"][0]["name"], "Jan Kowalski", "{b}");
+        assert_eq!(pop.contacts[0].name, "Jan Kowalski", "{b}");
         let pop = crm.screen_pop(o.id, "48600999888").await.unwrap();
-        assert_eq!((pop["contacts"].as_array().unwrap().len(), pop["e164"].as_str()), (0, Some("48600999888")), "{b}");
+        assert_eq!((pop.contacts.len(), pop.e164.as_deref()), (0, Some("48600999888")), "{b}");
 
         // anna: available, then a break (a reason managers keep).
         let lunch = crm.add_status_reason(&manager, "Lunch").await.unwrap();
         assert!(matches!(crm.add_status_reason(&anna, "Nap").await, Err(CrmError::Forbidden)), "{b}");
         assert_eq!(crm.set_agent_status(&anna, false, None).await.unwrap_err().code(), "err-reason-needed", "{b}");
         crm.set_agent_status(&anna, true, None).await.unwrap();
-        crm.clock.advance(Duration::minutes(30));
+        crm.clock().advance(Duration::minutes(30));
         crm.set_agent_status(&anna, false, Some(lunch.id)).await.unwrap();
-        crm.clock.advance(Duration::minutes(10));
+        crm.clock().advance(Duration::minutes(10));
         crm.set_agent_status(&anna, true, None).await.unwrap();
 
         // An inbound call from Jan: anna answers, talks 90 s, transfers to bea, who talks 30 s.
-        let t0 = crm.clock.now();
+        let t0 = crm.clock().now();
         let s = |n: i64| t0 + Duration::seconds(n);
         let inbound =
             |kind, ext: Option<&str>, at| ev(o.id.0, "in-1", D::Inbound, "48600111222", "48221234567", ext, at, kind);
-        crm.on_call_event(&inbound(K::Ringing, Some("101"), s(0))).await.unwrap();
-        crm.on_call_event(&inbound(K::Answered, Some("101"), s(5))).await.unwrap();
-        crm.on_call_event(&inbound(K::Held, Some("101"), s(60))).await.unwrap();
-        crm.on_call_event(&inbound(K::Transferred { to: "102".into() }, Some("102"), s(95))).await.unwrap();
-        crm.on_call_event(&inbound(K::Ended { cause: EndCause::Answered }, Some("102"), s(125))).await.unwrap();
+        send(&crm, inbound(K::Ringing, Some("101"), s(0))).await;
+        send(&crm, inbound(K::Answered, Some("101"), s(5))).await;
+        send(&crm, inbound(K::Held, Some("101"), s(60))).await;
+        send(&crm, inbound(K::Transferred { to: "102".into() }, Some("102"), s(95))).await;
+        send(&crm, inbound(K::Ended { cause: EndCause::Answered }, Some("102"), s(125))).await;
         // A call anna misses, and one she places.
         let missed = |kind, at| ev(o.id.0, "in-2", D::Inbound, "48600999888", "48221234567", Some("101"), at, kind);
-        crm.on_call_event(&missed(K::Ringing, s(200))).await.unwrap();
-        crm.on_call_event(&missed(K::Ended { cause: EndCause::Cancelled }, s(220))).await.unwrap();
+        send(&crm, missed(K::Ringing, s(200))).await;
+        send(&crm, missed(K::Ended { cause: EndCause::Cancelled }, s(220))).await;
         let out = |kind, at| ev(o.id.0, "out-1", D::Outbound, "101", "48600111222", Some("101"), at, kind);
-        crm.on_call_event(&out(K::Ringing, s(300))).await.unwrap();
-        crm.on_call_event(&out(K::Answered, s(310))).await.unwrap();
-        crm.on_call_event(&out(K::Ended { cause: EndCause::Answered }, s(370))).await.unwrap();
+        send(&crm, out(K::Ringing, s(300))).await;
+        send(&crm, out(K::Answered, s(310))).await;
+        send(&crm, out(K::Ended { cause: EndCause::Answered }, s(370))).await;
 
         let log = crm.call_log(&anna, &CallLogFilter { limit: 50, ..Default::default() }).await.unwrap();
         let seen: Vec<(CallKind, &str, i32, Option<&str>)> =
@@ -722,7 +701,7 @@ async fn the_call_log_and_shift_statistics_follow_the_call_events() {
         assert!(crm.call_log(&manager, &CallLogFilter { limit: 50, ..Default::default() }).await.unwrap().is_empty());
         assert_eq!(crm.contact_calls(o.id, jan.id, 10).await.unwrap().len(), 3, "{b}: the card shows every part");
 
-        crm.clock.advance(Duration::seconds(400));
+        crm.clock().advance(Duration::seconds(400));
         let st = crm.shift_stats(&anna, None).await.unwrap();
         assert_eq!((st.available_secs, st.unavailable_secs), (30 * 60 + 400, 10 * 60), "{b}");
         assert_eq!(st.per_reason, [("Lunch".to_string(), 600)], "{b}");
@@ -770,8 +749,7 @@ async fn phonebooks_and_handling_windows_belong_to_their_user() {
 async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
     use crm::import::Settings;
     let dir = tempfile::tempdir().unwrap();
-    for (b, mut crm) in crms(dir.path()).await {
-        crm.files = dir.path().join(format!("files-{b}"));
+    for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let anna = crm.create_user(o.id, new_user("anna", "101", "agent")).await.unwrap();
         let existing =
@@ -824,10 +802,10 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         s.mapping = crm.import(o.id, imp.id).await.unwrap().mapping;
         {
             use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
-            let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store.conn()).await.unwrap().unwrap();
+            let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store().conn()).await.unwrap().unwrap();
             let mut am: store::entities::import::ActiveModel = m.into();
             am.state = Set("checked".into());
-            am.update(crm.store.conn()).await.unwrap();
+            am.update(crm.store().conn()).await.unwrap();
         }
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 2, "{b}");
         assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 3, "{b}: no duplicates");
@@ -1014,8 +992,7 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
     use store::sea_orm::ConnectionTrait;
     let dir = tempfile::tempdir().unwrap();
     let cond = |f: &str, o: &str, v: &str| Cond { field: f.into(), op: o.into(), value: v.into() };
-    for (b, mut crm) in crms(dir.path()).await {
-        crm.files = dir.path().join(format!("files-{b}"));
+    for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let anna = crm.create_user(o.id, new_user("anna", "101", "manager")).await.unwrap();
         // 12,000 rows: enough for a bulk load (its indexes suspended, then built again) and for
@@ -1023,7 +1000,9 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         let first = ["Anna", "Marek", "Łucja", "Michał"];
         let last = ["Nowak", "Woźniak", "Kowalska", "Żak", "Mazur"];
         let mut text = String::from("Imię;Nazwisko;Telefon;E-mail\n");
-        let rows: Vec<(usize, &str, &str, String, String)> = (0..12_000usize)
+        // Line, first name, last name, phone, e-mail.
+        type Row<'a> = (usize, &'a str, &'a str, String, String);
+        let rows: Vec<Row> = (0..12_000usize)
             .map(|i| {
                 let domain = if i % 7 == 0 { "Systell.pl" } else { "example.pl" };
                 (
@@ -1044,10 +1023,9 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         let s = crm::import::Settings { has_header: true, ..imp.settings() };
         crm.check_import(&anna, imp.id, &s).await.unwrap();
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 12_000, "{b}");
-        crm.store.contact_search_settled().await;
-        assert_eq!(crm.store.contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}: the full-text index is whole");
-        let expect =
-            |p: &dyn Fn(&(usize, &str, &str, String, String)) -> bool| rows.iter().filter(|r| p(r)).count() as u64;
+        crm.store().contact_search_settled().await;
+        assert_eq!(crm.store().contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}: the full-text index is whole");
+        let expect = |p: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| p(r)).count() as u64;
         let searches: Vec<(Vec<Cond>, u64)> = vec![
             (
                 vec![cond("email", "contains", "SYSTELL"), cond("first_name", "equals", "anna")],
@@ -1081,7 +1059,7 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         for fts in [true, false] {
             if b == "sqlite" {
                 let sql = format!("UPDATE search_state SET ready = {}", fts as i32);
-                crm.store.conn().execute_unprepared(&sql).await.unwrap();
+                crm.store().conn().execute_unprepared(&sql).await.unwrap();
             }
             for (conds, n) in &searches {
                 let found = crm.search_contacts(o.id, conds, 1, 50).await.unwrap();
@@ -1122,8 +1100,8 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         crm.check_import(&zed, imp.id, &s).await.unwrap();
         crm.run_import(&zed, imp.id).await.unwrap();
         assert_eq!(crm.undo_import(&zed, imp.id).await.unwrap(), 12_000, "{b}");
-        crm.store.contact_search_settled().await;
-        assert_eq!(crm.store.contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}");
+        crm.store().contact_search_settled().await;
+        assert_eq!(crm.store().contacts_fts_ready().await.unwrap(), b == "sqlite", "{b}");
         assert_eq!(crm.search_contacts(z.id, &searches[0].0, 1, 50).await.unwrap().total, 0, "{b}");
         assert_eq!(crm.search_contacts(o.id, &by("uokk"), 1, 50).await.unwrap().total, 1, "{b}");
     }

@@ -755,8 +755,8 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     }
     let store =
         store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
-    let mut crm = crm::Crm::start(store.clone()).await.unwrap();
-    crm.files = dir.path().join("data/files");
+    let settings = crm::CrmSettings { files: dir.path().join("data/files"), ..Default::default() };
+    let crm = crm::Crm::start_with(store.clone(), settings).await.unwrap();
     let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let ada = crm.find_user_by_login(org.id, "ada").await.unwrap().unwrap();
     let imp = crm.upload_import(&ada, "big", "", "big.csv", &csv).await.unwrap();

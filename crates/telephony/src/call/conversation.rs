@@ -2,6 +2,7 @@
 //! transfer, conference, and handing a party over to another call (REFER with Replaces).
 
 use super::*;
+use std::ops::ControlFlow;
 
 /// Our SDP for one leg, to answer the party's re-INVITEs.
 #[derive(Clone)]
@@ -24,12 +25,24 @@ pub(crate) struct Party {
     pub(super) extension: Option<String>,
 }
 
+/// What the agent does besides talking to the other party.
+pub(super) enum Phase {
+    /// The two sides talk (or one holds the other).
+    Two,
+    /// A consultation rings while the other party waits with music.
+    Calling,
+    /// The agent talks to a third party while the other party waits with music.
+    Consult(Consult),
+    /// All three talk together.
+    Conference(Conference),
+}
+
 /// A call in conversation: its two sides, each with its dialog, state channel and SDP, and the
 /// relay between them. Side 0 faced the caller at first, side 1 the callee; a transfer replaces
 /// the agent's side.
 pub(super) struct Live<'a> {
     pub(super) srv: &'a Shared,
-    pub(super) meta: Meta,
+    pub(super) meta: ActiveCall,
     pub(super) relay: Relay,
     pub(super) dialogs: [InviteDialog; 2],
     pub(super) states: [DialogStateReceiver; 2],
@@ -41,10 +54,7 @@ pub(super) struct Live<'a> {
     pub(super) media_tx: mpsc::UnboundedSender<MediaEvent>,
     pub(super) media_rx: mpsc::UnboundedReceiver<MediaEvent>,
     pub(super) recording: Option<Recording>,
-    /// An attended transfer in progress: the agent talking to a third party.
-    pub(super) consult: Option<Consult>,
-    /// A three-way conference: the mixer and the third party's dialog.
-    pub(super) conference: Option<Conference>,
+    pub(super) phase: Phase,
     /// Where other calls ask this one to hand over a party.
     pub(super) handover_tx: mpsc::UnboundedSender<Handover>,
 }
@@ -79,7 +89,7 @@ impl<'a> Live<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         srv: &'a Shared,
-        meta: Meta,
+        meta: ActiveCall,
         relay: Relay,
         dialogs: [InviteDialog; 2],
         states: [DialogStateReceiver; 2],
@@ -99,14 +109,58 @@ impl<'a> Live<'a> {
             media_tx: media.0,
             media_rx: media.1,
             recording: None,
-            consult: None,
-            conference: None,
+            phase: Phase::Two,
             handover_tx: mpsc::unbounded_channel().0,
         }
     }
 }
 
 impl Live<'_> {
+    /// Where the call stands, for its events and the list of calls in progress.
+    fn state(&self) -> CallState {
+        match &self.phase {
+            Phase::Conference(_) => CallState::Conference,
+            Phase::Calling | Phase::Consult(_) => CallState::Consulting,
+            Phase::Two if self.held.iter().any(|h| *h) => CallState::Held,
+            Phase::Two => CallState::Talking,
+        }
+    }
+
+    fn emit(&mut self, kind: CallEventKind) {
+        self.meta.state = self.state();
+        self.meta.emit(self.srv, kind);
+    }
+
+    /// The consultation in progress, taken out of the call (the phase is then `Two`).
+    fn take_consult(&mut self) -> Option<Consult> {
+        match std::mem::replace(&mut self.phase, Phase::Two) {
+            Phase::Consult(c) => Some(c),
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    fn take_conference(&mut self) -> Option<Conference> {
+        match std::mem::replace(&mut self.phase, Phase::Two) {
+            Phase::Conference(c) => Some(c),
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    /// The third party of a consultation or a conference.
+    fn third(&self) -> Option<&Third> {
+        match &self.phase {
+            Phase::Consult(c) => Some(&c.third),
+            Phase::Conference(c) => Some(&c.third),
+            Phase::Two | Phase::Calling => None,
+        }
+    }
+
     /// Starts recording both sides into `RECORDINGS/TENANT/CALL.wav`.
     fn record_start(&mut self) {
         let Some(dir) = &self.srv.recordings else {
@@ -127,14 +181,14 @@ impl Live<'_> {
         let rec = Recording::start(path.clone());
         self.relay.record(Some(rec.tap()));
         self.recording = Some(rec);
-        self.meta.emit(self.srv, CallEventKind::RecordingStarted { path: path.display().to_string() });
+        self.emit(CallEventKind::RecordingStarted { path: path.display().to_string() });
     }
 
     async fn record_stop(&mut self) {
         let Some(rec) = self.recording.take() else { return };
         self.relay.record(None);
         match rec.stop().await {
-            Ok(path) => self.meta.emit(self.srv, CallEventKind::RecordingStopped { path: path.display().to_string() }),
+            Ok(path) => self.emit(CallEventKind::RecordingStopped { path: path.display().to_string() }),
             Err(e) => tracing::error!("SIP: writing a recording: {e}"),
         }
     }
@@ -143,7 +197,7 @@ impl Live<'_> {
         if self.held[leg] != on {
             self.held[leg] = on;
             self.relay.hold(leg, on);
-            self.meta.emit(self.srv, if on { CallEventKind::Held } else { CallEventKind::Resumed });
+            self.emit(if on { CallEventKind::Held } else { CallEventKind::Resumed });
         }
     }
 
@@ -163,17 +217,25 @@ impl Live<'_> {
         let _ = handle.respond(StatusCode::OK, Some(headers), Some(body.into_bytes())).await;
     }
 
-    /// What happened on side `leg`'s dialog; true when that side hung up (and the other was).
-    async fn on_state(&mut self, leg: usize, st: DialogState) -> bool {
+    /// The agent's microphone: cut off or back (back only when their side is not held).
+    fn mute(&mut self, on: bool) {
+        let agent = self.agent;
+        self.relay.set_passes(agent, !on && !self.held[agent]);
+        self.meta.muted = on;
+        self.emit(if on { CallEventKind::Muted } else { CallEventKind::Unmuted });
+    }
+
+    /// What happened on side `leg`'s dialog; `Break` when that side hung up (and the other was).
+    async fn on_state(&mut self, leg: usize, st: DialogState) -> ControlFlow<()> {
         let call_id = self.dialogs[leg].id().call_id.clone();
         match st {
             DialogState::Terminated(id, _) if id.call_id == call_id => {
                 let _ = self.dialogs[1 - leg].bye().await;
-                true
+                ControlFlow::Break(())
             }
             DialogState::Updated(id, req, handle) if id.call_id == call_id => {
                 self.reinvite(leg, &req, handle).await;
-                false
+                ControlFlow::Continue(())
             }
             // A phone's own transfer button: a blind transfer in which that phone leaves.
             DialogState::Refer(id, req, handle) if id.call_id == call_id => {
@@ -183,7 +245,7 @@ impl Live<'_> {
                     .and_then(|c| uri_user(&c.uri));
                 let Some(to) = to else {
                     let _ = handle.reply(StatusCode::BadRequest).await;
-                    return false;
+                    return ControlFlow::Continue(());
                 };
                 if let Some(replaces) = replaces_call_id(req.refer_to_header().map(|h| h.value()).unwrap_or("")) {
                     return self.join_replaced(leg, &replaces, handle).await;
@@ -197,9 +259,9 @@ impl Live<'_> {
             }
             DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
-                false
+                ControlFlow::Continue(())
             }
-            _ => false,
+            _ => ControlFlow::Continue(()),
         }
     }
 
@@ -237,20 +299,18 @@ impl Live<'_> {
         };
         let stays_call_id = self.dialogs[stays].id().call_id.clone();
         let mut rang = true; // the call rang before: no second ringing event
-        let ring = self.srv.ring_timeout;
-        ring_stage(
-            self.srv,
-            &plan,
-            None,
-            &mut self.states[stays],
-            Some(&stays_call_id),
+        let r = Ring {
+            plan: &plan,
+            dialog_a: None,
+            a_state: &mut self.states[stays],
+            a_call_id: Some(&stays_call_id),
             offer,
             targets,
-            ring,
-            &mut rang,
-            None,
-        )
-        .await
+            ring: self.srv.ring_timeout,
+            rang: &mut rang,
+            cmds: None,
+        };
+        ring_stage(self.srv, r).await
     }
 
     /// Replaces the relay by one between the staying party and `other` (on the agent's side).
@@ -270,38 +330,43 @@ impl Live<'_> {
             self.relay.record(Some(rec.tap()));
         }
         self.held = [false; 2];
+        self.meta.muted = false;
     }
 
     /// Attended transfer, first press: ring `to` while the other party hears music; answered,
-    /// the agent talks to it. Returns true when the call ended meanwhile.
-    async fn consult_start(&mut self, to: &str) -> bool {
-        if self.consult.is_some() {
-            return false;
+    /// the agent talks to it. `Break` when the call ended meanwhile.
+    async fn consult_start(&mut self, to: &str) -> ControlFlow<()> {
+        if !matches!(self.phase, Phase::Two) {
+            return ControlFlow::Continue(());
         }
         let stays = 1 - self.agent;
         let Some((targets, caller, credential)) = self.targets_for(to).await else {
             tracing::info!(%to, "SIP: consultation refused: nothing to ring");
-            return false;
+            return ControlFlow::Continue(());
         };
-        let Ok(sock) = self.srv.ports.bind().await else { return false };
+        let Ok(sock) = self.srv.ports.bind().await else { return ControlFlow::Continue(()) };
+        self.phase = Phase::Calling;
         self.hold(stays, true);
         let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
         let a = &self.sdps[self.agent];
         let offer = sdp::build(local, &a.codecs, a.event_pt, SdpDirection::SendRecv, a.session, 1);
         match self.ring_for(targets, &caller, credential, &offer).await {
             Stage::CallerLeft => {
+                self.phase = Phase::Two;
                 let _ = self.dialogs[self.agent].bye().await;
-                true
+                ControlFlow::Break(())
             }
             Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
+                self.phase = Phase::Two;
                 self.hold(stays, false);
-                false
+                ControlFlow::Continue(())
             }
             Stage::Answered { dialog, response, extension, states } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
                     let _ = dialog.bye().await;
+                    self.phase = Phase::Two;
                     self.hold(stays, false);
-                    return false;
+                    return ControlFlow::Continue(());
                 };
                 let pt = self.sdps[self.agent].codecs[0];
                 // The waiting party's music now comes from a player of its own; the agent's socket
@@ -320,15 +385,15 @@ impl Live<'_> {
                     self.srv.music.clone(),
                 );
                 let third = Third { dialog, states, to: to.to_string(), local, event_pt: answer.event_pt, extension };
-                self.consult = Some(Consult { third, relay, _music: music });
-                false
+                self.phase = Phase::Consult(Consult { third, relay, _music: music });
+                ControlFlow::Continue(())
             }
         }
     }
 
     /// Second press: the waiting party talks to the consulted one; the agent is hung up.
     async fn consult_complete(&mut self) {
-        let Some(c) = self.consult.take() else { return };
+        let Some(c) = self.take_consult() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
         let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.third.event_pt);
         c.relay.stop();
@@ -347,15 +412,14 @@ impl Live<'_> {
         if third.extension.is_some() {
             self.meta.extension = third.extension;
         }
-        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
         self.publish_legs();
-        self.meta.emit(self.srv, CallEventKind::Transferred { to: third.to });
+        self.emit(CallEventKind::Transferred { to: third.to });
     }
 
     /// Conference, second press: the waiting party, the agent and the consulted party all hear
     /// each other.
     fn conference_merge(&mut self) {
-        let Some(c) = self.consult.take() else { return };
+        let Some(c) = self.take_consult() else { return };
         let stays = 1 - self.agent;
         let (pt_s, pt_a) = (self.sdps[stays].codecs[0], self.sdps[self.agent].codecs[0]);
         let legs = vec![
@@ -367,15 +431,15 @@ impl Live<'_> {
         self.relay.stop();
         drop(c._music);
         let party = c.third.to.clone();
-        self.conference = Some(Conference { mixer: Mixer::start(legs), third: c.third });
+        self.phase = Phase::Conference(Conference { mixer: Mixer::start(legs), third: c.third });
         self.held = [false; 2];
-        self.meta.emit(self.srv, CallEventKind::ConferenceJoined { party });
+        self.emit(CallEventKind::ConferenceJoined { party });
     }
 
     /// The agent leaves the conference: the other party talks on with the third one, who takes
     /// the agent's place in this call (as after an attended transfer).
     async fn conference_leave(&mut self) {
-        let Some(c) = self.conference.take() else { return };
+        let Some(c) = self.take_conference() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
         let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.third.event_pt);
         c.mixer.stop();
@@ -386,17 +450,17 @@ impl Live<'_> {
 
     /// The third party left the conference: the other two talk on.
     fn conference_end(&mut self) {
-        let Some(c) = self.conference.take() else { return };
+        let Some(c) = self.take_conference() else { return };
         let pt = self.sdps[self.agent].codecs[0];
         let agent = Leg::shared(c.mixer.socket(1), c.mixer.remote(1), pt).with_events(self.sdps[self.agent].event_pt);
         c.mixer.stop();
         self.rejoin(agent);
-        self.meta.emit(self.srv, CallEventKind::Resumed);
+        self.emit(CallEventKind::Resumed);
     }
 
     /// The consultation ends (cancelled, or the consulted party hung up): back to the other party.
     async fn consult_end(&mut self, hang_up: bool) {
-        let Some(c) = self.consult.take() else { return };
+        let Some(c) = self.take_consult() else { return };
         if hang_up {
             let _ = c.third.dialog.bye().await;
         }
@@ -404,7 +468,7 @@ impl Live<'_> {
         let agent = Leg::shared(c.relay.socket(0), c.relay.remote(0), pt).with_events(self.sdps[self.agent].event_pt);
         c.relay.stop();
         self.rejoin(agent);
-        self.meta.emit(self.srv, CallEventKind::Resumed);
+        self.emit(CallEventKind::Resumed);
     }
 
     /// The legs of this call, for other calls that name one of them (Replaces).
@@ -415,17 +479,17 @@ impl Live<'_> {
 
     /// REFER with Replaces on `leg`: the phone on that leg joins its two calls. The call that
     /// has the replaced leg hands over its other party, who then talks to this call's other
-    /// party; the phone is hung up on both. True when this call ended.
-    async fn join_replaced(&mut self, leg: usize, replaces: &str, handle: TransactionHandle) -> bool {
+    /// party; the phone is hung up on both.
+    async fn join_replaced(&mut self, leg: usize, replaces: &str, handle: TransactionHandle) -> ControlFlow<()> {
         let Some(tx) = self.srv.calls.by_leg(replaces, &self.meta.call_id) else {
             let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
-            return false;
+            return ControlFlow::Continue(());
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let _ = tx.send(Handover { call_id: replaces.to_string(), reply });
         let Ok(Ok(Some(party))) = tokio::time::timeout(Duration::from_secs(3), answer).await else {
             let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
-            return false;
+            return ControlFlow::Continue(());
         };
         let _ = handle.reply(StatusCode::Accepted).await;
         tokio::time::sleep(Duration::from_millis(100)).await; // let the 202 leave before the BYE
@@ -437,18 +501,17 @@ impl Live<'_> {
         self.states[leg] = party.states;
         self.sdps[leg] = party.sdp;
         self.meta.extension = party.extension.or(self.meta.extension.take());
-        self.srv.calls.answered(&self.meta.call_id, self.meta.extension.clone());
         self.publish_legs();
-        self.meta.emit(self.srv, CallEventKind::Transferred { to: party.name });
-        false
+        self.emit(CallEventKind::Transferred { to: party.name });
+        ControlFlow::Continue(())
     }
 
     /// Another call asks for the party facing the leg it names: hand it over, hang up the
-    /// named leg (the phone's), and end this call. True when handed over.
-    async fn hand_over(&mut self, h: Handover) -> bool {
+    /// named leg (the phone's), and end this call (`Break`: handed over).
+    async fn hand_over(&mut self, h: Handover) -> ControlFlow<()> {
         let Some(leg) = self.dialogs.iter().position(|d| d.id().call_id == h.call_id) else {
             let _ = h.reply.send(None);
-            return false;
+            return ControlFlow::Continue(());
         };
         let other = 1 - leg;
         self.relay.stop();
@@ -464,19 +527,19 @@ impl Live<'_> {
         };
         let _ = self.dialogs[leg].bye().await;
         let _ = h.reply.send(Some(party));
-        true
+        ControlFlow::Break(())
     }
 
     /// Blind transfer: the other party hears music while `to` rings; the agent is hung up at
     /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
-    /// up too (true). A `to` that cannot be reached is refused and changes nothing (false).
-    async fn blind_transfer(&mut self, to: &str) -> bool {
+    /// up too (`Break`). A `to` that cannot be reached is refused and changes nothing.
+    async fn blind_transfer(&mut self, to: &str) -> ControlFlow<()> {
         let stays = 1 - self.agent;
         let Some((targets, caller, credential)) = self.targets_for(to).await else {
             tracing::info!(%to, "SIP: blind transfer refused: nothing to ring");
-            return false;
+            return ControlFlow::Continue(());
         };
-        let Ok(sock) = self.srv.ports.bind().await else { return false };
+        let Ok(sock) = self.srv.ports.bind().await else { return ControlFlow::Continue(()) };
         self.hold(stays, true);
         let _ = self.dialogs[self.agent].bye().await;
         let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
@@ -487,20 +550,68 @@ impl Live<'_> {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
                     let _ = dialog.bye().await;
                     let _ = self.dialogs[stays].bye().await;
-                    return true;
+                    return ControlFlow::Break(());
                 };
                 let pt = self.sdps[stays].codecs[0];
                 self.rejoin(Leg::new(sock, answer.addr, pt).with_events(answer.event_pt));
                 let to = to.to_string();
                 let third = Third { dialog, states, to, local, event_pt: answer.event_pt, extension };
                 self.takes_over(third, pt, self.sdps[stays].session);
-                false
+                ControlFlow::Continue(())
             }
-            Stage::CallerLeft => true,
+            Stage::CallerLeft => ControlFlow::Break(()),
             Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
                 let _ = self.dialogs[stays].bye().await;
-                true
+                ControlFlow::Break(())
             }
+        }
+    }
+
+    /// A command from the CRM; `Break` when the call is over.
+    async fn command(&mut self, cmd: CallCommand) -> ControlFlow<()> {
+        let other = 1 - self.agent;
+        match cmd {
+            CallCommand::Hangup => {
+                let _ = self.dialogs[0].bye().await;
+                let _ = self.dialogs[1].bye().await;
+                return ControlFlow::Break(());
+            }
+            CallCommand::Answer => {}
+            CallCommand::Hold => self.hold(other, true),
+            CallCommand::Resume => self.hold(other, false),
+            CallCommand::Mute => self.mute(true),
+            CallCommand::Unmute => self.mute(false),
+            CallCommand::BlindTransfer { to } => return self.blind_transfer(&to).await,
+            CallCommand::RecordStart => self.record_start(),
+            CallCommand::RecordStop => self.record_stop().await,
+            CallCommand::ConsultStart { to } => return self.consult_start(&to).await,
+            CallCommand::ConsultComplete => self.consult_complete().await,
+            CallCommand::ConsultCancel => self.consult_end(true).await,
+            CallCommand::ConferenceMerge => self.conference_merge(),
+            CallCommand::ConferenceLeave => self.conference_leave().await,
+            CallCommand::SendDtmf { digits } => {
+                if !matches!(self.phase, Phase::Two) || !self.relay.send_dtmf(other, &digits) {
+                    tracing::info!("SIP: DTMF not sent: the other party takes no events now");
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// What the third party's dialog says: gone, the consultation or the conference ends.
+    async fn on_third(&mut self, st: Option<DialogState>) {
+        let gone = match (&st, self.third()) {
+            (Some(DialogState::Terminated(id, _)), Some(t)) => id.call_id == t.dialog.id().call_id,
+            (None, _) => true,
+            _ => false,
+        };
+        if !gone {
+            return;
+        }
+        match self.phase {
+            Phase::Consult(_) => self.consult_end(false).await,
+            Phase::Conference(_) => self.conference_end(),
+            Phase::Two | Phase::Calling => {}
         }
     }
 }
@@ -508,8 +619,7 @@ impl Live<'_> {
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
-pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> Meta {
-    live.srv.calls.answered(&live.meta.call_id, live.meta.extension.clone());
+pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> ActiveCall {
     let (handover_tx, mut handovers) = mpsc::unbounded_channel();
     live.handover_tx = handover_tx;
     live.publish_legs();
@@ -518,27 +628,20 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
         State(usize, Option<DialogState>),
         Command(Option<CallCommand>),
         Media(Option<MediaEvent>),
-        Consult(Option<DialogState>),
         Third(Option<DialogState>),
     }
     loop {
         let ev = {
             let [s0, s1] = &mut live.states;
-            let consult = async {
-                match live.consult.as_mut() {
-                    Some(c) => c.third.states.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
             let third = async {
-                match live.conference.as_mut() {
-                    Some(c) => c.third.states.recv().await,
-                    None => std::future::pending().await,
+                match &mut live.phase {
+                    Phase::Consult(c) => c.third.states.recv().await,
+                    Phase::Conference(c) => c.third.states.recv().await,
+                    Phase::Two | Phase::Calling => std::future::pending().await,
                 }
             };
             tokio::select! {
                 h = handovers.recv() => Ev::Handover(h),
-                st = consult => Ev::Consult(st),
                 st = third => Ev::Third(st),
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
@@ -546,107 +649,35 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
                 m = live.media_rx.recv() => Ev::Media(m),
             }
         };
-        let (agent, other) = (live.agent, 1 - live.agent);
-        let done = match ev {
+        let flow = match ev {
             Ev::Handover(Some(h)) => live.hand_over(h).await,
-            Ev::Handover(None) => false,
             Ev::State(leg, Some(st)) => live.on_state(leg, st).await,
             Ev::Media(Some(MediaEvent::Dtmf { digit, .. })) => {
-                live.meta.emit(live.srv, CallEventKind::Dtmf { digit });
-                false
+                live.emit(CallEventKind::Dtmf { digit });
+                ControlFlow::Continue(())
             }
-            Ev::Media(None) => false,
+            Ev::Handover(None) | Ev::Media(None) => ControlFlow::Continue(()),
             Ev::Third(st) => {
-                let gone = match (&st, &live.conference) {
-                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.third.dialog.id().call_id,
-                    (None, _) => true,
-                    _ => false,
-                };
-                if gone {
-                    live.conference_end();
-                }
-                false
-            }
-            Ev::Consult(st) => {
-                let gone = match (&st, &live.consult) {
-                    (Some(DialogState::Terminated(id, _)), Some(c)) => id.call_id == c.third.dialog.id().call_id,
-                    (None, _) => true,
-                    _ => false,
-                };
-                if gone {
-                    live.consult_end(false).await;
-                }
-                false
+                live.on_third(st).await;
+                ControlFlow::Continue(())
             }
             // A dialog that is gone cannot talk any more.
-            Ev::State(_, None) | Ev::Command(None) => true,
-            Ev::Command(Some(cmd)) => match cmd {
-                CallCommand::Hangup => {
-                    let _ = live.dialogs[0].bye().await;
-                    let _ = live.dialogs[1].bye().await;
-                    true
-                }
-                CallCommand::Answer => false,
-                CallCommand::Hold => {
-                    live.hold(other, true);
-                    false
-                }
-                CallCommand::Resume => {
-                    live.hold(other, false);
-                    false
-                }
-                CallCommand::Mute => {
-                    live.relay.set_passes(agent, false);
-                    false
-                }
-                CallCommand::Unmute => {
-                    live.relay.set_passes(agent, !live.held[agent]);
-                    false
-                }
-                CallCommand::BlindTransfer { to } => live.blind_transfer(&to).await,
-                CallCommand::RecordStart => {
-                    live.record_start();
-                    false
-                }
-                CallCommand::RecordStop => {
-                    live.record_stop().await;
-                    false
-                }
-                CallCommand::ConsultStart { to } => live.consult_start(&to).await,
-                CallCommand::ConsultComplete => {
-                    live.consult_complete().await;
-                    false
-                }
-                CallCommand::ConsultCancel => {
-                    live.consult_end(true).await;
-                    false
-                }
-                CallCommand::ConferenceMerge => {
-                    live.conference_merge();
-                    false
-                }
-                CallCommand::ConferenceLeave => {
-                    live.conference_leave().await;
-                    false
-                }
-                CallCommand::SendDtmf { digits } => {
-                    if live.consult.is_some() || live.conference.is_some() || !live.relay.send_dtmf(other, &digits) {
-                        tracing::info!("SIP: DTMF not sent: the other party takes no events now");
-                    }
-                    false
-                }
-            },
+            Ev::State(_, None) | Ev::Command(None) => ControlFlow::Break(()),
+            Ev::Command(Some(cmd)) => live.command(cmd).await,
         };
-        if done {
+        if flow.is_break() {
             break;
         }
     }
-    if let Some(c) = live.consult.take() {
-        let _ = c.third.dialog.bye().await;
-    }
-    if let Some(c) = live.conference.take() {
-        c.mixer.stop();
-        let _ = c.third.dialog.bye().await;
+    match std::mem::replace(&mut live.phase, Phase::Two) {
+        Phase::Consult(c) => {
+            let _ = c.third.dialog.bye().await;
+        }
+        Phase::Conference(c) => {
+            c.mixer.stop();
+            let _ = c.third.dialog.bye().await;
+        }
+        Phase::Two | Phase::Calling => {}
     }
     live.record_stop().await;
     live.relay.stop();

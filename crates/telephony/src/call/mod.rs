@@ -2,9 +2,9 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
-use crate::control::{ActiveCall, CallError, Handover, Listed};
+use crate::control::{CallError, Handover, Listed};
 use crate::directory::{InboundRoute, Tenant, Trunk};
-use crate::events::{CallCommand, CallEvent, CallEventKind, Direction, EndCause};
+use crate::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
 use crate::server::Shared;
 use media::{Leg, MediaEvent, Mixer, Recording, Relay};
@@ -43,35 +43,31 @@ struct Target {
     call_id: Option<String>,
 }
 
-/// What is known of a call for its events.
-#[derive(Clone)]
-struct Meta {
-    call_id: String,
-    tenant: i64,
-    direction: Direction,
-    from: String,
-    to: String,
-    extension: Option<String>,
-}
-
-impl Meta {
+impl ActiveCall {
+    /// Tells the CRM what happened, and the list of calls in progress how the call stands now
+    /// (one value for both, so they never disagree).
     fn emit(&self, srv: &Shared, kind: CallEventKind) {
-        let ev = CallEvent {
-            call_id: self.call_id.clone(),
-            tenant: self.tenant,
-            direction: self.direction,
-            from: self.from.clone(),
-            to: self.to.clone(),
-            extension: self.extension.clone(),
-            at: chrono::Utc::now(),
-            kind,
-        };
-        let _ = srv.events.send(ev);
+        srv.calls.update(self);
+        let _ = srv.events.send(CallEvent { call: self.clone(), at: chrono::Utc::now(), kind });
+    }
+
+    /// Answered: it rings nobody any more, and the two sides talk.
+    fn answered(&mut self, srv: &Shared) {
+        self.ringing.clear();
+        self.state = CallState::Talking;
+        self.answered_at = Some(chrono::Utc::now());
+        self.emit(srv, CallEventKind::Answered);
+    }
+
+    /// The call is over (it rings nobody any more).
+    fn end(&mut self, srv: &Shared, cause: EndCause) {
+        self.ringing.clear();
+        self.emit(srv, CallEventKind::Ended { cause });
     }
 }
 
 struct Plan {
-    meta: Meta,
+    meta: ActiveCall,
     /// The From of the INVITEs we send.
     caller_uri: Uri,
     /// Rung one after another; the targets of one stage all at once, for its time.
@@ -95,13 +91,8 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
         return;
     };
     let Some(offer) = offer_of(&mut tx).await else { return };
-    let meta = |direction, to: &str, extension| Meta {
-        call_id: call_id_of(&req),
-        tenant: tenant.id,
-        direction,
-        from: caller.clone(),
-        to: to.to_string(),
-        extension,
+    let meta = |direction, to: &str, extension| {
+        ActiveCall::new(call_id_of(&req), tenant.id, direction, caller.clone(), to.to_string(), extension)
     };
     let plan = if srv.directory.extension_secret(&tenant, &dialled).await.is_some() {
         let targets = phones(&srv, &tenant, &dialled);
@@ -160,14 +151,7 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Tru
         }
     };
     let plan = Plan {
-        meta: Meta {
-            call_id: call_id_of(&req),
-            tenant: trunk.tenant.id,
-            direction: Direction::Inbound,
-            from: from.clone(),
-            to: did,
-            extension: None,
-        },
+        meta: ActiveCall::new(call_id_of(&req), trunk.tenant.id, Direction::Inbound, from.clone(), did, None),
         caller_uri: uri(&format!("sip:{from}@{}", srv.contact.host_with_port)),
         stages,
         credential: None,
@@ -267,40 +251,30 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
     let mut busy = false;
     let mut rang = false;
     let mut stages: std::collections::VecDeque<_> = std::mem::take(&mut plan.stages).into();
-    let ringing = stages.iter().flat_map(|(t, _)| t.iter().filter_map(|t| t.extension.clone())).collect();
-    let listed = ActiveCall {
-        call_id: plan.meta.call_id.clone(),
-        tenant: plan.meta.tenant,
-        extension: plan.meta.extension.clone(),
-        ringing,
-        direction: plan.meta.direction,
-        from: plan.meta.from.clone(),
-        to: plan.meta.to.clone(),
-    };
-    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
+    plan.meta.ringing = stages.iter().flat_map(|(t, _)| t.iter().filter_map(|t| t.extension.clone())).collect();
+    let (_listed, mut cmds) = Listed::new(&srv.calls, plan.meta.clone());
     while let Some((targets, ring)) = stages.pop_front() {
-        let stage = ring_stage(
-            &srv,
-            &plan,
-            Some(&dialog_a),
-            &mut a_state,
-            None,
-            &offer_b,
-            targets.clone(),
+        let r = Ring {
+            plan: &plan,
+            dialog_a: Some(&dialog_a),
+            a_state: &mut a_state,
+            a_call_id: None,
+            offer: &offer_b,
+            targets: targets.clone(),
             ring,
-            &mut rang,
-            Some(&mut cmds),
-        )
-        .await;
+            rang: &mut rang,
+            cmds: Some(&mut cmds),
+        };
+        let stage = ring_stage(&srv, r).await;
         match stage {
             Stage::CallerLeft => {
-                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+                plan.meta.end(&srv, EndCause::Cancelled);
                 return;
             }
             Stage::Failed { busy: b } => busy |= b,
             Stage::Refused => {
                 let _ = dialog_a.reject(Some(StatusCode::BusyHere), None);
-                plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Busy });
+                plan.meta.end(&srv, EndCause::Busy);
                 return;
             }
             Stage::AutoAnswer(again) => {
@@ -316,7 +290,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                 else {
                     let _ = dialog.bye().await;
                     let _ = dialog_a.reject(Some(StatusCode::NotAcceptableHere), None);
-                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    plan.meta.end(&srv, EndCause::Failed);
                     return;
                 };
                 // Answered: audio flows through our two sockets, and the caller gets our answer.
@@ -334,10 +308,10 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                 let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
                 if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
                     let _ = dialog.bye().await;
-                    plan.meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                    plan.meta.end(&srv, EndCause::Failed);
                     return;
                 }
-                plan.meta.emit(&srv, CallEventKind::Answered);
+                plan.meta.answered(&srv);
                 let agent = if plan.meta.direction == Direction::Inbound { 1 } else { 0 };
                 let sdps = [
                     LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
@@ -353,7 +327,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     agent,
                     (media_tx, media_rx),
                 );
-                talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+                talk(live, cmds).await.end(&srv, EndCause::Answered);
                 return;
             }
         }
@@ -364,24 +338,31 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
         (StatusCode::TemporarilyUnavailable, EndCause::NoAnswer)
     };
     let _ = dialog_a.reject(Some(code), None);
-    plan.meta.emit(&srv, CallEventKind::Ended { cause });
+    plan.meta.end(&srv, cause);
 }
 
-/// Rings `targets` at once for `ring`: until one answers, all refuse, or the caller gives up.
-#[allow(clippy::too_many_arguments)]
-async fn ring_stage(
-    srv: &Shared,
-    plan: &Plan,
-    dialog_a: Option<&InviteDialog>,
-    a_state: &mut DialogStateReceiver,
-    // When side A's channel carries several dialogs, the Call-ID of the one that counts.
-    a_call_id: Option<&str>,
-    offer_b: &str,
+/// One stage of ringing: whom to ring with which offer, and what to listen to meanwhile.
+struct Ring<'a> {
+    plan: &'a Plan,
+    /// The caller's ringing INVITE, told when a phone rings (none when side A is answered).
+    dialog_a: Option<&'a InviteDialog>,
+    /// Side A's dialog states: its hang-up ends the ringing.
+    a_state: &'a mut DialogStateReceiver,
+    /// When side A's channel carries several dialogs, the Call-ID of the one that counts.
+    a_call_id: Option<&'a str>,
+    offer: &'a str,
     targets: Vec<Target>,
     ring: Duration,
-    rang: &mut bool,
-    mut cmds: Option<&mut mpsc::UnboundedReceiver<CallCommand>>,
-) -> Stage {
+    /// Set once the call has rung: there is one ringing event per call.
+    rang: &'a mut bool,
+    /// The call's commands while it rings (none while a transfer rings).
+    cmds: Option<&'a mut mpsc::UnboundedReceiver<CallCommand>>,
+}
+
+/// Rings the targets at once for the stage's time: until one answers, all refuse, or the
+/// caller gives up.
+async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
+    let Ring { plan, dialog_a, a_state, a_call_id, offer: offer_b, targets, ring, rang, mut cmds } = r;
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
     let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
@@ -422,12 +403,11 @@ async fn ring_stage(
     loop {
         tokio::select! {
             Some(st) = a_state.recv() => {
-                if let DialogState::Terminated(id, _) = st {
-                    if a_call_id.is_none_or(|c| c == id.call_id) {
+                if let DialogState::Terminated(id, _) = st
+                    && a_call_id.is_none_or(|c| c == id.call_id) {
                         cancel_all(&forks, None).await;
                         return Stage::CallerLeft;
                     }
-                }
             }
             Some(st) = b_state.recv() => {
                 if matches!(st, DialogState::Early(..)) && !*rang {
@@ -517,7 +497,7 @@ fn credential_for(trunk: &Trunk) -> Option<Credential> {
 fn replaces_call_id(refer_to: &str) -> Option<String> {
     let at = refer_to.find("Replaces=")? + "Replaces=".len();
     let raw = &refer_to[at..];
-    let end = raw.find(|c| c == '>' || c == '&' || c == ';').unwrap_or(raw.len());
+    let end = raw.find(['>', '&', ';']).unwrap_or(raw.len());
     let raw = &raw[..end];
     let raw = raw.split("%3B").next().unwrap_or(raw).split("%3b").next().unwrap_or(raw);
     // Undo the URI escaping of the Call-ID (%40 for @, …).
@@ -525,12 +505,13 @@ fn replaces_call_id(refer_to: &str) -> Option<String> {
     let bytes = raw.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&raw[i + 1..i + 3], 16) {
-                out.push(v as char);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&raw[i + 1..i + 3], 16)
+        {
+            out.push(v as char);
+            i += 3;
+            continue;
         }
         out.push(bytes[i] as char);
         i += 1;

@@ -39,14 +39,15 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         (Direction::Outbound, vec![target], o.caller_id.clone().unwrap_or(route.caller_id), credential)
     };
     let call_id = format!("sb-{:016x}", rand::random::<u64>());
-    let meta = Meta {
-        call_id: call_id.clone(),
-        tenant: o.tenant.id,
+    let mut meta = ActiveCall::new(
+        call_id.clone(),
+        o.tenant.id,
         direction,
-        from: o.extension.clone(),
-        to: o.number.clone(),
-        extension: Some(o.extension.clone()),
-    };
+        o.extension.clone(),
+        o.number.clone(),
+        Some(o.extension.clone()),
+    );
+    meta.ringing = vec![o.extension.clone()];
     let host = srv.contact.host_with_port.to_string();
     let agent_plan = Plan {
         meta,
@@ -57,14 +58,7 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         headers: auto_answer_headers(&srv),
     };
     let customer = Plan {
-        meta: Meta {
-            call_id: String::new(),
-            tenant: 0,
-            direction,
-            from: String::new(),
-            to: String::new(),
-            extension: None,
-        },
+        meta: ActiveCall::new(String::new(), 0, direction, String::new(), String::new(), None),
         caller_uri: uri(&format!("sip:{caller_id}@{host}")),
         stages: vec![(targets, srv.ring_timeout)],
         credential,
@@ -75,21 +69,12 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
 }
 
 async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
-    let meta = &agent_plan.meta;
-    let listed = ActiveCall {
-        call_id: meta.call_id.clone(),
-        tenant: meta.tenant,
-        extension: meta.extension.clone(),
-        ringing: meta.extension.clone().into_iter().collect(),
-        direction: meta.direction,
-        from: meta.from.clone(),
-        to: meta.to.clone(),
-    };
-    let (_listed, mut cmds) = Listed::new(&srv.calls, listed);
+    let mut meta = agent_plan.meta.clone();
+    let (_listed, mut cmds) = Listed::new(&srv.calls, meta.clone());
     let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
         (Ok(a), Ok(b)) => (a, b),
         _ => {
-            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+            meta.end(&srv, EndCause::Failed);
             return;
         }
     };
@@ -111,34 +96,32 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     );
     let (_keep, mut nobody) = mpsc::unbounded_channel();
     let (targets, secs) = ring(&agent_plan);
-    let (agent, agent_answer, mut agent_states) = match ring_stage(
-        &srv,
-        &agent_plan,
-        None,
-        &mut nobody,
-        None,
-        &offer_a,
+    let r = Ring {
+        plan: &agent_plan,
+        dialog_a: None,
+        a_state: &mut nobody,
+        a_call_id: None,
+        offer: &offer_a,
         targets,
-        secs,
-        &mut rang,
-        Some(&mut cmds),
-    )
-    .await
-    {
+        ring: secs,
+        rang: &mut rang,
+        cmds: Some(&mut cmds),
+    };
+    let (agent, agent_answer, mut agent_states) = match ring_stage(&srv, r).await {
         Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
         Stage::Failed { busy } => {
-            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+            meta.end(&srv, if busy { EndCause::Busy } else { EndCause::NoAnswer });
             return;
         }
         Stage::Refused => {
-            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+            meta.end(&srv, EndCause::Cancelled);
             return;
         }
         Stage::CallerLeft | Stage::AutoAnswer(_) => return,
     };
     let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| !m.codecs.is_empty()) else {
         let _ = agent.bye().await;
-        meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+        meta.end(&srv, EndCause::Failed);
         return;
     };
 
@@ -147,28 +130,26 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
     let agent_call_id = agent.id().call_id.clone();
     let (targets, secs) = ring(&customer);
-    match ring_stage(
-        &srv,
-        &customer,
-        None,
-        &mut agent_states,
-        Some(&agent_call_id),
-        &offer_b,
+    let r = Ring {
+        plan: &customer,
+        dialog_a: None,
+        a_state: &mut agent_states,
+        a_call_id: Some(&agent_call_id),
+        offer: &offer_b,
         targets,
-        secs,
-        &mut rang,
-        Some(&mut cmds),
-    )
-    .await
-    {
-        Stage::CallerLeft => meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled }),
+        ring: secs,
+        rang: &mut rang,
+        cmds: Some(&mut cmds),
+    };
+    match ring_stage(&srv, r).await {
+        Stage::CallerLeft => meta.end(&srv, EndCause::Cancelled),
         Stage::Refused | Stage::AutoAnswer(_) => {
             let _ = agent.bye().await;
-            meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Cancelled });
+            meta.end(&srv, EndCause::Cancelled);
         }
         Stage::Failed { busy } => {
             let _ = agent.bye().await;
-            meta.emit(&srv, CallEventKind::Ended { cause: if busy { EndCause::Busy } else { EndCause::NoAnswer } });
+            meta.end(&srv, if busy { EndCause::Busy } else { EndCause::NoAnswer });
         }
         Stage::Answered { dialog, response, states, .. } => {
             let Some(answer) =
@@ -176,7 +157,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
             else {
                 let _ = dialog.bye().await;
                 let _ = agent.bye().await;
-                meta.emit(&srv, CallEventKind::Ended { cause: EndCause::Failed });
+                meta.end(&srv, EndCause::Failed);
                 return;
             };
             let pt =
@@ -188,7 +169,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 srv.music.clone(),
                 Some(media_tx.clone()),
             );
-            meta.emit(&srv, CallEventKind::Answered);
+            meta.answered(&srv);
             let sdps = [
                 LegSdp { local: a_local, codecs: vec![pt], event_pt: agent_media.event_pt, session },
                 LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
@@ -203,7 +184,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 0,
                 (media_tx, media_rx),
             );
-            talk(live, cmds).await.emit(&srv, CallEventKind::Ended { cause: EndCause::Answered });
+            talk(live, cmds).await.end(&srv, EndCause::Answered);
         }
     }
 }

@@ -152,7 +152,7 @@ async fn a_phones_transfer_button_transfers_the_call() {
     let a = sipp("call_uac_refer.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "1001 transferred and was hung up: {}", explain(&a));
     let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
-    srv.command(1, &ev.call_id, CallCommand::Hangup).unwrap();
+    srv.command(1, &ev.call.call_id, CallCommand::Hangup).unwrap();
     assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
     assert!(ok(&c.wait_with_output().await.unwrap()), "1003 answered the transferred call");
 }
@@ -183,7 +183,7 @@ async fn a_phone_joins_its_two_calls_with_refer_and_replaces() {
     let first = first.await.unwrap();
     assert!(ok(&first), "the phone's first call: REFER accepted, then hung up: {}", explain(&first));
     let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
-    srv.command(1, &ev.call_id, CallCommand::Hangup).unwrap();
+    srv.command(1, &ev.call.call_id, CallCommand::Hangup).unwrap();
     assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
     assert!(ok(&c.wait_with_output().await.unwrap()), "1003 too");
 }

@@ -106,10 +106,10 @@ fn parse_pcap(b: &[u8]) -> Vec<Datagram> {
 pub fn pcmu_samples<'a>(packets: impl Iterator<Item = &'a Datagram>) -> Vec<f64> {
     let mut s = Vec::new();
     for d in packets {
-        if let Some((h, off)) = media::rtp::Header::parse(&d.payload) {
-            if h.payload_type == media::rtp::PT_PCMU {
-                s.extend(d.payload[off..].iter().map(|&u| media::g711::ulaw_to_linear(u) as f64));
-            }
+        if let Some((h, off)) = media::rtp::Header::parse(&d.payload)
+            && h.payload_type == media::rtp::PT_PCMU
+        {
+            s.extend(d.payload[off..].iter().map(|&u| media::g711::ulaw_to_linear(u) as f64));
         }
     }
     s

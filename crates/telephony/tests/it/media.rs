@@ -53,7 +53,7 @@ async fn hold_plays_music_to_the_held_party_and_nothing_to_the_holder() {
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "17500", "-d", "4500"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let held_at = now();
     srv.command(1, &call_id, CallCommand::Hold).unwrap();
@@ -113,7 +113,7 @@ async fn a_recording_holds_both_sides_one_per_channel() {
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "18500", "-d", "3000"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     tokio::time::sleep(Duration::from_millis(400)).await;
     srv.command(1, &call_id, CallCommand::RecordStart).unwrap();
     assert!(matches!(rx.recv().await.unwrap().kind, CallEventKind::RecordingStarted { .. }));
@@ -174,7 +174,7 @@ async fn conference(rtp: (u16, u16), base: u16, caller: &'static str) -> Confere
         let args = ["-s", DID_1002, "-key", "caller", caller, "-mp", &media, "-d", "5000"];
         sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await
     });
-    let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
     wait_for(&mut rx, CallEventKind::Held).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -279,7 +279,7 @@ async fn keys_sent_by_command_reach_the_other_party_as_events() {
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "26500", "-d", "2500"];
     let target = srv.local_addr();
     let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     tokio::time::sleep(Duration::from_millis(300)).await;
     srv.command(1, &call_id, CallCommand::SendDtmf { digits: "12#".into() }).unwrap();
     assert!(ok(&caller.await.unwrap()));

@@ -51,8 +51,11 @@ async fn a_call_from_the_trunk_to_a_number_rings_its_extension() {
         vec![CallEventKind::Ringing, CallEventKind::Answered, CallEventKind::Ended { cause: EndCause::Answered }]
     );
     let last = evs.last().unwrap();
-    assert_eq!((last.direction, last.from.as_str(), last.to.as_str()), (Direction::Inbound, "48600111222", DID_1002));
-    assert_eq!(last.extension.as_deref(), Some("1002"), "the answering extension");
+    assert_eq!(
+        (last.call.direction, last.call.from.as_str(), last.call.to.as_str()),
+        (Direction::Inbound, "48600111222", DID_1002)
+    );
+    assert_eq!(last.call.extension.as_deref(), Some("1002"), "the answering extension");
     assert!(!last.is_missed());
 }
 
@@ -85,7 +88,7 @@ async fn a_ring_group_in_order_moves_on_to_the_next_member() {
     assert!(ok(&second.wait_with_output().await.unwrap()), "1003 answered");
     let evs = events_until_end(&mut rx).await;
     assert_eq!(
-        evs.iter().find(|e| e.kind == CallEventKind::Answered).and_then(|e| e.extension.as_deref()),
+        evs.iter().find(|e| e.kind == CallEventKind::Answered).and_then(|e| e.call.extension.as_deref()),
         Some("1003")
     );
 }
@@ -143,7 +146,7 @@ async fn an_extension_calls_out_through_the_trunk_with_the_organizations_caller_
     let evs = events_until_end(&mut rx).await;
     let last = evs.last().unwrap();
     assert_eq!(
-        (last.direction, last.to.as_str(), last.extension.as_deref()),
+        (last.call.direction, last.call.to.as_str(), last.call.extension.as_deref()),
         (Direction::Outbound, "0221234567", Some("1001"))
     );
     assert_eq!(last.kind, CallEventKind::Ended { cause: EndCause::Answered });
@@ -181,7 +184,7 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
     let call_id = srv.originate(o("0221234567", "1001")).await.unwrap();
     let answered = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await;
     assert_eq!(
-        (answered.call_id.as_str(), answered.direction, answered.extension.as_deref()),
+        (answered.call.call_id.as_str(), answered.call.direction, answered.call.extension.as_deref()),
         (call_id.as_str(), Direction::Outbound, Some("1001"))
     );
     assert_eq!(srv.calls(1).len(), 1, "the call is listed while it lasts");
@@ -207,7 +210,7 @@ async fn blind_transfer_hands_the_customer_to_another_extension() {
     let args = ["-s", DID_1002, "-key", "caller", "48600111555", "-mp", "17600", "-d", "3000"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     let to = |t: &str| telephony::events::CallCommand::BlindTransfer { to: t.into() };
     srv.command(1, &call_id, to("0048999")).unwrap(); // refused: nothing happens to the call
     srv.command(1, &call_id, to("1003")).unwrap();
@@ -226,7 +229,7 @@ async fn blind_transfer_hands_the_customer_to_another_extension() {
             CallEventKind::Ended { cause: EndCause::Answered }
         ]
     );
-    assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1003"), "the call now belongs to 1003");
+    assert_eq!(evs.last().unwrap().call.extension.as_deref(), Some("1003"), "the call now belongs to 1003");
 }
 
 /// Attended transfer: 1002 answers a customer, consults 1003 (the customer waits with music),
@@ -242,13 +245,13 @@ async fn attended_transfer_consults_then_hands_over() {
     let args = ["-s", DID_1002, "-key", "caller", "48600111666", "-mp", "19000", "-d", "3500"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
     crate::harness::wait_for(&mut rx, CallEventKind::Held).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     srv.command(1, &call_id, CallCommand::ConsultComplete).unwrap();
     let ev = crate::harness::wait_for(&mut rx, CallEventKind::Transferred { to: "1003".into() }).await;
-    assert_eq!(ev.extension.as_deref(), Some("1003"));
+    assert_eq!(ev.call.extension.as_deref(), Some("1003"));
     let a = agent.wait_with_output().await.unwrap();
     assert!(ok(&a), "1002 left the call: {}", explain(&a));
     let c = customer.await.unwrap();
@@ -270,7 +273,7 @@ async fn a_cancelled_consultation_returns_the_agent_to_the_customer() {
     let args = ["-s", DID_1002, "-key", "caller", "48600111777", "-mp", "19600", "-d", "3500"];
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call_id;
+    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
     srv.command(1, &call_id, CallCommand::ConsultStart { to: "1003".into() }).unwrap();
     crate::harness::wait_for(&mut rx, CallEventKind::Held).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -283,7 +286,7 @@ async fn a_cancelled_consultation_returns_the_agent_to_the_customer() {
     let a = agent.wait_with_output().await.unwrap();
     assert!(ok(&a), "1002 was back on the call and got the hang-up: {}", explain(&a));
     let evs = events_until_end(&mut rx).await;
-    assert_eq!(evs.last().unwrap().extension.as_deref(), Some("1002"));
+    assert_eq!(evs.last().unwrap().call.extension.as_deref(), Some("1002"));
 }
 
 /// An agent answers a ringing call from the CRM: the phone is rung again with the auto-answer
@@ -300,9 +303,9 @@ async fn answering_from_the_crm_makes_the_phone_pick_up() {
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac.xml", target, &args).await });
     let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
     assert_eq!(srv.calls(1)[0].ringing, vec!["1002".to_string()], "listed as ringing 1002");
-    srv.command(1, &ringing.call_id, CallCommand::Answer).unwrap();
+    srv.command(1, &ringing.call.call_id, CallCommand::Answer).unwrap();
     let answered = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await;
-    assert_eq!(answered.extension.as_deref(), Some("1002"));
+    assert_eq!(answered.call.extension.as_deref(), Some("1002"));
     let c = customer.await.unwrap();
     assert!(ok(&c), "the customer talked and hung up: {}", explain(&c));
     let p = phone.wait_with_output().await.unwrap();
@@ -321,7 +324,7 @@ async fn hanging_up_a_ringing_call_from_the_crm_refuses_it() {
     let target = srv.local_addr();
     let customer = tokio::spawn(async move { sipp_from("127.0.0.2", "trunk_uac_486.xml", target, &args).await });
     let ringing = crate::harness::wait_for(&mut rx, CallEventKind::Ringing).await;
-    srv.command(1, &ringing.call_id, CallCommand::Hangup).unwrap();
+    srv.command(1, &ringing.call.call_id, CallCommand::Hangup).unwrap();
     let end = crate::harness::wait_for(&mut rx, CallEventKind::Ended { cause: EndCause::Busy }).await;
     assert!(end.is_missed());
     assert!(ok(&customer.await.unwrap()), "the customer got busy");

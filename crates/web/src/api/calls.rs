@@ -32,37 +32,71 @@ pub struct CallStartedOut {
     pub call_id: String,
 }
 
+/// A command on a call in progress; `command` names it, and only the commands that need a
+/// number (`to`) or keys (`digits`) take one.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CommandIn {
-    /// answer | hangup | hold | resume | mute | unmute | blind_transfer | consult | consult_complete |
-    /// consult_cancel | conference_merge | conference_leave | record_start | record_stop | dtmf
-    pub command: String,
-    /// For blind_transfer and consult: the extension or number; for dtmf: the keys.
-    pub to: Option<String>,
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CommandIn {
+    /// A ringing call: the agent's phone answers by itself (where it can).
+    Answer,
+    Hangup,
+    /// The other party hears music.
+    Hold,
+    Resume,
+    Mute,
+    Unmute,
+    /// Hands the other party to an extension or number; the agent leaves.
+    BlindTransfer {
+        to: String,
+    },
+    /// Rings a third party while the other one waits with music (attended transfer or conference).
+    Consult {
+        to: String,
+    },
+    /// The other party talks to the consulted one; the agent leaves.
+    ConsultComplete,
+    ConsultCancel,
+    /// All three talk together.
+    ConferenceMerge,
+    /// The agent leaves; the other two talk on.
+    ConferenceLeave,
+    RecordStart,
+    RecordStop,
+    /// Keys (0-9, *, #, A-D) played to the other party.
+    Dtmf {
+        #[serde(alias = "to")]
+        digits: String,
+    },
 }
 
 impl CommandIn {
-    /// The telephony command this asks for, or a clear error.
-    pub fn to_command(&self) -> Result<CallCommand, CrmError> {
-        let to = self.to.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-        Ok(match (self.command.as_str(), to) {
-            ("answer", None) => CallCommand::Answer,
-            ("hangup", None) => CallCommand::Hangup,
-            ("hold", None) => CallCommand::Hold,
-            ("resume", None) => CallCommand::Resume,
-            ("mute", None) => CallCommand::Mute,
-            ("unmute", None) => CallCommand::Unmute,
-            ("blind_transfer", Some(to)) => CallCommand::BlindTransfer { to },
-            ("consult", Some(to)) => CallCommand::ConsultStart { to },
-            ("consult_complete", None) => CallCommand::ConsultComplete,
-            ("consult_cancel", None) => CallCommand::ConsultCancel,
-            ("conference_merge", None) => CallCommand::ConferenceMerge,
-            ("conference_leave", None) => CallCommand::ConferenceLeave,
-            ("record_start", None) => CallCommand::RecordStart,
-            ("record_stop", None) => CallCommand::RecordStop,
-            ("dtmf", Some(digits)) if digits.len() <= 32 => CallCommand::SendDtmf { digits },
-            _ => return Err(CrmError::invalid("command", "err-call-command")),
+    /// The command a JSON body asks for, or a clear error (an unknown command, a missing or
+    /// empty number).
+    pub fn parse(body: serde_json::Value) -> Result<CallCommand, CrmError> {
+        let bad = || CrmError::invalid("command", "err-call-command");
+        let given = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(bad);
+        Ok(match serde_json::from_value::<CommandIn>(body).map_err(|_| bad())? {
+            CommandIn::Answer => CallCommand::Answer,
+            CommandIn::Hangup => CallCommand::Hangup,
+            CommandIn::Hold => CallCommand::Hold,
+            CommandIn::Resume => CallCommand::Resume,
+            CommandIn::Mute => CallCommand::Mute,
+            CommandIn::Unmute => CallCommand::Unmute,
+            CommandIn::BlindTransfer { to } => CallCommand::BlindTransfer { to: given(to)? },
+            CommandIn::Consult { to } => CallCommand::ConsultStart { to: given(to)? },
+            CommandIn::ConsultComplete => CallCommand::ConsultComplete,
+            CommandIn::ConsultCancel => CallCommand::ConsultCancel,
+            CommandIn::ConferenceMerge => CallCommand::ConferenceMerge,
+            CommandIn::ConferenceLeave => CallCommand::ConferenceLeave,
+            CommandIn::RecordStart => CallCommand::RecordStart,
+            CommandIn::RecordStop => CallCommand::RecordStop,
+            CommandIn::Dtmf { digits } => {
+                let digits = given(digits)?;
+                if digits.len() > 32 {
+                    return Err(bad());
+                }
+                CallCommand::SendDtmf { digits }
+            }
         })
     }
 }
@@ -90,9 +124,9 @@ pub async fn command(
     State(st): State<AppState>,
     ApiUser(me): ApiUser,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<CommandIn>,
+    ApiJson(b): ApiJson<serde_json::Value>,
 ) -> Result<StatusCode, ApiError> {
-    let cmd = b.to_command()?;
+    let cmd = CommandIn::parse(b)?;
     st.crm.command_call(&me, &id, cmd)?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -227,11 +227,11 @@ pub async fn attach(
     st.crm.case(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
     let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
     let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st).await.map_err(|_| bad())?;
-    let up = Upload::read(&ctx, &headers, form, &st.crm.files.join("tmp"), MAX_ATTACHMENT).await?;
+    let up = Upload::read(&ctx, &headers, form, &st.crm.files().join("tmp"), MAX_ATTACHMENT).await?;
     let r = if up.too_large {
         Err(CrmError::invalid("file", "err-attachment-size"))
     } else {
-        st.crm.attach(&me, id, &up.file_name, &up.content_type, &up.path).await
+        st.crm.attach_file(&me, id, &up.file_name, &up.content_type, &up.path).await
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),

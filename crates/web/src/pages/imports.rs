@@ -59,7 +59,7 @@ pub async fn upload(
     headers: HeaderMap,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = Upload::read(&ctx, &headers, form, &st.crm.files.join("tmp"), MAX_FILE).await?;
+    let up = Upload::read(&ctx, &headers, form, &st.crm.files().join("tmp"), MAX_FILE).await?;
     let r = if up.too_large {
         Err(CrmError::invalid("file", "err-import-large"))
     } else {

@@ -88,7 +88,7 @@ async fn managers_keep_reasons_tags_and_the_screen_pop_url() {
     let r = app.post_form(&alice, "/agent/settings", "/agent/settings/pop", &[("screen_pop_url", url)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let pop = app.crm.screen_pop(app.acme_admin.org_id, "+48 600 111 222").await.unwrap();
-    assert_eq!(pop["url"], "https://crm.example/find?phone=48600111222");
+    assert_eq!(pop.url.as_deref(), Some("https://crm.example/find?phone=48600111222"));
     let page = app.get(&bob, "/agent").await.text().await.unwrap();
     assert!(page.contains(">Lunch</button>") && page.contains("data-tags=\"Complaint\""));
 }

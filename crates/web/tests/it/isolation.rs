@@ -29,17 +29,9 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let g = app.globex_admin.id.0;
         let t = gina_token.id.0;
         // A missed call of globex's.
-        let miss = telephony::events::CallEvent {
-            call_id: "m".into(),
-            tenant: app.globex_admin.org_id.0,
-            direction: telephony::events::Direction::Inbound,
-            from: "48600111222".into(),
-            to: "48221234567".into(),
-            extension: None,
-            at: chrono::Utc::now(),
-            kind: telephony::events::CallEventKind::Ended { cause: telephony::events::EndCause::NoAnswer },
-        };
-        app.crm.missed_on_call_event(&miss).await.unwrap();
+        let ended = telephony::events::CallEventKind::Ended { cause: telephony::events::EndCause::NoAnswer };
+        let miss = crate::inbound(app.globex_admin.org_id, "m", "48600111222", None, chrono::Utc::now(), ended);
+        app.call_event(miss.clone()).await;
         let m = app.crm.missed_calls(app.globex_admin.org_id, crm::missed::MissedView::All, 10).await.unwrap()[0].id;
         // A contact, a personal phonebook entry, a reason and a logged call of globex's.
         let gina_user = app.globex_admin.clone();
@@ -52,22 +44,20 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let pe = app.crm.add_personal_entry(&gina_user, "Mum", "600777888").await.unwrap().id.unwrap();
         let reason = app.crm.add_status_reason(&gina_user, "Lunch").await.unwrap().id;
         let mut ring = miss.clone();
-        ring.call_id = "globex-call".into();
-        ring.extension = Some("200".into());
+        ring.call.call_id = "globex-call".into();
+        ring.call.extension = Some("200".into());
         ring.kind = telephony::events::CallEventKind::Ringing;
-        app.crm.on_call_event(&ring).await.unwrap();
+        app.call_event(ring).await;
         let log = app
             .crm
             .call_log(&gina_user, &crm::call_log::CallLogFilter { limit: 5, ..Default::default() })
             .await
             .unwrap();
         let call = log[0].id;
-        let mut globex_files = app.crm.clone();
-        globex_files.files = std::env::temp_dir().join(format!("sb-isolation-{}-{backend}", std::process::id()));
-        let upload = globex_files.files.join("g.csv");
-        std::fs::create_dir_all(&globex_files.files).unwrap();
+        let upload = app.crm.files().join("g.csv");
+        std::fs::create_dir_all(app.crm.files()).unwrap();
         std::fs::write(&upload, "Name;Phone\nGlobex;600777999\n").unwrap();
-        let imp = globex_files.upload_import(&gina_user, "globex", "", "g.csv", &upload).await.unwrap().id;
+        let imp = app.crm.upload_import(&gina_user, "globex", "", "g.csv", &upload).await.unwrap().id;
         // A process, campaign, case, attachment and saved search of globex's.
         let st = crm::cases::processes::StatusIn {
             id: None,
@@ -88,9 +78,9 @@ async fn every_route_with_an_id_hides_other_organizations() {
         };
         let camp = app.crm.save_campaign(&gina_user, None, camp_in).await.unwrap().id;
         let kase = app.crm.create_case(&gina_user, c, camp, "").await.unwrap().id;
-        let file = globex_files.files.join("a.txt");
+        let file = app.crm.files().join("a.txt");
         std::fs::write(&file, "secret").unwrap();
-        let attachment = app.crm.attach(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
+        let attachment = app.crm.attach_file(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
         let cond = crm::cases::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
         let saved =
             app.crm.save_search(&gina_user, "mine", crm::cases::search::Target::Contacts, &[cond]).await.unwrap().id;

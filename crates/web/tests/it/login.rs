@@ -76,7 +76,7 @@ async fn five_failures_lock_further_tries_with_a_clear_message() {
     let r = app.login(&c, "alice", PW, "en").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().await.unwrap().contains("Too many failed log-ins"));
-    app.crm.clock.advance(chrono::Duration::minutes(6));
+    app.crm.clock().advance(chrono::Duration::minutes(6));
     assert_eq!(app.login(&c, "alice", PW, "en").await.status(), StatusCode::SEE_OTHER);
 }
 

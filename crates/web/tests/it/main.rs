@@ -25,6 +25,27 @@ pub struct TestApp {
 
 pub const PW: &str = "correct-horse-1";
 
+/// An event of a call from `from` to the organization's number 48221234567.
+pub fn inbound(
+    org: crm::OrgId,
+    call_id: &str,
+    from: &str,
+    extension: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+    kind: telephony::events::CallEventKind,
+) -> telephony::events::CallEvent {
+    use telephony::events::Direction;
+    let call = telephony::ActiveCall::new(
+        call_id.into(),
+        org.0,
+        Direction::Inbound,
+        from.into(),
+        "48221234567".into(),
+        extension.map(str::to_string),
+    );
+    telephony::events::CallEvent { call, at, kind }
+}
+
 impl TestApp {
     /// On SQLite.
     pub async fn spawn() -> TestApp {
@@ -45,7 +66,8 @@ impl TestApp {
 
     async fn spawn_on(store: store::Store, dir: tempfile::TempDir) -> TestApp {
         store.migrate().await.unwrap();
-        let crm = Crm::start(store).await.unwrap();
+        let settings = crm::CrmSettings { files: dir.path().join("files"), ..Default::default() };
+        let crm = Crm::start_with(store, settings).await.unwrap();
         let acme = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let globex = crm.create_org(&OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
         let mk = |name: &str, ext: &str, role: &str| NewUser {
@@ -68,6 +90,15 @@ impl TestApp {
         };
         tokio::spawn(web::serve(listener, state, std::future::pending()));
         TestApp { base, crm, acme_admin, acme_agent, globex_admin, _dir: dir }
+    }
+
+    /// Gives the app a call event the way the SIP server does (`Crm::follow`, which
+    /// `Crm::attach` uses), and waits until it is recorded.
+    pub async fn call_event(&self, ev: telephony::events::CallEvent) {
+        let (tx, _) = tokio::sync::broadcast::channel(4);
+        let mut following = self.crm.follow(tx.subscribe());
+        tx.send(ev).unwrap();
+        following.recorded(1).await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -6,26 +6,18 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
-use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
+use telephony::events::{CallEvent, CallEventKind, EndCause};
 
 fn miss(app: &TestApp, caller: &str) -> CallEvent {
-    CallEvent {
-        call_id: format!("in-{caller}"),
-        tenant: app.acme_admin.org_id.0,
-        direction: Direction::Inbound,
-        from: caller.into(),
-        to: "48221234567".into(),
-        extension: None,
-        at: chrono::Utc::now(),
-        kind: CallEventKind::Ended { cause: EndCause::NoAnswer },
-    }
+    let ended = CallEventKind::Ended { cause: EndCause::NoAnswer };
+    crate::inbound(app.acme_admin.org_id, &format!("in-{caller}"), caller, None, chrono::Utc::now(), ended)
 }
 
 #[tokio::test]
 async fn the_list_shows_each_caller_once_with_its_history_and_actions() {
     let app = TestApp::spawn().await;
     for caller in ["48600111222", "48600111222", "48600333444"] {
-        app.crm.missed_on_call_event(&miss(&app, caller)).await.unwrap();
+        app.call_event(miss(&app, caller)).await;
     }
     let rows = app.crm.missed_calls(app.acme_admin.org_id, crm::missed::MissedView::Visible, 10).await.unwrap();
     let id = rows.iter().find(|r| r.caller == "48600111222").unwrap().id;
@@ -93,7 +85,7 @@ async fn managers_set_the_rules_and_see_the_statistics() {
         (14, 5, crm::Role::Agent, false)
     );
     // Now agents may hide.
-    app.crm.missed_on_call_event(&miss(&app, "48600111222")).await.unwrap();
+    app.call_event(miss(&app, "48600111222")).await;
     assert!(app.get(&bob, "/missed").await.text().await.unwrap().contains("/hide\""));
     // The API shows the same settings; only managers change them.
     let api = reqwest::Client::new();
@@ -109,7 +101,7 @@ async fn managers_set_the_rules_and_see_the_statistics() {
     let id = app.crm.missed_calls(app.acme_admin.org_id, crm::missed::MissedView::Visible, 1).await.unwrap()[0].id;
     let sms = api.post(app.url(&format!("/api/v1/missed/{id}/sms"))).bearer_auth(&token).json(&json!({"text": "hi"}));
     assert_eq!(sms.send().await.unwrap().status(), StatusCode::CREATED);
-    app.crm.missed_on_call_event(&miss(&app, "48600999000")).await.unwrap();
+    app.call_event(miss(&app, "48600999000")).await;
     let stats = app.get(&alice, "/missed/stats").await.text().await.unwrap();
     assert_eq!(stats.matches("<svg class=\"pie\"").count(), 2);
     assert!(stats.contains("href=\"/missed?view=all&amp;status=sms_sent\""), "{stats}");
@@ -127,7 +119,7 @@ async fn managers_set_the_rules_and_see_the_statistics() {
 #[tokio::test]
 async fn the_badge_counts_rows_live_and_a_miss_is_announced() {
     let app = TestApp::spawn().await;
-    app.crm.missed_on_call_event(&miss(&app, "48600111222")).await.unwrap();
+    app.call_event(miss(&app, "48600111222")).await;
     let bob = app.browser_as("bob").await;
     let page = app.get(&bob, "/agent").await.text().await.unwrap();
     assert!(page.contains("id=\"missed-badge\"") && page.contains("data-missed-notice="));
@@ -139,7 +131,7 @@ async fn the_badge_counts_rows_live_and_a_miss_is_announced() {
         }
     });
     assert!(first.await.is_ok(), "the badge starts from the count: {seen}");
-    app.crm.missed_on_call_event(&miss(&app, "48600333444")).await.unwrap();
+    app.call_event(miss(&app, "48600333444")).await;
     let next = tokio::time::timeout(Duration::from_secs(5), async {
         while !seen.contains("\"visible\":2") {
             seen.push_str(&String::from_utf8_lossy(&s.next().await.unwrap().unwrap()));

@@ -1,26 +1,17 @@
 //! The organization's settings: only administrators change them; times everywhere follow its
 //! time zone; wrong values are refused and change nothing.
 
-use crate::{TestApp, location};
+use crate::{TestApp, inbound, location};
 use chrono::TimeZone;
 use reqwest::StatusCode;
-use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
+use telephony::events::{CallEventKind, EndCause};
 
 #[tokio::test]
 async fn the_time_zone_an_administrator_chooses_is_the_one_times_are_shown_in() {
     let app = TestApp::spawn().await;
     let at = chrono::Utc.with_ymd_and_hms(2026, 7, 1, 10, 0, 0).unwrap();
-    let miss = CallEvent {
-        call_id: "in-1".into(),
-        tenant: app.acme_admin.org_id.0,
-        direction: Direction::Inbound,
-        from: "48600111222".into(),
-        to: "48221234567".into(),
-        extension: None,
-        at,
-        kind: CallEventKind::Ended { cause: EndCause::NoAnswer },
-    };
-    app.crm.missed_on_call_event(&miss).await.unwrap();
+    let ended = CallEventKind::Ended { cause: EndCause::NoAnswer };
+    app.call_event(inbound(app.acme_admin.org_id, "in-1", "48600111222", None, at, ended)).await;
     let bob = app.browser_as("bob").await;
     let page = app.get(&bob, "/missed").await.text().await.unwrap();
     assert!(page.contains("2026-07-01 12:00"), "Warsaw in summer is UTC+2: {page}");

@@ -104,20 +104,9 @@ pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result
     })
 }
 
-/// The user's calls in progress, shaped like call events (with `answered`).
+/// The user's calls in progress as their panel shows them (the calls of the live messages).
 fn live_calls(st: &AppState, me: &crm::User) -> String {
-    let calls: Vec<serde_json::Value> = st
-        .crm
-        .calls_of(me)
-        .into_iter()
-        .map(|c| {
-            serde_json::json!({
-                "call_id": c.call_id, "direction": c.direction, "from": c.from, "to": c.to,
-                "extension": c.extension, "answered": c.ringing.is_empty(),
-            })
-        })
-        .collect();
-    serde_json::Value::Array(calls).to_string().replace("</", "<\\/")
+    serde_json::to_string(&st.crm.call_views(me)).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
 #[derive(Deserialize)]
@@ -142,9 +131,9 @@ pub async fn command(
     State(st): State<AppState>,
     Authed(_, me): Authed,
     Path(id): Path<String>,
-    CsrfJson(b): CsrfJson<CommandIn>,
+    CsrfJson(b): CsrfJson<serde_json::Value>,
 ) -> Result<StatusCode, ApiError> {
-    st.crm.command_call(&me, &id, b.to_command()?)?;
+    st.crm.command_call(&me, &id, CommandIn::parse(b)?)?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -1,0 +1,92 @@
+//! Calls as the CRM sees them: click-to-call for a user, commands on calls in progress (an
+//! agent commands only their own calls, managers any of the organization's), and call events
+//! turned into browser events for the user whose extension is on the call (`feed`, `view`).
+
+pub mod feed;
+pub mod view;
+
+use crate::{Crm, CrmError, OrgId, User};
+use telephony::events::CallCommand;
+use telephony::{ActiveCall, CallError, Originate, Tenant};
+use view::{CallView, PopContact, ScreenPop};
+
+impl Crm {
+    fn sip(&self) -> Result<&telephony::SipServer, CrmError> {
+        self.telephony.get().map(|s| &**s).ok_or(CrmError::CallRefused("telephony is not running on this node".into()))
+    }
+
+    /// Rings the user's phones, then `number` (an extension or an outside number), presenting
+    /// `caller_id` (one of the organization's numbers) or the route's default.
+    pub async fn click_to_call(&self, user: &User, number: &str, caller_id: Option<&str>) -> Result<String, CrmError> {
+        let number: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let ok = !number.is_empty()
+            && number.len() <= 32
+            && number.trim_start_matches('+').chars().all(|c| c.is_ascii_digit());
+        if !ok {
+            return Err(CrmError::invalid("number", "err-dial-number"));
+        }
+        let caller_id = match caller_id.filter(|c| !c.trim().is_empty()) {
+            None => None,
+            Some(c) => {
+                let d = crate::trunks::digits(c);
+                if !self.numbers(user.org_id).await?.iter().any(|n| n.number == d) {
+                    return Err(CrmError::invalid("caller_id", "err-caller-id"));
+                }
+                Some(d)
+            }
+        };
+        let org = self.org(user.org_id).await?;
+        let o = Originate {
+            tenant: Tenant { id: org.id.0, realm: org.sip_domain },
+            extension: user.extension.clone(),
+            number,
+            caller_id,
+        };
+        self.sip()?.originate(o).await.map_err(refused)
+    }
+
+    /// The calls in progress the user may see and command: their own, and those ringing them
+    /// (managers: all of the organization's).
+    pub fn calls_of(&self, user: &User) -> Vec<ActiveCall> {
+        let Ok(sip) = self.sip() else { return vec![] };
+        sip.calls(user.org_id.0)
+            .into_iter()
+            .filter(|c| {
+                user.is_manager()
+                    || c.extension.as_deref() == Some(user.extension.as_str())
+                    || c.ringing.contains(&user.extension)
+            })
+            .collect()
+    }
+
+    pub fn command_call(&self, user: &User, call_id: &str, cmd: CallCommand) -> Result<(), CrmError> {
+        if !self.calls_of(user).iter().any(|c| c.call_id == call_id) {
+            return Err(CrmError::NotFound);
+        }
+        self.sip()?.command(user.org_id.0, call_id, cmd).map_err(refused)
+    }
+
+    /// What opens on an incoming call from `caller`: the matching contacts (by E.164), the
+    /// number to fill in a new contact with, and the organization's URL template filled in.
+    pub async fn screen_pop(&self, org: OrgId, caller: &str) -> Result<ScreenPop, CrmError> {
+        let o = self.org(org).await?;
+        let (e164, contacts) = self.contacts_for_number(org, &o.default_country, caller).await?;
+        let url = (!o.screen_pop_url.is_empty() && e164.is_some())
+            .then(|| o.screen_pop_url.replace("{caller}", e164.as_deref().unwrap_or_default()));
+        let contacts =
+            contacts.iter().map(|c| PopContact { id: c.id, name: c.name(), company: c.company.clone() }).collect();
+        Ok(ScreenPop { e164, contacts, url })
+    }
+
+    /// The user's calls in progress as their panel shows them (a page loaded mid-call).
+    pub fn call_views(&self, user: &User) -> Vec<CallView> {
+        self.calls_of(user).iter().map(|c| CallView::of(c, None, user.extension.as_str())).collect()
+    }
+}
+
+fn refused(e: CallError) -> CrmError {
+    match e {
+        CallError::NoSuchCall => CrmError::NotFound,
+        CallError::Refused(why) => CrmError::CallRefused(why),
+    }
+}

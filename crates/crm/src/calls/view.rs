@@ -1,0 +1,222 @@
+//! A call as one user's panel shows it: the message the browser renders (what happened and
+//! the state to draw), and the same view of each call for a page loaded mid-call. The rules
+//! of who sees what (dialing or ringing, answered elsewhere, transferred away) live here, not
+//! in the page's script.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use telephony::events::{ActiveCall, CallEventKind, CallState, Direction};
+
+/// What the user's panel shows for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelState {
+    /// It rings the user.
+    Ringing,
+    /// The user placed it; the other side rings.
+    Dialing,
+    Talking,
+    Held,
+    Consulting,
+    Conference,
+    /// Over, with the user's handling window still open (until "Save and finish").
+    WrapUp,
+    /// No longer the user's: ended, answered by a colleague, or transferred away.
+    Gone,
+}
+
+impl PanelState {
+    /// The panel keeps showing the call.
+    pub fn on_panel(self) -> bool {
+        !matches!(self, PanelState::WrapUp | PanelState::Gone)
+    }
+}
+
+/// What happened to a call; `call.{as_str}` is the name of its browser event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallNews {
+    Ringing,
+    Answered,
+    Held,
+    Resumed,
+    Muted,
+    Unmuted,
+    Transferred,
+    Conference,
+    RecordingStarted,
+    RecordingStopped,
+    Dtmf,
+    Ended,
+}
+
+impl CallNews {
+    pub fn of(kind: &CallEventKind) -> CallNews {
+        match kind {
+            CallEventKind::Ringing => CallNews::Ringing,
+            CallEventKind::Answered => CallNews::Answered,
+            CallEventKind::Held => CallNews::Held,
+            CallEventKind::Resumed => CallNews::Resumed,
+            CallEventKind::Muted => CallNews::Muted,
+            CallEventKind::Unmuted => CallNews::Unmuted,
+            CallEventKind::Transferred { .. } => CallNews::Transferred,
+            CallEventKind::ConferenceJoined { .. } => CallNews::Conference,
+            CallEventKind::RecordingStarted { .. } => CallNews::RecordingStarted,
+            CallEventKind::RecordingStopped { .. } => CallNews::RecordingStopped,
+            CallEventKind::Dtmf { .. } => CallNews::Dtmf,
+            CallEventKind::Ended { .. } => CallNews::Ended,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallNews::Ringing => "ringing",
+            CallNews::Answered => "answered",
+            CallNews::Held => "held",
+            CallNews::Resumed => "resumed",
+            CallNews::Muted => "muted",
+            CallNews::Unmuted => "unmuted",
+            CallNews::Transferred => "transferred",
+            CallNews::Conference => "conference",
+            CallNews::RecordingStarted => "recording_started",
+            CallNews::RecordingStopped => "recording_stopped",
+            CallNews::Dtmf => "dtmf",
+            CallNews::Ended => "ended",
+        }
+    }
+}
+
+/// A contact the screen pop offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PopContact {
+    pub id: i64,
+    pub name: String,
+    pub company: String,
+}
+
+/// What opens on an incoming call: the contacts with the caller's number (a choice when
+/// several), the number to fill a new contact with when none, or the organization's URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScreenPop {
+    pub e164: Option<String>,
+    pub contacts: Vec<PopContact>,
+    pub url: Option<String>,
+}
+
+/// One call as one user sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallView {
+    pub call_id: String,
+    pub direction: Direction,
+    pub from: String,
+    pub to: String,
+    /// The organization's extension on the call.
+    pub extension: Option<String>,
+    /// The other party, for this user.
+    pub number: String,
+    pub state: PanelState,
+    pub muted: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// On a call ringing the user: what to open.
+    pub pop: Option<ScreenPop>,
+    /// The user's handling window was opened for the call (their choice): the page shows it.
+    pub handling: bool,
+}
+
+impl CallView {
+    /// The call as the user with extension `ext` sees it, after `kind` happened (`None`: as it
+    /// stands, for a page loaded mid-call).
+    pub fn of(call: &ActiveCall, kind: Option<&CallEventKind>, ext: &str) -> CallView {
+        let placed_it = call.from == ext && call.direction != Direction::Inbound;
+        let number = match call.direction {
+            Direction::Inbound => &call.from,
+            Direction::Outbound => &call.to,
+            Direction::Internal if call.from == ext => &call.to,
+            Direction::Internal => &call.from,
+        };
+        let elsewhere = call.extension.as_deref().is_some_and(|e| e != ext);
+        let state = match kind {
+            Some(CallEventKind::Ended { .. }) => PanelState::Gone,
+            // Rung here, answered by a colleague (or the call moved on to one).
+            Some(CallEventKind::Answered) if call.direction == Direction::Inbound && elsewhere => PanelState::Gone,
+            Some(CallEventKind::Transferred { .. }) if elsewhere => PanelState::Gone,
+            _ => match call.state {
+                CallState::Ringing if placed_it => PanelState::Dialing,
+                CallState::Ringing => PanelState::Ringing,
+                CallState::Talking => PanelState::Talking,
+                CallState::Held => PanelState::Held,
+                CallState::Consulting => PanelState::Consulting,
+                CallState::Conference => PanelState::Conference,
+            },
+        };
+        CallView {
+            call_id: call.call_id.clone(),
+            direction: call.direction,
+            from: call.from.clone(),
+            to: call.to.clone(),
+            extension: call.extension.clone(),
+            number: number.clone(),
+            state,
+            muted: call.muted,
+            answered_at: call.answered_at,
+            pop: None,
+            handling: false,
+        }
+    }
+}
+
+/// What a browser receives about a call (as the event `call.{kind}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallMessage {
+    pub kind: CallNews,
+    pub call: CallView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(direction: Direction, from: &str, to: &str, extension: Option<&str>, state: CallState) -> ActiveCall {
+        ActiveCall {
+            call_id: "c".into(),
+            tenant: 1,
+            direction,
+            from: from.into(),
+            to: to.into(),
+            extension: extension.map(str::to_string),
+            ringing: vec![],
+            state,
+            muted: false,
+            answered_at: None,
+        }
+    }
+
+    #[test]
+    fn who_dials_and_who_is_rung() {
+        let internal = call(Direction::Internal, "101", "102", Some("102"), CallState::Ringing);
+        assert_eq!(CallView::of(&internal, Some(&CallEventKind::Ringing), "101").state, PanelState::Dialing);
+        let rung = CallView::of(&internal, Some(&CallEventKind::Ringing), "102");
+        assert_eq!((rung.state, rung.number.as_str()), (PanelState::Ringing, "101"));
+        let out = call(Direction::Outbound, "101", "48600111222", Some("101"), CallState::Ringing);
+        let v = CallView::of(&out, None, "101");
+        assert_eq!((v.state, v.number.as_str()), (PanelState::Dialing, "48600111222"));
+    }
+
+    #[test]
+    fn a_call_answered_or_transferred_elsewhere_leaves_the_panel() {
+        let answered = call(Direction::Inbound, "48600111222", "4822", Some("102"), CallState::Talking);
+        assert_eq!(CallView::of(&answered, Some(&CallEventKind::Answered), "101").state, PanelState::Gone);
+        assert_eq!(CallView::of(&answered, Some(&CallEventKind::Answered), "102").state, PanelState::Talking);
+        let moved = CallEventKind::Transferred { to: "102".into() };
+        assert_eq!(CallView::of(&answered, Some(&moved), "101").state, PanelState::Gone);
+        assert_eq!(CallView::of(&answered, Some(&moved), "102").state, PanelState::Talking);
+    }
+
+    #[test]
+    fn a_page_loaded_mid_call_shows_hold_and_consultation() {
+        for (st, shown) in [(CallState::Held, PanelState::Held), (CallState::Consulting, PanelState::Consulting)] {
+            let c = call(Direction::Inbound, "48600111222", "4822", Some("101"), st);
+            assert_eq!(CallView::of(&c, None, "101").state, shown);
+        }
+    }
+}
