@@ -29,8 +29,8 @@ impl Ctx {
 }
 
 /// The language for someone not logged in: `?lang=`, else the browser's preference.
-fn guess_language(parts: &Parts) -> Language {
-    if let Some(q) = parts.uri.query() {
+pub fn guess_language(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Language {
+    if let Some(q) = uri.query() {
         for (k, v) in url_pairs(q) {
             if k == "lang"
                 && let Ok(l) = Language::parse(&v)
@@ -39,7 +39,7 @@ fn guess_language(parts: &Parts) -> Language {
             }
         }
     }
-    let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept
         .split(',')
         .filter_map(|p| p.split(';').next())
@@ -60,20 +60,24 @@ impl FromRequestParts<AppState> for Ctx {
             return Ok(c.clone());
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        let mut ctx = Ctx { session: None, user: None, lang: guess_language(parts), tz: crm::Tz::UTC };
+        let mut ctx =
+            Ctx { session: None, user: None, lang: guess_language(&parts.uri, &parts.headers), tz: crm::Tz::UTC };
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
             let crm = &state.crm;
-            if let Some(s) = crm.session(&token).await.map_err(|e| PageError::from_crm(e, ctx.lang))? {
-                ctx.user = crm.session_user(&s).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+            if let Some(s) = crm.session(&token).await? {
+                ctx.user = crm.session_user(&s).await?;
                 ctx.lang = match &ctx.user {
                     Some(u) => u.language,
                     None => s.language,
                 };
                 if let Some(u) = &ctx.user {
-                    ctx.tz = crm.org_tz(u.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+                    ctx.tz = crm.org_tz(u.org_id).await?;
                 }
                 ctx.session = Some(s);
             }
+        }
+        if let Some(slot) = parts.extensions.get::<crate::error::LanguageSlot>() {
+            slot.set(ctx.lang);
         }
         parts.extensions.insert(ctx.clone());
         Ok(ctx)
@@ -109,7 +113,7 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Authed(ctx, user) = Authed::from_request_parts(parts, state).await?;
         if !user.is_admin() {
-            return Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden", ctx.lang));
+            return Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden"));
         }
         Ok(Admin(ctx, user))
     }

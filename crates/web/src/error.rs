@@ -29,11 +29,56 @@ fn log_internal(e: &CrmError) {
     }
 }
 
-/// An error page, or a redirect (to the log-in page, say).
+/// An error page, or a redirect (to the log-in page, say). Handlers return it with `?`; the
+/// page itself is written by `error_pages`, which knows the user's language and the request id.
 #[derive(Debug)]
 pub enum PageError {
-    Page { status: StatusCode, code: &'static str, lang: Language },
+    Page { status: StatusCode, code: &'static str },
     Redirect(String),
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, code: &'static str) -> PageError {
+        PageError::Page { status, code }
+    }
+
+    pub fn redirect(to: &str) -> PageError {
+        PageError::Redirect(to.to_string())
+    }
+}
+
+impl From<CrmError> for PageError {
+    fn from(e: CrmError) -> PageError {
+        log_internal(&e);
+        PageError::Page { status: status_of(&e), code: e.code() }
+    }
+}
+
+/// What went wrong, for `error_pages` to write up: the response's extension.
+#[derive(Debug, Clone, Copy)]
+struct Fault(&'static str);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => Redirect::to(&to).into_response(),
+            PageError::Page { status, code } => {
+                let mut res = status.into_response();
+                res.extensions_mut().insert(Fault(code));
+                res
+            }
+        }
+    }
+}
+
+/// The language of the request's user, once `Ctx` has found it (the error page speaks it).
+#[derive(Clone, Default)]
+pub struct LanguageSlot(std::sync::Arc<std::sync::OnceLock<Language>>);
+
+impl LanguageSlot {
+    pub fn set(&self, lang: Language) {
+        let _ = self.0.set(lang);
+    }
 }
 
 #[derive(Template)]
@@ -42,6 +87,7 @@ struct ErrorPage {
     lang: Language,
     title: String,
     message: String,
+    request_id: String,
 }
 
 impl ErrorPage {
@@ -50,33 +96,29 @@ impl ErrorPage {
     }
 }
 
-impl PageError {
-    pub fn new(status: StatusCode, code: &'static str, lang: Language) -> PageError {
-        PageError::Page { status, code, lang }
-    }
-
-    pub fn redirect(to: &str) -> PageError {
-        PageError::Redirect(to.to_string())
-    }
-
-    pub fn from_crm(e: CrmError, lang: Language) -> PageError {
-        log_internal(&e);
-        PageError::Page { status: status_of(&e), code: e.code(), lang }
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        match self {
-            PageError::Redirect(to) => Redirect::to(&to).into_response(),
-            PageError::Page { status, code, lang } => {
-                let title_key = if status == StatusCode::NOT_FOUND { "not-found-title" } else { "error-title" };
-                let page = ErrorPage { lang, title: tr(lang, title_key), message: tr(lang, code) };
-                let body = page.render().unwrap_or_else(|_| tr(lang, code));
-                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-            }
-        }
-    }
+/// Writes the error pages: in the user's language (or the browser's, for a visitor), with the
+/// request id that the log lines of the request carry too.
+pub async fn error_pages(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let guessed = crate::ctx::guess_language(req.uri(), req.headers());
+    let slot = LanguageSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let request_id = req
+        .extensions()
+        .get::<tower_http::request_id::RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let res = next.run(req).await;
+    let Some(Fault(code)) = res.extensions().get::<Fault>().copied() else { return res };
+    let lang = slot.0.get().copied().unwrap_or(guessed);
+    let status = res.status();
+    let title_key = if status == StatusCode::NOT_FOUND { "not-found-title" } else { "error-title" };
+    let page = ErrorPage { lang, title: tr(lang, title_key), message: tr(lang, code), request_id };
+    let body = page.render().unwrap_or_else(|_| tr(lang, code));
+    let (mut parts, _) = res.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Problem details for the JSON API (RFC 9457), in English.

@@ -35,20 +35,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let ctx = Ctx::from_request_parts(&mut parts, state).await?;
-        let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
+        let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf");
         if !same_origin(&parts.headers) {
             return Err(forbidden());
         }
         let bytes = axum::body::to_bytes(body, 1 << 20)
             .await
-            .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-invalid", ctx.lang))?;
+            .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-invalid"))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| forbidden())?;
         let expected = ctx.csrf();
         if expected.is_empty() || !constant_time_eq(field.csrf.as_bytes(), expected.as_bytes()) {
             return Err(forbidden());
         }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang))?;
+        let value =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "err-invalid"))?;
         Ok(CsrfForm(value))
     }
 }
@@ -112,8 +112,8 @@ impl Upload {
         max: u64,
     ) -> Result<Upload, PageError> {
         use tokio::io::AsyncWriteExt;
-        let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf", ctx.lang);
-        let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
+        let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf");
+        let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid");
         if !same_origin(headers) {
             return Err(forbidden());
         }

@@ -8,6 +8,8 @@ use crate::{AppState, api, ops, sse};
 use axum::Router;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
     // Metrics recorded before the recorder exists are lost: install it with the first router.
@@ -101,6 +103,19 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(2 << 20))
         .merge(uploads)
         .merge(attachments)
+        .layer(axum::middleware::from_fn(crate::error::error_pages))
         .layer(axum::middleware::from_fn(ops::track))
+        // Every request gets an id: its log lines carry it (the span), the answer names it in
+        // `x-request-id`, and an error page shows it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+            let id = req
+                .extensions()
+                .get::<tower_http::request_id::RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }

@@ -88,6 +88,7 @@ tokens-empty = No tokens.
 
 error-title = Something went wrong
 error-back = Back to the start page
+error-request-id = Request id (for the administrator):
 not-found-title = Not found
 
 err-not-found = Not found, or not yours to see.

@@ -88,6 +88,7 @@ tokens-empty = אין אסימונים.
 
 error-title = משהו השתבש
 error-back = חזרה לדף הפתיחה
+error-request-id = מזהה הבקשה (למנהל המערכת):
 not-found-title = לא נמצא
 
 err-not-found = לא נמצא, או שאין לך הרשאה לראות זאת.

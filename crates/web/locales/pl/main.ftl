@@ -88,6 +88,7 @@ tokens-empty = Brak tokenów.
 
 error-title = Coś poszło nie tak
 error-back = Wróć do strony startowej
+error-request-id = Identyfikator żądania (dla administratora):
 not-found-title = Nie znaleziono
 
 err-not-found = Nie znaleziono albo nie masz do tego dostępu.

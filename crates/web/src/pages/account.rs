@@ -34,10 +34,9 @@ async fn page(
     errors: FormErrors,
     new_token: Option<String>,
 ) -> Result<AccountPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let tokens = st.crm.tokens(me.org_id, me.id).await.map_err(err)?;
-    let prefs = st.crm.preferences(me).await.map_err(err)?;
-    let missed_email_offered = st.crm.missed_settings(me.org_id).await.map_err(err)?.email_offered;
+    let tokens = st.crm.tokens(me.org_id, me.id).await?;
+    let prefs = st.crm.preferences(me).await?;
+    let missed_email_offered = st.crm.missed_settings(me.org_id).await?.email_offered;
     Ok(AccountPage {
         p: Page::new(ctx, ""),
         must_change: me.must_change_password,
@@ -82,7 +81,7 @@ pub async fn change_password(
     match result {
         Ok(_) if me.must_change_password => Ok(Redirect::to("/agent?ok=password-changed").into_response()),
         Ok(_) => Ok(Redirect::to("/account?ok=password-changed").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             let pg = page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?;
             Ok((status_of(&e), pg).into_response())
@@ -101,14 +100,12 @@ pub async fn change_language(
     Authed(ctx, me): Authed,
     CsrfForm(f): CsrfForm<LanguageForm>,
 ) -> Result<Response, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let lang = Language::parse(&f.language).map_err(|e| err(CrmError::Invalid(vec![e])))?;
+    let lang = Language::parse(&f.language).map_err(|e| PageError::from(CrmError::Invalid(vec![e])))?;
     st.crm
         .update_user(me.org_id, me.id, UserUpdate { language: Some(lang.as_str().into()), ..Default::default() })
-        .await
-        .map_err(err)?;
+        .await?;
     if let Some(s) = &ctx.session {
-        st.crm.set_session_language(s, lang).await.map_err(err)?;
+        st.crm.set_session_language(s, lang).await?;
     }
     Ok(Redirect::to("/account?ok=language-changed").into_response())
 }
@@ -127,7 +124,7 @@ pub async fn create_token(
     match st.crm.create_token(&me, &f.name).await {
         // Shown once, on this response only; never in a URL.
         Ok((secret, _)) => Ok(page(&st, &ctx, &me, FormErrors::default(), Some(secret)).await?.into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response())
         }
@@ -136,11 +133,11 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    st.crm.revoke_token(&me, TokenId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.revoke_token(&me, TokenId(id)).await?;
     Ok(Redirect::to("/account?ok=token-revoked").into_response())
 }
 
@@ -161,7 +158,7 @@ pub async fn change_preferences(
         crm::preferences::Preferences { email: f.email, missed_email: f.missed_email.is_some(), ..Default::default() };
     match st.crm.set_preferences(&me, p).await {
         Ok(_) => Ok(Redirect::to("/account?ok=settings-saved").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             Ok((status_of(&e), page(&st, &ctx, &me, FormErrors::from_crm(&e, ctx.lang), None).await?).into_response())
         }

@@ -10,7 +10,6 @@ use crate::forms::CsrfForm;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::cases::campaigns::{Campaign, CampaignIn, KINDS};
 use crm::cases::processes::{Process, StatusIn};
@@ -32,15 +31,9 @@ impl ListPage {
 }
 
 pub async fn list(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<ListPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let campaigns =
-        st.crm.campaigns(me.org_id).await.map_err(err)?.into_iter().filter(|c| me.is_manager() || c.shown).collect();
-    let processes = st.crm.processes(me.org_id).await.map_err(err)?;
+    let campaigns = st.crm.campaigns(me.org_id).await?.into_iter().filter(|c| me.is_manager() || c.shown).collect();
+    let processes = st.crm.processes(me.org_id).await?;
     Ok(ListPage { p: Page::new(&ctx, "nav-campaigns"), campaigns, processes, manager: me.is_manager() })
-}
-
-fn manager(ctx: &Ctx, me: &User) -> Result<(), PageError> {
-    if me.is_manager() { Ok(()) } else { Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden", ctx.lang)) }
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,7 +47,7 @@ pub struct ProcessPage {
 }
 
 pub async fn new_process(Authed(ctx, me): Authed) -> Result<ProcessPage, PageError> {
-    manager(&ctx, &me)?;
+    super::manager_only(&me)?;
     let st = |n: &str, initial, closing| StatusIn { id: None, name: n.into(), initial, closing, active: true };
     let statuses = vec![st("", true, false), st("", false, false), st("", false, true)];
     Ok(ProcessPage {
@@ -71,8 +64,8 @@ pub async fn edit_process(
     Authed(ctx, me): Authed,
     Path(id): Path<i64>,
 ) -> Result<ProcessPage, PageError> {
-    manager(&ctx, &me)?;
-    let pr = st.crm.process(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    super::manager_only(&me)?;
+    let pr = st.crm.process(me.org_id, id).await?;
     let mut statuses: Vec<StatusIn> = pr
         .statuses
         .iter()
@@ -123,14 +116,12 @@ pub async fn save_process(
     id: Option<Path<i64>>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    manager(&ctx, &me)?;
+    super::manager_only(&me)?;
     let id = id.map(|Path(i)| i);
     let (name, statuses) = statuses_from(&pairs);
     match st.crm.save_process(&me, id, &name, &statuses).await {
         Ok(_) => Ok(Redirect::to("/campaigns").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound | CrmError::Forbidden)) => {
-            Err(PageError::from_crm(e, ctx.lang))
-        }
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound | CrmError::Forbidden)) => Err(PageError::from(e)),
         Err(e) => {
             let mut statuses = statuses;
             statuses.push(StatusIn { active: true, ..Default::default() });
@@ -176,15 +167,13 @@ async fn campaign_page(
     c: CampaignIn,
     errors: FormErrors,
 ) -> Result<CampaignPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let processes = st.crm.processes(me.org_id).await.map_err(err)?;
-    let users: Vec<User> = st.crm.users(me.org_id).await.map_err(err)?.into_iter().filter(|u| u.active).collect();
+    let processes = st.crm.processes(me.org_id).await?;
+    let users: Vec<User> = st.crm.users(me.org_id).await?.into_iter().filter(|u| u.active).collect();
     let successes = match id {
         Some(id) => st
             .crm
             .campaign_successes(me.org_id, id)
-            .await
-            .map_err(err)?
+            .await?
             .into_iter()
             .map(|(u, n)| (users.iter().find(|x| x.id == u).map(|x| x.full_name.clone()).unwrap_or_default(), n))
             .collect(),
@@ -194,7 +183,7 @@ async fn campaign_page(
 }
 
 pub async fn new_campaign(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<CampaignPage, PageError> {
-    manager(&ctx, &me)?;
+    super::manager_only(&me)?;
     let c =
         CampaignIn { kind: "inbound".into(), active: true, shown: true, agents_may_add: true, ..Default::default() };
     campaign_page(&st, &ctx, &me, None, c, FormErrors::default()).await
@@ -205,8 +194,8 @@ pub async fn edit_campaign(
     Authed(ctx, me): Authed,
     Path(id): Path<i64>,
 ) -> Result<CampaignPage, PageError> {
-    manager(&ctx, &me)?;
-    let k = st.crm.campaign(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    super::manager_only(&me)?;
+    let k = st.crm.campaign(me.org_id, id).await?;
     let c = CampaignIn {
         name: k.name,
         kind: k.kind,
@@ -225,7 +214,7 @@ pub async fn save_campaign(
     id: Option<Path<i64>>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    manager(&ctx, &me)?;
+    super::manager_only(&me)?;
     let id = id.map(|Path(i)| i);
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let c = CampaignIn {
@@ -239,9 +228,7 @@ pub async fn save_campaign(
     };
     match st.crm.save_campaign(&me, id, c.clone()).await {
         Ok(_) => Ok(Redirect::to("/campaigns").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound | CrmError::Forbidden)) => {
-            Err(PageError::from_crm(e, ctx.lang))
-        }
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound | CrmError::Forbidden)) => Err(PageError::from(e)),
         Err(e) => Ok((status_of(&e), campaign_page(&st, &ctx, &me, id, c, FormErrors::from_crm(&e, ctx.lang)).await?)
             .into_response()),
     }

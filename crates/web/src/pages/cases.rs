@@ -50,16 +50,15 @@ pub async fn list(
     Authed(ctx, me): Authed,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
     let lq = super::search::ListQuery::parse(uri.query());
     let found = match st.crm.search_cases(me.org_id, &lq.conds, lq.page, 50).await {
         Ok(f) => f,
-        Err(e @ CrmError::Invalid(_)) => return Err(PageError::new(status_of(&e), e.code(), ctx.lang)),
-        Err(e) => return Err(err(e)),
+        Err(e @ CrmError::Invalid(_)) => return Err(PageError::from(e)),
+        Err(e) => return Err(PageError::from(e)),
     };
-    let statuses = st.crm.status_names(me.org_id).await.map_err(err)?;
+    let statuses = st.crm.status_names(me.org_id).await?;
     let campaigns: HashMap<i64, String> =
-        st.crm.campaigns(me.org_id).await.map_err(err)?.into_iter().map(|c| (c.id, c.name)).collect();
+        st.crm.campaigns(me.org_id).await?.into_iter().map(|c| (c.id, c.name)).collect();
     let mut rows = vec![];
     for k in &found.items {
         let contact = st.crm.contact(me.org_id, k.contact_id).await.map(|c| c.name()).unwrap_or_default();
@@ -70,7 +69,7 @@ pub async fn list(
             campaign: campaigns.get(&k.campaign_id).cloned().unwrap_or_default(),
         });
     }
-    let saved = st.crm.saved_searches(&me, Target::Cases).await.map_err(err)?;
+    let saved = st.crm.saved_searches(&me, Target::Cases).await?;
     Ok(ListPage {
         p: Page::new(&ctx, "nav-cases"),
         lq,
@@ -96,14 +95,10 @@ pub struct NewCaseForm {
 
 pub async fn create(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     CsrfForm(f): CsrfForm<NewCaseForm>,
 ) -> Result<Response, PageError> {
-    let k = st
-        .crm
-        .create_case(&me, f.contact_id, f.campaign_id, &f.name)
-        .await
-        .map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let k = st.crm.create_case(&me, f.contact_id, f.campaign_id, &f.name).await?;
     Ok(Redirect::to(&format!("/cases/{}", k.id)).into_response())
 }
 
@@ -155,15 +150,14 @@ impl CasePage {
 
 async fn page(st: &AppState, ctx: &Ctx, id: i64, errors: FormErrors) -> Result<CasePage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let k = st.crm.case(me.org_id, id).await.map_err(err)?;
-    let contact = st.crm.contact(me.org_id, k.contact_id).await.map_err(err)?;
-    let campaign = st.crm.campaign(me.org_id, k.campaign_id).await.map_err(err)?;
-    let statuses = st.crm.process(me.org_id, campaign.process_id).await.map_err(err)?.statuses;
-    let users = st.crm.users(me.org_id).await.map_err(err)?;
+    let k = st.crm.case(me.org_id, id).await?;
+    let contact = st.crm.contact(me.org_id, k.contact_id).await?;
+    let campaign = st.crm.campaign(me.org_id, k.campaign_id).await?;
+    let statuses = st.crm.process(me.org_id, campaign.process_id).await?.statuses;
+    let users = st.crm.users(me.org_id).await?;
     let names = users.iter().map(|u| (u.id.0, u.full_name.clone())).collect();
-    let timeline = st.crm.case_timeline(me.org_id, id).await.map_err(err)?;
-    let attachments = st.crm.attachments(me.org_id, id).await.map_err(err)?;
+    let timeline = st.crm.case_timeline(me.org_id, id).await?;
+    let attachments = st.crm.attachments(me.org_id, id).await?;
     Ok(CasePage {
         p: Page::new(ctx, "nav-cases"),
         k,
@@ -210,7 +204,7 @@ pub async fn update(
     };
     match st.crm.update_case(&me, id, Some(&f.name), f.status_id, assignee, Some(&f.note)).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => Ok((status_of(&e), page(&st, &ctx, id, FormErrors::from_crm(&e, ctx.lang)).await?).into_response()),
     }
 }
@@ -224,8 +218,8 @@ pub async fn attach(
     req: axum::extract::Request,
 ) -> Result<Response, PageError> {
     // Another organization's case is not found, whatever the body.
-    st.crm.case(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid", ctx.lang);
+    st.crm.case(me.org_id, id).await?;
+    let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid");
     let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st).await.map_err(|_| bad())?;
     let up = Upload::read(&ctx, &headers, form, &st.crm.files().join("tmp"), MAX_ATTACHMENT).await?;
     let r = if up.too_large {
@@ -235,7 +229,7 @@ pub async fn attach(
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => Ok((status_of(&e), page(&st, &ctx, id, FormErrors::from_crm(&e, ctx.lang)).await?).into_response()),
     }
 }
@@ -243,12 +237,11 @@ pub async fn attach(
 /// An attachment's file, as a download.
 pub async fn download(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let (a, path) = st.crm.attachment(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    let bytes =
-        tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang))?;
+    let (a, path) = st.crm.attachment(me.org_id, id).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found"))?;
     let disposition = format!("attachment; filename*=UTF-8''{}", utf8_percent(&a.file_name));
     Ok((
         [

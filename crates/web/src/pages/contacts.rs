@@ -50,7 +50,6 @@ pub async fn list(
     Authed(ctx, me): Authed,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
     let mut lq = super::search::ListQuery::parse(uri.query());
     if !lq.q.trim().is_empty() && lq.conds.is_empty() {
         // The quick search: a number among the phones; else text anywhere (a name, a company, an
@@ -67,12 +66,12 @@ pub async fn list(
     }
     let found = match st.crm.search_contacts(me.org_id, &lq.conds, lq.page, 50).await {
         Ok(f) => f,
-        Err(e @ CrmError::Invalid(_)) => return Err(PageError::new(status_of(&e), e.code(), ctx.lang)),
-        Err(e) => return Err(err(e)),
+        Err(e @ CrmError::Invalid(_)) => return Err(PageError::from(e)),
+        Err(e) => return Err(PageError::from(e)),
     };
     let show_deleted = uri.query().is_some_and(|q| url_pairs(q).iter().any(|(k, _)| k == "deleted"));
-    let deleted = if show_deleted { st.crm.deleted_contacts(me.org_id).await.map_err(err)? } else { vec![] };
-    let saved = st.crm.saved_searches(&me, Target::Contacts).await.map_err(err)?;
+    let deleted = if show_deleted { st.crm.deleted_contacts(me.org_id).await? } else { vec![] };
+    let saved = st.crm.saved_searches(&me, Target::Contacts).await?;
     Ok(ListPage {
         p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
         lq,
@@ -133,7 +132,7 @@ pub async fn edit(
     Authed(ctx, me): Authed,
     Path(id): Path<i64>,
 ) -> Result<FormPage, PageError> {
-    let c = st.crm.contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let c = st.crm.contact(me.org_id, id).await?;
     Ok(FormPage { action: format!("/contacts/{id}"), ..form(&ctx, as_new(&c), FormErrors::default()) })
 }
 
@@ -145,7 +144,7 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     match st.crm.update_contact(me.org_id, id, c.clone()).await {
         Ok(c) => Ok(Redirect::to(&format!("/contacts/{}", c.id)).into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => {
             let pg =
                 FormPage { action: format!("/contacts/{id}"), ..form(&ctx, c, FormErrors::from_crm(&e, ctx.lang)) };
@@ -156,21 +155,21 @@ pub async fn update(
 
 pub async fn delete(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    st.crm.delete_contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.delete_contact(me.org_id, id).await?;
     Ok(Redirect::to("/contacts?ok=contact-deleted").into_response())
 }
 
 pub async fn restore(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    st.crm.restore_contact(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.restore_contact(me.org_id, id).await?;
     Ok(Redirect::to(&format!("/contacts/{id}")).into_response())
 }
 
@@ -182,11 +181,11 @@ pub struct MergeForm {
 
 pub async fn merge(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MergeForm>,
 ) -> Result<Response, PageError> {
-    st.crm.merge_contacts(me.org_id, id, f.other).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.merge_contacts(me.org_id, id, f.other).await?;
     Ok(Redirect::to(&format!("/contacts/{id}?ok=contact-merged")).into_response())
 }
 
@@ -201,7 +200,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     match st.crm.create_contact(me.org_id, c.clone()).await {
         Ok(c) => Ok(Redirect::to(&format!("/contacts/{}", c.id)).into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => Ok((status_of(&e), form(&ctx, c, FormErrors::from_crm(&e, ctx.lang))).into_response()),
     }
 }
@@ -238,13 +237,11 @@ pub async fn card(
     Path(id): Path<i64>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<CardPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let c = st.crm.contact(me.org_id, id).await.map_err(err)?;
+    let c = st.crm.contact(me.org_id, id).await?;
     let calls = st
         .crm
         .contact_calls(me.org_id, id, 50)
-        .await
-        .map_err(err)?
+        .await?
         .into_iter()
         .map(|(r, who)| CallRow {
             at: super::local(ctx.tz, &r.started_at, "%Y-%m-%d %H:%M"),
@@ -255,26 +252,24 @@ pub async fn card(
         .collect();
     let mut notes = vec![];
     for n in [&c.phone1_e164, &c.phone2_e164].into_iter().filter(|n| !n.is_empty()) {
-        notes.extend(st.crm.notes_for_number(me.org_id, n, 20).await.map_err(err)?);
+        notes.extend(st.crm.notes_for_number(me.org_id, n, 20).await?);
     }
-    let statuses = st.crm.status_names(me.org_id).await.map_err(err)?;
+    let statuses = st.crm.status_names(me.org_id).await?;
     let cases = st
         .crm
         .contact_cases(me.org_id, id)
-        .await
-        .map_err(err)?
+        .await?
         .into_iter()
         .map(|k| {
             let s = statuses.get(&k.status_id).cloned().unwrap_or_default();
             (k, s)
         })
         .collect();
-    let duplicates = st.crm.duplicates_of(me.org_id, &c).await.map_err(err)?;
+    let duplicates = st.crm.duplicates_of(me.org_id, &c).await?;
     let campaigns = st
         .crm
         .campaigns(me.org_id)
-        .await
-        .map_err(err)?
+        .await?
         .into_iter()
         .filter(|k| k.active && (me.is_manager() || (k.agents_may_add && k.agents.contains(&me.id.0))))
         .collect();

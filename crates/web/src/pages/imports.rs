@@ -42,8 +42,8 @@ pub async fn list(
     Authed(ctx, me): Authed,
     OriginalUri(uri): OriginalUri,
 ) -> Result<ListPage, PageError> {
-    let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    let names = user_names(&st, me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let imports = st.crm.imports(me.org_id).await?;
+    let names = user_names(&st, me.org_id).await?;
     Ok(ListPage {
         p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
         imports,
@@ -67,10 +67,10 @@ pub async fn upload(
     };
     match r {
         Ok(imp) => Ok(Redirect::to(&format!("/contacts/import/{}", imp.id)).into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
-            let imports = st.crm.imports(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-            let names = user_names(&st, me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+            let imports = st.crm.imports(me.org_id).await?;
+            let names = user_names(&st, me.org_id).await?;
             let errors = FormErrors::from_crm(&e, ctx.lang);
             let pg = ListPage { p: Page::new(&ctx, "nav-contacts"), imports, errors, names };
             Ok((status_of(&e), pg).into_response())
@@ -166,16 +166,15 @@ async fn wizard(
     errors: FormErrors,
 ) -> Result<WizardPage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let imp = st.crm.import(me.org_id, id).await.map_err(err)?;
+    let imp = st.crm.import(me.org_id, id).await?;
     let mut s = settings_from(&imp, pairs);
     let preview = match st.crm.import_preview(me.org_id, id, &s).await {
         Ok(p) => p,
         Err(CrmError::Invalid(_)) => {
             s = settings_from(&imp, &[]);
-            st.crm.import_preview(me.org_id, id, &s).await.map_err(err)?
+            st.crm.import_preview(me.org_id, id, &s).await?
         }
-        Err(e) => return Err(err(e)),
+        Err(e) => return Err(PageError::from(e)),
     };
     s.mapping.resize(preview.columns, String::new());
     Ok(WizardPage { p: Page::new(ctx, "nav-contacts"), imp, s, preview, summary, errors })
@@ -198,11 +197,11 @@ pub async fn check(
     Path(id): Path<i64>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let imp = st.crm.import(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let imp = st.crm.import(me.org_id, id).await?;
     let s = settings_from(&imp, &pairs);
     match st.crm.check_import(&me, id, &s).await {
         Ok(sum) => Ok(wizard(&st, &ctx, id, &pairs, Some(sum), FormErrors::default()).await?.into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => {
             let pg = wizard(&st, &ctx, id, &pairs, None, FormErrors::from_crm(&e, ctx.lang)).await?;
             Ok((status_of(&e), pg).into_response())
@@ -212,24 +211,24 @@ pub async fn check(
 
 pub async fn run(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     match st.crm.run_import(&me, id).await {
         Ok(_) => Ok(Redirect::to("/contacts/import?ok=import-done").into_response()),
-        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => Err(PageError::from(e)),
     }
 }
 
 pub async fn undo(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     match st.crm.undo_import(&me, id).await {
         Ok(_) => Ok(Redirect::to("/contacts/import?ok=import-undone").into_response()),
-        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => Err(PageError::from(e)),
     }
 }

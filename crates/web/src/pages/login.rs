@@ -43,12 +43,10 @@ pub async fn show(
     ctx.lang = lang;
     let mut jar = jar;
     match &ctx.session {
-        Some(s) if s.language != lang => {
-            st.crm.set_session_language(s, lang).await.map_err(|e| PageError::from_crm(e, lang))?
-        }
+        Some(s) if s.language != lang => st.crm.set_session_language(s, lang).await?,
         Some(_) => {}
         None => {
-            let (token, s) = st.crm.anonymous_session(lang).await.map_err(|e| PageError::from_crm(e, lang))?;
+            let (token, s) = st.crm.anonymous_session(lang).await?;
             jar = jar.add(session_cookie(token, st.secure_cookies));
             ctx.session = Some(s);
         }
@@ -92,7 +90,7 @@ pub async fn submit(
             let to = if done.user.must_change_password { "/account/password" } else { "/" };
             Ok((jar, Redirect::to(to)).into_response())
         }
-        Err(e @ crm::CrmError::Store(_)) => Err(PageError::from_crm(e, lang)),
+        Err(e @ crm::CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             let mut ctx = ctx;
             ctx.lang = lang;
@@ -113,7 +111,7 @@ pub async fn logout(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     if let Some(s) = &ctx.session {
-        st.crm.end_session(s).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+        st.crm.end_session(s).await?;
     }
     let jar = jar.remove(Cookie::build(crate::ctx::SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to(&format!("/login?ok=logged-out&lang={}", ctx.lang.as_str()))).into_response())
@@ -123,6 +121,7 @@ pub async fn root(ctx: Ctx) -> Redirect {
     Redirect::to(if ctx.user.is_some() { "/agent" } else { "/login" })
 }
 
-pub async fn not_found(ctx: Ctx) -> PageError {
-    PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang)
+// The user is loaded all the same: the page speaks their language.
+pub async fn not_found(_: Ctx) -> PageError {
+    PageError::new(StatusCode::NOT_FOUND, "err-not-found")
 }

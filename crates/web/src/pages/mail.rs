@@ -35,7 +35,7 @@ async fn page(
     typed: Option<MailSettings>,
 ) -> Result<MailPage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
-    let stored = st.crm.mail_settings(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let stored = st.crm.mail_settings(me.org_id).await?;
     let password_set = stored.as_ref().is_some_and(|s| !s.password.is_empty());
     let s = typed.or(stored).unwrap_or(MailSettings { port: 587, security: "starttls".into(), ..Default::default() });
     Ok(MailPage { p: Page::new(ctx, "nav-mail"), s, password_set, errors })
@@ -97,7 +97,7 @@ pub async fn save(
     }
     match r {
         Ok(()) => Ok(Redirect::to("/admin/mail?ok=settings-saved").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             let mut errors = FormErrors::from_crm(&e, ctx.lang);
             if let CrmError::MailFailed(why) = &e {

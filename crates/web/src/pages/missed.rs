@@ -6,17 +6,16 @@ use super::charts::{Slice, pie};
 use super::{FormErrors, Page};
 use crate::AppState;
 use crate::api::missed::MissedQuery;
-use crate::ctx::{Authed, Ctx, url_pairs};
+use crate::ctx::{Authed, url_pairs};
 use crate::error::{PageError, status_of};
 use crate::forms::CsrfForm;
 use crate::i18n::tr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::missed::{LastStatus, MissedCall, MissedPage, MissedSettings, MissedStep, MissedView};
-use crm::{CrmError, Role, User};
+use crm::{CrmError, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -92,10 +91,6 @@ pub fn shown_number(n: &str) -> String {
     if n.len() > 6 { format!("+{n}") } else { n.to_string() }
 }
 
-fn crm_err(e: CrmError, ctx: &Ctx) -> PageError {
-    PageError::from_crm(e, ctx.lang)
-}
-
 pub async fn list(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
@@ -104,20 +99,20 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let filter = match q.filter() {
         Ok(f) => f,
-        Err(e) => return Err(PageError::new(status_of(&e), e.code(), ctx.lang)),
+        Err(e) => return Err(PageError::from(e)),
     };
-    let page = st.crm.missed_page(me.org_id, &filter).await.map_err(|e| crm_err(e, &ctx))?;
+    let page = st.crm.missed_page(me.org_id, &filter).await?;
     let ids: Vec<i64> = page.items.iter().map(|m| m.id).collect();
-    let mut histories = st.crm.missed_histories(me.org_id, &ids).await.map_err(|e| crm_err(e, &ctx))?;
+    let mut histories = st.crm.missed_histories(me.org_id, &ids).await?;
     let rows = page
         .items
         .iter()
         .map(|m| Row { call: m.clone(), history: histories.remove(&m.id).unwrap_or_default() })
         .collect();
-    let names = st.crm.users(me.org_id).await.map_err(|e| crm_err(e, &ctx))?;
+    let names = st.crm.users(me.org_id).await?;
     let names = names.into_iter().map(|u| (u.id.0, u.full_name)).collect();
-    let numbers = st.crm.numbers(me.org_id).await.map_err(|e| crm_err(e, &ctx))?;
-    let may_hide = st.crm.may_hide_missed(&me).await.map_err(|e| crm_err(e, &ctx))?;
+    let numbers = st.crm.numbers(me.org_id).await?;
+    let may_hide = st.crm.may_hide_missed(&me).await?;
     let error = uri
         .query()
         .and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == "err").map(|(_, v)| v))
@@ -162,52 +157,52 @@ fn back_to_list(back: &str, key: &str, value: &str) -> Response {
     Redirect::to(&format!("/missed?{s}")).into_response()
 }
 
-fn done(r: Result<(), CrmError>, f: &ActionForm, ok: &str, ctx: &Ctx) -> Result<Response, PageError> {
+fn done(r: Result<(), CrmError>, f: &ActionForm, ok: &str) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(back_to_list(&f.back, "ok", ok)),
-        Err(e @ (CrmError::NotFound | CrmError::Forbidden | CrmError::Store(_))) => Err(crm_err(e, ctx)),
+        Err(e @ (CrmError::NotFound | CrmError::Forbidden | CrmError::Store(_))) => Err(PageError::from(e)),
         Err(e) => Ok(back_to_list(&f.back, "err", e.code())),
     }
 }
 
 pub async fn callback(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
     let r = st.crm.missed_callback(&me, id, Some(f.caller_id.as_str())).await.map(|_| ());
-    done(r, &f, "missed-callback-started", &ctx)
+    done(r, &f, "missed-callback-started")
 }
 
 pub async fn sms(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
     let r = st.crm.missed_sms(&me, id, &f.text).await.map(|_| ());
-    done(r, &f, "missed-sms-recorded", &ctx)
+    done(r, &f, "missed-sms-recorded")
 }
 
 pub async fn hide(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
     let r = st.crm.hide_missed(&me, id, &f.reason).await.map(|_| ());
-    done(r, &f, "missed-hidden", &ctx)
+    done(r, &f, "missed-hidden")
 }
 
 pub async fn restore(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
     let r = st.crm.restore_missed(&me, id).await.map(|_| ());
-    done(r, &f, "missed-restored", &ctx)
+    done(r, &f, "missed-restored")
 }
 
 #[derive(Template, WebTemplate)]
@@ -224,8 +219,8 @@ pub async fn stats(
     Authed(ctx, me): Authed,
     Query(q): Query<MissedQuery>,
 ) -> Result<StatsPage, PageError> {
-    let filter = q.filter().map_err(|e| PageError::new(status_of(&e), e.code(), ctx.lang))?;
-    let s = st.crm.missed_stats(me.org_id, &filter).await.map_err(|e| crm_err(e, &ctx))?;
+    let filter = q.filter().map_err(PageError::from)?;
+    let s = st.crm.missed_stats(me.org_id, &filter).await?;
     let period = MissedQuery { from: q.from.clone(), to: q.to.clone(), ..Default::default() };
     let href = |view: &str, status: &str| {
         let q = MissedQuery { view: view.into(), status: status.into(), ..period.clone() };
@@ -270,17 +265,13 @@ pub struct SettingsPage {
     pub errors: FormErrors,
 }
 
-fn manager(ctx: &Ctx, me: &User) -> Result<(), PageError> {
-    if me.is_manager() { Ok(()) } else { Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden", ctx.lang)) }
-}
-
 pub async fn settings(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     OriginalUri(uri): OriginalUri,
 ) -> Result<SettingsPage, PageError> {
-    manager(&ctx, &me)?;
-    let s = st.crm.missed_settings(me.org_id).await.map_err(|e| crm_err(e, &ctx))?;
+    super::manager_only(&me)?;
+    let s = st.crm.missed_settings(me.org_id).await?;
     Ok(SettingsPage { p: Page::new(&ctx, "nav-missed").with_flash(uri.query()), s, errors: FormErrors::default() })
 }
 
@@ -301,7 +292,7 @@ pub async fn save_settings(
     Authed(ctx, me): Authed,
     CsrfForm(f): CsrfForm<SettingsForm>,
 ) -> Result<Response, PageError> {
-    manager(&ctx, &me)?;
+    super::manager_only(&me)?;
     let s = MissedSettings {
         retention_days: f.retention_days.trim().parse().unwrap_or(-1),
         min_callback_seconds: f.min_callback_seconds.trim().parse().unwrap_or(-1),
@@ -310,7 +301,7 @@ pub async fn save_settings(
     };
     match st.crm.set_missed_settings(&me, s).await {
         Ok(_) => Ok(Redirect::to("/missed/settings?ok=settings-saved").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::Forbidden)) => Err(crm_err(e, &ctx)),
+        Err(e @ (CrmError::Store(_) | CrmError::Forbidden)) => Err(PageError::from(e)),
         Err(e) => {
             let errors = FormErrors::from_crm(&e, ctx.lang);
             Ok((status_of(&e), SettingsPage { p: Page::new(&ctx, "nav-missed"), s, errors }).into_response())

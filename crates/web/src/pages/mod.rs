@@ -20,6 +20,15 @@ use crate::ctx::{Ctx, url_pairs};
 use crate::i18n::{tr, tr_has};
 use crm::{Language, Role, User};
 
+/// Managers (and administrators) only; anyone else gets 403.
+pub fn manager_only(me: &User) -> Result<(), crate::error::PageError> {
+    if me.is_manager() {
+        Ok(())
+    } else {
+        Err(crate::error::PageError::new(axum::http::StatusCode::FORBIDDEN, "err-forbidden"))
+    }
+}
+
 pub struct NavItem {
     pub key: &'static str,
     pub href: &'static str,

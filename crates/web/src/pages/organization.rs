@@ -44,7 +44,7 @@ pub struct OrgForm {
 
 async fn page(st: &AppState, ctx: &Ctx, errors: FormErrors, typed: Option<OrgForm>) -> Result<OrgPage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
-    let o = st.crm.org(me.org_id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let o = st.crm.org(me.org_id).await?;
     let f = typed.unwrap_or(OrgForm { name: o.name, time_zone: o.time_zone, default_country: o.default_country });
     Ok(OrgPage { p: Page::new(ctx, "nav-organization"), f, now: chrono::Utc::now(), errors })
 }
@@ -66,7 +66,7 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     match st.crm.set_org_settings(&me, &f.name, &f.time_zone, &f.default_country).await {
         Ok(_) => Ok(Redirect::to("/admin/organization?ok=settings-saved").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ (CrmError::Store(_) | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => {
             Ok((status_of(&e), page(&st, &ctx, FormErrors::from_crm(&e, ctx.lang), Some(f)).await?).into_response())
         }

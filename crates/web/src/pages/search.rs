@@ -86,23 +86,23 @@ pub struct SaveForm {
 
 pub async fn save(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     CsrfForm(f): CsrfForm<SaveForm>,
 ) -> Result<Response, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let target = Target::parse(&f.target).ok_or_else(|| err(crm::CrmError::invalid("target", "err-search-field")))?;
+    let target = Target::parse(&f.target)
+        .ok_or_else(|| PageError::from(crm::CrmError::invalid("target", "err-search-field")))?;
     let conds: Vec<Cond> = serde_json::from_str(&f.conditions)
-        .map_err(|_| err(crm::CrmError::invalid("conditions", "err-search-field")))?;
-    let s = st.crm.save_search(&me, &f.name, target, &conds).await.map_err(err)?;
+        .map_err(|_| PageError::from(crm::CrmError::invalid("conditions", "err-search-field")))?;
+    let s = st.crm.save_search(&me, &f.name, target, &conds).await?;
     Ok(Redirect::to(&saved_href(&s)).into_response())
 }
 
 pub async fn delete(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    st.crm.delete_saved_search(&me, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.delete_saved_search(&me, id).await?;
     Ok(Redirect::to("/contacts").into_response())
 }

@@ -27,10 +27,9 @@ pub async fn list(
     Admin(ctx, me): Admin,
     OriginalUri(uri): OriginalUri,
 ) -> Result<UsersPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let users = st.crm.users(me.org_id).await.map_err(err)?;
-    let org = st.crm.org(me.org_id).await.map_err(err)?;
-    let used = st.crm.seats_in_use(me.org_id).await.map_err(err)?;
+    let users = st.crm.users(me.org_id).await?;
+    let org = st.crm.org(me.org_id).await?;
+    let used = st.crm.seats_in_use(me.org_id).await?;
     let licences =
         tr_args(ctx.lang, "users-licences", &[("used", (used as i64).into()), ("total", (org.seats as i64).into())]);
     Ok(UsersPage { p: Page::new(&ctx, "nav-users").with_flash(uri.query()), users, licences })
@@ -111,7 +110,7 @@ pub async fn create(
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/users?ok=user-created").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             Ok((crate::error::status_of(&e), form_page(&ctx, None, f, FormErrors::from_crm(&e, ctx.lang)))
                 .into_response())
@@ -124,7 +123,7 @@ pub async fn edit(
     Admin(ctx, me): Admin,
     Path(id): Path<i64>,
 ) -> Result<UserFormPage, PageError> {
-    let u = st.crm.user(me.org_id, UserId(id)).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let u = st.crm.user(me.org_id, UserId(id)).await?;
     let v = UserForm {
         username: u.username,
         full_name: u.full_name,
@@ -144,7 +143,7 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let id = UserId(id);
     // Unknown ids are 404 before any validation, so nothing is revealed about them.
-    let current = st.crm.user(me.org_id, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    let current = st.crm.user(me.org_id, id).await?;
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
     let result = match mismatch(&f) {
         Some(e) => Err(e),
@@ -163,7 +162,7 @@ pub async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/users?ok=user-saved").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             let v = UserForm { username: current.username, ..f };
             Ok((crate::error::status_of(&e), form_page(&ctx, Some(id), v, FormErrors::from_crm(&e, ctx.lang)))
@@ -172,37 +171,31 @@ pub async fn update(
     }
 }
 
-async fn set_active(
-    st: &AppState,
-    ctx: &crate::ctx::Ctx,
-    me: &User,
-    id: i64,
-    active: bool,
-) -> Result<Response, PageError> {
+async fn set_active(st: &AppState, me: &User, id: i64, active: bool) -> Result<Response, PageError> {
     let upd = UserUpdate { active: Some(active), ..Default::default() };
     match st.crm.update_user(me.org_id, UserId(id), upd).await {
         Ok(_) => {
             Ok(Redirect::to(if active { "/admin/users?ok=user-activated" } else { "/admin/users?ok=user-deactivated" })
                 .into_response())
         }
-        Err(e) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e) => Err(PageError::from(e)),
     }
 }
 
 pub async fn deactivate(
     State(st): State<AppState>,
-    Admin(ctx, me): Admin,
+    Admin(_, me): Admin,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    set_active(&st, &ctx, &me, id, false).await
+    set_active(&st, &me, id, false).await
 }
 
 pub async fn activate(
     State(st): State<AppState>,
-    Admin(ctx, me): Admin,
+    Admin(_, me): Admin,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    set_active(&st, &ctx, &me, id, true).await
+    set_active(&st, &me, id, true).await
 }

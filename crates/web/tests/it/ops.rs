@@ -19,5 +19,16 @@ async fn unknown_pages_are_a_localized_404() {
     app.post_form(&c, "/account", "/account/language", &[("language", "pl")]).await;
     let r = app.get(&c, "/no/such/page").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a request id: {id}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Nie znaleziono"), "{page}");
+    assert!(page.contains(&id) && page.contains("Identyfikator żądania"), "the page names the request: {page}");
+    // A domain error on a page (an unknown contact) speaks the user's language too.
+    let r = app.get(&c, "/contacts/999999").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("Nie znaleziono"));
+    // A visitor's error page follows the browser.
+    let r = reqwest::Client::new().get(app.url("/nowhere")).header("accept-language", "he-IL,he;q=0.9").send().await;
+    assert!(r.unwrap().text().await.unwrap().contains("לא נמצא"));
 }

@@ -55,32 +55,30 @@ pub async fn calls(
     Authed(ctx, me): Authed,
     Query(q): Query<LogQuery>,
 ) -> Result<LogPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
     let kind = match q.kind.as_str() {
         "" => None,
-        k => Some(CallKind::parse(k).ok_or_else(|| err(CrmError::invalid("kind", "err-call-kind")))?),
+        k => Some(CallKind::parse(k).ok_or_else(|| PageError::from(CrmError::invalid("kind", "err-call-kind")))?),
     };
     let mut f = CallLogFilter { kind, limit: 500, ..Default::default() };
-    if let Some(d) = day(&q.from, "from").map_err(err)? {
-        f.from = Some(st.crm.org_day(me.org_id, Some(d)).await.map_err(err)?.1);
+    if let Some(d) = day(&q.from, "from")? {
+        f.from = Some(st.crm.org_day(me.org_id, Some(d)).await?.1);
     }
-    if let Some(d) = day(&q.to, "to").map_err(err)? {
-        f.to = Some(st.crm.org_day(me.org_id, Some(d)).await.map_err(err)?.2);
+    if let Some(d) = day(&q.to, "to")? {
+        f.to = Some(st.crm.org_day(me.org_id, Some(d)).await?.2);
     }
-    let calls = st.crm.call_log(&me, &f).await.map_err(err)?;
-    let numbers = st.crm.numbers(me.org_id).await.map_err(err)?.into_iter().map(|n| n.number).collect();
+    let calls = st.crm.call_log(&me, &f).await?;
+    let numbers = st.crm.numbers(me.org_id).await?.into_iter().map(|n| n.number).collect();
     Ok(LogPage { p: Page::new(&ctx, "nav-agent"), q, calls, numbers })
 }
 
 /// A recording of a call in the user's log, as audio/wav (managers: any of the organization's).
 pub async fn recording(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let path = st.crm.call_recording(&me, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
-    let bytes =
-        tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found", ctx.lang))?;
+    let path = st.crm.call_recording(&me, id).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|_| PageError::new(StatusCode::NOT_FOUND, "err-not-found"))?;
     Ok(([(header::CONTENT_TYPE, "audio/wav"), (header::CACHE_CONTROL, "private, max-age=3600")], Body::from(bytes))
         .into_response())
 }
@@ -116,16 +114,15 @@ pub async fn stats(
     Authed(ctx, me): Authed,
     Query(q): Query<StatsQuery>,
 ) -> Result<StatsPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let d = day(&q.day, "day").map_err(err)?;
+    let d = day(&q.day, "day")?;
     let users = if me.is_manager() {
-        st.crm.users(me.org_id).await.map_err(err)?.into_iter().filter(|u| u.active).collect()
+        st.crm.users(me.org_id).await?.into_iter().filter(|u| u.active).collect()
     } else {
-        vec![st.crm.user(me.org_id, UserId(me.id.0)).await.map_err(err)?]
+        vec![st.crm.user(me.org_id, UserId(me.id.0)).await?]
     };
     let mut rows = vec![];
     for u in users {
-        let stats = st.crm.shift_stats(&u, d).await.map_err(err)?;
+        let stats = st.crm.shift_stats(&u, d).await?;
         rows.push(AgentStats { user: u, stats });
     }
     let day = rows.first().map(|r| r.stats.day.clone()).unwrap_or_default();

@@ -77,15 +77,14 @@ const SCRIPT_TEXTS: &[&str] = &[
 ];
 
 pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<AgentPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let status = st.crm.agent_status(&me).await.map_err(err)?;
-    let reasons = st.crm.status_reasons(me.org_id).await.map_err(err)?.into_iter().filter(|r| r.active).collect();
-    let prefs = st.crm.preferences(&me).await.map_err(err)?;
-    let numbers = st.crm.numbers(me.org_id).await.map_err(err)?.into_iter().map(|n| n.number).collect();
-    let stats = st.crm.shift_stats(&me, None).await.map_err(err)?;
-    let recent = st.crm.call_log(&me, &CallLogFilter { limit: 10, ..Default::default() }).await.map_err(err)?;
-    let windows = st.crm.open_windows(&me).await.map_err(err)?;
-    let tags = st.crm.call_tags(me.org_id).await.map_err(err)?.into_iter().filter(|t| t.active).collect();
+    let status = st.crm.agent_status(&me).await?;
+    let reasons = st.crm.status_reasons(me.org_id).await?.into_iter().filter(|r| r.active).collect();
+    let prefs = st.crm.preferences(&me).await?;
+    let numbers = st.crm.numbers(me.org_id).await?.into_iter().map(|n| n.number).collect();
+    let stats = st.crm.shift_stats(&me, None).await?;
+    let recent = st.crm.call_log(&me, &CallLogFilter { limit: 10, ..Default::default() }).await?;
+    let windows = st.crm.open_windows(&me).await?;
+    let tags = st.crm.call_tags(me.org_id).await?.into_iter().filter(|t| t.active).collect();
     let texts: serde_json::Map<String, serde_json::Value> =
         SCRIPT_TEXTS.iter().map(|k| (k.to_string(), crate::i18n::tr(ctx.lang, k).into())).collect();
     Ok(AgentPage {

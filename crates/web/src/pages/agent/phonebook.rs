@@ -37,9 +37,8 @@ impl BookPage {
 }
 
 async fn page(st: &AppState, ctx: &Ctx, me: &User, q: String, errors: FormErrors) -> Result<BookPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
-    let directory = st.crm.directory(me, &q, 200).await.map_err(err)?;
-    let personal = st.crm.personal_phonebook(me, &q).await.map_err(err)?;
+    let directory = st.crm.directory(me, &q, 200).await?;
+    let personal = st.crm.personal_phonebook(me, &q).await?;
     Ok(BookPage { p: Page::new(ctx, "nav-agent"), q, directory, personal, errors })
 }
 
@@ -66,7 +65,7 @@ pub async fn add(
 ) -> Result<Response, PageError> {
     match st.crm.add_personal_entry(&me, &f.name, &f.number).await {
         Ok(_) => Ok(Redirect::to("/agent/phonebook").into_response()),
-        Err(e @ CrmError::Store(_)) => Err(PageError::from_crm(e, ctx.lang)),
+        Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),
         Err(e) => {
             let errors = FormErrors::from_crm(&e, ctx.lang);
             Ok((status_of(&e), page(&st, &ctx, &me, String::new(), errors).await?).into_response())
@@ -76,10 +75,10 @@ pub async fn add(
 
 pub async fn remove(
     State(st): State<AppState>,
-    Authed(ctx, me): Authed,
+    Authed(_, me): Authed,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
-    st.crm.remove_personal_entry(&me, id).await.map_err(|e| PageError::from_crm(e, ctx.lang))?;
+    st.crm.remove_personal_entry(&me, id).await?;
     Ok(Redirect::to("/agent/phonebook").into_response())
 }

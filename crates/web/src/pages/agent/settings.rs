@@ -27,15 +27,14 @@ pub struct SettingsPage {
 }
 
 async fn page(st: &AppState, ctx: &Ctx, me: &User, errors: FormErrors) -> Result<SettingsPage, PageError> {
-    let err = |e| PageError::from_crm(e, ctx.lang);
     if !me.is_manager() {
-        return Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden", ctx.lang));
+        return Err(PageError::new(StatusCode::FORBIDDEN, "err-forbidden"));
     }
     Ok(SettingsPage {
         p: Page::new(ctx, "nav-agent"),
-        reasons: st.crm.status_reasons(me.org_id).await.map_err(err)?.into_iter().filter(|r| r.active).collect(),
-        tags: st.crm.call_tags(me.org_id).await.map_err(err)?.into_iter().filter(|t| t.active).collect(),
-        pop_url: st.crm.org(me.org_id).await.map_err(err)?.screen_pop_url,
+        reasons: st.crm.status_reasons(me.org_id).await?.into_iter().filter(|r| r.active).collect(),
+        tags: st.crm.call_tags(me.org_id).await?.into_iter().filter(|t| t.active).collect(),
+        pop_url: st.crm.org(me.org_id).await?.screen_pop_url,
         errors,
     })
 }
@@ -55,9 +54,7 @@ pub struct NameForm {
 async fn done(st: &AppState, ctx: &Ctx, me: &User, r: Result<(), CrmError>) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to("/agent/settings").into_response()),
-        Err(e @ (CrmError::Store(_) | CrmError::Forbidden | CrmError::NotFound)) => {
-            Err(PageError::from_crm(e, ctx.lang))
-        }
+        Err(e @ (CrmError::Store(_) | CrmError::Forbidden | CrmError::NotFound)) => Err(PageError::from(e)),
         Err(e) => Ok((status_of(&e), page(st, ctx, me, FormErrors::from_crm(&e, ctx.lang)).await?).into_response()),
     }
 }
