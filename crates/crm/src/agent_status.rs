@@ -2,6 +2,7 @@
 //! lunch, training…), as stretches of time; and the shift statistics of a day in the
 //! organization's time zone (availability per reason, calls each way, average call, answer rate).
 
+use crate::call_log::CallKind;
 use crate::{Audience, Crm, CrmError, Event, OrgId, User};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
@@ -219,20 +220,20 @@ impl Crm {
         let mut talk = 0i64;
         for c in self.call_rows(user, from, to).await? {
             let t = i64::from(c.talk_seconds);
-            match c.kind.as_str() {
-                "incoming" => {
+            match c.kind {
+                CallKind::Incoming => {
                     s.incoming += 1;
                     s.incoming_secs += t;
                 }
-                "outgoing" => {
+                CallKind::Outgoing => {
                     s.outgoing += 1;
                     s.outgoing_secs += t;
                 }
-                "internal" => {
+                CallKind::Internal => {
                     s.internal += 1;
                     s.internal_secs += t;
                 }
-                _ => s.missed += 1,
+                CallKind::Missed => s.missed += 1,
             }
             if c.answered_at.is_some() {
                 answered += 1;

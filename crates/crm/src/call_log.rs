@@ -6,35 +6,9 @@ use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::call_log as cl;
+pub use store::entities::call_log::{CallKind, EndReason};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
-
-/// What a call was for the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CallKind {
-    Incoming,
-    Outgoing,
-    Internal,
-    Missed,
-}
-
-impl CallKind {
-    pub const ALL: [CallKind; 4] = [CallKind::Incoming, CallKind::Outgoing, CallKind::Internal, CallKind::Missed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallKind::Incoming => "incoming",
-            CallKind::Outgoing => "outgoing",
-            CallKind::Internal => "internal",
-            CallKind::Missed => "missed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CallKind> {
-        CallKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LoggedCall {
@@ -72,7 +46,7 @@ impl Crm {
             CallEventKind::Answered => {
                 for (ext, kind, number) in self.parties(ev).await? {
                     let row = self.log_row(org, ev, &ext, kind, &number).await?;
-                    let answering = ev.call.extension.as_deref() == Some(ext.as_str()) || kind == "outgoing";
+                    let answering = ev.call.extension.as_deref() == Some(ext.as_str()) || kind == CallKind::Outgoing;
                     if answering && row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
                         am.answered_at = Set(Some(ev.at));
@@ -84,12 +58,13 @@ impl Crm {
                 // The call goes on with another extension: the others' part ends here.
                 for row in self.open_rows_of(org, &ev.call.call_id).await? {
                     if Some(row.extension.as_str()) != ev.call.extension.as_deref() && row.answered_at.is_some() {
-                        close(self, row, ev.at, "transferred", &ev.call.from).await?;
+                        close(self, row, ev.at, EndReason::Transferred, &ev.call.from).await?;
                     }
                 }
                 if let Some(ext) = &ev.call.extension {
                     let number = if ev.call.direction == Direction::Outbound { &ev.call.to } else { &ev.call.from };
-                    let kind = if ev.call.direction == Direction::Internal { "internal" } else { "incoming" };
+                    let kind =
+                        if ev.call.direction == Direction::Internal { CallKind::Internal } else { CallKind::Incoming };
                     let row = self.log_row(org, ev, ext, kind, number).await?;
                     if row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
@@ -115,17 +90,17 @@ impl Crm {
                 let rows = self.open_rows_of(org, &ev.call.call_id).await?;
                 let anyone = rows.iter().any(|r| r.answered_at.is_some());
                 for row in rows {
-                    if anyone && row.answered_at.is_none() && row.kind != "outgoing" {
+                    if anyone && row.answered_at.is_none() && row.kind != CallKind::Outgoing {
                         // Rung but answered by someone else: not this user's call.
                         cl::Entity::delete_by_id(row.id).exec(self.db()).await?;
                         continue;
                     }
                     let cause = match cause {
-                        EndCause::Answered => "answered",
-                        EndCause::Busy => "busy",
-                        EndCause::NoAnswer => "no_answer",
-                        EndCause::Cancelled => "cancelled",
-                        EndCause::Failed => "failed",
+                        EndCause::Answered => EndReason::Answered,
+                        EndCause::Busy => EndReason::Busy,
+                        EndCause::NoAnswer => EndReason::NoAnswer,
+                        EndCause::Cancelled => EndReason::Cancelled,
+                        EndCause::Failed => EndReason::Failed,
                     };
                     close(self, row, ev.at, cause, &ev.call.from).await?;
                 }
@@ -137,7 +112,7 @@ impl Crm {
 
     /// The organization's extensions on the call, with what the call is for each and the other
     /// party's number.
-    async fn parties(&self, ev: &CallEvent) -> Result<Vec<(String, &'static str, String)>, CrmError> {
+    async fn parties(&self, ev: &CallEvent) -> Result<Vec<(String, CallKind, String)>, CrmError> {
         let routing = self.routing().await?;
         let is_ext = |n: &str| routing.extensions.contains_key(&(ev.call.tenant, n.to_string()));
         let mut ringing = ev.call.ringing.clone();
@@ -148,19 +123,21 @@ impl Crm {
         ringing.dedup();
         let mut out = vec![];
         match ev.call.direction {
-            Direction::Inbound => out.extend(ringing.into_iter().map(|e| (e, "incoming", ev.call.from.clone()))),
+            Direction::Inbound => {
+                out.extend(ringing.into_iter().map(|e| (e, CallKind::Incoming, ev.call.from.clone())))
+            }
             Direction::Outbound => {
                 let caller = ev.call.extension.clone().unwrap_or_else(|| ev.call.from.clone());
                 if is_ext(&caller) {
-                    out.push((caller, "outgoing", ev.call.to.clone()));
+                    out.push((caller, CallKind::Outgoing, ev.call.to.clone()));
                 }
             }
             Direction::Internal => {
                 if is_ext(&ev.call.from) {
-                    out.push((ev.call.from.clone(), "internal", ev.call.to.clone()));
+                    out.push((ev.call.from.clone(), CallKind::Internal, ev.call.to.clone()));
                 }
                 for e in ringing.into_iter().filter(|e| *e != ev.call.from) {
-                    out.push((e, "internal", ev.call.from.clone()));
+                    out.push((e, CallKind::Internal, ev.call.from.clone()));
                 }
             }
         }
@@ -173,7 +150,7 @@ impl Crm {
         org: OrgId,
         ev: &CallEvent,
         ext: &str,
-        kind: &str,
+        kind: CallKind,
         number: &str,
     ) -> Result<cl::Model, CrmError> {
         let found = cl::Entity::find()
@@ -195,7 +172,7 @@ impl Crm {
             call_id: Set(ev.call.call_id.clone()),
             user_id: Set(user_id),
             extension: Set(ext.into()),
-            kind: Set(kind.into()),
+            kind: Set(kind),
             number: Set(number),
             contact_id: Set(contact.map(|c| c.id)),
             started_at: Set(ev.at),
@@ -273,7 +250,7 @@ impl Crm {
             out.push(LoggedCall {
                 id: r.id,
                 call_id: r.call_id,
-                kind: CallKind::parse(&r.kind).unwrap_or(CallKind::Incoming),
+                kind: r.kind,
                 number: r.number,
                 contact_id: r.contact_id,
                 contact_name,
@@ -340,16 +317,17 @@ impl Crm {
 }
 
 /// Ends a row; a call rung at the user (not placed by them) and never answered is missed.
-async fn close(crm: &Crm, row: cl::Model, at: DateTime<Utc>, cause: &str, caller: &str) -> Result<(), CrmError> {
+async fn close(crm: &Crm, row: cl::Model, at: DateTime<Utc>, cause: EndReason, caller: &str) -> Result<(), CrmError> {
     let talk = row.answered_at.map(|a| (at - a).num_seconds().max(0)).unwrap_or(0);
-    let missed =
-        row.answered_at.is_none() && matches!(row.kind.as_str(), "incoming" | "internal") && row.extension != caller;
+    let missed = row.answered_at.is_none()
+        && matches!(row.kind, CallKind::Incoming | CallKind::Internal)
+        && row.extension != caller;
     let mut am: cl::ActiveModel = row.into();
     am.ended_at = Set(Some(at));
     am.talk_seconds = Set(i32::try_from(talk).unwrap_or(i32::MAX));
-    am.end_cause = Set(Some(cause.into()));
+    am.end_cause = Set(Some(cause));
     if missed {
-        am.kind = Set("missed".into());
+        am.kind = Set(CallKind::Missed);
     }
     am.update(crm.db()).await?;
     Ok(())

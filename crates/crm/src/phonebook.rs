@@ -28,8 +28,8 @@ impl Crm {
             .await?
             .into_iter()
             .filter(|u| u.active)
-            .filter(|u| q.is_empty() || u.full_name.to_lowercase().contains(&ql) || u.extension.contains(q))
-            .map(|u| Entry { name: u.full_name, number: u.extension, source: "extension", id: None })
+            .filter(|u| q.is_empty() || u.full_name.to_lowercase().contains(&ql) || u.extension.as_str().contains(q))
+            .map(|u| Entry { name: u.full_name, number: u.extension.to_string(), source: "extension", id: None })
             .collect();
         for c in self.find_contacts(user.org_id, q, limit).await? {
             for n in [&c.phone1_e164, &c.phone2_e164].into_iter().filter(|n| !n.is_empty()) {

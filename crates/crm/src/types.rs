@@ -123,6 +123,35 @@ impl Extension {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An extension read back from the database (checked when it was stored).
+    pub(crate) fn stored(s: String) -> Extension {
+        Extension(s)
+    }
+}
+
+impl std::fmt::Display for Extension {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Extension {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Extension {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Extension {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
 }
 
 /// A log-in name: 1 to 64 characters, no spaces and no '@' (which separates the organization);

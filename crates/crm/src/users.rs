@@ -18,7 +18,7 @@ pub struct User {
     pub org_id: OrgId,
     pub username: String,
     pub full_name: String,
-    pub extension: String,
+    pub extension: Extension,
     pub role: Role,
     pub language: Language,
     pub active: bool,
@@ -49,7 +49,7 @@ impl From<user::Model> for User {
             org_id: OrgId(m.org_id),
             username: m.username,
             full_name: m.full_name,
-            extension: m.extension,
+            extension: Extension::stored(m.extension),
             // Rows are written only through this module, so these parse; fall back to the
             // least privilege rather than fail a whole page on a hand-edited row.
             role: Role::parse(&m.role).unwrap_or(Role::Agent),
@@ -223,7 +223,7 @@ impl Crm {
             c.check(check_sip_password(p));
         }
         c.finish()?;
-        let extension = extension.filter(|e| e.as_str() != current.extension);
+        let extension = extension.filter(|e| *e != current.extension);
         self.check_unique(org, Some(id), None, extension.as_ref()).await?;
 
         let was_admin = current.role == Role::Admin.as_str() && current.active;

@@ -38,8 +38,9 @@ async fn main() {
 
     let t = Instant::now();
     let now = Utc::now();
-    let states = ["visible", "visible", "visible", "hidden", "removed"];
-    let actions = ["none", "none", "callback_failed", "sms", "callback_ok"];
+    use crm::missed::{LastAction as A, MissedState as S, RemovalCause};
+    let states = [S::Visible, S::Visible, S::Visible, S::Hidden, S::Removed];
+    let actions = [A::None, A::None, A::CallbackFailed, A::Sms, A::CallbackOk];
     let txn = store.conn().begin().await.unwrap();
     for chunk in (0..rows).collect::<Vec<_>>().chunks(1000) {
         let batch = chunk.iter().map(|&i| {
@@ -52,10 +53,10 @@ async fn main() {
                 count: Set(1 + (i % 4) as i32),
                 first_at: Set(at),
                 last_at: Set(at),
-                state: Set(state.into()),
-                removed_cause: Set((state == "removed").then(|| "retention".into())),
-                removed_at: Set((state == "removed").then_some(at)),
-                last_action: Set(actions[(i / 5) % actions.len()].into()),
+                state: Set(state),
+                removed_cause: Set((state == S::Removed).then_some(RemovalCause::Retention)),
+                removed_at: Set((state == S::Removed).then_some(at)),
+                last_action: Set(actions[(i / 5) % actions.len()]),
                 ..Default::default()
             }
         });

@@ -38,7 +38,7 @@ impl Crm {
         let org = self.org(user.org_id).await?;
         let o = Originate {
             tenant: Tenant { id: org.id.0, realm: org.sip_domain },
-            extension: user.extension.clone(),
+            extension: user.extension.to_string(),
             number,
             caller_id,
         };
@@ -54,7 +54,7 @@ impl Crm {
             .filter(|c| {
                 user.is_manager()
                     || c.extension.as_deref() == Some(user.extension.as_str())
-                    || c.ringing.contains(&user.extension)
+                    || c.ringing.iter().any(|e| user.extension == *e)
             })
             .collect()
     }

@@ -9,13 +9,13 @@ use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-pub const KINDS: [&str; 3] = ["inbound", "outbound", "mixed"];
+pub use store::entities::campaign::CampaignKind;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Campaign {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: CampaignKind,
     pub process_id: i64,
     pub active: bool,
     pub agents_may_add: bool,
@@ -78,7 +78,8 @@ impl Crm {
         if name.is_empty() || name.chars().count() > 100 {
             checks.push("name", "err-campaign-name");
         }
-        if !KINDS.contains(&c.kind.as_str()) {
+        let kind = CampaignKind::parse(&c.kind);
+        if kind.is_none() {
             checks.push("kind", "err-campaign-kind");
         }
         if self.process(org, c.process_id).await.is_err() {
@@ -89,11 +90,12 @@ impl Crm {
             checks.push("agents", "err-campaign-agents");
         }
         checks.finish()?;
+        let Some(kind) = kind else { return Err(CrmError::invalid("kind", "err-campaign-kind")) };
         let txn = self.db().begin().await?;
         let row = campaign::ActiveModel {
             org_id: Set(org.0),
             name: Set(name.into()),
-            kind: Set(c.kind.clone()),
+            kind: Set(kind),
             process_id: Set(c.process_id),
             active: Set(c.active),
             agents_may_add: Set(c.agents_may_add),

@@ -11,6 +11,7 @@ pub mod search;
 use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+pub use store::entities::case_event::TimelineKind;
 use store::entities::{case, case_attachment as att, case_event as ev, process_status as ps};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -56,7 +57,7 @@ impl From<case::Model> for Case {
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     pub user_id: Option<i64>,
-    pub kind: String,
+    pub kind: TimelineKind,
     pub detail: String,
     /// A call's log row with a recording (played from the call log's address).
     pub recording: Option<i64>,
@@ -122,7 +123,7 @@ impl Crm {
             .await;
             // Two cases made at once took the same number: take the next.
             let Ok(c) = made else { continue };
-            event(&txn, org, c.id, Some(user.id.0), "created", &status.name, None).await?;
+            event(&txn, org, c.id, Some(user.id.0), TimelineKind::Created, &status.name, None).await?;
             txn.commit().await?;
             return Ok(c.into());
         }
@@ -154,7 +155,7 @@ impl Crm {
             .find(|c| c.active && Self::may_add_cases(user, c))
             .ok_or(CrmError::Conflict(crate::FieldError { field: "campaign_id", code: "err-case-not-assigned" }))?;
         let c = self.create_case(user, contact.id, campaign.id, "").await?;
-        event(self.db(), org, c.id, Some(user.id.0), "call", &format!("+{e164}"), Some(call_id)).await?;
+        event(self.db(), org, c.id, Some(user.id.0), TimelineKind::Call, &format!("+{e164}"), Some(call_id)).await?;
         Ok(c)
     }
 
@@ -206,7 +207,7 @@ impl Crm {
                 return Err(CrmError::invalid("name", "err-case-name"));
             }
             am.name = Set(n.into());
-            event(&txn, org, id, Some(user.id.0), "renamed", n, None).await?;
+            event(&txn, org, id, Some(user.id.0), TimelineKind::Renamed, n, None).await?;
         }
         if let Some(sid) = status_id.filter(|s| *s != m.status_id) {
             let st = process
@@ -216,7 +217,7 @@ impl Crm {
                 .ok_or(CrmError::invalid("status_id", "err-case-status"))?;
             am.status_id = Set(sid);
             am.closed_at = Set(st.closing.then_some(now));
-            event(&txn, org, id, Some(user.id.0), "status", &st.name, None).await?;
+            event(&txn, org, id, Some(user.id.0), TimelineKind::Status, &st.name, None).await?;
         }
         if let Some(a) = assignee.filter(|a| *a != m.assignee_id) {
             let name = match a {
@@ -229,13 +230,13 @@ impl Crm {
                 None => String::new(),
             };
             am.assignee_id = Set(a);
-            event(&txn, org, id, Some(user.id.0), "assigned", &name, None).await?;
+            event(&txn, org, id, Some(user.id.0), TimelineKind::Assigned, &name, None).await?;
         }
         if let Some(n) = note.map(str::trim).filter(|n| !n.is_empty()) {
             if n.chars().count() > 10_000 {
                 return Err(CrmError::invalid("note", "err-too-long"));
             }
-            event(&txn, org, id, Some(user.id.0), "note", n, None).await?;
+            event(&txn, org, id, Some(user.id.0), TimelineKind::Note, n, None).await?;
         }
         am.updated_at = Set(now);
         let c = am.update(&txn).await?;
@@ -257,12 +258,12 @@ impl Crm {
             .collect();
         for (r, _) in self.contact_calls(org, c.contact_id, 100).await? {
             if r.started_at >= c.created_at - chrono::Duration::days(1) {
-                let detail = format!("{} · {}", r.kind, crate::agent_status::hms(&i64::from(r.talk_seconds)));
+                let detail = format!("{} · {}", r.kind.as_str(), crate::agent_status::hms(&i64::from(r.talk_seconds)));
                 let recording = r.recording.is_some().then_some(r.id);
                 out.push(TimelineEntry {
                     at: r.started_at,
                     user_id: r.user_id,
-                    kind: "call".into(),
+                    kind: TimelineKind::Call,
                     detail,
                     recording,
                 });
@@ -314,7 +315,7 @@ impl Crm {
         if std::fs::rename(tmp, &path).is_err() {
             std::fs::copy(tmp, &path).map_err(|e| CrmError::Store(store::StoreError::Io(e.to_string())))?;
         }
-        event(self.db(), org, id, Some(user.id.0), "attachment", &file_name, None).await?;
+        event(self.db(), org, id, Some(user.id.0), TimelineKind::Attachment, &file_name, None).await?;
         Ok(Attachment { id: a.id, file_name, content_type: a.content_type, size: a.size, at: a.at })
     }
 
@@ -371,7 +372,7 @@ async fn event(
     org: OrgId,
     case_id: i64,
     user: Option<i64>,
-    kind: &str,
+    kind: TimelineKind,
     detail: &str,
     call_id: Option<&str>,
 ) -> Result<(), CrmError> {
@@ -380,7 +381,7 @@ async fn event(
         case_id: Set(case_id),
         at: Set(chrono::Utc::now()),
         user_id: Set(user),
-        kind: Set(kind.into()),
+        kind: Set(kind),
         detail: Set(detail.into()),
         call_id: Set(call_id.map(str::to_string)),
         ..Default::default()

@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
+pub use store::entities::import::ImportState;
 use store::entities::{call_log, contact, import};
 use store::sea_orm::sea_query::{Expr, ExprTrait};
 use store::sea_orm::{
@@ -45,8 +46,7 @@ pub struct Import {
     pub separator: String,
     pub has_header: bool,
     pub mapping: Vec<String>,
-    /// uploaded | checked | done | undone
-    pub state: String,
+    pub state: ImportState,
     pub rows_total: i64,
     pub rows_new: i64,
     pub rows_duplicate: i64,
@@ -80,6 +80,16 @@ impl From<import::Model> for Import {
 }
 
 impl Import {
+    /// Uploaded or checked: a dry run may (again) be made.
+    pub fn checkable(&self) -> bool {
+        matches!(self.state, ImportState::Uploaded | ImportState::Checked)
+    }
+
+    /// Written: it may be undone.
+    pub fn undoable(&self) -> bool {
+        self.state == ImportState::Done
+    }
+
     /// How it reads its file now.
     pub fn settings(&self) -> Settings {
         Settings {
@@ -195,7 +205,7 @@ impl Crm {
             separator: Set(separator.into()),
             has_header: Set(has_header),
             mapping: Set(serde_json::to_string(&mapping).unwrap_or_default()),
-            state: Set("uploaded".into()),
+            state: Set(ImportState::Uploaded),
             rows_total: Set(0),
             rows_new: Set(0),
             rows_duplicate: Set(0),
@@ -229,7 +239,7 @@ impl Crm {
         }
         let last = import::Entity::find()
             .filter(import::Column::OrgId.eq(org.0))
-            .filter(import::Column::State.is_in(["checked", "done"]))
+            .filter(import::Column::State.is_in([ImportState::Checked, ImportState::Done]))
             .order_by_desc(import::Column::Id)
             .one(self.db())
             .await?
@@ -310,7 +320,7 @@ impl Crm {
     pub async fn check_import(&self, user: &User, id: i64, s: &Settings) -> Result<Summary, CrmError> {
         Self::check_settings(s)?;
         let m = self.import_row(user.org_id, id).await?;
-        if !matches!(m.state.as_str(), "uploaded" | "checked") {
+        if !matches!(m.state, ImportState::Uploaded | ImportState::Checked) {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
         let summary = self.scan(user.org_id, &m, s, None).await?;
@@ -319,7 +329,7 @@ impl Crm {
         am.separator = Set(s.separator.clone());
         am.has_header = Set(s.has_header);
         am.mapping = Set(serde_json::to_string(&s.mapping).unwrap_or_default());
-        am.state = Set("checked".into());
+        am.state = Set(ImportState::Checked);
         am.rows_total = Set(summary.total as i64);
         am.rows_new = Set(summary.new as i64);
         am.rows_duplicate = Set(summary.duplicates as i64);
@@ -332,7 +342,7 @@ impl Crm {
     /// last line written (batches are written whole, in line order).
     pub async fn run_import(&self, user: &User, id: i64) -> Result<Summary, CrmError> {
         let m = self.import_row(user.org_id, id).await?;
-        if m.state != "checked" {
+        if m.state != ImportState::Checked {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
         let s = Import::from(m.clone()).settings();
@@ -341,7 +351,7 @@ impl Crm {
             let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
             // Every new row of the file is written now (this run's and a killed run's before it).
             let mut am: import::ActiveModel = m.into();
-            am.state = Set("done".into());
+            am.state = Set(ImportState::Done);
             am.rows_total = Set(summary.total as i64);
             am.rows_new = Set(summary.new as i64);
             am.rows_duplicate = Set(summary.duplicates as i64);
@@ -388,7 +398,7 @@ impl Crm {
     /// Removes the contacts of a finished import while none of them is used.
     pub async fn undo_import(&self, user: &User, id: i64) -> Result<u64, CrmError> {
         let m = self.import_row(user.org_id, id).await?;
-        if m.state != "done" {
+        if m.state != ImportState::Done {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
         if !self.import_undoable(user.org_id, id).await? {
@@ -404,7 +414,7 @@ impl Crm {
                 .await?
                 .rows_affected;
             let mut am: import::ActiveModel = m.into();
-            am.state = Set("undone".into());
+            am.state = Set(ImportState::Undone);
             am.update(&txn).await?;
             txn.commit().await?;
             Ok(gone)

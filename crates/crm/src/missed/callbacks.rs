@@ -1,11 +1,12 @@
 //! Acting on a row: calling the caller back and sending an SMS. Only these actions count in a
 //! row's history (calls made some other way do not, as in the manual). A callback's result
 //! comes from its call events; answered and at least as long as the organization's minimum,
-//! it removes the row (cause "callback_answered").
+//! it removes the row (`RemovalCause::CallbackAnswered`).
 
 use super::{MissedCall, MissedStep, step};
 use crate::{Crm, CrmError, OrgId, User};
-use store::entities::{missed_call as mc, missed_call_history as mh};
+use store::entities::missed_call::{self as mc, LastAction, MissedState, RemovalCause};
+use store::entities::missed_call_history::{self as mh, StepKind, StepResult};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use telephony::events::{CallEvent, CallEventKind, EndCause};
 
@@ -17,11 +18,11 @@ impl Crm {
     /// of the organization's numbers) or the route's default; the attempt goes into the history.
     pub async fn missed_callback(&self, user: &User, id: i64, caller_id: Option<&str>) -> Result<String, CrmError> {
         let row = self.missed_row(user.org_id, id).await?;
-        if row.state == "removed" {
+        if row.state == MissedState::Removed {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
         }
         let call_id = self.click_to_call(user, &row.caller, caller_id).await?;
-        let s = step(self.db(), user.org_id, id, self.now(), "callback", Some(user.id.0), &row.caller).await?;
+        let s = step(self.db(), user.org_id, id, self.now(), StepKind::Callback, Some(user.id.0), &row.caller).await?;
         let mut am: mh::ActiveModel = s.into();
         am.call_id = Set(Some(call_id.clone()));
         am.update(self.db()).await?;
@@ -29,21 +30,21 @@ impl Crm {
     }
 
     /// Records an SMS to the row's caller. Until the SMS channel exists the message is only
-    /// recorded (result "recorded"); the attempt counts all the same.
+    /// recorded (`StepResult::Recorded`); the attempt counts all the same.
     pub async fn missed_sms(&self, user: &User, id: i64, text: &str) -> Result<MissedStep, CrmError> {
         let row = self.missed_row(user.org_id, id).await?;
         let text = text.trim();
         if text.is_empty() || text.chars().count() > SMS_MAX {
             return Err(CrmError::invalid("text", "err-sms-text"));
         }
-        if row.state == "removed" {
+        if row.state == MissedState::Removed {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
         }
-        let s = step(self.db(), user.org_id, id, self.now(), "sms", Some(user.id.0), text).await?;
+        let s = step(self.db(), user.org_id, id, self.now(), StepKind::Sms, Some(user.id.0), text).await?;
         let mut am: mh::ActiveModel = s.into();
-        am.result = Set(Some("recorded".into()));
+        am.result = Set(Some(StepResult::Recorded));
         let s = am.update(self.db()).await?;
-        set_last_action(self, row, "sms").await?;
+        set_last_action(self, row, LastAction::Sms).await?;
         self.missed_changed(user.org_id, None).await?;
         Ok(s.into())
     }
@@ -72,38 +73,55 @@ impl Crm {
             return Ok(());
         };
         let result = match cause {
-            EndCause::Answered => "answered",
-            EndCause::Busy => "busy",
-            EndCause::NoAnswer => "no_answer",
-            EndCause::Cancelled => "cancelled",
-            EndCause::Failed => "failed",
+            EndCause::Answered => StepResult::Answered,
+            EndCause::Busy => StepResult::Busy,
+            EndCause::NoAnswer => StepResult::NoAnswer,
+            EndCause::Cancelled => StepResult::Cancelled,
+            EndCause::Failed => StepResult::Failed,
         };
         let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);
-        am.result = Set(Some(result.into()));
+        am.result = Set(Some(result));
         am.update(self.db()).await?;
         let min = self.missed_settings(org).await?.min_callback_seconds;
         let success = cause == EndCause::Answered && talked >= i64::from(min);
         let row = self.missed_row(org, row_id).await?;
-        let listed = row.state != "removed";
-        let row = set_last_action(self, row, if success { "callback_ok" } else { "callback_failed" }).await?;
+        let listed = row.state != MissedState::Removed;
+        let row = set_last_action(self, row, if success { LastAction::CallbackOk } else { LastAction::CallbackFailed })
+            .await?;
         if success && listed {
             let why = format!("a callback was answered and lasted {talked} s");
-            self.remove_rows(org, vec![row], "callback_answered", &why, ev.at).await?;
+            self.remove_rows(org, vec![row], RemovalCause::CallbackAnswered, &why, ev.at).await?;
         }
         self.missed_changed(org, None).await?;
         Ok(())
     }
 }
 
-async fn set_last_action(crm: &Crm, row: mc::Model, action: &str) -> Result<mc::Model, CrmError> {
+async fn set_last_action(crm: &Crm, row: mc::Model, action: LastAction) -> Result<mc::Model, CrmError> {
     let mut am: mc::ActiveModel = row.into();
-    am.last_action = Set(action.into());
+    am.last_action = Set(action);
     Ok(am.update(crm.db()).await?)
 }
 
 impl MissedCall {
     /// Whether anything can still be done from the row (callback, SMS).
     pub fn actionable(&self) -> bool {
-        self.state != "removed"
+        self.state != MissedState::Removed
+    }
+
+    pub fn hidden(&self) -> bool {
+        self.state == MissedState::Hidden
+    }
+}
+
+impl MissedStep {
+    /// A miss or a callback: the detail is a number.
+    pub fn shows_number(&self) -> bool {
+        matches!(self.kind, StepKind::Missed | StepKind::Callback)
+    }
+
+    /// A removal: why the row left the list.
+    pub fn removal_cause(&self) -> Option<RemovalCause> {
+        (self.kind == StepKind::Removed).then(|| RemovalCause::parse(&self.detail)).flatten()
     }
 }

@@ -17,40 +17,47 @@ use crate::trunks::digits;
 use crate::{Audience, Crm, CrmError, Event, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+pub use store::entities::missed_call::{LastAction, MissedState, RemovalCause};
+pub use store::entities::missed_call_history::{StepKind, StepResult};
 use store::entities::{missed_call as mc, missed_call_history as mh};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set, TransactionTrait,
 };
 use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
 
-/// Which rows a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which rows a list shows: those in one state, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissedView {
-    #[default]
-    Visible,
-    Hidden,
-    Removed,
+    In(MissedState),
     All,
 }
 
-impl MissedView {
-    pub const ALL: [MissedView; 4] = [MissedView::Visible, MissedView::Hidden, MissedView::Removed, MissedView::All];
+impl Default for MissedView {
+    fn default() -> MissedView {
+        MissedView::In(MissedState::Visible)
+    }
+}
 
+impl MissedView {
+    pub const ALL: [MissedView; 4] = [
+        MissedView::In(MissedState::Visible),
+        MissedView::In(MissedState::Hidden),
+        MissedView::In(MissedState::Removed),
+        MissedView::All,
+    ];
+
+    /// A view named in a query (none: the listed rows).
     pub fn parse(s: &str) -> Option<MissedView> {
         match s {
-            "" | "visible" => Some(MissedView::Visible),
-            "hidden" => Some(MissedView::Hidden),
-            "removed" => Some(MissedView::Removed),
+            "" => Some(MissedView::default()),
             "all" => Some(MissedView::All),
-            _ => None,
+            s => MissedState::parse(s).map(MissedView::In),
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            MissedView::Visible => "visible",
-            MissedView::Hidden => "hidden",
-            MissedView::Removed => "removed",
+            MissedView::In(state) => state.as_str(),
             MissedView::All => "all",
         }
     }
@@ -87,10 +94,8 @@ pub struct MissedCall {
     pub count: i32,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
-    /// visible | hidden | removed
-    pub state: String,
-    /// answered_again | callback_answered | retention
-    pub removed_cause: Option<String>,
+    pub state: MissedState,
+    pub removed_cause: Option<RemovalCause>,
     pub removed_at: Option<DateTime<Utc>>,
     pub last_status: LastStatus,
 }
@@ -107,7 +112,7 @@ impl From<mc::Model> for MissedCall {
             state: m.state,
             removed_cause: m.removed_cause,
             removed_at: m.removed_at,
-            last_status: LastStatus::from_action(&m.last_action),
+            last_status: LastStatus::from_action(m.last_action),
         }
     }
 }
@@ -117,12 +122,11 @@ pub struct MissedStep {
     pub id: i64,
     pub missed_call_id: i64,
     pub at: DateTime<Utc>,
-    /// missed | callback | sms | hidden | restored | removed
-    pub kind: String,
+    pub kind: StepKind,
     pub user_id: Option<i64>,
     pub detail: String,
-    /// A callback: answered | no_answer | busy | cancelled | failed (none while it runs); an SMS: recorded.
-    pub result: Option<String>,
+    /// A callback's result (none while it runs); an SMS's.
+    pub result: Option<StepResult>,
 }
 
 impl From<mh::Model> for MissedStep {
@@ -163,7 +167,7 @@ impl Crm {
                 let open = self.open_rows(org, &caller).await?;
                 if !open.is_empty() {
                     let why = "the caller called again and was answered";
-                    self.remove_rows(org, open, "answered_again", why, ev.at).await?;
+                    self.remove_rows(org, open, RemovalCause::AnsweredAgain, why, ev.at).await?;
                     self.missed_changed(org, None).await?;
                 }
             }
@@ -183,7 +187,7 @@ impl Crm {
         let open = mc::Entity::find()
             .filter(mc::Column::OrgId.eq(org.0))
             .filter(mc::Column::Caller.eq(caller))
-            .filter(mc::Column::State.ne("removed"))
+            .filter(mc::Column::State.ne(MissedState::Removed))
             .order_by_desc(mc::Column::Id)
             .one(&txn)
             .await?;
@@ -195,7 +199,7 @@ impl Crm {
                 am.last_at = Set(at);
                 am.called_number = Set(called.into());
                 // Trying again brings a hidden caller back to the list.
-                am.state = Set("visible".into());
+                am.state = Set(MissedState::Visible);
                 am.update(&txn).await?
             }
             None => {
@@ -206,17 +210,17 @@ impl Crm {
                     count: Set(1),
                     first_at: Set(at),
                     last_at: Set(at),
-                    state: Set("visible".into()),
+                    state: Set(MissedState::Visible),
                     removed_cause: Set(None),
                     removed_at: Set(None),
-                    last_action: Set("none".into()),
+                    last_action: Set(LastAction::None),
                     ..Default::default()
                 }
                 .insert(&txn)
                 .await?
             }
         };
-        step(&txn, org, row.id, at, "missed", None, called).await?;
+        step(&txn, org, row.id, at, StepKind::Missed, None, called).await?;
         txn.commit().await?;
         Ok(row.into())
     }
@@ -226,7 +230,7 @@ impl Crm {
         Ok(mc::Entity::find()
             .filter(mc::Column::OrgId.eq(org.0))
             .filter(mc::Column::Caller.eq(caller))
-            .filter(mc::Column::State.ne("removed"))
+            .filter(mc::Column::State.ne(MissedState::Removed))
             .all(self.db())
             .await?)
     }
@@ -237,20 +241,20 @@ impl Crm {
         &self,
         org: OrgId,
         rows: Vec<mc::Model>,
-        cause: &str,
+        cause: RemovalCause,
         why: &str,
         at: DateTime<Utc>,
     ) -> Result<(), CrmError> {
-        tracing::info!(org = org.0, rows = rows.len(), cause, "missed calls removed: {why}");
+        tracing::info!(org = org.0, rows = rows.len(), cause = cause.as_str(), "missed calls removed: {why}");
         let txn = self.db().begin().await?;
         for m in rows {
             let id = m.id;
             let mut am: mc::ActiveModel = m.into();
-            am.state = Set("removed".into());
-            am.removed_cause = Set(Some(cause.into()));
+            am.state = Set(MissedState::Removed);
+            am.removed_cause = Set(Some(cause));
             am.removed_at = Set(Some(at));
             am.update(&txn).await?;
-            step(&txn, org, id, at, "removed", None, cause).await?;
+            step(&txn, org, id, at, StepKind::Removed, None, cause.as_str()).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -260,7 +264,7 @@ impl Crm {
         let mut q = mc::Entity::find().filter(mc::Column::OrgId.eq(org.0));
         q = match f.view {
             MissedView::All => q,
-            v => q.filter(mc::Column::State.eq(v.as_str())),
+            MissedView::In(state) => q.filter(mc::Column::State.eq(state)),
         };
         if let Some(s) = f.status {
             q = q.filter(mc::Column::LastAction.eq(s.action()));
@@ -296,12 +300,12 @@ impl Crm {
     /// Hides a listed row, with the reason in its history (users with the role the
     /// organization's settings ask for).
     pub async fn hide_missed(&self, by: &User, id: i64, reason: &str) -> Result<MissedCall, CrmError> {
-        self.set_missed_state(by, id, "visible", "hidden", reason).await
+        self.set_missed_state(by, id, MissedState::Visible, MissedState::Hidden, reason).await
     }
 
     /// Brings a hidden row back to the list.
     pub async fn restore_missed(&self, by: &User, id: i64) -> Result<MissedCall, CrmError> {
-        self.set_missed_state(by, id, "hidden", "visible", "").await
+        self.set_missed_state(by, id, MissedState::Hidden, MissedState::Visible, "").await
     }
 
     /// Whether `user` may hide and restore rows.
@@ -313,8 +317,8 @@ impl Crm {
         &self,
         by: &User,
         id: i64,
-        from: &str,
-        to: &str,
+        from: MissedState,
+        to: MissedState,
         reason: &str,
     ) -> Result<MissedCall, CrmError> {
         let org = by.org_id;
@@ -331,9 +335,9 @@ impl Crm {
         }
         let txn = self.db().begin().await?;
         let mut am: mc::ActiveModel = m.into();
-        am.state = Set(to.into());
+        am.state = Set(to);
         let m = am.update(&txn).await?;
-        let kind = if to == "hidden" { "hidden" } else { "restored" };
+        let kind = if to == MissedState::Hidden { StepKind::Hidden } else { StepKind::Restored };
         step(&txn, org, id, self.now(), kind, Some(by.id.0), reason).await?;
         txn.commit().await?;
         self.missed_changed(org, None).await?;
@@ -345,20 +349,20 @@ impl Crm {
     }
 
     /// Removes the rows whose latest miss is older than the organization's retention period,
-    /// with the cause "retention"; returns how many.
+    /// with the cause `RemovalCause::Retention`; returns how many.
     pub async fn expire_missed(&self, org: OrgId) -> Result<usize, CrmError> {
         let now = self.now();
         let days = self.missed_settings(org).await?.retention_days;
         let old = mc::Entity::find()
             .filter(mc::Column::OrgId.eq(org.0))
-            .filter(mc::Column::State.ne("removed"))
+            .filter(mc::Column::State.ne(MissedState::Removed))
             .filter(mc::Column::LastAt.lt(now - chrono::Duration::days(days.into())))
             .all(self.db())
             .await?;
         let n = old.len();
         if n > 0 {
             let why = format!("older than the retention period ({days} days)");
-            self.remove_rows(org, old, "retention", &why, now).await?;
+            self.remove_rows(org, old, RemovalCause::Retention, &why, now).await?;
             self.missed_changed(org, None).await?;
         }
         Ok(n)
@@ -379,7 +383,7 @@ impl Crm {
     pub async fn missed_visible(&self, org: OrgId) -> Result<u64, CrmError> {
         Ok(mc::Entity::find()
             .filter(mc::Column::OrgId.eq(org.0))
-            .filter(mc::Column::State.eq("visible"))
+            .filter(mc::Column::State.eq(MissedState::Visible))
             .count(self.db())
             .await?)
     }
@@ -430,7 +434,7 @@ async fn step(
     org: OrgId,
     id: i64,
     at: DateTime<Utc>,
-    kind: &str,
+    kind: StepKind,
     user: Option<i64>,
     detail: &str,
 ) -> Result<mh::Model, CrmError> {
@@ -438,7 +442,7 @@ async fn step(
         org_id: Set(org.0),
         missed_call_id: Set(id),
         at: Set(at),
-        kind: Set(kind.into()),
+        kind: Set(kind),
         user_id: Set(user),
         detail: Set(detail.into()),
         call_id: Set(None),

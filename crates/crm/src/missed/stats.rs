@@ -4,7 +4,7 @@
 use super::{MissedFilter, MissedView};
 use crate::{Crm, CrmError, OrgId};
 use serde::Serialize;
-use store::entities::missed_call as mc;
+use store::entities::missed_call::{self as mc, LastAction, MissedState};
 use store::sea_orm::QuerySelect;
 use store::sea_orm::sea_query::{Expr, ExprTrait};
 
@@ -25,16 +25,16 @@ impl LastStatus {
         [LastStatus::CalledBack, LastStatus::SmsSent, LastStatus::Tried, LastStatus::NeverTried];
 
     /// The row's `last_action` for this status.
-    pub fn action(self) -> &'static str {
+    pub fn action(self) -> LastAction {
         match self {
-            LastStatus::CalledBack => "callback_ok",
-            LastStatus::SmsSent => "sms",
-            LastStatus::Tried => "callback_failed",
-            LastStatus::NeverTried => "none",
+            LastStatus::CalledBack => LastAction::CallbackOk,
+            LastStatus::SmsSent => LastAction::Sms,
+            LastStatus::Tried => LastAction::CallbackFailed,
+            LastStatus::NeverTried => LastAction::None,
         }
     }
 
-    pub fn from_action(a: &str) -> LastStatus {
+    pub fn from_action(a: LastAction) -> LastStatus {
         LastStatus::ALL.into_iter().find(|s| s.action() == a).unwrap_or(LastStatus::NeverTried)
     }
 
@@ -80,10 +80,10 @@ impl Crm {
         let by_state = group(mc::Column::State).all(self.db()).await?;
         let count = |v: &[(String, i64)], k: &str| v.iter().filter(|(a, _)| a == k).map(|(_, n)| *n as u64).sum();
         Ok(MissedStats {
-            by_status: LastStatus::ALL.into_iter().map(|s| (s, count(&by_action, s.action()))).collect(),
-            removed: count(&by_state, "removed"),
-            hidden: count(&by_state, "hidden"),
-            listed: count(&by_state, "visible"),
+            by_status: LastStatus::ALL.into_iter().map(|s| (s, count(&by_action, s.action().as_str()))).collect(),
+            removed: count(&by_state, MissedState::Removed.as_str()),
+            hidden: count(&by_state, MissedState::Hidden.as_str()),
+            listed: count(&by_state, MissedState::Visible.as_str()),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 use crm::auth::LoginRequest;
+use crm::missed::{MissedState, RemovalCause, StepKind, StepResult};
 use crm::users::{NewUser, UserUpdate};
 use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 
@@ -361,7 +362,7 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
         // Not missed: outbound and internal calls, and answered ones.
         send(&crm, call_event(t, "1001", Direction::Internal, EndCause::NoAnswer, 6)).await;
         send(&crm, call_event(t, "1001", Direction::Outbound, EndCause::Busy, 7)).await;
-        let rows = crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap();
+        let rows = crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 100).await.unwrap();
         assert_eq!(rows.len(), 2, "{b}: one row per caller");
         let first = rows.iter().find(|r| r.caller == "48600111222").unwrap();
         assert_eq!((first.count, first.called_number.as_str()), (3, "48221234567"), "{b}");
@@ -373,12 +374,20 @@ async fn missed_calls_keep_one_row_per_caller_until_the_caller_gets_through() {
 
         // The caller calls again and is answered: the row leaves the list, with its cause.
         send(&crm, call_event(t, "48600111222", Direction::Inbound, EndCause::Answered, 10)).await;
-        assert_eq!(crm.missed_calls(o.id, MissedView::Visible, 100).await.unwrap().len(), 1, "{b}");
+        assert_eq!(
+            crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 100).await.unwrap().len(),
+            1,
+            "{b}"
+        );
         let (row, history) = crm.missed_call(o.id, first.id).await.unwrap();
-        assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("answered_again")), "{b}");
+        assert_eq!((row.state, row.removed_cause), (MissedState::Removed, Some(RemovalCause::AnsweredAgain)), "{b}");
         let kinds: Vec<&str> = history.iter().map(|s| s.kind.as_str()).collect();
         assert_eq!(kinds, ["missed", "missed", "missed", "removed"], "{b}: the whole story");
-        assert_eq!(crm.missed_calls(o.id, MissedView::Removed, 100).await.unwrap().len(), 1, "{b}");
+        assert_eq!(
+            crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Removed), 100).await.unwrap().len(),
+            1,
+            "{b}"
+        );
 
         // Missing again later starts a new row; the removed one stays in the record.
         send(&crm, call_event(t, "48600111222", Direction::Inbound, EndCause::NoAnswer, 20)).await;
@@ -396,12 +405,19 @@ async fn only_managers_hide_and_restore_and_old_rows_expire() {
         let agent = crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
         let manager = crm.create_user(o.id, new_user("beata", "1002", "manager")).await.unwrap();
         send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 0)).await;
-        let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
+        let id = crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 10).await.unwrap()[0].id;
         assert!(matches!(crm.hide_missed(&agent, id, "spam").await, Err(CrmError::Forbidden)), "{b}");
-        assert_eq!(crm.missed_call(o.id, id).await.unwrap().0.state, "visible", "{b}: nothing changed");
+        assert_eq!(crm.missed_call(o.id, id).await.unwrap().0.state, MissedState::Visible, "{b}: nothing changed");
         crm.hide_missed(&manager, id, "a wrong number").await.unwrap();
-        assert!(crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap().is_empty(), "{b}");
-        assert_eq!(crm.missed_calls(o.id, MissedView::Hidden, 10).await.unwrap().len(), 1, "{b}");
+        assert!(
+            crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 10).await.unwrap().is_empty(),
+            "{b}"
+        );
+        assert_eq!(
+            crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Hidden), 10).await.unwrap().len(),
+            1,
+            "{b}"
+        );
         assert_eq!(crm.hide_missed(&manager, id, "again").await.unwrap_err().code(), "err-missed-state", "{b}");
         crm.restore_missed(&manager, id).await.unwrap();
         let (_, history) = crm.missed_call(o.id, id).await.unwrap();
@@ -417,7 +433,7 @@ async fn only_managers_hide_and_restore_and_old_rows_expire() {
         crm.clock().advance(Duration::days(31));
         assert_eq!(crm.expire_missed(o.id).await.unwrap(), 1, "{b}");
         let (row, _) = crm.missed_call(o.id, id).await.unwrap();
-        assert_eq!((row.state.as_str(), row.removed_cause.as_deref()), ("removed", Some("retention")), "{b}");
+        assert_eq!((row.state, row.removed_cause), (MissedState::Removed, Some(RemovalCause::Retention)), "{b}");
     }
 }
 
@@ -441,7 +457,7 @@ async fn settings_decide_who_hides_and_how_long_rows_stay() {
         assert_eq!(crm.missed_settings(o.id).await.unwrap(), MissedSettings::default(), "{b}: nothing changed");
         crm.set_missed_settings(&manager, everyone).await.unwrap();
         send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::Cancelled, 0)).await;
-        let id = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap()[0].id;
+        let id = crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 10).await.unwrap()[0].id;
         crm.hide_missed(&agent, id, "").await.expect("everyone may hide now");
         crm.restore_missed(&agent, id).await.unwrap();
         crm.clock().advance(Duration::days(8));
@@ -461,13 +477,13 @@ async fn sms_and_callbacks_from_a_row_are_its_history_and_its_statistics() {
         for (i, caller) in ["48600000001", "48600000002", "48600000003"].iter().enumerate() {
             send(&crm, call_event(o.id.0, caller, Direction::Inbound, EndCause::NoAnswer, i as i64)).await;
         }
-        let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
+        let rows = crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 10).await.unwrap();
         let (first, second) = (rows[2].id, rows[1].id);
         // SMS: recorded (no SMS channel yet), counted as an attempt.
         assert_eq!(crm.missed_sms(&agent, first, "  ").await.unwrap_err().code(), "err-sms-text", "{b}");
         assert_eq!(crm.missed_sms(&agent, first, &"x".repeat(1001)).await.unwrap_err().code(), "err-sms-text");
         let step = crm.missed_sms(&agent, first, "We will call you back at 3 pm").await.unwrap();
-        assert_eq!((step.kind.as_str(), step.result.as_deref()), ("sms", Some("recorded")), "{b}");
+        assert_eq!((step.kind, step.result), (StepKind::Sms, Some(StepResult::Recorded)), "{b}");
         // Another organization's row is not found.
         let stranger = crm.create_user(z.id, new_user("zoe", "2001", "agent")).await.unwrap();
         assert!(matches!(crm.missed_sms(&stranger, first, "hi").await, Err(CrmError::NotFound)), "{b}");
@@ -604,7 +620,7 @@ async fn users_who_asked_get_an_email_for_every_missed_call() {
         drop(smtp);
         crm.set_missed_settings(&manager, MissedSettings::default()).await.unwrap();
         send(&crm, call_event(o.id.0, "48600111222", Direction::Inbound, EndCause::NoAnswer, 2)).await;
-        let rows = crm.missed_calls(o.id, MissedView::Visible, 10).await.unwrap();
+        let rows = crm.missed_calls(o.id, MissedView::In(crm::missed::MissedState::Visible), 10).await.unwrap();
         assert_eq!(rows[0].count, 3, "{b}");
         assert!(crm.send_mail(o.id, "x@acme.test", "s", "b").await.is_err(), "{b}: the failure is reported");
     }
@@ -804,7 +820,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
             use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
             let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store().conn()).await.unwrap().unwrap();
             let mut am: store::entities::import::ActiveModel = m.into();
-            am.state = Set("checked".into());
+            am.state = Set(crm::import::ImportState::Checked);
             am.update(crm.store().conn()).await.unwrap();
         }
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 2, "{b}");
@@ -813,7 +829,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         // Undone while unused.
         assert_eq!(crm.undo_import(&anna, imp.id).await.unwrap(), 2, "{b}");
         assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 1, "{b}");
-        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, "undone", "{b}");
+        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, crm::import::ImportState::Undone, "{b}");
         // Another organization sees none of it.
         let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
         assert!(matches!(crm.import(z.id, imp.id).await, Err(CrmError::NotFound)), "{b}");
@@ -894,7 +910,8 @@ async fn processes_campaigns_and_cases_follow_their_rules() {
         let k1 =
             crm.update_case(&anna, k1.id, Some("Renamed"), Some(won), None, Some("Signed the contract")).await.unwrap();
         assert!(k1.closed_at.is_some(), "{b}: a closing status closes the case");
-        let kinds: Vec<String> = crm.case_timeline(o.id, k1.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<&str> =
+            crm.case_timeline(o.id, k1.id).await.unwrap().into_iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["created", "renamed", "status", "note"], "{b}");
         assert_eq!(crm.campaign_successes(o.id, camp.id).await.unwrap(), [(anna.id, 1)], "{b}");
         // The process changes while in use: "Offer" renamed, "Won" retired but kept on its case.

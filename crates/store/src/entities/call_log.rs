@@ -10,8 +10,7 @@ pub struct Model {
     pub call_id: String,
     pub user_id: Option<i64>,
     pub extension: String,
-    /// incoming | outgoing | internal | missed
-    pub kind: String,
+    pub kind: CallKind,
     /// The other party.
     pub number: String,
     pub contact_id: Option<i64>,
@@ -19,7 +18,7 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
     pub talk_seconds: i32,
-    pub end_cause: Option<String>,
+    pub end_cause: Option<EndReason>,
     /// Path of the recording (a stereo WAV), when there is one.
     pub recording: Option<String>,
 }
@@ -28,3 +27,26 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// What a call was for the user.
+    pub enum CallKind {
+        Incoming = "incoming",
+        Outgoing = "outgoing",
+        Internal = "internal",
+        Missed = "missed",
+    }
+}
+
+stored_enum! {
+    /// How the user's part of the call ended.
+    pub enum EndReason {
+        Answered = "answered",
+        Busy = "busy",
+        NoAnswer = "no_answer",
+        Cancelled = "cancelled",
+        Failed = "failed",
+        /// The call went on with someone else.
+        Transferred = "transferred",
+    }
+}

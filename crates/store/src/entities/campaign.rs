@@ -8,8 +8,7 @@ pub struct Model {
     pub id: i64,
     pub org_id: i64,
     pub name: String,
-    /// inbound | outbound | mixed
-    pub kind: String,
+    pub kind: CampaignKind,
     pub process_id: i64,
     pub active: bool,
     /// Whether its agents may add cases.
@@ -23,3 +22,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    pub enum CampaignKind {
+        Inbound = "inbound",
+        Outbound = "outbound",
+        Mixed = "mixed",
+    }
+}

@@ -10,8 +10,7 @@ pub struct Model {
     pub case_id: i64,
     pub at: DateTimeUtc,
     pub user_id: Option<i64>,
-    /// created | status | note | call | attachment | renamed | assigned
-    pub kind: String,
+    pub kind: TimelineKind,
     pub detail: String,
     pub call_id: Option<String>,
 }
@@ -20,3 +19,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    pub enum TimelineKind {
+        Created = "created",
+        Status = "status",
+        Note = "note",
+        Call = "call",
+        Attachment = "attachment",
+        Renamed = "renamed",
+        Assigned = "assigned",
+    }
+}

@@ -19,8 +19,7 @@ pub struct Model {
     pub has_header: bool,
     /// JSON array: the contact field of each file column ("" = not imported).
     pub mapping: String,
-    /// uploaded | checked | done | undone
-    pub state: String,
+    pub state: ImportState,
     pub rows_total: i64,
     pub rows_new: i64,
     pub rows_duplicate: i64,
@@ -33,3 +32,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// An import's way: uploaded, checked by a dry run (runnable), written, undone.
+    pub enum ImportState {
+        Uploaded = "uploaded",
+        Checked = "checked",
+        Done = "done",
+        Undone = "undone",
+    }
+}

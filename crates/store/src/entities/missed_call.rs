@@ -14,13 +14,41 @@ pub struct Model {
     pub count: i32,
     pub first_at: DateTimeUtc,
     pub last_at: DateTimeUtc,
-    /// visible | hidden | removed
-    pub state: String,
-    /// answered_again | callback_answered | retention | manual
-    pub removed_cause: Option<String>,
+    pub state: MissedState,
+    pub removed_cause: Option<RemovalCause>,
     pub removed_at: Option<DateTimeUtc>,
-    /// What was last done from the row: none | callback_ok | callback_failed | sms
-    pub last_action: String,
+    /// What was last done from the row.
+    pub last_action: LastAction,
+}
+
+stored_enum! {
+    /// Where a row stands: listed, hidden by a manager, or gone from the list (kept on record).
+    pub enum MissedState {
+        Visible = "visible",
+        Hidden = "hidden",
+        Removed = "removed",
+    }
+}
+
+stored_enum! {
+    /// Why a row left the list.
+    pub enum RemovalCause {
+        /// The caller called again and was answered.
+        AnsweredAgain = "answered_again",
+        /// A callback from the row was answered long enough.
+        CallbackAnswered = "callback_answered",
+        /// Older than the organization's retention.
+        Retention = "retention",
+    }
+}
+
+stored_enum! {
+    pub enum LastAction {
+        None = "none",
+        CallbackOk = "callback_ok",
+        CallbackFailed = "callback_failed",
+        Sms = "sms",
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,16 +9,38 @@ pub struct Model {
     pub org_id: i64,
     pub missed_call_id: i64,
     pub at: DateTimeUtc,
-    /// missed | callback | sms | hidden | restored | removed
-    pub kind: String,
+    pub kind: StepKind,
     /// Who did it (none: Switchboard itself).
     pub user_id: Option<i64>,
     pub detail: String,
     /// A callback's call, while and after it runs.
     pub call_id: Option<String>,
-    /// A callback's result: answered | no_answer | busy | cancelled | failed; an SMS: recorded.
-    pub result: Option<String>,
+    /// A callback's result (none while it runs); an SMS's.
+    pub result: Option<StepResult>,
     pub answered_at: Option<DateTimeUtc>,
+}
+
+stored_enum! {
+    pub enum StepKind {
+        Missed = "missed",
+        Callback = "callback",
+        Sms = "sms",
+        Hidden = "hidden",
+        Restored = "restored",
+        Removed = "removed",
+    }
+}
+
+stored_enum! {
+    /// How a callback ended; an SMS is recorded (until the SMS channel sends it).
+    pub enum StepResult {
+        Answered = "answered",
+        NoAnswer = "no_answer",
+        Busy = "busy",
+        Cancelled = "cancelled",
+        Failed = "failed",
+        Recorded = "recorded",
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

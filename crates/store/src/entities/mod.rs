@@ -1,5 +1,41 @@
 //! Table rows as sea-orm entities. Queries that cross no organization boundary live with the
-//! services in `crm`, which always filter by organization.
+//! services in `crm`, which always filter by organization. A column that holds one of a few
+//! values is an enum declared with `stored_enum!` beside its entity: the text stored, its
+//! `as_str`/`parse`, and the list of all values come from one declaration.
+
+/// An enum stored as text: each variant with the text it is stored (and serialized) as.
+macro_rules! stored_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        pub enum $name {
+            $($(#[$vm])* #[sea_orm(string_value = $text)] #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
 
 pub mod agent_status;
 pub mod api_token;

@@ -785,7 +785,7 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     let after_kill = count().await.unwrap();
     assert!(after_kill >= seen && after_kill < rows, "killed half-way: {after_kill} of {rows}");
     assert_eq!(after_kill % 50_000, 0, "whole batches only: {after_kill}");
-    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, "checked", "not marked done");
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::import::ImportState::Checked, "not marked done");
     let again = cmd(dir.path(), &[]).args(["import", "run", "--org", "acme", "--id", &id]).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     assert_eq!(count().await.unwrap(), rows, "the rest, and nothing twice");
@@ -798,5 +798,5 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
         .map(|c| c.import_line)
         .collect();
     assert_eq!(lines.len() as u64, rows, "every line once");
-    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, "done");
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::import::ImportState::Done);
 }

@@ -78,12 +78,40 @@ pub struct MissedOut {
     pub first_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub last_at: DateTime<Utc>,
-    /// visible | hidden | removed
+    #[schema(schema_with = missed_states)]
     pub state: String,
-    /// answered_again | callback_answered | retention
+    #[schema(schema_with = removal_causes)]
     pub removed_cause: Option<String>,
-    /// called_back | sms_sent | tried | never_tried
+    #[schema(schema_with = last_statuses)]
     pub last_status: String,
+}
+
+/// A string that is one of `values` (the document lists the type's own values: no list to keep).
+fn choices(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+fn missed_states() -> utoipa::openapi::Object {
+    choices(crm::missed::MissedState::ALL.iter().map(|s| s.as_str()))
+}
+
+fn removal_causes() -> utoipa::openapi::Object {
+    choices(crm::missed::RemovalCause::ALL.iter().map(|s| s.as_str()))
+}
+
+fn last_statuses() -> utoipa::openapi::Object {
+    choices(LastStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+fn step_kinds() -> utoipa::openapi::Object {
+    choices(crm::missed::StepKind::ALL.iter().map(|s| s.as_str()))
+}
+
+fn step_results() -> utoipa::openapi::Object {
+    choices(crm::missed::StepResult::ALL.iter().map(|s| s.as_str()))
 }
 
 impl From<MissedCall> for MissedOut {
@@ -95,8 +123,8 @@ impl From<MissedCall> for MissedOut {
             count: m.count,
             first_at: m.first_at,
             last_at: m.last_at,
-            state: m.state,
-            removed_cause: m.removed_cause,
+            state: m.state.as_str().into(),
+            removed_cause: m.removed_cause.map(|c| c.as_str().into()),
             last_status: m.last_status.as_str().into(),
         }
     }
@@ -114,17 +142,24 @@ pub struct MissedListOut {
 pub struct StepOut {
     #[schema(value_type = String)]
     pub at: DateTime<Utc>,
-    /// missed | callback | sms | hidden | restored | removed
+    #[schema(schema_with = step_kinds)]
     pub kind: String,
     pub user_id: Option<i64>,
     pub detail: String,
-    /// callback: answered | no_answer | busy | cancelled | failed (absent while it runs); sms: recorded
+    /// A callback's result (absent while it runs); an SMS's.
+    #[schema(schema_with = step_results)]
     pub result: Option<String>,
 }
 
 impl From<MissedStep> for StepOut {
     fn from(s: MissedStep) -> Self {
-        StepOut { at: s.at, kind: s.kind, user_id: s.user_id, detail: s.detail, result: s.result }
+        StepOut {
+            at: s.at,
+            kind: s.kind.as_str().into(),
+            user_id: s.user_id,
+            detail: s.detail,
+            result: s.result.map(|r| r.as_str().into()),
+        }
     }
 }
 

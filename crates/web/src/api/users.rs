@@ -30,7 +30,7 @@ impl From<User> for UserOut {
             id: u.id.0,
             username: u.username,
             full_name: u.full_name,
-            extension: u.extension,
+            extension: u.extension.to_string(),
             role: u.role.as_str().into(),
             language: u.language.as_str().into(),
             active: u.active,

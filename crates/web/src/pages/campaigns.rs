@@ -11,7 +11,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::cases::campaigns::{Campaign, CampaignIn, KINDS};
+use crm::cases::campaigns::{Campaign, CampaignIn, CampaignKind};
 use crm::cases::processes::{Process, StatusIn};
 use crm::{CrmError, User};
 
@@ -150,8 +150,8 @@ pub struct CampaignPage {
 }
 
 impl CampaignPage {
-    pub fn kinds(&self) -> [&'static str; 3] {
-        KINDS
+    pub fn kinds(&self) -> &'static [CampaignKind] {
+        CampaignKind::ALL
     }
 
     pub fn assigned(&self, id: &crm::UserId) -> bool {
@@ -184,8 +184,13 @@ async fn campaign_page(
 
 pub async fn new_campaign(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<CampaignPage, PageError> {
     super::manager_only(&me)?;
-    let c =
-        CampaignIn { kind: "inbound".into(), active: true, shown: true, agents_may_add: true, ..Default::default() };
+    let c = CampaignIn {
+        kind: CampaignKind::Inbound.as_str().into(),
+        active: true,
+        shown: true,
+        agents_may_add: true,
+        ..Default::default()
+    };
     campaign_page(&st, &ctx, &me, None, c, FormErrors::default()).await
 }
 
@@ -198,7 +203,7 @@ pub async fn edit_campaign(
     let k = st.crm.campaign(me.org_id, id).await?;
     let c = CampaignIn {
         name: k.name,
-        kind: k.kind,
+        kind: k.kind.as_str().into(),
         process_id: k.process_id,
         active: k.active,
         agents_may_add: k.agents_may_add,

@@ -245,7 +245,7 @@ pub async fn card(
         .into_iter()
         .map(|(r, who)| CallRow {
             at: super::local(ctx.tz, &r.started_at, "%Y-%m-%d %H:%M"),
-            kind: r.kind,
+            kind: r.kind.as_str().into(),
             who: who.unwrap_or(r.extension),
             talk: crm::agent_status::hms(&i64::from(r.talk_seconds)),
         })

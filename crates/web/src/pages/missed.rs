@@ -14,7 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::missed::{LastStatus, MissedCall, MissedPage, MissedSettings, MissedStep, MissedView};
+use crm::missed::{LastStatus, MissedCall, MissedPage, MissedSettings, MissedState, MissedStep, MissedView};
 use crm::{CrmError, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -62,7 +62,7 @@ impl ListPage {
     }
 
     pub fn current_view(&self) -> &str {
-        if self.q.view.is_empty() { "visible" } else { &self.q.view }
+        if self.q.view.is_empty() { MissedView::default().as_str() } else { &self.q.view }
     }
 
     pub fn who(&self, id: &Option<i64>) -> String {
@@ -236,17 +236,27 @@ pub async fn stats(
             label: tr(lang, &format!("missed-status-{}", k.as_str())),
             count: *n,
             color,
-            href: href("all", k.as_str()),
+            href: href(MissedView::All.as_str(), k.as_str()),
         })
         .collect();
     let removal_slices = vec![
-        Slice { label: tr(lang, "missed-removal-auto"), count: s.removed, color: "#16a34a", href: href("removed", "") },
-        Slice { label: tr(lang, "missed-removal-manual"), count: s.hidden, color: "#f59e0b", href: href("hidden", "") },
+        Slice {
+            label: tr(lang, "missed-removal-auto"),
+            count: s.removed,
+            color: "#16a34a",
+            href: href(MissedState::Removed.as_str(), ""),
+        },
+        Slice {
+            label: tr(lang, "missed-removal-manual"),
+            count: s.hidden,
+            color: "#f59e0b",
+            href: href(MissedState::Hidden.as_str(), ""),
+        },
         Slice {
             label: tr(lang, "missed-removal-listed"),
             count: s.listed,
             color: "#dc2626",
-            href: href("visible", ""),
+            href: href(MissedState::Visible.as_str(), ""),
         },
     ];
     Ok(StatsPage {

@@ -127,7 +127,7 @@ pub async fn edit(
     let v = UserForm {
         username: u.username,
         full_name: u.full_name,
-        extension: u.extension,
+        extension: u.extension.to_string(),
         role: u.role.as_str().into(),
         language: u.language.as_str().into(),
         ..Default::default()

@@ -13,6 +13,15 @@ async fn openapi_document_describes_the_api() {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // The choices are the types' own: a call command is one of its variants, a missed call's
+    // state one of its states.
+    let schemas = &doc["components"]["schemas"];
+    let commands = schemas["CommandIn"].to_string();
+    for c in ["hold", "consult_complete", "conference_leave", "dtmf", "digits", "blind_transfer"] {
+        assert!(commands.contains(&format!("\"{c}\"")), "{c} in {commands}");
+    }
+    let states = &schemas["MissedOut"]["properties"]["state"]["enum"];
+    assert_eq!(states, &json!(["visible", "hidden", "removed"]), "{}", schemas["MissedOut"]);
 }
 
 #[tokio::test]

@@ -201,13 +201,17 @@ async fn every_route_with_an_id_hides_other_organizations() {
             "{backend}: untouched"
         );
         let still = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap().0;
-        assert_eq!(still.state, "visible", "{backend}: the other organization's missed call was not hidden");
+        assert_eq!(
+            still.state,
+            crm::missed::MissedState::Visible,
+            "{backend}: the other organization's missed call was not hidden"
+        );
         let (_, steps) = app.crm.missed_call(app.globex_admin.org_id, m).await.unwrap();
         assert_eq!(steps.len(), 1, "{backend}: nothing was added to its history");
         assert_eq!(app.crm.personal_phonebook(&gina_user, "").await.unwrap().len(), 1, "{backend}: her entry stays");
         assert_eq!(
             app.crm.import(gina_user.org_id, imp).await.unwrap().state,
-            "uploaded",
+            crm::import::ImportState::Uploaded,
             "{backend}: her import untouched"
         );
         assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");

@@ -19,7 +19,11 @@ async fn the_list_shows_each_caller_once_with_its_history_and_actions() {
     for caller in ["48600111222", "48600111222", "48600333444"] {
         app.call_event(miss(&app, caller)).await;
     }
-    let rows = app.crm.missed_calls(app.acme_admin.org_id, crm::missed::MissedView::Visible, 10).await.unwrap();
+    let rows = app
+        .crm
+        .missed_calls(app.acme_admin.org_id, crm::missed::MissedView::In(crm::missed::MissedState::Visible), 10)
+        .await
+        .unwrap();
     let id = rows.iter().find(|r| r.caller == "48600111222").unwrap().id;
     let bob = app.browser_as("bob").await;
     let page = app.get(&bob, "/missed").await.text().await.unwrap();
@@ -98,7 +102,12 @@ async fn managers_set_the_rules_and_see_the_statistics() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Statistics: two SVG pies whose slices open exactly those rows.
     let token = app.token_for(&app.acme_admin).await;
-    let id = app.crm.missed_calls(app.acme_admin.org_id, crm::missed::MissedView::Visible, 1).await.unwrap()[0].id;
+    let id = app
+        .crm
+        .missed_calls(app.acme_admin.org_id, crm::missed::MissedView::In(crm::missed::MissedState::Visible), 1)
+        .await
+        .unwrap()[0]
+        .id;
     let sms = api.post(app.url(&format!("/api/v1/missed/{id}/sms"))).bearer_auth(&token).json(&json!({"text": "hi"}));
     assert_eq!(sms.send().await.unwrap().status(), StatusCode::CREATED);
     app.call_event(miss(&app, "48600999000")).await;

@@ -37,7 +37,7 @@ pub struct LogPage {
 }
 
 impl LogPage {
-    pub fn kinds(&self) -> [CallKind; 4] {
+    pub fn kinds(&self) -> &'static [CallKind] {
         CallKind::ALL
     }
 
