@@ -109,7 +109,7 @@ async fn main() {
     let user = crm
         .create_user(
             org.id,
-            crm::users::NewUser {
+            crm::identity::users::NewUser {
                 username: "ada".into(),
                 full_name: "Ada".into(),
                 extension: "100".into(),
@@ -154,9 +154,9 @@ async fn main() {
         return;
     }
     // Search over the contacts with two conditions, a page of 50 and the count.
-    let cond = |f: &str, o: &str, v: &str| crm::cases::search::Cond { field: f.into(), op: o.into(), value: v.into() };
+    let cond = |f: &str, o: &str, v: &str| crm::search::Cond { field: f.into(), op: o.into(), value: v.into() };
     // (name, conditions): the example first; each on pages 1 to 3.
-    let queries: Vec<(&str, Vec<crm::cases::search::Cond>)> = vec![
+    let queries: Vec<(&str, Vec<crm::search::Cond>)> = vec![
         (
             "e-mail contains systell, first name Anna",
             vec![cond("email", "contains", "systell"), cond("first_name", "equals", "Anna")],
@@ -232,7 +232,7 @@ async fn main() {
 async fn timed(
     crm: &crm::Crm,
     org: crm::OrgId,
-    conds: &[crm::cases::search::Cond],
+    conds: &[crm::search::Cond],
     n: u64,
     pages: u64,
 ) -> (Vec<std::time::Duration>, String) {

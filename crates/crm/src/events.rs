@@ -46,17 +46,16 @@ impl Event {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
-    /// Set on PostgreSQL: events travel through NOTIFY.
+    /// Set when the database carries events between nodes (NOTIFY): they travel through it.
     pg: Option<Store>,
 }
 
 impl EventBus {
     pub async fn start(store: Store) -> Result<EventBus, CrmError> {
         let (tx, _) = broadcast::channel(1024);
-        if !store.is_postgres() {
-            return Ok(EventBus { tx, pg: None });
-        }
-        let mut stream = Box::pin(store.listen().await?);
+        // One node (no channel between nodes): events stay in this process.
+        let Some(stream) = store.listen().await? else { return Ok(EventBus { tx, pg: None }) };
+        let mut stream = Box::pin(stream);
         let local = tx.clone();
         tokio::spawn(async move {
             use futures_util::StreamExt;

@@ -1,43 +1,30 @@
 //! The Switchboard domain: organizations, users, calls, contacts, cases, missed calls and
 //! imports, with the business rules over them. Every query here is filtered by organization.
 
-pub mod agent_status;
-pub mod auth;
-pub mod call_log;
+pub mod agents;
 pub mod calls;
 pub mod cases;
 pub mod clock;
 pub mod contacts;
 pub mod error;
 pub mod events;
-pub mod handling;
-pub mod import;
-pub mod mail;
+pub mod identity;
 pub mod missed;
-pub mod orgs;
-pub mod password;
-pub mod phone;
-pub mod phonebook;
-pub mod preferences;
-pub mod sessions;
-pub mod sip_cache;
-pub mod sip_directory;
-pub mod throttle;
-pub mod tokens;
-pub mod trunks;
+pub mod organization;
+pub mod search;
+pub mod sip;
 pub mod types;
-pub mod users;
 
 pub use calls::feed::Following;
 pub use chrono_tz::{TZ_VARIANTS, Tz};
 pub use clock::Clock;
 pub use error::{CrmError, FieldError};
 pub use events::{Audience, Event, EventBus};
-pub use orgs::Organization;
-pub use sessions::Session;
+pub use identity::sessions::Session;
+pub use identity::users::User;
+pub use organization::Organization;
 pub use store::Store;
 pub use types::*;
-pub use users::User;
 
 /// The services of the domain over one store; cheap to clone. Built complete by `start`: the
 /// SIP server is attached once it runs (`attach`).
@@ -48,7 +35,7 @@ pub struct Crm {
     clock: Clock,
     /// The SIP server of this node, once attached (calls are placed and commanded through it).
     telephony: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<telephony::SipServer>>>,
-    pub(crate) sip_cache: std::sync::Arc<sip_cache::SipCache>,
+    pub(crate) sip_cache: std::sync::Arc<sip::cache::SipCache>,
     missed_retention_days: i32,
     files: std::path::PathBuf,
 }

@@ -1,6 +1,9 @@
 //! Persistence for Switchboard: one code base over SQLite (embedded default) and PostgreSQL.
 //! Every table but `sessions` and `login_failures` holds rows of exactly one organization.
 
+pub mod contact_load;
+pub mod contact_search;
+pub mod dialect;
 pub mod entities;
 pub mod migration;
 pub mod notify;

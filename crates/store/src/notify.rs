@@ -1,5 +1,5 @@
 //! The cross-node message channel: PostgreSQL LISTEN/NOTIFY. On SQLite there is one node,
-//! so there is nothing to carry and `listen` is never called.
+//! so there is nothing to carry: `listen` says so, and nobody calls `notify`.
 
 use crate::{Store, StoreError};
 use futures_util::{Stream, StreamExt};
@@ -24,14 +24,18 @@ impl Store {
         Ok(())
     }
 
-    /// The payloads NOTIFYed on the channel, from now on. The listener reconnects by itself
-    /// after a lost connection (messages sent meanwhile are lost, as LISTEN/NOTIFY does).
-    pub async fn listen(&self) -> Result<impl Stream<Item = String> + Send + 'static, StoreError> {
+    /// The payloads NOTIFYed on the channel, from now on; `None` when this database serves one
+    /// node only (SQLite). The listener reconnects by itself after a lost connection (messages
+    /// sent meanwhile are lost, as LISTEN/NOTIFY does).
+    pub async fn listen(&self) -> Result<Option<impl Stream<Item = String> + Send + 'static>, StoreError> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
         let pool = self.conn().get_postgres_connection_pool().clone();
         let mut listener =
             PgListener::connect_with(&pool).await.map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         listener.listen(CHANNEL).await.map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-        Ok(listener.into_stream().filter_map(|m| async move {
+        Ok(Some(listener.into_stream().filter_map(|m| async move {
             match m {
                 Ok(n) => Some(n.payload().to_string()),
                 Err(e) => {
@@ -39,6 +43,6 @@ impl Store {
                     None
                 }
             }
-        }))
+        })))
     }
 }

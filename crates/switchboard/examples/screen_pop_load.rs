@@ -36,7 +36,7 @@ async fn main() {
     let agent = crm
         .create_user(
             org.id,
-            crm::users::NewUser {
+            crm::identity::users::NewUser {
                 username: "anna".into(),
                 full_name: "Anna".into(),
                 extension: "101".into(),
@@ -48,7 +48,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let trunk = crm::trunks::NewTrunk {
+    let trunk = crm::sip::trunks::NewTrunk {
         name: "carrier".into(),
         host: "127.0.0.2".into(),
         port: 5060,

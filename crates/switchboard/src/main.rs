@@ -208,7 +208,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let crm = Crm::start(open_store(&cfg).await?).await?;
             let o = crm.ensure_org(&parse_org(&org)?).await?;
-            let new = crm::users::NewUser {
+            let new = crm::identity::users::NewUser {
                 full_name: full_name.unwrap_or_else(|| name.clone()),
                 username: name,
                 extension,
@@ -290,7 +290,7 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
             } else {
                 None
             };
-            let t = crm::trunks::NewTrunk {
+            let t = crm::sip::trunks::NewTrunk {
                 name,
                 host,
                 port,

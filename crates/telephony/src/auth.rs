@@ -3,7 +3,7 @@
 
 use crate::digest::{self, Verdict};
 use crate::directory::Tenant;
-use crate::server::Shared;
+use crate::shared::{Shared, source_of};
 use rsipstack::sip::headers::untyped::WwwAuthenticate;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
@@ -40,7 +40,7 @@ pub(crate) async fn authenticate(
             None
         }
         Verdict::Wrong => {
-            if let Some(src) = crate::server::source_of(tx) {
+            if let Some(src) = source_of(tx) {
                 srv.guard.record_failure(src.ip());
                 tracing::info!(%src, %user, realm = %tenant.realm, %method, "SIP: authentication refused");
             }

@@ -6,15 +6,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
-/// A request from another call to hand over this call's other party (REFER with Replaces: a
-/// phone joins its two calls). The answer carries the party, or `None` when the Call-ID is
-/// not the agent's leg of this call.
-pub(crate) struct Handover {
-    /// The Call-ID named in Replaces: the phone's leg of this call.
-    pub call_id: String,
-    pub reply: tokio::sync::oneshot::Sender<Option<crate::call::Party>>,
-}
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CallError {
     #[error("no such call in progress")]
@@ -25,14 +16,10 @@ pub enum CallError {
 
 /// Where a call's commands go.
 type Commands = mpsc::UnboundedSender<CallCommand>;
-/// Where a call hears that another one asks for a party.
-type Handovers = mpsc::UnboundedSender<Handover>;
 
 #[derive(Default)]
 pub(crate) struct Calls {
     live: Mutex<HashMap<String, (ActiveCall, Commands)>>,
-    /// The Call-IDs of each call's legs, and where to ask for a handover.
-    legs: Mutex<HashMap<String, (Vec<String>, Handovers)>>,
 }
 
 impl Calls {
@@ -42,20 +29,6 @@ impl Calls {
 
     pub fn remove(&self, call_id: &str) {
         self.live.lock().expect("calls lock").remove(call_id);
-        self.legs.lock().expect("legs lock").remove(call_id);
-    }
-
-    /// The call talks on these legs; handovers reach it on `tx`.
-    pub fn set_legs(&self, call_id: &str, legs: Vec<String>, tx: mpsc::UnboundedSender<Handover>) {
-        self.legs.lock().expect("legs lock").insert(call_id.to_string(), (legs, tx));
-    }
-
-    /// Where to ask the call that has a leg with this Call-ID (not `except`) for a handover.
-    pub fn by_leg(&self, leg: &str, except: &str) -> Option<mpsc::UnboundedSender<Handover>> {
-        let legs = self.legs.lock().expect("legs lock");
-        legs.iter()
-            .find(|(id, (l, _))| id.as_str() != except && l.iter().any(|x| x == leg))
-            .map(|(_, (_, tx))| tx.clone())
     }
 
     /// The call changed (answered, moved to another extension, held…): the list shows it so.

@@ -11,10 +11,13 @@ pub mod directory;
 pub mod events;
 pub mod fuzzing;
 pub mod guard;
+mod handover;
 pub mod location;
+mod party;
 pub mod registrar;
 pub mod sdp;
 pub mod server;
+mod shared;
 pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};

@@ -2,7 +2,7 @@
 //! are added, refreshed or removed in the location service.
 
 use crate::location::Change;
-use crate::server::Shared;
+use crate::shared::{Shared, source_of};
 use rsipstack::sip::headers::untyped::{Contact, MinExpires};
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
@@ -15,7 +15,7 @@ pub const DEFAULT_EXPIRES: u64 = 3600;
 
 pub(crate) async fn handle(srv: &Shared, tx: &mut Transaction) -> rsipstack::Result<()> {
     let req = tx.original.clone();
-    let Some(source) = crate::server::source_of(tx) else { return tx.reply(StatusCode::BadRequest).await };
+    let Some(source) = source_of(tx) else { return tx.reply(StatusCode::BadRequest).await };
     let domain = req.uri.host_with_port.host.to_string();
     let Some(tenant) = srv.directory.tenant_for_domain(&domain).await else {
         return tx.reply(StatusCode::NotFound).await;

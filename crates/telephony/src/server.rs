@@ -7,6 +7,7 @@ use crate::directory::SipDirectory;
 use crate::events::{ActiveCall, CallCommand, CallEvent};
 use crate::guard::Guard;
 use crate::location::Location;
+use crate::shared::{Shared, source_of};
 use media::{Music, RtpPorts};
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
@@ -14,9 +15,9 @@ use rsipstack::sip::Uri;
 use rsipstack::sip::headers::untyped::{Accept, Allow};
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::TransportLayer;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipConnection, TransportLayer};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,24 +60,6 @@ pub enum SipError {
     Stack(#[from] rsipstack::Error),
     #[error("SIP: binding {0}: {1}")]
     Bind(SocketAddr, String),
-}
-
-/// What every handler shares.
-pub(crate) struct Shared {
-    pub directory: Arc<dyn SipDirectory>,
-    pub location: Arc<Location>,
-    pub nonces: Nonces,
-    pub guard: Guard,
-    pub dialogs: Arc<DialogLayer>,
-    pub ports: RtpPorts,
-    pub media_ip: IpAddr,
-    /// Our Contact in dialogs we make.
-    pub contact: Uri,
-    pub events: broadcast::Sender<CallEvent>,
-    pub ring_timeout: Duration,
-    pub calls: Calls,
-    pub music: Music,
-    pub recordings: Option<std::path::PathBuf>,
 }
 
 pub struct SipServer {
@@ -128,6 +111,7 @@ impl SipServer {
             events: events.clone(),
             ring_timeout: settings.ring_timeout,
             calls: Calls::default(),
+            legs: Default::default(),
             music: settings.music.clone().unwrap_or_else(Music::default_melody),
             recordings: settings.recordings.clone(),
         });
@@ -249,11 +233,4 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
     if let Err(e) = result {
         tracing::debug!("SIP: answering {}: {e}", tx.original.method);
     }
-}
-
-/// Where the request came from (the packet's source, not what its headers claim).
-pub(crate) fn source_of(tx: &Transaction) -> Option<SocketAddr> {
-    let c: &SipConnection = tx.connection.as_ref()?;
-    let remote = c.get_remote_addr()?;
-    remote.addr.to_string().parse().ok()
 }

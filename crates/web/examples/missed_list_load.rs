@@ -22,7 +22,7 @@ async fn main() {
     let user = crm
         .create_user(
             org.id,
-            crm::users::NewUser {
+            crm::identity::users::NewUser {
                 username: "ada".into(),
                 full_name: "Ada".into(),
                 extension: "100".into(),

@@ -91,7 +91,7 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream to a file: their own, larger limit.
     let uploads = Router::new()
         .route("/contacts/import", get(imports::list).post(imports::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(crm::import::MAX_FILE as usize + (1 << 20)));
+        .layer(axum::extract::DefaultBodyLimit::max(crm::contacts::import::MAX_FILE as usize + (1 << 20)));
     let attachments = Router::new()
         .route("/cases/{id}/attachments", post(cases::attach))
         .layer(axum::extract::DefaultBodyLimit::max(crm::cases::MAX_ATTACHMENT as usize + (1 << 20)));

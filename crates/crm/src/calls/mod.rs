@@ -3,6 +3,9 @@
 //! turned into browser events for the user whose extension is on the call (`feed`, `view`).
 
 pub mod feed;
+pub mod handling;
+pub mod log;
+pub mod phonebook;
 pub mod view;
 
 use crate::{Crm, CrmError, OrgId, User};
@@ -28,7 +31,7 @@ impl Crm {
         let caller_id = match caller_id.filter(|c| !c.trim().is_empty()) {
             None => None,
             Some(c) => {
-                let d = crate::trunks::digits(c);
+                let d = crate::sip::trunks::digits(c);
                 if !self.numbers(user.org_id).await?.iter().any(|n| n.number == d) {
                     return Err(CrmError::invalid("caller_id", "err-caller-id"));
                 }

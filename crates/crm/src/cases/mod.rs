@@ -4,7 +4,6 @@
 //! and status changes. Made by hand or from a call in progress with one click.
 
 pub mod campaigns;
-mod contact_query;
 pub mod processes;
 pub mod search;
 
@@ -136,7 +135,8 @@ impl Crm {
     pub async fn create_case_from_call(&self, user: &User, number: &str, call_id: &str) -> Result<Case, CrmError> {
         let org = user.org_id;
         let country = self.org(org).await?.default_country;
-        let e164 = crate::phone::normalize(number, &country).ok_or(CrmError::invalid("number", "err-phone"))?;
+        let e164 =
+            crate::contacts::phone::normalize(number, &country).ok_or(CrmError::invalid("number", "err-phone"))?;
         let contact = match self.contacts_by_phone(org, &e164).await?.into_iter().next() {
             Some(c) => c,
             None => {
@@ -258,7 +258,8 @@ impl Crm {
             .collect();
         for (r, _) in self.contact_calls(org, c.contact_id, 100).await? {
             if r.started_at >= c.created_at - chrono::Duration::days(1) {
-                let detail = format!("{} · {}", r.kind.as_str(), crate::agent_status::hms(&i64::from(r.talk_seconds)));
+                let detail =
+                    format!("{} · {}", r.kind.as_str(), crate::agents::status::hms(&i64::from(r.talk_seconds)));
                 let recording = r.recording.is_some().then_some(r.id);
                 out.push(TimelineEntry {
                     at: r.started_at,

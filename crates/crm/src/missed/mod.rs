@@ -13,7 +13,7 @@ pub mod stats;
 pub use settings::MissedSettings;
 pub use stats::{LastStatus, MissedStats};
 
-use crate::trunks::digits;
+use crate::sip::trunks::digits;
 use crate::{Audience, Crm, CrmError, Event, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,9 +1,9 @@
 //! Domain rules, proven on every available backend (SQLite always, PostgreSQL when present).
 
 use chrono::Duration;
-use crm::auth::LoginRequest;
+use crm::identity::auth::LoginRequest;
+use crm::identity::users::{NewUser, UserUpdate};
 use crm::missed::{MissedState, RemovalCause, StepKind, StepResult};
-use crm::users::{NewUser, UserUpdate};
 use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 
 async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {
@@ -229,7 +229,7 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         crm.create_user(acme.id, new_user("anna", "1001", "agent")).await.unwrap();
         crm.create_user(acme.id, new_user("beata", "1002", "agent")).await.unwrap();
         crm.create_user(globex.id, new_user("gina", "1001", "agent")).await.unwrap();
-        let t = crm::trunks::NewTrunk {
+        let t = crm::sip::trunks::NewTrunk {
             name: "carrier".into(),
             host: "192.0.2.10".into(),
             port: 5060,
@@ -284,7 +284,7 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         );
         assert_eq!(crm.add_dial_rule(acme.id, "1a", true).await.unwrap_err().code(), "err-dial-prefix");
         assert!(crm.trunks_to_register().await.is_empty(), "{b}: nothing registers by default");
-        let reg = crm::trunks::NewTrunk {
+        let reg = crm::sip::trunks::NewTrunk {
             name: "reg".into(),
             host: "192.0.2.20".into(),
             port: 5060,
@@ -299,7 +299,7 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         );
         crm.create_trunk(
             acme.id,
-            crm::trunks::NewTrunk { username: Some("acme".into()), password: Some("pw".into()), ..reg },
+            crm::sip::trunks::NewTrunk { username: Some("acme".into()), password: Some("pw".into()), ..reg },
         )
         .await
         .unwrap();
@@ -578,9 +578,9 @@ impl Drop for SmtpServer {
 
 #[tokio::test]
 async fn users_who_asked_get_an_email_for_every_missed_call() {
-    use crm::mail::MailSettings;
+    use crm::identity::preferences::Preferences;
     use crm::missed::{MissedSettings, MissedView};
-    use crm::preferences::Preferences;
+    use crm::organization::mail::MailSettings;
     use telephony::events::{Direction, EndCause};
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
@@ -644,7 +644,7 @@ fn ev(
 
 #[tokio::test]
 async fn the_call_log_and_shift_statistics_follow_the_call_events() {
-    use crm::call_log::{CallKind, CallLogFilter};
+    use crm::calls::log::{CallKind, CallLogFilter};
     use crm::contacts::NewContact;
     use telephony::events::{CallEventKind as K, Direction as D, EndCause};
     let dir = tempfile::tempdir().unwrap();
@@ -763,7 +763,7 @@ async fn phonebooks_and_handling_windows_belong_to_their_user() {
 
 #[tokio::test]
 async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
-    use crm::import::Settings;
+    use crm::contacts::import::Settings;
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
@@ -820,7 +820,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
             use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
             let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store().conn()).await.unwrap().unwrap();
             let mut am: store::entities::import::ActiveModel = m.into();
-            am.state = Set(crm::import::ImportState::Checked);
+            am.state = Set(crm::contacts::import::ImportState::Checked);
             am.update(crm.store().conn()).await.unwrap();
         }
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 2, "{b}");
@@ -829,7 +829,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         // Undone while unused.
         assert_eq!(crm.undo_import(&anna, imp.id).await.unwrap(), 2, "{b}");
         assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 1, "{b}");
-        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, crm::import::ImportState::Undone, "{b}");
+        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, crm::contacts::import::ImportState::Undone, "{b}");
         // Another organization sees none of it.
         let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
         assert!(matches!(crm.import(z.id, imp.id).await, Err(CrmError::NotFound)), "{b}");
@@ -841,8 +841,8 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
 async fn processes_campaigns_and_cases_follow_their_rules() {
     use crm::cases::campaigns::CampaignIn;
     use crm::cases::processes::StatusIn;
-    use crm::cases::search::{Cond, Target};
     use crm::contacts::NewContact;
+    use crm::search::{Cond, Target};
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
@@ -1005,7 +1005,7 @@ async fn processes_campaigns_and_cases_follow_their_rules() {
 
 #[tokio::test]
 async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan_finds() {
-    use crm::cases::search::Cond;
+    use crm::search::Cond;
     use store::sea_orm::ConnectionTrait;
     let dir = tempfile::tempdir().unwrap();
     let cond = |f: &str, o: &str, v: &str| Cond { field: f.into(), op: o.into(), value: v.into() };
@@ -1037,7 +1037,7 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         let tmp = dir.path().join(format!("many-{b}.csv"));
         std::fs::write(&tmp, &text).unwrap();
         let imp = crm.upload_import(&anna, "many", "", "many.csv", &tmp).await.unwrap();
-        let s = crm::import::Settings { has_header: true, ..imp.settings() };
+        let s = crm::contacts::import::Settings { has_header: true, ..imp.settings() };
         crm.check_import(&anna, imp.id, &s).await.unwrap();
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 12_000, "{b}");
         crm.store().contact_search_settled().await;

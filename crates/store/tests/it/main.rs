@@ -73,7 +73,7 @@ async fn postgres_notify_reaches_listeners() {
     let a = store::Store::connect(&url).await.unwrap();
     let b = store::Store::connect(&url).await.unwrap();
     use futures_util::StreamExt;
-    let mut heard = Box::pin(b.listen().await.unwrap());
+    let mut heard = Box::pin(b.listen().await.unwrap().expect("PostgreSQL carries events between nodes"));
     a.notify("{\"hello\":\"świat\"}").await.unwrap();
     let got = tokio::time::timeout(std::time::Duration::from_secs(5), heard.next()).await.unwrap().unwrap();
     assert_eq!(got, "{\"hello\":\"świat\"}");

@@ -4,27 +4,6 @@
 use super::*;
 use std::ops::ControlFlow;
 
-/// Our SDP for one leg, to answer the party's re-INVITEs.
-#[derive(Clone)]
-pub(super) struct LegSdp {
-    pub(super) local: SocketAddr,
-    pub(super) codecs: Vec<u8>,
-    pub(super) event_pt: Option<u8>,
-    pub(super) session: u64,
-}
-
-/// One side of a call, handed from one call to another (REFER with Replaces).
-pub(crate) struct Party {
-    pub(super) dialog: InviteDialog,
-    pub(super) states: DialogStateReceiver,
-    pub(super) socket: Arc<tokio::net::UdpSocket>,
-    pub(super) remote: Option<SocketAddr>,
-    pub(super) sdp: LegSdp,
-    /// Who the party is: its number or extension.
-    pub(super) name: String,
-    pub(super) extension: Option<String>,
-}
-
 /// What the agent does besides talking to the other party.
 pub(super) enum Phase {
     /// The two sides talk (or one holds the other).
@@ -474,14 +453,14 @@ impl Live<'_> {
     /// The legs of this call, for other calls that name one of them (Replaces).
     fn publish_legs(&self) {
         let legs = self.dialogs.iter().map(|d| d.id().call_id.clone()).collect();
-        self.srv.calls.set_legs(&self.meta.call_id, legs, self.handover_tx.clone());
+        self.srv.legs.set(&self.meta.call_id, legs, self.handover_tx.clone());
     }
 
     /// REFER with Replaces on `leg`: the phone on that leg joins its two calls. The call that
     /// has the replaced leg hands over its other party, who then talks to this call's other
     /// party; the phone is hung up on both.
     async fn join_replaced(&mut self, leg: usize, replaces: &str, handle: TransactionHandle) -> ControlFlow<()> {
-        let Some(tx) = self.srv.calls.by_leg(replaces, &self.meta.call_id) else {
+        let Some(tx) = self.srv.legs.by_leg(replaces, &self.meta.call_id) else {
             let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
             return ControlFlow::Continue(());
         };
@@ -684,5 +663,6 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
     for d in &live.dialogs {
         live.srv.dialogs.remove_dialog(&d.id());
     }
+    live.srv.legs.remove(&live.meta.call_id);
     live.meta
 }

@@ -2,11 +2,11 @@
 //! to ring, in which stages), then run by one function that owns its legs: the caller's dialog,
 //! the forked INVITEs, the relay, and the events.
 
-use crate::control::{CallError, Handover, Listed};
+use crate::control::{CallError, Listed};
 use crate::directory::{InboundRoute, Tenant, Trunk};
 use crate::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, Direction, EndCause};
 use crate::sdp::{self, Direction as SdpDirection, Media};
-use crate::server::Shared;
+use crate::shared::Shared;
 use media::{Leg, MediaEvent, Mixer, Recording, Relay};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::TransactionHandle;
@@ -26,8 +26,9 @@ use tokio::sync::mpsc;
 mod conversation;
 mod originate;
 
-pub(crate) use conversation::Party;
-use conversation::{LegSdp, Live, talk};
+use crate::handover::Handover;
+use crate::party::{LegSdp, Party};
+use conversation::{Live, talk};
 pub use originate::Originate;
 pub(crate) use originate::originate;
 

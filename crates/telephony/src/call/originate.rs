@@ -1,7 +1,7 @@
 //! Click-to-call: the agent's phones ring first (answering by themselves where they can),
 //! then the customer; answered, the call goes on as any other.
 
-use super::conversation::{LegSdp, Live, talk};
+use super::conversation::{Live, talk};
 use super::*;
 
 /// A click-to-call, as the CRM asks for it.

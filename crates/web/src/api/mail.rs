@@ -6,7 +6,7 @@ use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use crm::mail::MailSettings;
+use crm::organization::mail::MailSettings;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -83,7 +83,7 @@ pub async fn test(
     ApiAdmin(me): ApiAdmin,
     ApiJson(b): ApiJson<TestIn>,
 ) -> Result<StatusCode, ApiError> {
-    if !crm::preferences::valid_email(&b.to) {
+    if !crm::identity::preferences::valid_email(&b.to) {
         return Err(crm::CrmError::invalid("to", "err-email").into());
     }
     st.crm.send_mail(me.org_id, &b.to, "Switchboard test message", "The outgoing mail settings work.\n").await?;

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::State;
-use crm::preferences::Preferences;
+use crm::identity::preferences::Preferences;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

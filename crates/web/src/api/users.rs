@@ -6,7 +6,7 @@ use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use crm::users::{NewUser, UserUpdate};
+use crm::identity::users::{NewUser, UserUpdate};
 use crm::{User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

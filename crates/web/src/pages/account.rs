@@ -10,8 +10,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::tokens::ApiToken;
-use crm::users::UserUpdate;
+use crm::identity::tokens::ApiToken;
+use crm::identity::users::UserUpdate;
 use crm::{CrmError, FieldError, Language, TokenId, User};
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ pub struct AccountPage {
     pub tokens: Vec<ApiToken>,
     pub new_token: Option<String>,
     pub errors: FormErrors,
-    pub prefs: crm::preferences::Preferences,
+    pub prefs: crm::identity::preferences::Preferences,
     pub missed_email_offered: bool,
 }
 
@@ -154,8 +154,11 @@ pub async fn change_preferences(
     Authed(ctx, me): Authed,
     CsrfForm(f): CsrfForm<PreferencesForm>,
 ) -> Result<Response, PageError> {
-    let p =
-        crm::preferences::Preferences { email: f.email, missed_email: f.missed_email.is_some(), ..Default::default() };
+    let p = crm::identity::preferences::Preferences {
+        email: f.email,
+        missed_email: f.missed_email.is_some(),
+        ..Default::default()
+    };
     match st.crm.set_preferences(&me, p).await {
         Ok(_) => Ok(Redirect::to("/account?ok=settings-saved").into_response()),
         Err(e @ CrmError::Store(_)) => Err(PageError::from(e)),

@@ -14,8 +14,8 @@ use axum::extract::{Multipart, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::cases::search::{CASE_FIELDS, Found, SavedSearch, Target};
 use crm::cases::{Attachment, Case, MAX_ATTACHMENT, TimelineEntry};
+use crm::search::{CASE_FIELDS, Found, SavedSearch, Target};
 use serde::Deserialize;
 use std::collections::HashMap;
 

@@ -12,9 +12,9 @@ use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::cases::search::{CONTACT_FIELDS, Cond, Found, SavedSearch, Target};
+use crm::calls::handling::CallNote;
 use crm::contacts::{Contact, NewContact};
-use crm::handling::CallNote;
+use crm::search::{CONTACT_FIELDS, Cond, Found, SavedSearch, Target};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -247,7 +247,7 @@ pub async fn card(
             at: super::local(ctx.tz, &r.started_at, "%Y-%m-%d %H:%M"),
             kind: r.kind.as_str().into(),
             who: who.unwrap_or(r.extension),
-            talk: crm::agent_status::hms(&i64::from(r.talk_seconds)),
+            talk: crm::agents::status::hms(&i64::from(r.talk_seconds)),
         })
         .collect();
     let mut notes = vec![];

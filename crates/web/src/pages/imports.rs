@@ -16,7 +16,7 @@ use axum::extract::{Multipart, OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::import::{FIELDS, Import, MAX_FILE, Preview, Settings, Summary, sniff};
+use crm::contacts::import::{FIELDS, Import, MAX_FILE, Preview, Settings, Summary, sniff};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "imports.html")]

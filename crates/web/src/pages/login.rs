@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use crm::Language;
-use crm::auth::LoginRequest;
+use crm::identity::auth::LoginRequest;
 use serde::Deserialize;
 use std::net::SocketAddr;
 

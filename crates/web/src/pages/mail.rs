@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::mail::MailSettings;
+use crm::organization::mail::MailSettings;
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -86,7 +86,7 @@ pub async fn save(
     let mut r = st.crm.set_mail_settings(&me, s.clone()).await;
     let test = f.test_to.trim();
     if r.is_ok() && !test.is_empty() {
-        r = if crm::preferences::valid_email(test) {
+        r = if crm::identity::preferences::valid_email(test) {
             st.crm.send_mail(me.org_id, test, "Switchboard test message", "The outgoing mail settings work.\n").await
         } else {
             Err(CrmError::invalid("test_to", "err-email"))

@@ -28,7 +28,9 @@ impl OrgPage {
 
     /// (code, "PL (+48)") of the countries whose numbers Switchboard knows.
     pub fn countries(&self) -> Vec<(&'static str, String)> {
-        crm::phone::countries().map(|c| (c, format!("{c} (+{})", crm::phone::calling_code(c).unwrap_or("")))).collect()
+        crm::contacts::phone::countries()
+            .map(|c| (c, format!("{c} (+{})", crm::contacts::phone::calling_code(c).unwrap_or(""))))
+            .collect()
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::PageError;
 use crate::forms::CsrfForm;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::cases::search::{Cond, OPS, SavedSearch, Target};
+use crm::search::{Cond, OPS, SavedSearch, Target};
 use serde::Deserialize;
 
 /// A list's query: its conditions and page.

@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::users::{NewUser, UserUpdate};
+use crm::identity::users::{NewUser, UserUpdate};
 use crm::{CrmError, FieldError, User, UserId};
 use serde::Deserialize;
 
@@ -104,7 +104,7 @@ pub async fn create(
     // A mismatch is reported with every other mistake of the form, not instead of them.
     let result = match mismatch(&f) {
         Some(CrmError::Invalid(m)) => {
-            Err(CrmError::Invalid(crm::users::check_new_user(&new).into_iter().chain(m).collect()))
+            Err(CrmError::Invalid(crm::identity::users::check_new_user(&new).into_iter().chain(m).collect()))
         }
         _ => st.crm.create_user(me.org_id, new).await,
     };

@@ -50,7 +50,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
         app.call_event(ring).await;
         let log = app
             .crm
-            .call_log(&gina_user, &crm::call_log::CallLogFilter { limit: 5, ..Default::default() })
+            .call_log(&gina_user, &crm::calls::log::CallLogFilter { limit: 5, ..Default::default() })
             .await
             .unwrap();
         let call = log[0].id;
@@ -81,9 +81,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let file = app.crm.files().join("a.txt");
         std::fs::write(&file, "secret").unwrap();
         let attachment = app.crm.attach_file(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
-        let cond = crm::cases::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
-        let saved =
-            app.crm.save_search(&gina_user, "mine", crm::cases::search::Target::Contacts, &[cond]).await.unwrap().id;
+        let cond = crm::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
+        let saved = app.crm.save_search(&gina_user, "mine", crm::search::Target::Contacts, &[cond]).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -211,7 +210,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
         assert_eq!(app.crm.personal_phonebook(&gina_user, "").await.unwrap().len(), 1, "{backend}: her entry stays");
         assert_eq!(
             app.crm.import(gina_user.org_id, imp).await.unwrap().state,
-            crm::import::ImportState::Uploaded,
+            crm::contacts::import::ImportState::Uploaded,
             "{backend}: her import untouched"
         );
         assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");

@@ -133,7 +133,7 @@ async fn a_one_time_password_must_be_changed_first() {
     let app = TestApp::spawn().await;
     let o = app.crm.org(app.acme_admin.org_id).await.unwrap();
     let _ = o;
-    let new = crm::users::NewUser {
+    let new = crm::identity::users::NewUser {
         username: "olga".into(),
         full_name: "Olga".into(),
         extension: "130".into(),

@@ -10,7 +10,7 @@ mod org;
 mod sse;
 mod users;
 
-use crm::users::NewUser;
+use crm::identity::users::NewUser;
 use crm::{Crm, OrgSlug, User};
 use reqwest::{Client, Response, StatusCode};
 

@@ -68,7 +68,7 @@ async fn the_event_stream_needs_a_login_and_ends_with_the_session() {
 
     let bob = app.browser_as("bob").await;
     let stream = wait_ready(bob.get(app.url("/events")).send().await.unwrap()).await;
-    let upd = crm::users::UserUpdate { active: Some(false), ..Default::default() };
+    let upd = crm::identity::users::UserUpdate { active: Some(false), ..Default::default() };
     app.crm.update_user(app.acme_agent.org_id, app.acme_agent.id, upd).await.unwrap();
     let mut s = Box::pin(stream);
     let closed =

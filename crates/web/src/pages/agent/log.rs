@@ -12,8 +12,8 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use crm::agent_status::{ShiftStats, hms};
-use crm::call_log::{CallKind, CallLogFilter, LoggedCall};
+use crm::agents::status::{ShiftStats, hms};
+use crm::calls::log::{CallKind, CallLogFilter, LoggedCall};
 use crm::{CrmError, User, UserId};
 use serde::Deserialize;
 

@@ -18,10 +18,10 @@ use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use crm::agent_status::{Reason, ShiftStats, Status, hms};
-use crm::call_log::{CallLogFilter, LoggedCall};
-use crm::handling::{CallNote, Tag};
-use crm::preferences::{Preferences, Workspace};
+use crm::agents::status::{Reason, ShiftStats, Status, hms};
+use crm::calls::handling::{CallNote, Tag};
+use crm::calls::log::{CallLogFilter, LoggedCall};
+use crm::identity::preferences::{Preferences, Workspace};
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]

@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::phonebook::Entry;
+use crm::calls::phonebook::Entry;
 use crm::{CrmError, User};
 use serde::Deserialize;
 

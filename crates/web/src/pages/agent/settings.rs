@@ -11,8 +11,8 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use crm::agent_status::Reason;
-use crm::handling::Tag;
+use crm::agents::status::Reason;
+use crm::calls::handling::Tag;
 use crm::{CrmError, User};
 use serde::Deserialize;
 

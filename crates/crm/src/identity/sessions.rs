@@ -1,7 +1,7 @@
 //! Browser sessions, kept in the database so every node knows them. The cookie holds a random
 //! token; the table holds its SHA-256. A log-in always starts a new session (new id).
 
-use crate::password::{random_token, sha256_hex};
+use crate::identity::password::{random_token, sha256_hex};
 use crate::{Crm, CrmError, Language, OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use store::entities::session;

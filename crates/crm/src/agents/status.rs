@@ -2,7 +2,7 @@
 //! lunch, training…), as stretches of time; and the shift statistics of a day in the
 //! organization's time zone (availability per reason, calls each way, average call, answer rate).
 
-use crate::call_log::CallKind;
+use crate::calls::log::CallKind;
 use crate::{Audience, Crm, CrmError, Event, OrgId, User};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;

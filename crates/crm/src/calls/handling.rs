@@ -89,7 +89,7 @@ impl Crm {
         if let Some(n) = self.note_row(user, call_id).await? {
             return Ok(n.into());
         }
-        let number = crate::trunks::digits(number);
+        let number = crate::sip::trunks::digits(number);
         let country = self.org(user.org_id).await?.default_country;
         let contact = self.contacts_for_number(user.org_id, &country, &number).await?.1.into_iter().next();
         Ok(cn::ActiveModel {
@@ -180,7 +180,7 @@ impl Crm {
     pub async fn notes_for_number(&self, org: OrgId, number: &str, limit: u64) -> Result<Vec<CallNote>, CrmError> {
         Ok(cn::Entity::find()
             .filter(cn::Column::OrgId.eq(org.0))
-            .filter(cn::Column::Number.eq(crate::trunks::digits(number)))
+            .filter(cn::Column::Number.eq(crate::sip::trunks::digits(number)))
             .filter(cn::Column::SavedAt.is_not_null())
             .order_by_desc(cn::Column::SavedAt)
             .limit(limit)

@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
+use store::contact_load::ContactRow;
 pub use store::entities::import::ImportState;
 use store::entities::{call_log, contact, import};
 use store::sea_orm::sea_query::{Expr, ExprTrait};
@@ -32,7 +33,6 @@ pub const MAX_FILE: u64 = 512 << 20;
 const MAX_PROBLEMS: usize = 500;
 /// Rows written per transaction; rows per INSERT (SQLite takes at most 32,766 parameters).
 const BATCH: usize = 50_000;
-const PER_INSERT: usize = 1_500;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Import {
@@ -136,20 +136,6 @@ pub struct Summary {
     pub invalid: u64,
     /// The first problems, by line.
     pub problems: Vec<Problem>,
-}
-
-/// A row as it goes into the store.
-struct Row {
-    line: u64,
-    first_name: String,
-    last_name: String,
-    company: String,
-    phone1: String,
-    phone1_e164: String,
-    phone2: String,
-    phone2_e164: String,
-    email: String,
-    notes: String,
 }
 
 impl Crm {
@@ -490,7 +476,7 @@ impl Crm {
         } else {
             0
         };
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(3);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ContactRow>>(3);
         let reader = tokio::task::spawn_blocking(move || -> Result<Summary, CrmError> {
             let file = std::fs::File::open(&path).map_err(io)?;
             let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -504,7 +490,7 @@ impl Crm {
                 .buffer_capacity(1 << 20)
                 .from_reader(LfOnly { inner: std::io::BufReader::with_capacity(1 << 16, decoded) });
             let mut sum = Summary::default();
-            let mut batch: Vec<Row> = Vec::with_capacity(if writing { BATCH } else { 0 });
+            let mut batch: Vec<ContactRow> = Vec::with_capacity(if writing { BATCH } else { 0 });
             let mut record = csv::StringRecord::new();
             let mut first = true;
             loop {
@@ -579,89 +565,8 @@ impl Crm {
     }
 
     /// One transaction: all of the batch or none of it.
-    async fn write_batch(&self, org: OrgId, import_id: i64, rows: Vec<Row>) -> Result<(), CrmError> {
-        if !self.store.is_postgres() {
-            return self.write_batch_sqlite(org, import_id, rows).await;
-        }
-        let now = self.now();
-        let txn = self.db().begin().await?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<contact::ActiveModel> = rows
-                .by_ref()
-                .take(PER_INSERT)
-                .map(|r| contact::ActiveModel {
-                    org_id: Set(org.0),
-                    code: Set(format!("I{import_id}-{:07}", r.line)),
-                    first_name: Set(r.first_name),
-                    last_name: Set(r.last_name),
-                    company: Set(r.company),
-                    phone1: Set(r.phone1),
-                    phone1_e164: Set(r.phone1_e164),
-                    phone2: Set(r.phone2),
-                    phone2_e164: Set(r.phone2_e164),
-                    email: Set(r.email),
-                    notes: Set(r.notes),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    deleted_at: Set(None),
-                    import_id: Set(Some(import_id)),
-                    import_line: Set(Some(r.line as i64)),
-                    ..Default::default()
-                })
-                .collect();
-            contact::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
-        }
-        txn.commit().await?;
-        Ok(())
-    }
-
-    /// SQLite: multi-row INSERTs of one prepared shape (2,000 rows, 15 values each), in one
-    /// transaction.
-    async fn write_batch_sqlite(&self, org: OrgId, import_id: i64, rows: Vec<Row>) -> Result<(), CrmError> {
-        use store::sea_orm::sqlx;
-        const ROWS: usize = 2_000;
-        let db = |e: sqlx::Error| CrmError::Store(store::StoreError::Db(store::DbErr::Custom(e.to_string())));
-        let sql = |n: usize| {
-            let mut q = String::from(
-                "INSERT OR ROLLBACK INTO contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
-                 phone2_e164, email, notes, created_at, updated_at, import_id, import_line) VALUES ",
-            );
-            q.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; n].join(","));
-            q
-        };
-        let full = sql(ROWS);
-        let now = self.now();
-        let pool = self.db().get_sqlite_connection_pool();
-        let mut tx = pool.begin().await.map_err(db)?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Row> = rows.by_ref().take(ROWS).collect();
-            let text = if chunk.len() == ROWS { full.clone() } else { sql(chunk.len()) };
-            // Only placeholders are added to the text: the values are bound.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-            for r in chunk {
-                q = q
-                    .bind(org.0)
-                    .bind(format!("I{import_id}-{:07}", r.line))
-                    .bind(r.first_name)
-                    .bind(r.last_name)
-                    .bind(r.company)
-                    .bind(r.phone1)
-                    .bind(r.phone1_e164)
-                    .bind(r.phone2)
-                    .bind(r.phone2_e164)
-                    .bind(r.email)
-                    .bind(r.notes)
-                    .bind(now)
-                    .bind(now)
-                    .bind(import_id)
-                    .bind(r.line as i64);
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(())
+    async fn write_batch(&self, org: OrgId, import_id: i64, rows: Vec<ContactRow>) -> Result<(), CrmError> {
+        Ok(self.store.insert_contacts(org.0, import_id, self.now(), rows).await?)
     }
 }
 
@@ -679,7 +584,7 @@ fn note(sum: &mut Summary, line: u64, reason: &'static str) {
 }
 
 /// A row's fields in `FIELDS` order, checked and normalized.
-fn validate(line: u64, f: [&str; 7], country: &str) -> Result<Row, &'static str> {
+fn validate(line: u64, f: [&str; 7], country: &str) -> Result<ContactRow, &'static str> {
     let [first_name, last_name, company, phone1, phone2, email, notes] = f;
     if first_name.is_empty() && last_name.is_empty() && company.is_empty() {
         return Err("err-contact-name");
@@ -689,14 +594,14 @@ fn validate(line: u64, f: [&str; 7], country: &str) -> Result<Row, &'static str>
         return Err("err-too-long");
     }
     let phone = |p: &str| -> Result<String, &'static str> {
-        if p.is_empty() { Ok(String::new()) } else { crate::phone::normalize(p, country).ok_or("err-phone") }
+        if p.is_empty() { Ok(String::new()) } else { crate::contacts::phone::normalize(p, country).ok_or("err-phone") }
     };
     let phone1_e164 = phone(phone1)?;
     let phone2_e164 = phone(phone2)?;
-    if !email.is_empty() && !crate::preferences::valid_email(email) {
+    if !email.is_empty() && !crate::identity::preferences::valid_email(email) {
         return Err("err-email");
     }
-    Ok(Row {
+    Ok(ContactRow {
         line,
         first_name: first_name.into(),
         last_name: last_name.into(),

@@ -3,6 +3,10 @@
 //! pop, call log). Deleting keeps the row (restorable). The CRM issue builds the full screens
 //! on this.
 
+pub mod import;
+pub mod phone;
+pub mod search;
+
 use crate::{Crm, CrmError, OrgId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,7 +108,7 @@ impl Crm {
             if typed.is_empty() {
                 return (String::new(), String::new());
             }
-            match crate::phone::normalize(typed, &country) {
+            match crate::contacts::phone::normalize(typed, &country) {
                 Some(e) => (typed.to_string(), e),
                 None => {
                     checks.push(name, "err-phone");
@@ -117,7 +121,7 @@ impl Crm {
         if first_name.is_empty() && last_name.is_empty() && company.is_empty() {
             checks.push("last_name", "err-contact-name");
         }
-        if !email.is_empty() && !crate::preferences::valid_email(&email) {
+        if !email.is_empty() && !crate::identity::preferences::valid_email(&email) {
             checks.push("email", "err-email");
         }
         checks.finish()?;
@@ -328,10 +332,10 @@ impl Crm {
         country: &str,
         number: &str,
     ) -> Result<(Option<String>, Vec<Contact>), CrmError> {
-        if crate::trunks::digits(number).len() <= 6 {
+        if crate::sip::trunks::digits(number).len() <= 6 {
             return Ok((None, vec![]));
         }
-        let Some(e164) = crate::phone::normalize(number, country) else { return Ok((None, vec![])) };
+        let Some(e164) = crate::contacts::phone::normalize(number, country) else { return Ok((None, vec![])) };
         let found = self.contacts_by_phone(org, &e164).await?;
         Ok((Some(e164), found))
     }

@@ -1,5 +1,7 @@
 //! Organizations (tenants): their licences (seats), SIP domain and locale defaults.
 
+pub mod mail;
+
 use crate::{Crm, CrmError, OrgId, OrgSlug};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -150,7 +152,7 @@ impl Crm {
         let tz: chrono_tz::Tz =
             time_zone.trim().parse().map_err(|_| CrmError::invalid("time_zone", "err-time-zone"))?;
         let country = country.trim().to_ascii_uppercase();
-        if crate::phone::calling_code(&country).is_none() {
+        if crate::contacts::phone::calling_code(&country).is_none() {
             return Err(CrmError::invalid("default_country", "err-country"));
         }
         let m = org::Entity::find_by_id(id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;

@@ -1,9 +1,9 @@
 //! Log-in: who is it (user name or extension, optionally `@organization`), is the password
 //! right, may they try at all (throttle), is there a free licence; then a new session.
 
-use crate::password;
-use crate::sessions::Session;
-use crate::throttle::{account_key, address_key};
+use crate::identity::password;
+use crate::identity::sessions::Session;
+use crate::identity::throttle::{account_key, address_key};
 use crate::{Crm, CrmError, Language, OrgSlug, User};
 use store::entities::{organization, user};
 use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
@@ -57,7 +57,10 @@ impl Crm {
             self.update_user(
                 user.org_id,
                 user.id,
-                crate::users::UserUpdate { language: Some(req.language.as_str().into()), ..Default::default() },
+                crate::identity::users::UserUpdate {
+                    language: Some(req.language.as_str().into()),
+                    ..Default::default()
+                },
             )
             .await?
         } else {
@@ -120,7 +123,7 @@ impl Crm {
         let user = self
             .create_user(
                 org.id,
-                crate::users::NewUser {
+                crate::identity::users::NewUser {
                     username: "admin".into(),
                     full_name: "Administrator".into(),
                     extension: "100".into(),

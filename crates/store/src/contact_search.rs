@@ -1,4 +1,5 @@
-//! How a search over contacts runs quickly on a million rows.
+//! How a search over contacts runs quickly on a million rows; the conditions come checked and
+//! parsed from `crm` (numbers normalized, days turned into instants).
 //!
 //! - Names: equals and starts with ignore case and use the name indexes (SQLite: NOCASE, so its
 //!   `LIKE` uses them; PostgreSQL: lowercased). Phone equals and starts with, e-mail and code
@@ -11,11 +12,11 @@
 //!   order; beyond that the count is shown as "more than" and the page comes from the name index
 //!   in order.
 
-use super::search::{Cond, Found};
-use crate::contacts::Contact;
-use crate::{Crm, CrmError, OrgId};
-use store::entities::contact;
-use store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use crate::dialect::{Sql, like_escaped};
+use crate::entities::contact;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// Matches counted exactly; more show as "more than this".
 pub const COUNT_CAP: u64 = 10_000;
@@ -28,76 +29,94 @@ const FTS_PROBE: u64 = 200_000;
 /// has an index.
 const FTS_DRIVES: u64 = 5_000;
 
-/// SQL text with its bound values (written with `?`; numbered for PostgreSQL at the end: no
-/// other `?` is ever written into the text).
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-    pg: bool,
+/// A text column of contacts a condition may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    Code,
+    FirstName,
+    LastName,
+    Company,
+    Email,
+    Notes,
 }
 
-impl Sql {
-    fn new(pg: bool) -> Sql {
-        Sql { text: String::new(), values: vec![], pg }
-    }
+impl TextField {
+    const ALL: [TextField; 6] = [
+        TextField::Code,
+        TextField::FirstName,
+        TextField::LastName,
+        TextField::Company,
+        TextField::Email,
+        TextField::Notes,
+    ];
 
-    fn push(&mut self, s: &str) -> &mut Sql {
-        self.text.push_str(s);
-        self
-    }
-
-    fn bind(&mut self, v: impl Into<Value>) -> &mut Sql {
-        self.values.push(v.into());
-        self.text.push('?');
-        self
-    }
-
-    /// `col LIKE pattern`, ignoring case (PostgreSQL: every letter; SQLite: ASCII ones).
-    fn like(&mut self, col: &str, pattern: &str) -> &mut Sql {
-        if self.pg {
-            self.push(&format!("lower({col}) LIKE ")).bind(pattern.to_lowercase())
-        } else {
-            self.push(&format!("{col} LIKE ")).bind(pattern.to_string())
+    fn column(self) -> &'static str {
+        match self {
+            TextField::Code => "code",
+            TextField::FirstName => "first_name",
+            TextField::LastName => "last_name",
+            TextField::Company => "company",
+            TextField::Email => "email",
+            TextField::Notes => "notes",
         }
-        .push(" ESCAPE '!'")
     }
 
-    /// `col` holds `digits` somewhere.
-    fn digits_in(&mut self, col: &str, digits: &str) -> &mut Sql {
-        let f = if self.pg { "strpos" } else { "instr" };
-        self.push(&format!("{f}({col}, ")).bind(digits.to_string()).push(") > 0")
-    }
-
-    fn append(&mut self, other: &Sql) {
-        self.text.push_str(&other.text);
-        self.values.extend(other.values.iter().cloned());
-    }
-
-    fn statement(&self) -> Statement {
-        if !self.pg {
-            return Statement::from_sql_and_values(DbBackend::Sqlite, self.text.clone(), self.values.clone());
-        }
-        let mut text = String::with_capacity(self.text.len() + 8);
-        let mut n = 0;
-        for ch in self.text.chars() {
-            if ch == '?' {
-                n += 1;
-                text.push_str(&format!("${n}"));
-            } else {
-                text.push(ch);
-            }
-        }
-        Statement::from_sql_and_values(DbBackend::Postgres, text, self.values.clone())
+    /// Names ignore case even for equals, and have an index for starts with.
+    fn is_name(self) -> bool {
+        matches!(self, TextField::FirstName | TextField::LastName)
     }
 }
 
-/// `LIKE` text with its wildcards escaped (the escape character is `!`).
-pub(super) fn like_escaped(v: &str) -> String {
-    v.replace('!', "!!").replace('%', "!%").replace('_', "!_")
+/// How a field is compared with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    Equals,
+    Contains,
+    Starts,
+    Before,
+    After,
+    Empty,
 }
 
-/// The full-text query that finds every row holding all the trigrams of `v` (none when `v` is
-/// shorter than three characters).
+/// A condition on the day a contact was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Day {
+    /// Created before this instant.
+    Before(DateTime<Utc>),
+    /// Created at or after this instant.
+    After(DateTime<Utc>),
+    /// Created in [start, end).
+    Within(DateTime<Utc>, DateTime<Utc>),
+    Empty,
+}
+
+/// One condition of a contact search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactCond {
+    Text(TextField, Compare, String),
+    /// The phones (either of them), as E.164 digits: equals a number, starts with a prefix,
+    /// contains digits, before / after, or has none.
+    Phone(Compare, String),
+    Created(Day),
+    /// Any text field holds the text, or (when `digits` is given: a number was typed) either
+    /// phone holds the digits.
+    Any {
+        text: String,
+        digits: Option<String>,
+    },
+}
+
+/// A page of a contact search.
+#[derive(Debug, Clone)]
+pub struct ContactHits {
+    /// How many match; with `more`, at least this many (`COUNT_CAP`).
+    pub total: u64,
+    pub more: bool,
+    /// The page's contacts, in order.
+    pub rows: Vec<contact::Model>,
+}
+
+/// The trigrams of `v` (none when it is shorter than three characters).
 fn trigrams(v: &str) -> Vec<String> {
     let chars: Vec<char> = v.chars().collect();
     let mut out: Vec<String> = chars.windows(3).map(|w| w.iter().collect::<String>()).collect();
@@ -115,56 +134,43 @@ struct Part {
     any: String,
 }
 
-fn text_part(pg: bool, col: &str, op: &str, value: &str, name: bool) -> Part {
+fn text_part(pg: bool, field: TextField, op: Compare, value: &str) -> Part {
+    let (col, name) = (field.column(), field.is_name());
     let mut sql = Sql::new(pg);
     let mut indexed = false;
     let mut any = String::new();
     match op {
-        "equals" if name => {
+        Compare::Equals if name => {
             sql.like(col, &like_escaped(value));
             indexed = true;
         }
-        "equals" => {
+        Compare::Equals => {
             sql.push(&format!("{col} = ")).bind(value.to_string());
-            indexed = matches!(col, "email" | "code");
+            indexed = matches!(field, TextField::Email | TextField::Code);
         }
-        "contains" => {
+        Compare::Contains => {
             sql.like(col, &format!("%{}%", like_escaped(value)));
             any = value.to_string();
         }
-        "starts" => {
+        Compare::Starts => {
             sql.like(col, &format!("{}%", like_escaped(value)));
             indexed = name;
             any = value.to_string();
         }
-        "before" => {
+        Compare::Before => {
             sql.push(&format!("{col} < ")).bind(value.to_string());
         }
-        "after" => {
+        Compare::After => {
             sql.push(&format!("{col} > ")).bind(value.to_string());
         }
-        _ => {
+        Compare::Empty => {
             sql.push(&format!("({col} = '' OR {col} IS NULL)"));
         }
     }
     Part { sql, indexed, any }
 }
 
-/// A number typed for "starts with", as the beginning of E.164 digits: international when
-/// typed with + or 00, else national (the organization's calling code, no trunk 0).
-fn phone_prefix(typed: &str, digits: &str, country: &str) -> String {
-    let t = typed.trim();
-    if t.starts_with('+') {
-        digits.to_string()
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest.to_string()
-    } else {
-        format!("{}{}", crate::phone::calling_code(country).unwrap_or(""), digits.trim_start_matches('0'))
-    }
-}
-
-fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
-    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+fn phone_part(pg: bool, op: Compare, v: &str) -> Part {
     let mut sql = Sql::new(pg);
     let mut indexed = false;
     let mut any = String::new();
@@ -176,112 +182,99 @@ fn phone_part(pg: bool, op: &str, typed: &str, country: &str) -> Part {
         sql.push(")");
     };
     match op {
-        "equals" => {
-            let v = crate::phone::normalize(typed, country).unwrap_or(digits);
+        Compare::Equals => {
             both(&mut sql, &|s, c| {
-                s.push(&format!("{c} = ")).bind(v.clone());
+                s.push(&format!("{c} = ")).bind(v.to_string());
             });
             indexed = true;
         }
-        "starts" => {
+        Compare::Starts => {
             // A range of the phone index: every string of digits that begins with the prefix.
-            let p = phone_prefix(typed, &digits, country);
             both(&mut sql, &|s, c| {
                 s.push(&format!("({c} >= "))
-                    .bind(p.clone())
+                    .bind(v.to_string())
                     .push(&format!(" AND {c} < "))
-                    .bind(format!("{p}:"))
+                    .bind(format!("{v}:"))
                     .push(")");
             });
             indexed = true;
         }
-        "contains" => {
+        Compare::Contains => {
             both(&mut sql, &|s, c| {
-                s.digits_in(c, &digits);
+                s.digits_in(c, v);
             });
-            any = digits.clone();
+            any = v.to_string();
         }
-        "before" | "after" => {
-            let o = if op == "before" { "<" } else { ">" };
+        Compare::Before | Compare::After => {
+            let o = if op == Compare::Before { "<" } else { ">" };
             both(&mut sql, &|s, c| {
-                s.push(&format!("{c} {o} ")).bind(digits.clone());
+                s.push(&format!("{c} {o} ")).bind(v.to_string());
             });
         }
-        _ => {
+        Compare::Empty => {
             sql.push("phone1_e164 = '' AND phone2_e164 = ''");
         }
     }
     Part { sql, indexed, any }
 }
 
-fn date_part(pg: bool, op: &str, value: &str) -> Result<Part, CrmError> {
+fn day_part(pg: bool, day: Day) -> Part {
     let mut sql = Sql::new(pg);
-    if op == "empty" {
-        sql.push("created_at IS NULL");
-    } else {
-        let (start, end) = super::search::day_range(value)?;
-        match op {
-            "before" => sql.push("created_at < ").bind(start),
-            "after" => sql.push("created_at >= ").bind(end),
-            "equals" => sql.push("created_at >= ").bind(start).push(" AND created_at < ").bind(end),
-            _ => return Err(CrmError::invalid("op", "err-search-op")),
-        };
-    }
-    Ok(Part { sql, indexed: false, any: String::new() })
+    match day {
+        Day::Empty => sql.push("created_at IS NULL"),
+        Day::Before(t) => sql.push("created_at < ").bind(t),
+        Day::After(t) => sql.push("created_at >= ").bind(t),
+        Day::Within(a, b) => sql.push("created_at >= ").bind(a).push(" AND created_at < ").bind(b),
+    };
+    Part { sql, indexed: false, any: String::new() }
 }
 
-/// Any of the text fields contains the value, or (a number typed) any of the phones.
-fn any_part(pg: bool, value: &str) -> Part {
+fn any_part(pg: bool, text: &str, digits: Option<&str>) -> Part {
     let mut sql = Sql::new(pg);
-    let pattern = format!("%{}%", like_escaped(value));
+    let pattern = format!("%{}%", like_escaped(text));
     sql.push("(");
-    for (i, col) in ["code", "first_name", "last_name", "company", "email", "notes"].iter().enumerate() {
+    for (i, f) in TextField::ALL.iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.like(col, &pattern);
+        sql.like(f.column(), &pattern);
     }
-    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-    let number = digits.len() >= 3 && value.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
-    if number {
+    if let Some(d) = digits {
         for col in ["phone1_e164", "phone2_e164"] {
-            sql.push(" OR ").digits_in(col, &digits);
+            sql.push(" OR ").digits_in(col, d);
         }
     }
     sql.push(")");
     // Every match holds the value as typed, or its digits (a number).
-    let any = if number && digits != value { String::new() } else { value.to_string() };
+    let any = if digits.is_some_and(|d| d != text) { String::new() } else { text.to_string() };
     Part { sql, indexed: false, any }
 }
 
-fn part(pg: bool, c: &Cond, country: &str) -> Result<Part, CrmError> {
-    let v = c.value.trim();
-    Ok(match c.field.as_str() {
-        "any" => any_part(pg, v),
-        "created_at" => date_part(pg, &c.op, v)?,
-        "phone" => phone_part(pg, &c.op, v, country),
-        "first_name" | "last_name" => text_part(pg, &c.field, &c.op, v, true),
-        f @ ("code" | "company" | "email") => text_part(pg, f, &c.op, v, false),
-        _ => text_part(pg, "notes", &c.op, v, false),
-    })
+fn part(pg: bool, c: &ContactCond) -> Part {
+    match c {
+        ContactCond::Text(f, op, v) => text_part(pg, *f, *op, v),
+        ContactCond::Phone(op, v) => phone_part(pg, *op, v),
+        ContactCond::Created(day) => day_part(pg, *day),
+        ContactCond::Any { text, digits } => any_part(pg, text, digits.as_deref()),
+    }
 }
 
-impl Crm {
-    /// Contacts (not deleted) matching every condition, by last name then first name.
-    pub(super) async fn run_contact_search(
+impl Store {
+    /// The organization's contacts (not deleted) matching every condition, by last name then
+    /// first name: one page, and how many match.
+    pub async fn search_contacts(
         &self,
-        org: OrgId,
-        conds: &[Cond],
+        org: i64,
+        conds: &[ContactCond],
         page: u64,
         per_page: u64,
-        country: &str,
-    ) -> Result<Found<Contact>, CrmError> {
-        let pg = self.store.is_postgres();
-        let parts = conds.iter().map(|c| part(pg, c, country)).collect::<Result<Vec<_>, _>>()?;
+    ) -> Result<ContactHits, StoreError> {
+        let pg = self.is_postgres();
+        let parts: Vec<Part> = conds.iter().map(|c| part(pg, c)).collect();
         let mut trigrams: Vec<String> = parts.iter().flat_map(|p| trigrams(&p.any)).collect();
         trigrams.sort();
         trigrams.dedup();
-        let fts_query = (!trigrams.is_empty() && self.store.contacts_fts_ready().await?).then(|| {
+        let fts_query = (!trigrams.is_empty() && self.contacts_fts_ready().await?).then(|| {
             trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
         });
         // Whether the full-text candidates are few enough to use, and to drive the search.
@@ -306,7 +299,7 @@ impl Crm {
             None => None,
         };
         let condition = |sql: &mut Sql| {
-            sql.push("org_id = ").bind(org.0).push(" AND deleted_at IS NULL");
+            sql.push("org_id = ").bind(org).push(" AND deleted_at IS NULL");
             if let Some((q, id)) = &fts {
                 sql.push(&format!(" AND {id} IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH "))
                     .bind(q.clone())
@@ -316,20 +309,14 @@ impl Crm {
                 sql.push(" AND ").append(&p.sql);
             }
         };
-        let order = if pg {
-            "lower(last_name), lower(first_name), id"
-        } else {
-            "last_name COLLATE NOCASE, first_name COLLATE NOCASE, id"
-        };
-        let per_page = per_page.clamp(1, 200);
-        let page = Ord::max(page, 1);
-        let offset = (page - 1) * per_page;
+        let order = Sql::new(pg).name_order();
+        let offset = (page.max(1) - 1) * per_page;
         // One pass: up to COUNT_CAP + 1 matches, their number, the page among them.
         let mut q = Sql::new(pg);
         q.push("SELECT id, COUNT(*) OVER () AS total FROM (SELECT id, last_name, first_name FROM contacts WHERE ");
         condition(&mut q);
         q.push(&format!(" LIMIT {}) AS m ORDER BY {order} LIMIT {per_page} OFFSET {offset}", COUNT_CAP + 1));
-        let rows = self.db().query_all_raw(q.statement()).await?;
+        let rows = self.conn().query_all_raw(q.statement()).await?;
         let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.try_get_by_index::<i64>(0).ok()).collect();
         let mut total = match rows.first() {
             Some(r) => r.try_get_by_index::<i64>(1).unwrap_or(0) as u64,
@@ -350,7 +337,7 @@ impl Crm {
             condition(&mut q);
             q.push(&format!(" ORDER BY {order} LIMIT {per_page} OFFSET {offset}"));
             ids = self
-                .db()
+                .conn()
                 .query_all_raw(q.statement())
                 .await?
                 .iter()
@@ -358,43 +345,38 @@ impl Crm {
                 .collect();
         }
         let mut found = contact::Entity::find()
-            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(contact::Column::OrgId.eq(org))
             .filter(contact::Column::Id.is_in(ids.clone()))
-            .all(self.db())
+            .all(self.conn())
             .await?;
         found.sort_by_key(|m| ids.iter().position(|i| *i == m.id));
-        Ok(Found { total, more, page, per_page, items: found.into_iter().map(Into::into).collect() })
+        Ok(ContactHits { total, more, rows: found })
     }
 
-    async fn count(&self, q: &Sql) -> Result<u64, CrmError> {
-        let row = self.db().query_one_raw(q.statement()).await?;
+    async fn count(&self, q: &Sql) -> Result<u64, StoreError> {
+        let row = self.conn().query_one_raw(q.statement()).await?;
         Ok(row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) as u64)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn trigrams_of_a_value() {
-        assert_eq!(super::trigrams("Woź"), vec!["Woź"]);
-        assert_eq!(super::trigrams("anna"), vec!["ann", "nna"]);
-        assert!(super::trigrams("ab").is_empty());
-    }
+    use super::*;
 
     #[test]
-    fn phone_prefixes() {
-        assert_eq!(super::phone_prefix("+48 500", "48500", "PL"), "48500");
-        assert_eq!(super::phone_prefix("0048 500", "0048500", "PL"), "48500");
-        assert_eq!(super::phone_prefix("500 1", "5001", "PL"), "485001");
+    fn trigrams_of_a_value() {
+        assert_eq!(trigrams("Woź"), vec!["Woź"]);
+        assert_eq!(trigrams("anna"), vec!["ann", "nna"]);
+        assert!(trigrams("ab").is_empty());
     }
 
     #[test]
     fn names_ignore_case_and_escape_wildcards() {
-        let p = super::text_part(false, "first_name", "equals", "An_na", true);
+        let p = text_part(false, TextField::FirstName, Compare::Equals, "An_na");
         assert_eq!(p.sql.text, "first_name LIKE ? ESCAPE '!'");
         assert_eq!(format!("{:?}", p.sql.values), r#"[String(Some("An!_na"))]"#);
         assert!(p.indexed);
-        let p = super::text_part(true, "email", "contains", "Żak%", false);
+        let p = text_part(true, TextField::Email, Compare::Contains, "Żak%");
         assert_eq!(p.sql.statement().sql, "lower(email) LIKE $1 ESCAPE '!'");
         assert_eq!(format!("{:?}", p.sql.values), r#"[String(Some("%żak!%%"))]"#);
     }

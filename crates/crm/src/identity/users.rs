@@ -1,7 +1,7 @@
 //! Users of an organization: role, extension, log-in and SIP passwords, language, active flag.
 
 use crate::error::Checks;
-use crate::password;
+use crate::identity::password;
 use crate::types::{check_password, check_sip_password, parse_full_name};
 use crate::{Crm, CrmError, Extension, FieldError, Language, OrgId, Role, UserId, Username};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
 //! API tokens: bearer secrets for integrations, each acting as the user who made it.
 //! The secret is shown once; only its SHA-256 is stored.
 
-use crate::password::{random_token, sha256_hex};
+use crate::identity::password::{random_token, sha256_hex};
 use crate::{Crm, CrmError, OrgId, TokenId, User, UserId};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;

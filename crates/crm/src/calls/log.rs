@@ -164,7 +164,7 @@ impl Crm {
         }
         let routing = self.routing().await?;
         let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
-        let number = crate::trunks::digits(number);
+        let number = crate::sip::trunks::digits(number);
         let country = self.org(org).await?.default_country;
         let contact = self.contacts_for_number(org, &country, &number).await?.1.into_iter().next();
         let row = cl::ActiveModel {

@@ -4,7 +4,7 @@
 //! snapshot (`sip_cache`); SIP passwords are always read fresh.
 
 use crate::Crm;
-use crate::trunks::{dial_allowed, digits};
+use crate::sip::trunks::{dial_allowed, digits};
 use std::net::IpAddr;
 use std::time::Duration;
 use store::entities::{trunk, user};

@@ -1,0 +1,47 @@
+//! What every handler of the SIP server shares (the directory, the location service, nonces,
+//! the guard, dialogs, RTP ports, the calls in progress, the event channel), and where a
+//! request came from. Held apart from `server` so the handlers need not name the server.
+
+use crate::control::Calls;
+use crate::digest::Nonces;
+use crate::directory::SipDirectory;
+use crate::events::CallEvent;
+use crate::guard::Guard;
+use crate::handover::Legs;
+use crate::location::Location;
+use media::{Music, RtpPorts};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::Uri;
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::SipConnection;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub directory: Arc<dyn SipDirectory>,
+    pub location: Arc<Location>,
+    pub nonces: Nonces,
+    pub guard: Guard,
+    pub dialogs: Arc<DialogLayer>,
+    pub ports: RtpPorts,
+    pub media_ip: IpAddr,
+    /// Our Contact in dialogs we make.
+    pub contact: Uri,
+    pub events: broadcast::Sender<CallEvent>,
+    pub ring_timeout: Duration,
+    pub calls: Calls,
+    /// Which call talks on which legs (for handovers between calls).
+    pub legs: Legs,
+    pub music: Music,
+    pub recordings: Option<std::path::PathBuf>,
+}
+
+/// Where the request came from (the packet's source, not what its headers claim).
+pub(crate) fn source_of(tx: &Transaction) -> Option<SocketAddr> {
+    let c: &SipConnection = tx.connection.as_ref()?;
+    let remote = c.get_remote_addr()?;
+    remote.addr.to_string().parse().ok()
+}
