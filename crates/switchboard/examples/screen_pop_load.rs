@@ -167,8 +167,10 @@ async fn main() {
                 if msg.contains("event: call.ringing") {
                     let data = msg.lines().find_map(|l| l.strip_prefix("data: ")).unwrap_or("{}");
                     let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-                    let named = v["pop"]["contacts"][0]["name"].as_str().is_some_and(|n| n.starts_with("Jan"));
-                    let _ = tx.send((v["call_id"].as_str().unwrap_or("").to_string(), got, named));
+                    // The message names the call as the agent sees it, with its screen pop.
+                    let call = &v["call"];
+                    let named = call["pop"]["contacts"][0]["name"].as_str().is_some_and(|n| n.starts_with("Jan"));
+                    let _ = tx.send((call["call_id"].as_str().unwrap_or("").to_string(), got, named));
                 }
             }
         }
