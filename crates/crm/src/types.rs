@@ -6,7 +6,8 @@ use std::fmt;
 
 macro_rules! id_type {
     ($name:ident) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        // 0, the default, is no row: looked up, it is not found.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub i64);
         impl fmt::Display for $name {
@@ -14,11 +15,24 @@ macro_rules! id_type {
                 self.0.fmt(f)
             }
         }
+        // The key as the store holds it (queries take the id as it is).
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+        impl From<$name> for store::sea_orm::Value {
+            fn from(id: $name) -> store::sea_orm::Value {
+                id.0.into()
+            }
+        }
     };
 }
 id_type!(OrgId);
 id_type!(UserId);
 id_type!(TokenId);
+id_type!(ContactId);
+id_type!(CaseId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -97,7 +97,7 @@ impl Crm {
             call_id: Set(call_id.into()),
             user_id: Set(user.id.0),
             number: Set(number),
-            contact_id: Set(contact.map(|c| c.id)),
+            contact_id: Set(contact.map(|c| c.id.0)),
             tags: Set(String::new()),
             notes: Set(String::new()),
             created_at: Set(self.now()),

@@ -174,7 +174,7 @@ impl Crm {
             extension: Set(ext.into()),
             kind: Set(kind),
             number: Set(number),
-            contact_id: Set(contact.map(|c| c.id)),
+            contact_id: Set(contact.map(|c| c.id.0)),
             started_at: Set(ev.at),
             answered_at: Set(None),
             ended_at: Set(None),
@@ -238,7 +238,7 @@ impl Crm {
                 Some(id) => match names.get(&id) {
                     Some(n) => Some(n.clone()),
                     None => {
-                        let n = self.contact(user.org_id, id).await.ok().map(|c| c.name());
+                        let n = self.contact(user.org_id, crate::ContactId(id)).await.ok().map(|c| c.name());
                         if let Some(n) = &n {
                             names.insert(id, n.clone());
                         }
@@ -268,7 +268,7 @@ impl Crm {
     pub async fn contact_calls(
         &self,
         org: OrgId,
-        contact_id: i64,
+        contact_id: crate::ContactId,
         limit: u64,
     ) -> Result<Vec<(cl::Model, Option<String>)>, CrmError> {
         let rows = cl::Entity::find()

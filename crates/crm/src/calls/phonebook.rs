@@ -33,7 +33,7 @@ impl Crm {
             .collect();
         for c in self.find_contacts(user.org_id, q, limit).await? {
             for n in [&c.phone1_e164, &c.phone2_e164].into_iter().filter(|n| !n.is_empty()) {
-                out.push(Entry { name: c.name(), number: n.clone(), source: "contact", id: Some(c.id) });
+                out.push(Entry { name: c.name(), number: n.clone(), source: "contact", id: Some(c.id.0) });
             }
         }
         out.truncate(limit as usize);

@@ -89,7 +89,7 @@ impl CallNews {
 /// A contact the screen pop offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PopContact {
-    pub id: i64,
+    pub id: crate::ContactId,
     pub name: String,
     pub company: String,
 }

@@ -7,7 +7,7 @@ pub mod campaigns;
 pub mod processes;
 pub mod search;
 
-use crate::{Crm, CrmError, OrgId, User};
+use crate::{CaseId, ContactId, Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 pub use store::entities::case_event::TimelineKind;
@@ -21,10 +21,10 @@ pub const MAX_ATTACHMENT: u64 = 10 << 20;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
-    pub id: i64,
+    pub id: CaseId,
     pub number: i64,
     pub name: String,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub campaign_id: i64,
     pub status_id: i64,
     pub assignee_id: Option<i64>,
@@ -37,10 +37,10 @@ pub struct Case {
 impl From<case::Model> for Case {
     fn from(m: case::Model) -> Self {
         Case {
-            id: m.id,
+            id: CaseId(m.id),
             number: m.number,
             name: m.name,
-            contact_id: m.contact_id,
+            contact_id: ContactId(m.contact_id),
             campaign_id: m.campaign_id,
             status_id: m.status_id,
             assignee_id: m.assignee_id,
@@ -76,7 +76,7 @@ impl Crm {
     pub async fn create_case(
         &self,
         user: &User,
-        contact_id: i64,
+        contact_id: ContactId,
         campaign_id: i64,
         name: &str,
     ) -> Result<Case, CrmError> {
@@ -107,7 +107,7 @@ impl Crm {
                 org_id: Set(org.0),
                 number: Set(last.unwrap_or(0) + 1),
                 name: Set(name.clone()),
-                contact_id: Set(contact.id),
+                contact_id: Set(contact.id.0),
                 campaign_id: Set(campaign.id),
                 status_id: Set(status.id),
                 assignee_id: Set(Some(user.id.0)),
@@ -122,7 +122,7 @@ impl Crm {
             .await;
             // Two cases made at once took the same number: take the next.
             let Ok(c) = made else { continue };
-            event(&txn, org, c.id, Some(user.id.0), TimelineKind::Created, &status.name, None).await?;
+            event(&txn, org, CaseId(c.id), Some(user.id.0), TimelineKind::Created, &status.name, None).await?;
             txn.commit().await?;
             return Ok(c.into());
         }
@@ -159,11 +159,11 @@ impl Crm {
         Ok(c)
     }
 
-    pub async fn case(&self, org: OrgId, id: i64) -> Result<Case, CrmError> {
+    pub async fn case(&self, org: OrgId, id: CaseId) -> Result<Case, CrmError> {
         Ok(self.case_row(org, id).await?.into())
     }
 
-    async fn case_row(&self, org: OrgId, id: i64) -> Result<case::Model, CrmError> {
+    async fn case_row(&self, org: OrgId, id: CaseId) -> Result<case::Model, CrmError> {
         case::Entity::find_by_id(id)
             .filter(case::Column::OrgId.eq(org.0))
             .one(self.db())
@@ -172,7 +172,7 @@ impl Crm {
     }
 
     /// The cases of a contact, latest first.
-    pub async fn contact_cases(&self, org: OrgId, contact_id: i64) -> Result<Vec<Case>, CrmError> {
+    pub async fn contact_cases(&self, org: OrgId, contact_id: ContactId) -> Result<Vec<Case>, CrmError> {
         Ok(case::Entity::find()
             .filter(case::Column::OrgId.eq(org.0))
             .filter(case::Column::ContactId.eq(contact_id))
@@ -189,7 +189,7 @@ impl Crm {
     pub async fn update_case(
         &self,
         user: &User,
-        id: i64,
+        id: CaseId,
         name: Option<&str>,
         status_id: Option<i64>,
         assignee: Option<Option<i64>>,
@@ -245,7 +245,7 @@ impl Crm {
     }
 
     /// The timeline: the case's own entries and the calls with its contact's numbers, oldest first.
-    pub async fn case_timeline(&self, org: OrgId, id: i64) -> Result<Vec<TimelineEntry>, CrmError> {
+    pub async fn case_timeline(&self, org: OrgId, id: CaseId) -> Result<Vec<TimelineEntry>, CrmError> {
         let c = self.case_row(org, id).await?;
         let mut out: Vec<TimelineEntry> = ev::Entity::find()
             .filter(ev::Column::OrgId.eq(org.0))
@@ -256,7 +256,7 @@ impl Crm {
             .into_iter()
             .map(|e| TimelineEntry { at: e.at, user_id: e.user_id, kind: e.kind, detail: e.detail, recording: None })
             .collect();
-        for (r, _) in self.contact_calls(org, c.contact_id, 100).await? {
+        for (r, _) in self.contact_calls(org, ContactId(c.contact_id), 100).await? {
             if r.started_at >= c.created_at - chrono::Duration::days(1) {
                 let detail =
                     format!("{} · {}", r.kind.as_str(), crate::agents::status::hms(&i64::from(r.talk_seconds)));
@@ -278,7 +278,7 @@ impl Crm {
     pub async fn attach_file(
         &self,
         user: &User,
-        id: i64,
+        id: CaseId,
         file_name: &str,
         content_type: &str,
         tmp: &std::path::Path,
@@ -299,7 +299,7 @@ impl Crm {
         };
         let a = att::ActiveModel {
             org_id: Set(org.0),
-            case_id: Set(id),
+            case_id: Set(id.0),
             file_name: Set(file_name.clone()),
             content_type: Set(content_type.into()),
             size: Set(size as i64),
@@ -324,7 +324,7 @@ impl Crm {
         self.files.join("attachments").join(org.0.to_string()).join(id.to_string())
     }
 
-    pub async fn attachments(&self, org: OrgId, case_id: i64) -> Result<Vec<Attachment>, CrmError> {
+    pub async fn attachments(&self, org: OrgId, case_id: CaseId) -> Result<Vec<Attachment>, CrmError> {
         Ok(att::Entity::find()
             .filter(att::Column::OrgId.eq(org.0))
             .filter(att::Column::CaseId.eq(case_id))
@@ -371,7 +371,7 @@ impl Crm {
 async fn event(
     db: &impl store::sea_orm::ConnectionTrait,
     org: OrgId,
-    case_id: i64,
+    case_id: CaseId,
     user: Option<i64>,
     kind: TimelineKind,
     detail: &str,
@@ -379,7 +379,7 @@ async fn event(
 ) -> Result<(), CrmError> {
     ev::ActiveModel {
         org_id: Set(org.0),
-        case_id: Set(case_id),
+        case_id: Set(case_id.0),
         at: Set(chrono::Utc::now()),
         user_id: Set(user),
         kind: Set(kind),

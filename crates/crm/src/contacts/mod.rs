@@ -7,7 +7,7 @@ pub mod import;
 pub mod phone;
 pub mod search;
 
-use crate::{Crm, CrmError, OrgId};
+use crate::{ContactId, Crm, CrmError, OrgId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::entities::contact;
@@ -17,7 +17,7 @@ use store::sea_orm::{
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Contact {
-    pub id: i64,
+    pub id: ContactId,
     pub code: String,
     pub first_name: String,
     pub last_name: String,
@@ -48,7 +48,7 @@ impl Contact {
 impl From<contact::Model> for Contact {
     fn from(m: contact::Model) -> Self {
         Contact {
-            id: m.id,
+            id: ContactId(m.id),
             code: m.code,
             first_name: m.first_name,
             last_name: m.last_name,
@@ -158,7 +158,7 @@ impl Crm {
     }
 
     /// Changes a contact's fields.
-    pub async fn update_contact(&self, org: OrgId, id: i64, n: NewContact) -> Result<Contact, CrmError> {
+    pub async fn update_contact(&self, org: OrgId, id: ContactId, n: NewContact) -> Result<Contact, CrmError> {
         let m = self.contact_row(org, id).await?;
         let mut am = self.checked(org, &n).await?;
         am.id = Set(m.id);
@@ -166,7 +166,7 @@ impl Crm {
         Ok(am.update(self.db()).await?.into())
     }
 
-    async fn contact_row(&self, org: OrgId, id: i64) -> Result<contact::Model, CrmError> {
+    async fn contact_row(&self, org: OrgId, id: ContactId) -> Result<contact::Model, CrmError> {
         contact::Entity::find_by_id(id)
             .filter(contact::Column::OrgId.eq(org.0))
             .one(self.db())
@@ -175,7 +175,7 @@ impl Crm {
     }
 
     /// Deletes a contact softly: it leaves the lists and can be restored.
-    pub async fn delete_contact(&self, org: OrgId, id: i64) -> Result<(), CrmError> {
+    pub async fn delete_contact(&self, org: OrgId, id: ContactId) -> Result<(), CrmError> {
         let m = self.contact_row(org, id).await?;
         let mut am: contact::ActiveModel = m.into();
         am.deleted_at = Set(Some(self.now()));
@@ -183,7 +183,7 @@ impl Crm {
         Ok(())
     }
 
-    pub async fn restore_contact(&self, org: OrgId, id: i64) -> Result<Contact, CrmError> {
+    pub async fn restore_contact(&self, org: OrgId, id: ContactId) -> Result<Contact, CrmError> {
         let m = self.contact_row(org, id).await?;
         let mut am: contact::ActiveModel = m.into();
         am.deleted_at = Set(None);
@@ -231,7 +231,7 @@ impl Crm {
 
     /// Merges `other` into `keep`: its cases, calls and notes move over, `keep`'s empty fields
     /// take `other`'s, and `other` is deleted (softly).
-    pub async fn merge_contacts(&self, org: OrgId, keep: i64, other: i64) -> Result<Contact, CrmError> {
+    pub async fn merge_contacts(&self, org: OrgId, keep: ContactId, other: ContactId) -> Result<Contact, CrmError> {
         if keep == other {
             return Err(CrmError::invalid("other", "err-merge-self"));
         }
@@ -287,7 +287,7 @@ impl Crm {
     }
 
     /// A contact of the organization (not deleted).
-    pub async fn contact(&self, org: OrgId, id: i64) -> Result<Contact, CrmError> {
+    pub async fn contact(&self, org: OrgId, id: ContactId) -> Result<Contact, CrmError> {
         contact::Entity::find_by_id(id)
             .filter(contact::Column::OrgId.eq(org.0))
             .filter(contact::Column::DeletedAt.is_null())
@@ -314,7 +314,7 @@ impl Crm {
                 .all(self.db())
                 .await?;
             for c in found {
-                if !out.iter().any(|o| o.id == c.id) {
+                if !out.iter().any(|o| o.id.0 == c.id) {
                     out.push(c.into());
                 }
             }

@@ -669,6 +669,12 @@ async fn the_call_log_and_shift_statistics_follow_the_call_events() {
         let pop = crm.screen_pop(o.id, "48600999888").await.unwrap();
         assert_eq!((pop.contacts.len(), pop.e164.as_deref()), (0, Some("48600999888")), "{b}");
 
+        // The shift happens at noon in the organization's zone (whatever the time the test runs
+        // at): "today" does not turn over in the middle of it.
+        let tz = crm.org_tz(o.id).await.unwrap();
+        let tomorrow = crm.clock().now().with_timezone(&tz).date_naive() + chrono::Days::new(1);
+        let noon = tomorrow.and_hms_opt(12, 0, 0).unwrap().and_local_timezone(tz).unwrap();
+        crm.clock().advance(noon.with_timezone(&chrono::Utc) - crm.clock().now());
         // anna: available, then a break (a reason managers keep).
         let lunch = crm.add_status_reason(&manager, "Lunch").await.unwrap();
         assert!(matches!(crm.add_status_reason(&anna, "Nap").await, Err(CrmError::Forbidden)), "{b}");

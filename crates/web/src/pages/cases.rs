@@ -86,7 +86,7 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct NewCaseForm {
     #[serde(default)]
-    contact_id: i64,
+    contact_id: crm::ContactId,
     #[serde(default)]
     campaign_id: i64,
     #[serde(default)]
@@ -148,7 +148,7 @@ impl CasePage {
     }
 }
 
-async fn page(st: &AppState, ctx: &Ctx, id: i64, errors: FormErrors) -> Result<CasePage, PageError> {
+async fn page(st: &AppState, ctx: &Ctx, id: crm::CaseId, errors: FormErrors) -> Result<CasePage, PageError> {
     let Some(me) = &ctx.user else { return Err(PageError::redirect("/login")) };
     let k = st.crm.case(me.org_id, id).await?;
     let contact = st.crm.contact(me.org_id, k.contact_id).await?;
@@ -175,7 +175,7 @@ async fn page(st: &AppState, ctx: &Ctx, id: i64, errors: FormErrors) -> Result<C
 pub async fn show(
     State(st): State<AppState>,
     Authed(ctx, _): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::CaseId>,
 ) -> Result<CasePage, PageError> {
     page(&st, &ctx, id, FormErrors::default()).await
 }
@@ -195,7 +195,7 @@ pub struct CaseForm {
 pub async fn update(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::CaseId>,
     CsrfForm(f): CsrfForm<CaseForm>,
 ) -> Result<Response, PageError> {
     let assignee = match f.assignee_id.as_str() {
@@ -213,7 +213,7 @@ pub async fn update(
 pub async fn attach(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::CaseId>,
     headers: HeaderMap,
     req: axum::extract::Request,
 ) -> Result<Response, PageError> {

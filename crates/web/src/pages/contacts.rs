@@ -130,7 +130,7 @@ fn as_new(c: &Contact) -> NewContact {
 pub async fn edit(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
 ) -> Result<FormPage, PageError> {
     let c = st.crm.contact(me.org_id, id).await?;
     Ok(FormPage { action: format!("/contacts/{id}"), ..form(&ctx, as_new(&c), FormErrors::default()) })
@@ -139,7 +139,7 @@ pub async fn edit(
 pub async fn update(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
     CsrfForm(c): CsrfForm<NewContact>,
 ) -> Result<Response, PageError> {
     match st.crm.update_contact(me.org_id, id, c.clone()).await {
@@ -156,7 +156,7 @@ pub async fn update(
 pub async fn delete(
     State(st): State<AppState>,
     Authed(_, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     st.crm.delete_contact(me.org_id, id).await?;
@@ -166,7 +166,7 @@ pub async fn delete(
 pub async fn restore(
     State(st): State<AppState>,
     Authed(_, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     st.crm.restore_contact(me.org_id, id).await?;
@@ -176,13 +176,13 @@ pub async fn restore(
 #[derive(Deserialize)]
 pub struct MergeForm {
     #[serde(default)]
-    other: i64,
+    other: crm::ContactId,
 }
 
 pub async fn merge(
     State(st): State<AppState>,
     Authed(_, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
     CsrfForm(f): CsrfForm<MergeForm>,
 ) -> Result<Response, PageError> {
     st.crm.merge_contacts(me.org_id, id, f.other).await?;
@@ -234,7 +234,7 @@ impl CardPage {
 pub async fn card(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
-    Path(id): Path<i64>,
+    Path(id): Path<crm::ContactId>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<CardPage, PageError> {
     let c = st.crm.contact(me.org_id, id).await?;

@@ -179,7 +179,7 @@ pub async fn open_handling(
 /// A window with what it shows: the contact and the notes of earlier calls with the number.
 async fn window_json(st: &AppState, me: &crm::User, note: CallNote) -> Result<serde_json::Value, ApiError> {
     let contact = match note.contact_id {
-        Some(id) => st.crm.contact(me.org_id, id).await.ok(),
+        Some(id) => st.crm.contact(me.org_id, crm::ContactId(id)).await.ok(),
         None => None,
     };
     let earlier: Vec<CallNote> = st
