@@ -2,7 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, users,
+    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, telephony,
+    users,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -75,6 +76,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/mail", get(mail::show).post(mail::save))
         .route("/admin/organization", get(organization::show).post(organization::save))
+        .route("/admin/telephony", get(telephony::show))
+        .route("/admin/telephony/sip-domain", post(telephony::sip_domain))
+        .route("/admin/telephony/trunks", post(telephony::add_trunk))
+        .route("/admin/telephony/numbers", post(telephony::add_number))
+        .route("/admin/telephony/groups", post(telephony::add_group))
+        .route("/admin/telephony/rules", post(telephony::add_rule))
         .route("/account", get(account::show))
         // The one-time password form is the account page, which shows only the password part then.
         .route("/account/password", get(account::show).post(account::change_password))

@@ -18,6 +18,11 @@ impl Crm {
         self.telephony.get().map(|s| &**s).ok_or(CrmError::CallRefused("telephony is not running on this node".into()))
     }
 
+    /// Where this node's SIP server listens (what phones and carriers are pointed at).
+    pub fn sip_address(&self) -> Option<std::net::SocketAddr> {
+        self.telephony.get().map(|s| s.local_addr())
+    }
+
     /// Rings the user's phones, then `number` (an extension or an outside number), presenting
     /// `caller_id` (one of the organization's numbers) or the route's default.
     pub async fn click_to_call(&self, user: &User, number: &str, caller_id: Option<&str>) -> Result<String, CrmError> {

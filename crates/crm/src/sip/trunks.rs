@@ -4,6 +4,9 @@
 use crate::error::Checks;
 use crate::{Crm, CrmError, FieldError, OrgId};
 use store::entities::{dial_rule, phone_number, ring_group, trunk};
+
+/// A carrier trunk, a number and a ring group as stored.
+pub use store::entities::{phone_number::Model as Number, ring_group::Model as RingGroup, trunk::Model as Trunk};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 /// A new trunk, as typed.
@@ -130,6 +133,20 @@ impl Crm {
         .await?;
         self.routing_changed();
         Ok(m)
+    }
+
+    pub async fn ring_groups(&self, org: OrgId) -> Result<Vec<ring_group::Model>, CrmError> {
+        Ok(ring_group::Entity::find()
+            .filter(ring_group::Column::OrgId.eq(org.0))
+            .order_by_asc(ring_group::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Whether the registration of the organization's trunk at its carrier stands, as this
+    /// node's SIP server sees it (`None`: it does not register, or telephony is not running).
+    pub fn trunk_registered(&self, t: &trunk::Model) -> Option<bool> {
+        t.register.then(|| self.telephony.get().and_then(|s| s.trunk_registered(t.id))).flatten()
     }
 
     /// One of the organization's numbers, ringing an extension or a ring group.

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod missed;
 pub mod organization;
 pub mod search;
+pub mod telephony;
 pub mod users;
 
 use crate::ctx::{Ctx, url_pairs};
@@ -123,8 +124,9 @@ impl Page {
     }
 
     pub fn nav(&self) -> Vec<&'static NavItem> {
-        static ADMIN: [NavItem; 3] = [
+        static ADMIN: [NavItem; 4] = [
             NavItem { key: "nav-users", href: "/admin/users" },
+            NavItem { key: "nav-telephony", href: "/admin/telephony" },
             NavItem { key: "nav-mail", href: "/admin/mail" },
             NavItem { key: "nav-organization", href: "/admin/organization" },
         ];

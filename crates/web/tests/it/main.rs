@@ -8,6 +8,7 @@ mod missed;
 mod ops;
 mod org;
 mod sse;
+mod telephony_setup;
 mod users;
 
 use crm::identity::users::NewUser;

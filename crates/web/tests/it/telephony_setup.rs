@@ -1,0 +1,76 @@
+//! Telephony set-up on the admin page: what the CLI does, with its checks, in the user's
+//! language; nobody but administrators may touch it.
+
+use crate::TestApp;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn an_administrator_sets_up_trunk_group_number_and_dial_rules_on_the_page() {
+    let app = TestApp::spawn().await;
+    let alice = app.browser_as("alice").await;
+    let page = "/admin/telephony";
+    let form = |action: &'static str, fields: &'static [(&'static str, &'static str)]| {
+        let (alice, app) = (&alice, &app);
+        async move { app.post_form(alice, page, action, fields).await }
+    };
+    let r = form("/admin/telephony/trunks", &[("name", "Carrier"), ("host", "127.0.0.2"), ("port", "5070")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r =
+        form("/admin/telephony/groups", &[("name", "Sales"), ("members", "100, 101"), ("ring_seconds", "15")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let org = app.acme_admin.org_id;
+    let group = app.crm.ring_groups(org).await.unwrap()[0].id;
+    let target = format!("group:{group}");
+    let r = app
+        .post_form(&alice, page, "/admin/telephony/numbers", &[("number", "+48 22 123 45 67"), ("target", &target)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = form("/admin/telephony/numbers", &[("number", "48221234568"), ("target", "ext:101")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        form("/admin/telephony/rules", &[("prefix", "48"), ("action", "allow")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        form("/admin/telephony/rules", &[("prefix", "48700"), ("action", "deny")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let shown = app.get(&alice, page).await.text().await.unwrap();
+    for text in ["Carrier", "127.0.0.2:5070 UDP", "Sales", "+48221234567", "+48221234568", "48700…"] {
+        assert!(shown.contains(text), "{text} listed: {shown}");
+    }
+    let trunks = app.crm.trunks(org).await.unwrap();
+    assert_eq!((trunks.len(), trunks[0].port, trunks[0].inbound_addresses.as_str()), (1, 5070, "127.0.0.2"));
+    assert_eq!(app.crm.numbers(org).await.unwrap().len(), 2);
+    let rules = app.crm.dial_rules(org).await.unwrap();
+    assert!(
+        crm::sip::trunks::dial_allowed(&rules, "48221111111") && !crm::sip::trunks::dial_allowed(&rules, "48700123456")
+    );
+
+    // Bad values: a clear error in the user's language, and nothing changes.
+    app.post_form(&alice, "/account", "/account/language", &[("language", "pl")]).await;
+    let r = form("/admin/telephony/trunks", &[("name", "Bad"), ("host", "bad host!"), ("port", "99999")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Wpisz nazwę lub adres serwera operatora."), "{body}");
+    let r = form("/admin/telephony/numbers", &[("number", "48221234568"), ("target", "ext:101")]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a number in use");
+    let r = form("/admin/telephony/numbers", &[("number", "48229999999"), ("target", "ext:999")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no such extension");
+    let r = form("/admin/telephony/rules", &[("prefix", "48 abc"), ("action", "allow")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = form("/admin/telephony/sip-domain", &[("sip_domain", "bad domain")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.crm.trunks(org).await.unwrap().len(), 1);
+    assert_eq!(app.crm.numbers(org).await.unwrap().len(), 2);
+    assert_eq!(app.crm.dial_rules(org).await.unwrap().len(), 2);
+    // The SIP domain changes, and routing knows it at once.
+    let r = form("/admin/telephony/sip-domain", &[("sip_domain", "Acme.Example")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    use telephony::SipDirectory;
+    assert_eq!(app.crm.tenant_for_domain("acme.example").await.map(|t| t.id), Some(org.0));
+
+    // An agent may not see or change any of it.
+    let bob = app.browser_as("bob").await;
+    assert_eq!(app.get(&bob, page).await.status(), StatusCode::FORBIDDEN);
+}
