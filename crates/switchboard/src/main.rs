@@ -227,6 +227,14 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                         u.role.as_str(),
                         o.slug
                     );
+                    // What a desk phone needs to register as this extension.
+                    if cfg.sip_addr.ends_with(":0") {
+                        println!("SIP server: the address `switchboard serve` announces");
+                    } else {
+                        println!("SIP server: {}", cfg.sip_addr);
+                    }
+                    println!("SIP domain: {}", o.sip_domain);
+                    println!("SIP user name: {}", u.extension);
                     println!("SIP password: {}", u.sip_password);
                     Ok(())
                 }

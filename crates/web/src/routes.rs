@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", get(account::show).post(account::change_password))
         .route("/account/language", post(account::change_language))
         .route("/account/preferences", post(account::change_preferences))
+        .route("/account/phone", post(account::phone))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/events", get(sse::events))

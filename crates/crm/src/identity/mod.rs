@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod password;
+pub mod phone_setup;
 pub mod preferences;
 pub mod sessions;
 pub mod throttle;

@@ -310,6 +310,10 @@ async fn a_phone_registers_with_the_sip_password_of_its_user() {
     );
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     let sip_pw = out.lines().find_map(|l| l.strip_prefix("SIP password: ")).expect("SIP password printed").to_string();
+    // Everything a phone needs is printed: its domain tells the server which organization it is.
+    for line in ["SIP domain: acme.switchboard", "SIP user name: 1001", "SIP server: "] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
     let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
     let sip = srv
         .banner

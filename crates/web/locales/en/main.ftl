@@ -552,3 +552,16 @@ tel-prefix = Numbers starting with
 tel-action = Rule
 tel-allow = allowed
 tel-deny = refused
+
+# Phone set-up
+phone-title = Your desk phone or softphone
+phone-intro = Enter these in the phone's SIP account settings; it then rings with your calls.
+phone-server = Server (registrar and proxy)
+phone-port = Port
+phone-domain = SIP domain
+phone-username = User name (and authentication name)
+phone-password = SIP password
+phone-show-password = Show the SIP password
+phone-new-password = Make a new SIP password
+phone-new-password-hint = A new password stops phones with the old one from registering: enter it in each of your phones.
+phone-new-password-made = A new SIP password was made; enter it in your phones.

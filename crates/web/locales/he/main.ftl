@@ -552,3 +552,16 @@ tel-prefix = מספרים שמתחילים ב-
 tel-action = כלל
 tel-allow = מותר
 tel-deny = אסור
+
+# Phone set-up
+phone-title = הטלפון השולחני או הסופטפון שלך
+phone-intro = הזינו את הפרטים בהגדרות חשבון ה-SIP של הטלפון; אז הוא יצלצל בשיחות שלכם.
+phone-server = שרת (רשם ופרוקסי)
+phone-port = פורט
+phone-domain = דומיין SIP
+phone-username = שם משתמש (וגם שם לאימות)
+phone-password = סיסמת SIP
+phone-show-password = הצג את סיסמת ה-SIP
+phone-new-password = צור סיסמת SIP חדשה
+phone-new-password-hint = סיסמה חדשה תמנע מטלפונים עם הישנה להירשם: הזינו אותה בכל אחד מהטלפונים שלכם.
+phone-new-password-made = נוצרה סיסמת SIP חדשה; הזינו אותה בטלפונים שלכם.

@@ -552,3 +552,16 @@ tel-prefix = Numery zaczynające się od
 tel-action = Reguła
 tel-allow = dozwolone
 tel-deny = zabronione
+
+# Phone set-up
+phone-title = Twój telefon biurkowy lub softphone
+phone-intro = Wpisz te dane w ustawieniach konta SIP telefonu; będzie wtedy dzwonił przy Twoich połączeniach.
+phone-server = Serwer (rejestrator i proxy)
+phone-port = Port
+phone-domain = Domena SIP
+phone-username = Nazwa użytkownika (i uwierzytelniania)
+phone-password = Hasło SIP
+phone-show-password = Pokaż hasło SIP
+phone-new-password = Utwórz nowe hasło SIP
+phone-new-password-hint = Nowe hasło sprawi, że telefony ze starym przestaną się rejestrować: wpisz je w każdym swoim telefonie.
+phone-new-password-made = Utworzono nowe hasło SIP; wpisz je w swoich telefonach.

@@ -1,5 +1,5 @@
 //! The user's own account: password (and the forced change of a one-time password),
-//! language, and API tokens.
+//! language, notifications, what a desk phone needs to register, and API tokens.
 
 use super::{FormErrors, Page};
 use crate::AppState;
@@ -25,6 +25,26 @@ pub struct AccountPage {
     pub errors: FormErrors,
     pub prefs: crm::identity::preferences::Preferences,
     pub missed_email_offered: bool,
+    pub phone: PhoneCard,
+}
+
+/// What a desk phone or softphone needs (the SIP password only when asked for).
+pub struct PhoneCard {
+    pub setup: crm::identity::phone_setup::PhoneSetup,
+    /// Where the SIP server listens (empty when telephony does not run on this node).
+    pub server: String,
+    pub port: String,
+}
+
+impl PhoneCard {
+    pub async fn of(st: &AppState, setup: crm::identity::phone_setup::PhoneSetup) -> PhoneCard {
+        let addr = st.crm.sip_address();
+        PhoneCard {
+            setup,
+            server: addr.map(|a| a.ip().to_string()).unwrap_or_default(),
+            port: addr.map(|a| a.port().to_string()).unwrap_or_default(),
+        }
+    }
 }
 
 async fn page(
@@ -33,6 +53,18 @@ async fn page(
     me: &User,
     errors: FormErrors,
     new_token: Option<String>,
+) -> Result<AccountPage, PageError> {
+    let setup = st.crm.phone_setup(me, me.id, false).await?;
+    page_with(st, ctx, me, errors, new_token, setup).await
+}
+
+async fn page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &User,
+    errors: FormErrors,
+    new_token: Option<String>,
+    setup: crm::identity::phone_setup::PhoneSetup,
 ) -> Result<AccountPage, PageError> {
     let tokens = st.crm.tokens(me.org_id, me.id).await?;
     let prefs = st.crm.preferences(me).await?;
@@ -45,7 +77,33 @@ async fn page(
         errors,
         prefs,
         missed_email_offered,
+        phone: PhoneCard::of(st, setup).await,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PhoneForm {
+    /// `show` the SIP password, or make a `new` one.
+    #[serde(default)]
+    action: String,
+}
+
+/// The phone card with its SIP password shown (a POST: the password is never in a URL or a
+/// cached page), or a new one made.
+pub async fn phone(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(f): CsrfForm<PhoneForm>,
+) -> Result<AccountPage, PageError> {
+    let setup = match f.action.as_str() {
+        "new" => st.crm.new_sip_password(&me, me.id).await?,
+        _ => st.crm.phone_setup(&me, me.id, true).await?,
+    };
+    let mut pg = page_with(&st, &ctx, &me, FormErrors::default(), None, setup).await?;
+    if f.action == "new" {
+        pg.p.flash = Some(crate::i18n::tr(ctx.lang, "phone-new-password-made"));
+    }
+    Ok(pg)
 }
 
 pub async fn show(

@@ -74,3 +74,32 @@ async fn an_administrator_sets_up_trunk_group_number_and_dial_rules_on_the_page(
     let bob = app.browser_as("bob").await;
     assert_eq!(app.get(&bob, page).await.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_user_sees_what_a_phone_needs_and_the_sip_password_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let bob = app.browser_as("bob").await;
+    let page = app.get(&bob, "/account").await.text().await.unwrap();
+    let secret = app.crm.user(app.acme_agent.org_id, app.acme_agent.id).await.unwrap().sip_password;
+    assert!(page.contains("acme.switchboard") && page.contains(">101<"), "domain and user name: {page}");
+    assert!(!page.contains(&secret), "the SIP password is not on the page until asked for");
+    let r = app.post_form(&bob, "/account", "/account/phone", &[("action", "show")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains(&secret), "shown on demand");
+    // A new one: the old one no longer registers.
+    let r = app.post_form(&bob, "/account", "/account/phone", &[("action", "new")]).await;
+    let body = r.text().await.unwrap();
+    let fresh = app.crm.user(app.acme_agent.org_id, app.acme_agent.id).await.unwrap().sip_password;
+    assert!(fresh != secret && body.contains(&fresh), "a new SIP password, shown");
+    use telephony::SipDirectory;
+    let tenant = app.crm.tenant_for_domain("acme.switchboard").await.unwrap();
+    assert_eq!(app.crm.extension_secret(&tenant, "101").await.as_deref(), Some(fresh.as_str()));
+    // Without the form's token nothing happens.
+    let r = bob.post(app.url("/account/phone")).form(&[("action", "new")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.crm.user(app.acme_agent.org_id, app.acme_agent.id).await.unwrap().sip_password, fresh);
+    // A manager may not see an administrator's phone; the administrator sees anyone's.
+    let admin = &app.acme_admin;
+    assert!(matches!(app.crm.phone_setup(&app.acme_agent, admin.id, true).await, Err(crm::CrmError::Forbidden)));
+    assert!(app.crm.phone_setup(admin, app.acme_agent.id, true).await.unwrap().password.is_some());
+}
