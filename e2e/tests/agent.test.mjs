@@ -192,3 +192,28 @@ test("leaving a conference from the panel: the caller and the colleague talk on"
   assert.equal(b.code, 0, `bea talked with the caller until the caller hung up: ${b.out.slice(-600)}`);
   await ctx.close();
 });
+
+test("on any page a call rings in the call bar, with the contact's name, and is answered there", async () => {
+  const { ctx, page } = await open("101", "pl", "/contacts");
+  const anna = await phone(server.sip, "101", sipPw.anna, "uas_ring_autoanswer.xml", 24800);
+  const port = await freeUdpPort("127.0.0.2");
+  const started = Date.now();
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "25000", "-d", "4000"], server.sip);
+  await page.waitForSelector("#call-bar[data-state=ringing]", { timeout: 5000 });
+  const after = Date.now() - started;
+  assert.ok(after < 1000, `the bar showed the call after ${after} ms`);
+  assert.match(await page.title(), /☎/, "the page title signals the call");
+  assert.equal(await page.textContent("#call-bar .number"), "+48600111222");
+  assert.equal(await page.textContent("#call-bar .name"), "Jan Kowalski");
+  await page.click("#call-bar [data-cmd=answer]");
+  await page.waitForSelector("#call-bar[data-state=talking]", { timeout: 5000 });
+  assert.ok(await page.isVisible("#call-bar [data-cmd=hold]"), "hold is offered during the call");
+  await page.screenshot({ path: join(screenshots, "call-bar-pl.png") });
+  // The caller hangs up after its 4 s: the bar goes away.
+  await page.waitForSelector("#call-bar", { state: "hidden", timeout: 10000 });
+  const [a, c] = await Promise.all([anna.done, caller.done]);
+  assert.equal(a.code, 0, `anna's phone answered: ${a.out.slice(-600)}`);
+  assert.equal(c.code, 0, `the caller talked to the end: ${c.out.slice(-600)}`);
+  await ctx.close();
+});

@@ -52,3 +52,69 @@ document.addEventListener("DOMContentLoaded", () => {
     }, { once: true });
   }
 });
+
+// The call bar on every page but the agent panel: the server sends each call as this user
+// sees it (`call.state`); the bar shows the first that rings or is in progress, with Answer,
+// hold, resume and hang-up, the time in call, the page title and a desktop notification.
+document.addEventListener("DOMContentLoaded", () => {
+  const bar = document.getElementById("call-bar");
+  const source = window.switchboard?.source;
+  if (!bar || !source) return;
+  const calls = new Map();
+  const title = document.title;
+  const shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
+  const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  const buttons = {
+    ringing: ["answer", "hangup"], dialing: ["hangup"], talking: ["hold", "hangup"], held: ["resume", "hangup"],
+    consulting: ["hangup"], conference: ["hangup"],
+  };
+  let notified = new Set();
+  function render() {
+    const c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
+    bar.hidden = !c;
+    document.title = c && c.state === "ringing" ? `☎ ${shown(c.number)} · ${title}` : title;
+    if (!c) return;
+    bar.dataset.state = c.state;
+    bar.dataset.call = c.call_id;
+    const st = bar.querySelector(".state");
+    st.textContent = c.state === "ringing" ? bar.dataset.incoming : (bar.dataset[c.state] || bar.dataset.ringing);
+    st.className = `pill state ${c.state}`;
+    const contact = c.pop && c.pop.contacts.length === 1 ? c.pop.contacts[0].name : "";
+    bar.querySelector(".name").textContent = contact;
+    bar.querySelector(".number").textContent = shown(c.number);
+    const on = new Set(buttons[c.state] || []);
+    for (const b of bar.querySelectorAll("button[data-cmd]")) b.hidden = !on.has(b.dataset.cmd);
+    if (c.state === "ringing" && !notified.has(c.call_id)) {
+      notified.add(c.call_id);
+      if (window.Notification && Notification.permission === "granted") {
+        try { new Notification(`${bar.dataset.incoming}: ${contact || shown(c.number)}`, { tag: "call-" + c.call_id }); } catch (_) { /* not here */ }
+      }
+    }
+  }
+  setInterval(() => {
+    const c = calls.get(bar.dataset.call);
+    bar.querySelector(".timer").textContent = c && c.answered_at ? hms(Math.max(0, Math.floor((Date.now() - Date.parse(c.answered_at)) / 1000))) : "";
+  }, 500);
+  function show(view) {
+    if (view.state === "gone" || view.state === "wrap_up") calls.delete(view.call_id);
+    else calls.set(view.call_id, { ...(calls.get(view.call_id) || {}), ...view, pop: view.pop || calls.get(view.call_id)?.pop });
+    render();
+  }
+  for (const kind of ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
+    "recording_started", "recording_stopped", "dtmf", "ended"]) {
+    source.addEventListener(`call.${kind}`, (e) => {
+      try { const msg = JSON.parse(e.data); if (msg.call) show(msg.call); } catch (_) { /* not a call message */ }
+    });
+  }
+  bar.addEventListener("click", async (e) => {
+    const b = e.target.closest("button[data-cmd]");
+    if (!b || !bar.dataset.call) return;
+    await fetch(`/agent/calls/${encodeURIComponent(bar.dataset.call)}/command`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": bar.dataset.csrf },
+      body: JSON.stringify({ command: b.dataset.cmd }),
+    });
+  });
+  // A page opened during a call shows it.
+  fetch("/agent/calls/live").then((r) => (r.ok ? r.json() : [])).then((views) => views.forEach(show)).catch(() => {});
+});

@@ -565,3 +565,8 @@ phone-show-password = Show the SIP password
 phone-new-password = Make a new SIP password
 phone-new-password-hint = A new password stops phones with the old one from registering: enter it in each of your phones.
 phone-new-password-made = A new SIP password was made; enter it in your phones.
+
+# The call bar on every page
+callbar-label = Call
+callbar-incoming = Incoming call
+callbar-open-panel = Open the agent panel

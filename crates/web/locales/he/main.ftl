@@ -565,3 +565,8 @@ phone-show-password = הצג את סיסמת ה-SIP
 phone-new-password = צור סיסמת SIP חדשה
 phone-new-password-hint = סיסמה חדשה תמנע מטלפונים עם הישנה להירשם: הזינו אותה בכל אחד מהטלפונים שלכם.
 phone-new-password-made = נוצרה סיסמת SIP חדשה; הזינו אותה בטלפונים שלכם.
+
+# The call bar on every page
+callbar-label = שיחה
+callbar-incoming = שיחה נכנסת
+callbar-open-panel = פתח את לוח הנציג

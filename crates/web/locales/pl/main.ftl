@@ -565,3 +565,8 @@ phone-show-password = Pokaż hasło SIP
 phone-new-password = Utwórz nowe hasło SIP
 phone-new-password-hint = Nowe hasło sprawi, że telefony ze starym przestaną się rejestrować: wpisz je w każdym swoim telefonie.
 phone-new-password-made = Utworzono nowe hasło SIP; wpisz je w swoich telefonach.
+
+# The call bar on every page
+callbar-label = Połączenie
+callbar-incoming = Połączenie przychodzące
+callbar-open-panel = Otwórz panel konsultanta

@@ -108,6 +108,11 @@ fn live_calls(st: &AppState, me: &crm::User) -> String {
     serde_json::to_string(&st.crm.call_views(me)).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
+/// The user's calls in progress as they see them, for the call bar of a page opened mid-call.
+pub async fn live(State(st): State<AppState>, Authed(_, me): Authed) -> Json<Vec<crm::calls::view::CallView>> {
+    Json(st.crm.call_views(&me))
+}
+
 #[derive(Deserialize)]
 pub struct DialIn {
     number: String,
