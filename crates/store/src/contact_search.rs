@@ -309,7 +309,7 @@ impl Store {
                 sql.push(" AND ").append(&p.sql);
             }
         };
-        let order = Sql::new(pg).name_order();
+        let order = Sql::name_order(pg);
         let offset = (page.max(1) - 1) * per_page;
         // One pass: up to COUNT_CAP + 1 matches, their number, the page among them.
         let mut q = Sql::new(pg);

@@ -68,8 +68,8 @@ impl Sql {
     }
 
     /// Contacts by last name, then first name, ignoring case (the name index's order).
-    pub(crate) fn name_order(&self) -> &'static str {
-        if self.pg {
+    pub(crate) fn name_order(pg: bool) -> &'static str {
+        if pg {
             "lower(last_name), lower(first_name), id"
         } else {
             "last_name COLLATE NOCASE, first_name COLLATE NOCASE, id"

@@ -99,7 +99,8 @@ impl ErrorPage {
 /// Writes the error pages: in the user's language (or the browser's, for a visitor), with the
 /// request id that the log lines of the request carry too.
 pub async fn error_pages(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let guessed = crate::ctx::guess_language(req.uri(), req.headers());
+    // What the browser asks for, kept (cheaply) for a visitor's error page.
+    let (uri, accept) = (req.uri().clone(), req.headers().get(header::ACCEPT_LANGUAGE).cloned());
     let slot = LanguageSlot::default();
     req.extensions_mut().insert(slot.clone());
     let request_id = req
@@ -110,7 +111,13 @@ pub async fn error_pages(mut req: axum::extract::Request, next: axum::middleware
         .to_string();
     let res = next.run(req).await;
     let Some(Fault(code)) = res.extensions().get::<Fault>().copied() else { return res };
-    let lang = slot.0.get().copied().unwrap_or(guessed);
+    let lang = slot.0.get().copied().unwrap_or_else(|| {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Some(v) = accept {
+            headers.insert(header::ACCEPT_LANGUAGE, v);
+        }
+        crate::ctx::guess_language(&uri, &headers)
+    });
     let status = res.status();
     let title_key = if status == StatusCode::NOT_FOUND { "not-found-title" } else { "error-title" };
     let page = ErrorPage { lang, title: tr(lang, title_key), message: tr(lang, code), request_id };

@@ -9,7 +9,7 @@ document.addEventListener("DOMContentLoaded", () => {
   let T = {};
   try { T = JSON.parse(document.getElementById("agent-i18n")?.textContent || "{}"); } catch (_) { T = {}; }
   const t = (k) => T[k] || k;
-  const shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
+  const shown = window.switchboard?.shown || ((n) => n || "");
   // Times as the organization's clocks show them (its time zone is on the page's body).
   const zone = document.body.dataset.tz || "UTC";
   const inZone = (date, opts) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", ...opts })
@@ -96,7 +96,6 @@ document.addEventListener("DOMContentLoaded", () => {
       await post("/agent/workspace", body);
       root.dataset.silent = String(body.silent_ring);
       root.dataset.suppress = String(body.suppress_popups);
-      root.dataset.autoHandling = String(body.auto_handling);
     } catch (e) { showError(e); }
   }
   wsForm?.addEventListener("change", saveWorkspace);
@@ -111,7 +110,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // The clock.
   const clock = document.getElementById("clock");
-  const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  const hms = window.switchboard?.hms || String;
   setInterval(() => {
     if (clock) clock.textContent = orgTime(new Date(), false);
     for (const c of calls.values()) {
@@ -257,15 +256,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // Every call event names the call as this user sees it.
-  const source = window.switchboard?.source;
-  for (const kind of ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
-    "recording_started", "recording_stopped", "dtmf", "ended"]) {
-    source?.addEventListener(`call.${kind}`, (e) => {
-      let msg;
-      try { msg = JSON.parse(e.data); } catch (_) { return; }
-      if (msg.call) show(msg.call);
-    });
-  }
+  window.switchboard?.onCall(show);
 
   // A page (re)loaded mid-call shows the calls in progress as they stand.
   try {

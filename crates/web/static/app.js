@@ -24,6 +24,22 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     es.onmessage = (e) => (handlers.message || []).forEach((fn) => fn(e));
     window.switchboard.source = es;
+    // Every call event carries the call as this user sees it (`CallView`): `onCall` hands it on.
+    const callKinds = ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
+      "recording_started", "recording_stopped", "dtmf", "ended"];
+    window.switchboard.onCall = (fn) => {
+      for (const kind of callKinds) {
+        es.addEventListener(`call.${kind}`, (e) => {
+          let msg;
+          try { msg = JSON.parse(e.data); } catch (_) { return; }
+          if (msg.call) fn(msg.call);
+        });
+      }
+    };
+    // A number as people read it (outside numbers with a +), a time in call as h:mm:ss.
+    window.switchboard.shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
+    window.switchboard.hms = (s) =>
+      `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
     // Missed calls: the badge in the navigation, and a notification for each new miss.
     es.addEventListener("missed.changed", (e) => {
       let d = {};
@@ -58,17 +74,16 @@ document.addEventListener("DOMContentLoaded", () => {
 // hold, resume and hang-up, the time in call, the page title and a desktop notification.
 document.addEventListener("DOMContentLoaded", () => {
   const bar = document.getElementById("call-bar");
-  const source = window.switchboard?.source;
-  if (!bar || !source) return;
+  const sb = window.switchboard;
+  if (!bar || !sb) return;
+  const { shown, hms } = sb;
   const calls = new Map();
   const title = document.title;
-  const shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
-  const hms = (s) => `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
   const buttons = {
     ringing: ["answer", "hangup"], dialing: ["hangup"], talking: ["hold", "hangup"], held: ["resume", "hangup"],
     consulting: ["hangup"], conference: ["hangup"],
   };
-  let notified = new Set();
+  const notified = new Set();
   function render() {
     const c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
     bar.hidden = !c;
@@ -100,12 +115,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else calls.set(view.call_id, { ...(calls.get(view.call_id) || {}), ...view, pop: view.pop || calls.get(view.call_id)?.pop });
     render();
   }
-  for (const kind of ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
-    "recording_started", "recording_stopped", "dtmf", "ended"]) {
-    source.addEventListener(`call.${kind}`, (e) => {
-      try { const msg = JSON.parse(e.data); if (msg.call) show(msg.call); } catch (_) { /* not a call message */ }
-    });
-  }
+  sb.onCall(show);
   bar.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-cmd]");
     if (!b || !bar.dataset.call) return;

@@ -127,11 +127,8 @@ impl Crm {
                     let user = self.user(org, id).await?;
                     view.handling = self.auto_handling(&user, &view).await?;
                 }
-                (CallEventKind::Ended { .. }, _) => {
-                    let user = self.user(org, id).await?;
-                    if self.handling_open(&user, &call.call_id).await? {
-                        view.state = PanelState::WrapUp;
-                    }
+                (CallEventKind::Ended { .. }, _) if self.handling_open(org, id, &call.call_id).await? => {
+                    view.state = PanelState::WrapUp;
                 }
                 _ => {}
             }

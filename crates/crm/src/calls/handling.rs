@@ -164,10 +164,10 @@ impl Crm {
     }
 
     /// Whether the user's window of this call is still open (the call is in wrap-up).
-    pub async fn handling_open(&self, user: &User, call_id: &str) -> Result<bool, CrmError> {
+    pub async fn handling_open(&self, org: OrgId, user: crate::UserId, call_id: &str) -> Result<bool, CrmError> {
         Ok(cn::Entity::find()
-            .filter(cn::Column::OrgId.eq(user.org_id.0))
-            .filter(cn::Column::UserId.eq(user.id.0))
+            .filter(cn::Column::OrgId.eq(org.0))
+            .filter(cn::Column::UserId.eq(user.0))
             .filter(cn::Column::CallId.eq(call_id))
             .filter(cn::Column::SavedAt.is_null())
             .count(self.db())

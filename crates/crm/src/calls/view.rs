@@ -25,13 +25,6 @@ pub enum PanelState {
     Gone,
 }
 
-impl PanelState {
-    /// The panel keeps showing the call.
-    pub fn on_panel(self) -> bool {
-        !matches!(self, PanelState::WrapUp | PanelState::Gone)
-    }
-}
-
 /// What happened to a call; `call.{as_str}` is the name of its browser event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -41,7 +41,6 @@ impl Crm {
         let u = self.phone_owner(by, whose).await?;
         let upd = super::users::UserUpdate { sip_password: Some(password::random_secret(16)), ..Default::default() };
         self.update_user(u.org_id, u.id, upd).await?;
-        self.routing_changed();
         self.phone_setup(by, whose, true).await
     }
 }

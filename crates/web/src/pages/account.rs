@@ -37,7 +37,7 @@ pub struct PhoneCard {
 }
 
 impl PhoneCard {
-    pub async fn of(st: &AppState, setup: crm::identity::phone_setup::PhoneSetup) -> PhoneCard {
+    pub fn of(st: &AppState, setup: crm::identity::phone_setup::PhoneSetup) -> PhoneCard {
         let addr = st.crm.sip_address();
         PhoneCard {
             setup,
@@ -77,7 +77,7 @@ async fn page_with(
         errors,
         prefs,
         missed_email_offered,
-        phone: PhoneCard::of(st, setup).await,
+        phone: PhoneCard::of(st, setup),
     })
 }
 
