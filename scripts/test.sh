@@ -28,6 +28,9 @@ eval "$(scripts/pg-start.sh)"
 trap 'scripts/pg-stop.sh "$SWITCHBOARD_TEST_PG_DIR"' EXIT
 echo "PostgreSQL for tests: $SWITCHBOARD_TEST_PG_URL"
 
+for c in fmt clippy; do
+  cargo $c --version >/dev/null 2>&1 || { echo "cargo $c is missing: rustup component add rustfmt clippy"; exit 1; }
+done
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace --all-targets
