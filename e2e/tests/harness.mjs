@@ -15,9 +15,9 @@ const bin = process.env.SWITCHBOARD_BIN;
 if (!bin) throw new Error("set SWITCHBOARD_BIN to the switchboard binary (scripts/test.sh does)");
 
 // Adds a user with the binary's CLI; returns the user's SIP password.
-export function addUser(dir, org, name, ext, role, password, fullName, language = "en") {
+export function addUser(dir, org, name, ext, role, password, fullName, language = "en", phone = "sip") {
   const r = spawnSync(bin, ["user", "add", "--org", org, "--name", name, "--extension", ext, "--role", role,
-    "--full-name", fullName, "--language", language, "--password-stdin"],
+    "--full-name", fullName, "--language", language, "--phone", phone, "--password-stdin"],
     { cwd: dir, input: password + "\n", env: cleanEnv(), encoding: "utf8" });
   if (r.status !== 0) throw new Error(`user add failed: ${r.stderr}`);
   return (r.stdout.match(/SIP password: (\S+)/) || [])[1];
@@ -106,13 +106,19 @@ export async function phone(sip, ext, password, name, mediaPort) {
   return sipp(name, "127.0.0.1", port, ["-mp", String(mediaPort)]);
 }
 
-export async function launch() {
+export async function launch(extra = []) {
   mkdirSync(screenshots, { recursive: true });
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extra],
   });
+}
+
+// Chromium whose microphone plays `wav` (looped) and whose pages may play sound at once.
+export function launchWithMicrophone(wav) {
+  return launch(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}`, "--autoplay-policy=no-user-gesture-required"]);
 }
 
 // A new browser context logged in as `who` in `language`, on `path`.

@@ -24,6 +24,7 @@ pub use identity::sessions::Session;
 pub use identity::users::User;
 pub use organization::Organization;
 pub use store::Store;
+pub use store::entities::user::PhoneType;
 pub use types::*;
 
 /// The services of the domain over one store; cheap to clone. Built complete by `start`: the

@@ -141,6 +141,9 @@ enum UserCommand {
         /// en, pl or he.
         #[arg(long, default_value = "en")]
         language: String,
+        /// Where the user's calls ring: the phone in the browser, a SIP phone, or both.
+        #[arg(long, default_value = "browser", value_parser = ["browser", "sip", "both"])]
+        phone: String,
         /// Read the log-in password from standard input (required: never on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -201,7 +204,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Healthcheck => healthcheck(&cfg).await,
         Command::User {
-            command: UserCommand::Add { org, name, role, extension, full_name, language, password_stdin: _ },
+            command: UserCommand::Add { org, name, role, extension, full_name, language, phone, password_stdin: _ },
         } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
@@ -217,6 +220,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 password,
                 sip_password: String::new(),
                 must_change_password: false,
+                phone_type: phone,
             };
             match crm.create_user(o.id, new).await {
                 Ok(u) => {
@@ -414,7 +418,18 @@ async fn serve(cfg: Config) -> Result<()> {
             }
         }
     });
-    let state = web::AppState::new(crm, cfg.secure_cookies);
+    // The browser phones register with this node's SIP server over loopback.
+    let sip_local = sip.local_addr();
+    let gateway_sip = if sip_local.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::IpAddr::from([127, 0, 0, 1]), sip_local.port())
+    } else {
+        sip_local
+    };
+    let mut phones = webphone::GatewaySettings::new(gateway_sip, sip.media_ip());
+    phones.rtp_ports = cfg.rtp_range()?;
+    let phones = webphone::Gateway::start(phones).await?;
+    let mut state = web::AppState::new(crm, cfg.secure_cookies);
+    state.phones = Some(phones);
     web::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -184,6 +184,11 @@ impl SipServer {
         self.addr
     }
 
+    /// The address our SDP gives for media.
+    pub fn media_ip(&self) -> IpAddr {
+        self.shared.media_ip
+    }
+
     pub fn shutdown(&self) {
         self.cancel.cancel();
     }

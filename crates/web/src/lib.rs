@@ -9,6 +9,7 @@ pub mod forms;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod phone;
 pub mod routes;
 pub mod sse;
 
@@ -24,11 +25,13 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// How often an open event stream checks that its session still lives.
     pub session_check: std::time::Duration,
+    /// The browser phones (none: the page has no phone, e.g. without telephony).
+    pub phones: Option<webphone::Gateway>,
 }
 
 impl AppState {
     pub fn new(crm: Crm, secure_cookies: bool) -> AppState {
-        AppState { crm, secure_cookies, session_check: std::time::Duration::from_secs(15) }
+        AppState { crm, secure_cookies, session_check: std::time::Duration::from_secs(15), phones: None }
     }
 }
 

@@ -52,6 +52,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
 const AGENT_JS: &str = include_str!("../static/agent.js");
+const PHONE_JS: &str = include_str!("../static/phone.js");
 
 pub async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], CSS)
@@ -60,6 +61,14 @@ pub async fn css() -> Response {
 
 pub async fn js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], JS)
+        .into_response()
+}
+
+pub async fn phone_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        PHONE_JS,
+    )
         .into_response()
 }
 

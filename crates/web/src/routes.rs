@@ -92,9 +92,11 @@ pub fn router(state: AppState) -> Router {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/events", get(sse::events))
+        .route("/phone", get(crate::phone::connect))
         .route("/static/app.css", get(ops::css))
         .route("/static/app.js", get(ops::js))
         .route("/static/agent.js", get(ops::agent_js))
+        .route("/static/phone.js", get(ops::phone_js))
         .fallback(login::not_found);
 
     // Uploads stream to a file: their own, larger limit.

@@ -132,6 +132,7 @@ impl Crm {
                     password: pw.clone(),
                     sip_password: String::new(),
                     must_change_password: true,
+                    phone_type: String::new(),
                 },
             )
             .await?;

@@ -6,6 +6,7 @@ use crate::types::{check_password, check_sip_password, parse_full_name};
 use crate::{Crm, CrmError, Extension, FieldError, Language, OrgId, Role, UserId, Username};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use store::entities::user::PhoneType;
 use store::entities::{session, user};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -23,6 +24,7 @@ pub struct User {
     pub language: Language,
     pub active: bool,
     pub must_change_password: bool,
+    pub phone_type: PhoneType,
     #[serde(skip)]
     pub sip_password: String,
     #[serde(skip)]
@@ -56,6 +58,7 @@ impl From<user::Model> for User {
             language: Language::parse(&m.language).unwrap_or_default(),
             active: m.active,
             must_change_password: m.must_change_password,
+            phone_type: m.phone_type,
             sip_password: m.sip_password,
             password_hash: m.password_hash,
             created_at: m.created_at,
@@ -80,6 +83,10 @@ pub struct NewUser {
     /// The password is a one-time password the user must change at first log-in.
     #[serde(default)]
     pub must_change_password: bool,
+    /// browser, sip or both; the browser phone when empty (seed 004 gives every new agent
+    /// "Telefon w przeglądarce").
+    #[serde(default)]
+    pub phone_type: String,
 }
 
 /// A change to a user; `None` leaves a field as it is.
@@ -92,6 +99,14 @@ pub struct UserUpdate {
     pub password: Option<String>,
     pub sip_password: Option<String>,
     pub active: Option<bool>,
+    pub phone_type: Option<String>,
+}
+
+fn parse_phone_type(s: &str) -> Result<PhoneType, FieldError> {
+    match s.trim() {
+        "" => Ok(PhoneType::Browser),
+        s => PhoneType::parse(s).ok_or(FieldError { field: "phone_type", code: "err-invalid" }),
+    }
 }
 
 /// Every field error of a new user, without touching the database (forms show them all).
@@ -103,7 +118,7 @@ pub fn check_new_user(new: &NewUser) -> Vec<FieldError> {
     }
 }
 
-type Parsed = (Username, String, Extension, Role, Language, String);
+type Parsed = (Username, String, Extension, Role, Language, String, PhoneType);
 
 fn validate_new(new: &NewUser) -> Result<Parsed, CrmError> {
     let mut c = Checks::default();
@@ -116,13 +131,22 @@ fn validate_new(new: &NewUser) -> Result<Parsed, CrmError> {
     c.check(check_password("password", &new.password));
     let sip_password = if new.sip_password.is_empty() { password::random_secret(16) } else { new.sip_password.clone() };
     c.check(check_sip_password(&sip_password));
+    let phone_type = c.check(parse_phone_type(&new.phone_type));
     c.finish()?;
-    Ok((username.unwrap(), full_name.unwrap(), extension.unwrap(), role.unwrap(), language.unwrap(), sip_password))
+    let (u, f, e, r, l, p) = (
+        username.unwrap(),
+        full_name.unwrap(),
+        extension.unwrap(),
+        role.unwrap(),
+        language.unwrap(),
+        phone_type.unwrap(),
+    );
+    Ok((u, f, e, r, l, sip_password, p))
 }
 
 impl Crm {
     pub async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, CrmError> {
-        let (username, full_name, extension, role, language, sip_password) = validate_new(&new)?;
+        let (username, full_name, extension, role, language, sip_password, phone_type) = validate_new(&new)?;
         self.org(org).await?;
         self.check_unique(org, None, Some(&username), Some(&extension)).await?;
         let now = self.now();
@@ -137,6 +161,7 @@ impl Crm {
             sip_password: Set(sip_password),
             active: Set(true),
             must_change_password: Set(new.must_change_password),
+            phone_type: Set(phone_type),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -216,6 +241,7 @@ impl Crm {
         let extension = upd.extension.as_deref().and_then(|s| c.check(Extension::parse(s)));
         let role = upd.role.as_deref().and_then(|s| c.check(Role::parse(s)));
         let language = upd.language.as_deref().and_then(|s| c.check(Language::parse(s)));
+        let phone_type = upd.phone_type.as_deref().and_then(|s| c.check(parse_phone_type(s)));
         if let Some(p) = &upd.password {
             c.check(check_password("password", p));
         }
@@ -260,6 +286,9 @@ impl Crm {
         }
         if let Some(p) = upd.sip_password {
             am.sip_password = Set(p);
+        }
+        if let Some(p) = phone_type {
+            am.phone_type = Set(p);
         }
         if let Some(a) = upd.active {
             am.active = Set(a);

@@ -20,6 +20,7 @@ pub struct Model {
     pub active: bool,
     /// Set for a one-time password: the next log-in must choose a new one.
     pub must_change_password: bool,
+    pub phone_type: PhoneType,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -28,3 +29,21 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where the user's calls ring.
+    pub enum PhoneType {
+        /// The phone in the page (WebRTC).
+        Browser = "browser",
+        /// A desk phone or softphone registered over SIP.
+        Sip = "sip",
+        /// Both at once: a call rings on each, the first to answer takes it.
+        Both = "both",
+    }
+}
+
+impl PhoneType {
+    pub fn in_browser(self) -> bool {
+        matches!(self, PhoneType::Browser | PhoneType::Both)
+    }
+}

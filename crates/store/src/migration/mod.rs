@@ -12,6 +12,7 @@ mod m20261201_000006_agent_workspace;
 mod m20261201_000007_contact_imports;
 mod m20261201_000008_cases;
 mod m20261201_000009_contact_search;
+mod m20261202_000010_phone_type;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_contact_imports::Migration),
             Box::new(m20261201_000008_cases::Migration),
             Box::new(m20261201_000009_contact_search::Migration),
+            Box::new(m20261202_000010_phone_type::Migration),
         ]
     }
 }

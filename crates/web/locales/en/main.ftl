@@ -570,3 +570,16 @@ phone-new-password-made = A new SIP password was made; enter it in your phones.
 callbar-label = Call
 callbar-incoming = Incoming call
 callbar-open-panel = Open the agent panel
+
+# The browser phone
+field-phone-type = Phone
+phone-type-browser = Phone in the browser
+phone-type-sip = Desk phone or softphone (SIP)
+phone-type-both = Both (rings on each)
+hint-phone-type = The phone in the browser needs only a headset: calls ring in Switchboard's pages.
+browser-phone = Browser phone
+browser-phone-ready = ready
+browser-phone-offline = connecting…
+browser-phone-elsewhere = in another tab
+browser-phone-no-mic = no microphone
+browser-phone-use-here = Use here

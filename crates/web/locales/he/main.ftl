@@ -570,3 +570,16 @@ phone-new-password-made = נוצרה סיסמת SIP חדשה; הזינו אות�
 callbar-label = שיחה
 callbar-incoming = שיחה נכנסת
 callbar-open-panel = פתח את לוח הנציג
+
+# The browser phone
+field-phone-type = טלפון
+phone-type-browser = טלפון בדפדפן
+phone-type-sip = טלפון שולחני או רך (SIP)
+phone-type-both = שניהם (מצלצל בשניהם)
+hint-phone-type = הטלפון בדפדפן צריך רק אוזניות: השיחות מצלצלות בדפי Switchboard.
+browser-phone = טלפון בדפדפן
+browser-phone-ready = מוכן
+browser-phone-offline = מתחבר…
+browser-phone-elsewhere = בלשונית אחרת
+browser-phone-no-mic = אין מיקרופון
+browser-phone-use-here = השתמש כאן

@@ -570,3 +570,16 @@ phone-new-password-made = Utworzono nowe hasło SIP; wpisz je w swoich telefonac
 callbar-label = Połączenie
 callbar-incoming = Połączenie przychodzące
 callbar-open-panel = Otwórz panel konsultanta
+
+# The browser phone
+field-phone-type = Telefon
+phone-type-browser = Telefon w przeglądarce
+phone-type-sip = Telefon biurkowy lub softphone (SIP)
+phone-type-both = Oba (dzwonią oba)
+hint-phone-type = Telefon w przeglądarce wymaga tylko słuchawek: połączenia dzwonią na stronach Switchboard.
+browser-phone = Telefon w przeglądarce
+browser-phone-ready = gotowy
+browser-phone-offline = łączenie…
+browser-phone-elsewhere = w innej karcie
+browser-phone-no-mic = brak mikrofonu
+browser-phone-use-here = Użyj tutaj

@@ -22,6 +22,8 @@ pub struct UserOut {
     /// en | pl | he
     pub language: String,
     pub active: bool,
+    /// browser | sip | both
+    pub phone_type: String,
 }
 
 impl From<User> for UserOut {
@@ -34,6 +36,7 @@ impl From<User> for UserOut {
             role: u.role.as_str().into(),
             language: u.language.as_str().into(),
             active: u.active,
+            phone_type: u.phone_type.as_str().into(),
         }
     }
 }
@@ -51,6 +54,9 @@ pub struct NewUserIn {
     /// Generated when absent.
     #[serde(default)]
     pub sip_password: String,
+    /// browser | sip | both (browser when absent)
+    #[serde(default)]
+    pub phone_type: String,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -63,6 +69,8 @@ pub struct UserPatchIn {
     pub password: Option<String>,
     pub sip_password: Option<String>,
     pub active: Option<bool>,
+    /// browser | sip | both
+    pub phone_type: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "users",
@@ -93,6 +101,7 @@ pub async fn create(
         password: b.password,
         sip_password: b.sip_password,
         must_change_password: false,
+        phone_type: b.phone_type,
     };
     Ok((StatusCode::CREATED, Json(st.crm.create_user(me.org_id, new).await?.into())))
 }
@@ -123,6 +132,7 @@ pub async fn update(
         password: b.password,
         sip_password: b.sip_password,
         active: b.active,
+        phone_type: b.phone_type,
     };
     Ok(Json(st.crm.update_user(me.org_id, UserId(id), upd).await?.into()))
 }

@@ -54,6 +54,8 @@ pub struct UserForm {
     pub password_repeat: String,
     #[serde(default)]
     pub sip_password: String,
+    #[serde(default)]
+    pub phone_type: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -82,7 +84,12 @@ fn mismatch(f: &UserForm) -> Option<CrmError> {
 }
 
 pub async fn new(Admin(ctx, _): Admin) -> UserFormPage {
-    let v = UserForm { role: "agent".into(), language: ctx.lang.as_str().into(), ..Default::default() };
+    let v = UserForm {
+        role: "agent".into(),
+        language: ctx.lang.as_str().into(),
+        phone_type: crm::PhoneType::Browser.as_str().into(),
+        ..Default::default()
+    };
     form_page(&ctx, None, v, FormErrors::default())
 }
 
@@ -100,6 +107,7 @@ pub async fn create(
         password: f.password.clone(),
         sip_password: f.sip_password.trim().to_string(),
         must_change_password: false,
+        phone_type: f.phone_type.clone(),
     };
     // A mismatch is reported with every other mistake of the form, not instead of them.
     let result = match mismatch(&f) {
@@ -130,6 +138,7 @@ pub async fn edit(
         extension: u.extension.to_string(),
         role: u.role.as_str().into(),
         language: u.language.as_str().into(),
+        phone_type: u.phone_type.as_str().into(),
         ..Default::default()
     };
     Ok(form_page(&ctx, Some(u.id), v, FormErrors::default()))
@@ -156,6 +165,7 @@ pub async fn update(
                 password: non_empty(&f.password),
                 sip_password: non_empty(&f.sip_password).map(|s| s.trim().to_string()),
                 active: None,
+                phone_type: non_empty(&f.phone_type),
             };
             st.crm.update_user(me.org_id, id, upd).await
         }

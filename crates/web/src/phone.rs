@@ -1,0 +1,123 @@
+//! The browser phone's signalling: a WebSocket of the page's own session at `/phone`. The page
+//! sends its WebRTC offers and commands, the user's phone (crate `webphone`) answers; the SIP
+//! secret stays on the server. The socket closes soon after the session ends.
+
+use crate::AppState;
+use crate::ctx::Authed;
+use crate::error::PageError;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use webphone::signal::{FromPage, ToPage};
+use webphone::{PageLink, PhoneLogin};
+
+pub async fn connect(
+    State(st): State<AppState>,
+    Authed(ctx, user): Authed,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, PageError> {
+    // Another site's page must not open this user's phone with the user's cookie.
+    if !same_origin(&headers) {
+        return Err(PageError::new(StatusCode::FORBIDDEN, "forbidden"));
+    }
+    let Some(phones) = st.phones.clone() else {
+        return Err(PageError::new(StatusCode::NOT_FOUND, "not-found"));
+    };
+    if !user.phone_type.in_browser() {
+        return Err(PageError::new(StatusCode::CONFLICT, "phone-not-in-browser"));
+    }
+    let setup = st.crm.phone_setup(&user, user.id, true).await?;
+    let login = PhoneLogin {
+        key: format!("{}:{}", user.org_id, user.id),
+        domain: setup.domain,
+        extension: setup.username,
+        secret: setup.password.unwrap_or_default(),
+    };
+    let crm = st.crm.clone();
+    let every = st.session_check;
+    let session = ctx.session.map(|s| s.id_hash);
+    let ended = async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(id) = &session else { return };
+            match crm.session_by_hash(id).await {
+                Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,
+                Ok(_) => return,
+                Err(e) => tracing::warn!("checking a phone socket's session: {e}"),
+            }
+        }
+    };
+    Ok(ws.on_upgrade(move |socket| relay(socket, phones.attach(login), ended)))
+}
+
+/// Whether the request's Origin (which browsers always send on WebSocket requests) is this
+/// server's own.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    match (host, origin) {
+        (Some(host), Some(origin)) => {
+            let origin = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+            origin.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
+}
+
+async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::future::Future<Output = ()>) {
+    tokio::pin!(ended);
+    loop {
+        tokio::select! {
+            m = socket.recv() => match m {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<FromPage>(&t) {
+                    Ok(msg) => link.send(msg),
+                    Err(_) => {
+                        let err = ToPage::Error { message: "not a phone message".into() };
+                        if send(&mut socket, &err).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            out = link.rx.recv() => match out {
+                Some(msg) => {
+                    let replaced = msg == ToPage::Replaced;
+                    if send(&mut socket, &msg).await.is_err() || replaced {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = &mut ended => break,
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+async fn send(socket: &mut WebSocket, msg: &ToPage) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(msg).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    #[test]
+    fn only_the_servers_own_pages_may_open_the_phone() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("pbx.example:8080"));
+        assert!(!same_origin(&h), "no Origin: refused");
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://pbx.example:8080"));
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://pbx.example:8080.evil.example"));
+        assert!(!same_origin(&h));
+    }
+}

@@ -1,0 +1,113 @@
+// The browser phone against real peers: Debian's chromium with a fake microphone playing a
+// 1000 Hz tone, logged in as an agent whose phone is the browser, takes a call from a sipp
+// carrier (streaming 600 Hz) from the call bar on the Contacts page. Each side hears the
+// other (the carrier's tone measured in the page, the page's tone measured in the RTP captured
+// on the carrier's side); on hold the carrier hears music instead; a navigation and a reload
+// mid-call bring the audio back.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addUser, cli, launchWithMicrophone, login, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
+import { capture, heardInPage, pcmuSamples, toneShare } from "./audio.mjs";
+
+let server, browser;
+const PW = "e2e-password-1";
+const CARRIER_RTP = 21600;
+
+before(async () => {
+  server = await startServer((dir) => {
+    addUser(dir, "acme", "admin", "100", "admin", PW, "Ada Admin");
+    addUser(dir, "acme", "anna", "101", "agent", PW, "Anna Nowak", "pl", "browser");
+    cli(dir, ["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
+    cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "101"]);
+  });
+  const wav = join(mkdtempSync(join(tmpdir(), "switchboard-mic-")), "mic.wav");
+  const r = spawnSync("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", wav, "synth", "60", "sine", "1000", "vol", "0.5"]);
+  assert.equal(r.status, 0, "sox made the microphone's tone");
+  browser = await launchWithMicrophone(wav);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+// The share of 1000 Hz (the page's microphone) in what reached the carrier between t0 and t1.
+function pageToneAtCarrier(datagrams, t0, t1) {
+  return toneShare(pcmuSamples(datagrams.filter((d) => d.at >= t0 && d.at < t1 && d.dstPort === CARRIER_RTP)), 1000);
+}
+
+const now = () => Date.now() / 1000;
+
+async function hearsCarrier(page, what) {
+  let heard;
+  for (let i = 0; i < 6; i++) {
+    heard = await heardInPage(page);
+    if (process.env.DEBUG_AUDIO) console.log(what, heard);
+    if (Math.abs(heard.hz - 600) < 30) return;
+  }
+  assert.fail(`${what}: the page should hear the carrier's 600 Hz, heard ${JSON.stringify(heard)}`);
+}
+
+test("a browser phone takes a carrier's call from the call bar, both sides hear each other, hold plays music, navigation and reload keep the call", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "pl");
+  await page.goto(`${server.base}/contacts`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+
+  const cap = await capture(`udp and dst host 127.0.0.2 and dst port ${CARRIER_RTP}`);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111222", "-mp", String(CARRIER_RTP), "-d", "60000"], server.sip);
+  try {
+    await page.waitForSelector("#call-bar[data-state=ringing]", { timeout: 5000 });
+    await page.screenshot({ path: join(screenshots, "browser-phone-ringing-pl.png") });
+    await page.click("#call-bar [data-cmd=answer]");
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await page.waitForSelector("#call-bar[data-state=talking]", { timeout: 5000 });
+    const talking = now();
+    await hearsCarrier(page, "answered");
+    await page.waitForTimeout(1000);
+    const beforeHold = now();
+    assert.ok(pageToneAtCarrier(await cap.peek(), talking, beforeHold) > 0.5, "the carrier hears the page's 1000 Hz");
+
+    // Hold: the carrier hears music, not the page.
+    await page.click("#call-bar [data-cmd=hold]");
+    await page.waitForSelector("#call-bar[data-state=held]", { timeout: 5000 });
+    const held = now();
+    await page.waitForTimeout(2000);
+    await page.click("#call-bar [data-cmd=resume]");
+    await page.waitForSelector("#call-bar[data-state=talking]", { timeout: 5000 });
+    const resumed = now();
+
+    // A navigation mid-call: the new page takes the call back.
+    await page.click("a[href='/cases']");
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(page, "after a navigation");
+    // A reload too.
+    await page.reload();
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(page, "after a reload");
+    const back = now();
+    await page.waitForTimeout(1200);
+    await page.screenshot({ path: join(screenshots, "browser-phone-talking-pl.png") });
+    await page.click("#call-bar [data-cmd=hangup]");
+    await page.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });
+    const all = await cap.stop();
+    const heldShare = pageToneAtCarrier(all, held + 0.3, held + 2);
+    const heldSamples = pcmuSamples(all.filter((d) => d.at >= held + 0.3 && d.at < held + 2 && d.dstPort === CARRIER_RTP));
+    const heldEnergy = heldSamples.reduce((a, x) => a + x * x, 0) / Math.max(1, heldSamples.length);
+    if (process.env.DEBUG_AUDIO) console.log({ heldShare, heldEnergy, resumedShare: pageToneAtCarrier(all, resumed + 0.5, resumed + 1.5), backShare: pageToneAtCarrier(all, back + 0.2, back + 1.2), packets: all.length });
+    assert.ok(heldShare < 0.2, `on hold the carrier does not hear the page (1000 Hz share ${heldShare})`);
+    assert.ok(heldEnergy > 1e5, `on hold the carrier hears music (mean energy ${heldEnergy})`);
+    assert.ok(pageToneAtCarrier(all, resumed + 0.5, resumed + 1.5) > 0.5, "after resume the carrier hears the page again");
+    assert.ok(pageToneAtCarrier(all, back + 0.2, back + 1.2) > 0.5, "after the reload the carrier hears the page again");
+  } finally {
+    caller.process.kill("SIGKILL");
+    await ctx.close();
+  }
+});
