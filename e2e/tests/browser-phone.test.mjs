@@ -3,7 +3,9 @@
 // carrier (streaming 600 Hz) from the call bar on the Contacts page. Each side hears the
 // other (the carrier's tone measured in the page, the page's tone measured in the RTP captured
 // on the carrier's side); on hold the carrier hears music instead; a navigation and a reload
-// mid-call bring the audio back.
+// mid-call bring the audio back. A blind transfer from the agent panel hands the caller to a
+// second browser agent (Hebrew, a 1500 Hz microphone in another chromium), who answers from
+// the call bar.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -13,7 +15,7 @@ import { join } from "node:path";
 import { addUser, cli, launchWithMicrophone, login, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
 import { capture, heardInPage, pcmuSamples, toneShare } from "./audio.mjs";
 
-let server, browser;
+let server, browser, browser2;
 const PW = "e2e-password-1";
 const CARRIER_RTP = 21600;
 
@@ -21,23 +23,32 @@ before(async () => {
   server = await startServer((dir) => {
     addUser(dir, "acme", "admin", "100", "admin", PW, "Ada Admin");
     addUser(dir, "acme", "anna", "101", "agent", PW, "Anna Nowak", "pl", "browser");
+    addUser(dir, "acme", "bea", "102", "agent", PW, "בת-אל לוי", "he", "browser");
     cli(dir, ["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
     cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "101"]);
   });
-  const wav = join(mkdtempSync(join(tmpdir(), "switchboard-mic-")), "mic.wav");
-  const r = spawnSync("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", wav, "synth", "60", "sine", "1000", "vol", "0.5"]);
-  assert.equal(r.status, 0, "sox made the microphone's tone");
-  browser = await launchWithMicrophone(wav);
+  browser = await launchWithMicrophone(tone(1000));
+  browser2 = await launchWithMicrophone(tone(1500));
 });
+
+// A WAV of a sine at `hz` for a fake microphone.
+function tone(hz) {
+  const wav = join(mkdtempSync(join(tmpdir(), "switchboard-mic-")), `mic-${hz}.wav`);
+  const r = spawnSync("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", wav, "synth", "60", "sine", String(hz), "vol", "0.5"]);
+  assert.equal(r.status, 0, "sox made the microphone's tone");
+  return wav;
+}
 
 after(async () => {
   await browser?.close();
+  await browser2?.close();
   server?.stop();
 });
 
-// The share of 1000 Hz (the page's microphone) in what reached the carrier between t0 and t1.
-function pageToneAtCarrier(datagrams, t0, t1) {
-  return toneShare(pcmuSamples(datagrams.filter((d) => d.at >= t0 && d.at < t1 && d.dstPort === CARRIER_RTP)), 1000);
+// The share of `hz` (a page's microphone, 1000 Hz by default) in what reached the carrier
+// between t0 and t1.
+function pageToneAtCarrier(datagrams, t0, t1, hz = 1000, port = CARRIER_RTP) {
+  return toneShare(pcmuSamples(datagrams.filter((d) => d.at >= t0 && d.at < t1 && d.dstPort === port)), hz);
 }
 
 const now = () => Date.now() / 1000;
@@ -109,5 +120,50 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
   } finally {
     caller.process.kill("SIGKILL");
     await ctx.close();
+  }
+});
+
+test("a blind transfer from the agent panel hands the caller to a second browser agent, who answers from the call bar", async () => {
+  const media = CARRIER_RTP + 200;
+  const a = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const anna = await a.newPage();
+  await login(anna, server.base, "101", PW, "pl");
+  await anna.goto(`${server.base}/agent`);
+  const b = await browser2.newContext({ viewport: { width: 1366, height: 768 } });
+  const bea = await b.newPage();
+  await login(bea, server.base, "102", PW, "he");
+  await bea.goto(`${server.base}/contacts`);
+  await anna.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  await bea.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+
+  const cap = await capture(`udp and dst host 127.0.0.2 and dst port ${media}`);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111333", "-mp", String(media), "-d", "60000"], server.sip);
+  try {
+    await anna.waitForSelector(".call[data-state=ringing]", { timeout: 5000 });
+    await anna.click(".call [data-cmd=answer]");
+    await anna.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(anna, "anna answered");
+    await anna.fill("#dial-number", "102");
+    await anna.click(".call [data-cmd=blind_transfer]");
+    await bea.waitForSelector("#call-bar[data-state=ringing]", { timeout: 8000 });
+    assert.equal(await bea.textContent("#call-bar .number"), "+48600111333");
+    await bea.screenshot({ path: join(screenshots, "browser-phone-transfer-ringing-he.png") });
+    await bea.click("#call-bar [data-cmd=answer]");
+    await bea.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(bea, "bea took the transferred call");
+    const t = now();
+    await bea.waitForTimeout(1200);
+    const share = pageToneAtCarrier(await cap.peek(), t, now(), 1500, media);
+    assert.ok(share > 0.5, `the caller hears bea's 1500 Hz after the transfer (share ${share})`);
+    await anna.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
+    await bea.click("#call-bar [data-cmd=hangup]");
+    await bea.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });
+    await cap.stop();
+  } finally {
+    caller.process.kill("SIGKILL");
+    await a.close();
+    await b.close();
   }
 });

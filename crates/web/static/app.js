@@ -84,8 +84,12 @@ document.addEventListener("DOMContentLoaded", () => {
     consulting: ["hangup"], conference: ["hangup"],
   };
   const notified = new Set();
+  // The browser phone rings a call the server shows nobody (a call transferred to this user):
+  // the bar shows it from the phone itself.
+  const phone = () => window.switchboardPhone;
   function render() {
-    const c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
+    let c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
+    if (!c && phone() && phone().state === "ringing") c = { call_id: "phone", state: "ringing", number: phone().incoming };
     bar.hidden = !c;
     document.title = c && c.state === "ringing" ? `☎ ${shown(c.number)} · ${title}` : title;
     if (!c) return;
@@ -116,9 +120,16 @@ document.addEventListener("DOMContentLoaded", () => {
     render();
   }
   sb.onCall(show);
+  document.addEventListener("switchboard:phone", render);
   bar.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-cmd]");
     if (!b || !bar.dataset.call) return;
+    // A call ringing the browser phone is answered or refused by the phone itself.
+    const ph = phone();
+    if (ph && ph.state === "ringing" && (b.dataset.cmd === "answer" || b.dataset.cmd === "hangup")) {
+      if (b.dataset.cmd === "answer") ph.answer(); else ph.hangup();
+      return;
+    }
     await fetch(`/agent/calls/${encodeURIComponent(bar.dataset.call)}/command`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-csrf-token": bar.dataset.csrf },
