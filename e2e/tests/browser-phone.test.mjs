@@ -5,7 +5,8 @@
 // on the carrier's side); on hold the carrier hears music instead; a navigation and a reload
 // mid-call bring the audio back. A blind transfer from the agent panel hands the caller to a
 // second browser agent (Hebrew, a 1500 Hz microphone in another chromium), who answers from
-// the call bar.
+// the call bar. An agent whose page does not come back: the caller hears music on hold, then
+// the call ends and the call log says why.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -18,6 +19,8 @@ import { capture, heardInPage, pcmuSamples, toneShare } from "./audio.mjs";
 let server, browser, browser2;
 const PW = "e2e-password-1";
 const CARRIER_RTP = 21600;
+// How long a browser phone waits for its page during a call (navigations take far less).
+const GRACE = 5;
 
 before(async () => {
   server = await startServer((dir) => {
@@ -26,7 +29,7 @@ before(async () => {
     addUser(dir, "acme", "bea", "102", "agent", PW, "בת-אל לוי", "he", "browser");
     cli(dir, ["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
     cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "101"]);
-  });
+  }, { SWITCHBOARD_BROWSER_PHONE_GRACE_SECONDS: String(GRACE) });
   browser = await launchWithMicrophone(tone(1000));
   browser2 = await launchWithMicrophone(tone(1500));
 });
@@ -71,6 +74,7 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
   await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
 
   const cap = await capture(`udp and dst host 127.0.0.2 and dst port ${CARRIER_RTP}`);
+  let stopped = false;
   const port = await freeUdpPort("127.0.0.2");
   const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
     ["-s", "48221234567", "-key", "caller", "48600111222", "-mp", String(CARRIER_RTP), "-d", "60000"], server.sip);
@@ -109,6 +113,7 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
     await page.click("#call-bar [data-cmd=hangup]");
     await page.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });
     const all = await cap.stop();
+    stopped = true;
     const heldShare = pageToneAtCarrier(all, held + 0.3, held + 2);
     const heldSamples = pcmuSamples(all.filter((d) => d.at >= held + 0.3 && d.at < held + 2 && d.dstPort === CARRIER_RTP));
     const heldEnergy = heldSamples.reduce((a, x) => a + x * x, 0) / Math.max(1, heldSamples.length);
@@ -118,6 +123,7 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
     assert.ok(pageToneAtCarrier(all, resumed + 0.5, resumed + 1.5) > 0.5, "after resume the carrier hears the page again");
     assert.ok(pageToneAtCarrier(all, back + 0.2, back + 1.2) > 0.5, "after the reload the carrier hears the page again");
   } finally {
+    if (!stopped) await cap.stop();
     caller.process.kill("SIGKILL");
     await ctx.close();
   }
@@ -160,10 +166,52 @@ test("a blind transfer from the agent panel hands the caller to a second browser
     await anna.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
     await bea.click("#call-bar [data-cmd=hangup]");
     await bea.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });
-    await cap.stop();
   } finally {
+    await cap.stop();
     caller.process.kill("SIGKILL");
     await a.close();
     await b.close();
   }
+});
+
+test("a page that does not come back: the caller hears music, then the call ends as given up by the agent's browser", async () => {
+  const media = CARRIER_RTP + 400;
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "en");
+  await page.goto(`${server.base}/contacts`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  const cap = await capture(`udp and dst host 127.0.0.2 and dst port ${media}`);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111444", "-mp", String(media), "-d", "60000"], server.sip);
+  let all = [];
+  let left = 0;
+  try {
+    await page.waitForSelector("#call-bar[data-state=ringing]", { timeout: 5000 });
+    await page.click("#call-bar [data-cmd=answer]");
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(page, "answered");
+    left = now();
+    await ctx.close(); // the agent's browser is gone
+    const ended = await Promise.race([caller.done.then(() => now()), new Promise((r) => setTimeout(() => r(0), (GRACE + 6) * 1000))]);
+    assert.ok(ended > 0, "the caller's call was ended");
+    assert.ok(ended - left >= GRACE - 0.5 && ended - left < GRACE + 3, `ended ${(ended - left).toFixed(1)} s after the page left`);
+  } finally {
+    all = await cap.stop();
+    caller.process.kill("SIGKILL");
+  }
+  const away = pcmuSamples(all.filter((d) => d.at >= left + 2.2 && d.at < left + GRACE - 0.5));
+  const energy = away.reduce((a, x) => a + x * x, 0) / Math.max(1, away.length);
+  assert.ok(energy > 1e5 && toneShare(away, 1000) < 0.2, `while the page is away the caller hears music (energy ${energy})`);
+
+  const log = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const p2 = await log.newPage();
+  await login(p2, server.base, "101", PW, "en");
+  await p2.goto(`${server.base}/agent/calls`);
+  const row = p2.locator("#call-log tbody tr").first();
+  assert.match(await row.textContent(), /\+48600111444/);
+  assert.match(await row.textContent(), /browser was gone/);
+  await p2.screenshot({ path: join(screenshots, "browser-phone-gone-log-en.png") });
+  await log.close();
 });

@@ -30,10 +30,10 @@ function cleanEnv() {
   return env;
 }
 
-export async function startServer(setup) {
+export async function startServer(setup, env = {}) {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
   setup?.(dir);
-  const child = spawn(bin, ["serve"], { cwd: dir, env: cleanEnv(), stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(bin, ["serve"], { cwd: dir, env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("server did not start: " + out)), 30000);

@@ -27,6 +27,8 @@ pub struct Config {
     pub music_on_hold: Option<PathBuf>,
     /// Missed calls leave the list this many days after the caller's latest miss.
     pub missed_retention_days: i64,
+    /// A browser phone whose page stays away this long during a call gives the call up.
+    pub browser_phone_grace_seconds: u64,
     /// tracing filter, e.g. "info" or "web=debug,info".
     pub log: String,
 }
@@ -44,6 +46,7 @@ impl Default for Config {
             media_ip: None,
             music_on_hold: None,
             missed_retention_days: 30,
+            browser_phone_grace_seconds: 60,
             log: "info".into(),
         }
     }
@@ -64,6 +67,7 @@ impl Config {
                 "media_ip",
                 "music_on_hold",
                 "missed_retention_days",
+                "browser_phone_grace_seconds",
                 "log",
             ]))
             .extract()

@@ -427,6 +427,7 @@ async fn serve(cfg: Config) -> Result<()> {
     };
     let mut phones = webphone::GatewaySettings::new(gateway_sip, sip.media_ip());
     phones.rtp_ports = cfg.rtp_range()?;
+    phones.grace = std::time::Duration::from_secs(cfg.browser_phone_grace_seconds.max(2));
     let phones = webphone::Gateway::start(phones).await?;
     let mut state = web::AppState::new(crm, cfg.secure_cookies);
     state.phones = Some(phones);

@@ -23,6 +23,9 @@ pub enum EndCause {
     /// The caller gave up before anyone answered.
     Cancelled,
     Failed,
+    /// It was answered, then the agent's browser phone stayed away (a page that did not come
+    /// back) and gave the call up.
+    AgentGone,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

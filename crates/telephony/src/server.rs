@@ -114,6 +114,7 @@ impl SipServer {
             legs: Default::default(),
             music: settings.music.clone().unwrap_or_else(Music::default_melody),
             recordings: settings.recordings.clone(),
+            gone: Default::default(),
         });
         let server_shared = shared.clone();
         let registrations = crate::trunk_registration::Status::default();
@@ -208,6 +209,15 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
     }
     // Requests inside a dialog (ACK, BYE, re-INVITE, CANCEL of a ringing call) go to it.
     if let Some(mut dialog) = srv.dialogs.match_dialog(&tx) {
+        if tx.original.method == Method::Bye
+            && tx.original.headers.iter().any(|h| h.to_string().contains(crate::shared::BROWSER_GONE))
+        {
+            let mut gone = srv.gone.lock().expect("gone lock");
+            if gone.len() > 10_000 {
+                gone.clear(); // never read back: such BYEs came for no call of ours
+            }
+            gone.insert(crate::call::call_id_of(&tx.original));
+        }
         if let Err(e) = dialog.handle(&mut tx).await {
             tracing::debug!("SIP: in-dialog {}: {e}", tx.original.method);
         }

@@ -37,7 +37,12 @@ pub(crate) struct Shared {
     pub legs: Legs,
     pub music: Music,
     pub recordings: Option<std::path::PathBuf>,
+    /// Legs (Call-IDs) whose BYE said the agent's browser phone was gone.
+    pub gone: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// The Reason a browser phone gives when it gives up a call its page left.
+pub const BROWSER_GONE: &str = "agent's browser gone";
 
 /// Where the request came from (the packet's source, not what its headers claim).
 pub(crate) fn source_of(tx: &Transaction) -> Option<SocketAddr> {

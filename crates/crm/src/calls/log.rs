@@ -23,6 +23,8 @@ pub struct LoggedCall {
     pub ended_at: Option<DateTime<Utc>>,
     pub talk_seconds: i32,
     pub recording: bool,
+    /// How the user's part ended (none while it goes on).
+    pub end: Option<EndReason>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,6 +103,7 @@ impl Crm {
                         EndCause::NoAnswer => EndReason::NoAnswer,
                         EndCause::Cancelled => EndReason::Cancelled,
                         EndCause::Failed => EndReason::Failed,
+                        EndCause::AgentGone => EndReason::AgentGone,
                     };
                     close(self, row, ev.at, cause, &ev.call.from).await?;
                 }
@@ -259,6 +262,7 @@ impl Crm {
                 ended_at: r.ended_at,
                 talk_seconds: r.talk_seconds,
                 recording: r.recording.is_some(),
+                end: r.end_cause,
             });
         }
         Ok(out)

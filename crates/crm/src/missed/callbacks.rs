@@ -77,7 +77,7 @@ impl Crm {
             EndCause::Busy => StepResult::Busy,
             EndCause::NoAnswer => StepResult::NoAnswer,
             EndCause::Cancelled => StepResult::Cancelled,
-            EndCause::Failed => StepResult::Failed,
+            EndCause::Failed | EndCause::AgentGone => StepResult::Failed,
         };
         let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);
         am.result = Set(Some(result));

@@ -163,7 +163,7 @@ impl Crm {
                 self.missed_changed(org, Some(&row)).await?;
                 self.notify_missed_by_email(org, row);
             }
-            CallEventKind::Ended { cause: EndCause::Answered } => {
+            CallEventKind::Ended { cause: EndCause::Answered | EndCause::AgentGone } => {
                 let open = self.open_rows(org, &caller).await?;
                 if !open.is_empty() {
                     let why = "the caller called again and was answered";

@@ -48,5 +48,7 @@ stored_enum! {
         Failed = "failed",
         /// The call went on with someone else.
         Transferred = "transferred",
+        /// The agent's browser phone stayed away and gave the call up.
+        AgentGone = "agent_gone",
     }
 }

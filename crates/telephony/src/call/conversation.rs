@@ -598,7 +598,7 @@ impl Live<'_> {
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
-pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> ActiveCall {
+pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> (ActiveCall, EndCause) {
     let (handover_tx, mut handovers) = mpsc::unbounded_channel();
     live.handover_tx = handover_tx;
     live.publish_legs();
@@ -664,5 +664,9 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
         live.srv.dialogs.remove_dialog(&d.id());
     }
     live.srv.legs.remove(&live.meta.call_id);
-    live.meta
+    let gone = {
+        let mut gone = live.srv.gone.lock().expect("gone lock");
+        live.dialogs.iter().fold(false, |any, d| gone.remove(&d.id().call_id) || any)
+    };
+    (live.meta, if gone { EndCause::AgentGone } else { EndCause::Answered })
 }

@@ -328,7 +328,8 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
                     agent,
                     (media_tx, media_rx),
                 );
-                talk(live, cmds).await.end(&srv, EndCause::Answered);
+                let (mut meta, cause) = talk(live, cmds).await;
+                meta.end(&srv, cause);
                 return;
             }
         }
@@ -528,7 +529,7 @@ fn uri_user(u: &Uri) -> Option<String> {
     u.auth.as_ref().map(|a| a.user.clone()).filter(|u| !u.is_empty())
 }
 
-fn call_id_of(req: &rsipstack::sip::Request) -> String {
+pub(crate) fn call_id_of(req: &rsipstack::sip::Request) -> String {
     req.call_id_header().map(|c| c.value().to_string()).unwrap_or_default()
 }
 

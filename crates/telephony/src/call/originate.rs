@@ -184,7 +184,8 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 0,
                 (media_tx, media_rx),
             );
-            talk(live, cmds).await.end(&srv, EndCause::Answered);
+            let (mut meta, cause) = talk(live, cmds).await;
+            meta.end(&srv, cause);
         }
     }
 }

@@ -583,3 +583,5 @@ browser-phone-offline = connecting…
 browser-phone-elsewhere = in another tab
 browser-phone-no-mic = no microphone
 browser-phone-use-here = Use here
+call-end-agent-gone = The agent's browser was gone
+call-end-agent-gone-hint = The page of the agent's browser phone did not come back in time: the call was ended.

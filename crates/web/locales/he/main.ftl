@@ -583,3 +583,5 @@ browser-phone-offline = מתחבר…
 browser-phone-elsewhere = בלשונית אחרת
 browser-phone-no-mic = אין מיקרופון
 browser-phone-use-here = השתמש כאן
+call-end-agent-gone = הדפדפן של הנציג נעלם
+call-end-agent-gone-hint = הדף של הטלפון בדפדפן לא חזר בזמן: השיחה הסתיימה.

@@ -583,3 +583,5 @@ browser-phone-offline = łączenie…
 browser-phone-elsewhere = w innej karcie
 browser-phone-no-mic = brak mikrofonu
 browser-phone-use-here = Użyj tutaj
+call-end-agent-gone = Przeglądarka konsultanta zniknęła
+call-end-agent-gone-hint = Strona z telefonem w przeglądarce nie wróciła na czas: połączenie zakończono.
