@@ -666,7 +666,9 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
     live.srv.legs.remove(&live.meta.call_id);
     let gone = {
         let mut gone = live.srv.gone.lock().expect("gone lock");
-        live.dialogs.iter().fold(false, |any, d| gone.remove(&d.id().call_id) || any)
+        // Every leg's entry goes, whichever said it.
+        let removed: Vec<bool> = live.dialogs.iter().map(|d| gone.remove(&d.id().call_id)).collect();
+        removed.contains(&true)
     };
     (live.meta, if gone { EndCause::AgentGone } else { EndCause::Answered })
 }
