@@ -6,7 +6,8 @@
 // mid-call bring the audio back. A blind transfer from the agent panel hands the caller to a
 // second browser agent (Hebrew, a 1500 Hz microphone in another chromium), who answers from
 // the call bar. An agent whose page does not come back: the caller hears music on hold, then
-// the call ends and the call log says why.
+// the call ends and the call log says why. The test call of the account page rings the
+// browser phone and echoes its microphone back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -214,4 +215,27 @@ test("a page that does not come back: the caller hears music, then the call ends
   assert.match(await row.textContent(), /browser was gone/);
   await p2.screenshot({ path: join(screenshots, "browser-phone-gone-log-en.png") });
   await log.close();
+});
+
+test("the account page's test call rings the browser phone; answered, it echoes the microphone", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "pl");
+  await page.goto(`${server.base}/account`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  await Promise.all([page.waitForNavigation(), page.click("#phone-test")]);
+  assert.match(await page.textContent(".flash"), /dzwoni/);
+  await page.waitForSelector("#call-bar[data-state=ringing]", { timeout: 5000 });
+  await page.screenshot({ path: join(screenshots, "browser-phone-test-call-pl.png") });
+  await page.click("#call-bar [data-cmd=answer]");
+  await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+  let heard;
+  for (let i = 0; i < 8; i++) {
+    heard = await heardInPage(page, 800);
+    if (Math.abs(heard.hz - 1000) < 30) break;
+  }
+  assert.ok(Math.abs(heard.hz - 1000) < 30, `the page hears its own 1000 Hz back: ${JSON.stringify(heard)}`);
+  await page.click("#call-bar [data-cmd=hangup]");
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
+  await ctx.close();
 });

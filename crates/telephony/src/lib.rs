@@ -4,7 +4,7 @@
 
 mod auth;
 mod call;
-pub use call::Originate;
+pub use call::{ECHO_EXTENSION, Originate};
 pub mod control;
 pub mod digest;
 pub mod directory;

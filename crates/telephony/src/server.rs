@@ -171,6 +171,12 @@ impl SipServer {
         crate::call::originate(self.shared.clone(), o).await
     }
 
+    /// Rings the phones of `extension` with the echo test (a prompt, then what is said comes
+    /// back); returns at once.
+    pub async fn test_call(&self, tenant: crate::Tenant, extension: &str) -> Result<(), CallError> {
+        crate::call::test_call(self.shared.clone(), tenant, extension.to_string()).await
+    }
+
     /// The calls of `tenant` in progress.
     pub fn calls(&self, tenant: i64) -> Vec<ActiveCall> {
         self.shared.calls.list(tenant)

@@ -89,7 +89,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const phone = () => window.switchboardPhone;
   function render() {
     let c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
-    if (!c && phone() && phone().state === "ringing") c = { call_id: "phone", state: "ringing", number: phone().incoming };
+    const ph = phone();
+    if (!c && ph && (ph.state === "ringing" || ph.state === "talking")) c = { call_id: "phone", state: ph.state, number: ph.incoming };
     bar.hidden = !c;
     document.title = c && c.state === "ringing" ? `☎ ${shown(c.number)} · ${title}` : title;
     if (!c) return;
@@ -98,10 +99,12 @@ document.addEventListener("DOMContentLoaded", () => {
     const st = bar.querySelector(".state");
     st.textContent = c.state === "ringing" ? bar.dataset.incoming : (bar.dataset[c.state] || bar.dataset.ringing);
     st.className = `pill state ${c.state}`;
-    const contact = c.pop && c.pop.contacts.length === 1 ? c.pop.contacts[0].name : "";
+    const contact = c.pop && c.pop.contacts.length === 1 ? c.pop.contacts[0].name
+      : c.number === "*43" ? bar.dataset.testCall : "";
     bar.querySelector(".name").textContent = contact;
     bar.querySelector(".number").textContent = shown(c.number);
-    const on = new Set(buttons[c.state] || []);
+    // A call only the browser phone knows: answered and hung up there, nothing else.
+    const on = new Set(c.call_id === "phone" ? ["answer", "hangup"].filter((x) => (buttons[c.state] || []).includes(x)) : buttons[c.state] || []);
     for (const b of bar.querySelectorAll("button[data-cmd]")) b.hidden = !on.has(b.dataset.cmd);
     if (c.state === "ringing" && !notified.has(c.call_id)) {
       notified.add(c.call_id);
@@ -126,7 +129,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!b || !bar.dataset.call) return;
     // A call ringing the browser phone is answered or refused by the phone itself.
     const ph = phone();
-    if (ph && ph.state === "ringing" && (b.dataset.cmd === "answer" || b.dataset.cmd === "hangup")) {
+    const phoneOnly = bar.dataset.call === "phone";
+    if (ph && (ph.state === "ringing" || phoneOnly) && (b.dataset.cmd === "answer" || b.dataset.cmd === "hangup")) {
       if (b.dataset.cmd === "answer") ph.answer(); else ph.hangup();
       return;
     }

@@ -53,6 +53,13 @@ impl Crm {
         self.sip()?.originate(o).await.map_err(refused)
     }
 
+    /// Rings the user's own phones with the echo test (a known prompt, then their own voice).
+    pub async fn test_call(&self, user: &User) -> Result<(), CrmError> {
+        let org = self.org(user.org_id).await?;
+        let tenant = Tenant { id: org.id.0, realm: org.sip_domain };
+        self.sip()?.test_call(tenant, user.extension.as_str()).await.map_err(refused)
+    }
+
     /// The calls in progress the user may see and command: their own, and those ringing them
     /// (managers: all of the organization's).
     pub fn calls_of(&self, user: &User) -> Vec<ActiveCall> {

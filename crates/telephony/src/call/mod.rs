@@ -24,11 +24,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod conversation;
+mod echo;
 mod originate;
 
 use crate::handover::Handover;
 use crate::party::{LegSdp, Party};
 use conversation::{Live, talk};
+pub use echo::ECHO_EXTENSION;
+pub(crate) use echo::test_call;
 pub use originate::Originate;
 pub(crate) use originate::originate;
 
@@ -92,6 +95,10 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
         return;
     };
     let Some(offer) = offer_of(&mut tx).await else { return };
+    if dialled == echo::ECHO_EXTENSION {
+        echo::answer(srv, tx, offer).await;
+        return;
+    }
     let meta = |direction, to: &str, extension| {
         ActiveCall::new(call_id_of(&req), tenant.id, direction, caller.clone(), to.to_string(), extension)
     };

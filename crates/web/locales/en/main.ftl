@@ -585,3 +585,7 @@ browser-phone-no-mic = no microphone
 browser-phone-use-here = Use here
 call-end-agent-gone = The agent's browser was gone
 call-end-agent-gone-hint = The page of the agent's browser phone did not come back in time: the call was ended.
+phone-test-call = Test call
+phone-test-hint = A test call rings your phone: after three tones, what you say comes back. From any phone, dial *43 for the same.
+phone-test-ringing = Your phone is ringing: answer it, listen for three tones, then speak.
+phone-test-no-phone = No phone of yours is connected: open Switchboard in a browser with the browser phone, or register a desk phone with the details above.

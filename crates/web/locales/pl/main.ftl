@@ -585,3 +585,7 @@ browser-phone-no-mic = brak mikrofonu
 browser-phone-use-here = Użyj tutaj
 call-end-agent-gone = Przeglądarka konsultanta zniknęła
 call-end-agent-gone-hint = Strona z telefonem w przeglądarce nie wróciła na czas: połączenie zakończono.
+phone-test-call = Połączenie testowe
+phone-test-hint = Połączenie testowe dzwoni na Twój telefon: po trzech tonach słyszysz to, co mówisz. Z dowolnego telefonu wybierz *43.
+phone-test-ringing = Twój telefon dzwoni: odbierz, posłuchaj trzech tonów i mów.
+phone-test-no-phone = Żaden Twój telefon nie jest podłączony: otwórz Switchboard w przeglądarce z telefonem w przeglądarce albo zarejestruj telefon biurkowy z powyższymi danymi.

@@ -95,6 +95,19 @@ pub async fn phone(
     Authed(ctx, me): Authed,
     CsrfForm(f): CsrfForm<PhoneForm>,
 ) -> Result<AccountPage, PageError> {
+    if f.action == "test" {
+        let setup = st.crm.phone_setup(&me, me.id, false).await?;
+        let mut pg = page_with(&st, &ctx, &me, FormErrors::default(), None, setup).await?;
+        let said = match st.crm.test_call(&me).await {
+            Ok(()) => "phone-test-ringing",
+            Err(e) => {
+                tracing::info!(user = %me.username, "test call refused: {e}");
+                "phone-test-no-phone"
+            }
+        };
+        pg.p.flash = Some(crate::i18n::tr(ctx.lang, said));
+        return Ok(pg);
+    }
     let setup = match f.action.as_str() {
         "new" => st.crm.new_sip_password(&me, me.id).await?,
         _ => st.crm.phone_setup(&me, me.id, true).await?,

@@ -1,0 +1,193 @@
+//! The echo test: a known prompt (three rising tones, 440, 660 and 880 Hz), then what the phone
+//! sends comes back to it, so a user hears that the speaker and the microphone work. A phone
+//! dials it as `*43` (as on Asterisk); "test call" on the account page rings the user's phones
+//! with it. It lasts a minute at most and is no customer call: no call event, no call log.
+
+use super::*;
+use rsipstack::dialog::dialog::DialogState;
+use std::time::Duration;
+
+/// What a phone dials for the echo test.
+pub const ECHO_EXTENSION: &str = "*43";
+
+/// How long an echo test lasts at most.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The prompt's tones, each this long.
+const TONES: [f32; 3] = [440.0, 660.0, 880.0];
+const TONE_MS: usize = 400;
+
+/// A phone dialled the echo test: answer it and echo.
+pub(crate) async fn answer(srv: Arc<Shared>, mut tx: Transaction, offer: Media) {
+    let (state_tx, mut states) = mpsc::unbounded_channel();
+    let dialog = match srv.dialogs.get_or_create_server_invite(&tx, state_tx, None, Some(srv.contact.clone())) {
+        Ok(d) => d,
+        Err(_) => {
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        }
+    };
+    {
+        let mut d = dialog.clone();
+        tokio::spawn(async move {
+            let _ = d.handle(&mut tx).await;
+        });
+    }
+    let Ok(sock) = srv.ports.bind().await else {
+        let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
+        return;
+    };
+    let pt = offer.codecs[0];
+    let local = SocketAddr::new(srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+    let ours = sdp::build(local, &[pt], None, SdpDirection::SendRecv, rand::random::<u32>() as u64, 1);
+    let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
+    if dialog.accept(Some(headers), Some(ours.into_bytes())).is_err() {
+        return;
+    }
+    let call_id = dialog.id().call_id.clone();
+    echo(&sock, offer.addr, pt, &mut states, &call_id).await;
+    let _ = dialog.bye().await;
+    srv.dialogs.remove_dialog(&dialog.id());
+}
+
+/// Rings the phones of `extension` with the echo test; returns once one answers or none
+/// does (true when answered).
+pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: String) -> Result<(), CallError> {
+    let targets = phones(&srv, &tenant, &extension);
+    if targets.is_empty() {
+        return Err(CallError::Refused("the extension has no registered phone".into()));
+    }
+    tokio::spawn(async move {
+        let Ok(sock) = srv.ports.bind().await else { return };
+        let local = SocketAddr::new(srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+        let codecs = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
+        let offer = sdp::build(local, &codecs, None, SdpDirection::SendRecv, rand::random::<u32>() as u64, 1);
+        let host = srv.contact.host_with_port.to_string();
+        let mut meta = ActiveCall::new(
+            String::new(),
+            tenant.id,
+            Direction::Internal,
+            ECHO_EXTENSION.into(),
+            extension.clone(),
+            None,
+        );
+        meta.ringing = vec![extension];
+        let plan = Plan {
+            meta,
+            caller_uri: uri(&format!("sip:{ECHO_EXTENSION}@{host}")),
+            stages: vec![],
+            credential: None,
+            headers: vec![],
+        };
+        let (_keep, mut nobody) = mpsc::unbounded_channel();
+        // The test call rang already as far as the CRM knows: no ringing event.
+        let mut rang = true;
+        let r = Ring {
+            plan: &plan,
+            dialog_a: None,
+            a_state: &mut nobody,
+            a_call_id: None,
+            offer: &offer,
+            targets,
+            ring: srv.ring_timeout,
+            rang: &mut rang,
+            cmds: None,
+        };
+        if let Stage::Answered { dialog, response, mut states, .. } = ring_stage(&srv, r).await {
+            let answer = sdp::parse(&response.body);
+            let pt = answer.as_ref().and_then(|a| a.codecs.first().copied()).unwrap_or(media::rtp::PT_PCMU);
+            let call_id = dialog.id().call_id.clone();
+            echo(&sock, answer.and_then(|a| a.addr), pt, &mut states, &call_id).await;
+            let _ = dialog.bye().await;
+            srv.dialogs.remove_dialog(&dialog.id());
+        }
+    });
+    Ok(())
+}
+
+/// The prompt, then each packet back to where it came from, until the phone hangs up or the
+/// time is up.
+async fn echo(
+    sock: &tokio::net::UdpSocket,
+    remote: Option<SocketAddr>,
+    pt: u8,
+    states: &mut DialogStateReceiver,
+    call_id: &str,
+) {
+    let deadline = tokio::time::sleep(LIMIT);
+    tokio::pin!(deadline);
+    let mut prompt = prompt_packets(pt).into_iter();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut buf = vec![0u8; 2048];
+    let mut peer = remote;
+    let mut prompting = true;
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return,
+            st = states.recv() => match st {
+                Some(DialogState::Terminated(id, _)) if id.call_id == call_id => return,
+                None => return,
+                _ => {}
+            },
+            _ = tick.tick(), if prompting => match (prompt.next(), peer) {
+                (Some(p), Some(to)) => { let _ = sock.send_to(&p, to).await; }
+                (Some(_), None) => {}
+                (None, _) => prompting = false,
+            },
+            r = sock.recv_from(&mut buf) => {
+                let Ok((n, from)) = r else { continue };
+                peer = Some(from);
+                if !prompting && media::rtp::Header::parse(&buf[..n]).is_some() {
+                    let _ = sock.send_to(&buf[..n], from).await;
+                }
+            }
+        }
+    }
+}
+
+/// The prompt as RTP packets of 20 ms in `pt` (PCMU or PCMA).
+fn prompt_packets(pt: u8) -> Vec<Vec<u8>> {
+    let ssrc: u32 = rand::random();
+    let samples: Vec<i16> = TONES
+        .iter()
+        .flat_map(|hz| {
+            (0..TONE_MS * 8).map(move |i| {
+                let t = i as f32 / 8000.0;
+                (f32::sin(2.0 * std::f32::consts::PI * hz * t) * 8000.0) as i16
+            })
+        })
+        .collect();
+    samples
+        .chunks(160)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut p = Vec::with_capacity(172);
+            media::rtp::Header {
+                marker: i == 0,
+                payload_type: pt,
+                sequence: i as u16,
+                timestamp: (i * 160) as u32,
+                ssrc,
+            }
+            .write(&mut p);
+            p.extend(chunk.iter().map(|s| {
+                if pt == media::rtp::PT_PCMA {
+                    media::g711::linear_to_alaw(*s)
+                } else {
+                    media::g711::linear_to_ulaw(*s)
+                }
+            }));
+            p
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_prompt_is_three_tones_of_20_ms_packets() {
+        let p = super::prompt_packets(0);
+        assert_eq!(p.len(), 3 * 400 / 20);
+        assert!(p.iter().all(|x| x.len() == 12 + 160));
+    }
+}
