@@ -58,16 +58,19 @@ const sippDir = join(here, "..", "..", "crates", "telephony", "tests", "sipp");
 let toneFile = null;
 
 // A scenario of crates/telephony/tests/sipp with [tone] set to a sox-made tone (sipp does not
-// expand keywords in rtp_stream).
-function scenario(name) {
+// expand keywords in rtp_stream), and each [key] of `fill` set to its value (nor in regexps).
+function scenario(name, fill = {}) {
   if (!toneFile) {
     const d = mkdtempSync(join(tmpdir(), "switchboard-sipp-"));
     toneFile = join(d, "tone.wav");
     const r = spawnSync("sox", ["-n", "-r", "8000", "-c", "1", "-e", "u-law", toneFile, "synth", "30", "sine", "600"]);
     if (r.status !== 0) throw new Error("sox failed");
   }
-  const out = join(dirname(toneFile), name);
-  writeFileSync(out, readFileSync(join(sippDir, name), "utf8").replaceAll("[tone]", toneFile));
+  const keys = Object.keys(fill);
+  const out = join(dirname(toneFile), keys.length ? `${keys.map((k) => fill[k]).join("-")}-${name}` : name);
+  let text = readFileSync(join(sippDir, name), "utf8").replaceAll("[tone]", toneFile);
+  for (const k of keys) text = text.replaceAll(`[${k}]`, fill[k]);
+  writeFileSync(out, text);
   return out;
 }
 
@@ -80,8 +83,8 @@ export function freeUdpPort(ip) {
 
 // sipp (Debian's sip-tester) from ip:port running `name`; `target` is whom to call (none: wait
 // for calls). Resolves with its exit code and output.
-export function sipp(name, ip, port, args, target) {
-  const argv = [...(target ? [target] : []), "-sf", scenario(name), "-m", "1", "-i", ip, "-p", String(port), "-nostdin",
+export function sipp(name, ip, port, args, target, fill = {}) {
+  const argv = [...(target ? [target] : []), "-sf", scenario(name, fill), "-m", "1", "-i", ip, "-p", String(port), "-nostdin",
     "-timeout", "30s", "-timeout_error", ...args];
   const p = spawn("sipp", argv, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

@@ -1,10 +1,16 @@
 // Telephony set-up on the admin page, as a new administrator would do it: a trunk, a number to
 // an extension and a dial rule, in Polish and Hebrew (right to left), with screenshots at
-// 1366×768 and on a narrow phone screen; a wrong value is refused in the user's language.
+// 1366×768 and on a narrow phone screen; a wrong value is refused in the user's language. Then
+// the standard dial rules for Poland, and the first outside call from a browser phone: the
+// carrier (sipp) answers and the agent hears it; a premium number is refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUser, launch, login, screenshots, startServer } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { addUser, freeUdpPort, launch, launchWithMicrophone, login, screenshots, sipp, startServer } from "./harness.mjs";
+import { heardInPage } from "./audio.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
@@ -12,7 +18,7 @@ const PW = "e2e-password-1";
 before(async () => {
   server = await startServer((dir) => {
     addUser(dir, "acme", "admin", "100", "admin", PW, "Anna Kowalska", "pl");
-    addUser(dir, "acme", "zofia", "101", "agent", PW, "Zofia Żółćkiewicz", "pl");
+    addUser(dir, "acme", "zofia", "101", "agent", PW, "Zofia Żółćkiewicz", "pl", "browser");
     addUser(dir, "globex", "yael", "200", "admin", PW, "יעל כהן", "he");
   });
   browser = await launch();
@@ -77,4 +83,51 @@ test("English: an agent is not offered the telephony page", async () => {
   const r = await page.goto(`${server.base}/admin/telephony`);
   assert.equal(r.status(), 403);
   await ctx.close();
+});
+
+test("Polish: the standard dial rules, then the first outside call from the browser phone; a premium number is refused", async () => {
+  const admin = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await admin.newPage();
+  await login(page, server.base, "admin", PW, "pl");
+  await page.goto(`${server.base}/admin/telephony`);
+  await Promise.all([page.waitForNavigation(), page.click("#rule-preset-form button[type=submit]")]);
+  const rules = await page.textContent("#tel-rules");
+  assert.match(rules, /70…\s*zabronione/, "premium-rate 70x refused");
+  assert.match(rules, /00…\s*zabronione/, "abroad refused");
+  await page.screenshot({ path: join(screenshots, "telephony-preset-pl.png"), fullPage: true });
+  await admin.close();
+
+  const wav = join(mkdtempSync(join(tmpdir(), "switchboard-mic-")), "mic.wav");
+  assert.equal(spawnSync("sox", ["-n", "-r", "48000", "-b", "16", "-c", "1", wav, "synth", "60", "sine", "1000", "vol", "0.5"]).status, 0);
+  const withMic = await launchWithMicrophone(wav);
+  const carrier = sipp("carrier_answer.xml", "127.0.0.2", 5060, ["-mp", String(await freeUdpPort("127.0.0.2"))], undefined,
+    { callerid: "48221234567" });
+  try {
+    const ctx = await withMic.newContext({ viewport: { width: 1366, height: 768 } });
+    const agent = await ctx.newPage();
+    await login(agent, server.base, "101", PW, "pl");
+    await agent.goto(`${server.base}/agent`);
+    await agent.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+    await agent.fill("#dial-number", "700123456");
+    await agent.click("#dial-button");
+    await agent.waitForSelector("#dial-error:not([hidden])", { timeout: 5000 });
+    assert.match(await agent.textContent("#dial-error"), /Reguły wybierania/, "the refusal names the dial rules, in Polish");
+    await agent.fill("#dial-number", "221234567");
+    await agent.click("#dial-button");
+    await agent.waitForSelector(".call[data-state=talking]", { timeout: 10000 });
+    let heard;
+    for (let i = 0; i < 6; i++) {
+      heard = await heardInPage(agent);
+      if (Math.abs(heard.hz - 600) < 30) break;
+    }
+    assert.ok(Math.abs(heard.hz - 600) < 30, `the agent hears the carrier: ${JSON.stringify(heard)}`);
+    await agent.screenshot({ path: join(screenshots, "first-outside-call-pl.png") });
+    await agent.click(".call [data-cmd=hangup]");
+    const r = await carrier.done;
+    assert.equal(r.code, 0, `the carrier took the call with the organization's number: ${r.out.slice(-3000)}`);
+    await ctx.close();
+  } finally {
+    carrier.process.kill("SIGKILL");
+    await withMic.close();
+  }
 });

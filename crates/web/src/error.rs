@@ -158,11 +158,19 @@ pub struct ApiError {
     pub fields: Vec<FieldError>,
     /// Said after the message, e.g. why the telephony side refused a call.
     pub reason: Option<String>,
+    /// The language of the messages.
+    pub lang: Language,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> ApiError {
-        ApiError { status, code, fields: vec![], reason: None }
+        ApiError { status, code, fields: vec![], reason: None, lang: Language::En }
+    }
+
+    /// Spoken in `lang` (for the page's own JSON calls; the API speaks English).
+    pub fn in_language(mut self, lang: Language) -> ApiError {
+        self.lang = lang;
+        self
     }
 }
 
@@ -177,13 +185,13 @@ impl From<CrmError> for ApiError {
             CrmError::CallRefused(why) | CrmError::MailFailed(why) => (vec![], Some(why)),
             _ => (vec![], None),
         };
-        ApiError { status, code, fields, reason }
+        ApiError { status, code, fields, reason, lang: Language::En }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let lang = Language::En;
+        let lang = self.lang;
         let p = Problem {
             kind: "about:blank".into(),
             title: self.status.canonical_reason().unwrap_or("Error").into(),

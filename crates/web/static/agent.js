@@ -27,7 +27,9 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     let data = null;
     try { data = await r.json(); } catch (_) { data = null; }
-    if (!r.ok) throw new Error((data && (data.detail || data.title)) || r.statusText);
+    // A field's own message says most (e.g. which rule refused the number).
+    const field = data && data.errors && data.errors[0] && data.errors[0].message;
+    if (!r.ok) throw new Error(field || (data && (data.detail || data.title)) || r.statusText);
     return data;
   }
 

@@ -44,6 +44,15 @@ impl Crm {
             }
         };
         let org = self.org(user.org_id).await?;
+        // An outside number the dial rules refuse is said so plainly, before anything rings.
+        let extension = self.users(user.org_id).await?.iter().any(|u| u.active && u.extension.as_str() == number);
+        if !extension {
+            let r = self.routing().await?;
+            let rules = r.rules.get(&org.id.0).map(Vec::as_slice).unwrap_or(&[]);
+            if !crate::sip::trunks::dial_allowed(rules, &number) {
+                return Err(CrmError::invalid("number", "err-dial-refused"));
+            }
+        }
         let o = Originate {
             tenant: Tenant { id: org.id.0, realm: org.sip_domain },
             extension: user.extension.to_string(),

@@ -119,6 +119,9 @@ impl Crm {
             return Ok(None);
         }
         let org = self.create_org(&OrgSlug::parse("default").expect("valid slug"), "My organization").await?;
+        // A fresh install calls out within its country at once (once a trunk is added), never
+        // to premium numbers or abroad until an administrator says so.
+        self.apply_dial_rule_preset(org.id).await?;
         let pw = password::random_secret(12);
         let user = self
             .create_user(

@@ -4,4 +4,5 @@
 
 pub mod cache;
 pub mod directory;
+pub mod presets;
 pub mod trunks;

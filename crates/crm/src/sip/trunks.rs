@@ -222,9 +222,31 @@ impl Crm {
         Ok(m)
     }
 
+    /// The organization's dial rules become `rules`, all at once.
+    pub async fn replace_dial_rules(&self, org: OrgId, rules: &[(String, bool)]) -> Result<(), CrmError> {
+        use store::sea_orm::TransactionTrait;
+        self.org(org).await?;
+        let txn = self.db().begin().await?;
+        dial_rule::Entity::delete_many().filter(dial_rule::Column::OrgId.eq(org.0)).exec(&txn).await?;
+        for (prefix, allow) in rules {
+            dial_rule::ActiveModel {
+                org_id: Set(org.0),
+                prefix: Set(prefix.clone()),
+                allow: Set(*allow),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        self.routing_changed();
+        Ok(())
+    }
+
     pub async fn dial_rules(&self, org: OrgId) -> Result<Vec<(String, bool)>, CrmError> {
         Ok(dial_rule::Entity::find()
             .filter(dial_rule::Column::OrgId.eq(org.0))
+            .order_by_asc(dial_rule::Column::Prefix)
             .all(self.db())
             .await?
             .into_iter()

@@ -589,3 +589,6 @@ phone-test-call = Test call
 phone-test-hint = A test call rings your phone: after three tones, what you say comes back. From any phone, dial *43 for the same.
 phone-test-ringing = Your phone is ringing: answer it, listen for three tones, then speak.
 phone-test-no-phone = No phone of yours is connected: open Switchboard in a browser with the browser phone, or register a desk phone with the details above.
+tel-rules-preset = Use the standard rules for the organization's country
+tel-rules-preset-hint = Replaces the rules above: calls within the country (fixed, mobile, free and emergency numbers) allowed, premium-rate numbers and calls abroad refused. The country is set on the organization page.
+err-dial-refused = Your organization's dial rules do not allow calls to this number.

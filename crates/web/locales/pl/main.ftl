@@ -589,3 +589,6 @@ phone-test-call = Połączenie testowe
 phone-test-hint = Połączenie testowe dzwoni na Twój telefon: po trzech tonach słyszysz to, co mówisz. Z dowolnego telefonu wybierz *43.
 phone-test-ringing = Twój telefon dzwoni: odbierz, posłuchaj trzech tonów i mów.
 phone-test-no-phone = Żaden Twój telefon nie jest podłączony: otwórz Switchboard w przeglądarce z telefonem w przeglądarce albo zarejestruj telefon biurkowy z powyższymi danymi.
+tel-rules-preset = Użyj standardowych reguł dla kraju organizacji
+tel-rules-preset-hint = Zastępuje powyższe reguły: połączenia w kraju (stacjonarne, komórkowe, bezpłatne i alarmowe) dozwolone, numery o podwyższonej opłacie i połączenia zagraniczne zabronione. Kraj ustawia się na stronie organizacji.
+err-dial-refused = Reguły wybierania Twojej organizacji nie pozwalają dzwonić na ten numer.

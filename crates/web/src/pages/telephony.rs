@@ -251,6 +251,16 @@ pub async fn add_group(
     done(&st, &ctx, r, "group", Typed { group: f, ..Default::default() }).await
 }
 
+/// The organization's dial rules become the preset of its country.
+pub async fn rule_preset(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    let r = st.crm.apply_dial_rule_preset(me.org_id).await;
+    done(&st, &ctx, r, "rule", Typed::default()).await
+}
+
 pub async fn add_rule(
     State(st): State<AppState>,
     Admin(ctx, me): Admin,

@@ -123,10 +123,14 @@ pub struct DialIn {
 /// The dialer (and every click-to-call link): rings the user's phone, then the number.
 pub async fn dial(
     State(st): State<AppState>,
-    Authed(_, me): Authed,
+    Authed(ctx, me): Authed,
     CsrfJson(b): CsrfJson<DialIn>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let call_id = st.crm.click_to_call(&me, &b.number, b.caller_id.as_deref()).await?;
+    let call_id = st
+        .crm
+        .click_to_call(&me, &b.number, b.caller_id.as_deref())
+        .await
+        .map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "call_id": call_id }))))
 }
 
