@@ -110,6 +110,12 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
     await hearsCarrier(page, "after a reload");
     const back = now();
     await page.waitForTimeout(1200);
+    // The connection's figures, on request: encrypted, packets flowing both ways.
+    await page.click("#call-bar [data-cmd=diagnostics]");
+    await page.waitForFunction(() => /szyfrowane/.test(document.querySelector("#call-bar .diag").textContent), null, { timeout: 5000 });
+    const diag = await page.textContent("#call-bar .diag");
+    const received = Number((diag.match(/Odebrane pakiety dźwięku\s*(\d+)/) || [])[1]);
+    assert.ok(received > 20, `the page counts audio received: ${diag}`);
     await page.screenshot({ path: join(screenshots, "browser-phone-talking-pl.png") });
     await page.click("#call-bar [data-cmd=hangup]");
     await page.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });

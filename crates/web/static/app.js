@@ -87,6 +87,29 @@ document.addEventListener("DOMContentLoaded", () => {
   // The browser phone rings a call the server shows nobody (a call transferred to this user):
   // the bar shows it from the phone itself.
   const phone = () => window.switchboardPhone;
+  // The connection's figures on request, refreshed each second while shown.
+  const diag = bar.querySelector(".diag");
+  let diagTimer = null;
+  async function showDiagnostics() {
+    const ph = phone();
+    if (!ph || !diag || diag.hidden) return;
+    const d = await ph.diagnostics();
+    const s = d.server, b = d.browser, t = (k) => diag.dataset[k] || k;
+    const lines = [
+      [t("ice"), s ? `${["connected", "completed"].includes(s.ice) ? t("iceOk") : s.ice || "?"}${s.dtls ? " · " + t("secure") : ""}` : "—"],
+      [t("sent"), `${b.sent}`],
+      [t("received"), `${b.received} · ${t("lost")} ${b.lost} · ${t("jitter")} ${b.jitter} ms${b.rtt != null ? ` · ${t("rtt")} ${b.rtt} ms` : ""}`],
+      [t("server"), s ? `${s.from_browser} ⇄ ${s.to_relay} · ${s.from_relay} ⇄ ${s.to_browser} · ${s.codec}` : "—"],
+    ];
+    diag.replaceChildren(...lines.map(([k, v]) => {
+      const row = document.createElement("div");
+      const dt = Object.assign(document.createElement("span"), { className: "k", textContent: k });
+      const dd = Object.assign(document.createElement("span"), { className: "v", textContent: v });
+      dd.dir = "ltr";
+      row.append(dt, " ", dd);
+      return row;
+    }));
+  }
   function render() {
     let c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
     const ph = phone();
@@ -105,7 +128,10 @@ document.addEventListener("DOMContentLoaded", () => {
     bar.querySelector(".number").textContent = shown(c.number);
     // A call only the browser phone knows: answered and hung up there, nothing else.
     const on = new Set(c.call_id === "phone" ? ["answer", "hangup"].filter((x) => (buttons[c.state] || []).includes(x)) : buttons[c.state] || []);
+    // The browser phone's connection can be looked at during its call.
+    if (ph && ph.state === "talking") on.add("diagnostics");
     for (const b of bar.querySelectorAll("button[data-cmd]")) b.hidden = !on.has(b.dataset.cmd);
+    if (!on.has("diagnostics") && diag) { diag.hidden = true; clearInterval(diagTimer); }
     if (c.state === "ringing" && !notified.has(c.call_id)) {
       notified.add(c.call_id);
       if (window.Notification && Notification.permission === "granted") {
@@ -130,6 +156,12 @@ document.addEventListener("DOMContentLoaded", () => {
     // A call ringing the browser phone is answered or refused by the phone itself.
     const ph = phone();
     const phoneOnly = bar.dataset.call === "phone";
+    if (b.dataset.cmd === "diagnostics") {
+      diag.hidden = !diag.hidden;
+      clearInterval(diagTimer);
+      if (!diag.hidden) { showDiagnostics(); diagTimer = setInterval(showDiagnostics, 1000); }
+      return;
+    }
     if (ph && (ph.state === "ringing" || phoneOnly) && (b.dataset.cmd === "answer" || b.dataset.cmd === "hangup")) {
       if (b.dataset.cmd === "answer") ph.answer(); else ph.hangup();
       return;

@@ -16,12 +16,34 @@ document.addEventListener("DOMContentLoaded", () => {
   const phone = window.switchboardPhone = {
     state: "offline", incoming: null, remote: null, last: null,
     answer, hangup, dial, dtmf: (digits) => send({ type: "dtmf", digits }),
-    stats: () => send({ type: "stats" }),
+    diagnostics,
   };
+  let statsWaiting = null;
+  // The media path of the call, both ends: the server's counts and the browser's own.
+  async function diagnostics() {
+    const server = await new Promise((resolve) => {
+      statsWaiting = resolve;
+      send({ type: "stats" });
+      setTimeout(() => resolve(null), 1500);
+    });
+    const browser = { sent: 0, received: 0, lost: 0, jitter: 0, rtt: null };
+    if (pc) {
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === "outbound-rtp" && r.kind === "audio") browser.sent = r.packetsSent || 0;
+        if (r.type === "inbound-rtp" && r.kind === "audio") {
+          browser.received = r.packetsReceived || 0;
+          browser.lost = Math.max(0, r.packetsLost || 0);
+          browser.jitter = Math.round((r.jitter || 0) * 1000);
+        }
+        if (r.type === "candidate-pair" && r.nominated && r.currentRoundTripTime != null) browser.rtt = Math.round(r.currentRoundTripTime * 1000);
+      });
+    }
+    return { server, browser };
+  }
   function set(state) {
     phone.state = state;
     badge.dataset.state = state;
-    const key = { ready: "ready", talking: "ready", ringing: "ready", offline: "offline", elsewhere: "elsewhere", "no-mic": "noMic" }[state];
+    const key = { ready: "ready", talking: "talking", ringing: "ready", offline: "offline", elsewhere: "elsewhere", "no-mic": "noMic" }[state];
     label.textContent = badge.dataset[key] || state;
     if (useHere) useHere.hidden = state !== "elsewhere";
     document.dispatchEvent(new CustomEvent("switchboard:phone", { detail: state }));
@@ -52,6 +74,7 @@ document.addEventListener("DOMContentLoaded", () => {
       case "resume": answer(); break;
       case "sdp": if (pc) pc.setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(() => {}); break;
       case "connected": set("talking"); break;
+      case "stats": if (statsWaiting) { statsWaiting(m.stats); statsWaiting = null; } break;
       case "ended": phone.incoming = null; ring(false); closeMedia(); set("ready"); break;
       default: break;
     }
