@@ -131,3 +131,30 @@ test("Polish: the standard dial rules, then the first outside call from the brow
     await withMic.close();
   }
 });
+
+test("the first-run checklist ticks what is done, in Polish and Hebrew", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "admin", PW, "pl");
+  await page.click("#nav a[href='/admin/start']");
+  await page.waitForSelector("#start-steps");
+  const done = async (step) => page.getAttribute(`#start-steps li[data-step=${step}]`, "data-done");
+  assert.equal(await done("start-trunk"), "true", "the trunk added on the telephony page");
+  assert.equal(await done("start-number"), "true");
+  assert.equal(await done("start-team"), "true", "an agent besides the admin");
+  assert.equal(await done("start-first-call"), "true", "the first outside call was answered");
+  assert.equal(await done("start-campaign"), "false", "no campaign has agents yet");
+  assert.equal(await done("start-phone"), "false", "the admin's phone is not connected");
+  assert.match(await page.textContent("#start-progress"), /4 \/ 7/);
+  await page.screenshot({ path: join(screenshots, "start-pl.png"), fullPage: true });
+  await ctx.close();
+  const he = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const p2 = await he.newPage();
+  await login(p2, server.base, "yael", PW, "he");
+  await p2.goto(`${server.base}/admin/start`);
+  assert.equal(await p2.getAttribute("html", "dir"), "rtl");
+  const overflow = await p2.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert.equal(overflow, false, "the checklist fits a phone screen");
+  await p2.screenshot({ path: join(screenshots, "start-he-phone.png"), fullPage: true });
+  await he.close();
+});

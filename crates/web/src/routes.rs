@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, telephony,
-    users,
+    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, start,
+    telephony, users,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists", get(|a| async { areas::area(a, "nav-call-lists") }))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
         .route("/reports", get(|a| async { areas::area(a, "nav-reports") }))
+        .route("/admin/start", get(start::show))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/new", get(users::new))
         .route("/admin/users/{id}", get(users::edit).post(users::update))

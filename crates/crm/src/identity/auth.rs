@@ -26,6 +26,9 @@ pub struct LoggedIn {
     pub user: User,
 }
 
+/// The name of the organization a fresh install makes (until its administrator names it).
+pub const FIRST_ORG_NAME: &str = "My organization";
+
 impl Crm {
     pub async fn login(&self, req: LoginRequest<'_>) -> Result<LoggedIn, CrmError> {
         let acct = account_key(req.identifier);
@@ -118,7 +121,7 @@ impl Crm {
         if organization::Entity::find().one(self.db()).await?.is_some() {
             return Ok(None);
         }
-        let org = self.create_org(&OrgSlug::parse("default").expect("valid slug"), "My organization").await?;
+        let org = self.create_org(&OrgSlug::parse("default").expect("valid slug"), FIRST_ORG_NAME).await?;
         // A fresh install calls out within its country at once (once a trunk is added), never
         // to premium numbers or abroad until an administrator says so.
         self.apply_dial_rule_preset(org.id).await?;

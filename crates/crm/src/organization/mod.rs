@@ -1,5 +1,6 @@
 //! Organizations (tenants): their licences (seats), SIP domain and locale defaults.
 
+pub mod checklist;
 pub mod mail;
 
 use crate::{Crm, CrmError, OrgId, OrgSlug};

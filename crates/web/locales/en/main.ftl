@@ -603,3 +603,24 @@ diag-rtt = round trip
 diag-server = At the server (browser ⇄ call)
 diag-ice-ok = connected
 browser-phone-talking = in a call
+
+# Getting started
+nav-start = Getting started
+start-intro = Seven steps from a fresh install to the first customer call. Each is ticked by itself once it is done.
+start-done = done
+start-step-done = (done)
+start-step-todo = (to do)
+start-organization = Name your organization, its time zone and country
+start-organization-hint = Times are shown in the time zone; phone numbers and the standard dial rules follow the country.
+start-team = Add your team
+start-team-hint = An account for each agent; the phone in the browser is their phone unless you choose a desk phone.
+start-campaign = Give agents a campaign
+start-campaign-hint = Agents open cases only in campaigns they are assigned to.
+start-phone = Connect your phone
+start-phone-hint = Open Switchboard with the browser phone, or register a desk phone with the details on your account page; then make a test call.
+start-trunk = Add your carrier's trunk
+start-trunk-hint = The SIP server of your telephone operator: calls come in and go out through it.
+start-number = Point a number at someone
+start-number-hint = Each of your numbers rings an extension or a ring group.
+start-first-call = Make the first call
+start-first-call-hint = Dial a customer from the agent panel, or have someone call one of your numbers.

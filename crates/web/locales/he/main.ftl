@@ -603,3 +603,24 @@ diag-rtt = זמן הלוך-חזור
 diag-server = בשרת (דפדפן ⇄ שיחה)
 diag-ice-ok = מחובר
 browser-phone-talking = בשיחה
+
+# Getting started
+nav-start = צעדים ראשונים
+start-intro = שבעה צעדים מהתקנה חדשה ועד שיחת הלקוח הראשונה. כל צעד מסומן מעצמו כשהוא בוצע.
+start-done = בוצעו
+start-step-done = (בוצע)
+start-step-todo = (לביצוע)
+start-organization = תן שם לארגון, קבע אזור זמן ומדינה
+start-organization-hint = השעות מוצגות לפי אזור הזמן; מספרי הטלפון וכללי החיוג הרגילים לפי המדינה.
+start-team = הוסף את הצוות
+start-team-hint = חשבון לכל נציג; הטלפון שלו הוא הטלפון בדפדפן, אלא אם תבחר טלפון שולחני.
+start-campaign = שייך נציגים לקמפיין
+start-campaign-hint = נציגים פותחים פניות רק בקמפיינים שהם משויכים אליהם.
+start-phone = חבר את הטלפון שלך
+start-phone-hint = פתח את Switchboard עם הטלפון בדפדפן, או רשום טלפון שולחני עם הפרטים בדף החשבון; ואז בצע שיחת בדיקה.
+start-trunk = הוסף את הטראנק של הספק
+start-trunk-hint = שרת ה-SIP של ספק הטלפוניה: דרכו נכנסות ויוצאות השיחות.
+start-number = הפנה מספר למישהו
+start-number-hint = כל אחד מהמספרים שלך מצלצל לשלוחה או לקבוצת צלצול.
+start-first-call = בצע את השיחה הראשונה
+start-first-call-hint = חייג ללקוח מלוח הנציג, או בקש ממישהו להתקשר לאחד המספרים שלך.

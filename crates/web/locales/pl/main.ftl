@@ -603,3 +603,24 @@ diag-rtt = czas w obie strony
 diag-server = Na serwerze (przeglądarka ⇄ rozmowa)
 diag-ice-ok = połączone
 browser-phone-talking = w rozmowie
+
+# Getting started
+nav-start = Pierwsze kroki
+start-intro = Siedem kroków od świeżej instalacji do pierwszej rozmowy z klientem. Każdy zaznacza się sam, gdy zostanie wykonany.
+start-done = gotowe
+start-step-done = (gotowe)
+start-step-todo = (do zrobienia)
+start-organization = Nazwij organizację, ustaw strefę czasową i kraj
+start-organization-hint = Czas jest pokazywany w tej strefie; numery telefonów i standardowe reguły wybierania zależą od kraju.
+start-team = Dodaj swój zespół
+start-team-hint = Konto dla każdego konsultanta; jego telefonem jest telefon w przeglądarce, chyba że wybierzesz telefon biurkowy.
+start-campaign = Przypisz konsultantów do kampanii
+start-campaign-hint = Konsultanci zakładają sprawy tylko w kampaniach, do których są przypisani.
+start-phone = Podłącz swój telefon
+start-phone-hint = Otwórz Switchboard z telefonem w przeglądarce albo zarejestruj telefon biurkowy z danymi ze strony konta; potem wykonaj połączenie testowe.
+start-trunk = Dodaj trunk operatora
+start-trunk-hint = Serwer SIP Twojego operatora: przez niego przychodzą i wychodzą połączenia.
+start-number = Skieruj numer do kogoś
+start-number-hint = Każdy z Twoich numerów dzwoni do numeru wewnętrznego lub grupy.
+start-first-call = Wykonaj pierwsze połączenie
+start-first-call-hint = Zadzwoń do klienta z panelu konsultanta albo poproś kogoś o telefon na jeden z Twoich numerów.

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod missed;
 pub mod organization;
 pub mod search;
+pub mod start;
 pub mod telephony;
 pub mod users;
 
@@ -124,7 +125,8 @@ impl Page {
     }
 
     pub fn nav(&self) -> Vec<&'static NavItem> {
-        static ADMIN: [NavItem; 4] = [
+        static ADMIN: [NavItem; 5] = [
+            NavItem { key: "nav-start", href: "/admin/start" },
             NavItem { key: "nav-users", href: "/admin/users" },
             NavItem { key: "nav-telephony", href: "/admin/telephony" },
             NavItem { key: "nav-mail", href: "/admin/mail" },
