@@ -245,3 +245,46 @@ test("the account page's test call rings the browser phone; answered, it echoes 
   await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
   await ctx.close();
 });
+
+test("a clicked number opens the dialer with it, or is dialled at once when the user chose so; auto-answer answers by itself", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "pl");
+  await page.goto(`${server.base}/agent/calls`);
+  await page.click("#call-log .dial-link >> nth=0");
+  await page.waitForSelector("#dial-dialog[open]");
+  assert.match(await page.inputValue("#dial-dialog-number"), /^\+48600111/);
+  await page.screenshot({ path: join(screenshots, "dial-dialog-pl.png") });
+  await page.click("#dial-dialog-dial");
+  // The organization has no dial rules: the refusal is said in the dialog, in Polish.
+  await page.waitForSelector("#dial-dialog-error:not([hidden])", { timeout: 5000 });
+  assert.match(await page.textContent("#dial-dialog-error"), /Reguły wybierania/);
+  await page.keyboard.press("Escape");
+  await page.goto(`${server.base}/agent`);
+  await page.check("#workspace-form input[name=dial_at_once]");
+  await page.waitForTimeout(500);
+  await page.goto(`${server.base}/agent/calls`);
+  await page.click("#call-log .dial-link >> nth=0");
+  await page.waitForSelector("#dial-error:not([hidden])", { timeout: 5000 });
+  assert.match(await page.textContent("#dial-error"), /Reguły wybierania/, "dialled at once, refused by the rules");
+  assert.equal(await page.locator("#dial-dialog[open]").count(), 0, "no dialog");
+
+  // Auto-answer: the next call is answered by the browser phone by itself.
+  await page.goto(`${server.base}/agent`);
+  await page.check("#workspace-form input[name=auto_answer]");
+  await page.waitForTimeout(500);
+  await page.goto(`${server.base}/contacts`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111555", "-mp", String(CARRIER_RTP + 600), "-d", "3000"], server.sip);
+  try {
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await hearsCarrier(page, "answered by itself");
+    const r = await caller.done;
+    assert.equal(r.code, 0, "the caller talked and hung up");
+  } finally {
+    caller.process.kill("SIGKILL");
+    await ctx.close();
+  }
+});

@@ -29,7 +29,9 @@ pub async fn connect(
         return Err(PageError::new(StatusCode::CONFLICT, "phone-not-in-browser"));
     }
     let setup = st.crm.phone_setup(&user, user.id, true).await?;
+    let prefs = st.crm.preferences(&user).await?;
     let login = PhoneLogin {
+        auto_answer: prefs.auto_answer,
         key: format!("{}:{}", user.org_id, user.id),
         domain: setup.domain,
         extension: setup.username,

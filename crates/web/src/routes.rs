@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(login::logout))
         .route("/agent", get(agent::show))
         .route("/agent/dial", post(agent::dial))
+        .route("/agent/dialing", get(agent::dialing))
         .route("/agent/calls/live", get(agent::live))
         .route("/agent/calls/{id}/command", post(agent::command))
         .route("/agent/status", post(agent::set_status))

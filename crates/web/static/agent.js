@@ -34,8 +34,9 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function showError(e) {
-    const el = document.getElementById("dial-error");
-    if (!el) return;
+    // Pages without the dialer say it in the page's notice.
+    const el = document.getElementById("dial-error") || document.getElementById("live-notice") || document.body.appendChild(
+      Object.assign(document.createElement("div"), { id: "live-notice", className: "notice", role: "status" }));
     el.textContent = e.message || String(e);
     el.hidden = false;
     clearTimeout(showError.timer);
@@ -44,15 +45,68 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // Click-to-call wherever a number is shown.
   const dialLine = document.getElementById("dial-number");
-  async function dial(number) {
-    const cid = document.getElementById("dial-caller-id")?.value || null;
+  async function dial(number, cid = document.getElementById("dial-caller-id")?.value || null) {
     try { await post("/agent/dial", { number, caller_id: cid }); } catch (e) { showError(e); }
+  }
+  // A clicked number is dialled at once when the user chose so; else the dialer opens with it
+  // (on this page the dial line, elsewhere a small dialog with the caller-ID choice).
+  const dialing = fetch("/agent/dialing").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  async function clicked(digits) {
+    // Numbers are kept as E.164 digits: an outside one is dialled with its +.
+    const number = /^\d{8,}$/.test(digits) ? `+${digits}` : digits;
+    const d = (await dialing) || { dial_at_once: false, caller_ids: [], texts: {} };
+    if (d.dial_at_once) return dial(number);
+    if (dialLine) {
+      dialLine.value = number;
+      document.getElementById("dialer")?.classList.remove("collapsed");
+      dialLine.focus();
+      return;
+    }
+    dialDialog(number, d);
+  }
+  function dialDialog(number, d) {
+    let dlg = document.getElementById("dial-dialog");
+    if (!dlg) {
+      dlg = document.createElement("dialog");
+      dlg.id = "dial-dialog";
+      const form = Object.assign(document.createElement("form"), { method: "dialog", className: "form" });
+      const h = Object.assign(document.createElement("h2"), { textContent: d.texts.title || "" });
+      const input = Object.assign(document.createElement("input"), { id: "dial-dialog-number", inputMode: "tel", dir: "ltr" });
+      input.setAttribute("aria-label", d.texts.number || "");
+      const sel = Object.assign(document.createElement("select"), { id: "dial-dialog-caller-id" });
+      sel.setAttribute("aria-label", d.texts.caller_id || "");
+      sel.append(new Option(d.texts.default_caller_id || "", ""));
+      for (const c of d.caller_ids) sel.append(new Option(c.shown, c.number));
+      sel.hidden = d.caller_ids.length === 0;
+      const err = Object.assign(document.createElement("p"), { className: "error", id: "dial-dialog-error", hidden: true });
+      const row = Object.assign(document.createElement("div"), { className: "row" });
+      const go = Object.assign(document.createElement("button"), { type: "submit", value: "dial", className: "primary", id: "dial-dialog-dial", textContent: d.texts.dial || "" });
+      const cancel = Object.assign(document.createElement("button"), { type: "submit", value: "cancel", textContent: d.texts.cancel || "" });
+      row.append(go, cancel);
+      form.append(h, input, sel, err, row);
+      dlg.append(form);
+      document.body.append(dlg);
+      form.addEventListener("submit", async (ev) => {
+        if (ev.submitter && ev.submitter.value === "cancel") return;
+        ev.preventDefault();
+        try {
+          await post("/agent/dial", { number: input.value.trim(), caller_id: sel.value || null });
+          dlg.close();
+        } catch (e) {
+          err.textContent = e.message || String(e);
+          err.hidden = false;
+        }
+      });
+    }
+    dlg.querySelector("#dial-dialog-number").value = number;
+    dlg.querySelector("#dial-dialog-error").hidden = true;
+    dlg.showModal();
   }
   document.addEventListener("click", (ev) => {
     const a = ev.target.closest("[data-dial]");
     if (!a) return;
     ev.preventDefault();
-    dial(a.dataset.dial);
+    clicked(a.dataset.dial);
   });
   document.getElementById("dial-form")?.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -93,6 +147,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const body = {
       silent_ring: f.has("silent_ring"), suppress_popups: f.has("suppress_popups"),
       auto_handling: f.has("auto_handling"), show_dialer: f.get("show_dialer") === "true",
+      auto_answer: f.has("auto_answer"), dial_at_once: f.has("dial_at_once"),
     };
     try {
       await post("/agent/workspace", body);

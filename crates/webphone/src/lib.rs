@@ -74,6 +74,8 @@ pub struct PhoneLogin {
     pub domain: String,
     pub extension: String,
     pub secret: String,
+    /// Every call to this phone is answered at once (the user's choice).
+    pub auto_answer: bool,
 }
 
 /// What every phone shares.

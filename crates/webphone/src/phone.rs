@@ -186,6 +186,7 @@ impl Phone {
                 }
                 self.away_since = None;
                 self.login.secret = login.secret;
+                self.login.auto_answer = login.auto_answer;
                 if self.registered {
                     self.tell(ToPage::Ready { extension: self.login.extension.clone() });
                 }
@@ -276,10 +277,11 @@ impl Phone {
             });
         }
         let _ = dialog.ringing(None, None);
-        let auto = req.headers.iter().any(|h| {
-            let h = h.to_string().to_ascii_lowercase();
-            h.contains("answer-after=0") || h.contains("alert-autoanswer")
-        });
+        let auto = self.login.auto_answer
+            || req.headers.iter().any(|h| {
+                let h = h.to_string().to_ascii_lowercase();
+                h.contains("answer-after=0") || h.contains("alert-autoanswer")
+            });
         let from = req
             .from_header()
             .ok()

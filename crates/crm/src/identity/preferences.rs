@@ -25,6 +25,12 @@ pub struct Preferences {
     pub auto_handling: bool,
     #[serde(default = "yes")]
     pub show_dialer: bool,
+    /// Calls to the browser phone are answered at once.
+    #[serde(default)]
+    pub auto_answer: bool,
+    /// A clicked number is dialled at once (else the dialer opens with it).
+    #[serde(default)]
+    pub dial_at_once: bool,
 }
 
 fn yes() -> bool {
@@ -40,6 +46,8 @@ impl Default for Preferences {
             suppress_popups: false,
             auto_handling: false,
             show_dialer: true,
+            auto_answer: false,
+            dial_at_once: false,
         }
     }
 }
@@ -51,6 +59,10 @@ pub struct Workspace {
     pub suppress_popups: bool,
     pub auto_handling: bool,
     pub show_dialer: bool,
+    #[serde(default)]
+    pub auto_answer: bool,
+    #[serde(default)]
+    pub dial_at_once: bool,
 }
 
 impl Crm {
@@ -66,6 +78,8 @@ impl Crm {
                 suppress_popups: p.suppress_popups,
                 auto_handling: p.auto_handling,
                 show_dialer: p.show_dialer,
+                auto_answer: p.auto_answer,
+                dial_at_once: p.dial_at_once,
             })
             .unwrap_or_default())
     }
@@ -91,6 +105,8 @@ impl Crm {
             suppress_popups: w.suppress_popups,
             auto_handling: w.auto_handling,
             show_dialer: w.show_dialer,
+            auto_answer: w.auto_answer,
+            dial_at_once: w.dial_at_once,
             ..cur
         };
         self.save_preferences(user, p).await
@@ -106,6 +122,8 @@ impl Crm {
             suppress_popups: p.suppress_popups,
             auto_handling: p.auto_handling,
             show_dialer: p.show_dialer,
+            auto_answer: p.auto_answer,
+            dial_at_once: p.dial_at_once,
         };
         let exists = up::Entity::find_by_id(user.id.0).one(self.db()).await?.is_some();
         store::put_row::<up::Entity, _>(self.db(), exists, row).await?;

@@ -18,6 +18,10 @@ pub struct Model {
     /// The call handling window opens by itself for every call.
     pub auto_handling: bool,
     pub show_dialer: bool,
+    /// Calls to the browser phone are answered at once (a headset on, seed 000).
+    pub auto_answer: bool,
+    /// A clicked number is dialled at once instead of opening the dialer with it.
+    pub dial_at_once: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

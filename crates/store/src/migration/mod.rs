@@ -13,6 +13,7 @@ mod m20261201_000007_contact_imports;
 mod m20261201_000008_cases;
 mod m20261201_000009_contact_search;
 mod m20261202_000010_phone_type;
+mod m20261202_000011_call_preferences;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_cases::Migration),
             Box::new(m20261201_000009_contact_search::Migration),
             Box::new(m20261202_000010_phone_type::Migration),
+            Box::new(m20261202_000011_call_preferences::Migration),
         ]
     }
 }

@@ -624,3 +624,7 @@ start-number = Point a number at someone
 start-number-hint = Each of your numbers rings an extension or a ring group.
 start-first-call = Make the first call
 start-first-call-hint = Dial a customer from the agent panel, or have someone call one of your numbers.
+pref-auto-answer = Answer calls at once in the browser (with a headset on)
+pref-dial-at-once = Dial a clicked number at once (instead of opening the dialer with it)
+dial-dialog-title = Call
+dial-dialog-cancel = Cancel

@@ -624,3 +624,7 @@ start-number = הפנה מספר למישהו
 start-number-hint = כל אחד מהמספרים שלך מצלצל לשלוחה או לקבוצת צלצול.
 start-first-call = בצע את השיחה הראשונה
 start-first-call-hint = חייג ללקוח מלוח הנציג, או בקש ממישהו להתקשר לאחד המספרים שלך.
+pref-auto-answer = ענה לשיחות מיד בדפדפן (עם אוזניות)
+pref-dial-at-once = חייג מיד למספר שנלחץ (במקום לפתוח את החייגן)
+dial-dialog-title = התקשר
+dial-dialog-cancel = ביטול

@@ -624,3 +624,7 @@ start-number = Skieruj numer do kogoś
 start-number-hint = Każdy z Twoich numerów dzwoni do numeru wewnętrznego lub grupy.
 start-first-call = Wykonaj pierwsze połączenie
 start-first-call-hint = Zadzwoń do klienta z panelu konsultanta albo poproś kogoś o telefon na jeden z Twoich numerów.
+pref-auto-answer = Odbieraj połączenia od razu w przeglądarce (w słuchawkach)
+pref-dial-at-once = Dzwoń od razu po kliknięciu numeru (zamiast otwierać dialer)
+dial-dialog-title = Zadzwoń
+dial-dialog-cancel = Anuluj

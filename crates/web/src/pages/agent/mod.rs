@@ -113,6 +113,31 @@ pub async fn live(State(st): State<AppState>, Authed(_, me): Authed) -> Json<Vec
     Json(st.crm.call_views(&me))
 }
 
+/// How a clicked number is dialled for this user: at once, or through the dialer with the
+/// organization's numbers to present (and the dialer's words in the user's language).
+pub async fn dialing(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+) -> Result<Json<serde_json::Value>, PageError> {
+    let prefs = st.crm.preferences(&me).await?;
+    let numbers: Vec<serde_json::Value> = st
+        .crm
+        .numbers(me.org_id)
+        .await?
+        .into_iter()
+        .map(|n| serde_json::json!({ "number": n.number, "shown": format!("+{}", n.number) }))
+        .collect();
+    let t = |k: &str| crate::i18n::tr(ctx.lang, k);
+    Ok(Json(serde_json::json!({
+        "dial_at_once": prefs.dial_at_once,
+        "caller_ids": numbers,
+        "texts": {
+            "title": t("dial-dialog-title"), "dial": t("agent-dial"), "cancel": t("dial-dialog-cancel"),
+            "number": t("agent-number"), "caller_id": t("caller-id"), "default_caller_id": t("caller-id-default"),
+        },
+    })))
+}
+
 #[derive(Deserialize)]
 pub struct DialIn {
     number: String,
