@@ -35,7 +35,7 @@ async fn main() {
     let counts = Arc::new(Counts::default());
     let start = Instant::now() + Duration::from_secs(2);
     let mut tasks = Vec::new();
-    for u in users.iter().cloned() {
+    for u in users.clone() {
         let (base, password, counts) = (base.clone(), password.clone(), counts.clone());
         tasks.push(tokio::spawn(async move {
             if let Err(e) = browser(&base, &u, &password, counts, start).await {
