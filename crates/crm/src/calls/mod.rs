@@ -44,6 +44,7 @@ impl Crm {
             }
         };
         let org = self.org(user.org_id).await?;
+        let sip = self.sip()?;
         // An outside number the dial rules refuse is said so plainly, before anything rings.
         let extension = self.users(user.org_id).await?.iter().any(|u| u.active && u.extension.as_str() == number);
         if !extension {
@@ -59,7 +60,7 @@ impl Crm {
             number,
             caller_id,
         };
-        self.sip()?.originate(o).await.map_err(refused)
+        sip.originate(o).await.map_err(refused)
     }
 
     /// Rings the user's own phones with the echo test (a known prompt, then their own voice).
