@@ -97,6 +97,14 @@ test("the user form in Hebrew and the account page in Polish read well", async (
   await Promise.all([page.waitForNavigation(), page.click("#user-form button[type=submit]")]);
   assert.match(await page.textContent("#user-form"), /שלוחה היא בת 2 עד 8 ספרות/);
   await page.screenshot({ path: join(screenshots, "user-form-he.png"), fullPage: true });
+  // An existing user's page has their phone set-up; the SIP password is shown on request.
+  await page.goto(`${server.base}/admin/users`);
+  await Promise.all([page.waitForNavigation(), page.click("table a[href^='/admin/users/'] >> nth=1")]);
+  assert.equal(await page.locator("#phone-password").count(), 0, "the SIP password is not shown unasked");
+  await Promise.all([page.waitForNavigation(), page.click("#phone-form button[value=show]")]);
+  assert.match(await page.textContent("#phone-password"), /\S{8,}/);
+  assert.match(await page.textContent("#phone-domain"), /\./);
+  await page.screenshot({ path: join(screenshots, "user-phone-he.png"), fullPage: true });
   await ctx.close();
   const pl = await usersPage("pl");
   await pl.page.goto(`${server.base}/account`);

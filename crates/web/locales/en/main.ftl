@@ -628,3 +628,5 @@ pref-auto-answer = Answer calls at once in the browser (with a headset on)
 pref-dial-at-once = Dial a clicked number at once (instead of opening the dialer with it)
 dial-dialog-title = Call
 dial-dialog-cancel = Cancel
+phone-intro-admin = What this user's desk phone or softphone needs to register as their extension. Give the SIP password only to them.
+phone-title-user = Desk phone or softphone

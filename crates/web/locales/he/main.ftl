@@ -628,3 +628,5 @@ pref-auto-answer = ענה לשיחות מיד בדפדפן (עם אוזניות)
 pref-dial-at-once = חייג מיד למספר שנלחץ (במקום לפתוח את החייגן)
 dial-dialog-title = התקשר
 dial-dialog-cancel = ביטול
+phone-intro-admin = מה שהטלפון השולחני או הרך של המשתמש צריך כדי להירשם כשלוחה שלו. מסור את סיסמת ה-SIP רק לו.
+phone-title-user = טלפון שולחני או רך

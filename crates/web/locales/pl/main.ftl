@@ -628,3 +628,5 @@ pref-auto-answer = Odbieraj połączenia od razu w przeglądarce (w słuchawkach
 pref-dial-at-once = Dzwoń od razu po kliknięciu numeru (zamiast otwierać dialer)
 dial-dialog-title = Zadzwoń
 dial-dialog-cancel = Anuluj
+phone-intro-admin = Czego potrzebuje telefon biurkowy lub softphone tego użytkownika, by zarejestrować się jako jego numer wewnętrzny. Hasło SIP przekaż tylko jemu.
+phone-title-user = Telefon biurkowy lub softphone

@@ -66,6 +66,8 @@ pub struct UserFormPage {
     pub action: String,
     pub v: UserForm,
     pub errors: FormErrors,
+    /// The user's phone set-up (when editing).
+    pub phone: Option<super::account::PhoneCard>,
 }
 
 fn form_page(ctx: &crate::ctx::Ctx, editing: Option<UserId>, mut v: UserForm, errors: FormErrors) -> UserFormPage {
@@ -75,7 +77,7 @@ fn form_page(ctx: &crate::ctx::Ctx, editing: Option<UserId>, mut v: UserForm, er
         Some(id) => format!("/admin/users/{id}"),
         None => "/admin/users".into(),
     };
-    UserFormPage { p: Page::new(ctx, "nav-users"), editing, action, v, errors }
+    UserFormPage { p: Page::new(ctx, "nav-users"), editing, action, v, errors, phone: None }
 }
 
 fn mismatch(f: &UserForm) -> Option<CrmError> {
@@ -131,17 +133,50 @@ pub async fn edit(
     Admin(ctx, me): Admin,
     Path(id): Path<i64>,
 ) -> Result<UserFormPage, PageError> {
-    let u = st.crm.user(me.org_id, UserId(id)).await?;
+    let setup = st.crm.phone_setup(&me, UserId(id), false).await?;
+    Ok(edit_page(&st, &ctx, setup))
+}
+
+/// The form of an existing user, with their phone set-up.
+fn edit_page(st: &AppState, ctx: &crate::ctx::Ctx, setup: crm::identity::phone_setup::PhoneSetup) -> UserFormPage {
+    let u = &setup.user;
     let v = UserForm {
-        username: u.username,
-        full_name: u.full_name,
+        username: u.username.clone(),
+        full_name: u.full_name.clone(),
         extension: u.extension.to_string(),
         role: u.role.as_str().into(),
         language: u.language.as_str().into(),
         phone_type: u.phone_type.as_str().into(),
         ..Default::default()
     };
-    Ok(form_page(&ctx, Some(u.id), v, FormErrors::default()))
+    let mut page = form_page(ctx, Some(u.id), v, FormErrors::default());
+    page.phone = Some(super::account::PhoneCard::of(st, setup));
+    page
+}
+
+#[derive(Deserialize)]
+pub struct PhoneForm {
+    /// `show` the SIP password, or make a `new` one.
+    #[serde(default)]
+    action: String,
+}
+
+/// The user's phone set-up: the SIP password shown, or a new one made.
+pub async fn phone(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<PhoneForm>,
+) -> Result<UserFormPage, PageError> {
+    let setup = match f.action.as_str() {
+        "new" => st.crm.new_sip_password(&me, UserId(id)).await?,
+        _ => st.crm.phone_setup(&me, UserId(id), true).await?,
+    };
+    let mut page = edit_page(&st, &ctx, setup);
+    if f.action == "new" {
+        page.p.flash = Some(crate::i18n::tr(ctx.lang, "phone-new-password-made"));
+    }
+    Ok(page)
 }
 
 pub async fn update(
