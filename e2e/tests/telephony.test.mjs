@@ -147,6 +147,15 @@ test("the first-run checklist ticks what is done, in Polish and Hebrew", async (
   assert.equal(await done("start-phone"), "false", "the admin's phone is not connected");
   assert.match(await page.textContent("#start-progress"), /4 \/ 7/);
   await page.screenshot({ path: join(screenshots, "start-pl.png"), fullPage: true });
+  // The numbers an agent may present, on the agent's page.
+  await page.goto(`${server.base}/admin/users`);
+  await Promise.all([page.waitForNavigation(), page.click("tr:has-text('Zofia') a[href^='/admin/users/']")]);
+  assert.match(await page.textContent("#caller-ids"), /Nic nie zaznaczono/);
+  await page.check("#caller-ids-form input[value='48221234567']");
+  await Promise.all([page.waitForNavigation(), page.click("#caller-ids-form button[type=submit]")]);
+  assert.ok(await page.isChecked("#caller-ids-form input[value='48221234567']"), "saved");
+  assert.match(await page.textContent("#caller-ids"), /tylko zaznaczone/);
+  await page.screenshot({ path: join(screenshots, "user-caller-ids-pl.png"), fullPage: true });
   await ctx.close();
   const he = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const p2 = await he.newPage();

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}", get(users::edit).post(users::update))
         .route("/admin/users/{id}/deactivate", post(users::deactivate))
         .route("/admin/users/{id}/phone", post(users::phone))
+        .route("/admin/users/{id}/caller-ids", post(users::caller_ids))
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/mail", get(mail::show).post(mail::save))
         .route("/admin/organization", get(organization::show).post(organization::save))

@@ -34,10 +34,12 @@ impl Crm {
             return Err(CrmError::invalid("number", "err-dial-number"));
         }
         let caller_id = match caller_id.filter(|c| !c.trim().is_empty()) {
-            None => None,
+            // The route's default, unless the user may present only some numbers: their first.
+            None if self.listed_caller_ids(user, user.id).await?.is_empty() => None,
+            None => self.caller_ids(user).await?.into_iter().next(),
             Some(c) => {
                 let d = crate::sip::trunks::digits(c);
-                if !self.numbers(user.org_id).await?.iter().any(|n| n.number == d) {
+                if !self.caller_ids(user).await?.contains(&d) {
                     return Err(CrmError::invalid("caller_id", "err-caller-id"));
                 }
                 Some(d)

@@ -3,6 +3,7 @@
 //! questions (`directory`, the `telephony::SipDirectory` of this crate).
 
 pub mod cache;
+pub mod caller_ids;
 pub mod directory;
 pub mod presets;
 pub mod trunks;

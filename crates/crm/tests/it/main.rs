@@ -1129,3 +1129,35 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         assert_eq!(crm.search_contacts(o.id, &by("uokk"), 1, 50).await.unwrap().total, 1, "{b}");
     }
 }
+
+#[tokio::test]
+async fn users_present_only_the_numbers_listed_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let acme = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let globex = crm.create_org(&OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        let admin = crm.create_user(acme.id, new_user("ada", "1000", "admin")).await.unwrap();
+        let anna = crm.create_user(acme.id, new_user("anna", "1001", "agent")).await.unwrap();
+        let gina = crm.create_user(globex.id, new_user("gina", "1001", "admin")).await.unwrap();
+        crm.add_number(acme.id, "48221111111", Some("1001"), None).await.unwrap();
+        crm.add_number(acme.id, "48222222222", Some("1000"), None).await.unwrap();
+        crm.add_number(globex.id, "48223333333", Some("1001"), None).await.unwrap();
+        // None listed: all of the organization's.
+        assert_eq!(crm.caller_ids(&anna).await.unwrap(), ["48221111111", "48222222222"], "{b}");
+        // Listed: only those; a number of another organization, or none of ours, is refused.
+        assert_eq!(crm.set_caller_ids(&admin, anna.id, &["+48 22 222 22 22".into()]).await.unwrap(), ["48222222222"]);
+        assert_eq!(crm.caller_ids(&anna).await.unwrap(), ["48222222222"], "{b}");
+        let e = crm.set_caller_ids(&admin, anna.id, &["48223333333".into()]).await.unwrap_err();
+        assert_eq!(e.code(), "err-caller-id", "{b}: {e:?}");
+        assert_eq!(crm.caller_ids(&anna).await.unwrap(), ["48222222222"], "a refused change changes nothing");
+        assert!(matches!(crm.set_caller_ids(&anna, anna.id, &[]).await, Err(CrmError::Forbidden)), "{b}");
+        assert!(matches!(crm.set_caller_ids(&gina, anna.id, &[]).await, Err(CrmError::NotFound)), "{b}");
+        // Presenting a number not listed is refused before anything rings.
+        let e = crm.click_to_call(&anna, "600111222", Some("48221111111")).await.unwrap_err();
+        let CrmError::Invalid(fields) = e else { panic!("{b}: {e:?}") };
+        assert_eq!((fields[0].field, fields[0].code), ("caller_id", "err-caller-id"), "{b}");
+        // Emptied: all again.
+        crm.set_caller_ids(&admin, anna.id, &[]).await.unwrap();
+        assert_eq!(crm.caller_ids(&anna).await.unwrap().len(), 2, "{b}");
+    }
+}

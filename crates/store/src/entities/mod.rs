@@ -66,4 +66,5 @@ pub mod session;
 pub mod status_reason;
 pub mod trunk;
 pub mod user;
+pub mod user_caller_id;
 pub mod user_preference;

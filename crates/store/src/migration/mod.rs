@@ -14,6 +14,7 @@ mod m20261201_000008_cases;
 mod m20261201_000009_contact_search;
 mod m20261202_000010_phone_type;
 mod m20261202_000011_call_preferences;
+mod m20261202_000012_user_caller_ids;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_contact_search::Migration),
             Box::new(m20261202_000010_phone_type::Migration),
             Box::new(m20261202_000011_call_preferences::Migration),
+            Box::new(m20261202_000012_user_caller_ids::Migration),
         ]
     }
 }

@@ -630,3 +630,6 @@ dial-dialog-title = Call
 dial-dialog-cancel = Cancel
 phone-intro-admin = What this user's desk phone or softphone needs to register as their extension. Give the SIP password only to them.
 phone-title-user = Desk phone or softphone
+caller-ids-title = Numbers this user may present
+caller-ids-all = None ticked: the user may present any of the organization's numbers.
+caller-ids-listed = The user may present only the ticked numbers; the first is their default.

@@ -630,3 +630,6 @@ dial-dialog-title = Zadzwoń
 dial-dialog-cancel = Anuluj
 phone-intro-admin = Czego potrzebuje telefon biurkowy lub softphone tego użytkownika, by zarejestrować się jako jego numer wewnętrzny. Hasło SIP przekaż tylko jemu.
 phone-title-user = Telefon biurkowy lub softphone
+caller-ids-title = Numery, które ten użytkownik może prezentować
+caller-ids-all = Nic nie zaznaczono: użytkownik może prezentować każdy numer organizacji.
+caller-ids-listed = Użytkownik może prezentować tylko zaznaczone numery; pierwszy jest domyślny.

@@ -68,6 +68,10 @@ pub struct UserFormPage {
     pub errors: FormErrors,
     /// The user's phone set-up (when editing).
     pub phone: Option<super::account::PhoneCard>,
+    /// The organization's numbers, and whether the user may present each (when editing).
+    pub caller_ids: Vec<(String, bool)>,
+    /// Whether numbers are listed for the user (else all may be presented).
+    pub caller_ids_listed: bool,
 }
 
 fn form_page(ctx: &crate::ctx::Ctx, editing: Option<UserId>, mut v: UserForm, errors: FormErrors) -> UserFormPage {
@@ -77,7 +81,16 @@ fn form_page(ctx: &crate::ctx::Ctx, editing: Option<UserId>, mut v: UserForm, er
         Some(id) => format!("/admin/users/{id}"),
         None => "/admin/users".into(),
     };
-    UserFormPage { p: Page::new(ctx, "nav-users"), editing, action, v, errors, phone: None }
+    UserFormPage {
+        p: Page::new(ctx, "nav-users"),
+        editing,
+        action,
+        v,
+        errors,
+        phone: None,
+        caller_ids: vec![],
+        caller_ids_listed: false,
+    }
 }
 
 fn mismatch(f: &UserForm) -> Option<CrmError> {
@@ -134,7 +147,47 @@ pub async fn edit(
     Path(id): Path<i64>,
 ) -> Result<UserFormPage, PageError> {
     let setup = st.crm.phone_setup(&me, UserId(id), false).await?;
-    Ok(edit_page(&st, &ctx, setup))
+    let mut page = edit_page(&st, &ctx, setup);
+    with_caller_ids(&st, &me, &mut page).await?;
+    Ok(page)
+}
+
+async fn with_caller_ids(st: &AppState, me: &User, page: &mut UserFormPage) -> Result<(), PageError> {
+    let Some(id) = page.editing else { return Ok(()) };
+    let listed = st.crm.listed_caller_ids(me, id).await?;
+    page.caller_ids_listed = !listed.is_empty();
+    page.caller_ids = st
+        .crm
+        .numbers(me.org_id)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let on = listed.contains(&n.number);
+            (n.number, on)
+        })
+        .collect();
+    Ok(())
+}
+
+/// Which of the organization's numbers the user may present (none ticked: all).
+pub async fn caller_ids(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let numbers: Vec<String> = f.into_iter().filter(|(k, _)| k == "number").map(|(_, v)| v).collect();
+    match st.crm.set_caller_ids(&me, UserId(id), &numbers).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?ok=user-saved")).into_response()),
+        Err(e @ (CrmError::Invalid(_) | CrmError::Conflict(_))) => {
+            let setup = st.crm.phone_setup(&me, UserId(id), false).await?;
+            let mut page = edit_page(&st, &ctx, setup);
+            with_caller_ids(&st, &me, &mut page).await?;
+            page.errors = FormErrors::from_crm(&e, ctx.lang);
+            Ok((crate::error::status_of(&e), page).into_response())
+        }
+        Err(e) => Err(PageError::from(e)),
+    }
 }
 
 /// The form of an existing user, with their phone set-up.
@@ -173,6 +226,7 @@ pub async fn phone(
         _ => st.crm.phone_setup(&me, UserId(id), true).await?,
     };
     let mut page = edit_page(&st, &ctx, setup);
+    with_caller_ids(&st, &me, &mut page).await?;
     if f.action == "new" {
         page.p.flash = Some(crate::i18n::tr(ctx.lang, "phone-new-password-made"));
     }

@@ -90,6 +90,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/admin/users/{id}/deactivate", format!("/admin/users/{g}/deactivate"), true),
             (Method::POST, "/admin/users/{id}/activate", format!("/admin/users/{g}/activate"), true),
             (Method::POST, "/admin/users/{id}/phone", format!("/admin/users/{g}/phone"), true),
+            (Method::POST, "/admin/users/{id}/caller-ids", format!("/admin/users/{g}/caller-ids"), true),
             (Method::POST, "/account/tokens/{id}/revoke", format!("/account/tokens/{t}/revoke"), true),
             (Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),
             (Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{g}"), false),

@@ -80,7 +80,7 @@ pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result
     let status = st.crm.agent_status(&me).await?;
     let reasons = st.crm.status_reasons(me.org_id).await?.into_iter().filter(|r| r.active).collect();
     let prefs = st.crm.preferences(&me).await?;
-    let numbers = st.crm.numbers(me.org_id).await?.into_iter().map(|n| n.number).collect();
+    let numbers = st.crm.caller_ids(&me).await?;
     let stats = st.crm.shift_stats(&me, None).await?;
     let recent = st.crm.call_log(&me, &CallLogFilter { limit: 10, ..Default::default() }).await?;
     let windows = st.crm.open_windows(&me).await?;
@@ -122,10 +122,10 @@ pub async fn dialing(
     let prefs = st.crm.preferences(&me).await?;
     let numbers: Vec<serde_json::Value> = st
         .crm
-        .numbers(me.org_id)
+        .caller_ids(&me)
         .await?
         .into_iter()
-        .map(|n| serde_json::json!({ "number": n.number, "shown": format!("+{}", n.number) }))
+        .map(|n| serde_json::json!({ "shown": format!("+{n}"), "number": n }))
         .collect();
     let t = |k: &str| crate::i18n::tr(ctx.lang, k);
     Ok(Json(serde_json::json!({

@@ -1,0 +1,59 @@
+//! Which of the organization's numbers each user may present when calling out (seed 002's
+//! caller-ID choice). A user with none listed may present any of them; administrators list them.
+
+use crate::{Crm, CrmError, User, UserId};
+use store::entities::user_caller_id as uc;
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+
+impl Crm {
+    /// The numbers listed for a user (empty: none listed, all allowed).
+    pub async fn listed_caller_ids(&self, by: &User, whose: UserId) -> Result<Vec<String>, CrmError> {
+        let u = self.user(by.org_id, whose).await?;
+        Ok(uc::Entity::find()
+            .filter(uc::Column::OrgId.eq(u.org_id.0))
+            .filter(uc::Column::UserId.eq(u.id.0))
+            .order_by_asc(uc::Column::Number)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| r.number)
+            .collect())
+    }
+
+    /// The numbers `user` may present: those listed for them, or all of the organization's.
+    pub async fn caller_ids(&self, user: &User) -> Result<Vec<String>, CrmError> {
+        let all: Vec<String> = self.numbers(user.org_id).await?.into_iter().map(|n| n.number).collect();
+        let listed = self.listed_caller_ids(user, user.id).await?;
+        Ok(if listed.is_empty() { all } else { all.into_iter().filter(|n| listed.contains(n)).collect() })
+    }
+
+    /// Administrators list the numbers a user may present (each one of the organization's);
+    /// an empty list allows them all.
+    pub async fn set_caller_ids(&self, by: &User, whose: UserId, numbers: &[String]) -> Result<Vec<String>, CrmError> {
+        if !by.is_admin() {
+            return Err(CrmError::Forbidden);
+        }
+        let u = self.user(by.org_id, whose).await?;
+        let ours: Vec<String> = self.numbers(u.org_id).await?.into_iter().map(|n| n.number).collect();
+        let mut wanted: Vec<String> = numbers.iter().map(|n| super::trunks::digits(n)).collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.iter().any(|n| !ours.contains(n)) {
+            return Err(CrmError::invalid("caller_ids", "err-caller-id"));
+        }
+        let txn = self.db().begin().await?;
+        uc::Entity::delete_many().filter(uc::Column::UserId.eq(u.id.0)).exec(&txn).await?;
+        for n in &wanted {
+            uc::ActiveModel {
+                org_id: Set(u.org_id.0),
+                user_id: Set(u.id.0),
+                number: Set(n.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(wanted)
+    }
+}
