@@ -95,6 +95,12 @@ test("Polish: the standard dial rules, then the first outside call from the brow
   assert.match(rules, /70…\s*zabronione/, "premium-rate 70x refused");
   assert.match(rules, /00…\s*zabronione/, "abroad refused");
   await page.screenshot({ path: join(screenshots, "telephony-preset-pl.png"), fullPage: true });
+  // Every call recorded, then back to on demand.
+  await page.selectOption("#recording_policy", "always");
+  await Promise.all([page.waitForNavigation(), page.click("#recording-form button[type=submit]")]);
+  assert.equal(await page.inputValue("#recording_policy"), "always");
+  await page.selectOption("#recording_policy", "on_demand");
+  await Promise.all([page.waitForNavigation(), page.click("#recording-form button[type=submit]")]);
   await admin.close();
 
   const wav = join(mkdtempSync(join(tmpdir(), "switchboard-mic-")), "mic.wav");

@@ -51,6 +51,19 @@ pub struct OutboundRoute {
     pub caller_id: String,
 }
 
+/// Whether an organization's calls are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingPolicy {
+    /// Never: the record command is refused.
+    Never,
+    /// When an agent starts it (and until they stop it).
+    #[default]
+    OnDemand,
+    /// Every answered call from the start, and nobody stops it.
+    Always,
+}
+
 #[async_trait]
 pub trait SipDirectory: Send + Sync + 'static {
     /// The organization that owns `domain` (a SIP domain, or the server's own address on a
@@ -79,5 +92,10 @@ pub trait SipDirectory: Send + Sync + 'static {
     /// The trunks that must keep a registration at their carrier.
     async fn trunks_to_register(&self) -> Vec<Trunk> {
         vec![]
+    }
+
+    /// Whether the organization's calls are recorded.
+    async fn recording_policy(&self, _tenant: i64) -> RecordingPolicy {
+        RecordingPolicy::OnDemand
     }
 }

@@ -21,7 +21,7 @@ mod shared;
 pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};
-pub use directory::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};
+pub use directory::{InboundRoute, OutboundRoute, RecordingPolicy, SipDirectory, Tenant, Trunk};
 pub use server::{SipServer, SipSettings};
 
 /// The User-Agent / Server header value.

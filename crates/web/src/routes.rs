@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/telephony/groups", post(telephony::add_group))
         .route("/admin/telephony/rules", post(telephony::add_rule))
         .route("/admin/telephony/rules/preset", post(telephony::rule_preset))
+        .route("/admin/telephony/recording", post(telephony::recording))
         .route("/account", get(account::show))
         // The one-time password form is the account page, which shows only the password part then.
         .route("/account/password", get(account::show).post(account::change_password))

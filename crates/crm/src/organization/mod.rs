@@ -1,6 +1,7 @@
 //! Organizations (tenants): their licences (seats), SIP domain and locale defaults.
 
 pub mod checklist;
+pub use store::entities::organization::RecordingPolicy;
 pub mod mail;
 
 use crate::{Crm, CrmError, OrgId, OrgSlug};
@@ -24,6 +25,7 @@ pub struct Organization {
     /// Opened on an incoming call instead of the contact card (`{caller}` filled in); empty: the card.
     pub screen_pop_url: String,
     pub created_at: DateTime<Utc>,
+    pub recording_policy: RecordingPolicy,
 }
 
 impl From<org::Model> for Organization {
@@ -37,6 +39,7 @@ impl From<org::Model> for Organization {
             default_country: m.default_country,
             time_zone: m.time_zone,
             screen_pop_url: m.screen_pop_url,
+            recording_policy: m.recording_policy,
             created_at: m.created_at,
         }
     }
@@ -57,6 +60,7 @@ impl Crm {
             default_country: Set("PL".into()),
             time_zone: Set("Europe/Warsaw".into()),
             screen_pop_url: Set(String::new()),
+            recording_policy: Set(RecordingPolicy::OnDemand),
             created_at: Set(self.now()),
             ..Default::default()
         }
@@ -166,6 +170,21 @@ impl Crm {
         let o = am.update(self.db()).await?.into();
         self.routing_changed();
         Ok(o)
+    }
+
+    /// Administrators say whether the organization's calls are recorded: never, on demand, or
+    /// always; in force for calls answered from now on, on every node.
+    pub async fn set_recording_policy(&self, by: &crate::User, policy: &str) -> Result<Organization, CrmError> {
+        if !by.is_admin() {
+            return Err(CrmError::Forbidden);
+        }
+        let policy = RecordingPolicy::parse(policy).ok_or(CrmError::invalid("recording_policy", "err-invalid"))?;
+        let m = org::Entity::find_by_id(by.org_id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.recording_policy = Set(policy);
+        let o = am.update(self.db()).await?;
+        self.routing_changed();
+        Ok(o.into())
     }
 
     /// Managers set the URL opened on an incoming call instead of the contact card (`{caller}`

@@ -33,6 +33,8 @@ pub struct Snapshot {
     pub rules: HashMap<i64, Vec<(String, bool)>>,
     /// (organization, extension) → active user id.
     pub extensions: HashMap<(i64, String), i64>,
+    /// Organization id → whether its calls are recorded.
+    pub recording: HashMap<i64, store::entities::organization::RecordingPolicy>,
 }
 
 #[derive(Default)]
@@ -59,6 +61,7 @@ impl Crm {
         for o in organization::Entity::find().all(db).await? {
             s.domains.insert(o.sip_domain.clone(), o.id);
             s.time_zones.insert(o.id, o.time_zone.parse().unwrap_or(chrono_tz::UTC));
+            s.recording.insert(o.id, o.recording_policy);
             s.realms.insert(o.id, o.sip_domain);
         }
         s.org_count = s.realms.len();

@@ -88,6 +88,16 @@ impl SipDirectory for Crm {
         Some(OutboundRoute { trunk: trunk_of(t, tenant.realm.clone()), number: dialled.to_string(), caller_id })
     }
 
+    async fn recording_policy(&self, tenant: i64) -> telephony::RecordingPolicy {
+        use store::entities::organization::RecordingPolicy as P;
+        let Ok(r) = self.routing().await else { return telephony::RecordingPolicy::OnDemand };
+        match r.recording.get(&tenant) {
+            Some(P::Never) => telephony::RecordingPolicy::Never,
+            Some(P::Always) => telephony::RecordingPolicy::Always,
+            _ => telephony::RecordingPolicy::OnDemand,
+        }
+    }
+
     async fn trunks_to_register(&self) -> Vec<Trunk> {
         let Ok(r) = self.routing().await else { return vec![] };
         r.trunks

@@ -19,9 +19,21 @@ pub struct Model {
     /// (empty: the card).
     pub screen_pop_url: String,
     pub created_at: DateTimeUtc,
+    pub recording_policy: RecordingPolicy,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Whether the organization's calls are recorded.
+    pub enum RecordingPolicy {
+        Never = "never",
+        /// When an agent starts it.
+        OnDemand = "on_demand",
+        /// Every answered call, from the start.
+        Always = "always",
+    }
+}

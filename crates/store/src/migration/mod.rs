@@ -15,6 +15,7 @@ mod m20261201_000009_contact_search;
 mod m20261202_000010_phone_type;
 mod m20261202_000011_call_preferences;
 mod m20261202_000012_user_caller_ids;
+mod m20261202_000013_recording_policy;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_phone_type::Migration),
             Box::new(m20261202_000011_call_preferences::Migration),
             Box::new(m20261202_000012_user_caller_ids::Migration),
+            Box::new(m20261202_000013_recording_policy::Migration),
         ]
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct Live<'a> {
     pub(super) media_tx: mpsc::UnboundedSender<MediaEvent>,
     pub(super) media_rx: mpsc::UnboundedReceiver<MediaEvent>,
     pub(super) recording: Option<Recording>,
+    /// The organization's recording policy, read when the call was answered.
+    pub(super) policy: crate::directory::RecordingPolicy,
     pub(super) phase: Phase,
     /// Where other calls ask this one to hand over a party.
     pub(super) handover_tx: mpsc::UnboundedSender<Handover>,
@@ -88,6 +90,7 @@ impl<'a> Live<'a> {
             media_tx: media.0,
             media_rx: media.1,
             recording: None,
+            policy: Default::default(),
             phase: Phase::Two,
             handover_tx: mpsc::unbounded_channel().0,
         }
@@ -142,6 +145,10 @@ impl Live<'_> {
 
     /// Starts recording both sides into `RECORDINGS/TENANT/CALL.wav`.
     fn record_start(&mut self) {
+        if self.policy == crate::directory::RecordingPolicy::Never {
+            tracing::info!("SIP: recording refused: the organization records no calls");
+            return;
+        }
         let Some(dir) = &self.srv.recordings else {
             tracing::info!("SIP: recording refused: no recordings folder is set");
             return;
@@ -164,6 +171,15 @@ impl Live<'_> {
     }
 
     async fn record_stop(&mut self) {
+        if self.policy == crate::directory::RecordingPolicy::Always {
+            tracing::info!("SIP: stopping the recording refused: the organization records every call");
+            return;
+        }
+        self.record_end().await;
+    }
+
+    /// The recording, if any, is closed and said so.
+    async fn record_end(&mut self) {
         let Some(rec) = self.recording.take() else { return };
         self.relay.record(None);
         match rec.stop().await {
@@ -602,6 +618,10 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
     let (handover_tx, mut handovers) = mpsc::unbounded_channel();
     live.handover_tx = handover_tx;
     live.publish_legs();
+    live.policy = live.srv.directory.recording_policy(live.meta.tenant).await;
+    if live.policy == crate::directory::RecordingPolicy::Always {
+        live.record_start();
+    }
     enum Ev {
         Handover(Option<Handover>),
         State(usize, Option<DialogState>),
@@ -658,7 +678,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
         }
         Phase::Two | Phase::Calling => {}
     }
-    live.record_stop().await;
+    live.record_end().await;
     live.relay.stop();
     for d in &live.dialogs {
         live.srv.dialogs.remove_dialog(&d.id());

@@ -16,6 +16,8 @@ pub struct Directory {
     carrier: Option<std::net::SocketAddr>,
     /// acme's trunk registers at the carrier (as trunkuser / trunkpass).
     registering: bool,
+    /// acme's recording policy.
+    recording: telephony::RecordingPolicy,
 }
 
 /// acme's trunk: calls come from 127.0.0.2 (or the carrier's own address) and go to the carrier.
@@ -77,6 +79,10 @@ impl SipDirectory for Directory {
     }
 
     /// National numbers (0…) go out with caller ID 48221234567; international (00…) never.
+    async fn recording_policy(&self, tenant: i64) -> telephony::RecordingPolicy {
+        if tenant == 1 { self.recording } else { telephony::RecordingPolicy::OnDemand }
+    }
+
     async fn trunks_to_register(&self) -> Vec<telephony::Trunk> {
         if !self.registering {
             return vec![];
@@ -197,12 +203,22 @@ pub async fn server_with_directory(
     registering: bool,
     f: impl FnOnce(&mut SipSettings),
 ) -> SipServer {
+    server_recording(carrier, registering, telephony::RecordingPolicy::OnDemand, f).await
+}
+
+/// A server whose directory gives acme the recording policy `recording`.
+pub async fn server_recording(
+    carrier: Option<std::net::SocketAddr>,
+    registering: bool,
+    recording: telephony::RecordingPolicy,
+    f: impl FnOnce(&mut SipSettings),
+) -> SipServer {
     let mut secrets = HashMap::new();
     secrets.insert((1, "1003".into()), "acme-1003-pw".into());
     secrets.insert((1, "1001".into()), "acme-1001-pw".into());
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
-    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier, registering });
+    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier, registering, recording });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
     // Every fixed port of the tests stays out of the kernel's ephemeral range (32768-60999),
     // where parallel tests' sockets bound to port 0 could take it.

@@ -296,3 +296,82 @@ async fn keys_sent_by_command_reach_the_other_party_as_events() {
         .collect();
     assert_eq!(keys, "12#");
 }
+
+/// An organization that records every call: the recording starts when the call is answered,
+/// the agent cannot stop it, and it is closed when the call ends. One that records none
+/// refuses the command.
+#[tokio::test]
+async fn the_recording_policy_records_every_call_or_none() {
+    use telephony::events::{CallCommand, CallEventKind};
+    for (policy, ports, media) in [
+        (telephony::RecordingPolicy::Always, (63500, 63598), 18600),
+        (telephony::RecordingPolicy::Never, (63600, 63698), 18700),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let rec_dir = dir.path().to_path_buf();
+        let srv = crate::harness::server_recording(None, false, policy, move |s| {
+            s.rtp_ports = ports;
+            s.recordings = Some(rec_dir);
+        })
+        .await;
+        let mut rx = srv.subscribe();
+        let port = free_port();
+        register(&srv, "1002", "acme-1002-pw", port).await;
+        let callee = phone("uas_answer.xml", port, media, &[]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mp = (media + 50).to_string();
+        let args = [
+            "-s",
+            "1002",
+            "-au",
+            "1001",
+            "-ap",
+            "acme-1001-pw",
+            "-key",
+            "caller",
+            "1001",
+            "-mp",
+            mp.as_str(),
+            "-d",
+            "2500",
+        ];
+        let target = srv.local_addr();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let caller = tokio::spawn(async move {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            sipp("call_uac.xml", target, &a).await
+        });
+        let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        // The agent tries to stop (always) or start (never) it: refused either way.
+        let cmd = if policy == telephony::RecordingPolicy::Always {
+            CallCommand::RecordStop
+        } else {
+            CallCommand::RecordStart
+        };
+        srv.command(1, &call_id, cmd).unwrap();
+        assert!(ok(&caller.await.unwrap()));
+        assert!(ok(&callee.wait_with_output().await.unwrap()));
+        let mut kinds = vec![];
+        while let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+            kinds.push(ev.kind);
+        }
+        let started = kinds.iter().any(|k| matches!(k, CallEventKind::RecordingStarted { .. }));
+        let stopped = kinds.iter().position(|k| matches!(k, CallEventKind::RecordingStopped { .. }));
+        let ended = kinds.iter().position(|k| matches!(k, CallEventKind::Ended { .. }));
+        if policy == telephony::RecordingPolicy::Always {
+            let path = kinds
+                .iter()
+                .find_map(|k| match k {
+                    CallEventKind::RecordingStopped { path } => Some(path.clone()),
+                    _ => None,
+                })
+                .unwrap();
+            assert!(stopped < ended, "closed with the call, not before: {kinds:?}");
+            let wav = hound::WavReader::open(&path).unwrap();
+            assert!(wav.duration() >= 8000, "the whole call is in it ({} samples)", wav.duration());
+        } else {
+            assert!(!started && stopped.is_none(), "nothing recorded: {kinds:?}");
+        }
+    }
+}

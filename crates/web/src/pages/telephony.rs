@@ -29,6 +29,8 @@ pub struct TelephonyPage {
     pub p: Page,
     pub sip_domain: String,
     pub sip_address: String,
+    /// never | on_demand | always
+    pub recording: String,
     pub trunks: Vec<TrunkRow>,
     pub numbers: Vec<Number>,
     pub groups: Vec<RingGroup>,
@@ -155,6 +157,7 @@ async fn page(
         .collect();
     Ok(TelephonyPage {
         p: Page::new(ctx, "nav-telephony"),
+        recording: org.recording_policy.as_str().into(),
         sip_domain: typed.sip_domain.as_ref().map(|d| d.sip_domain.clone()).unwrap_or(org.sip_domain),
         sip_address: st.crm.sip_address().map(|a| a.to_string()).unwrap_or_default(),
         trunks,
@@ -249,6 +252,22 @@ pub async fn add_group(
     let ring = if f.ring_seconds.trim().is_empty() { 20 } else { f.ring_seconds.trim().parse::<u32>().unwrap_or(0) };
     let r = st.crm.create_ring_group(me.org_id, &f.name, &list(&f.members), f.in_order.is_none(), ring).await;
     done(&st, &ctx, r, "group", Typed { group: f, ..Default::default() }).await
+}
+
+#[derive(Deserialize)]
+pub struct RecordingForm {
+    #[serde(default)]
+    recording_policy: String,
+}
+
+/// Whether the organization's calls are recorded.
+pub async fn recording(
+    State(st): State<AppState>,
+    Admin(ctx, me): Admin,
+    CsrfForm(f): CsrfForm<RecordingForm>,
+) -> Result<Response, PageError> {
+    let r = st.crm.set_recording_policy(&me, &f.recording_policy).await;
+    done(&st, &ctx, r, "recording", Typed::default()).await
 }
 
 /// The organization's dial rules become the preset of its country.
