@@ -110,6 +110,23 @@ document.addEventListener("DOMContentLoaded", () => {
       return row;
     }));
   }
+  // The contact's short card: the company and a link to the card; a choice when several
+  // contacts have the number; a new contact with it when none does.
+  function shortCard(el, pop) {
+    el.replaceChildren();
+    if (!pop) return;
+    const link = (href, text) => Object.assign(document.createElement("a"), { href, textContent: text, target: "_blank", rel: "noopener" });
+    if (pop.contacts.length === 1) {
+      const k = pop.contacts[0];
+      if (k.company) el.append(Object.assign(document.createElement("bdi"), { textContent: k.company }), " · ");
+      el.append(link(`/contacts/${k.id}`, el.dataset.openCard));
+    } else if (pop.contacts.length > 1) {
+      el.append(el.dataset.choose + " ");
+      for (const k of pop.contacts) el.append(link(`/contacts/${k.id}`, k.name + (k.company ? ` (${k.company})` : "")), " ");
+    } else if (pop.e164) {
+      el.append(link(`/contacts/new?phone=%2B${pop.e164}`, el.dataset.newContact));
+    }
+  }
   function render() {
     let c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
     const ph = phone();
@@ -126,6 +143,10 @@ document.addEventListener("DOMContentLoaded", () => {
       : c.number === "*43" ? bar.dataset.testCall : "";
     bar.querySelector(".name").textContent = contact;
     bar.querySelector(".number").textContent = shown(c.number);
+    shortCard(bar.querySelector(".card-short"), c.pop);
+    // A ringing call is refused; one in progress hung up.
+    const h = bar.querySelector("button[data-cmd=hangup]");
+    h.textContent = c.state === "ringing" ? h.dataset.reject : h.dataset.hangup;
     // A call only the browser phone knows: answered and hung up there, nothing else.
     const on = new Set(c.call_id === "phone" ? ["answer", "hangup"].filter((x) => (buttons[c.state] || []).includes(x)) : buttons[c.state] || []);
     // The browser phone's connection can be looked at during its call.

@@ -638,3 +638,4 @@ tel-recording-hint = Recordings are stereo WAV files, the caller on the left and
 tel-recording-never = Never
 tel-recording-on_demand = When an agent starts it
 tel-recording-always = Every call, from the start
+cmd-reject = Reject

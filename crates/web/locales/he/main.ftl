@@ -638,3 +638,4 @@ tel-recording-hint = ההקלטות הן קובצי WAV סטריאו, המתקש
 tel-recording-never = אף פעם
 tel-recording-on_demand = כשהנציג מפעיל
 tel-recording-always = כל שיחה, מההתחלה
+cmd-reject = דחה

@@ -638,3 +638,4 @@ tel-recording-hint = Nagrania to pliki WAV stereo, dzwoniący po lewej, odbieraj
 tel-recording-never = Nigdy
 tel-recording-on_demand = Gdy konsultant je włączy
 tel-recording-always = Każda rozmowa, od początku
+cmd-reject = Odrzuć
