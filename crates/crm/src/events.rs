@@ -72,6 +72,11 @@ impl EventBus {
         Ok(EventBus { tx, pg: Some(store) })
     }
 
+    /// Whether events travel between nodes (PostgreSQL), not only within this process.
+    pub fn crosses_nodes(&self) -> bool {
+        self.pg.is_some()
+    }
+
     pub async fn publish(&self, ev: Event) -> Result<(), CrmError> {
         match &self.pg {
             Some(store) => {

@@ -68,7 +68,7 @@ impl Crm {
     /// Builds the services and starts the event bus (which on PostgreSQL listens to other nodes).
     pub async fn start_with(store: Store, settings: CrmSettings) -> Result<Crm, CrmError> {
         let bus = EventBus::start(store.clone()).await?;
-        Ok(Crm {
+        let crm = Crm {
             store,
             bus,
             clock: Clock::system(),
@@ -76,7 +76,9 @@ impl Crm {
             sip_cache: Default::default(),
             missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
             files: settings.files,
-        })
+        };
+        crm.follow_routing_changes();
+        Ok(crm)
     }
 
     pub fn store(&self) -> &Store {

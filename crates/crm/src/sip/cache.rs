@@ -15,6 +15,18 @@ use store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 /// How long a snapshot is trusted before it is read again.
 pub const REFRESH: Duration = Duration::from_secs(5);
 
+/// The event kind that tells every node to read the routing again.
+const ROUTING_CHANGED: &str = "routing.changed";
+
+fn routing_changed_event() -> crate::Event {
+    crate::Event {
+        org_id: crate::OrgId(0),
+        audience: crate::Audience::Role(crate::Role::Admin),
+        kind: ROUTING_CHANGED.into(),
+        data: serde_json::Value::Null,
+    }
+}
+
 #[derive(Default)]
 pub struct Snapshot {
     /// Organization id → SIP domain (realm).
@@ -88,7 +100,34 @@ impl Crm {
     }
 
     /// Call after any change to what the snapshot holds.
+    /// Routing changed here: this node reads it again at once, and so does every other node
+    /// (told through the event bus; an event of no organization, which no browser sees).
     pub(crate) fn routing_changed(&self) {
         self.sip_cache.invalidate();
+        if self.bus().crosses_nodes() {
+            let bus = self.bus().clone();
+            tokio::spawn(async move {
+                if let Err(e) = bus.publish(routing_changed_event()).await {
+                    tracing::warn!("telling the other nodes that routing changed: {e}");
+                }
+            });
+        }
+    }
+
+    /// Follows the other nodes' routing changes (see `routing_changed`).
+    pub(crate) fn follow_routing_changes(&self) {
+        let mut rx = self.bus().subscribe();
+        let cache = self.sip_cache.clone();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) if ev.kind == ROUTING_CHANGED && ev.org_id.0 == 0 => cache.invalidate(),
+                    Ok(_) => {}
+                    // Events were missed: one of them may have been a change.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => cache.invalidate(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
     }
 }

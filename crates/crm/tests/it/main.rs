@@ -1161,3 +1161,30 @@ async fn users_present_only_the_numbers_listed_for_them() {
         assert_eq!(crm.caller_ids(&anna).await.unwrap().len(), 2, "{b}");
     }
 }
+
+/// Two nodes on one PostgreSQL: a dial rule added on one is in force on the other at once,
+/// not only after the routing cache's refresh.
+#[tokio::test]
+async fn a_routing_change_on_one_node_is_in_force_on_the_other_at_once() {
+    let Some(admin) = store::testing::pg_admin_url() else {
+        eprintln!("no PostgreSQL for this run: skipped");
+        return;
+    };
+    let url = store::testing::fresh_pg_url(&admin).await;
+    let first = store::Store::connect(&url).await.unwrap();
+    first.migrate().await.unwrap();
+    let a = Crm::start(first).await.unwrap();
+    let b = Crm::start(store::Store::connect(&url).await.unwrap()).await.unwrap();
+    let org = a.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+    assert!(!b.routing().await.unwrap().rules.contains_key(&org.id.0), "node B has read the routing");
+    let at = std::time::Instant::now();
+    a.add_dial_rule(org.id, "48", true).await.unwrap();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while !b.routing().await.unwrap().rules.contains_key(&org.id.0) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "node B follows node A's change well before its own refresh (5 s)");
+    assert!(at.elapsed() < crm::sip::cache::REFRESH);
+}
