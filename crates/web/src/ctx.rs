@@ -119,6 +119,25 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// Resolves soon after the request's session ends (log-out, deactivation, expiry): a
+/// long-lived stream of that session (events, the phone socket) closes with it.
+pub fn session_ended(st: &AppState, ctx: &Ctx) -> impl std::future::Future<Output = ()> + Send + use<> {
+    let crm = st.crm.clone();
+    let every = st.session_check;
+    let session = ctx.session.as_ref().map(|s| s.id_hash.clone());
+    async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(id) = &session else { return };
+            match crm.session_by_hash(id).await {
+                Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,
+                Ok(_) => return,
+                Err(e) => tracing::warn!("checking a long-lived stream's session: {e}"),
+            }
+        }
+    }
+}
+
 pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, token)).path("/").http_only(true).same_site(SameSite::Lax).secure(secure).build()
 }

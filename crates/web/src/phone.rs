@@ -37,35 +37,14 @@ pub async fn connect(
         extension: setup.username,
         secret: setup.password.unwrap_or_default(),
     };
-    let crm = st.crm.clone();
-    let every = st.session_check;
-    let session = ctx.session.map(|s| s.id_hash);
-    let ended = async move {
-        loop {
-            tokio::time::sleep(every).await;
-            let Some(id) = &session else { return };
-            match crm.session_by_hash(id).await {
-                Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,
-                Ok(_) => return,
-                Err(e) => tracing::warn!("checking a phone socket's session: {e}"),
-            }
-        }
-    };
+    let ended = crate::ctx::session_ended(&st, &ctx);
     Ok(ws.on_upgrade(move |socket| relay(socket, phones.attach(login), ended)))
 }
 
-/// Whether the request's Origin (which browsers always send on WebSocket requests) is this
-/// server's own.
+/// Whether the request's Origin, which browsers always send on WebSocket requests, is this
+/// server's own (the forms' check, with the Origin required).
 fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    match (host, origin) {
-        (Some(host), Some(origin)) => {
-            let origin = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-            origin.eq_ignore_ascii_case(host)
-        }
-        _ => false,
-    }
+    headers.contains_key(header::ORIGIN) && crate::forms::same_origin(headers)
 }
 
 async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::future::Future<Output = ()>) {

@@ -35,20 +35,7 @@ pub async fn events(
         };
         async move { out }
     });
-    let crm = st.crm.clone();
-    let every = st.session_check;
-    let session = ctx.session.map(|s| s.id_hash);
-    let ended = async move {
-        loop {
-            tokio::time::sleep(every).await;
-            let Some(id) = &session else { return };
-            match crm.session_by_hash(id).await {
-                Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,
-                Ok(_) => return,
-                Err(e) => tracing::warn!("checking an event stream's session: {e}"),
-            }
-        }
-    };
+    let ended = crate::ctx::session_ended(&st, &ctx);
     Sse::new(ready.chain(badge).chain(live).take_until(ended)).keep_alive(KeepAlive::default())
 }
 

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
-use str0m::media::{Frequency, MediaTime, Mid};
+use str0m::format::PayloadParams;
+use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 use tokio::net::UdpSocket;
@@ -96,7 +97,8 @@ impl Bridge {
         let (rtc, answer) = session(offer, web_local, codec)?;
         let counters = Arc::new(Counters::default());
         let (ctl, rx) = mpsc::unbounded_channel();
-        let link = Link { rtc, mid: None, web, web_local, rtp, relay, codec, counters: counters.clone(), events };
+        let link =
+            Link { rtc, mid: None, pt: None, web, web_local, rtp, relay, codec, counters: counters.clone(), events };
         tokio::spawn(link.run(rx));
         Ok((Bridge { ctl, rtp_local, codec, counters }, answer))
     }
@@ -151,6 +153,8 @@ fn session(offer: &str, local: SocketAddr, codec: Codec) -> Result<(Rtc, String)
 struct Link {
     rtc: Rtc,
     mid: Option<Mid>,
+    /// The page's payload type for our codec (found once per session).
+    pt: Option<Pt>,
     web: UdpSocket,
     web_local: SocketAddr,
     rtp: UdpSocket,
@@ -207,6 +211,7 @@ impl Link {
                         let _ = reply.send(session(&offer, self.web_local, self.codec).map(|(rtc, answer)| {
                             self.rtc = rtc;
                             self.mid = None;
+                            self.pt = None;
                             self.counters.dtls.store(false, Ordering::Relaxed);
                             answer
                         }));
@@ -260,7 +265,10 @@ impl Link {
                 self.counters.dtls.store(true, Ordering::Relaxed);
                 let _ = self.events.send(BridgeEvent::Connected);
             }
-            Event::MediaAdded(m) => self.mid = Some(m.mid),
+            Event::MediaAdded(m) => {
+                self.mid = Some(m.mid);
+                self.pt = None;
+            }
             Event::MediaData(data) => {
                 self.counters.from_browser.fetch_add(1, Ordering::Relaxed);
                 if !out.keys.is_empty() {
@@ -296,7 +304,8 @@ impl Link {
         }
         let Some(mid) = self.mid else { return };
         let Some(writer) = self.rtc.writer(mid) else { return };
-        let Some(pt) = writer.payload_params().next().map(|p| p.pt()) else { return };
+        let Some(pt) = self.pt.or_else(|| writer.payload_params().next().map(PayloadParams::pt)) else { return };
+        self.pt = Some(pt);
         let time = MediaTime::new(h.timestamp as u64, Frequency::EIGHT_KHZ);
         if writer.write(pt, Instant::now(), time, &p[off..]).is_err() {
             tracing::debug!("webphone: audio to the page was refused");

@@ -33,13 +33,14 @@ impl Crm {
         if !ok {
             return Err(CrmError::invalid("number", "err-dial-number"));
         }
+        let (allowed, own_list) = self.caller_id_choice(user).await?;
         let caller_id = match caller_id.filter(|c| !c.trim().is_empty()) {
             // The route's default, unless the user may present only some numbers: their first.
-            None if self.listed_caller_ids(user, user.id).await?.is_empty() => None,
-            None => self.caller_ids(user).await?.into_iter().next(),
+            None if !own_list => None,
+            None => allowed.into_iter().next(),
             Some(c) => {
                 let d = crate::sip::trunks::digits(c);
-                if !self.caller_ids(user).await?.contains(&d) {
+                if !allowed.contains(&d) {
                     return Err(CrmError::invalid("caller_id", "err-caller-id"));
                 }
                 Some(d)
@@ -48,9 +49,8 @@ impl Crm {
         let org = self.org(user.org_id).await?;
         let sip = self.sip()?;
         // An outside number the dial rules refuse is said so plainly, before anything rings.
-        let extension = self.users(user.org_id).await?.iter().any(|u| u.active && u.extension.as_str() == number);
-        if !extension {
-            let r = self.routing().await?;
+        let r = self.routing().await?;
+        if !r.extensions.contains_key(&(org.id.0, number.clone())) {
             let rules = r.rules.get(&org.id.0).map(Vec::as_slice).unwrap_or(&[]);
             if !crate::sip::trunks::dial_allowed(rules, &number) {
                 return Err(CrmError::invalid("number", "err-dial-refused"));

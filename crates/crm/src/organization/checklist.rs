@@ -25,7 +25,7 @@ impl Crm {
         let org = self.org(admin.org_id).await?;
         let db = self.db();
         let o = admin.org_id.0;
-        let users = user::Entity::find().filter(user::Column::OrgId.eq(o)).all(db).await?;
+        let users = user::Entity::find().filter(user::Column::OrgId.eq(o)).count(db).await?;
         let staffed = campaign_agent::Entity::find().filter(campaign_agent::Column::OrgId.eq(o)).count(db).await? > 0;
         // A phone of the administrator is registered (in a browser or on a desk).
         let phone =
@@ -40,7 +40,7 @@ impl Crm {
         let named = org.name != org.slug && org.name != crate::identity::auth::FIRST_ORG_NAME;
         Ok(vec![
             Step { key: "start-organization", href: "/admin/organization", done: named },
-            Step { key: "start-team", href: "/admin/users/new", done: users.len() > 1 },
+            Step { key: "start-team", href: "/admin/users/new", done: users > 1 },
             Step { key: "start-campaign", href: "/campaigns", done: staffed },
             Step { key: "start-phone", href: "/account#phone-setup", done: phone },
             Step { key: "start-trunk", href: "/admin/telephony#tel-trunks", done: trunks > 0 },

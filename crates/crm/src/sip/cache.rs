@@ -116,6 +116,9 @@ impl Crm {
 
     /// Follows the other nodes' routing changes (see `routing_changed`).
     pub(crate) fn follow_routing_changes(&self) {
+        if !self.bus().crosses_nodes() {
+            return; // one node: `routing_changed` invalidated it already
+        }
         let mut rx = self.bus().subscribe();
         let cache = self.sip_cache.clone();
         tokio::spawn(async move {

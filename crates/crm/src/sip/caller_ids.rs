@@ -6,9 +6,13 @@ use store::entities::user_caller_id as uc;
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 impl Crm {
-    /// The numbers listed for a user (empty: none listed, all allowed).
+    /// The numbers listed for a user of `by`'s organization (empty: none listed, all allowed).
     pub async fn listed_caller_ids(&self, by: &User, whose: UserId) -> Result<Vec<String>, CrmError> {
         let u = self.user(by.org_id, whose).await?;
+        self.listed_of(&u).await
+    }
+
+    async fn listed_of(&self, u: &User) -> Result<Vec<String>, CrmError> {
         Ok(uc::Entity::find()
             .filter(uc::Column::OrgId.eq(u.org_id.0))
             .filter(uc::Column::UserId.eq(u.id.0))
@@ -20,11 +24,21 @@ impl Crm {
             .collect())
     }
 
-    /// The numbers `user` may present: those listed for them, or all of the organization's.
-    pub async fn caller_ids(&self, user: &User) -> Result<Vec<String>, CrmError> {
+    /// The numbers `user` may present (those listed for them, or all of the organization's),
+    /// and whether they are a list of their own.
+    pub async fn caller_id_choice(&self, user: &User) -> Result<(Vec<String>, bool), CrmError> {
         let all: Vec<String> = self.numbers(user.org_id).await?.into_iter().map(|n| n.number).collect();
-        let listed = self.listed_caller_ids(user, user.id).await?;
-        Ok(if listed.is_empty() { all } else { all.into_iter().filter(|n| listed.contains(n)).collect() })
+        let listed = self.listed_of(user).await?;
+        Ok(if listed.is_empty() {
+            (all, false)
+        } else {
+            (all.into_iter().filter(|n| listed.contains(n)).collect(), true)
+        })
+    }
+
+    /// The numbers `user` may present.
+    pub async fn caller_ids(&self, user: &User) -> Result<Vec<String>, CrmError> {
+        Ok(self.caller_id_choice(user).await?.0)
     }
 
     /// Administrators list the numbers a user may present (each one of the organization's);

@@ -83,9 +83,9 @@ async fn page_with(
 
 #[derive(Deserialize)]
 pub struct PhoneForm {
-    /// `show` the SIP password, or make a `new` one.
+    /// `show` the SIP password, make a `new` one, or ring a `test` call.
     #[serde(default)]
-    action: String,
+    pub action: String,
 }
 
 /// The phone card with its SIP password shown (a POST: the password is never in a URL or a

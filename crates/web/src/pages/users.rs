@@ -207,19 +207,12 @@ fn edit_page(st: &AppState, ctx: &crate::ctx::Ctx, setup: crm::identity::phone_s
     page
 }
 
-#[derive(Deserialize)]
-pub struct PhoneForm {
-    /// `show` the SIP password, or make a `new` one.
-    #[serde(default)]
-    action: String,
-}
-
 /// The user's phone set-up: the SIP password shown, or a new one made.
 pub async fn phone(
     State(st): State<AppState>,
     Admin(ctx, me): Admin,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<PhoneForm>,
+    CsrfForm(f): CsrfForm<super::account::PhoneForm>,
 ) -> Result<UserFormPage, PageError> {
     let setup = match f.action.as_str() {
         "new" => st.crm.new_sip_password(&me, UserId(id)).await?,
