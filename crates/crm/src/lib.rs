@@ -11,6 +11,7 @@ pub mod events;
 pub mod identity;
 pub mod missed;
 pub mod organization;
+pub mod queues;
 pub mod search;
 pub mod sip;
 pub mod types;
@@ -37,6 +38,8 @@ pub struct Crm {
     /// The SIP server of this node, once attached (calls are placed and commanded through it).
     telephony: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<telephony::SipServer>>>,
     pub(crate) sip_cache: std::sync::Arc<sip::cache::SipCache>,
+    /// Each organization's queue desk (agents' states, callers waiting).
+    pub(crate) acd: std::sync::Arc<queues::acd::Acd>,
     missed_retention_days: i32,
     files: std::path::PathBuf,
 }
@@ -74,10 +77,12 @@ impl Crm {
             clock: Clock::system(),
             telephony: Default::default(),
             sip_cache: Default::default(),
+            acd: Default::default(),
             missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
             files: settings.files,
         };
         crm.follow_routing_changes();
+        crm.start_journal();
         Ok(crm)
     }
 

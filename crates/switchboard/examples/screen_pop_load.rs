@@ -57,7 +57,7 @@ async fn main() {
         ..Default::default()
     };
     crm.create_trunk(org.id, trunk).await.unwrap();
-    crm.add_number(org.id, "48221234567", Some("101"), None).await.unwrap();
+    crm.add_number(org.id, "48221234567", crm::sip::trunks::NumberRoute::Extension("101")).await.unwrap();
     let t = Instant::now();
     let now = store::sea_orm::prelude::ChronoUtc::now();
     // A bulk load, as a large import is: the search indexes are built once after it.

@@ -94,10 +94,13 @@ enum TrunkCommand {
         org: String,
         #[arg(long)]
         number: String,
-        #[arg(long, conflicts_with = "group")]
+        #[arg(long, conflicts_with_all = ["group", "queue"])]
         extension: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "queue")]
         group: Option<i64>,
+        /// A call queue's id: callers wait with music for a free agent.
+        #[arg(long)]
+        queue: Option<i64>,
     },
     /// Add a ring group of extensions (comma-separated), ringing together or --in-order.
     Group {
@@ -318,9 +321,10 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
                 t.id, t.host, t.port, t.transport, t.inbound_addresses
             );
         }
-        TrunkCommand::Number { org, number, extension, group } => {
+        TrunkCommand::Number { org, number, extension, group, queue } => {
             let o = find_org(&crm, &org).await?;
-            let n = crm.add_number(o.id, &number, extension.as_deref(), group).await.map_err(explain)?;
+            let route = crm::sip::trunks::NumberRoute::of(extension.as_deref(), group, queue);
+            let n = crm.add_number(o.id, &number, route).await.map_err(explain)?;
             println!("number {} added", n.number);
         }
         TrunkCommand::Group { org, name, members, in_order, ring_seconds } => {

@@ -1,7 +1,9 @@
 //! What the SIP side asks of the CRM: which organization a SIP domain belongs to, an
 //! extension's SIP password, the organization's trunks, where its numbers ring, and what its
-//! extensions may dial. Implemented by `crm` over the store.
+//! extensions may dial, and whom a caller waiting in a queue rings. Implemented by `crm` over the store.
 
+use crate::events::ActiveCall;
+use crate::queue::{QueueExit, QueueReport, QueueTicket};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -39,6 +41,8 @@ pub enum InboundRoute {
         parallel: bool,
         ring: Duration,
     },
+    /// A call queue of the organization: the caller waits with music for a free agent.
+    Queue(i64),
 }
 
 /// How an extension's call to an outside number goes out.
@@ -98,4 +102,13 @@ pub trait SipDirectory: Send + Sync + 'static {
     async fn recording_policy(&self, _tenant: i64) -> RecordingPolicy {
         RecordingPolicy::OnDemand
     }
+
+    /// A caller enters queue `queue` (the call is answered and hears music): wait for orders,
+    /// or leave at once.
+    async fn queue_enter(&self, _call: &ActiveCall, _queue: i64) -> QueueTicket {
+        QueueTicket::Leave(QueueExit::HangUp)
+    }
+
+    /// How the last order went for a call waiting in a queue.
+    fn queue_report(&self, _tenant: i64, _call_id: &str, _report: QueueReport) {}
 }

@@ -31,18 +31,33 @@ pub enum EndCause {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CallEventKind {
+    /// The caller waits in a queue (answered, hearing music): on entering it, and again when an
+    /// offer to agents rang out (then `ringing` still names who was rung).
+    Queued,
     Ringing,
     Answered,
     Held,
     Resumed,
-    Transferred { to: String },
-    ConferenceJoined { party: String },
+    Transferred {
+        to: String,
+    },
+    ConferenceJoined {
+        party: String,
+    },
     Muted,
     Unmuted,
-    RecordingStarted { path: String },
-    RecordingStopped { path: String },
-    Dtmf { digit: char },
-    Ended { cause: EndCause },
+    RecordingStarted {
+        path: String,
+    },
+    RecordingStopped {
+        path: String,
+    },
+    Dtmf {
+        digit: char,
+    },
+    Ended {
+        cause: EndCause,
+    },
 }
 
 /// Where a call stands, as its task knows it. Who dials and who is rung is the CRM's view of
@@ -50,6 +65,8 @@ pub enum CallEventKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
+    /// In a queue: the caller hears music until an agent is free.
+    Queued,
     /// Not answered yet: the phones (or the trunk) ring.
     Ringing,
     Talking,
@@ -80,6 +97,9 @@ pub struct ActiveCall {
     /// The agent's microphone is cut off (the other party hears nothing from them).
     pub muted: bool,
     pub answered_at: Option<DateTime<Utc>>,
+    /// The queue the call came through, when it did.
+    #[serde(default)]
+    pub queue: Option<i64>,
 }
 
 impl ActiveCall {
@@ -103,6 +123,7 @@ impl ActiveCall {
             state: CallState::Ringing,
             muted: false,
             answered_at: None,
+            queue: None,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod guard;
 mod handover;
 pub mod location;
 mod party;
+pub mod queue;
 pub mod registrar;
 pub mod sdp;
 pub mod server;

@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, search, start,
-    telephony, users,
+    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, queues, search,
+    start, telephony, users,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -25,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/calls/live", get(agent::live))
         .route("/agent/calls/{id}/command", post(agent::command))
         .route("/agent/status", post(agent::set_status))
+        .route("/agent/status/ready", post(agent::ready))
+        .route("/agent/status/log-out", post(agent::log_out))
         .route("/agent/workspace", post(agent::set_workspace))
         .route("/agent/handling", post(agent::open_handling))
         .route("/agent/handling/save", post(agent::save_handling))
@@ -81,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/mail", get(mail::show).post(mail::save))
         .route("/admin/organization", get(organization::show).post(organization::save))
+        .route("/queues", get(queues::show).post(queues::create))
+        .route("/queues/wrap-up", post(queues::wrap_up))
+        .route("/queues/{id}", get(queues::edit).post(queues::update))
         .route("/admin/telephony", get(telephony::show))
         .route("/admin/telephony/sip-domain", post(telephony::sip_domain))
         .route("/admin/telephony/trunks", post(telephony::add_trunk))

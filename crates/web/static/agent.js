@@ -125,20 +125,34 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // Availability.
+  // The agent's one state (available, ringing, in a call, after-call work, unavailable,
+  // logged out): drawn from what the server answers and from its `agent.status` events.
   const statusLabel = document.getElementById("status-label");
-  for (const b of document.querySelectorAll("#status [data-available], #status [data-reason]")) {
-    b.addEventListener("click", async () => {
-      const body = b.dataset.reason ? { available: false, reason_id: Number(b.dataset.reason) } : { available: true };
-      try {
-        const s = await post("/agent/status", body);
-        statusLabel.textContent = s.available ? t("agent-available") : `${t("agent-unavailable")} — ${b.textContent}`;
-        statusLabel.classList.toggle("ok", s.available);
-        statusLabel.classList.toggle("off", !s.available);
-        statusLabel.dataset.state = s.available ? "available" : "unavailable";
-      } catch (e) { showError(e); }
-    });
+  const ready = document.getElementById("ready");
+  const wrapLeft = document.getElementById("wrap-left");
+  function drawStatus(s) {
+    statusLabel.textContent = t(`agent-state-${s.state}`) + (s.reason ? ` — ${s.reason}` : "");
+    statusLabel.className = `pill agent-state ${s.state}`;
+    statusLabel.dataset.state = s.state;
+    const wrapping = s.state === "wrap_up" && s.wrap_until;
+    ready.hidden = !wrapping;
+    wrapLeft.hidden = !wrapping;
+    if (wrapping) wrapLeft.dataset.until = s.wrap_until; else delete wrapLeft.dataset.until;
   }
+  setInterval(() => {
+    const until = wrapLeft.dataset.until && Date.parse(wrapLeft.dataset.until);
+    if (until) wrapLeft.textContent = hms(Math.max(0, Math.round((until - Date.now()) / 1000)));
+  }, 500);
+  window.switchboard?.source?.addEventListener("agent.status", (e) => {
+    try { drawStatus(JSON.parse(e.data)); } catch (_) { /* not ours */ }
+  });
+  const setStatus = (url, body) => post(url, body).then(drawStatus).catch(showError);
+  for (const b of document.querySelectorAll("#status [data-available], #status [data-reason]")) {
+    b.addEventListener("click", () => setStatus("/agent/status",
+      b.dataset.reason ? { available: false, reason_id: Number(b.dataset.reason) } : { available: true }));
+  }
+  ready.addEventListener("click", () => setStatus("/agent/status/ready", {}));
+  document.getElementById("log-out-queues").addEventListener("click", () => setStatus("/agent/status/log-out", {}));
 
   // Workspace settings (and showing or hiding the dialer).
   const wsForm = document.getElementById("workspace-form");

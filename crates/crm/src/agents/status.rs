@@ -3,9 +3,11 @@
 //! organization's time zone (availability per reason, calls each way, average call, answer rate).
 
 use crate::calls::log::CallKind;
-use crate::{Audience, Crm, CrmError, Event, OrgId, User};
+use crate::queues::desk::Presence;
+use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
+pub use store::entities::agent_status::AgentState;
 use store::entities::{agent_status as st, status_reason as sr};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -18,10 +20,15 @@ pub struct Reason {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
+    /// The agent chose to take calls (whatever call they are on now).
     pub available: bool,
+    /// The one state across all queues.
+    pub state: AgentState,
     pub reason_id: Option<i64>,
     pub reason: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// In after-call work: until when.
+    pub wrap_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -108,28 +115,26 @@ impl Crm {
         Ok(())
     }
 
+    /// The agent's one state across all queues, with their chosen availability and reason.
     pub async fn agent_status(&self, user: &User) -> Result<Status, CrmError> {
-        let open = self.open_status(user).await?;
+        let (ext, name) = (user.extension.as_str().to_string(), user.full_name.clone());
+        let a = self
+            .on_desk(user.org_id, |d, now, _| {
+                d.know(user.id.0, &ext, &name, now);
+                d.agent(user.id.0).cloned()
+            })
+            .await?
+            .ok_or(CrmError::NotFound)?;
         let reasons = self.status_reasons(user.org_id).await?;
-        Ok(match open {
-            None => Status { available: false, reason_id: None, reason: None, since: None },
-            Some(s) => Status {
-                available: s.available,
-                reason_id: s.reason_id,
-                reason: s.reason_id.and_then(|id| reasons.into_iter().find(|r| r.id == id).map(|r| r.name)),
-                since: Some(s.started_at),
-            },
+        let reason_id = a.reason();
+        Ok(Status {
+            available: a.presence == Presence::Available,
+            state: a.state,
+            reason_id,
+            reason: reason_id.and_then(|id| reasons.into_iter().find(|r| r.id == id).map(|r| r.name)),
+            since: (a.state != AgentState::LoggedOut).then_some(a.since),
+            wrap_until: a.wrap_until().filter(|_| a.state == AgentState::WrapUp),
         })
-    }
-
-    async fn open_status(&self, user: &User) -> Result<Option<st::Model>, CrmError> {
-        Ok(st::Entity::find()
-            .filter(st::Column::OrgId.eq(user.org_id.0))
-            .filter(st::Column::UserId.eq(user.id.0))
-            .filter(st::Column::EndedAt.is_null())
-            .order_by_desc(st::Column::Id)
-            .one(self.db())
-            .await?)
     }
 
     /// Available (no reason), or unavailable for one of the organization's active reasons.
@@ -139,38 +144,37 @@ impl Crm {
         available: bool,
         reason: Option<i64>,
     ) -> Result<Status, CrmError> {
-        let reason = if available {
-            None
+        let presence = if available {
+            Presence::Available
         } else {
             let id = reason.ok_or(CrmError::invalid("reason", "err-reason-needed"))?;
             let reasons = self.status_reasons(user.org_id).await?;
             if !reasons.iter().any(|r| r.id == id && r.active) {
                 return Err(CrmError::invalid("reason", "err-reason-needed"));
             }
-            Some(id)
+            Presence::Unavailable(id)
         };
-        let now = self.now();
-        if let Some(open) = self.open_status(user).await? {
-            let mut am: st::ActiveModel = open.into();
-            am.ended_at = Set(Some(now));
-            am.update(self.db()).await?;
-        }
-        st::ActiveModel {
-            org_id: Set(user.org_id.0),
-            user_id: Set(user.id.0),
-            available: Set(available),
-            reason_id: Set(reason),
-            started_at: Set(now),
-            ended_at: Set(None),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
-        let status = self.agent_status(user).await?;
-        let data = serde_json::to_value(&status).unwrap_or_default();
-        let ev = Event { org_id: user.org_id, audience: Audience::User(user.id), kind: "agent.status".into(), data };
-        self.publish(ev).await?;
-        Ok(status)
+        self.set_presence(user, presence).await
+    }
+
+    /// The agent stops taking queue calls (their phone still rings for calls to them).
+    pub async fn log_out_agent(&self, user: &User) -> Result<Status, CrmError> {
+        self.set_presence(user, Presence::LoggedOut).await
+    }
+
+    /// The agent is ready before their after-call work time is up.
+    pub async fn end_wrap_up(&self, user: &User) -> Result<Status, CrmError> {
+        self.agent_status(user).await?;
+        self.on_desk(user.org_id, |d, now, fx| d.end_wrap_up(user.id.0, now, fx)).await?;
+        self.flush_queue_journal().await;
+        self.agent_status(user).await
+    }
+
+    async fn set_presence(&self, user: &User, presence: Presence) -> Result<Status, CrmError> {
+        self.agent_status(user).await?;
+        self.on_desk(user.org_id, |d, now, fx| d.set_presence(user.id.0, presence, now, fx)).await?;
+        self.flush_queue_journal().await;
+        self.agent_status(user).await
     }
 
     /// The start and end of `day` (today when None) in the organization's time zone, in UTC.
@@ -192,6 +196,7 @@ impl Crm {
 
     /// The user's shift statistics for `day` (today when None) in the organization's time zone.
     pub async fn shift_stats(&self, user: &User, day: Option<NaiveDate>) -> Result<ShiftStats, CrmError> {
+        self.flush_queue_journal().await;
         let (day, from, to) = self.org_day(user.org_id, day).await?;
         let now = self.now().min(to);
         let mut s = ShiftStats { day: day.to_string(), ..Default::default() };

@@ -42,6 +42,7 @@ impl Crm {
             loop {
                 match events.recv().await {
                     Ok(ev) => {
+                        crm.desk_call_event(&ev).await;
                         if ev.kind == CallEventKind::Ringing {
                             let (crm, ev) = (crm.clone(), ev.clone());
                             tokio::spawn(async move {
@@ -91,7 +92,7 @@ impl Crm {
         let org = OrgId(call.tenant);
         let routing = self.routing().await?;
         let mut exts: Vec<String> = call.extension.iter().cloned().collect();
-        if matches!(ev.kind, CallEventKind::Ringing | CallEventKind::Ended { .. }) {
+        if matches!(ev.kind, CallEventKind::Ringing | CallEventKind::Queued | CallEventKind::Ended { .. }) {
             exts.extend(call.ringing.iter().cloned());
             if call.direction == Direction::Internal {
                 exts.push(call.from.clone());
@@ -115,6 +116,9 @@ impl Crm {
             .filter_map(|e| routing.extensions.get(&(call.tenant, e.clone())).map(|id| (e, UserId(*id))))
             .collect();
         if users.is_empty() {
+            if ev.kind == CallEventKind::Queued {
+                return Ok(()); // a caller waiting is nobody's call yet
+            }
             return self.publish(event(Audience::Organization, CallView::of(call, Some(&ev.kind), ""))).await;
         }
         for (ext, id) in users {

@@ -29,6 +29,8 @@ pub enum PanelState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallNews {
+    /// Back in its queue (an offer rang out): no longer the rung agents'.
+    Queued,
     Ringing,
     Answered,
     Held,
@@ -46,6 +48,7 @@ pub enum CallNews {
 impl CallNews {
     pub fn of(kind: &CallEventKind) -> CallNews {
         match kind {
+            CallEventKind::Queued => CallNews::Queued,
             CallEventKind::Ringing => CallNews::Ringing,
             CallEventKind::Answered => CallNews::Answered,
             CallEventKind::Held => CallNews::Held,
@@ -63,6 +66,7 @@ impl CallNews {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            CallNews::Queued => "queued",
             CallNews::Ringing => "ringing",
             CallNews::Answered => "answered",
             CallNews::Held => "held",
@@ -129,11 +133,12 @@ impl CallView {
         };
         let elsewhere = call.extension.as_deref().is_some_and(|e| e != ext);
         let state = match kind {
-            Some(CallEventKind::Ended { .. }) => PanelState::Gone,
+            Some(CallEventKind::Ended { .. } | CallEventKind::Queued) => PanelState::Gone,
             // Rung here, answered by a colleague (or the call moved on to one).
             Some(CallEventKind::Answered) if call.direction == Direction::Inbound && elsewhere => PanelState::Gone,
             Some(CallEventKind::Transferred { .. }) if elsewhere => PanelState::Gone,
             _ => match call.state {
+                CallState::Queued => PanelState::Gone,
                 CallState::Ringing if placed_it => PanelState::Dialing,
                 CallState::Ringing => PanelState::Ringing,
                 CallState::Talking => PanelState::Talking,
@@ -181,6 +186,7 @@ mod tests {
             state,
             muted: false,
             answered_at: None,
+            queue: None,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Organization {
     pub screen_pop_url: String,
     pub created_at: DateTime<Utc>,
     pub recording_policy: RecordingPolicy,
+    /// After-call work after a call outside any queue, in seconds (0: none).
+    pub wrap_up_seconds: i32,
 }
 
 impl From<org::Model> for Organization {
@@ -40,6 +42,7 @@ impl From<org::Model> for Organization {
             time_zone: m.time_zone,
             screen_pop_url: m.screen_pop_url,
             recording_policy: m.recording_policy,
+            wrap_up_seconds: m.wrap_up_seconds,
             created_at: m.created_at,
         }
     }
@@ -61,6 +64,7 @@ impl Crm {
             time_zone: Set("Europe/Warsaw".into()),
             screen_pop_url: Set(String::new()),
             recording_policy: Set(RecordingPolicy::OnDemand),
+            wrap_up_seconds: Set(0),
             created_at: Set(self.now()),
             ..Default::default()
         }
@@ -184,6 +188,23 @@ impl Crm {
         am.recording_policy = Set(policy);
         let o = am.update(self.db()).await?;
         self.routing_changed();
+        Ok(o.into())
+    }
+
+    /// Managers set the after-call work after calls outside any queue (queues have their own),
+    /// 0 to 3600 seconds; in force for calls that end from now on.
+    pub async fn set_wrap_up(&self, by: &crate::User, seconds: i32) -> Result<Organization, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        if !(0..=3600).contains(&seconds) {
+            return Err(CrmError::invalid("wrap_up_seconds", "err-out-of-range"));
+        }
+        let m = org::Entity::find_by_id(by.org_id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let mut am: org::ActiveModel = m.into();
+        am.wrap_up_seconds = Set(seconds);
+        let o = am.update(self.db()).await?;
+        self.reload_desk_org(&o);
         Ok(o.into())
     }
 

@@ -63,6 +63,9 @@ impl SipDirectory for Crm {
         if let Some(e) = &n.route_extension {
             return Some(InboundRoute::Extension(e.clone()));
         }
+        if let Some(q) = n.route_queue_id {
+            return Some(InboundRoute::Queue(q));
+        }
         let g = r.groups.get(&n.route_group_id?).filter(|g| g.org_id == tenant.id)?;
         Some(InboundRoute::Group {
             members: g.members.split(',').map(str::to_string).filter(|m| !m.is_empty()).collect(),
@@ -96,6 +99,14 @@ impl SipDirectory for Crm {
             Some(P::Always) => telephony::RecordingPolicy::Always,
             _ => telephony::RecordingPolicy::OnDemand,
         }
+    }
+
+    async fn queue_enter(&self, call: &telephony::events::ActiveCall, queue: i64) -> telephony::queue::QueueTicket {
+        self.enter_queue(call, queue).await
+    }
+
+    fn queue_report(&self, tenant: i64, call_id: &str, report: telephony::queue::QueueReport) {
+        self.queue_reported(crate::OrgId(tenant), call_id, report);
     }
 
     async fn trunks_to_register(&self) -> Vec<Trunk> {

@@ -9,6 +9,28 @@ use store::entities::{dial_rule, phone_number, ring_group, trunk};
 pub use store::entities::{phone_number::Model as Number, ring_group::Model as RingGroup, trunk::Model as Trunk};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
+/// Where calls to a number ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberRoute<'a> {
+    Extension(&'a str),
+    Group(i64),
+    Queue(i64),
+    /// Not given (refused with its message).
+    None,
+}
+
+impl<'a> NumberRoute<'a> {
+    /// From the optional fields of a form or the command line (exactly one must be given).
+    pub fn of(extension: Option<&'a str>, group: Option<i64>, queue: Option<i64>) -> NumberRoute<'a> {
+        match (extension, group, queue) {
+            (Some(e), None, None) => NumberRoute::Extension(e),
+            (None, Some(g), None) => NumberRoute::Group(g),
+            (None, None, Some(q)) => NumberRoute::Queue(q),
+            _ => NumberRoute::None,
+        }
+    }
+}
+
 /// A new trunk, as typed.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct NewTrunk {
@@ -149,32 +171,38 @@ impl Crm {
         t.register.then(|| self.telephony.get().and_then(|s| s.trunk_registered(t.id))).flatten()
     }
 
-    /// One of the organization's numbers, ringing an extension or a ring group.
+    /// One of the organization's numbers, ringing an extension, a ring group or a queue.
     pub async fn add_number(
         &self,
         org: OrgId,
         number: &str,
-        extension: Option<&str>,
-        group: Option<i64>,
+        route: NumberRoute<'_>,
     ) -> Result<phone_number::Model, CrmError> {
         let n = digits(number);
         if !(5..=15).contains(&n.len()) {
             return Err(CrmError::invalid("number", "err-number"));
         }
-        match (extension, group) {
-            (Some(e), None) => {
+        let (mut extension, mut group, mut queue) = (None, None, None);
+        match route {
+            NumberRoute::Extension(e) => {
                 if self.find_user_by_login(org, e).await?.is_none_or(|u| u.extension != e) {
                     return Err(CrmError::invalid("extension", "err-extension-unknown"));
                 }
+                extension = Some(e.to_string());
             }
-            (None, Some(g)) => {
+            NumberRoute::Group(g) => {
                 ring_group::Entity::find_by_id(g)
                     .filter(ring_group::Column::OrgId.eq(org.0))
                     .one(self.db())
                     .await?
                     .ok_or(CrmError::invalid("group", "err-group-unknown"))?;
+                group = Some(g);
             }
-            _ => return Err(CrmError::invalid("route", "err-number-route")),
+            NumberRoute::Queue(q) => {
+                self.queue_conf(org, q).await.map_err(|_| CrmError::invalid("queue", "err-queue-unknown"))?;
+                queue = Some(q);
+            }
+            NumberRoute::None => return Err(CrmError::invalid("route", "err-number-route")),
         }
         if phone_number::Entity::find().filter(phone_number::Column::Number.eq(n.clone())).count(self.db()).await? > 0 {
             return Err(CrmError::Conflict(FieldError { field: "number", code: "err-number-taken" }));
@@ -182,8 +210,9 @@ impl Crm {
         let m = phone_number::ActiveModel {
             org_id: Set(org.0),
             number: Set(n),
-            route_extension: Set(extension.map(Into::into)),
+            route_extension: Set(extension),
             route_group_id: Set(group),
+            route_queue_id: Set(queue),
             created_at: Set(self.now()),
             ..Default::default()
         }

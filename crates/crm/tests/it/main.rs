@@ -4,7 +4,10 @@ use chrono::Duration;
 use crm::identity::auth::LoginRequest;
 use crm::identity::users::{NewUser, UserUpdate};
 use crm::missed::{MissedState, RemovalCause, StepKind, StepResult};
+use crm::sip::trunks::NumberRoute;
 use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
+
+mod queues;
 
 async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {
     let mut out = Vec::new();
@@ -238,9 +241,9 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
             ..Default::default()
         };
         crm.create_trunk(acme.id, t).await.unwrap();
-        crm.add_number(acme.id, "+48 22 123 45 67", Some("1002"), None).await.unwrap();
+        crm.add_number(acme.id, "+48 22 123 45 67", NumberRoute::of(Some("1002"), None, None)).await.unwrap();
         let g = crm.create_ring_group(acme.id, "sales", &["1001".into(), "1002".into()], false, 15).await.unwrap();
-        crm.add_number(acme.id, "48220000001", None, Some(g.id)).await.unwrap();
+        crm.add_number(acme.id, "48220000001", NumberRoute::of(None, Some(g.id), None)).await.unwrap();
         crm.add_dial_rule(acme.id, "0", true).await.unwrap();
         crm.add_dial_rule(acme.id, "00", false).await.unwrap();
 
@@ -270,15 +273,15 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         assert!(crm.route_outbound(&gt, "1001", "0221234567").await.is_none(), "{b}");
         // Bad set-up is refused clearly.
         assert_eq!(
-            crm.add_number(acme.id, "48221234567", Some("1001"), None).await.unwrap_err().code(),
+            crm.add_number(acme.id, "48221234567", NumberRoute::of(Some("1001"), None, None)).await.unwrap_err().code(),
             "err-number-taken"
         );
         assert_eq!(
-            crm.add_number(acme.id, "48229999999", Some("7777"), None).await.unwrap_err().code(),
+            crm.add_number(acme.id, "48229999999", NumberRoute::of(Some("7777"), None, None)).await.unwrap_err().code(),
             "err-extension-unknown"
         );
         assert_eq!(
-            crm.add_number(globex.id, "48229999999", None, Some(g.id)).await.unwrap_err().code(),
+            crm.add_number(globex.id, "48229999999", NumberRoute::of(None, Some(g.id), None)).await.unwrap_err().code(),
             "err-group-unknown",
             "{b}: another organization's group"
         );
@@ -1139,9 +1142,9 @@ async fn users_present_only_the_numbers_listed_for_them() {
         let admin = crm.create_user(acme.id, new_user("ada", "1000", "admin")).await.unwrap();
         let anna = crm.create_user(acme.id, new_user("anna", "1001", "agent")).await.unwrap();
         let gina = crm.create_user(globex.id, new_user("gina", "1001", "admin")).await.unwrap();
-        crm.add_number(acme.id, "48221111111", Some("1001"), None).await.unwrap();
-        crm.add_number(acme.id, "48222222222", Some("1000"), None).await.unwrap();
-        crm.add_number(globex.id, "48223333333", Some("1001"), None).await.unwrap();
+        crm.add_number(acme.id, "48221111111", NumberRoute::of(Some("1001"), None, None)).await.unwrap();
+        crm.add_number(acme.id, "48222222222", NumberRoute::of(Some("1000"), None, None)).await.unwrap();
+        crm.add_number(globex.id, "48223333333", NumberRoute::of(Some("1001"), None, None)).await.unwrap();
         // None listed: all of the organization's.
         assert_eq!(crm.caller_ids(&anna).await.unwrap(), ["48221111111", "48222222222"], "{b}");
         // Listed: only those; a number of another organization, or none of ours, is refused.

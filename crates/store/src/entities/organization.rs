@@ -20,6 +20,8 @@ pub struct Model {
     pub screen_pop_url: String,
     pub created_at: DateTimeUtc,
     pub recording_policy: RecordingPolicy,
+    /// After-call work after a call outside any queue, in seconds (0: none).
+    pub wrap_up_seconds: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub struct Model {
     pub number: String,
     pub route_extension: Option<String>,
     pub route_group_id: Option<i64>,
+    pub route_queue_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -16,6 +16,7 @@ mod m20261202_000010_phone_type;
 mod m20261202_000011_call_preferences;
 mod m20261202_000012_user_caller_ids;
 mod m20261202_000013_recording_policy;
+mod m20261202_000014_queues;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_call_preferences::Migration),
             Box::new(m20261202_000012_user_caller_ids::Migration),
             Box::new(m20261202_000013_recording_policy::Migration),
+            Box::new(m20261202_000014_queues::Migration),
         ]
     }
 }

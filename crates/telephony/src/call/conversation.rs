@@ -304,6 +304,7 @@ impl Live<'_> {
             ring: self.srv.ring_timeout,
             rang: &mut rang,
             cmds: None,
+            answerable: false,
         };
         ring_stage(self.srv, r).await
     }

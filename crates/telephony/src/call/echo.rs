@@ -92,6 +92,7 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
             ring: srv.ring_timeout,
             rang: &mut rang,
             cmds: None,
+            answerable: false,
         };
         if let Stage::Answered { dialog, response, mut states, .. } = ring_stage(&srv, r).await {
             let answer = sdp::parse(&response.body);

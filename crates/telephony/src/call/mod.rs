@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 mod conversation;
 mod echo;
 mod originate;
+mod queue;
 
 use crate::handover::Handover;
 use crate::party::{LegSdp, Party};
@@ -149,7 +150,10 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Tru
     };
     let Some(offer) = offer_of(&mut tx).await else { return };
     let from = req.from_header().ok().and_then(|f| f.typed().ok()).and_then(|f| uri_user(&f.uri)).unwrap_or_default();
+    let meta = ActiveCall::new(call_id_of(&req), trunk.tenant.id, Direction::Inbound, from.clone(), did, None);
+    let caller_uri = uri(&format!("sip:{from}@{}", srv.contact.host_with_port));
     let stages = match route {
+        InboundRoute::Queue(q) => return queue::run(srv, tx, meta, caller_uri, offer, q).await,
         InboundRoute::Extension(e) => vec![(phones(&srv, &trunk.tenant, &e), srv.ring_timeout)],
         InboundRoute::Group { members, parallel: true, ring } => {
             vec![(members.iter().flat_map(|m| phones(&srv, &trunk.tenant, m)).collect(), ring)]
@@ -158,13 +162,7 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Tru
             members.iter().map(|m| (phones(&srv, &trunk.tenant, m), ring)).collect()
         }
     };
-    let plan = Plan {
-        meta: ActiveCall::new(call_id_of(&req), trunk.tenant.id, Direction::Inbound, from.clone(), did, None),
-        caller_uri: uri(&format!("sip:{from}@{}", srv.contact.host_with_port)),
-        stages,
-        credential: None,
-        headers: vec![],
-    };
+    let plan = Plan { meta, caller_uri, stages, credential: None, headers: vec![] };
     run(srv, tx, plan, offer).await;
 }
 
@@ -182,8 +180,13 @@ async fn offer_of(tx: &mut Transaction) -> Option<Media> {
 
 /// Every registered phone of an extension.
 fn phones(srv: &Shared, tenant: &Tenant, extension: &str) -> Vec<Target> {
+    phones_of(srv, tenant.id, extension)
+}
+
+/// Every registered phone of an extension of organization `tenant`.
+fn phones_of(srv: &Shared, tenant: i64, extension: &str) -> Vec<Target> {
     srv.location
-        .lookup(tenant.id, extension)
+        .lookup(tenant, extension)
         .into_iter()
         .filter_map(|b| {
             let uri = Uri::try_from(b.contact.as_str()).ok()?;
@@ -225,31 +228,43 @@ enum Stage {
     AutoAnswer(Vec<Target>),
 }
 
-async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media) {
-    // Leg A: the caller's dialog; its INVITE transaction runs in its own task.
-    let (a_state_tx, mut a_state) = mpsc::unbounded_channel();
+/// Leg A: the caller's dialog, its INVITE transaction running in its own task.
+async fn caller_dialog(srv: &Shared, mut tx: Transaction) -> Option<(InviteDialog, DialogStateReceiver)> {
+    let (a_state_tx, a_state) = mpsc::unbounded_channel();
     let dialog_a = match srv.dialogs.get_or_create_server_invite(&tx, a_state_tx, None, Some(srv.contact.clone())) {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!("SIP: cannot make a dialog: {e}");
             let _ = tx.reply(StatusCode::ServerInternalError).await;
-            return;
+            return None;
         }
     };
-    {
-        let mut d = dialog_a.clone();
-        tokio::spawn(async move {
-            let _ = d.handle(&mut tx).await;
-        });
-    }
-    let (sock_a, sock_b) = match (srv.ports.bind().await, srv.ports.bind().await) {
-        (Ok(a), Ok(b)) => (a, b),
+    let mut d = dialog_a.clone();
+    tokio::spawn(async move {
+        let _ = d.handle(&mut tx).await;
+    });
+    Some((dialog_a, a_state))
+}
+
+/// The call's two RTP sockets (facing the caller, facing the called); the caller is refused
+/// when there are none.
+async fn media_sockets(
+    srv: &Shared,
+    dialog_a: &InviteDialog,
+) -> Option<(tokio::net::UdpSocket, tokio::net::UdpSocket)> {
+    match (srv.ports.bind().await, srv.ports.bind().await) {
+        (Ok(a), Ok(b)) => Some((a, b)),
         _ => {
             tracing::error!("SIP: no free RTP ports");
             let _ = dialog_a.reject(Some(StatusCode::ServiceUnavailable), None);
-            return;
+            None
         }
-    };
+    }
+}
+
+async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
+    let Some((dialog_a, mut a_state)) = caller_dialog(&srv, tx).await else { return };
+    let Some((sock_a, sock_b)) = media_sockets(&srv, &dialog_a).await else { return };
     let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
     let a_local = SocketAddr::new(srv.media_ip, port(&sock_a));
     let b_local = SocketAddr::new(srv.media_ip, port(&sock_b));
@@ -272,6 +287,7 @@ async fn run(srv: Arc<Shared>, mut tx: Transaction, mut plan: Plan, offer: Media
             ring,
             rang: &mut rang,
             cmds: Some(&mut cmds),
+            answerable: true,
         };
         let stage = ring_stage(&srv, r).await;
         match stage {
@@ -366,12 +382,15 @@ struct Ring<'a> {
     rang: &'a mut bool,
     /// The call's commands while it rings (none while a transfer rings).
     cmds: Option<&'a mut mpsc::UnboundedReceiver<CallCommand>>,
+    /// The CRM's Answer rings the phones again with auto-answer headers (a call to an agent;
+    /// not a click-to-call's own legs).
+    answerable: bool,
 }
 
 /// Rings the targets at once for the stage's time: until one answers, all refuse, or the
 /// caller gives up.
 async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
-    let Ring { plan, dialog_a, a_state, a_call_id, offer: offer_b, targets, ring, rang, mut cmds } = r;
+    let Ring { plan, dialog_a, a_state, a_call_id, offer: offer_b, targets, ring, rang, mut cmds, answerable } = r;
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
     let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
@@ -456,7 +475,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                     cancel_all(&forks, None).await;
                     return Stage::Refused;
                 }
-                CallCommand::Answer if plan.headers.is_empty() && dialog_a.is_some() => {
+                CallCommand::Answer if plan.headers.is_empty() && answerable => {
                     cancel_all(&forks, None).await;
                     // The phones must finish the cancelled INVITE (487, ACK) before they see the
                     // same call come back.

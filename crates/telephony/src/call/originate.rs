@@ -106,6 +106,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         ring: secs,
         rang: &mut rang,
         cmds: Some(&mut cmds),
+        answerable: false,
     };
     let (agent, agent_answer, mut agent_states) = match ring_stage(&srv, r).await {
         Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
@@ -140,6 +141,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         ring: secs,
         rang: &mut rang,
         cmds: Some(&mut cmds),
+        answerable: false,
     };
     match ring_stage(&srv, r).await {
         Stage::CallerLeft => meta.end(&srv, EndCause::Cancelled),

@@ -16,6 +16,8 @@ pub struct Directory {
     carrier: Option<std::net::SocketAddr>,
     /// acme's trunk registers at the carrier (as trunkuser / trunkpass).
     registering: bool,
+    /// Reports of calls waiting in acme's queue, for the test's scripted distributor.
+    queue_reports: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<telephony::queue::QueueReport>>>,
     /// acme's recording policy.
     recording: telephony::RecordingPolicy,
 }
@@ -38,6 +40,9 @@ fn acme_trunk(carrier: Option<std::net::SocketAddr>) -> telephony::Trunk {
 /// acme's numbers: 48221234567 rings 1002; 48220000001 is a ring group, 1002 then 1003.
 pub const DID_1002: &str = "48221234567";
 pub const DID_GROUP: &str = "48220000001";
+/// acme's queue: the scripted distributor offers a caller to 1003 (for 1 s) after 1.5 s, then to
+/// 1002 (for 5 s) once 1003 let it ring out.
+pub const DID_QUEUE: &str = "48220000002";
 
 pub fn acme() -> Tenant {
     Tenant { id: 1, realm: "acme.example".into() }
@@ -69,12 +74,39 @@ impl SipDirectory for Directory {
     async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<telephony::InboundRoute> {
         match (tenant.id, number) {
             (1, DID_1002) => Some(telephony::InboundRoute::Extension("1002".into())),
+            (1, DID_QUEUE) => Some(telephony::InboundRoute::Queue(1)),
             (1, DID_GROUP) => Some(telephony::InboundRoute::Group {
                 members: vec!["1002".into(), "1003".into()],
                 parallel: false,
                 ring: std::time::Duration::from_secs(1),
             }),
             _ => None,
+        }
+    }
+
+    async fn queue_enter(&self, _call: &telephony::ActiveCall, _queue: i64) -> telephony::queue::QueueTicket {
+        use telephony::queue::{QueueOrder, QueueReport, QueueTicket};
+        let (orders, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
+        *self.queue_reports.lock().unwrap() = Some(reports_tx);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            let ring = |ext: &str, secs| QueueOrder::Ring {
+                extensions: vec![ext.to_string()],
+                ring: std::time::Duration::from_secs(secs),
+            };
+            let _ = orders.send(ring("1003", 1));
+            if reports.recv().await == Some(QueueReport::Rang { answered_by: None }) {
+                let _ = orders.send(ring("1002", 5));
+            }
+            let _ = reports.recv().await;
+        });
+        QueueTicket::Wait(rx)
+    }
+
+    fn queue_report(&self, _tenant: i64, _call_id: &str, report: telephony::queue::QueueReport) {
+        if let Some(tx) = self.queue_reports.lock().unwrap().as_ref() {
+            let _ = tx.send(report);
         }
     }
 
@@ -218,7 +250,8 @@ pub async fn server_recording(
     secrets.insert((1, "1001".into()), "acme-1001-pw".into());
     secrets.insert((1, "1002".into()), "acme-1002-pw".into());
     secrets.insert((2, "1001".into()), "globex-1001-pw".into());
-    let dir: Arc<dyn SipDirectory> = Arc::new(Directory { secrets, carrier, registering, recording });
+    let dir: Arc<dyn SipDirectory> =
+        Arc::new(Directory { secrets, carrier, registering, recording, queue_reports: Default::default() });
     let mut s = SipSettings::new("127.0.0.1:0".parse().unwrap());
     // Every fixed port of the tests stays out of the kernel's ephemeral range (32768-60999),
     // where parallel tests' sockets bound to port 0 could take it.

@@ -375,3 +375,60 @@ async fn the_recording_policy_records_every_call_or_none() {
         }
     }
 }
+
+/// A caller into a queue is answered at once and hears the music while the distributor's
+/// first offer rings an agent who lets it ring out; the second agent answers, and then the
+/// two hear each other. The events say so: queued, ringing, back in the queue, ringing,
+/// answered by 1002.
+#[tokio::test]
+async fn a_queued_caller_hears_music_until_an_agent_answers() {
+    use crate::harness::{DID_QUEUE, sipp_from};
+    use telephony::events::CallEventKind;
+    let srv = server_with_settings(|s| s.rtp_ports = (63000, 63498)).await;
+    let mut rx = srv.subscribe();
+    let cap = Capture::start("udp and portrange 18000-18999").await;
+    let (p2, p3) = (free_port(), free_port());
+    register(&srv, "1002", "acme-1002-pw", p2).await;
+    register(&srv, "1003", "acme-1003-pw", p3).await;
+    let answering = phone("uas_answer.xml", p2, 18000, &[]);
+    let ringing = phone("uas_ring.xml", p3, 18200, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t0 = crate::capture::now();
+    let args = ["-s", DID_QUEUE, "-key", "caller", "48600111555", "-mp", "18500", "-d", "6000"];
+    let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "the caller was answered at once and stayed: {}", explain(&a));
+    assert!(ok(&answering.wait_with_output().await.unwrap()), "1002 answered");
+    assert!(ok(&ringing.wait_with_output().await.unwrap()), "1003 rang and was cancelled");
+    let seen = cap.stop().await;
+    let mut kinds = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        kinds.push((ev.kind.clone(), ev.call.extension.clone(), ev.call.ringing.clone()));
+    }
+    let names: Vec<&CallEventKind> = kinds.iter().map(|(k, _, _)| k).collect();
+    assert_eq!(
+        names[..5],
+        [
+            &CallEventKind::Queued,
+            &CallEventKind::Ringing,
+            &CallEventKind::Queued,
+            &CallEventKind::Ringing,
+            &CallEventKind::Answered
+        ]
+    );
+    assert_eq!(kinds[1].2, vec!["1003".to_string()], "the first offer rang 1003");
+    assert_eq!(kinds[4].1.as_deref(), Some("1002"), "answered by 1002");
+
+    let to_caller = |from: f64, to: f64| {
+        pcmu_samples(seen.iter().filter(move |d| {
+            (63000..=63499).contains(&d.src.port())
+                && (18500..=18999).contains(&d.dst.port())
+                && d.at > t0 + from
+                && d.at < t0 + to
+        }))
+    };
+    let waiting = to_caller(0.3, 2.3);
+    let notes = blocks_dominated_by(&waiting, &[523.25, 659.25, 783.99]);
+    assert!(rms(&waiting) > 1000.0 && notes > 0.8, "the waiting caller hears the music ({notes:.2})");
+    let talking = to_caller(4.0, 5.5);
+    assert!(tone_share(&talking, 880.0) > 0.5, "connected, the caller hears 1002's 880 Hz");
+}

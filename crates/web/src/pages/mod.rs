@@ -13,6 +13,7 @@ pub mod login;
 pub mod mail;
 pub mod missed;
 pub mod organization;
+pub mod queues;
 pub mod search;
 pub mod start;
 pub mod telephony;
@@ -132,7 +133,11 @@ impl Page {
             NavItem { key: "nav-mail", href: "/admin/mail" },
             NavItem { key: "nav-organization", href: "/admin/organization" },
         ];
+        static MANAGER: [NavItem; 1] = [NavItem { key: "nav-queues", href: "/queues" }];
         let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
+        if self.user.as_ref().is_some_and(User::is_manager) {
+            v.extend(MANAGER.iter());
+        }
         if self.user.as_ref().is_some_and(User::is_admin) {
             v.extend(ADMIN.iter());
         }

@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::sip::trunks::{Number, RingGroup, Trunk};
+use crm::sip::trunks::{Number, NumberRoute, RingGroup, Trunk};
 use serde::Deserialize;
 
 /// A trunk as the page lists it.
@@ -34,6 +34,8 @@ pub struct TelephonyPage {
     pub trunks: Vec<TrunkRow>,
     pub numbers: Vec<Number>,
     pub groups: Vec<RingGroup>,
+    /// The organization's queues: (id, name).
+    pub queues: Vec<(i64, String)>,
     pub rules: Vec<(String, bool)>,
     /// Where a number may ring: (`ext:101` or `group:3`, what the list shows).
     pub targets: Vec<(String, String)>,
@@ -50,6 +52,10 @@ impl TelephonyPage {
 
     pub fn general_of(&self, form: &str) -> String {
         if self.failed == form { self.errors.general.clone().unwrap_or_default() } else { String::new() }
+    }
+
+    pub fn queue_name(&self, id: &Option<i64>) -> String {
+        self.queues.iter().find(|(q, _)| Some(*q) == *id).map(|(_, n)| n.clone()).unwrap_or_default()
     }
 
     pub fn group_name(&self, id: &Option<i64>) -> String {
@@ -148,6 +154,9 @@ async fn page(
         .map(|u| (format!("ext:{}", u.extension), format!("{} — {}", u.extension, u.full_name)))
         .collect();
     targets.extend(groups.iter().map(|g| (format!("group:{}", g.id), g.name.clone())));
+    let queues: Vec<(i64, String)> =
+        st.crm.queue_confs(me.org_id).await?.into_iter().map(|q| (q.queue.id, q.queue.name)).collect();
+    targets.extend(queues.iter().map(|(id, name)| (format!("queue:{id}"), name.clone())));
     let trunks = st
         .crm
         .trunks(me.org_id)
@@ -163,6 +172,7 @@ async fn page(
         trunks,
         numbers: st.crm.numbers(me.org_id).await?,
         groups,
+        queues,
         targets,
         rules: st.crm.dial_rules(me.org_id).await?,
         failed,
@@ -235,12 +245,13 @@ pub async fn add_number(
     Admin(ctx, me): Admin,
     CsrfForm(f): CsrfForm<NumberForm>,
 ) -> Result<Response, PageError> {
-    let (ext, group) = match f.target.split_once(':') {
-        Some(("ext", e)) => (Some(e.to_string()), None),
-        Some(("group", g)) => (None, g.parse::<i64>().ok()),
-        _ => (None, None),
+    let route = match f.target.split_once(':') {
+        Some(("ext", e)) => NumberRoute::Extension(e),
+        Some(("group", g)) => NumberRoute::of(None, g.parse::<i64>().ok(), None),
+        Some(("queue", q)) => NumberRoute::of(None, None, q.parse::<i64>().ok()),
+        _ => NumberRoute::None,
     };
-    let r = st.crm.add_number(me.org_id, &f.number, ext.as_deref(), group).await;
+    let r = st.crm.add_number(me.org_id, &f.number, route).await;
     done(&st, &ctx, r, "number", Typed { number: f, ..Default::default() }).await
 }
 

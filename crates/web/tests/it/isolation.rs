@@ -78,6 +78,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
         };
         let camp = app.crm.save_campaign(&gina_user, None, camp_in).await.unwrap().id;
         let kase = app.crm.create_case(&gina_user, c, camp, "").await.unwrap().id;
+        let queue_form = crm::queues::QueueForm { name: "Globex line".into(), ..Default::default() };
+        let queue = app.crm.save_queue(&gina_user, None, queue_form).await.unwrap().id;
         let file = app.crm.files().join("a.txt");
         std::fs::write(&file, "secret").unwrap();
         let attachment = app.crm.attach_file(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
@@ -122,6 +124,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::GET, "/campaigns/{id}", format!("/campaigns/{camp}"), false),
             (Method::POST, "/campaigns/{id}", format!("/campaigns/{camp}"), true),
             (Method::GET, "/processes/{id}", format!("/processes/{proc_}"), false),
+            (Method::GET, "/queues/{id}", format!("/queues/{queue}"), false),
+            (Method::POST, "/queues/{id}", format!("/queues/{queue}"), true),
             (Method::POST, "/processes/{id}", format!("/processes/{proc_}"), true),
             (Method::POST, "/search/{id}/delete", format!("/search/{saved}/delete"), true),
             (Method::GET, "/contacts/import/{id}", format!("/contacts/import/{imp}"), false),

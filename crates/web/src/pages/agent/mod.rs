@@ -74,6 +74,12 @@ const SCRIPT_TEXTS: &[&str] = &[
     "call-open-crm",
     "agent-available",
     "agent-unavailable",
+    "agent-state-logged_out",
+    "agent-state-available",
+    "agent-state-reserved",
+    "agent-state-in_call",
+    "agent-state-wrap_up",
+    "agent-state-unavailable",
 ];
 
 pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result<AgentPage, PageError> {
@@ -183,6 +189,24 @@ pub async fn set_status(
     CsrfJson(b): CsrfJson<StatusIn>,
 ) -> Result<Json<Status>, ApiError> {
     Ok(Json(st.crm.set_agent_status(&me, b.available, b.reason_id).await?))
+}
+
+/// The agent is ready before their after-call work time is up.
+pub async fn ready(
+    State(st): State<AppState>,
+    Authed(_, me): Authed,
+    CsrfJson(_): CsrfJson<serde::de::IgnoredAny>,
+) -> Result<Json<Status>, ApiError> {
+    Ok(Json(st.crm.end_wrap_up(&me).await?))
+}
+
+/// The agent stops taking queue calls.
+pub async fn log_out(
+    State(st): State<AppState>,
+    Authed(_, me): Authed,
+    CsrfJson(_): CsrfJson<serde::de::IgnoredAny>,
+) -> Result<Json<Status>, ApiError> {
+    Ok(Json(st.crm.log_out_agent(&me).await?))
 }
 
 pub async fn set_workspace(

@@ -1,0 +1,243 @@
+//! The desks wired to the world: each organization's desk is loaded on first use (its queues,
+//! its active users with the state their open stretch says), every step runs under one lock,
+//! and its effects are applied outside it — orders to the waiting calls at once, queue events
+//! and state stretches through one journal task (in order; `flush` waits for it), timers as
+//! sleeping tasks. One desk per organization per node: callers and agents of one node.
+
+use super::desk::{Agent, Desk, Effect, Presence, QueueLog};
+use crate::{Audience, Crm, CrmError, Event, OrgId, UserId};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use store::entities::agent_status::{self as st, AgentState};
+use store::entities::{organization, queue_event, user};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use tokio::sync::{mpsc, oneshot};
+
+enum Write {
+    Log(i64, QueueLog),
+    State { org: i64, user: i64, state: AgentState, reason: Option<i64>, available: bool, at: DateTime<Utc> },
+    Flush(oneshot::Sender<()>),
+}
+
+pub struct Acd {
+    desks: Mutex<HashMap<i64, Desk>>,
+    journal: mpsc::UnboundedSender<Write>,
+    journal_rx: Mutex<Option<mpsc::UnboundedReceiver<Write>>>,
+}
+
+impl Default for Acd {
+    fn default() -> Acd {
+        let (journal, rx) = mpsc::unbounded_channel();
+        Acd { desks: Mutex::default(), journal, journal_rx: Mutex::new(Some(rx)) }
+    }
+}
+
+impl Crm {
+    /// Starts the journal that writes the desks' queue events and state stretches (once).
+    pub(crate) fn start_journal(&self) {
+        let Some(mut rx) = self.acd.journal_rx.lock().expect("journal lock").take() else { return };
+        let crm = self.clone();
+        tokio::spawn(async move {
+            while let Some(w) = rx.recv().await {
+                if let Err(e) = crm.write(w).await {
+                    tracing::warn!("writing the queues' journal: {e}");
+                }
+            }
+        });
+    }
+
+    async fn write(&self, w: Write) -> Result<(), CrmError> {
+        match w {
+            Write::Flush(done) => {
+                let _ = done.send(());
+            }
+            Write::Log(org, l) => {
+                queue_event::ActiveModel {
+                    org_id: Set(org),
+                    queue_id: Set(l.queue),
+                    call_id: Set(l.call_id),
+                    kind: Set(l.kind),
+                    user_id: Set(l.user),
+                    at: Set(l.at),
+                    wait_ms: Set(l.wait_ms),
+                    detail: Set(l.detail),
+                    ..Default::default()
+                }
+                .insert(self.db())
+                .await?;
+            }
+            Write::State { org, user, state, reason, available, at } => {
+                let open = st::Entity::find()
+                    .filter(st::Column::OrgId.eq(org))
+                    .filter(st::Column::UserId.eq(user))
+                    .filter(st::Column::EndedAt.is_null())
+                    .all(self.db())
+                    .await?;
+                for o in open {
+                    let mut am: st::ActiveModel = o.into();
+                    am.ended_at = Set(Some(at));
+                    am.update(self.db()).await?;
+                }
+                if state != AgentState::LoggedOut {
+                    st::ActiveModel {
+                        org_id: Set(org),
+                        user_id: Set(user),
+                        available: Set(available),
+                        state: Set(state),
+                        reason_id: Set(reason),
+                        started_at: Set(at),
+                        ended_at: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(self.db())
+                    .await?;
+                }
+                let u = self.user(OrgId(org), UserId(user)).await?;
+                let status = self.agent_status(&u).await?;
+                let data = serde_json::to_value(&status).unwrap_or_default();
+                let ev = Event {
+                    org_id: OrgId(org),
+                    audience: Audience::User(UserId(user)),
+                    kind: "agent.status".into(),
+                    data,
+                };
+                self.publish(ev).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until everything the desks asked to write so far is written.
+    pub async fn flush_queue_journal(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.acd.journal.send(Write::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Runs one step on the organization's desk (loading it first if need be) and applies
+    /// its effects.
+    pub(crate) async fn on_desk<R>(
+        &self,
+        org: OrgId,
+        step: impl FnOnce(&mut Desk, DateTime<Utc>, &mut Vec<Effect>) -> R,
+    ) -> Result<R, CrmError> {
+        if !self.acd.desks.lock().expect("desk lock").contains_key(&org.0) {
+            let desk = self.load_desk(org).await?;
+            let mut desks = self.acd.desks.lock().expect("desk lock");
+            desks.entry(org.0).or_insert(desk);
+        }
+        Ok(self.on_loaded_desk(org, step).expect("the desk was just loaded"))
+    }
+
+    /// Runs a step on a desk that is loaded (`None` when it is not).
+    pub(crate) fn on_loaded_desk<R>(
+        &self,
+        org: OrgId,
+        step: impl FnOnce(&mut Desk, DateTime<Utc>, &mut Vec<Effect>) -> R,
+    ) -> Option<R> {
+        let mut fx = Vec::new();
+        let r = {
+            let mut desks = self.acd.desks.lock().expect("desk lock");
+            let desk = desks.get_mut(&org.0)?;
+            step(desk, self.now(), &mut fx)
+        };
+        self.apply(org, fx);
+        Some(r)
+    }
+
+    fn apply(&self, org: OrgId, fx: Vec<Effect>) {
+        for e in fx {
+            match e {
+                Effect::Order(to, order) => {
+                    let _ = to.send(order);
+                }
+                Effect::Log(l) => {
+                    let _ = self.acd.journal.send(Write::Log(org.0, l));
+                }
+                Effect::State { user, state, reason, available, at } => {
+                    let _ = self.acd.journal.send(Write::State { org: org.0, user, state, reason, available, at });
+                }
+                Effect::WakeAt(t) => {
+                    let crm = self.clone();
+                    let wait = (t - self.now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(5);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        crm.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
+                    });
+                }
+            }
+        }
+    }
+
+    async fn load_desk(&self, org: OrgId) -> Result<Desk, CrmError> {
+        let queues = self.queue_confs(org).await?;
+        let o = organization::Entity::find_by_id(org.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let open: HashMap<i64, st::Model> = st::Entity::find()
+            .filter(st::Column::OrgId.eq(org.0))
+            .filter(st::Column::EndedAt.is_null())
+            .order_by_asc(st::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| (s.user_id, s))
+            .collect();
+        let now = self.now();
+        let users = user::Entity::find()
+            .filter(user::Column::OrgId.eq(org.0))
+            .filter(user::Column::Active.eq(true))
+            .all(self.db())
+            .await?;
+        let agents = users
+            .into_iter()
+            .map(|u| {
+                let s = open.get(&u.id);
+                let presence = match s {
+                    None => Presence::LoggedOut,
+                    Some(s) if s.available => Presence::Available,
+                    Some(s) => Presence::Unavailable(s.reason_id.unwrap_or(0)),
+                };
+                let mut a =
+                    Agent::new(u.id, u.extension, u.full_name, presence, s.map(|s| s.started_at).unwrap_or(now));
+                // A stretch left open by a node that stopped mid-call is closed by the first step.
+                a.state = s.map(|s| s.state).unwrap_or(AgentState::LoggedOut);
+                a
+            })
+            .collect();
+        let tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let mut desk = Desk::new(queues, agents, Duration::seconds(i64::from(o.wrap_up_seconds.max(0))), tz);
+        let mut fx = Vec::new();
+        desk.wake(now, &mut fx);
+        self.apply(org, fx);
+        Ok(desk)
+    }
+
+    /// The organization's queues changed: the desk (if loaded) takes them at once.
+    pub(crate) async fn reload_desk_queues(&self, org: OrgId) -> Result<(), CrmError> {
+        let queues = self.queue_confs(org).await?;
+        self.on_loaded_desk(org, |d, now, fx| {
+            d.queues = queues.into_iter().map(|q| (q.queue.id, q)).collect();
+            d.wake(now, fx);
+        });
+        Ok(())
+    }
+
+    /// The organization's settings changed (its after-call work time).
+    pub(crate) fn reload_desk_org(&self, o: &organization::Model) {
+        let wrap = Duration::seconds(i64::from(o.wrap_up_seconds.max(0)));
+        let tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        self.on_loaded_desk(OrgId(o.id), |d, _, _| {
+            d.org_wrap_up = wrap;
+            d.tz = tz;
+        });
+    }
+
+    /// A call event, for the agents on the call (before it is recorded: a free agent is
+    /// offered the next caller at once).
+    pub(crate) async fn desk_call_event(&self, ev: &telephony::events::CallEvent) {
+        if let Err(e) = self.on_desk(OrgId(ev.call.tenant), |d, now, fx| d.call_event(ev, now, fx)).await {
+            tracing::warn!("the queue desk could not follow a call event: {e}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Call queues (ACD): the queues managers set up with their members (`mod.rs`), the strategies
+//! and their explanations (`select.rs`), each organization's desk — agents' one state across
+//! all queues, callers waiting, the one selector (`desk.rs`) — and the desks wired to calls,
+//! the store and the browsers (`acd.rs`).
+
+pub mod acd;
+pub mod desk;
+pub mod select;
+
+use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
+pub use desk::{QueueConf, WaitingCaller};
+pub use store::entities::queue::{ExitKind, Model as Queue, Strategy};
+use store::entities::{queue, queue_event, queue_member, user};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use telephony::queue::{QueueExit, QueueReport, QueueTicket};
+
+/// What a manager sets for a queue.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct QueueForm {
+    pub name: String,
+    pub strategy: Strategy,
+    pub ring_seconds: i32,
+    pub max_wait_seconds: i32,
+    pub max_waiting: i32,
+    pub wrap_up_seconds: i32,
+    pub priority: i32,
+    pub service_level_seconds: i32,
+    pub service_level_target: i32,
+    pub leave_when_empty: bool,
+    pub exit_kind: ExitKind,
+    pub exit_target: Option<String>,
+}
+
+impl Default for QueueForm {
+    fn default() -> QueueForm {
+        QueueForm {
+            name: String::new(),
+            strategy: Strategy::LongestIdle,
+            ring_seconds: 15,
+            max_wait_seconds: 300,
+            max_waiting: 50,
+            wrap_up_seconds: 10,
+            priority: 0,
+            service_level_seconds: 20,
+            service_level_target: 80,
+            leave_when_empty: true,
+            exit_kind: ExitKind::HangUp,
+            exit_target: None,
+        }
+    }
+}
+
+/// A member as a manager sets it: the agent and their penalty (0 is offered first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct MemberForm {
+    pub user_id: UserId,
+    pub penalty: i32,
+}
+
+fn check_range(field: &'static str, v: i32, lo: i32, hi: i32) -> Result<(), CrmError> {
+    if (lo..=hi).contains(&v) { Ok(()) } else { Err(CrmError::invalid(field, "err-out-of-range")) }
+}
+
+impl Crm {
+    /// The organization's queues with their members (in the members' order).
+    pub async fn queue_confs(&self, org: OrgId) -> Result<Vec<QueueConf>, CrmError> {
+        let queues = queue::Entity::find()
+            .filter(queue::Column::OrgId.eq(org.0))
+            .order_by_asc(queue::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut members = queue_member::Entity::find()
+            .filter(queue_member::Column::OrgId.eq(org.0))
+            .order_by_asc(queue_member::Column::Position)
+            .order_by_asc(queue_member::Column::Id)
+            .all(self.db())
+            .await?;
+        Ok(queues
+            .into_iter()
+            .map(|q| {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    std::mem::take(&mut members).into_iter().partition(|m| m.queue_id == q.id);
+                members = rest;
+                QueueConf { queue: q, members: mine }
+            })
+            .collect())
+    }
+
+    pub async fn queue_conf(&self, org: OrgId, id: i64) -> Result<QueueConf, CrmError> {
+        self.queue_confs(org).await?.into_iter().find(|q| q.queue.id == id).ok_or(CrmError::NotFound)
+    }
+
+    /// Managers create a queue (`id` None) or change one.
+    pub async fn save_queue(&self, by: &User, id: Option<i64>, f: QueueForm) -> Result<Queue, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let org = by.org_id;
+        let name = f.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(CrmError::invalid("name", "err-queue-name"));
+        }
+        check_range("ring_seconds", f.ring_seconds, 5, 120)?;
+        check_range("max_wait_seconds", f.max_wait_seconds, 10, 7200)?;
+        check_range("max_waiting", f.max_waiting, 0, 10_000)?;
+        check_range("wrap_up_seconds", f.wrap_up_seconds, 0, 3600)?;
+        check_range("priority", f.priority, 0, 100)?;
+        check_range("service_level_seconds", f.service_level_seconds, 1, 600)?;
+        check_range("service_level_target", f.service_level_target, 1, 100)?;
+        let others = self.queue_confs(org).await?;
+        if others.iter().any(|q| Some(q.queue.id) != id && q.queue.name.to_lowercase() == name.to_lowercase()) {
+            return Err(CrmError::Conflict(FieldError { field: "name", code: "err-queue-taken" }));
+        }
+        let target = f.exit_target.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        let exit_target = match f.exit_kind {
+            ExitKind::HangUp => None,
+            ExitKind::Extension => {
+                let t = target.ok_or(CrmError::invalid("exit_target", "err-extension-unknown"))?;
+                if self.find_user_by_login(org, &t).await?.is_none_or(|u| u.extension.as_str() != t) {
+                    return Err(CrmError::invalid("exit_target", "err-extension-unknown"));
+                }
+                Some(t)
+            }
+            ExitKind::Queue => {
+                let t = target.ok_or(CrmError::invalid("exit_target", "err-queue-unknown"))?;
+                let ok = t.parse::<i64>().ok().filter(|q| Some(*q) != id && others.iter().any(|o| o.queue.id == *q));
+                Some(ok.ok_or(CrmError::invalid("exit_target", "err-queue-unknown"))?.to_string())
+            }
+        };
+        let mut am = match id {
+            Some(id) => {
+                let q = others.into_iter().find(|q| q.queue.id == id).ok_or(CrmError::NotFound)?;
+                let am: queue::ActiveModel = q.queue.into();
+                am
+            }
+            None => queue::ActiveModel {
+                org_id: Set(org.0),
+                active: Set(true),
+                created_at: Set(self.now()),
+                ..Default::default()
+            },
+        };
+        am.name = Set(name);
+        am.strategy = Set(f.strategy);
+        am.ring_seconds = Set(f.ring_seconds);
+        am.max_wait_seconds = Set(f.max_wait_seconds);
+        am.max_waiting = Set(f.max_waiting);
+        am.wrap_up_seconds = Set(f.wrap_up_seconds);
+        am.priority = Set(f.priority);
+        am.service_level_seconds = Set(f.service_level_seconds);
+        am.service_level_target = Set(f.service_level_target);
+        am.leave_when_empty = Set(f.leave_when_empty);
+        am.exit_kind = Set(f.exit_kind);
+        am.exit_target = Set(exit_target);
+        let q = if id.is_some() { am.update(self.db()).await? } else { am.insert(self.db()).await? };
+        self.reload_desk_queues(org).await?;
+        Ok(q)
+    }
+
+    /// Managers set a queue's members, in the order given (the order in-order and round-robin
+    /// follow), each with a penalty.
+    pub async fn set_queue_members(&self, by: &User, queue_id: i64, members: &[MemberForm]) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let org = by.org_id;
+        self.queue_conf(org, queue_id).await?;
+        let users: std::collections::HashSet<i64> = user::Entity::find()
+            .filter(user::Column::OrgId.eq(org.0))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for m in members {
+            if !users.contains(&m.user_id.0) || !seen.insert(m.user_id) {
+                return Err(CrmError::invalid("members", "err-member-unknown"));
+            }
+            check_range("penalty", m.penalty, 0, 99)?;
+        }
+        let txn = self.db().begin().await?;
+        queue_member::Entity::delete_many()
+            .filter(queue_member::Column::OrgId.eq(org.0))
+            .filter(queue_member::Column::QueueId.eq(queue_id))
+            .exec(&txn)
+            .await?;
+        for (i, m) in members.iter().enumerate() {
+            queue_member::ActiveModel {
+                org_id: Set(org.0),
+                queue_id: Set(queue_id),
+                user_id: Set(m.user_id.0),
+                penalty: Set(m.penalty),
+                position: Set(i as i32),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        self.reload_desk_queues(org).await
+    }
+
+    /// The callers waiting in the organization's queues now (this node's).
+    pub async fn waiting_callers(&self, org: OrgId) -> Result<Vec<WaitingCaller>, CrmError> {
+        self.on_desk(org, |d, _, _| d.waiting()).await
+    }
+
+    /// Why each offer of a call went where it did: the queue's offer events with their
+    /// explanations, in order.
+    pub async fn queue_decisions(&self, org: OrgId, call_id: &str) -> Result<Vec<queue_event::Model>, CrmError> {
+        self.flush_queue_journal().await;
+        Ok(queue_event::Entity::find()
+            .filter(queue_event::Column::OrgId.eq(org.0))
+            .filter(queue_event::Column::CallId.eq(call_id))
+            .order_by_asc(queue_event::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// A caller enters a queue (asked by the SIP side).
+    pub(crate) async fn enter_queue(&self, call: &telephony::events::ActiveCall, queue: i64) -> QueueTicket {
+        let step =
+            |d: &mut desk::Desk, now, fx: &mut Vec<desk::Effect>| d.enter(&call.call_id, &call.from, queue, now, fx);
+        match self.on_desk(OrgId(call.tenant), step).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("a caller could not enter queue {queue}: {e}");
+                QueueTicket::Leave(QueueExit::HangUp)
+            }
+        }
+    }
+
+    /// How a waiting call's last order went (told by the SIP side).
+    pub(crate) fn queue_reported(&self, org: OrgId, call_id: &str, report: QueueReport) {
+        self.on_loaded_desk(org, |d, now, fx| d.report(call_id, report, now, fx));
+    }
+}
+
+/// An agent's state as managers see it now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AgentNow {
+    pub user_id: UserId,
+    pub name: String,
+    pub extension: String,
+    pub state: crate::agents::status::AgentState,
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// The reason's name, when unavailable.
+    pub reason: Option<String>,
+}
+
+impl Crm {
+    /// Every active user's state now, by name (managers only).
+    pub async fn agents_now(&self, by: &User) -> Result<Vec<AgentNow>, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let users = self.users(by.org_id).await?;
+        let reasons = self.status_reasons(by.org_id).await?;
+        let mut out = self
+            .on_desk(by.org_id, |d, now, _| {
+                users
+                    .iter()
+                    .filter(|u| u.active)
+                    .map(|u| {
+                        d.know(u.id.0, u.extension.as_str(), &u.full_name, now);
+                        let a = d.agent(u.id.0).expect("known just now");
+                        AgentNow {
+                            user_id: u.id,
+                            name: u.full_name.clone(),
+                            extension: u.extension.as_str().to_string(),
+                            state: a.state,
+                            since: a.since,
+                            reason: a.reason().and_then(|r| reasons.iter().find(|x| x.id == r)).map(|r| r.name.clone()),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        out.sort_by_key(|a| a.name.to_lowercase());
+        Ok(out)
+    }
+}

@@ -1,0 +1,257 @@
+//! Queues without a network: callers enter through the SIP side's door (`queue_enter`), offers
+//! are answered through its report, and call events arrive as from the B2BUA.
+
+use super::{crms, ev, new_user, send};
+use chrono::Duration;
+use crm::agents::status::AgentState;
+use crm::queues::{ExitKind, MemberForm, QueueForm, Strategy};
+use crm::{Crm, OrgId, OrgSlug, User};
+use store::entities::queue_event::QueueEventKind;
+use telephony::SipDirectory;
+use telephony::events::{CallEventKind as K, Direction as D, EndCause};
+use telephony::queue::{QueueExit, QueueOrder, QueueReport, QueueTicket};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+struct Team {
+    org: OrgId,
+    manager: User,
+    agents: Vec<User>,
+}
+
+async fn team(crm: &Crm) -> Team {
+    let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+    let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+    let mut agents = Vec::new();
+    for (n, e) in [("ala", "101"), ("bea", "102"), ("cyd", "103")] {
+        agents.push(crm.create_user(o.id, new_user(n, e, "agent")).await.unwrap());
+    }
+    Team { org: o.id, manager, agents }
+}
+
+async fn queue(crm: &Crm, t: &Team, name: &str, f: QueueForm, members: &[(usize, i32)]) -> i64 {
+    let q = crm.save_queue(&t.manager, None, QueueForm { name: name.into(), ..f }).await.unwrap();
+    let m: Vec<MemberForm> =
+        members.iter().map(|(i, p)| MemberForm { user_id: t.agents[*i].id, penalty: *p }).collect();
+    crm.set_queue_members(&t.manager, q.id, &m).await.unwrap();
+    q.id
+}
+
+fn call(org: OrgId, id: &str) -> telephony::ActiveCall {
+    telephony::ActiveCall::new(id.into(), org.0, D::Inbound, "48600111222".into(), "48221234567".into(), None)
+}
+
+async fn enter(crm: &Crm, org: OrgId, id: &str, q: i64) -> UnboundedReceiver<QueueOrder> {
+    match crm.queue_enter(&call(org, id), q).await {
+        QueueTicket::Wait(rx) => rx,
+        QueueTicket::Leave(e) => panic!("{id} refused: {e:?}"),
+    }
+}
+
+async fn next_ring(rx: &mut UnboundedReceiver<QueueOrder>) -> Vec<String> {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await {
+        Ok(Some(QueueOrder::Ring { extensions, .. })) => extensions,
+        other => panic!("no offer: {other:?}"),
+    }
+}
+
+/// The agent with `ext` answers call `id`, talks, and hangs up.
+async fn answer_and_end(crm: &Crm, org: OrgId, id: &str, ext: &str, q: i64) {
+    crm.queue_report(org.0, id, QueueReport::Rang { answered_by: Some(ext.into()) });
+    let at = crm.clock().now();
+    let mk = |kind| {
+        let mut e = ev(org.0, id, D::Inbound, "48600111222", "48221234567", Some(ext), at, kind);
+        e.call.queue = Some(q);
+        e
+    };
+    send(crm, mk(K::Answered)).await;
+    send(crm, mk(K::Ended { cause: EndCause::Answered })).await;
+}
+
+async fn state(crm: &Crm, u: &User) -> AgentState {
+    crm.agent_status(u).await.unwrap().state
+}
+
+#[tokio::test]
+async fn each_strategy_distributes_as_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected: [(Strategy, &[&str]); 5] = [
+        (Strategy::InOrder, &["101", "101", "101", "101"]),
+        (Strategy::RoundRobin, &["101", "102", "103", "101"]),
+        // Round robin ended with 101: 102 has been idle longest, then 103.
+        (Strategy::LongestIdle, &["102", "103", "101", "102"]),
+        // A new queue: nobody answered any of its calls, so the longest idle first; then the
+        // ones with none yet.
+        (Strategy::FewestCalls, &["103", "101", "102", "103"]),
+        (Strategy::RingAll, &["101,102,103", "101,102,103"]),
+    ];
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        for a in &t.agents {
+            crm.set_agent_status(a, true, None).await.unwrap();
+            crm.clock().advance(Duration::seconds(1));
+        }
+        for (n, (strategy, want)) in expected.iter().enumerate() {
+            let f = QueueForm { strategy: *strategy, wrap_up_seconds: 0, ..Default::default() };
+            let q = queue(&crm, &t, &format!("q{n}"), f, &[(0, 0), (1, 0), (2, 0)]).await;
+            let mut got = Vec::new();
+            for i in 0..want.len() {
+                let id = format!("{b}-{n}-{i}");
+                let mut rx = enter(&crm, t.org, &id, q).await;
+                let rung = next_ring(&mut rx).await;
+                got.push(rung.join(","));
+                answer_and_end(&crm, t.org, &id, &rung[0], q).await;
+                crm.clock().advance(Duration::seconds(1));
+            }
+            assert_eq!(&got, want, "{b}: {strategy:?}");
+        }
+        // Penalty 1 is offered only while nobody of penalty 0 is free.
+        let f = QueueForm { strategy: Strategy::InOrder, wrap_up_seconds: 0, ..Default::default() };
+        let q = queue(&crm, &t, "tiers", f, &[(2, 0), (0, 1)]).await;
+        let mut rx = enter(&crm, t.org, &format!("{b}-tier-1"), q).await;
+        assert_eq!(next_ring(&mut rx).await, vec!["103"], "{b}");
+        let mut rx2 = enter(&crm, t.org, &format!("{b}-tier-2"), q).await;
+        assert_eq!(next_ring(&mut rx2).await, vec!["101"], "{b}: 103 is reserved, so penalty 1");
+        // Weighted random reaches every member over many calls.
+        let f = QueueForm { strategy: Strategy::WeightedRandom, wrap_up_seconds: 0, ..Default::default() };
+        let q = queue(&crm, &t, "random", f, &[(0, 0), (1, 0)]).await;
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..30 {
+            let id = format!("{b}-w-{i}");
+            let mut rx = enter(&crm, t.org, &id, q).await;
+            let rung = next_ring(&mut rx).await;
+            seen.insert(rung[0].clone());
+            crm.queue_report(t.org.0, &id, QueueReport::CallerLeft);
+        }
+        assert!(seen.contains("102"), "{b}: weighted random offered 102 too: {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn wrap_up_holds_an_agent_out_of_every_queue_until_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let (ala, bea) = (&t.agents[0], &t.agents[1]);
+        assert_eq!(state(&crm, ala).await, AgentState::LoggedOut, "{b}");
+        crm.set_agent_status(ala, true, None).await.unwrap();
+        crm.clock().advance(Duration::seconds(5));
+        crm.set_agent_status(bea, true, None).await.unwrap();
+        let f = QueueForm { strategy: Strategy::LongestIdle, wrap_up_seconds: 60, ..Default::default() };
+        let sales = queue(&crm, &t, "sales", f.clone(), &[(0, 0), (1, 0)]).await;
+        let support = queue(&crm, &t, "support", f, &[(0, 0), (1, 0)]).await;
+        let mut rx = enter(&crm, t.org, "c1", sales).await;
+        assert_eq!(next_ring(&mut rx).await, vec!["101"], "{b}: ala waited longest");
+        assert_eq!(state(&crm, ala).await, AgentState::Reserved, "{b}");
+        crm.queue_report(t.org.0, "c1", QueueReport::Rang { answered_by: Some("101".into()) });
+        assert_eq!(state(&crm, ala).await, AgentState::InCall, "{b}");
+        let at = crm.clock().now();
+        let mut end = ev(
+            t.org.0,
+            "c1",
+            D::Inbound,
+            "48600111222",
+            "48221234567",
+            Some("101"),
+            at,
+            K::Ended { cause: EndCause::Answered },
+        );
+        end.call.queue = Some(sales);
+        send(&crm, end).await;
+        let s = crm.agent_status(ala).await.unwrap();
+        assert_eq!(s.state, AgentState::WrapUp, "{b}");
+        assert!(s.wrap_until.is_some(), "{b}");
+        // A caller of the other queue goes to bea: ala's after-call work holds in every queue.
+        crm.clock().advance(Duration::seconds(30));
+        let mut rx = enter(&crm, t.org, "c2", support).await;
+        assert_eq!(next_ring(&mut rx).await, vec!["102"], "{b}");
+        crm.queue_report(t.org.0, "c2", QueueReport::Rang { answered_by: Some("102".into()) });
+        // A third caller waits while ala wraps up; her "ready" offers it to her at once.
+        let mut rx = enter(&crm, t.org, "c3", support).await;
+        assert!(rx.try_recv().is_err(), "{b}: nobody is free");
+        assert_eq!(crm.end_wrap_up(ala).await.unwrap().state, AgentState::Reserved, "{b}");
+        assert_eq!(next_ring(&mut rx).await, vec!["101"], "{b}");
+        // The state stretches are stored: reserved, in call, wrap-up, reserved again.
+        crm.flush_queue_journal().await;
+        let why = crm.queue_decisions(t.org, "c1").await.unwrap();
+        let kinds: Vec<QueueEventKind> = why.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![QueueEventKind::Enter, QueueEventKind::Offer, QueueEventKind::Connect, QueueEventKind::Complete],
+            "{b}"
+        );
+        let detail: serde_json::Value = serde_json::from_str(why[1].detail.as_deref().unwrap()).unwrap();
+        assert_eq!(detail["strategy"], "longest_idle", "{b}");
+        assert_eq!(detail["candidates"].as_array().unwrap().len(), 2, "{b}: both were free: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn the_longest_waiting_caller_across_queues_is_served_first_unless_a_queue_comes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let ala = &t.agents[0];
+        let lunch = crm.add_status_reason(&t.manager, "Lunch").await.unwrap();
+        crm.set_agent_status(ala, false, Some(lunch.id)).await.unwrap();
+        let f = QueueForm { wrap_up_seconds: 0, ..Default::default() };
+        let q1 = queue(&crm, &t, "one", f.clone(), &[(0, 0)]).await;
+        let q2 = queue(&crm, &t, "two", f.clone(), &[(0, 0)]).await;
+        let mut early = enter(&crm, t.org, "early", q2).await;
+        crm.clock().advance(Duration::seconds(10));
+        let mut late = enter(&crm, t.org, "late", q1).await;
+        crm.set_agent_status(ala, true, None).await.unwrap();
+        assert_eq!(next_ring(&mut early).await, vec!["101"], "{b}: waited longest, in another queue");
+        assert!(late.try_recv().is_err(), "{b}");
+        crm.queue_report(t.org.0, "early", QueueReport::CallerLeft);
+        assert_eq!(next_ring(&mut late).await, vec!["101"], "{b}");
+        crm.queue_report(t.org.0, "late", QueueReport::CallerLeft);
+
+        // A queue of higher priority comes first, however long the other caller waited.
+        let vip = queue(&crm, &t, "vip", QueueForm { priority: 5, ..f }, &[(0, 0)]).await;
+        crm.set_agent_status(ala, false, Some(lunch.id)).await.unwrap();
+        let mut old = enter(&crm, t.org, "old", q1).await;
+        crm.clock().advance(Duration::seconds(60));
+        let mut important = enter(&crm, t.org, "important", vip).await;
+        crm.set_agent_status(ala, true, None).await.unwrap();
+        assert_eq!(next_ring(&mut important).await, vec!["101"], "{b}");
+        assert!(old.try_recv().is_err(), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn a_full_queue_or_nobody_logged_in_sends_callers_to_the_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let f = QueueForm {
+            exit_kind: ExitKind::Extension,
+            exit_target: Some("109".into()),
+            max_waiting: 1,
+            ..Default::default()
+        };
+        let q = queue(&crm, &t, "sales", f, &[(0, 0)]).await;
+        // Nobody logged in: to the exit at once.
+        match crm.queue_enter(&call(t.org, "x1"), q).await {
+            QueueTicket::Leave(QueueExit::Extension(e)) => assert_eq!(e, "109", "{b}"),
+            other => panic!("{b}: {other:?}"),
+        }
+        // Logged in but on a break: callers wait, one at most.
+        let lunch = crm.add_status_reason(&t.manager, "Lunch").await.unwrap();
+        crm.set_agent_status(&t.agents[0], false, Some(lunch.id)).await.unwrap();
+        let _first = enter(&crm, t.org, "x2", q).await;
+        assert!(matches!(crm.queue_enter(&call(t.org, "x3"), q).await, QueueTicket::Leave(_)), "{b}: full");
+        // Bad settings are refused with their field.
+        let bad = QueueForm { name: "bad".into(), ring_seconds: 1, ..Default::default() };
+        assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
+        let bad = QueueForm {
+            name: "bad".into(),
+            exit_kind: ExitKind::Queue,
+            exit_target: Some("999".into()),
+            ..Default::default()
+        };
+        assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-queue-unknown", "{b}");
+        let agent_made =
+            crm.save_queue(&t.agents[0], None, QueueForm { name: "mine".into(), ..Default::default() }).await;
+        assert!(agent_made.is_err(), "{b}: agents do not set up queues");
+    }
+}

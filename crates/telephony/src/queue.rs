@@ -1,0 +1,44 @@
+//! What a call in a queue and the CRM's distributor say to each other. The call's task holds
+//! the caller (answered, hearing music) and rings whom it is told; the distributor (the CRM,
+//! through `SipDirectory`) decides whom, when, and when the caller must leave.
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Where a caller goes who leaves a queue without an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueExit {
+    /// Told the line is busy and hung up.
+    HangUp,
+    /// Rung through to one extension.
+    Extension(String),
+    /// Into another queue.
+    Queue(i64),
+}
+
+/// The distributor's answer to a caller entering a queue.
+#[derive(Debug)]
+pub enum QueueTicket {
+    /// Wait (with music) and follow the orders.
+    Wait(mpsc::UnboundedReceiver<QueueOrder>),
+    /// Leave at once (full, closed, nobody logged in).
+    Leave(QueueExit),
+}
+
+/// What the distributor tells a waiting call to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Ring these agents' phones at once for `ring`; the first to answer takes the caller.
+    Ring { extensions: Vec<String>, ring: Duration },
+    /// Leave the queue (waited too long).
+    Leave(QueueExit),
+}
+
+/// What the waiting call tells the distributor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueReport {
+    /// The last `Ring` is over: answered by this extension, or by nobody.
+    Rang { answered_by: Option<String> },
+    /// The caller hung up while waiting (or ringing).
+    CallerLeft,
+}
