@@ -692,3 +692,4 @@ err-queue-name = Give the queue a name of up to 60 characters.
 err-queue-taken = A queue with this name exists already.
 err-queue-unknown = Choose one of the organization's other queues.
 err-member-unknown = Members must be users of the organization, each once.
+queues-members = Members

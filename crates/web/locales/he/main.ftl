@@ -692,3 +692,4 @@ err-queue-name = תנו לתור שם של עד 60 תווים.
 err-queue-taken = כבר יש תור בשם הזה.
 err-queue-unknown = בחרו תור אחר של הארגון.
 err-member-unknown = חברים חייבים להיות משתמשי הארגון, כל אחד פעם אחת.
+queues-members = חברים

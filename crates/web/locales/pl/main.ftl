@@ -692,3 +692,4 @@ err-queue-name = Nadaj kolejce nazwę do 60 znaków.
 err-queue-taken = Kolejka o tej nazwie już istnieje.
 err-queue-unknown = Wybierz inną kolejkę organizacji.
 err-member-unknown = Członkami mogą być tylko użytkownicy organizacji, każdy raz.
+queues-members = Członkowie
