@@ -376,6 +376,7 @@ async fn the_recording_policy_records_every_call_or_none() {
     }
 }
 
+/// Its sipp phones stream from 24000+ (1002), 24200+ (1003), the caller from 24500+.
 /// A caller into a queue is answered at once and hears the music while the distributor's
 /// first offer rings an agent who lets it ring out; the second agent answers, and then the
 /// two hear each other. The events say so: queued, ringing, back in the queue, ringing,
@@ -386,15 +387,15 @@ async fn a_queued_caller_hears_music_until_an_agent_answers() {
     use telephony::events::CallEventKind;
     let srv = server_with_settings(|s| s.rtp_ports = (63000, 63498)).await;
     let mut rx = srv.subscribe();
-    let cap = Capture::start("udp and portrange 18000-18999").await;
+    let cap = Capture::start("udp and portrange 24000-24999").await;
     let (p2, p3) = (free_port(), free_port());
     register(&srv, "1002", "acme-1002-pw", p2).await;
     register(&srv, "1003", "acme-1003-pw", p3).await;
-    let answering = phone("uas_answer.xml", p2, 18000, &[]);
-    let ringing = phone("uas_ring.xml", p3, 18200, &[]);
+    let answering = phone("uas_answer.xml", p2, 24000, &[]);
+    let ringing = phone("uas_ring.xml", p3, 24200, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let t0 = crate::capture::now();
-    let args = ["-s", DID_QUEUE, "-key", "caller", "48600111555", "-mp", "18500", "-d", "6000"];
+    let args = ["-s", DID_QUEUE, "-key", "caller", "48600111555", "-mp", "24500", "-d", "6000"];
     let a = sipp_from("127.0.0.2", "trunk_uac.xml", srv.local_addr(), &args).await;
     assert!(ok(&a), "the caller was answered at once and stayed: {}", explain(&a));
     assert!(ok(&answering.wait_with_output().await.unwrap()), "1002 answered");
@@ -421,7 +422,7 @@ async fn a_queued_caller_hears_music_until_an_agent_answers() {
     let to_caller = |from: f64, to: f64| {
         pcmu_samples(seen.iter().filter(move |d| {
             (63000..=63499).contains(&d.src.port())
-                && (18500..=18999).contains(&d.dst.port())
+                && (24500..=24999).contains(&d.dst.port())
                 && d.at > t0 + from
                 && d.at < t0 + to
         }))
