@@ -57,6 +57,26 @@ pub struct MemberForm {
     pub penalty: i32,
 }
 
+impl From<&Queue> for QueueForm {
+    /// The form showing a queue's settings as they are.
+    fn from(q: &Queue) -> QueueForm {
+        QueueForm {
+            name: q.name.clone(),
+            strategy: q.strategy,
+            ring_seconds: q.ring_seconds,
+            max_wait_seconds: q.max_wait_seconds,
+            max_waiting: q.max_waiting,
+            wrap_up_seconds: q.wrap_up_seconds,
+            priority: q.priority,
+            service_level_seconds: q.service_level_seconds,
+            service_level_target: q.service_level_target,
+            leave_when_empty: q.leave_when_empty,
+            exit_kind: q.exit_kind,
+            exit_target: q.exit_target.clone(),
+        }
+    }
+}
+
 fn check_range(field: &'static str, v: i32, lo: i32, hi: i32) -> Result<(), CrmError> {
     if (lo..=hi).contains(&v) { Ok(()) } else { Err(CrmError::invalid(field, "err-out-of-range")) }
 }

@@ -78,20 +78,7 @@ async fn page(
     let (form, members) = match (typed, current) {
         (Some(t), _) => t,
         (None, Some(c)) => (
-            QueueForm {
-                name: c.queue.name.clone(),
-                strategy: c.queue.strategy,
-                ring_seconds: c.queue.ring_seconds,
-                max_wait_seconds: c.queue.max_wait_seconds,
-                max_waiting: c.queue.max_waiting,
-                wrap_up_seconds: c.queue.wrap_up_seconds,
-                priority: c.queue.priority,
-                service_level_seconds: c.queue.service_level_seconds,
-                service_level_target: c.queue.service_level_target,
-                leave_when_empty: c.queue.leave_when_empty,
-                exit_kind: c.queue.exit_kind,
-                exit_target: c.queue.exit_target.clone(),
-            },
+            QueueForm::from(&c.queue),
             c.members.iter().map(|m| MemberForm { user_id: UserId(m.user_id), penalty: m.penalty }).collect(),
         ),
         (None, None) => (QueueForm::default(), vec![]),
