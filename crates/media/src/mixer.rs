@@ -1,6 +1,8 @@
-//! The conference mixer: every member hears the sum of the others (never itself). Each
-//! member's packets are decoded into a short queue; every 20 ms one frame of each is taken
-//! (silence when none came), mixed, and sent to each member in its own codec.
+//! The mixer of a conference and of a supervised call: each member hears the sum of the
+//! members it is set to hear (never itself; at first everybody else). Each member's packets
+//! are decoded into a short queue; every 20 ms one frame of each is taken (silence when none
+//! came), mixed, and sent to each member in its own codec. Who hears whom can change at any
+//! time (a supervisor who listens, whispers to the agent, or barges in).
 
 use crate::g711;
 use crate::music::FRAME;
@@ -8,12 +10,14 @@ use crate::relay::Leg;
 use crate::rtp::{Header, PT_PCMA};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
 
 /// At most this many frames wait per member (60 ms); older ones are dropped.
 const QUEUE: usize = 3;
+/// At most this many members (who hears whom is one bit per pair in a u64).
+pub const MAX_MEMBERS: usize = 8;
 
 struct Member {
     socket: Arc<UdpSocket>,
@@ -24,11 +28,24 @@ struct Member {
 
 pub struct Mixer {
     members: Arc<Vec<Member>>,
+    /// Bit `i * MAX_MEMBERS + j`: member i hears member j.
+    hears: Arc<AtomicU64>,
+    /// Where each member's audio goes while the call is recorded, and as which side.
+    tap: Arc<Mutex<Option<MixTap>>>,
     stopped: Arc<AtomicBool>,
 }
 
+/// A recorder's tap and, per member, the side it records as (None: not recorded).
+pub type MixTap = (crate::recorder::Tap, Vec<Option<usize>>);
+
+fn bit(i: usize, j: usize) -> u64 {
+    1 << (i * MAX_MEMBERS + j)
+}
+
 impl Mixer {
+    /// Mixes `legs` (at most `MAX_MEMBERS`), each hearing all the others.
     pub fn start(legs: Vec<Leg>) -> Mixer {
+        assert!(legs.len() <= MAX_MEMBERS, "a mixer takes at most {MAX_MEMBERS} members");
         let members: Arc<Vec<Member>> = Arc::new(
             legs.into_iter()
                 .map(|l| Member {
@@ -39,9 +56,13 @@ impl Mixer {
                 })
                 .collect(),
         );
+        let n = members.len();
+        let all = (0..n).flat_map(|i| (0..n).filter(move |j| *j != i).map(move |j| bit(i, j))).fold(0, |a, b| a | b);
+        let hears = Arc::new(AtomicU64::new(all));
+        let tap: Arc<Mutex<Option<MixTap>>> = Arc::new(Mutex::new(None));
         let stopped = Arc::new(AtomicBool::new(false));
         for i in 0..members.len() {
-            let (m, stop) = (members.clone(), stopped.clone());
+            let (m, stop, tap) = (members.clone(), stopped.clone(), tap.clone());
             tokio::spawn(async move {
                 let me = &m[i];
                 let mut buf = [0u8; 2048];
@@ -64,6 +85,11 @@ impl Mixer {
                     if !crate::recorder::recordable(h.payload_type) || n - off < FRAME {
                         continue; // events and odd sizes are not mixed
                     }
+                    if let Some((tap, sides)) = tap.lock().expect("tap lock").as_ref()
+                        && let Some(Some(side)) = sides.get(i)
+                    {
+                        let _ = tap.send((*side, h.payload_type, buf[off..n].to_vec()));
+                    }
                     let mut frame = [0i16; FRAME];
                     for (s, b) in frame.iter_mut().zip(&buf[off..off + FRAME]) {
                         *s =
@@ -77,7 +103,7 @@ impl Mixer {
                 }
             });
         }
-        let (m, stop) = (members.clone(), stopped.clone());
+        let (m, stop, heard) = (members.clone(), stopped.clone(), hears.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -90,6 +116,7 @@ impl Mixer {
                 tick.tick().await;
                 let frames: Vec<[i16; FRAME]> =
                     m.iter().map(|x| x.queue.lock().expect("queue lock").pop_front().unwrap_or([0; FRAME])).collect();
+                let hears = heard.load(Ordering::Relaxed);
                 for i in 0..n {
                     let Some(to) = *m[i].remote.lock().expect("remote lock") else { continue };
                     packet.clear();
@@ -102,8 +129,12 @@ impl Mixer {
                     }
                     .write(&mut packet);
                     for k in 0..FRAME {
-                        let sum: i32 =
-                            frames.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f[k] as i32).sum();
+                        let sum: i32 = frames
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| hears & bit(i, *j) != 0)
+                            .map(|(_, f)| f[k] as i32)
+                            .sum();
                         let s = sum.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
                         packet.push(if m[i].payload_type == PT_PCMA {
                             g711::linear_to_alaw(s)
@@ -117,7 +148,29 @@ impl Mixer {
                 }
             }
         });
-        Mixer { members, stopped }
+        Mixer { members, hears, tap, stopped }
+    }
+
+    /// Whether member `i` hears member `j` from now on.
+    pub fn set_hears(&self, i: usize, j: usize, on: bool) {
+        if i == j || i >= self.members.len() || j >= self.members.len() {
+            return;
+        }
+        if on {
+            self.hears.fetch_or(bit(i, j), Ordering::Relaxed);
+        } else {
+            self.hears.fetch_and(!bit(i, j), Ordering::Relaxed);
+        }
+    }
+
+    pub fn hears(&self, i: usize, j: usize) -> bool {
+        self.hears.load(Ordering::Relaxed) & bit(i, j) != 0
+    }
+
+    /// Sends what each member says to `tap`, as the side `sides[member]` names (None: that
+    /// member is not recorded); `None` stops.
+    pub fn record(&self, tap: Option<MixTap>) {
+        *self.tap.lock().expect("tap lock") = tap;
     }
 
     pub fn socket(&self, i: usize) -> Arc<UdpSocket> {

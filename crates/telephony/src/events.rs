@@ -55,6 +55,15 @@ pub enum CallEventKind {
     Dtmf {
         digit: char,
     },
+    /// A supervisor joined the call, or changed how (on joining and on every change).
+    Supervised {
+        supervisor: String,
+        mode: SuperviseMode,
+    },
+    /// The supervisor left the call (hung up, stopped, or the agent held or transferred it).
+    SupervisionEnded {
+        supervisor: String,
+    },
     Ended {
         cause: EndCause,
     },
@@ -76,6 +85,65 @@ pub enum CallState {
     Consulting,
     /// All three talk together.
     Conference,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Queued => "queued",
+            CallState::Ringing => "ringing",
+            CallState::Talking => "talking",
+            CallState::Held => "held",
+            CallState::Consulting => "consulting",
+            CallState::Conference => "conference",
+        }
+    }
+}
+
+/// How a supervisor takes part in a call. The supervisor always hears both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuperviseMode {
+    /// Nobody hears the supervisor.
+    Listen,
+    /// Only the agent hears the supervisor.
+    Whisper,
+    /// Both sides hear the supervisor.
+    Barge,
+}
+
+impl SuperviseMode {
+    pub const ALL: [SuperviseMode; 3] = [SuperviseMode::Listen, SuperviseMode::Whisper, SuperviseMode::Barge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuperviseMode::Listen => "listen",
+            SuperviseMode::Whisper => "whisper",
+            SuperviseMode::Barge => "barge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SuperviseMode> {
+        SuperviseMode::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether the agent hears the supervisor.
+    pub fn agent_hears(self) -> bool {
+        self != SuperviseMode::Listen
+    }
+
+    /// Whether the other party (the customer) hears the supervisor.
+    pub fn customer_hears(self) -> bool {
+        self == SuperviseMode::Barge
+    }
+}
+
+/// Who supervises a call, and how (also while their phones ring: `joined` is false then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supervisor {
+    pub extension: String,
+    pub mode: SuperviseMode,
+    pub joined: bool,
 }
 
 /// A call as it stands: who is on it, what it rings, and its state. Every event carries it,
@@ -100,6 +168,9 @@ pub struct ActiveCall {
     /// The queue the call came through, when it did.
     #[serde(default)]
     pub queue: Option<i64>,
+    /// The manager supervising the call, when one is.
+    #[serde(default)]
+    pub supervisor: Option<Supervisor>,
 }
 
 impl ActiveCall {
@@ -124,6 +195,7 @@ impl ActiveCall {
             muted: false,
             answered_at: None,
             queue: None,
+            supervisor: None,
         }
     }
 }
@@ -185,4 +257,17 @@ pub enum CallCommand {
     SendDtmf {
         digits: String,
     },
+    /// A manager supervises the call: their extension's phones ring (answering by themselves
+    /// where they can) and, answered, join it in `mode`. Only while the two sides talk, and one
+    /// supervisor at a time.
+    Supervise {
+        extension: String,
+        mode: SuperviseMode,
+    },
+    /// The supervisor changes how they take part.
+    SupervisionMode {
+        mode: SuperviseMode,
+    },
+    /// The supervisor leaves (their phone is hung up); the two sides talk on.
+    SupervisionEnd,
 }

@@ -52,6 +52,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
 const AGENT_JS: &str = include_str!("../static/agent.js");
+const WALLBOARD_JS: &str = include_str!("../static/wallboard.js");
 const PHONE_JS: &str = include_str!("../static/phone.js");
 
 pub async fn css() -> Response {
@@ -68,6 +69,14 @@ pub async fn phone_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
         PHONE_JS,
+    )
+        .into_response()
+}
+
+pub async fn wallboard_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        WALLBOARD_JS,
     )
         .into_response()
 }

@@ -3,7 +3,7 @@
 
 use crate::pages::{
     account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, queues, search,
-    start, telephony, users,
+    start, telephony, users, wallboard,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -83,6 +83,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/activate", post(users::activate))
         .route("/admin/mail", get(mail::show).post(mail::save))
         .route("/admin/organization", get(organization::show).post(organization::save))
+        .route("/wallboard", get(wallboard::show))
+        .route("/wallboard/board", get(wallboard::part))
+        .route("/wallboard/calls/{id}/supervise", post(wallboard::supervise))
+        .route("/wallboard/calls/{id}/supervise/end", post(wallboard::supervise_end))
+        .route("/wallboard/agents/{id}/status", post(wallboard::agent_status))
         .route("/queues", get(queues::show).post(queues::create))
         .route("/queues/wrap-up", post(queues::wrap_up))
         .route("/queues/{id}", get(queues::edit).post(queues::update))
@@ -107,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(ops::css))
         .route("/static/app.js", get(ops::js))
         .route("/static/agent.js", get(ops::agent_js))
+        .route("/static/wallboard.js", get(ops::wallboard_js))
         .route("/static/phone.js", get(ops::phone_js))
         .fallback(login::not_found);
 

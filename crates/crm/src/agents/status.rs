@@ -162,6 +162,28 @@ impl Crm {
         self.set_presence(user, Presence::LoggedOut).await
     }
 
+    /// A manager sets an agent's availability (available, unavailable for a reason, or logged
+    /// out of the queues), as the agent could.
+    pub async fn set_status_of(
+        &self,
+        by: &User,
+        agent: crate::UserId,
+        available: Option<bool>,
+        reason: Option<i64>,
+    ) -> Result<Status, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let user = self.user(by.org_id, agent).await?;
+        if !user.active {
+            return Err(CrmError::NotFound);
+        }
+        match available {
+            None => self.log_out_agent(&user).await,
+            Some(a) => self.set_agent_status(&user, a, reason).await,
+        }
+    }
+
     /// The agent is ready before their after-call work time is up.
     pub async fn end_wrap_up(&self, user: &User) -> Result<Status, CrmError> {
         self.agent_status(user).await?;

@@ -78,6 +78,11 @@ impl Crm {
     async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         self.missed_on_call_event(ev).await?;
         self.log_call_event(ev).await?;
+        self.log_supervision_event(ev).await?;
+        self.board_changed(OrgId(ev.call.tenant));
+        if matches!(ev.kind, CallEventKind::Supervised { .. } | CallEventKind::SupervisionEnded { .. }) {
+            return Ok(()); // the agent is not told: the supervision log told managers
+        }
         if ev.kind != CallEventKind::Ringing {
             self.publish_call_event(ev).await?;
         }

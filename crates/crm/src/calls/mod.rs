@@ -6,6 +6,7 @@ pub mod feed;
 pub mod handling;
 pub mod log;
 pub mod phonebook;
+pub mod supervision;
 pub mod view;
 
 use crate::{Crm, CrmError, OrgId, User};
@@ -14,7 +15,7 @@ use telephony::{ActiveCall, CallError, Originate, Tenant};
 use view::{CallView, PopContact, ScreenPop};
 
 impl Crm {
-    fn sip(&self) -> Result<&telephony::SipServer, CrmError> {
+    pub(crate) fn sip(&self) -> Result<&telephony::SipServer, CrmError> {
         self.telephony.get().map(|s| &**s).ok_or(CrmError::CallRefused("telephony is not running on this node".into()))
     }
 

@@ -42,6 +42,8 @@ pub enum CallNews {
     RecordingStarted,
     RecordingStopped,
     Dtmf,
+    /// A supervisor joined, switched or left (told to managers only, never to the agent).
+    Supervision,
     Ended,
 }
 
@@ -60,6 +62,7 @@ impl CallNews {
             CallEventKind::RecordingStarted { .. } => CallNews::RecordingStarted,
             CallEventKind::RecordingStopped { .. } => CallNews::RecordingStopped,
             CallEventKind::Dtmf { .. } => CallNews::Dtmf,
+            CallEventKind::Supervised { .. } | CallEventKind::SupervisionEnded { .. } => CallNews::Supervision,
             CallEventKind::Ended { .. } => CallNews::Ended,
         }
     }
@@ -78,6 +81,7 @@ impl CallNews {
             CallNews::RecordingStarted => "recording_started",
             CallNews::RecordingStopped => "recording_stopped",
             CallNews::Dtmf => "dtmf",
+            CallNews::Supervision => "supervision",
             CallNews::Ended => "ended",
         }
     }
@@ -187,6 +191,7 @@ mod tests {
             muted: false,
             answered_at: None,
             queue: None,
+            supervisor: None,
         }
     }
 

@@ -22,6 +22,8 @@ enum Write {
 
 pub struct Acd {
     desks: Mutex<HashMap<i64, Desk>>,
+    /// Organizations whose wallboards will be told of a change shortly (changes coalesce).
+    pub(super) board_pending: Mutex<std::collections::HashSet<i64>>,
     journal: mpsc::UnboundedSender<Write>,
     journal_rx: Mutex<Option<mpsc::UnboundedReceiver<Write>>>,
 }
@@ -29,7 +31,7 @@ pub struct Acd {
 impl Default for Acd {
     fn default() -> Acd {
         let (journal, rx) = mpsc::unbounded_channel();
-        Acd { desks: Mutex::default(), journal, journal_rx: Mutex::new(Some(rx)) }
+        Acd { desks: Mutex::default(), board_pending: Mutex::default(), journal, journal_rx: Mutex::new(Some(rx)) }
     }
 }
 
@@ -148,6 +150,9 @@ impl Crm {
     }
 
     fn apply(&self, org: OrgId, fx: Vec<Effect>) {
+        if fx.iter().any(|e| matches!(e, Effect::Log(_) | Effect::State { .. })) {
+            self.board_changed(org);
+        }
         for e in fx {
             match e {
                 Effect::Order(to, order) => {

@@ -1,10 +1,13 @@
 //! Call queues (ACD): the queues managers set up with their members (`mod.rs`), the strategies
 //! and their explanations (`select.rs`), each organization's desk — agents' one state across
 //! all queues, callers waiting, the one selector (`desk.rs`) — and the desks wired to calls,
-//! the store and the browsers (`acd.rs`).
+//! the store and the browsers (`acd.rs`); the figures computed from the queue event log
+//! (`figures.rs`) and the live wallboard (`board.rs`).
 
 pub mod acd;
+pub mod board;
 pub mod desk;
+pub mod figures;
 pub mod select;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};

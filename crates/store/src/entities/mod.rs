@@ -67,6 +67,7 @@ pub mod ring_group;
 pub mod saved_search;
 pub mod session;
 pub mod status_reason;
+pub mod supervision_log;
 pub mod trunk;
 pub mod user;
 pub mod user_caller_id;

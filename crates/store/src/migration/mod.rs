@@ -17,6 +17,7 @@ mod m20261202_000011_call_preferences;
 mod m20261202_000012_user_caller_ids;
 mod m20261202_000013_recording_policy;
 mod m20261202_000014_queues;
+mod m20261203_000015_supervision;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_user_caller_ids::Migration),
             Box::new(m20261202_000013_recording_policy::Migration),
             Box::new(m20261202_000014_queues::Migration),
+            Box::new(m20261203_000015_supervision::Migration),
         ]
     }
 }

@@ -14,13 +14,15 @@ pub(super) enum Phase {
     Consult(Consult),
     /// All three talk together.
     Conference(Conference),
+    /// A manager listens, whispers to the agent, or barges in.
+    Supervised(super::supervision::Supervision),
 }
 
 /// A call in conversation: its two sides, each with its dialog, state channel and SDP, and the
 /// relay between them. Side 0 faced the caller at first, side 1 the callee; a transfer replaces
 /// the agent's side.
-pub(super) struct Live<'a> {
-    pub(super) srv: &'a Shared,
+pub(super) struct Live {
+    pub(super) srv: Arc<Shared>,
     pub(super) meta: ActiveCall,
     pub(super) relay: Relay,
     pub(super) dialogs: [InviteDialog; 2],
@@ -38,6 +40,8 @@ pub(super) struct Live<'a> {
     pub(super) phase: Phase,
     /// Where other calls ask this one to hand over a party.
     pub(super) handover_tx: mpsc::UnboundedSender<Handover>,
+    /// A supervisor's phones ringing.
+    pub(super) supervisor_ring: Option<super::supervision::Ringing>,
 }
 
 pub(super) struct Conference {
@@ -65,11 +69,11 @@ pub(super) struct Third {
     pub(super) extension: Option<String>,
 }
 
-impl<'a> Live<'a> {
+impl Live {
     /// A call that has just been answered: its two sides and the relay between them.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
-        srv: &'a Shared,
+        srv: Arc<Shared>,
         meta: ActiveCall,
         relay: Relay,
         dialogs: [InviteDialog; 2],
@@ -77,7 +81,7 @@ impl<'a> Live<'a> {
         sdps: [LegSdp; 2],
         agent: usize,
         media: (mpsc::UnboundedSender<MediaEvent>, mpsc::UnboundedReceiver<MediaEvent>),
-    ) -> Live<'a> {
+    ) -> Live {
         Live {
             srv,
             meta,
@@ -93,24 +97,25 @@ impl<'a> Live<'a> {
             policy: Default::default(),
             phase: Phase::Two,
             handover_tx: mpsc::unbounded_channel().0,
+            supervisor_ring: None,
         }
     }
 }
 
-impl Live<'_> {
+impl Live {
     /// Where the call stands, for its events and the list of calls in progress.
     fn state(&self) -> CallState {
         match &self.phase {
             Phase::Conference(_) => CallState::Conference,
             Phase::Calling | Phase::Consult(_) => CallState::Consulting,
             Phase::Two if self.held.iter().any(|h| *h) => CallState::Held,
-            Phase::Two => CallState::Talking,
+            Phase::Two | Phase::Supervised(_) => CallState::Talking,
         }
     }
 
-    fn emit(&mut self, kind: CallEventKind) {
+    pub(super) fn emit(&mut self, kind: CallEventKind) {
         self.meta.state = self.state();
-        self.meta.emit(self.srv, kind);
+        self.meta.emit(&self.srv, kind);
     }
 
     /// The consultation in progress, taken out of the call (the phase is then `Two`).
@@ -139,7 +144,15 @@ impl Live<'_> {
         match &self.phase {
             Phase::Consult(c) => Some(&c.third),
             Phase::Conference(c) => Some(&c.third),
-            Phase::Two | Phase::Calling => None,
+            Phase::Two | Phase::Calling | Phase::Supervised(_) => None,
+        }
+    }
+
+    /// Where the recorder's copy of both sides comes from: the relay, or the supervision's mixer.
+    fn tap(&self, tap: Option<media::recorder::Tap>) {
+        match &self.phase {
+            Phase::Supervised(s) => s.mixer.record(tap.map(|t| (t, vec![Some(0), Some(1), None]))),
+            _ => self.relay.record(tap),
         }
     }
 
@@ -165,7 +178,7 @@ impl Live<'_> {
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let path = dir.join(self.meta.tenant.to_string()).join(format!("{stamp}-{name}.wav"));
         let rec = Recording::start(path.clone());
-        self.relay.record(Some(rec.tap()));
+        self.tap(Some(rec.tap()));
         self.recording = Some(rec);
         self.emit(CallEventKind::RecordingStarted { path: path.display().to_string() });
     }
@@ -181,7 +194,7 @@ impl Live<'_> {
     /// The recording, if any, is closed and said so.
     async fn record_end(&mut self) {
         let Some(rec) = self.recording.take() else { return };
-        self.relay.record(None);
+        self.tap(None);
         match rec.stop().await {
             Ok(path) => self.emit(CallEventKind::RecordingStopped { path: path.display().to_string() }),
             Err(e) => tracing::error!("SIP: writing a recording: {e}"),
@@ -200,6 +213,9 @@ impl Live<'_> {
     /// (who then hears music); sendrecv takes it off hold.
     async fn reinvite(&mut self, leg: usize, req: &rsipstack::sip::Request, handle: TransactionHandle) {
         let dir = sdp::parse(&req.body).map(|m| m.direction).unwrap_or(SdpDirection::SendRecv);
+        if matches!(dir, SdpDirection::SendOnly | SdpDirection::Inactive) {
+            self.supervision_end(true).await;
+        }
         self.hold(1 - leg, matches!(dir, SdpDirection::SendOnly | SdpDirection::Inactive));
         let ours = match dir {
             SdpDirection::SendOnly => SdpDirection::RecvOnly,
@@ -215,8 +231,12 @@ impl Live<'_> {
     /// The agent's microphone: cut off or back (back only when their side is not held).
     fn mute(&mut self, on: bool) {
         let agent = self.agent;
-        self.relay.set_passes(agent, !on && !self.held[agent]);
         self.meta.muted = on;
+        if matches!(self.phase, Phase::Supervised(_)) {
+            self.hearing();
+        } else {
+            self.relay.set_passes(agent, !on && !self.held[agent]);
+        }
         self.emit(if on { CallEventKind::Muted } else { CallEventKind::Unmuted });
     }
 
@@ -267,7 +287,7 @@ impl Live<'_> {
         let tenant = Tenant { id: self.meta.tenant, realm: String::new() };
         let from_ext = self.meta.extension.clone().unwrap_or_default();
         let found = if self.srv.directory.extension_secret(&tenant, to).await.is_some() {
-            (phones(self.srv, &tenant, to), self.meta.from.clone(), None)
+            (phones(&self.srv, &tenant, to), self.meta.from.clone(), None)
         } else {
             let r = self.srv.directory.route_outbound(&tenant, &from_ext, to).await?;
             (trunk_target(&r.trunk, &r.number).into_iter().collect(), r.caller_id.clone(), credential_for(&r.trunk))
@@ -306,7 +326,7 @@ impl Live<'_> {
             cmds: None,
             answerable: false,
         };
-        ring_stage(self.srv, r).await
+        ring_stage(&self.srv, r).await
     }
 
     /// Replaces the relay by one between the staying party and `other` (on the agent's side).
@@ -332,6 +352,7 @@ impl Live<'_> {
     /// Attended transfer, first press: ring `to` while the other party hears music; answered,
     /// the agent talks to it. `Break` when the call ended meanwhile.
     async fn consult_start(&mut self, to: &str) -> ControlFlow<()> {
+        self.supervision_end(true).await;
         if !matches!(self.phase, Phase::Two) {
             return ControlFlow::Continue(());
         }
@@ -477,6 +498,7 @@ impl Live<'_> {
     /// has the replaced leg hands over its other party, who then talks to this call's other
     /// party; the phone is hung up on both.
     async fn join_replaced(&mut self, leg: usize, replaces: &str, handle: TransactionHandle) -> ControlFlow<()> {
+        self.supervision_end(true).await;
         let Some(tx) = self.srv.legs.by_leg(replaces, &self.meta.call_id) else {
             let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
             return ControlFlow::Continue(());
@@ -510,6 +532,7 @@ impl Live<'_> {
             return ControlFlow::Continue(());
         };
         let other = 1 - leg;
+        self.supervision_end(true).await;
         self.relay.stop();
         let (_gone, empty) = mpsc::unbounded_channel();
         let party = Party {
@@ -530,6 +553,7 @@ impl Live<'_> {
     /// once. Answered: the other party talks to `to`. Not answered: the other party is hung
     /// up too (`Break`). A `to` that cannot be reached is refused and changes nothing.
     async fn blind_transfer(&mut self, to: &str) -> ControlFlow<()> {
+        self.supervision_end(true).await;
         let stays = 1 - self.agent;
         let Some((targets, caller, credential)) = self.targets_for(to).await else {
             tracing::info!(%to, "SIP: blind transfer refused: nothing to ring");
@@ -573,7 +597,10 @@ impl Live<'_> {
                 return ControlFlow::Break(());
             }
             CallCommand::Answer => {}
-            CallCommand::Hold => self.hold(other, true),
+            CallCommand::Hold => {
+                self.supervision_end(true).await;
+                self.hold(other, true)
+            }
             CallCommand::Resume => self.hold(other, false),
             CallCommand::Mute => self.mute(true),
             CallCommand::Unmute => self.mute(false),
@@ -585,6 +612,9 @@ impl Live<'_> {
             CallCommand::ConsultCancel => self.consult_end(true).await,
             CallCommand::ConferenceMerge => self.conference_merge(),
             CallCommand::ConferenceLeave => self.conference_leave().await,
+            CallCommand::Supervise { extension, mode } => self.supervise(extension, mode),
+            CallCommand::SupervisionMode { mode } => self.supervision_mode(mode),
+            CallCommand::SupervisionEnd => self.supervision_end(true).await,
             CallCommand::SendDtmf { digits } => {
                 if !matches!(self.phase, Phase::Two) || !self.relay.send_dtmf(other, &digits) {
                     tracing::info!("SIP: DTMF not sent: the other party takes no events now");
@@ -596,6 +626,9 @@ impl Live<'_> {
 
     /// What the third party's dialog says: gone, the consultation or the conference ends.
     async fn on_third(&mut self, st: Option<DialogState>) {
+        if matches!(self.phase, Phase::Supervised(_)) {
+            return self.on_supervisor(st).await;
+        }
         let gone = match (&st, self.third()) {
             (Some(DialogState::Terminated(id, _)), Some(t)) => id.call_id == t.dialog.id().call_id,
             (None, _) => true,
@@ -607,7 +640,7 @@ impl Live<'_> {
         match self.phase {
             Phase::Consult(_) => self.consult_end(false).await,
             Phase::Conference(_) => self.conference_end(),
-            Phase::Two | Phase::Calling => {}
+            Phase::Two | Phase::Calling | Phase::Supervised(_) => {}
         }
     }
 }
@@ -615,7 +648,7 @@ impl Live<'_> {
 /// The conversation: until either side hangs up (the other is then hung up too) or the CRM
 /// hangs up; meanwhile hold, mute, transfers and the parties' re-INVITEs. Returns the call's
 /// description for its last event.
-pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> (ActiveCall, EndCause) {
+pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallCommand>) -> (ActiveCall, EndCause) {
     let (handover_tx, mut handovers) = mpsc::unbounded_channel();
     live.handover_tx = handover_tx;
     live.publish_legs();
@@ -629,6 +662,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
         Command(Option<CallCommand>),
         Media(Option<MediaEvent>),
         Third(Option<DialogState>),
+        SupervisorRang(Option<super::supervision::Rang>),
     }
     loop {
         let ev = {
@@ -637,12 +671,20 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
                 match &mut live.phase {
                     Phase::Consult(c) => c.third.states.recv().await,
                     Phase::Conference(c) => c.third.states.recv().await,
+                    Phase::Supervised(s) => s.states.recv().await,
                     Phase::Two | Phase::Calling => std::future::pending().await,
+                }
+            };
+            let supervisor_rang = async {
+                match &mut live.supervisor_ring {
+                    Some(r) => (&mut r.done).await.ok(),
+                    None => std::future::pending().await,
                 }
             };
             tokio::select! {
                 h = handovers.recv() => Ev::Handover(h),
                 st = third => Ev::Third(st),
+                r = supervisor_rang => Ev::SupervisorRang(r),
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
                 c = cmds.recv() => Ev::Command(c),
@@ -661,6 +703,10 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
                 live.on_third(st).await;
                 ControlFlow::Continue(())
             }
+            Ev::SupervisorRang(r) => {
+                live.supervisor_rang(r.flatten()).await;
+                ControlFlow::Continue(())
+            }
             // A dialog that is gone cannot talk any more.
             Ev::State(_, None) | Ev::Command(None) => ControlFlow::Break(()),
             Ev::Command(Some(cmd)) => live.command(cmd).await,
@@ -669,6 +715,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
             break;
         }
     }
+    live.supervision_end(true).await;
     match std::mem::replace(&mut live.phase, Phase::Two) {
         Phase::Consult(c) => {
             let _ = c.third.dialog.bye().await;
@@ -677,7 +724,7 @@ pub(super) async fn talk(mut live: Live<'_>, mut cmds: mpsc::UnboundedReceiver<C
             c.mixer.stop();
             let _ = c.third.dialog.bye().await;
         }
-        Phase::Two | Phase::Calling => {}
+        Phase::Two | Phase::Calling | Phase::Supervised(_) => {}
     }
     live.record_end().await;
     live.relay.stop();

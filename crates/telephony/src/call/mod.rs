@@ -27,6 +27,7 @@ mod conversation;
 mod echo;
 mod originate;
 mod queue;
+mod supervision;
 
 use crate::handover::Handover;
 use crate::party::{LegSdp, Party};
@@ -342,7 +343,7 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                     LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
                 ];
                 let live = Live::new(
-                    &srv,
+                    srv.clone(),
                     plan.meta,
                     relay,
                     [dialog_a, dialog],

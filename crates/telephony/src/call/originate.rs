@@ -177,7 +177,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 LegSdp { local: b_local, codecs: vec![pt], event_pt: answer.event_pt, session },
             ];
             let live = Live::new(
-                &srv,
+                srv.clone(),
                 meta.clone(),
                 relay,
                 [agent, dialog],

@@ -111,7 +111,7 @@ pub(super) async fn run(
                 LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
             ];
             let live = super::Live::new(
-                &srv,
+                srv.clone(),
                 plan.meta,
                 relay,
                 [dialog_a, dialog],

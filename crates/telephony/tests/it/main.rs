@@ -8,4 +8,5 @@ mod harness;
 mod media;
 mod registrar;
 mod robustness;
+mod supervision;
 mod trunks;

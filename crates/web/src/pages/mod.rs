@@ -18,6 +18,7 @@ pub mod search;
 pub mod start;
 pub mod telephony;
 pub mod users;
+pub mod wallboard;
 
 use crate::ctx::{Ctx, url_pairs};
 use crate::i18n::{tr, tr_has};
@@ -133,7 +134,8 @@ impl Page {
             NavItem { key: "nav-mail", href: "/admin/mail" },
             NavItem { key: "nav-organization", href: "/admin/organization" },
         ];
-        static MANAGER: [NavItem; 1] = [NavItem { key: "nav-queues", href: "/queues" }];
+        static MANAGER: [NavItem; 2] =
+            [NavItem { key: "nav-wallboard", href: "/wallboard" }, NavItem { key: "nav-queues", href: "/queues" }];
         let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
         if self.user.as_ref().is_some_and(User::is_manager) {
             v.extend(MANAGER.iter());

@@ -136,6 +136,19 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/missed/{id}/sms", format!("/missed/{m}/sms"), true),
             (Method::POST, "/missed/{id}/hide", format!("/missed/{m}/hide"), true),
             (Method::POST, "/missed/{id}/restore", format!("/missed/{m}/restore"), true),
+            (Method::POST, "/wallboard/agents/{id}/status", format!("/wallboard/agents/{g}/status"), false),
+            (
+                Method::POST,
+                "/wallboard/calls/{id}/supervise",
+                "/wallboard/calls/globex-call/supervise".to_string(),
+                false,
+            ),
+            (
+                Method::POST,
+                "/wallboard/calls/{id}/supervise/end",
+                "/wallboard/calls/globex-call/supervise/end".to_string(),
+                false,
+            ),
             // A call id of anything but one's own calls is unknown.
             (
                 Method::POST,
@@ -167,12 +180,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
                     rb = rb.json(&serde_json::json!({"command": "hangup"}));
                 }
                 rb.send().await.unwrap()
-            } else if path.starts_with("/agent/calls/") {
+            } else if path.starts_with("/agent/calls/") || path.starts_with("/wallboard/") {
                 // The page's script: JSON with the CSRF token in a header.
                 alice
                     .post(app.url(path))
                     .header("x-csrf-token", &csrf)
-                    .json(&serde_json::json!({"command": "hangup"}))
+                    .json(&serde_json::json!({"command": "hangup", "mode": "listen", "set": "available"}))
                     .send()
                     .await
                     .unwrap()

@@ -1,0 +1,156 @@
+//! Managers supervising calls in progress (listen, whisper, barge, with one button) and the
+//! log of every supervision: who, which call, when, how long, in which mode. The rules live
+//! here: only managers, only a call of their organization whose two sides talk, one supervisor
+//! at a time, never one's own call, and only with a phone to hear it on.
+
+use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::entities::supervision_log::{self as sl, SupervisionMode};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use telephony::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, SuperviseMode};
+
+/// One supervision stretch, as the wallboard's log shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupervisionRow {
+    pub call_id: String,
+    pub supervisor: String,
+    pub agent_extension: String,
+    pub mode: SupervisionMode,
+    pub started_at: DateTime<Utc>,
+    pub seconds: i64,
+    pub open: bool,
+}
+
+fn stored(m: SuperviseMode) -> SupervisionMode {
+    match m {
+        SuperviseMode::Listen => SupervisionMode::Listen,
+        SuperviseMode::Whisper => SupervisionMode::Whisper,
+        SuperviseMode::Barge => SupervisionMode::Barge,
+    }
+}
+
+impl Crm {
+    fn supervised_call(&self, by: &User, call_id: &str) -> Result<ActiveCall, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        // No telephony on this node: no call is in progress here.
+        let Ok(sip) = self.sip() else { return Err(CrmError::NotFound) };
+        sip.calls(by.org_id.0).into_iter().find(|c| c.call_id == call_id).ok_or(CrmError::NotFound)
+    }
+
+    /// Manager `by` supervises the call in `mode`: their phones ring (answering by themselves
+    /// where they can, as the browser phone does) and, answered, join the call. Asked again by
+    /// the same manager, it switches the mode.
+    pub fn supervise(&self, by: &User, call_id: &str, mode: SuperviseMode) -> Result<(), CrmError> {
+        let call = self.supervised_call(by, call_id)?;
+        let me = by.extension.as_str();
+        let cmd = match &call.supervisor {
+            Some(s) if s.extension == me => CallCommand::SupervisionMode { mode },
+            Some(_) => return Err(CrmError::invalid("call", "err-supervised-already")),
+            None if call.extension.as_deref() == Some(me) => {
+                return Err(CrmError::invalid("call", "err-supervise-own"));
+            }
+            None if call.state != CallState::Talking => {
+                return Err(CrmError::invalid("call", "err-supervise-not-talking"));
+            }
+            None if self.sip()?.location.lookup(by.org_id.0, me).is_empty() => {
+                return Err(CrmError::invalid("call", "err-supervise-no-phone"));
+            }
+            None => CallCommand::Supervise { extension: me.to_string(), mode },
+        };
+        self.sip()?.command(by.org_id.0, call_id, cmd).map_err(super::refused)
+    }
+
+    /// The supervisor leaves the call (their phone is hung up).
+    pub fn supervision_end(&self, by: &User, call_id: &str) -> Result<(), CrmError> {
+        let call = self.supervised_call(by, call_id)?;
+        if call.supervisor.as_ref().is_none_or(|s| s.extension != by.extension.as_str()) {
+            return Err(CrmError::NotFound);
+        }
+        self.sip()?.command(by.org_id.0, call_id, CallCommand::SupervisionEnd).map_err(super::refused)
+    }
+
+    /// The log learns of a supervisor joining, switching or leaving (and of the call's end,
+    /// which closes a stretch left open); managers' pages hear of it.
+    pub(crate) async fn log_supervision_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+        let (org, call) = (OrgId(ev.call.tenant), &ev.call);
+        let opens = match &ev.kind {
+            CallEventKind::Supervised { supervisor, mode } => Some((supervisor, *mode)),
+            CallEventKind::SupervisionEnded { .. } | CallEventKind::Ended { .. } => None,
+            _ => return Ok(()),
+        };
+        let open = sl::Entity::find()
+            .filter(sl::Column::OrgId.eq(org.0))
+            .filter(sl::Column::CallId.eq(call.call_id.as_str()))
+            .filter(sl::Column::EndedAt.is_null())
+            .all(self.db())
+            .await?;
+        let closed_some = !open.is_empty();
+        for row in open {
+            let mut am: sl::ActiveModel = row.into();
+            am.ended_at = Set(Some(ev.at));
+            am.update(self.db()).await?;
+        }
+        if let Some((ext, mode)) = opens {
+            let routing = self.routing().await?;
+            sl::ActiveModel {
+                org_id: Set(org.0),
+                call_id: Set(call.call_id.clone()),
+                supervisor_id: Set(routing.extensions.get(&(org.0, ext.clone())).copied()),
+                supervisor_extension: Set(ext.clone()),
+                agent_extension: Set(call.extension.clone().unwrap_or_default()),
+                mode: Set(stored(mode)),
+                started_at: Set(ev.at),
+                ..Default::default()
+            }
+            .insert(self.db())
+            .await?;
+        }
+        if opens.is_some() || closed_some {
+            let data = serde_json::json!({ "call_id": call.call_id, "supervisor": call.supervisor });
+            self.publish(Event {
+                org_id: org,
+                audience: Audience::Role(Role::Manager),
+                kind: "supervision".into(),
+                data,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The supervision stretches that started between `from` and `to`, newest first (managers).
+    pub async fn supervision_log(
+        &self,
+        by: &User,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SupervisionRow>, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let names: std::collections::HashMap<i64, String> =
+            self.users(by.org_id).await?.into_iter().map(|u| (u.id.0, u.full_name)).collect();
+        let now = self.now();
+        Ok(sl::Entity::find()
+            .filter(sl::Column::OrgId.eq(by.org_id.0))
+            .filter(sl::Column::StartedAt.gte(from))
+            .filter(sl::Column::StartedAt.lt(to))
+            .order_by_desc(sl::Column::StartedAt)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| SupervisionRow {
+                supervisor: r.supervisor_id.and_then(|id| names.get(&id).cloned()).unwrap_or(r.supervisor_extension),
+                seconds: (r.ended_at.unwrap_or(now) - r.started_at).num_seconds().max(0),
+                open: r.ended_at.is_none(),
+                call_id: r.call_id,
+                agent_extension: r.agent_extension,
+                mode: r.mode,
+                started_at: r.started_at,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,208 @@
+//! A manager supervising a call in conversation: their phones ring while the call goes on;
+//! answered, the call's two sides and the supervisor meet in a mixer where the supervisor
+//! hears both, the agent hears the supervisor when they whisper or barge, and the other party
+//! only when they barge. Holding, transferring or consulting ends the supervision first (the
+//! supervisor is hung up); the call's recording keeps the two sides, not the supervisor.
+
+use super::conversation::{Live, Phase};
+use super::*;
+use crate::events::{SuperviseMode, Supervisor};
+use tokio::sync::oneshot;
+
+/// The supervisor in the call: the mixer of the three, and the supervisor's dialog.
+pub(super) struct Supervision {
+    /// Members: the call's side 0, side 1 (as its legs), the supervisor (2).
+    pub(super) mixer: Mixer,
+    pub(super) dialog: InviteDialog,
+    pub(super) states: DialogStateReceiver,
+    local: SocketAddr,
+    session: u64,
+}
+
+/// What ringing the supervisor's phones came to: the ring's end, the RTP socket facing them,
+/// and its address in our offer.
+pub(super) type Rang = Option<(Stage, tokio::net::UdpSocket, SocketAddr, u64)>;
+
+/// The supervisor's phones ringing (the call goes on meanwhile).
+pub(super) struct Ringing {
+    /// A `Hangup` here cancels the ringing.
+    cancel: mpsc::UnboundedSender<CallCommand>,
+    pub(super) done: oneshot::Receiver<Rang>,
+}
+
+const SUPERVISOR: usize = 2;
+
+impl Live {
+    /// A manager asks to supervise: rings their phones, unless the call is not two sides
+    /// talking, already supervised, or theirs.
+    pub(super) fn supervise(&mut self, extension: String, mode: SuperviseMode) {
+        let talking = matches!(self.phase, Phase::Two) && !self.held.iter().any(|h| *h);
+        if !talking || self.meta.supervisor.is_some() || self.meta.extension.as_deref() == Some(extension.as_str()) {
+            tracing::info!(%extension, "SIP: supervision refused: the call is not two sides talking, or is supervised");
+            return;
+        }
+        let targets = phones_of(&self.srv, self.meta.tenant, &extension);
+        if targets.is_empty() {
+            tracing::info!(%extension, "SIP: supervision refused: the supervisor has no registered phone");
+            return;
+        }
+        let other = if self.agent == 0 { &self.meta.to } else { &self.meta.from };
+        let host = self.srv.contact.host_with_port.to_string();
+        let plan = Plan {
+            meta: self.meta.clone(),
+            // The supervisor's phone shows whom the agent talks to.
+            caller_uri: uri(&format!("sip:{other}@{host}")),
+            stages: vec![],
+            credential: None,
+            headers: auto_answer_headers(&self.srv),
+        };
+        let (cancel, mut cancel_rx) = mpsc::unbounded_channel();
+        let (done_tx, done) = oneshot::channel();
+        let srv = self.srv.clone();
+        tokio::spawn(async move {
+            let Ok(sock) = srv.ports.bind().await else {
+                let _ = done_tx.send(None);
+                return;
+            };
+            let local = SocketAddr::new(srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
+            let session = rand::random::<u32>() as u64;
+            let codecs = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
+            let offer = sdp::build(local, &codecs, None, SdpDirection::SendRecv, session, 1);
+            let (_keep, mut nobody) = mpsc::unbounded_channel();
+            let mut rang = true; // the call rang before: no ringing event for the supervisor
+            let r = Ring {
+                plan: &plan,
+                dialog_a: None,
+                a_state: &mut nobody,
+                a_call_id: None,
+                offer: &offer,
+                targets,
+                ring: srv.ring_timeout,
+                rang: &mut rang,
+                cmds: Some(&mut cancel_rx),
+                answerable: false,
+            };
+            let stage = ring_stage(&srv, r).await;
+            if let Err(Some((Stage::Answered { dialog, .. }, ..))) = done_tx.send(Some((stage, sock, local, session))) {
+                let _ = dialog.bye().await; // the call ended meanwhile
+            }
+        });
+        self.supervisor_ring = Some(Ringing { cancel, done });
+        self.meta.supervisor = Some(Supervisor { extension, mode, joined: false });
+        self.srv.calls.update(&self.meta);
+    }
+
+    /// The supervisor's phones stopped ringing: answered, the supervisor joins (if the call is
+    /// still two sides talking); otherwise nothing changes.
+    pub(super) async fn supervisor_rang(&mut self, rang: Rang) {
+        self.supervisor_ring = None;
+        let Some(sup) = self.meta.supervisor.clone() else { return };
+        let Some((Stage::Answered { dialog, response, states, .. }, sock, local, session)) = rang else {
+            self.meta.supervisor = None;
+            self.srv.calls.update(&self.meta);
+            return;
+        };
+        let pcm = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
+        let answer =
+            sdp::parse(&response.body).and_then(|m| m.codecs.iter().find(|c| pcm.contains(c)).map(|c| (m.addr, *c)));
+        let talking = matches!(self.phase, Phase::Two) && !self.held.iter().any(|h| *h);
+        let Some((addr, pt)) = answer.filter(|_| talking) else {
+            let _ = dialog.bye().await;
+            self.meta.supervisor = None;
+            self.srv.calls.update(&self.meta);
+            return;
+        };
+        let side = |i: usize| Leg::shared(self.relay.socket(i), self.relay.remote(i), self.sdps[i].codecs[0]);
+        let legs = vec![side(0), side(1), Leg::new(sock, addr, pt)];
+        self.relay.stop();
+        let mixer = Mixer::start(legs);
+        if let Some(rec) = &self.recording {
+            mixer.record(Some((rec.tap(), vec![Some(0), Some(1), None])));
+        }
+        self.phase = Phase::Supervised(Supervision { mixer, dialog, states, local, session });
+        self.meta.supervisor = Some(Supervisor { joined: true, ..sup.clone() });
+        self.hearing();
+        self.emit(CallEventKind::Supervised { supervisor: sup.extension, mode: sup.mode });
+    }
+
+    /// Who hears whom in the mixer, from the supervisor's mode and the agent's microphone.
+    pub(super) fn hearing(&self) {
+        let (Phase::Supervised(s), Some(sup)) = (&self.phase, &self.meta.supervisor) else { return };
+        let (agent, other) = (self.agent, 1 - self.agent);
+        s.mixer.set_hears(agent, SUPERVISOR, sup.mode.agent_hears());
+        s.mixer.set_hears(other, SUPERVISOR, sup.mode.customer_hears());
+        s.mixer.set_hears(other, agent, !self.meta.muted);
+    }
+
+    /// The supervisor switches to `mode` (while ringing too: they join in it).
+    pub(super) fn supervision_mode(&mut self, mode: SuperviseMode) {
+        let Some(sup) = self.meta.supervisor.as_mut() else { return };
+        if sup.mode == mode {
+            return;
+        }
+        sup.mode = mode;
+        let (extension, joined) = (sup.extension.clone(), sup.joined);
+        if joined {
+            self.hearing();
+            self.emit(CallEventKind::Supervised { supervisor: extension, mode });
+        } else {
+            self.srv.calls.update(&self.meta);
+        }
+    }
+
+    /// The supervisor leaves (`hang_up`: their phone is hung up; they hung up themselves
+    /// otherwise); the two sides talk on through a relay again. Nothing when nobody supervises.
+    pub(super) async fn supervision_end(&mut self, hang_up: bool) {
+        if let Some(r) = self.supervisor_ring.take() {
+            let _ = r.cancel.send(CallCommand::Hangup);
+            // Answered just before the cancel: that phone is hung up.
+            if let Ok(Ok(Some((Stage::Answered { dialog, .. }, ..)))) =
+                tokio::time::timeout(Duration::from_secs(3), r.done).await
+            {
+                let _ = dialog.bye().await;
+            }
+        }
+        let Some(sup) = self.meta.supervisor.take() else { return };
+        let Phase::Supervised(s) = std::mem::replace(&mut self.phase, Phase::Two) else {
+            self.srv.calls.update(&self.meta);
+            return;
+        };
+        s.mixer.stop();
+        if hang_up {
+            let _ = s.dialog.bye().await;
+        }
+        let side = |i: usize| {
+            Leg::shared(s.mixer.socket(i), s.mixer.remote(i), self.sdps[i].codecs[0]).with_events(self.sdps[i].event_pt)
+        };
+        let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
+        self.relay = Relay::start_with_events(side(0), side(1), music, events);
+        if let Some(rec) = &self.recording {
+            self.relay.record(Some(rec.tap()));
+        }
+        if self.meta.muted {
+            self.relay.set_passes(self.agent, false);
+        }
+        self.emit(CallEventKind::SupervisionEnded { supervisor: sup.extension });
+    }
+
+    /// What the supervisor's dialog says: gone, the supervision ends; a re-INVITE is answered
+    /// with the same audio.
+    pub(super) async fn on_supervisor(&mut self, st: Option<DialogState>) {
+        let Phase::Supervised(s) = &self.phase else { return };
+        let call_id = s.dialog.id().call_id.clone();
+        match st {
+            None => self.supervision_end(false).await,
+            Some(DialogState::Terminated(id, _)) if id.call_id == call_id => self.supervision_end(false).await,
+            Some(DialogState::Updated(id, _, handle)) if id.call_id == call_id => {
+                let codecs = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
+                let body = sdp::build(s.local, &codecs, None, SdpDirection::SendRecv, s.session, 2);
+                let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
+                let _ = handle.respond(StatusCode::OK, Some(headers), Some(body.into_bytes())).await;
+            }
+            Some(DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle)) => {
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            _ => {}
+        }
+    }
+}
