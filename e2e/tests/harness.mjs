@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
+import { basename, join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSocket } from "node:dgram";
 import { chromium } from "playwright-core";
@@ -66,9 +66,13 @@ function scenario(name, fill = {}) {
     const r = spawnSync("sox", ["-n", "-r", "8000", "-c", "1", "-e", "u-law", toneFile, "synth", "30", "sine", "600"]);
     if (r.status !== 0) throw new Error("sox failed");
   }
+  // `fill.tone`: another tone (a WAV made with toneWav) instead of the 600 Hz one.
+  const { tone, ...rest } = fill;
+  fill = rest;
   const keys = Object.keys(fill);
-  const out = join(dirname(toneFile), keys.length ? `${keys.map((k) => fill[k]).join("-")}-${name}` : name);
-  let text = readFileSync(join(sippDir, name), "utf8").replaceAll("[tone]", toneFile);
+  const tag = [...(tone ? [basename(tone, ".wav")] : []), ...keys.map((k) => fill[k])];
+  const out = join(dirname(toneFile), tag.length ? `${tag.join("-")}-${name}` : name);
+  let text = readFileSync(join(sippDir, name), "utf8").replaceAll("[tone]", tone || toneFile);
   for (const k of keys) text = text.replaceAll(`[${k}]`, fill[k]);
   writeFileSync(out, text);
   return out;
@@ -101,12 +105,20 @@ export async function sippCall(sip, fromIp, name, number, caller, mediaPort, ext
   return r.code;
 }
 
+// A μ-law WAV of a sine at `hz` for a sipp phone (`fill.tone`).
+export function toneWav(hz) {
+  const wav = join(mkdtempSync(join(tmpdir(), "switchboard-tone-")), `tone-${hz}.wav`);
+  const r = spawnSync("sox", ["-n", "-r", "8000", "-c", "1", "-e", "u-law", wav, "synth", "60", "sine", String(hz)]);
+  if (r.status !== 0) throw new Error("sox failed");
+  return wav;
+}
+
 // A phone of `ext` on 127.0.0.1: registers, then runs `name` waiting for calls.
-export async function phone(sip, ext, password, name, mediaPort) {
+export async function phone(sip, ext, password, name, mediaPort, fill = {}) {
   const port = await freeUdpPort("127.0.0.1");
   const reg = await sipp("register.xml", "127.0.0.1", port, ["-s", ext, "-au", ext, "-ap", password, "-key", "domain", "127.0.0.1"], sip).done;
   if (reg.code !== 0) throw new Error(`register ${ext}: ${reg.out}`);
-  return sipp(name, "127.0.0.1", port, ["-mp", String(mediaPort)]);
+  return sipp(name, "127.0.0.1", port, ["-mp", String(mediaPort)], undefined, fill);
 }
 
 export async function launch(extra = []) {

@@ -106,9 +106,19 @@ impl Crm {
         Ok(ScreenPop { e164, contacts, url })
     }
 
-    /// The user's calls in progress as their panel shows them (a page loaded mid-call).
+    /// The user's own calls in progress as their panel and call bar show them (a page loaded
+    /// mid-call); a manager's colleagues' calls are on the wallboard, not in their call bar.
     pub fn call_views(&self, user: &User) -> Vec<CallView> {
-        self.calls_of(user).iter().map(|c| CallView::of(c, None, user.extension.as_str())).collect()
+        let me = user.extension.as_str();
+        self.calls_of(user)
+            .iter()
+            .filter(|c| {
+                c.extension.as_deref() == Some(me)
+                    || c.ringing.iter().any(|e| e == me)
+                    || (c.direction == telephony::events::Direction::Internal && c.from == me)
+            })
+            .map(|c| CallView::of(c, None, me))
+            .collect()
     }
 }
 

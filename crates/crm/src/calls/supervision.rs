@@ -16,6 +16,8 @@ pub struct SupervisionRow {
     pub call_id: String,
     pub supervisor: String,
     pub agent_extension: String,
+    /// The agent's name (their extension's user now).
+    pub agent: Option<String>,
     pub mode: SupervisionMode,
     pub started_at: DateTime<Utc>,
     pub seconds: i64,
@@ -131,8 +133,11 @@ impl Crm {
         if !by.is_manager() {
             return Err(CrmError::Forbidden);
         }
-        let names: std::collections::HashMap<i64, String> =
-            self.users(by.org_id).await?.into_iter().map(|u| (u.id.0, u.full_name)).collect();
+        let users = self.users(by.org_id).await?;
+        let names: std::collections::HashMap<i64, &str> =
+            users.iter().map(|u| (u.id.0, u.full_name.as_str())).collect();
+        let by_ext: std::collections::HashMap<&str, &str> =
+            users.iter().map(|u| (u.extension.as_str(), u.full_name.as_str())).collect();
         let now = self.now();
         Ok(sl::Entity::find()
             .filter(sl::Column::OrgId.eq(by.org_id.0))
@@ -143,7 +148,11 @@ impl Crm {
             .await?
             .into_iter()
             .map(|r| SupervisionRow {
-                supervisor: r.supervisor_id.and_then(|id| names.get(&id).cloned()).unwrap_or(r.supervisor_extension),
+                supervisor: r
+                    .supervisor_id
+                    .and_then(|id| names.get(&id).map(|n| n.to_string()))
+                    .unwrap_or(r.supervisor_extension),
+                agent: by_ext.get(r.agent_extension.as_str()).map(|n| n.to_string()),
                 seconds: (r.ended_at.unwrap_or(now) - r.started_at).num_seconds().max(0),
                 open: r.ended_at.is_none(),
                 call_id: r.call_id,
