@@ -12,6 +12,7 @@ pub mod identity;
 pub mod missed;
 pub mod organization;
 pub mod queues;
+pub mod reports;
 pub mod search;
 pub mod sip;
 pub mod types;

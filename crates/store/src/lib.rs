@@ -7,6 +7,7 @@ pub mod dialect;
 pub mod entities;
 pub mod migration;
 pub mod notify;
+pub mod queue_stats;
 pub mod search_index;
 pub mod testing;
 

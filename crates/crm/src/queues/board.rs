@@ -4,14 +4,14 @@
 //! reason today; the calls in progress a manager can listen to, whisper in or barge into; and
 //! today's supervision log. "Today" is the organization's day in its time zone.
 
-use super::figures::QueueFigures;
+use super::figures::{QueueFigures, SHORT_ABANDON_SECS};
 use crate::agents::status::AgentState;
 use crate::calls::supervision::SupervisionRow;
 use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
-use store::entities::{agent_status as st, call_log as cl, queue_event};
+use store::entities::{agent_status as st, call_log as cl};
 use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use telephony::events::{CallState, Direction, Supervisor};
 
@@ -120,12 +120,7 @@ impl Crm {
         let now = self.now();
         let confs = self.queue_confs(org).await?;
         let waiting = self.waiting_callers(org).await?;
-        let events = queue_event::Entity::find()
-            .filter(queue_event::Column::OrgId.eq(org.0))
-            .filter(queue_event::Column::At.gte(from))
-            .filter(queue_event::Column::At.lt(to))
-            .all(self.db())
-            .await?;
+        let buckets = self.store.queue_buckets(org.0, from, to, SHORT_ABANDON_SECS * 1000).await?;
         let state_of: HashMap<i64, AgentState> = agents_now.iter().map(|a| (a.user_id.0, a.state)).collect();
         let queues = confs
             .iter()
@@ -133,7 +128,8 @@ impl Crm {
             .map(|c| {
                 let q = &c.queue;
                 let here: Vec<_> = waiting.iter().filter(|w| w.queue == q.id).collect();
-                let today = QueueFigures::of(q.id, i64::from(q.service_level_seconds), &events);
+                let mut today = QueueFigures::default();
+                buckets.iter().filter(|b| b.queue_id == q.id).for_each(|b| today.add_bucket(b));
                 let members = BOARD_STATES
                     .iter()
                     .map(|s| {

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 use store::entities::queue_event::{self, QueueEventKind};
+use store::queue_stats::QueueBucket;
 
 /// Callers who hang up within this many seconds are "abandoned in the first seconds".
 pub const SHORT_ABANDON_SECS: i64 = 5;
@@ -36,30 +37,42 @@ pub struct QueueFigures {
 }
 
 impl QueueFigures {
-    /// Counts one event; `sl_secs` is the queue's service-level threshold.
+    /// Counts one event; `sl_secs` is the queue's service-level threshold (as the database
+    /// counts a bucket of one).
     pub fn add(&mut self, e: &queue_event::Model, sl_secs: i64) {
         let wait = e.wait_ms.unwrap_or(0);
-        match e.kind {
-            QueueEventKind::Enter => self.received += 1,
+        self.add_bucket(&QueueBucket {
+            queue_id: e.queue_id,
+            start: 0,
+            kind: e.kind.as_str().to_string(),
+            count: 1,
+            wait_ms: wait,
+            in_time: i64::from(wait <= sl_secs * 1000),
+            short: i64::from(wait < SHORT_ABANDON_SECS * 1000),
+        });
+    }
+
+    /// Counts one bucket of events counted in the database (`store::queue_stats`).
+    pub fn add_bucket(&mut self, b: &QueueBucket) {
+        let Some(kind) = QueueEventKind::parse(&b.kind) else { return };
+        let n = u32::try_from(b.count).unwrap_or(u32::MAX);
+        match kind {
+            QueueEventKind::Enter => self.received += n,
             QueueEventKind::Connect => {
-                self.answered += 1;
-                self.wait_answered_ms += wait;
-                if wait <= sl_secs * 1000 {
-                    self.answered_in_time += 1;
-                }
+                self.answered += n;
+                self.wait_answered_ms += b.wait_ms;
+                self.answered_in_time += u32::try_from(b.in_time).unwrap_or(0);
             }
             QueueEventKind::Abandon => {
-                self.abandoned += 1;
-                if wait < SHORT_ABANDON_SECS * 1000 {
-                    self.short_abandoned += 1;
-                }
+                self.abandoned += n;
+                self.short_abandoned += u32::try_from(b.short).unwrap_or(0);
             }
-            QueueEventKind::Timeout => self.timeouts += 1,
-            QueueEventKind::Refused => self.refused += 1,
-            QueueEventKind::NoAnswer => self.unanswered_offers += 1,
+            QueueEventKind::Timeout => self.timeouts += n,
+            QueueEventKind::Refused => self.refused += n,
+            QueueEventKind::NoAnswer => self.unanswered_offers += n,
             QueueEventKind::Complete => {
-                self.completed += 1;
-                self.talk_ms += wait;
+                self.completed += n;
+                self.talk_ms += b.wait_ms;
             }
             QueueEventKind::Offer => {}
         }

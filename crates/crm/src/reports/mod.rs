@@ -1,0 +1,252 @@
+//! The managers' reports for any period, by hour, day or month of the organization's time
+//! zone: per queue (from the queue event log, counted in the database by quarter hour, see
+//! `store::queue_stats`, with the figures' one definition in `queues::figures`) and per agent
+//! (from the state stretches and the call log). Every figure can be computed again from those
+//! logs.
+
+use crate::agents::status::AgentState;
+use crate::calls::log::CallKind;
+use crate::queues::figures::{QueueFigures, SHORT_ABANDON_SECS};
+use crate::{Crm, CrmError, User};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use store::entities::{agent_status as st, call_log as cl};
+use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+/// How a report's period is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grouping {
+    Hour,
+    Day,
+    Month,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 3] = [Grouping::Hour, Grouping::Day, Grouping::Month];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Hour => "hour",
+            Grouping::Day => "day",
+            Grouping::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Grouping> {
+        Grouping::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// A report's period: whole days of the organization's time zone, `from` to `to` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: Grouping,
+}
+
+/// At most this many days in one report (and, by hour, at most `MAX_HOURLY_DAYS`).
+pub const MAX_DAYS: i64 = 366;
+pub const MAX_HOURLY_DAYS: i64 = 31;
+
+impl Period {
+    /// Refuses an end before the start, a period over a year, an hourly one over a month.
+    pub fn check(&self) -> Result<(), CrmError> {
+        let days = (self.to - self.from).num_days() + 1;
+        if days < 1 {
+            return Err(CrmError::invalid("to", "err-report-order"));
+        }
+        if days > MAX_DAYS || (self.by == Grouping::Hour && days > MAX_HOURLY_DAYS) {
+            return Err(CrmError::invalid("to", "err-report-too-long"));
+        }
+        Ok(())
+    }
+
+    /// The label of the bucket a moment falls in, in `tz` (sorts as it reads).
+    pub fn label(&self, tz: chrono_tz::Tz, t: DateTime<Utc>) -> String {
+        let l = t.with_timezone(&tz);
+        match self.by {
+            Grouping::Hour => l.format("%Y-%m-%d %H:00").to_string(),
+            Grouping::Day => l.format("%Y-%m-%d").to_string(),
+            Grouping::Month => format!("{:04}-{:02}", l.year(), l.month()),
+        }
+    }
+}
+
+/// The start of a day in `tz`, in UTC.
+fn day_start(tz: chrono_tz::Tz, d: NaiveDate) -> DateTime<Utc> {
+    let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
+}
+
+/// One queue's figures in one bucket (or, with an empty `bucket`, over the whole period).
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRow {
+    pub bucket: String,
+    pub queue_id: i64,
+    pub queue: String,
+    pub figures: QueueFigures,
+    pub service_level: Option<u32>,
+    pub asa_secs: Option<i64>,
+    pub aht_secs: Option<i64>,
+}
+
+impl QueueRow {
+    fn new(bucket: String, queue_id: i64, queue: String, figures: QueueFigures) -> QueueRow {
+        QueueRow {
+            bucket,
+            queue_id,
+            queue,
+            service_level: figures.service_level(),
+            asa_secs: figures.asa_secs(),
+            aht_secs: figures.aht_secs(),
+            figures,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueReport {
+    pub period: Period,
+    /// Per bucket (in order), then per queue by name.
+    pub rows: Vec<QueueRow>,
+    /// Per queue over the whole period.
+    pub totals: Vec<QueueRow>,
+}
+
+/// One agent over the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AgentRow {
+    pub user_id: i64,
+    pub name: String,
+    pub extension: String,
+    /// Logged in to the queues (any state but logged out).
+    pub logged_secs: i64,
+    pub available_secs: i64,
+    /// Ringing or in a call.
+    pub in_call_secs: i64,
+    pub wrap_up_secs: i64,
+    pub unavailable_secs: i64,
+    /// Unavailable per reason (by name), largest first.
+    pub pauses: Vec<(String, i64)>,
+    /// Share of the time they could take calls spent in calls and after-call work.
+    pub occupancy: Option<u32>,
+    pub incoming: u32,
+    pub outgoing: u32,
+    pub internal: u32,
+    pub missed: u32,
+    pub talk_secs: i64,
+}
+
+impl Crm {
+    /// Per queue, per bucket of the period (managers).
+    pub async fn report_queues(&self, by: &User, period: Period) -> Result<QueueReport, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        period.check()?;
+        self.flush_queue_journal().await;
+        let tz = self.org_tz(by.org_id).await?;
+        let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
+        let names: HashMap<i64, String> =
+            self.queue_confs(by.org_id).await?.into_iter().map(|c| (c.queue.id, c.queue.name)).collect();
+        let buckets = self.store.queue_buckets(by.org_id.0, from, to, SHORT_ABANDON_SECS * 1000).await?;
+        let mut per: BTreeMap<(String, String, i64), QueueFigures> = BTreeMap::new();
+        let mut totals: BTreeMap<(String, i64), QueueFigures> = BTreeMap::new();
+        for b in &buckets {
+            let name = names.get(&b.queue_id).cloned().unwrap_or_default();
+            let at = DateTime::from_timestamp(b.start, 0).unwrap_or(from);
+            per.entry((period.label(tz, at), name.to_lowercase(), b.queue_id)).or_default().add_bucket(b);
+            totals.entry((name.to_lowercase(), b.queue_id)).or_default().add_bucket(b);
+        }
+        let name = |id: &i64| names.get(id).cloned().unwrap_or_default();
+        Ok(QueueReport {
+            period,
+            rows: per.into_iter().map(|((bucket, _, q), f)| QueueRow::new(bucket, q, name(&q), f)).collect(),
+            totals: totals.into_iter().map(|((_, q), f)| QueueRow::new(String::new(), q, name(&q), f)).collect(),
+        })
+    }
+
+    /// Per agent over the period: time in each state, pauses, occupancy, calls (managers).
+    pub async fn report_agents(&self, by: &User, period: Period) -> Result<Vec<AgentRow>, CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        period.check()?;
+        self.flush_queue_journal().await;
+        let org = by.org_id;
+        let tz = self.org_tz(org).await?;
+        let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
+        let until = self.now().min(to);
+        let reasons: HashMap<i64, String> =
+            self.status_reasons(org).await?.into_iter().map(|r| (r.id, r.name)).collect();
+        let mut rows: HashMap<i64, AgentRow> = HashMap::new();
+        let mut pauses: HashMap<i64, HashMap<String, i64>> = HashMap::new();
+        let spans = st::Entity::find()
+            .filter(st::Column::OrgId.eq(org.0))
+            .filter(st::Column::StartedAt.lt(to))
+            .filter(Condition::any().add(st::Column::EndedAt.is_null()).add(st::Column::EndedAt.gt(from)))
+            .all(self.db())
+            .await?;
+        for sp in spans {
+            let secs = (sp.ended_at.unwrap_or(until).min(until) - sp.started_at.max(from)).num_seconds().max(0);
+            let r = rows.entry(sp.user_id).or_default();
+            r.logged_secs += secs;
+            match sp.state {
+                AgentState::Available => r.available_secs += secs,
+                AgentState::Reserved | AgentState::InCall => r.in_call_secs += secs,
+                AgentState::WrapUp => r.wrap_up_secs += secs,
+                AgentState::Unavailable => {
+                    r.unavailable_secs += secs;
+                    let name = sp.reason_id.and_then(|id| reasons.get(&id).cloned()).unwrap_or_default();
+                    *pauses.entry(sp.user_id).or_default().entry(name).or_default() += secs;
+                }
+                AgentState::LoggedOut => r.logged_secs -= secs,
+            }
+        }
+        let calls = cl::Entity::find()
+            .filter(cl::Column::OrgId.eq(org.0))
+            .filter(cl::Column::StartedAt.gte(from))
+            .filter(cl::Column::StartedAt.lt(to))
+            .all(self.db())
+            .await?;
+        for c in calls {
+            let Some(u) = c.user_id else { continue };
+            let r = rows.entry(u).or_default();
+            match c.kind {
+                CallKind::Incoming => r.incoming += 1,
+                CallKind::Outgoing => r.outgoing += 1,
+                CallKind::Internal => r.internal += 1,
+                CallKind::Missed => r.missed += 1,
+            }
+            r.talk_secs += i64::from(c.talk_seconds);
+        }
+        let mut out = Vec::new();
+        for u in self.users(org).await? {
+            let Some(mut r) = rows.remove(&u.id.0) else {
+                if u.active {
+                    out.push(AgentRow {
+                        user_id: u.id.0,
+                        name: u.full_name,
+                        extension: u.extension.to_string(),
+                        ..Default::default()
+                    });
+                }
+                continue;
+            };
+            let mut p: Vec<(String, i64)> = pauses.remove(&u.id.0).unwrap_or_default().into_iter().collect();
+            p.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            r.pauses = p;
+            let could = r.available_secs + r.in_call_secs + r.wrap_up_secs;
+            r.occupancy = (could > 0).then(|| ((r.in_call_secs + r.wrap_up_secs) * 100 / could) as u32);
+            r.user_id = u.id.0;
+            r.name = u.full_name;
+            r.extension = u.extension.to_string();
+            out.push(r);
+        }
+        out.sort_by_key(|r| r.name.to_lowercase());
+        Ok(out)
+    }
+}

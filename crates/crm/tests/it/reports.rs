@@ -1,0 +1,116 @@
+//! The managers' reports, from event logs written as the desk writes them: days and hours of
+//! the organization's time zone (not UTC's), the figures' definitions, agents' time per state.
+
+use super::{crms, new_user};
+use chrono::{DateTime, NaiveDate, Utc};
+use crm::OrgSlug;
+use crm::queues::QueueForm;
+use crm::reports::{Grouping, Period};
+use store::entities::agent_status::{self as st, AgentState};
+use store::entities::queue_event::{self, QueueEventKind as K};
+use store::sea_orm::{ActiveModelTrait, Set};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn queue_and_agent_reports_count_in_the_organizations_days_and_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    for (backend, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap(); // Europe/Warsaw
+        let mia = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let ala = crm.create_user(o.id, new_user("ala", "101", "agent")).await.unwrap();
+        let q = crm.save_queue(&mia, None, QueueForm { name: "Sales".into(), ..Default::default() }).await.unwrap();
+        let db = crm.store().conn();
+        // (kind, at, wait s): 23:30 and 23:40 Warsaw on 30 November are 22:30 and 22:40 UTC;
+        // 00:30 Warsaw on 1 December is still 30 November in UTC.
+        let events = [
+            (K::Enter, "2026-11-30T22:30:00Z", 0),
+            (K::Connect, "2026-11-30T22:30:10Z", 10),
+            (K::Complete, "2026-11-30T22:32:10Z", 120),
+            (K::Enter, "2026-11-30T22:40:00Z", 0),
+            (K::Abandon, "2026-11-30T22:40:03Z", 3),
+            (K::Enter, "2026-11-30T23:30:00Z", 0),
+            (K::Connect, "2026-11-30T23:30:40Z", 40),
+            (K::Complete, "2026-11-30T23:31:40Z", 60),
+            (K::Enter, "2026-11-30T23:40:00Z", 0),
+            (K::Timeout, "2026-11-30T23:45:00Z", 300),
+        ];
+        for (i, (kind, at, wait)) in events.iter().enumerate() {
+            queue_event::ActiveModel {
+                org_id: Set(o.id.0),
+                queue_id: Set(q.id),
+                call_id: Set(format!("c{}", i / 3)),
+                kind: Set(*kind),
+                user_id: Set(Some(ala.id.0)),
+                at: Set(t(at)),
+                wait_ms: Set(Some(wait * 1000)),
+                detail: Set(None),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .unwrap();
+        }
+        let by_day = Period { from: d("2026-11-30"), to: d("2026-12-01"), by: Grouping::Day };
+        let r = crm.report_queues(&mia, by_day).await.unwrap();
+        let days: Vec<_> = r.rows.iter().map(|r| (r.bucket.as_str(), r.figures.received, r.figures.answered)).collect();
+        assert_eq!(days, [("2026-11-30", 2, 1), ("2026-12-01", 2, 1)], "{backend}: days of Warsaw");
+        let total = &r.totals[0];
+        assert_eq!((total.queue.as_str(), total.figures.received, total.figures.abandoned), ("Sales", 4, 1));
+        assert_eq!(total.figures.short_abandoned, 1, "{backend}: abandoned within 5 s");
+        // Counted for the service level (20 s): 2 answered + 1 timeout (the short abandon is not).
+        assert_eq!(total.service_level, Some(33), "{backend}");
+        assert_eq!((total.asa_secs, total.aht_secs), (Some(25), Some(90)), "{backend}");
+        let hourly = crm.report_queues(&mia, Period { by: Grouping::Hour, ..by_day }).await.unwrap();
+        let hours: Vec<_> = hourly.rows.iter().map(|r| (r.bucket.as_str(), r.figures.received)).collect();
+        assert_eq!(hours, [("2026-11-30 23:00", 2), ("2026-12-01 00:00", 2)], "{backend}");
+        let monthly = crm.report_queues(&mia, Period { by: Grouping::Month, ..by_day }).await.unwrap();
+        let months: Vec<_> = monthly.rows.iter().map(|r| (r.bucket.as_str(), r.figures.received)).collect();
+        assert_eq!(months, [("2026-11", 2), ("2026-12", 2)], "{backend}");
+
+        // Agents: 1 h available, 30 min in calls, 10 min after-call work, 20 min on a break.
+        let brk = crm.add_status_reason(&mia, "Break").await.unwrap();
+        for (state, from, to, reason) in [
+            (AgentState::Available, "2026-12-01T07:00:00Z", "2026-12-01T08:00:00Z", None),
+            (AgentState::InCall, "2026-12-01T08:00:00Z", "2026-12-01T08:30:00Z", None),
+            (AgentState::WrapUp, "2026-12-01T08:30:00Z", "2026-12-01T08:40:00Z", None),
+            (AgentState::Unavailable, "2026-12-01T08:40:00Z", "2026-12-01T09:00:00Z", Some(brk.id)),
+        ] {
+            st::ActiveModel {
+                org_id: Set(o.id.0),
+                user_id: Set(ala.id.0),
+                available: Set(reason.is_none()),
+                state: Set(state),
+                reason_id: Set(reason),
+                started_at: Set(t(from)),
+                ended_at: Set(Some(t(to))),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .unwrap();
+        }
+        let agents = crm.report_agents(&mia, by_day).await.unwrap();
+        let a = agents.iter().find(|a| a.user_id == ala.id.0).unwrap();
+        assert_eq!(
+            (a.logged_secs, a.available_secs, a.in_call_secs, a.wrap_up_secs, a.unavailable_secs),
+            (7200, 3600, 1800, 600, 1200),
+            "{backend}"
+        );
+        assert_eq!(a.pauses, vec![("Break".to_string(), 1200)]);
+        assert_eq!(a.occupancy, Some(40), "{backend}: 40 of 100 minutes in calls or after-call work");
+
+        // Bad periods change nothing and say why; agents may not read reports.
+        let backwards = Period { from: d("2026-12-02"), to: d("2026-12-01"), by: Grouping::Day };
+        assert_eq!(crm.report_queues(&mia, backwards).await.unwrap_err().code(), "err-report-order");
+        let long_hourly = Period { from: d("2026-10-01"), to: d("2026-12-01"), by: Grouping::Hour };
+        assert_eq!(crm.report_queues(&mia, long_hourly).await.unwrap_err().code(), "err-report-too-long");
+        assert!(matches!(crm.report_agents(&ala, by_day).await, Err(crm::CrmError::Forbidden)));
+    }
+}
