@@ -171,3 +171,55 @@ test("a manager sees a queue call on the wallboard, listens and whispers from it
     await octx.close();
   }
 });
+
+const reportWords = {
+  en: { received: "Received", order: "before its start" },
+  pl: { received: "Przyjęte", order: "przed jego początkiem" },
+  he: { received: "התקבלו", order: "לפני תחילתה" },
+};
+
+test("the reports count the queue's call and the agent's day, download as CSV and XLSX, and refuse a backwards period", async () => {
+  for (const language of ["en", "pl", "he"]) {
+    for (const [width, height, tag] of [[1366, 768, ""], [390, 844, "-phone"]]) {
+      const ctx = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+      const page = await ctx.newPage();
+      await login(page, server.base, who[language], PW, language);
+      await page.goto(`${server.base}/reports`);
+      const row = "#report-totals tr:has-text('Sprzedaż')";
+      assert.equal((await page.textContent(`${row} [data-fig=received]`)).trim(), "1", `${language}: one caller`);
+      assert.equal((await page.textContent(`${row} [data-fig=answered]`)).trim(), "1");
+      assert.ok(await page.isVisible("#report-chart svg.bars rect"), "the chart is drawn");
+      const m = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(m <= 1, `reports ${language}${tag}: ${m} px wider than the window`);
+      await page.screenshot({ path: join(screenshots, `reports-${language}${tag}.png`), fullPage: true });
+      if (!tag) {
+        // The CSV: headers in the language, the queue's row.
+        const [csv] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=csv']")]);
+        const text = (await import("node:fs")).readFileSync(await csv.path(), "utf8");
+        assert.ok(text.startsWith("\ufeff") && text.includes(reportWords[language].received) && text.includes("Sprzedaż,1,1"),
+          `${language}: the CSV ${text}`);
+        const [xlsx] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=xlsx']")]);
+        const bytes = (await import("node:fs")).readFileSync(await xlsx.path());
+        assert.equal(bytes.subarray(0, 2).toString(), "PK", "an XLSX file");
+        // Agents: Zofia was in a call.
+        await page.click("a[href*='view=agents']");
+        await page.waitForSelector("#report-agents tr:has-text('Zofia')");
+        const occ = (await page.textContent("#report-agents tr:has-text('Zofia') [data-fig=occupancy]")).trim();
+        assert.match(occ, /^\d+%$/, `${language}: Zofia's occupancy ${occ}`);
+        await page.screenshot({ path: join(screenshots, `reports-agents-${language}.png`), fullPage: true });
+        // A period that ends before it starts: said so, in the language.
+        await page.goto(`${server.base}/reports?from=2026-12-05&to=2026-12-01&by=day`);
+        assert.ok((await page.textContent("main")).includes(reportWords[language].order), `${language}: the error`);
+      }
+      await ctx.close();
+    }
+  }
+  // An agent has no reports.
+  const zctx = await browser.newContext();
+  const zp = await zctx.newPage();
+  await login(zp, server.base, "zofia", PW, "pl");
+  assert.equal(await zp.locator("#nav a[href='/reports']").count(), 0, "no Reports in an agent's navigation");
+  const r = await zp.goto(`${server.base}/reports`);
+  assert.equal(r.status(), 403);
+  await zctx.close();
+});

@@ -34,6 +34,9 @@ pub enum CrmError {
     /// The organization's mail server refused or did not answer; the text says why.
     #[error("e-mail not sent: {0}")]
     MailFailed(String),
+    /// A report could not be written as a file (a spreadsheet library's error).
+    #[error("export failed: {0}")]
+    Export(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -62,7 +65,7 @@ impl CrmError {
             CrmError::Forbidden => "err-forbidden",
             CrmError::CallRefused(_) => "err-call-refused",
             CrmError::MailFailed(_) => "err-mail-failed",
-            CrmError::Store(_) => "err-internal",
+            CrmError::Store(_) | CrmError::Export(_) => "err-internal",
         }
     }
 }

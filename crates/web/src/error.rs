@@ -19,13 +19,15 @@ pub fn status_of(e: &CrmError) -> StatusCode {
         CrmError::NoFreeLicences | CrmError::Forbidden => StatusCode::FORBIDDEN,
         CrmError::CallRefused(_) => StatusCode::CONFLICT,
         CrmError::MailFailed(_) => StatusCode::BAD_GATEWAY,
-        CrmError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CrmError::Store(_) | CrmError::Export(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 fn log_internal(e: &CrmError) {
-    if let CrmError::Store(s) = e {
-        tracing::error!("store error: {s}");
+    match e {
+        CrmError::Store(s) => tracing::error!("store error: {s}"),
+        CrmError::Export(s) => tracing::error!("export error: {s}"),
+        _ => {}
     }
 }
 

@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, queues, search,
-    start, telephony, users, wallboard,
+    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, queues, reports,
+    search, start, telephony, users, wallboard,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -72,7 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/missed/{id}/restore", post(missed::restore))
         .route("/call-lists", get(|a| async { areas::area(a, "nav-call-lists") }))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
-        .route("/reports", get(|a| async { areas::area(a, "nav-reports") }))
+        .route("/reports", get(reports::show))
+        .route("/reports/export", get(reports::export))
         .route("/admin/start", get(start::show))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/new", get(users::new))

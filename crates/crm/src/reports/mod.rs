@@ -4,6 +4,8 @@
 //! (from the state stretches and the call log). Every figure can be computed again from those
 //! logs.
 
+pub mod export;
+
 use crate::agents::status::AgentState;
 use crate::calls::log::CallKind;
 use crate::queues::figures::{QueueFigures, SHORT_ABANDON_SECS};

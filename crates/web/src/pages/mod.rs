@@ -14,6 +14,7 @@ pub mod mail;
 pub mod missed;
 pub mod organization;
 pub mod queues;
+pub mod reports;
 pub mod search;
 pub mod start;
 pub mod telephony;
@@ -136,8 +137,10 @@ impl Page {
         ];
         static MANAGER: [NavItem; 2] =
             [NavItem { key: "nav-wallboard", href: "/wallboard" }, NavItem { key: "nav-queues", href: "/queues" }];
-        let mut v: Vec<&'static NavItem> = AREAS.iter().collect();
-        if self.user.as_ref().is_some_and(User::is_manager) {
+        let manager = self.user.as_ref().is_some_and(User::is_manager);
+        // Reports are the managers'.
+        let mut v: Vec<&'static NavItem> = AREAS.iter().filter(|a| manager || a.key != "nav-reports").collect();
+        if manager {
             v.extend(MANAGER.iter());
         }
         if self.user.as_ref().is_some_and(User::is_admin) {

@@ -1,0 +1,119 @@
+//! A report as a table to download: CSV (UTF-8 with a byte-order mark, so spreadsheet programs
+//! read Polish and Hebrew right) or XLSX (numbers stay numbers). A text cell that a spreadsheet
+//! would run as a formula (starting with = + - @, or a tab or carriage return) is written with
+//! a leading apostrophe.
+
+use crate::CrmError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<u32> for Cell {
+    fn from(n: u32) -> Cell {
+        Cell::Number(f64::from(n))
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Number(n as f64)
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Cell {
+        v.map(Into::into).unwrap_or(Cell::Empty)
+    }
+}
+
+/// Text as it is safe to put in a spreadsheet cell.
+pub fn neutralised(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn to_csv(&self) -> Result<Vec<u8>, CrmError> {
+        let mut out = "\u{feff}".as_bytes().to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(self.headers.iter().map(|h| neutralised(h))).map_err(|e| CrmError::Export(e.to_string()))?;
+            for r in &self.rows {
+                let cells = r.iter().map(|c| match c {
+                    Cell::Text(s) => neutralised(s),
+                    Cell::Number(n) => n.to_string(),
+                    Cell::Empty => String::new(),
+                });
+                w.write_record(cells).map_err(|e| CrmError::Export(e.to_string()))?;
+            }
+            w.flush().map_err(|e| CrmError::Export(e.to_string()))?;
+        }
+        Ok(out)
+    }
+
+    pub fn to_xlsx(&self) -> Result<Vec<u8>, CrmError> {
+        let bad = |e: rust_xlsxwriter::XlsxError| CrmError::Export(e.to_string());
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let name: String = self.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        if !name.is_empty() {
+            sheet.set_name(name).map_err(bad)?;
+        }
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (c, h) in self.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, neutralised(h), &bold).map_err(bad)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 1, c as u16);
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c, neutralised(s)).map(|_| ()),
+                    Cell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                    Cell::Empty => Ok(()),
+                }
+                .map_err(bad)?;
+            }
+        }
+        book.save_to_buffer().map_err(bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        let t = Table {
+            title: "Kolejki".into(),
+            headers: vec!["Kolejka".into(), "Odebrane".into()],
+            rows: vec![vec!["=HYPERLINK(\"x\")".into(), 3u32.into()], vec!["Sprzedaż".into(), Cell::Empty]],
+        };
+        let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
+        assert_eq!(csv, "\u{feff}Kolejka,Odebrane\n\"'=HYPERLINK(\"\"x\"\")\",3\nSprzedaż,\n");
+        let x = t.to_xlsx().unwrap();
+        assert_eq!(&x[..2], b"PK", "an XLSX is a zip");
+    }
+}
