@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use store::entities::agent_status::{self as st, AgentState};
-use store::entities::{organization, queue_event, user};
+use store::entities::{organization, queue, queue_event, user};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,7 +55,8 @@ impl Crm {
                 let _ = done.send(());
             }
             Write::Log(org, l) => {
-                queue_event::ActiveModel {
+                let sl = queue::Entity::find_by_id(l.queue).one(self.db()).await?.map(|q| q.service_level_seconds);
+                let e = queue_event::ActiveModel {
                     org_id: Set(org),
                     queue_id: Set(l.queue),
                     call_id: Set(l.call_id),
@@ -65,9 +66,8 @@ impl Crm {
                     wait_ms: Set(l.wait_ms),
                     detail: Set(l.detail),
                     ..Default::default()
-                }
-                .insert(self.db())
-                .await?;
+                };
+                self.store.add_queue_event(e, i64::from(sl.unwrap_or(20))).await?;
             }
             Write::State { org, user, state, reason, available, at } => {
                 let open = st::Entity::find()

@@ -4,7 +4,7 @@
 //! reason today; the calls in progress a manager can listen to, whisper in or barge into; and
 //! today's supervision log. "Today" is the organization's day in its time zone.
 
-use super::figures::{QueueFigures, SHORT_ABANDON_SECS};
+use super::figures::QueueFigures;
 use crate::agents::status::AgentState;
 use crate::calls::supervision::SupervisionRow;
 use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User, UserId};
@@ -120,7 +120,7 @@ impl Crm {
         let now = self.now();
         let confs = self.queue_confs(org).await?;
         let waiting = self.waiting_callers(org).await?;
-        let buckets = self.store.queue_buckets(org.0, from, to, SHORT_ABANDON_SECS * 1000).await?;
+        let buckets = self.store.queue_buckets(org.0, from, to).await?;
         let state_of: HashMap<i64, AgentState> = agents_now.iter().map(|a| (a.user_id.0, a.state)).collect();
         let queues = confs
             .iter()

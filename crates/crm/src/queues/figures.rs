@@ -13,7 +13,7 @@ use store::entities::queue_event::{self, QueueEventKind};
 use store::queue_stats::QueueBucket;
 
 /// Callers who hang up within this many seconds are "abandoned in the first seconds".
-pub const SHORT_ABANDON_SECS: i64 = 5;
+pub const SHORT_ABANDON_SECS: i64 = store::queue_stats::SHORT_MS / 1000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueFigures {

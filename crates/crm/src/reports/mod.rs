@@ -1,14 +1,14 @@
 //! The managers' reports for any period, by hour, day or month of the organization's time
-//! zone: per queue (from the queue event log, counted in the database by quarter hour, see
-//! `store::queue_stats`, with the figures' one definition in `queues::figures`) and per agent
-//! (from the state stretches and the call log). Every figure can be computed again from those
-//! logs.
+//! zone: per queue (from the queue event log, counted in the database by quarter hour as the
+//! events are written, see `store::queue_stats`, with the figures' one definition in
+//! `queues::figures`) and per agent (from the state stretches and the call log). Every figure
+//! can be computed again from those logs (`recount_queue_events`).
 
 pub mod export;
 
 use crate::agents::status::AgentState;
 use crate::calls::log::CallKind;
-use crate::queues::figures::{QueueFigures, SHORT_ABANDON_SECS};
+use crate::queues::figures::QueueFigures;
 use crate::{Crm, CrmError, User};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
@@ -154,7 +154,7 @@ impl Crm {
         let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
         let names: HashMap<i64, String> =
             self.queue_confs(by.org_id).await?.into_iter().map(|c| (c.queue.id, c.queue.name)).collect();
-        let buckets = self.store.queue_buckets(by.org_id.0, from, to, SHORT_ABANDON_SECS * 1000).await?;
+        let buckets = self.store.queue_buckets(by.org_id.0, from, to).await?;
         let mut per: BTreeMap<(String, String, i64), QueueFigures> = BTreeMap::new();
         let mut totals: BTreeMap<(String, i64), QueueFigures> = BTreeMap::new();
         for b in &buckets {
@@ -169,6 +169,16 @@ impl Crm {
             rows: per.into_iter().map(|((bucket, _, q), f)| QueueRow::new(bucket, q, name(&q), f)).collect(),
             totals: totals.into_iter().map(|((_, q), f)| QueueRow::new(String::new(), q, name(&q), f)).collect(),
         })
+    }
+
+    /// Counts the organization's queue events again from the event log (after events were
+    /// written by other means, or a queue's service-level threshold changed) (managers).
+    pub async fn recount_queue_events(&self, by: &User) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        self.flush_queue_journal().await;
+        Ok(self.store.rebuild_queue_stats(by.org_id.0).await?)
     }
 
     /// Per agent over the period: time in each state, pauses, occupancy, calls (managers).

@@ -18,6 +18,7 @@ mod m20261202_000012_user_caller_ids;
 mod m20261202_000013_recording_policy;
 mod m20261202_000014_queues;
 mod m20261203_000015_supervision;
+mod m20261203_000016_queue_stats;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_recording_policy::Migration),
             Box::new(m20261202_000014_queues::Migration),
             Box::new(m20261203_000015_supervision::Migration),
+            Box::new(m20261203_000016_queue_stats::Migration),
         ]
     }
 }
