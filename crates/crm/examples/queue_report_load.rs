@@ -58,7 +58,7 @@ async fn main() {
         format!(
             "INSERT INTO queue_events (org_id, queue_id, call_id, kind, user_id, at, wait_ms) \
              SELECT {o}, {q0} + g % 5, 'c' || (g / 6), {kinds}, NULL, now() - g * interval '3 seconds', (g * 7919) % 120000 \
-             FROM generate_series(1, {events}) AS g",
+             FROM generate_series(CAST(1 AS BIGINT), {events}) AS g",
             o = org.id.0
         )
     } else {

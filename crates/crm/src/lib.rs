@@ -84,6 +84,7 @@ impl Crm {
         };
         crm.follow_routing_changes();
         crm.start_journal();
+        crm.count_missing_queue_days().await?;
         Ok(crm)
     }
 

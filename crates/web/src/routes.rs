@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/wallboard/calls/{id}/supervise", post(wallboard::supervise))
         .route("/wallboard/calls/{id}/supervise/end", post(wallboard::supervise_end))
         .route("/wallboard/agents/{id}/status", post(wallboard::agent_status))
+        .route("/wallboard/waiting/{id}/give", post(wallboard::give))
         .route("/queues", get(queues::show).post(queues::create))
         .route("/queues/wrap-up", post(queues::wrap_up))
         .route("/queues/{id}", get(queues::edit).post(queues::update))

@@ -73,6 +73,15 @@ document.addEventListener("DOMContentLoaded", () => {
     else if (b.hasAttribute("data-supervise-end")) post(`/wallboard/calls/${call}/supervise/end`, {});
   });
   board.addEventListener("change", (e) => {
+    const give = e.target.closest("select[data-give]");
+    const waiting = give?.closest("[data-waiting]");
+    if (give && waiting && give.value) {
+      const user = Number(give.value);
+      give.value = "";
+      give.blur();
+      post(`/wallboard/waiting/${encodeURIComponent(waiting.dataset.waiting)}/give`, { user_id: user });
+      return;
+    }
     const sel = e.target.closest("select[data-agent-status]");
     const row = sel?.closest("[data-user]");
     if (!sel || !row || !sel.value) return;

@@ -165,6 +165,7 @@ impl Crm {
             return Err(CrmError::invalid("default_country", "err-country"));
         }
         let m = org::Entity::find_by_id(id.0).one(self.db()).await?.ok_or(CrmError::NotFound)?;
+        let zone_changed = m.time_zone != tz.name();
         let mut am: org::ActiveModel = m.into();
         if let Some(name) = name {
             am.name = Set(name.into());
@@ -173,6 +174,11 @@ impl Crm {
         am.default_country = Set(country);
         let o = am.update(self.db()).await?.into();
         self.routing_changed();
+        if zone_changed {
+            // The queues' days are the zone's days: count them again.
+            self.flush_queue_journal().await;
+            self.store.rebuild_queue_days(id.0, crate::reports::day_of(tz)).await?;
+        }
         Ok(o)
     }
 

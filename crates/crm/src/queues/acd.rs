@@ -6,7 +6,7 @@
 
 use super::desk::{Agent, Desk, Effect, Presence, QueueLog};
 use crate::{Audience, Crm, CrmError, Event, OrgId, UserId};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use store::entities::agent_status::{self as st, AgentState};
@@ -67,7 +67,8 @@ impl Crm {
                     detail: Set(l.detail),
                     ..Default::default()
                 };
-                self.store.add_queue_event(e, i64::from(sl.unwrap_or(20))).await?;
+                let day = l.at.with_timezone(&self.org_tz(OrgId(org)).await?).date_naive().num_days_from_ce();
+                self.store.add_queue_event(e, i64::from(sl.unwrap_or(20)), day).await?;
             }
             Write::State { org, user, state, reason, available, at } => {
                 let open = st::Entity::find()

@@ -8,7 +8,7 @@ use super::figures::QueueFigures;
 use crate::agents::status::AgentState;
 use crate::calls::supervision::SupervisionRow;
 use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User, UserId};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use store::entities::{agent_status as st, call_log as cl};
@@ -76,9 +76,22 @@ pub struct LiveCall {
     pub can_supervise: bool,
 }
 
+/// A caller waiting in a queue, as a manager may give them to an agent.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingRow {
+    pub call_id: String,
+    pub queue: String,
+    pub from: String,
+    pub entered: DateTime<Utc>,
+    /// An offer rings an agent now.
+    pub ringing: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Wallboard {
     pub queues: Vec<QueueBoard>,
+    /// Callers waiting, the longest first.
+    pub waiting: Vec<WaitingRow>,
     pub agents: Vec<AgentBoard>,
     pub calls: Vec<LiveCall>,
     pub supervision: Vec<SupervisionRow>,
@@ -116,11 +129,11 @@ impl Crm {
         let agents_now = self.agents_now(by).await?; // checks the manager
         self.flush_queue_journal().await;
         let org = by.org_id;
-        let (_, from, to) = self.org_day(org, None).await?;
+        let (today, from, to) = self.org_day(org, None).await?;
         let now = self.now();
         let confs = self.queue_confs(org).await?;
         let waiting = self.waiting_callers(org).await?;
-        let buckets = self.store.queue_buckets(org.0, from, to).await?;
+        let buckets = self.store.queue_days(org.0, today.num_days_from_ce(), today.num_days_from_ce()).await?;
         let state_of: HashMap<i64, AgentState> = agents_now.iter().map(|a| (a.user_id.0, a.state)).collect();
         let queues = confs
             .iter()
@@ -233,6 +246,17 @@ impl Crm {
             .collect();
         live.sort_by_key(|c| c.answered_at);
         let supervision = self.supervision_log(by, from, to).await?;
-        Ok(Wallboard { queues, agents, calls: live, supervision, at: now })
+        let mut waiting: Vec<WaitingRow> = waiting
+            .into_iter()
+            .map(|w| WaitingRow {
+                queue: queue_names.get(&w.queue).map(|n| n.to_string()).unwrap_or_default(),
+                call_id: w.call_id,
+                from: w.from,
+                entered: w.entered,
+                ringing: w.ringing,
+            })
+            .collect();
+        waiting.sort_by_key(|w| w.entered);
+        Ok(Wallboard { queues, waiting, agents, calls: live, supervision, at: now })
     }
 }

@@ -171,6 +171,17 @@ pub struct Desk {
     pub tz: chrono_tz::Tz,
 }
 
+/// Why a manager could not give a waiting caller to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandRefused {
+    /// The caller is no longer waiting here.
+    NoCaller,
+    /// The caller's phone call is ringing an agent already.
+    Ringing,
+    /// The agent is ringing or in a call.
+    Busy,
+}
+
 /// A caller waiting, as the wallboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WaitingCaller {
@@ -470,6 +481,45 @@ impl Desk {
         a.wrap_until = None;
         self.settle(now, fx);
         was
+    }
+
+    /// A manager gives waiting caller `call_id` to agent `user` now, whatever the queue's
+    /// strategy (logged with who asked): only a caller not ringing anyone, to an agent who is
+    /// neither ringing nor in a call. Unanswered, it goes back to waiting as any offer.
+    pub fn hand_to(
+        &mut self,
+        call_id: &str,
+        user: i64,
+        by: i64,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), HandRefused> {
+        let i = self.waiting.iter().position(|c| c.call_id == call_id).ok_or(HandRefused::NoCaller)?;
+        if !self.waiting[i].ringing.is_empty() {
+            return Err(HandRefused::Ringing);
+        }
+        let Some(a) = self.agents.get_mut(&user) else { return Err(HandRefused::Busy) };
+        if matches!(a.state_at(now), AgentState::InCall | AgentState::Reserved) {
+            return Err(HandRefused::Busy);
+        }
+        a.offered = Some(call_id.to_string());
+        let ext = a.extension.clone();
+        let caller = &mut self.waiting[i];
+        let ring = self.queues.get(&caller.queue).map(|c| c.queue.ring_seconds).unwrap_or(20);
+        caller.ringing = vec![user];
+        fx.push(Effect::Log(QueueLog {
+            queue: caller.queue,
+            call_id: caller.call_id.clone(),
+            kind: QueueEventKind::Offer,
+            user: Some(user),
+            at: now,
+            wait_ms: Some((now - caller.entered).num_milliseconds()),
+            detail: Some(serde_json::json!({ "handed_by": by, "chosen": [user] }).to_string()),
+        }));
+        let ring = std::time::Duration::from_secs(ring.max(1) as u64);
+        fx.push(Effect::Order(caller.orders.clone(), QueueOrder::Ring { extensions: vec![ext], ring }));
+        self.settle(now, fx);
+        Ok(())
     }
 
     /// Timers: callers who waited too long leave; after-call work ends; retries come due.

@@ -229,6 +229,30 @@ impl Crm {
         self.on_desk(org, |d, _, _| d.waiting()).await
     }
 
+    /// Manager `by` gives a waiting caller to an agent of the organization now.
+    pub async fn hand_waiting_call(&self, by: &User, call_id: &str, agent: UserId) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let u = self.user(by.org_id, agent).await?;
+        if !u.active {
+            return Err(CrmError::NotFound);
+        }
+        let (ext, name) = (u.extension.as_str().to_string(), u.full_name.clone());
+        let r = self
+            .on_desk(by.org_id, |d, now, fx| {
+                d.know(u.id.0, &ext, &name, now);
+                d.hand_to(call_id, u.id.0, by.id.0, now, fx)
+            })
+            .await?;
+        match r {
+            Ok(()) => Ok(()),
+            Err(desk::HandRefused::NoCaller) => Err(CrmError::NotFound),
+            Err(desk::HandRefused::Ringing) => Err(CrmError::invalid("call", "err-hand-ringing")),
+            Err(desk::HandRefused::Busy) => Err(CrmError::invalid("agent", "err-hand-busy")),
+        }
+    }
+
     /// Why each offer of a call went where it did: the queue's offer events with their
     /// explanations, in order.
     pub async fn queue_decisions(&self, org: OrgId, call_id: &str) -> Result<Vec<queue_event::Model>, CrmError> {

@@ -12,7 +12,7 @@ use crate::queues::figures::QueueFigures;
 use crate::{Crm, CrmError, User};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use store::entities::{agent_status as st, call_log as cl};
 use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -75,6 +75,11 @@ impl Period {
             Grouping::Month => format!("{:04}-{:02}", l.year(), l.month()),
         }
     }
+}
+
+/// The day (`num_days_from_ce`) in `tz` of a moment given in seconds since the epoch.
+pub(crate) fn day_of(tz: chrono_tz::Tz) -> impl Fn(i64) -> i32 {
+    move |secs| DateTime::from_timestamp(secs, 0).unwrap_or_default().with_timezone(&tz).date_naive().num_days_from_ce()
 }
 
 /// The start of a day in `tz`, in UTC.
@@ -154,20 +159,41 @@ impl Crm {
         let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
         let names: HashMap<i64, String> =
             self.queue_confs(by.org_id).await?.into_iter().map(|c| (c.queue.id, c.queue.name)).collect();
-        let buckets = self.store.queue_buckets(by.org_id.0, from, to).await?;
-        let mut per: BTreeMap<(String, String, i64), QueueFigures> = BTreeMap::new();
-        let mut totals: BTreeMap<(String, i64), QueueFigures> = BTreeMap::new();
+        // By hour: UTC quarter hours, each labelled once; by day or month: the zone's days.
+        let buckets = match period.by {
+            Grouping::Hour => self.store.queue_buckets(by.org_id.0, from, to).await?,
+            Grouping::Day | Grouping::Month => {
+                let (a, b) = (period.from.num_days_from_ce(), period.to.num_days_from_ce());
+                self.store.queue_days(by.org_id.0, a, b).await?
+            }
+        };
+        let mut labels: HashMap<i64, String> = HashMap::new();
+        let mut per: HashMap<(String, i64), QueueFigures> = HashMap::new();
+        let mut totals: HashMap<i64, QueueFigures> = HashMap::new();
         for b in &buckets {
-            let name = names.get(&b.queue_id).cloned().unwrap_or_default();
-            let at = DateTime::from_timestamp(b.start, 0).unwrap_or(from);
-            per.entry((period.label(tz, at), name.to_lowercase(), b.queue_id)).or_default().add_bucket(b);
-            totals.entry((name.to_lowercase(), b.queue_id)).or_default().add_bucket(b);
+            let label = labels.entry(b.start).or_insert_with(|| match period.by {
+                Grouping::Hour => period.label(tz, DateTime::from_timestamp(b.start, 0).unwrap_or(from)),
+                Grouping::Day | Grouping::Month => {
+                    let d = NaiveDate::from_num_days_from_ce_opt(b.start as i32).unwrap_or(period.from);
+                    if period.by == Grouping::Day { d.to_string() } else { format!("{:04}-{:02}", d.year(), d.month()) }
+                }
+            });
+            match per.get_mut(&(label.clone(), b.queue_id)) {
+                Some(f) => f.add_bucket(b),
+                None => per.entry((label.clone(), b.queue_id)).or_default().add_bucket(b),
+            }
+            totals.entry(b.queue_id).or_default().add_bucket(b);
         }
+        let key = |q: &i64| names.get(q).map(|n| n.to_lowercase()).unwrap_or_default();
+        let mut per: Vec<((String, i64), QueueFigures)> = per.into_iter().collect();
+        per.sort_by_cached_key(|((l, q), _)| (l.clone(), key(q), *q));
+        let mut totals: Vec<(i64, QueueFigures)> = totals.into_iter().collect();
+        totals.sort_by_cached_key(|(q, _)| (key(q), *q));
         let name = |id: &i64| names.get(id).cloned().unwrap_or_default();
         Ok(QueueReport {
             period,
-            rows: per.into_iter().map(|((bucket, _, q), f)| QueueRow::new(bucket, q, name(&q), f)).collect(),
-            totals: totals.into_iter().map(|((_, q), f)| QueueRow::new(String::new(), q, name(&q), f)).collect(),
+            rows: per.into_iter().map(|((bucket, q), f)| QueueRow::new(bucket, q, name(&q), f)).collect(),
+            totals: totals.into_iter().map(|(q, f)| QueueRow::new(String::new(), q, name(&q), f)).collect(),
         })
     }
 
@@ -178,7 +204,21 @@ impl Crm {
             return Err(CrmError::Forbidden);
         }
         self.flush_queue_journal().await;
-        Ok(self.store.rebuild_queue_stats(by.org_id.0).await?)
+        let tz = self.org_tz(by.org_id).await?;
+        Ok(self.store.rebuild_queue_stats(by.org_id.0, day_of(tz)).await?)
+    }
+
+    /// Organizations whose queue days were never counted (a store migrated from before they
+    /// were) get them counted, once, when the CRM starts.
+    pub(crate) async fn count_missing_queue_days(&self) -> Result<(), CrmError> {
+        use store::sea_orm::EntityTrait;
+        for o in store::entities::organization::Entity::find().all(self.db()).await? {
+            if self.store.queue_days_missing(o.id).await? {
+                let tz: chrono_tz::Tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                self.store.rebuild_queue_days(o.id, day_of(tz)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Per agent over the period: time in each state, pauses, occupancy, calls (managers).

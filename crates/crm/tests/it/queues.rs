@@ -255,3 +255,52 @@ async fn a_full_queue_or_nobody_logged_in_sends_callers_to_the_exit() {
         assert!(agent_made.is_err(), "{b}: agents do not set up queues");
     }
 }
+
+/// A manager gives a waiting caller to an agent of their choosing (here one who is on a break),
+/// logged as theirs; a caller already ringing someone, or an agent in a call, is refused; an
+/// agent may not do it.
+#[tokio::test]
+async fn a_manager_gives_a_waiting_caller_to_an_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let f = QueueForm { leave_when_empty: false, wrap_up_seconds: 0, ..Default::default() };
+        let q = queue(&crm, &t, "sales", f, &[(0, 0), (1, 0)]).await;
+        let mut rx = enter(&crm, t.org, &format!("{b}-h1"), q).await;
+        // Nobody is logged in: the caller waits.
+        let call = format!("{b}-h1");
+        assert!(matches!(
+            crm.hand_waiting_call(&t.agents[0], &call, t.agents[1].id).await,
+            Err(crm::CrmError::Forbidden)
+        ));
+        crm.hand_waiting_call(&t.manager, &call, t.agents[1].id).await.unwrap();
+        assert_eq!(next_ring(&mut rx).await, vec!["102"], "{b}");
+        assert_eq!(state(&crm, &t.agents[1]).await, AgentState::Reserved);
+        let again = crm.hand_waiting_call(&t.manager, &call, t.agents[0].id).await.unwrap_err();
+        assert_eq!(again.code(), "err-hand-ringing", "{b}");
+        let offers = crm.queue_decisions(t.org, &call).await.unwrap();
+        let o = offers.iter().find(|e| e.kind == QueueEventKind::Offer).unwrap();
+        assert!(o.detail.as_deref().unwrap_or("").contains(&format!("\"handed_by\":{}", t.manager.id.0)), "{b}: {o:?}");
+        // Bea answers; a second caller cannot be given to her while she talks.
+        answer_and_end(&crm, t.org, &call, "102", q).await;
+        let _rx2 = enter(&crm, t.org, &format!("{b}-h2"), q).await;
+        let mut ev = super::ev(
+            t.org.0,
+            "other",
+            D::Inbound,
+            "48600111999",
+            "48221234567",
+            Some("102"),
+            crm.clock().now(),
+            K::Answered,
+        );
+        ev.call.extension = Some("102".into());
+        send(&crm, ev).await;
+        let busy = crm.hand_waiting_call(&t.manager, &format!("{b}-h2"), t.agents[1].id).await.unwrap_err();
+        assert_eq!(busy.code(), "err-hand-busy", "{b}");
+        assert!(matches!(
+            crm.hand_waiting_call(&t.manager, "no-such-call", t.agents[1].id).await,
+            Err(crm::CrmError::NotFound)
+        ));
+    }
+}

@@ -76,6 +76,13 @@ async fn queue_and_agent_reports_count_in_the_organizations_days_and_hours() {
         let months: Vec<_> = monthly.rows.iter().map(|r| (r.bucket.as_str(), r.figures.received)).collect();
         assert_eq!(months, [("2026-11", 2), ("2026-12", 2)], "{backend}");
 
+        // In UTC the four callers all came on 30 November: a change of zone counts the days again.
+        crm.update_org_settings(o.id, None, "UTC", "PL").await.unwrap();
+        let utc = crm.report_queues(&mia, by_day).await.unwrap();
+        let days: Vec<_> = utc.rows.iter().map(|r| (r.bucket.as_str(), r.figures.received)).collect();
+        assert_eq!(days, [("2026-11-30", 4)], "{backend}: days of UTC");
+        crm.update_org_settings(o.id, None, "Europe/Warsaw", "PL").await.unwrap();
+
         // Agents: 1 h available, 30 min in calls, 10 min after-call work, 20 min on a break.
         let brk = crm.add_status_reason(&mia, "Break").await.unwrap();
         for (state, from, to, reason) in [

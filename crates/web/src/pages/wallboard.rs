@@ -163,3 +163,20 @@ pub async fn agent_status(
     r.map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
     Ok(StatusCode::ACCEPTED)
 }
+
+#[derive(Deserialize)]
+pub struct GiveIn {
+    user_id: i64,
+}
+
+/// A manager gives a waiting caller to an agent now.
+pub async fn give(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<String>,
+    CsrfJson(b): CsrfJson<GiveIn>,
+) -> Result<StatusCode, ApiError> {
+    let r = st.crm.hand_waiting_call(&me, &id, crm::UserId(b.user_id)).await;
+    r.map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -137,6 +137,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/missed/{id}/hide", format!("/missed/{m}/hide"), true),
             (Method::POST, "/missed/{id}/restore", format!("/missed/{m}/restore"), true),
             (Method::POST, "/wallboard/agents/{id}/status", format!("/wallboard/agents/{g}/status"), false),
+            (Method::POST, "/wallboard/waiting/{id}/give", "/wallboard/waiting/globex-call/give".to_string(), false),
             (
                 Method::POST,
                 "/wallboard/calls/{id}/supervise",
@@ -185,7 +186,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 alice
                     .post(app.url(path))
                     .header("x-csrf-token", &csrf)
-                    .json(&serde_json::json!({"command": "hangup", "mode": "listen", "set": "available"}))
+                    .json(&serde_json::json!({"command": "hangup", "mode": "listen", "set": "available", "user_id": 1}))
                     .send()
                     .await
                     .unwrap()
