@@ -77,7 +77,7 @@ async fn main() {
     crm.recount_queue_events(&mia).await.unwrap();
     let recounted = t.elapsed();
     println!(
-        "{} events on {}: written in {:.1} s, counted into quarter hours in {:.1} s",
+        "{} events on {}: written in {:.1} s, counted into quarter hours and days in {:.1} s",
         events,
         if pg { "PostgreSQL" } else { "SQLite" },
         loaded.as_secs_f64(),
