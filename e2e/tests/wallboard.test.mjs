@@ -156,6 +156,13 @@ test("a manager sees a queue call on the wallboard, listens and whispers from it
         assert.equal(m.dir, language === "he" ? "rtl" : "ltr");
         assert.ok(m.overflow <= 1, `wallboard ${language}${tag}: ${m.overflow} px wider than the window`);
         await page.screenshot({ path: join(screenshots, `wallboard-${language}${tag}.png`), fullPage: true });
+        // Why the call went to Zofia: the offer with its strategy and the members it weighed.
+        await Promise.all([page.waitForNavigation(), page.click(`${callRow} a.why-link`)]);
+        assert.equal(await page.locator("#journey li[data-kind=offer] tr.chosen:has-text('Zofia')").count(), 1, `${language}: chosen`);
+        assert.equal(await page.locator("#journey li[data-kind=connect]:has-text('Zofia')").count(), 1);
+        const w = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(w <= 1, `why ${language}${tag}: ${w} px wider than the window`);
+        await page.screenshot({ path: join(screenshots, `why-${language}${tag}.png`), fullPage: true });
         if (!tag) {
           await page.goto(`${server.base}/wallboard?wall=1`);
           assert.equal(await page.locator("button[data-supervise]").count(), 0, "the wall screen has no controls");

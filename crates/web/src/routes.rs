@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/wallboard/waiting/{id}/give", post(wallboard::give))
         .route("/queues", get(queues::show).post(queues::create))
         .route("/queues/wrap-up", post(queues::wrap_up))
+        .route("/queues/calls/{id}", get(queues::call))
         .route("/queues/{id}", get(queues::edit).post(queues::update))
         .route("/admin/telephony", get(telephony::show))
         .route("/admin/telephony/sip-domain", post(telephony::sip_domain))

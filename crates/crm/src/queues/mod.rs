@@ -9,6 +9,7 @@ pub mod board;
 pub mod desk;
 pub mod figures;
 pub mod select;
+pub mod why;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
 pub use desk::{QueueConf, WaitingCaller};

@@ -224,3 +224,23 @@ pub async fn wrap_up(
         }
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue_call.html")]
+pub struct QueueCallPage {
+    pub p: Page,
+    /// The caller's number, from the call log.
+    pub caller: Option<String>,
+    pub steps: Vec<crm::queues::why::Step>,
+}
+
+/// Why a call went where it did in the queues (managers).
+pub async fn call(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<String>,
+) -> Result<QueueCallPage, PageError> {
+    manager_only(&me)?;
+    let (caller, steps) = st.crm.call_journey(&me, &id).await?;
+    Ok(QueueCallPage { p: Page::new(&ctx, "nav-wallboard"), caller, steps })
+}

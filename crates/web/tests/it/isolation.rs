@@ -125,6 +125,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/campaigns/{id}", format!("/campaigns/{camp}"), true),
             (Method::GET, "/processes/{id}", format!("/processes/{proc_}"), false),
             (Method::GET, "/queues/{id}", format!("/queues/{queue}"), false),
+            (Method::GET, "/queues/calls/{id}", "/queues/calls/globex-call".to_string(), false),
             (Method::POST, "/queues/{id}", format!("/queues/{queue}"), true),
             (Method::POST, "/processes/{id}", format!("/processes/{proc_}"), true),
             (Method::POST, "/search/{id}/delete", format!("/search/{saved}/delete"), true),
