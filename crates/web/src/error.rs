@@ -174,6 +174,11 @@ impl ApiError {
         self.lang = lang;
         self
     }
+
+    /// A domain error as a page's JSON call reports it, in `lang`: `.map_err(ApiError::in_(lang))`.
+    pub fn in_(lang: Language) -> impl Fn(CrmError) -> ApiError {
+        move |e| ApiError::from(e).in_language(lang)
+    }
 }
 
 impl From<CrmError> for ApiError {

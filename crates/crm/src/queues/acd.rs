@@ -10,13 +10,22 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use store::entities::agent_status::{self as st, AgentState};
-use store::entities::{organization, queue, queue_event, user};
+use store::entities::{organization, queue_event, user};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tokio::sync::{mpsc, oneshot};
 
 enum Write {
-    Log(i64, QueueLog),
-    State { org: i64, user: i64, state: AgentState, reason: Option<i64>, available: bool, at: DateTime<Utc> },
+    /// A queue event, with its queue's service-level threshold and its day in the organization's
+    /// zone (what its counts need).
+    Log(i64, QueueLog, i64, i32),
+    State {
+        org: i64,
+        user: i64,
+        state: AgentState,
+        reason: Option<i64>,
+        available: bool,
+        at: DateTime<Utc>,
+    },
     Flush(oneshot::Sender<()>),
 }
 
@@ -54,8 +63,7 @@ impl Crm {
             Write::Flush(done) => {
                 let _ = done.send(());
             }
-            Write::Log(org, l) => {
-                let sl = queue::Entity::find_by_id(l.queue).one(self.db()).await?.map(|q| q.service_level_seconds);
+            Write::Log(org, l, sl_secs, day) => {
                 let e = queue_event::ActiveModel {
                     org_id: Set(org),
                     queue_id: Set(l.queue),
@@ -67,8 +75,7 @@ impl Crm {
                     detail: Set(l.detail),
                     ..Default::default()
                 };
-                let day = l.at.with_timezone(&self.org_tz(OrgId(org)).await?).date_naive().num_days_from_ce();
-                self.store.add_queue_event(e, i64::from(sl.unwrap_or(20)), day).await?;
+                self.store.add_queue_event(e, sl_secs, day).await?;
             }
             Write::State { org, user, state, reason, available, at } => {
                 let open = st::Entity::find()
@@ -144,13 +151,16 @@ impl Crm {
         let r = {
             let mut desks = self.acd.desks.lock().expect("desk lock");
             let desk = desks.get_mut(&org.0)?;
-            step(desk, self.now(), &mut fx)
+            let r = step(desk, self.now(), &mut fx);
+            self.apply(org, fx, desk);
+            r
         };
-        self.apply(org, fx);
         Some(r)
     }
 
-    fn apply(&self, org: OrgId, fx: Vec<Effect>) {
+    /// Applies a step's effects (sending only: nothing here waits); `desk` gives the queue
+    /// events their threshold and day.
+    fn apply(&self, org: OrgId, fx: Vec<Effect>, desk: &Desk) {
         if fx.iter().any(|e| matches!(e, Effect::Log(_) | Effect::State { .. })) {
             self.board_changed(org);
         }
@@ -160,7 +170,9 @@ impl Crm {
                     let _ = to.send(order);
                 }
                 Effect::Log(l) => {
-                    let _ = self.acd.journal.send(Write::Log(org.0, l));
+                    let sl = desk.queues.get(&l.queue).map(|c| c.queue.service_level_seconds).unwrap_or(20);
+                    let day = l.at.with_timezone(&desk.tz).date_naive().num_days_from_ce();
+                    let _ = self.acd.journal.send(Write::Log(org.0, l, i64::from(sl), day));
                 }
                 Effect::State { user, state, reason, available, at } => {
                     let _ = self.acd.journal.send(Write::State { org: org.0, user, state, reason, available, at });
@@ -215,7 +227,7 @@ impl Crm {
         let mut desk = Desk::new(queues, agents, Duration::seconds(i64::from(o.wrap_up_seconds.max(0))), tz);
         let mut fx = Vec::new();
         desk.wake(now, &mut fx);
-        self.apply(org, fx);
+        self.apply(org, fx, &desk);
         Ok(desk)
     }
 

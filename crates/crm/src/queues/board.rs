@@ -11,8 +11,6 @@ use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User, UserId};
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
-use store::entities::{agent_status as st, call_log as cl};
-use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use telephony::events::{CallState, Direction, Supervisor};
 
 /// The states a wallboard counts members in, in the order it shows them.
@@ -166,43 +164,12 @@ impl Crm {
             })
             .collect();
 
-        // Each agent's day: calls and talk time from the call log, pauses from their stretches.
-        let mut calls: HashMap<i64, (u32, i64)> = HashMap::new();
-        let rows = cl::Entity::find()
-            .filter(cl::Column::OrgId.eq(org.0))
-            .filter(cl::Column::StartedAt.gte(from))
-            .filter(cl::Column::StartedAt.lt(to))
-            .filter(cl::Column::AnsweredAt.is_not_null())
-            .all(self.db())
-            .await?;
-        for r in rows {
-            if let Some(u) = r.user_id {
-                let e = calls.entry(u).or_default();
-                e.0 += 1;
-                e.1 += i64::from(r.talk_seconds);
-            }
-        }
-        let reasons: HashMap<i64, String> =
-            self.status_reasons(org).await?.into_iter().map(|r| (r.id, r.name)).collect();
-        let mut pauses: HashMap<i64, HashMap<String, i64>> = HashMap::new();
-        let spans = st::Entity::find()
-            .filter(st::Column::OrgId.eq(org.0))
-            .filter(st::Column::Available.eq(false))
-            .filter(st::Column::StartedAt.lt(to))
-            .filter(Condition::any().add(st::Column::EndedAt.is_null()).add(st::Column::EndedAt.gt(from)))
-            .all(self.db())
-            .await?;
-        for sp in spans {
-            let secs = (sp.ended_at.unwrap_or(now).min(now) - sp.started_at.max(from)).num_seconds().max(0);
-            let name = sp.reason_id.and_then(|r| reasons.get(&r).cloned()).unwrap_or_default();
-            *pauses.entry(sp.user_id).or_default().entry(name).or_default() += secs;
-        }
+        // Each agent's day, read as the reports read it.
+        let mut days = self.agent_rows(org, from, to).await?;
         let agents: Vec<AgentBoard> = agents_now
             .iter()
             .map(|a| {
-                let (n, talk) = calls.get(&a.user_id.0).copied().unwrap_or_default();
-                let mut p: Vec<(String, i64)> = pauses.remove(&a.user_id.0).unwrap_or_default().into_iter().collect();
-                p.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+                let d = days.remove(&a.user_id.0).unwrap_or_default();
                 AgentBoard {
                     user_id: a.user_id,
                     name: a.name.clone(),
@@ -210,9 +177,9 @@ impl Crm {
                     state: a.state,
                     since: a.since,
                     reason: a.reason.clone(),
-                    calls: n,
-                    talk_secs: talk,
-                    pauses: p,
+                    calls: d.answered,
+                    talk_secs: d.talk_secs,
+                    pauses: d.pauses,
                 }
             })
             .collect();

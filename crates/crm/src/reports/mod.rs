@@ -9,8 +9,8 @@ pub mod export;
 use crate::agents::status::AgentState;
 use crate::calls::log::CallKind;
 use crate::queues::figures::QueueFigures;
-use crate::{Crm, CrmError, User};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use crate::{Crm, CrmError, OrgId, User};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use store::entities::{agent_status as st, call_log as cl};
@@ -82,12 +82,6 @@ pub(crate) fn day_of(tz: chrono_tz::Tz) -> impl Fn(i64) -> i32 {
     move |secs| DateTime::from_timestamp(secs, 0).unwrap_or_default().with_timezone(&tz).date_naive().num_days_from_ce()
 }
 
-/// The start of a day in `tz`, in UTC.
-fn day_start(tz: chrono_tz::Tz, d: NaiveDate) -> DateTime<Utc> {
-    let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
-}
-
 /// One queue's figures in one bucket (or, with an empty `bucket`, over the whole period).
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueRow {
@@ -144,6 +138,8 @@ pub struct AgentRow {
     pub outgoing: u32,
     pub internal: u32,
     pub missed: u32,
+    /// Calls answered (any way).
+    pub answered: u32,
     pub talk_secs: i64,
 }
 
@@ -156,7 +152,7 @@ impl Crm {
         period.check()?;
         self.flush_queue_journal().await;
         let tz = self.org_tz(by.org_id).await?;
-        let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
+        let (from, to) = self.period_span(by.org_id, period).await?;
         let names: HashMap<i64, String> =
             self.queue_confs(by.org_id).await?.into_iter().map(|c| (c.queue.id, c.queue.name)).collect();
         // By hour: UTC quarter hours, each labelled once; by day or month: the zone's days.
@@ -229,8 +225,38 @@ impl Crm {
         period.check()?;
         self.flush_queue_journal().await;
         let org = by.org_id;
-        let tz = self.org_tz(org).await?;
-        let (from, to) = (day_start(tz, period.from), day_start(tz, period.to + Duration::days(1)));
+        let (from, to) = self.period_span(org, period).await?;
+        let mut rows = self.agent_rows(org, from, to).await?;
+        let mut out = Vec::new();
+        for u in self.users(org).await? {
+            let r = match rows.remove(&u.id.0) {
+                Some(r) => r,
+                None if u.active => AgentRow::default(),
+                None => continue,
+            };
+            out.push(AgentRow { user_id: u.id.0, name: u.full_name, extension: u.extension.to_string(), ..r });
+        }
+        out.sort_by_key(|r| r.name.to_lowercase());
+        Ok(out)
+    }
+
+    /// The period's days in the organization's zone, as UTC: the first one's start, the end of
+    /// the last.
+    async fn period_span(&self, org: OrgId, period: Period) -> Result<(DateTime<Utc>, DateTime<Utc>), CrmError> {
+        let (_, from, _) = self.org_day(org, Some(period.from)).await?;
+        let (_, _, to) = self.org_day(org, Some(period.to)).await?;
+        Ok((from, to))
+    }
+
+    /// Each user's time per state (from their stretches, up to now), pauses by reason, occupancy
+    /// and calls between `from` and `to`, by user id (names not filled in). The reports' and the
+    /// wallboard's one reading of the agents' logs.
+    pub(crate) async fn agent_rows(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<HashMap<i64, AgentRow>, CrmError> {
         let until = self.now().min(to);
         let reasons: HashMap<i64, String> =
             self.status_reasons(org).await?.into_iter().map(|r| (r.id, r.name)).collect();
@@ -273,32 +299,17 @@ impl Crm {
                 CallKind::Internal => r.internal += 1,
                 CallKind::Missed => r.missed += 1,
             }
+            r.answered += u32::from(c.answered_at.is_some());
             r.talk_secs += i64::from(c.talk_seconds);
         }
-        let mut out = Vec::new();
-        for u in self.users(org).await? {
-            let Some(mut r) = rows.remove(&u.id.0) else {
-                if u.active {
-                    out.push(AgentRow {
-                        user_id: u.id.0,
-                        name: u.full_name,
-                        extension: u.extension.to_string(),
-                        ..Default::default()
-                    });
-                }
-                continue;
-            };
-            let mut p: Vec<(String, i64)> = pauses.remove(&u.id.0).unwrap_or_default().into_iter().collect();
+        for (user, r) in rows.iter_mut() {
+            r.user_id = *user;
+            let mut p: Vec<(String, i64)> = pauses.remove(user).unwrap_or_default().into_iter().collect();
             p.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             r.pauses = p;
             let could = r.available_secs + r.in_call_secs + r.wrap_up_secs;
             r.occupancy = (could > 0).then(|| ((r.in_call_secs + r.wrap_up_secs) * 100 / could) as u32);
-            r.user_id = u.id.0;
-            r.name = u.full_name;
-            r.extension = u.extension.to_string();
-            out.push(r);
         }
-        out.sort_by_key(|r| r.name.to_lowercase());
-        Ok(out)
+        Ok(rows)
     }
 }

@@ -58,10 +58,6 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
         return Err(CallError::Refused("the extension has no registered phone".into()));
     }
     tokio::spawn(async move {
-        let Ok(sock) = srv.ports.bind().await else { return };
-        let local = SocketAddr::new(srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
-        let codecs = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
-        let offer = sdp::build(local, &codecs, None, SdpDirection::SendRecv, rand::random::<u32>() as u64, 1);
         let host = srv.contact.host_with_port.to_string();
         let mut meta = ActiveCall::new(
             String::new(),
@@ -79,22 +75,9 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
             credential: None,
             headers: vec![],
         };
-        let (_keep, mut nobody) = mpsc::unbounded_channel();
         // The test call rang already as far as the CRM knows: no ringing event.
-        let mut rang = true;
-        let r = Ring {
-            plan: &plan,
-            dialog_a: None,
-            a_state: &mut nobody,
-            a_call_id: None,
-            offer: &offer,
-            targets,
-            ring: srv.ring_timeout,
-            rang: &mut rang,
-            cmds: None,
-            answerable: false,
-        };
-        if let Stage::Answered { dialog, response, mut states, .. } = ring_stage(&srv, r).await {
+        let rung = ring_party(&srv, &plan, targets, None).await;
+        if let Some(Rung { stage: Stage::Answered { dialog, response, mut states, .. }, socket: sock, .. }) = rung {
             let answer = sdp::parse(&response.body);
             let pt = answer.as_ref().and_then(|a| a.codecs.first().copied()).unwrap_or(media::rtp::PT_PCMU);
             let call_id = dialog.id().call_id.clone();

@@ -494,6 +494,47 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
     }
 }
 
+/// A party rung on a socket of its own (the echo test, a supervisor): what the ringing came to,
+/// the socket, its address in our offer, and the offer's SDP session.
+struct Rung {
+    stage: Stage,
+    socket: tokio::net::UdpSocket,
+    local: SocketAddr,
+    session: u64,
+}
+
+/// Rings `targets` with a G.711 offer (PCMU, PCMA, no events) on a fresh RTP socket, nobody
+/// waiting on side A and no ringing event (the call it belongs to rang before, or none does);
+/// `cmds` can cancel it with `Hangup`. None when no RTP port is free.
+async fn ring_party(
+    srv: &Shared,
+    plan: &Plan,
+    targets: Vec<Target>,
+    cmds: Option<&mut mpsc::UnboundedReceiver<CallCommand>>,
+) -> Option<Rung> {
+    let socket = srv.ports.bind().await.ok()?;
+    let local = SocketAddr::new(srv.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or(0));
+    let session = rand::random::<u32>() as u64;
+    let offer =
+        sdp::build(local, &[media::rtp::PT_PCMU, media::rtp::PT_PCMA], None, SdpDirection::SendRecv, session, 1);
+    let (_keep, mut nobody) = mpsc::unbounded_channel();
+    let mut rang = true;
+    let r = Ring {
+        plan,
+        dialog_a: None,
+        a_state: &mut nobody,
+        a_call_id: None,
+        offer: &offer,
+        targets,
+        ring: srv.ring_timeout,
+        rang: &mut rang,
+        cmds,
+        answerable: false,
+    };
+    let stage = ring_stage(srv, r).await;
+    Some(Rung { stage, socket, local, session })
+}
+
 /// Cancels every ringing fork but `keep`.
 async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize>) {
     for (i, (d, _)) in forks.iter().enumerate() {

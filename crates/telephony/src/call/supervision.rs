@@ -19,9 +19,8 @@ pub(super) struct Supervision {
     session: u64,
 }
 
-/// What ringing the supervisor's phones came to: the ring's end, the RTP socket facing them,
-/// and its address in our offer.
-pub(super) type Rang = Option<(Stage, tokio::net::UdpSocket, SocketAddr, u64)>;
+/// What ringing the supervisor's phones came to (None: no RTP port was free).
+pub(super) type Rang = Option<Rung>;
 
 /// The supervisor's phones ringing (the call goes on meanwhile).
 pub(super) struct Ringing {
@@ -60,30 +59,8 @@ impl Live {
         let (done_tx, done) = oneshot::channel();
         let srv = self.srv.clone();
         tokio::spawn(async move {
-            let Ok(sock) = srv.ports.bind().await else {
-                let _ = done_tx.send(None);
-                return;
-            };
-            let local = SocketAddr::new(srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
-            let session = rand::random::<u32>() as u64;
-            let codecs = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
-            let offer = sdp::build(local, &codecs, None, SdpDirection::SendRecv, session, 1);
-            let (_keep, mut nobody) = mpsc::unbounded_channel();
-            let mut rang = true; // the call rang before: no ringing event for the supervisor
-            let r = Ring {
-                plan: &plan,
-                dialog_a: None,
-                a_state: &mut nobody,
-                a_call_id: None,
-                offer: &offer,
-                targets,
-                ring: srv.ring_timeout,
-                rang: &mut rang,
-                cmds: Some(&mut cancel_rx),
-                answerable: false,
-            };
-            let stage = ring_stage(&srv, r).await;
-            if let Err(Some((Stage::Answered { dialog, .. }, ..))) = done_tx.send(Some((stage, sock, local, session))) {
+            let rung = ring_party(&srv, &plan, targets, Some(&mut cancel_rx)).await;
+            if let Err(Some(Rung { stage: Stage::Answered { dialog, .. }, .. })) = done_tx.send(rung) {
                 let _ = dialog.bye().await; // the call ended meanwhile
             }
         });
@@ -97,7 +74,8 @@ impl Live {
     pub(super) async fn supervisor_rang(&mut self, rang: Rang) {
         self.supervisor_ring = None;
         let Some(sup) = self.meta.supervisor.clone() else { return };
-        let Some((Stage::Answered { dialog, response, states, .. }, sock, local, session)) = rang else {
+        let Some(Rung { stage: Stage::Answered { dialog, response, states, .. }, socket: sock, local, session }) = rang
+        else {
             self.meta.supervisor = None;
             self.srv.calls.update(&self.meta);
             return;
@@ -156,7 +134,7 @@ impl Live {
         if let Some(r) = self.supervisor_ring.take() {
             let _ = r.cancel.send(CallCommand::Hangup);
             // Answered just before the cancel: that phone is hung up.
-            if let Ok(Ok(Some((Stage::Answered { dialog, .. }, ..)))) =
+            if let Ok(Ok(Some(Rung { stage: Stage::Answered { dialog, .. }, .. }))) =
                 tokio::time::timeout(Duration::from_secs(3), r.done).await
             {
                 let _ = dialog.bye().await;

@@ -124,10 +124,9 @@ pub async fn supervise(
     Path(id): Path<String>,
     CsrfJson(b): CsrfJson<SuperviseIn>,
 ) -> Result<StatusCode, ApiError> {
-    let lang = |e: ApiError| e.in_language(ctx.lang);
-    let mode =
-        SuperviseMode::parse(&b.mode).ok_or_else(|| lang(ApiError::new(StatusCode::BAD_REQUEST, "err-invalid")))?;
-    st.crm.supervise(&me, &id, mode).map_err(|e| lang(e.into()))?;
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "err-invalid").in_language(ctx.lang);
+    let mode = SuperviseMode::parse(&b.mode).ok_or_else(bad)?;
+    st.crm.supervise(&me, &id, mode).map_err(ApiError::in_(ctx.lang))?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -137,7 +136,7 @@ pub async fn supervise_end(
     Path(id): Path<String>,
     CsrfJson(_): CsrfJson<serde::de::IgnoredAny>,
 ) -> Result<StatusCode, ApiError> {
-    st.crm.supervision_end(&me, &id).map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
+    st.crm.supervision_end(&me, &id).map_err(ApiError::in_(ctx.lang))?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -160,7 +159,7 @@ pub async fn agent_status(
         r => (Some(false), Some(r.parse::<i64>().unwrap_or(-1))),
     };
     let r = st.crm.set_status_of(&me, crm::UserId(id), available, reason).await;
-    r.map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
+    r.map_err(ApiError::in_(ctx.lang))?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -177,6 +176,6 @@ pub async fn give(
     CsrfJson(b): CsrfJson<GiveIn>,
 ) -> Result<StatusCode, ApiError> {
     let r = st.crm.hand_waiting_call(&me, &id, crm::UserId(b.user_id)).await;
-    r.map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
+    r.map_err(ApiError::in_(ctx.lang))?;
     Ok(StatusCode::ACCEPTED)
 }

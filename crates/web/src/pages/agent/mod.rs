@@ -157,11 +157,8 @@ pub async fn dial(
     Authed(ctx, me): Authed,
     CsrfJson(b): CsrfJson<DialIn>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let call_id = st
-        .crm
-        .click_to_call(&me, &b.number, b.caller_id.as_deref())
-        .await
-        .map_err(|e| ApiError::from(e).in_language(ctx.lang))?;
+    let call_id =
+        st.crm.click_to_call(&me, &b.number, b.caller_id.as_deref()).await.map_err(ApiError::in_(ctx.lang))?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "call_id": call_id }))))
 }
 
