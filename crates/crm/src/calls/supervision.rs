@@ -80,7 +80,10 @@ impl Crm {
         let (org, call) = (OrgId(ev.call.tenant), &ev.call);
         let opens = match &ev.kind {
             CallEventKind::Supervised { supervisor, mode } => Some((supervisor, *mode)),
-            CallEventKind::SupervisionEnded { .. } | CallEventKind::Ended { .. } => None,
+            CallEventKind::SupervisionEnded { .. } => None,
+            // A call ends after its supervision did; only a call still naming a supervisor
+            // (its task stopped short) has a stretch to close.
+            CallEventKind::Ended { .. } if call.supervisor.is_some() => None,
             _ => return Ok(()),
         };
         let open = sl::Entity::find()

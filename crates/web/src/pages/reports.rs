@@ -14,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
+use crm::agents::status::hms;
 use crm::reports::export::Table;
 use crm::reports::{AgentRow, Grouping, Period, QueueReport};
 use crm::{CrmError, Language, User};
@@ -66,21 +67,16 @@ impl ReportsPage {
     }
 
     pub fn mmss(&self, secs: impl std::borrow::Borrow<i64>) -> String {
-        hms(*secs.borrow())
+        hms(secs.borrow())
     }
 
     pub fn opt_mmss(&self, secs: &Option<i64>) -> String {
-        secs.map(hms).unwrap_or_else(|| "–".into())
+        secs.as_ref().map(hms).unwrap_or_else(|| "–".into())
     }
 
     pub fn pct(&self, v: &Option<u32>) -> String {
         v.map(|v| format!("{v}%")).unwrap_or_else(|| "–".into())
     }
-}
-
-fn hms(s: i64) -> String {
-    let s = s.max(0);
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 /// The period asked for, filled in with the last seven days and by day.
