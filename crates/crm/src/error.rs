@@ -48,6 +48,16 @@ impl From<store::DbErr> for CrmError {
 }
 
 impl CrmError {
+    /// Whether the store failed in a way that may pass (busy, locked, read-only, disconnected):
+    /// worth trying again later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CrmError::Store(store::StoreError::Db(e)) => store::transient::is_transient(e),
+            CrmError::Store(store::StoreError::Io(_)) => true,
+            _ => false,
+        }
+    }
+
     pub fn invalid(field: &'static str, code: &'static str) -> CrmError {
         CrmError::Invalid(vec![FieldError { field, code }])
     }

@@ -43,6 +43,9 @@ pub struct Crm {
     pub(crate) acd: std::sync::Arc<queues::acd::Acd>,
     missed_retention_days: i32,
     files: std::path::PathBuf,
+    /// Call events the store could not take yet (`calls/spool.rs`), and how many.
+    pub(crate) spool: std::sync::Arc<tokio::sync::Mutex<calls::spool::Spool>>,
+    pub(crate) spooled: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What a node sets up the domain with.
@@ -52,6 +55,9 @@ pub struct CrmSettings {
     pub missed_retention_days: i32,
     /// Where uploaded files are kept (the data directory's `files`).
     pub files: std::path::PathBuf,
+    /// Where call events wait when the store cannot take them (the data directory's
+    /// `spool`); none: a folder of its own under the temporary directory.
+    pub spool: Option<std::path::PathBuf>,
 }
 
 impl Default for CrmSettings {
@@ -59,6 +65,7 @@ impl Default for CrmSettings {
         CrmSettings {
             missed_retention_days: 30,
             files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
+            spool: None,
         }
     }
 }
@@ -72,6 +79,13 @@ impl Crm {
     /// Builds the services and starts the event bus (which on PostgreSQL listens to other nodes).
     pub async fn start_with(store: Store, settings: CrmSettings) -> Result<Crm, CrmError> {
         let bus = EventBus::start(store.clone()).await?;
+        let spool_dir = settings.spool.clone().unwrap_or_else(|| {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::env::temp_dir().join(format!("switchboard-spool-{}-{n}", std::process::id()))
+        });
+        let spool = calls::spool::Spool::open(&spool_dir)
+            .map_err(|e| CrmError::Store(store::StoreError::Io(format!("{}: {e}", spool_dir.display()))))?;
         let crm = Crm {
             store,
             bus,
@@ -81,6 +95,8 @@ impl Crm {
             acd: Default::default(),
             missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
             files: settings.files,
+            spool: std::sync::Arc::new(tokio::sync::Mutex::new(spool)),
+            spooled: Default::default(),
         };
         crm.follow_routing_changes();
         crm.start_journal();

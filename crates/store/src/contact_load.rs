@@ -5,7 +5,7 @@
 use crate::entities::contact;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, Set};
 
 /// A contact of an import's file, checked and normalized; its code is made from the import
 /// and the line.
@@ -45,7 +45,7 @@ impl Store {
         if !self.is_postgres() {
             return self.insert_contacts_sqlite(org, import_id, now, rows).await;
         }
-        let txn = self.conn().begin().await?;
+        let txn = self.write().await?;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<contact::ActiveModel> = rows
@@ -97,7 +97,7 @@ impl Store {
         };
         let full = sql(PER_INSERT_SQLITE);
         let pool = self.conn().get_sqlite_connection_pool();
-        let mut tx = pool.begin().await.map_err(sqlx_error)?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<ContactRow> = rows.by_ref().take(PER_INSERT_SQLITE).collect();

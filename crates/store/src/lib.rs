@@ -10,6 +10,7 @@ pub mod notify;
 pub mod queue_stats;
 pub mod search_index;
 pub mod testing;
+pub mod transient;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use sea_orm_migration::MigratorTrait;
@@ -40,19 +41,22 @@ pub enum StoreError {
 
 /// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
 /// PostgreSQL with a pool of 16.
-fn options(url: &str, max: Option<u32>) -> ConnectOptions {
+/// How long a SQLite statement waits for another writer before it gives up (SQLITE_BUSY).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn options(url: &str, max: Option<u32>, busy_timeout: Duration) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // In-memory SQLite is one database per connection: keep exactly one.
         opts.max_connections(max.unwrap_or(if in_memory { 1 } else { 8 })).connect_lazy(!in_memory && max.is_none());
-        opts.map_sqlx_sqlite_opts(|o| {
+        opts.map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(busy_timeout)
                 // Up to 64 MiB of pages per connection: large imports keep their indexes in memory.
                 .pragma("cache_size", "-65536")
                 // Checkpoint the WAL every ~40 MiB rather than every 4 MiB (bulk writes copy less).
@@ -67,11 +71,16 @@ fn options(url: &str, max: Option<u32>) -> ConnectOptions {
 impl Store {
     /// Connects to `sqlite:PATH` (the file is created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, BUSY_TIMEOUT).await
+    }
+
+    /// `connect` with another SQLite busy timeout (tests that make the store fail on purpose).
+    pub async fn connect_with(url: &str, busy_timeout: Duration) -> Result<Store, StoreError> {
         let is_sqlite = url.starts_with("sqlite:");
         if !is_sqlite && !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         }
-        let db = Database::connect(options(url, None)).await?;
+        let db = Database::connect(options(url, None, busy_timeout)).await?;
         Ok(Store { db, url: url.to_string(), bulk: Default::default() })
     }
 
@@ -84,7 +93,7 @@ impl Store {
             migration::Migrator::up(&self.db, None).await?;
             return Ok(());
         }
-        let own = Database::connect(options(&self.url, Some(1))).await?;
+        let own = Database::connect(options(&self.url, Some(1), BUSY_TIMEOUT)).await?;
         migration::Migrator::up(&own, None).await?;
         own.close().await?;
         if self.contact_search_broken().await? {
@@ -96,6 +105,15 @@ impl Store {
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+    /// taken at once (waiting behind other writers up to the busy timeout), so a transaction
+    /// that reads and then writes can never fail with SQLITE_BUSY_SNAPSHOT (code 517) because
+    /// another connection committed in between — a deferred `BEGIN` would. Every transaction
+    /// that writes starts here (`clippy.toml` forbids a plain `begin`).
+    pub async fn write(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        begin_write(&self.db).await
     }
 
     pub fn url(&self) -> &str {
@@ -111,6 +129,15 @@ impl Store {
         self.db.execute_unprepared("SELECT 1").await?;
         Ok(())
     }
+}
+
+/// `Store::write` on a connection of its own (migrations, tools).
+#[allow(clippy::disallowed_methods)]
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await
 }
 
 /// Writes a row whose primary key the caller chose (settings keyed by organization or user):

@@ -13,7 +13,7 @@ use crate::dialect::Sql;
 use crate::entities::queue_event;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr};
 
 /// Quarter hours: the finest grouping of the reports.
 pub const BUCKET_SECS: i64 = 900;
@@ -78,7 +78,7 @@ impl Store {
     /// (`NaiveDate::num_days_from_ce`).
     pub async fn add_queue_event(&self, e: queue_event::ActiveModel, sl_secs: i64, day: i32) -> Result<(), StoreError> {
         let pg = self.is_postgres();
-        let txn = self.conn().begin().await?;
+        let txn = self.write().await?;
         let e = e.insert(&txn).await?;
         let wait = e.wait_ms.unwrap_or(0);
         let b = QueueBucket {
@@ -100,7 +100,7 @@ impl Store {
     /// Counts the organization's queue events again from the event log; `day_of` gives the
     /// organization's day (`num_days_from_ce`) of a moment (seconds since the epoch).
     pub async fn rebuild_queue_stats(&self, org: i64, day_of: impl Fn(i64) -> i32) -> Result<(), StoreError> {
-        let txn = self.conn().begin().await?;
+        let txn = self.write().await?;
         rebuild_sql(&txn, Some(org)).await?;
         txn.commit().await?;
         self.rebuild_queue_days(org, day_of).await
@@ -127,7 +127,7 @@ impl Store {
             d.in_time += b.in_time;
             d.short += b.short;
         }
-        let txn = self.conn().begin().await?;
+        let txn = self.write().await?;
         let mut del = Sql::new(pg);
         del.push("DELETE FROM queue_stats_daily WHERE org_id = ").bind(org);
         txn.execute_raw(del.statement()).await?;

@@ -8,7 +8,7 @@
 //! a bulk load it only refreshes the statistics of its query planner.
 
 use crate::{Store, StoreError};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 /// The statements of migration 000009 that a bulk load suspends (a test checks they create
 /// exactly what the migration did).
@@ -76,7 +76,7 @@ impl Store {
     pub async fn begin_bulk_contacts(&self) -> Result<BulkLoad, StoreError> {
         let mut loads = self.bulk.lock().await;
         if *loads == 0 && !self.is_postgres() {
-            let txn = self.db.begin().await?;
+            let txn = self.write().await?;
             for sql in SUSPEND {
                 txn.execute_unprepared(sql).await?;
             }
@@ -149,7 +149,7 @@ impl Store {
             self.db.execute_unprepared(sql).await?;
         }
         if !self.contacts_fts_ready().await? {
-            let txn = self.db.begin().await?;
+            let txn = self.write().await?;
             txn.execute_unprepared("INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')").await?;
             for sql in FTS_TRIGGERS {
                 txn.execute_unprepared(sql).await?;

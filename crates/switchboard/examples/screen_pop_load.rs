@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use store::entities::contact;
-use store::sea_orm::{EntityTrait, Set, TransactionTrait};
+use store::sea_orm::{EntityTrait, Set};
 use tokio::net::UdpSocket;
 
 const PASSWORD: &str = "bench-password-1";
@@ -62,7 +62,7 @@ async fn main() {
     let now = store::sea_orm::prelude::ChronoUtc::now();
     // A bulk load, as a large import is: the search indexes are built once after it.
     let bulk = store.begin_bulk_contacts().await.unwrap();
-    let txn = store.conn().begin().await.unwrap();
+    let txn = store.write().await.unwrap();
     let mut i = 0u64;
     while i < contacts {
         let n = (contacts - i).min(2000);

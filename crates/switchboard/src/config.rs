@@ -99,6 +99,7 @@ impl Config {
         crm::CrmSettings {
             missed_retention_days: i32::try_from(self.missed_retention_days.clamp(1, 3650)).unwrap_or(30),
             files: self.data_dir.join("files"),
+            spool: Some(self.data_dir.join("spool")),
         }
     }
 

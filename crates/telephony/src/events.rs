@@ -26,6 +26,9 @@ pub enum EndCause {
     /// It was answered, then the agent's browser phone stayed away (a page that did not come
     /// back) and gave the call up.
     AgentGone,
+    /// The node that carried the call stopped (a crash, a kill): never said by a live call,
+    /// but by the CRM when it closes the calls a stopped node left open.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,13 +212,15 @@ pub struct CallEvent {
 }
 
 impl CallEvent {
-    /// An inbound call that ended without being answered is a missed call.
+    /// An inbound call that ended without being answered is a missed call (also when the
+    /// node carrying it stopped before anyone answered).
     pub fn is_missed(&self) -> bool {
         self.call.direction == Direction::Inbound
-            && matches!(
-                self.kind,
-                CallEventKind::Ended { cause: EndCause::NoAnswer | EndCause::Cancelled | EndCause::Busy }
-            )
+            && match self.kind {
+                CallEventKind::Ended { cause: EndCause::NoAnswer | EndCause::Cancelled | EndCause::Busy } => true,
+                CallEventKind::Ended { cause: EndCause::Interrupted } => self.call.answered_at.is_none(),
+                _ => false,
+            }
     }
 }
 

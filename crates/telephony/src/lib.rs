@@ -4,7 +4,7 @@
 
 mod auth;
 mod call;
-pub use call::{ECHO_EXTENSION, Originate};
+pub use call::{ECHO_EXTENSION, Originate, new_call_id};
 pub mod control;
 pub mod digest;
 pub mod directory;

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use crm::{Crm, OrgSlug};
 use std::time::Instant;
 use store::entities::missed_call as mc;
-use store::sea_orm::{EntityTrait, Set, TransactionTrait};
+use store::sea_orm::{EntityTrait, Set};
 
 #[tokio::main]
 async fn main() {
@@ -41,7 +41,7 @@ async fn main() {
     use crm::missed::{LastAction as A, MissedState as S, RemovalCause};
     let states = [S::Visible, S::Visible, S::Visible, S::Hidden, S::Removed];
     let actions = [A::None, A::None, A::CallbackFailed, A::Sms, A::CallbackOk];
-    let txn = store.conn().begin().await.unwrap();
+    let txn = store.write().await.unwrap();
     for chunk in (0..rows).collect::<Vec<_>>().chunks(1000) {
         let batch = chunk.iter().map(|&i| {
             let at = now - Duration::minutes(i as i64 * 3);

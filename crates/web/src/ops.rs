@@ -31,7 +31,9 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics() -> Response {
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    // Call events waiting for the store (`crm::calls::spool`): 0 when nothing is held back.
+    metrics::gauge!("switchboard_call_events_spooled").set(st.crm.call_events_spooled() as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
 }
 

@@ -1,15 +1,32 @@
 //! The one way call events enter the CRM: `Crm::attach` (this node's SIP server) or
-//! `Crm::follow` (any stream of call events, which is what tests feed). A ringing call is
-//! published at once, on its own, so an agent never waits behind the log of earlier events;
-//! every event is then recorded in order (missed calls, call log) and published to the
-//! browsers of the users on the call.
+//! `Crm::follow` (any stream of call events, which is what tests feed). Each event goes first
+//! to the queue desk (in memory), then down two independent paths:
+//! - the browsers of the users on the call hear of it at once, in order (a ringing call with its
+//!   screen pop), from the event itself and memory — never held up, or lost, by the store;
+//! - it is recorded (missed calls, call log, supervision log, the calls in progress), in order,
+//!   one transaction per event: a passing store failure is retried with back-off, and an event
+//!   that still cannot be written waits in the spool (`spool.rs`, on disk) until the store
+//!   answers again, or the next start.
 
+use super::spool;
 use super::view::{CallMessage, CallNews, CallView, PanelState};
 use crate::{Audience, Crm, CrmError, Event, OrgId, User, UserId};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use telephony::SipServer;
 use telephony::events::{CallEvent, CallEventKind, Direction};
 use tokio::sync::{broadcast, mpsc, watch};
+
+/// How often recording an event is tried before it goes to the spool, and the first wait
+/// (doubled after each try: 50 ms … 800 ms, about 1.5 s in all).
+const TRIES: u32 = 5;
+const FIRST_WAIT: Duration = Duration::from_millis(50);
+/// How often the spool's first event is tried again while the store fails.
+const SPOOL_RETRY: Duration = Duration::from_millis(500);
+/// The longest a ringing call's publication waits for its screen pop (the store may be slow).
+const POP_WAIT: Duration = Duration::from_secs(1);
 
 /// The CRM following a stream of call events: how many it has recorded so far.
 pub struct Following {
@@ -36,79 +53,183 @@ impl Crm {
 
     /// Follows a stream of call events (the SIP server's, or a test's).
     pub fn follow(&self, mut events: broadcast::Receiver<CallEvent>) -> Following {
-        let (in_order, mut queue) = mpsc::unbounded_channel::<CallEvent>();
+        let (to_publish, mut publish) = mpsc::unbounded_channel::<CallEvent>();
+        let (to_record, record) = mpsc::unbounded_channel::<CallEvent>();
         let crm = self.clone();
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
                     Ok(ev) => {
                         crm.desk_call_event(&ev).await;
-                        if ev.kind == CallEventKind::Ringing {
-                            let (crm, ev) = (crm.clone(), ev.clone());
-                            tokio::spawn(async move {
-                                if let Err(e) = crm.publish_call_event(&ev).await {
-                                    tracing::warn!("publishing a ringing call: {e}");
-                                }
-                            });
-                        }
-                        if in_order.send(ev).is_err() {
+                        let _ = to_publish.send(ev.clone());
+                        if to_record.send(ev).is_err() {
                             return;
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!("{n} call events were dropped"),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::error!("{n} call events were dropped: the CRM fell behind the SIP server")
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
         });
-        let (done, recorded) = watch::channel(0u64);
         let crm = self.clone();
         tokio::spawn(async move {
-            while let Some(ev) = queue.recv().await {
-                if let Err(e) = crm.record_call_event(&ev).await {
-                    tracing::warn!("recording a call event: {e}");
+            // Who had each call in progress (a transfer's earlier parties hear how it ends).
+            let mut had: HashMap<String, Vec<String>> = HashMap::new();
+            while let Some(ev) = publish.recv().await {
+                if let Err(e) = crm.publish_call_event(&ev, &mut had).await {
+                    tracing::warn!(call_id = %ev.call.call_id, "publishing a call event: {e}");
                 }
-                done.send_modify(|n| *n += 1);
             }
         });
+        let (done, recorded) = watch::channel(0u64);
+        tokio::spawn(self.clone().recorder(record, done));
         Following { recorded }
     }
 
-    /// The missed-call list and the call log learn from the event; then the browsers hear of
-    /// it (a ringing call was published already).
+    /// Records the events in order (see the module's notes): the spool first, then what comes.
+    /// The spool is locked only while it is used, so several streams may be followed.
+    async fn recorder(self, mut queue: mpsc::UnboundedReceiver<CallEvent>, done: watch::Sender<u64>) {
+        let count = |done: &watch::Sender<u64>| done.send_modify(|n| *n += 1);
+        loop {
+            let waiting = self.spool.lock().await.front().cloned();
+            if let Some(ev) = waiting {
+                let failing = match self.record_call_event(&ev).await {
+                    Ok(()) => {
+                        let mut spool = self.spool.lock().await;
+                        spool.pop_front();
+                        if spool.len() == 0 {
+                            tracing::info!("the store answers again: every spooled call event is recorded");
+                        }
+                        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
+                        count(&done);
+                        false
+                    }
+                    Err(e) if e.is_transient() => {
+                        tracing::debug!("the store still fails: {e}");
+                        true
+                    }
+                    Err(e) => {
+                        let mut spool = self.spool.lock().await;
+                        spool.give_up_front(&e.to_string());
+                        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
+                        count(&done);
+                        false
+                    }
+                };
+                if failing {
+                    // Wait a little; what arrives meanwhile queues behind, on disk.
+                    let pause = tokio::time::sleep(SPOOL_RETRY);
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            _ = &mut pause => break,
+                            ev = queue.recv() => match ev {
+                                Some(ev) => self.spool_push(ev).await,
+                                None => return,
+                            },
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(ev) = queue.recv().await else { return };
+            let mut wait = FIRST_WAIT;
+            for attempt in 1..=TRIES {
+                match self.record_call_event(&ev).await {
+                    Ok(()) => {
+                        count(&done);
+                        break;
+                    }
+                    Err(e) if e.is_transient() && attempt < TRIES => {
+                        tracing::warn!(call_id = %ev.call.call_id, attempt, "recording a call event failed, trying again: {e}");
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                    Err(e) if e.is_transient() => {
+                        tracing::error!(call_id = %ev.call.call_id, "the store keeps failing ({e}): the call event waits in the spool");
+                        self.spool_push(ev).await;
+                        break;
+                    }
+                    Err(e) => {
+                        spool::give_up(self.spool.lock().await.dir(), &ev, &e.to_string());
+                        count(&done);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn spool_push(&self, ev: CallEvent) {
+        let mut spool = self.spool.lock().await;
+        spool.push(ev);
+        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
+    }
+
+    /// How many call events wait in the spool for the store (0 when all is well).
+    pub fn call_events_spooled(&self) -> u64 {
+        self.spooled.load(Ordering::Relaxed)
+    }
+
+    /// Records one event in one transaction: the missed-call list, the call log, the supervision
+    /// log; once committed, the pages that show them are told.
     async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
-        self.missed_on_call_event(ev).await?;
-        self.log_call_event(ev).await?;
-        self.log_supervision_event(ev).await?;
-        self.board_changed(OrgId(ev.call.tenant));
-        if matches!(ev.kind, CallEventKind::Supervised { .. } | CallEventKind::SupervisionEnded { .. }) {
-            return Ok(()); // the agent is not told: the supervision log told managers
+        let txn = self.store.write().await?;
+        let missed = self.missed_on_call_event(&txn, ev).await?;
+        self.log_call_event(&txn, ev).await?;
+        let supervision = self.log_supervision_event(&txn, ev).await?;
+        txn.commit().await?;
+        let org = OrgId(ev.call.tenant);
+        if let Err(e) = missed.tell(self).await {
+            tracing::warn!("telling browsers of the missed calls: {e}");
         }
-        if ev.kind != CallEventKind::Ringing {
-            self.publish_call_event(ev).await?;
+        if supervision && let Err(e) = self.supervision_changed(&ev.call).await {
+            tracing::warn!("telling managers of a supervision: {e}");
         }
+        self.board_changed(org);
         Ok(())
     }
 
     /// Sends the call, as each user on it sees it, to their browsers (the whole organization's
     /// when no user is known): a ringing call with its screen pop, an answered one with the
-    /// handling window opened for users who chose so.
-    async fn publish_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    /// handling window opened for users who chose so. `had` keeps who had each call in
+    /// progress. What needs the store (the pop, the handling window) is left out when the store
+    /// fails or is slow: the call's state always goes out.
+    async fn publish_call_event(&self, ev: &CallEvent, had: &mut HashMap<String, Vec<String>>) -> Result<(), CrmError> {
         let call = &ev.call;
         let org = OrgId(call.tenant);
-        let routing = self.routing().await?;
         let mut exts: Vec<String> = call.extension.iter().cloned().collect();
-        if matches!(ev.kind, CallEventKind::Ringing | CallEventKind::Queued | CallEventKind::Ended { .. }) {
-            exts.extend(call.ringing.iter().cloned());
-            if call.direction == Direction::Internal {
-                exts.push(call.from.clone());
-            }
+        exts.extend(call.ringing.iter().cloned());
+        if call.direction == Direction::Internal {
+            exts.push(call.from.clone());
+        }
+        let ended = matches!(ev.kind, CallEventKind::Ended { .. });
+        let before = if ended { had.remove(&call.call_id) } else { had.get(&call.call_id).cloned() };
+        if !ended {
+            let known = had.entry(call.call_id.clone()).or_default();
+            known.extend(exts.iter().cloned());
+            known.sort();
+            known.dedup();
+        }
+        if matches!(ev.kind, CallEventKind::Supervised { .. } | CallEventKind::SupervisionEnded { .. }) {
+            return Ok(()); // the agent is not told: the supervision log tells managers
+        }
+        self.board_changed(org);
+        if !matches!(ev.kind, CallEventKind::Ringing | CallEventKind::Queued | CallEventKind::Ended { .. }) {
+            // Only the parties now (and those who had it) hear of a change mid-call.
+            exts.retain(|e| {
+                Some(e) == call.extension.as_ref() || (call.direction == Direction::Internal && *e == call.from)
+            });
         }
         if ev.kind != CallEventKind::Ringing {
             // Everyone who had the call hears how it goes on (a transfer, its end).
-            exts.extend(self.call_extensions(org, &call.call_id).await?);
+            exts.extend(before.unwrap_or_default());
         }
         exts.sort();
         exts.dedup();
+        let routing = self.routing().await?;
         let kind = CallNews::of(&ev.kind);
         let event = |audience, view: CallView| Event {
             org_id: org,
@@ -130,13 +251,33 @@ impl Crm {
             let mut view = CallView::of(call, Some(&ev.kind), &ext);
             match (&ev.kind, view.state) {
                 (CallEventKind::Ringing, PanelState::Ringing) => {
-                    view.pop = Some(self.screen_pop(org, &call.from).await?);
+                    view.pop = match tokio::time::timeout(POP_WAIT, self.screen_pop(org, &call.from)).await {
+                        Ok(Ok(pop)) => Some(pop),
+                        Ok(Err(e)) => {
+                            tracing::warn!("a ringing call goes out without its screen pop: {e}");
+                            None
+                        }
+                        Err(_) => {
+                            tracing::warn!("a ringing call goes out without its screen pop: the store is slow");
+                            None
+                        }
+                    };
                 }
                 (CallEventKind::Answered, PanelState::Talking) if call.extension.as_deref() == Some(ext.as_str()) => {
-                    let user = self.user(org, id).await?;
-                    view.handling = self.auto_handling(&user, &view).await?;
+                    view.handling = match self.user(org, id).await {
+                        Ok(user) => self.auto_handling(&user, &view).await.unwrap_or_else(|e| {
+                            tracing::warn!("the handling window was not opened: {e}");
+                            false
+                        }),
+                        Err(e) => {
+                            tracing::warn!("the handling window was not opened: {e}");
+                            false
+                        }
+                    };
                 }
-                (CallEventKind::Ended { .. }, _) if self.handling_open(org, id, &call.call_id).await? => {
+                (CallEventKind::Ended { .. }, _)
+                    if self.handling_open(org, id, &call.call_id).await.unwrap_or(false) =>
+                {
                     view.state = PanelState::WrapUp;
                 }
                 _ => {}

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::call_log as cl;
 pub use store::entities::call_log::{CallKind, EndReason};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,64 +39,64 @@ pub struct CallLogFilter {
 
 impl Crm {
     /// Records what a call event says in the log of each user on the call.
-    pub async fn log_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    pub(crate) async fn log_call_event(&self, db: &impl ConnectionTrait, ev: &CallEvent) -> Result<(), CrmError> {
         let org = OrgId(ev.call.tenant);
         match &ev.kind {
             CallEventKind::Ringing => {
                 for (ext, kind, number) in self.parties(ev).await? {
-                    self.log_row(org, ev, &ext, kind, &number).await?;
+                    self.log_row(db, org, ev, &ext, kind, &number).await?;
                 }
             }
             CallEventKind::Answered => {
                 for (ext, kind, number) in self.parties(ev).await? {
-                    let row = self.log_row(org, ev, &ext, kind, &number).await?;
+                    let row = self.log_row(db, org, ev, &ext, kind, &number).await?;
                     let answering = ev.call.extension.as_deref() == Some(ext.as_str()) || kind == CallKind::Outgoing;
                     if answering && row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
                         am.answered_at = Set(Some(ev.at));
-                        am.update(self.db()).await?;
+                        am.update(db).await?;
                     }
                 }
             }
             CallEventKind::Transferred { .. } => {
                 // The call goes on with another extension: the others' part ends here.
-                for row in self.open_rows_of(org, &ev.call.call_id).await? {
+                for row in open_rows_of(db, org, &ev.call.call_id).await? {
                     if Some(row.extension.as_str()) != ev.call.extension.as_deref() && row.answered_at.is_some() {
-                        close(self, row, ev.at, EndReason::Transferred, &ev.call.from).await?;
+                        close(db, row, ev.at, EndReason::Transferred, &ev.call.from).await?;
                     }
                 }
                 if let Some(ext) = &ev.call.extension {
                     let number = if ev.call.direction == Direction::Outbound { &ev.call.to } else { &ev.call.from };
                     let kind =
                         if ev.call.direction == Direction::Internal { CallKind::Internal } else { CallKind::Incoming };
-                    let row = self.log_row(org, ev, ext, kind, number).await?;
+                    let row = self.log_row(db, org, ev, ext, kind, number).await?;
                     if row.answered_at.is_none() {
                         let mut am: cl::ActiveModel = row.into();
                         am.answered_at = Set(Some(ev.at));
-                        am.update(self.db()).await?;
+                        am.update(db).await?;
                     }
                 }
             }
             CallEventKind::RecordingStopped { path } => {
-                for row in self.open_rows_of(org, &ev.call.call_id).await? {
+                for row in open_rows_of(db, org, &ev.call.call_id).await? {
                     let mut am: cl::ActiveModel = row.into();
                     am.recording = Set(Some(path.clone()));
-                    am.update(self.db()).await?;
+                    am.update(db).await?;
                 }
             }
             CallEventKind::Ended { cause } => {
-                if self.open_rows_of(org, &ev.call.call_id).await?.is_empty() {
+                if open_rows_of(db, org, &ev.call.call_id).await?.is_empty() {
                     // A call that never rang (refused at once) still belongs in the log.
                     for (ext, kind, number) in self.parties(ev).await? {
-                        self.log_row(org, ev, &ext, kind, &number).await?;
+                        self.log_row(db, org, ev, &ext, kind, &number).await?;
                     }
                 }
-                let rows = self.open_rows_of(org, &ev.call.call_id).await?;
+                let rows = open_rows_of(db, org, &ev.call.call_id).await?;
                 let anyone = rows.iter().any(|r| r.answered_at.is_some());
                 for row in rows {
                     if anyone && row.answered_at.is_none() && row.kind != CallKind::Outgoing {
                         // Rung but answered by someone else: not this user's call.
-                        cl::Entity::delete_by_id(row.id).exec(self.db()).await?;
+                        cl::Entity::delete_by_id(row.id).exec(db).await?;
                         continue;
                     }
                     let cause = match cause {
@@ -104,8 +106,9 @@ impl Crm {
                         EndCause::Cancelled => EndReason::Cancelled,
                         EndCause::Failed => EndReason::Failed,
                         EndCause::AgentGone => EndReason::AgentGone,
+                        EndCause::Interrupted => EndReason::Interrupted,
                     };
-                    close(self, row, ev.at, cause, &ev.call.from).await?;
+                    close(db, row, ev.at, cause, &ev.call.from).await?;
                 }
             }
             _ => {}
@@ -150,6 +153,7 @@ impl Crm {
     /// The user's row of the call, made when missing.
     async fn log_row(
         &self,
+        db: &impl ConnectionTrait,
         org: OrgId,
         ev: &CallEvent,
         ext: &str,
@@ -160,7 +164,7 @@ impl Crm {
             .filter(cl::Column::OrgId.eq(org.0))
             .filter(cl::Column::CallId.eq(ev.call.call_id.as_str()))
             .filter(cl::Column::Extension.eq(ext))
-            .one(self.db())
+            .one(db)
             .await?;
         if let Some(r) = found {
             return Ok(r);
@@ -186,38 +190,9 @@ impl Crm {
             recording: Set(None),
             ..Default::default()
         };
-        match row.insert(self.db()).await {
-            Ok(m) => Ok(m),
-            // Another node wrote it at the same moment.
-            Err(_) => Ok(cl::Entity::find()
-                .filter(cl::Column::OrgId.eq(org.0))
-                .filter(cl::Column::CallId.eq(ev.call.call_id.as_str()))
-                .filter(cl::Column::Extension.eq(ext))
-                .one(self.db())
-                .await?
-                .ok_or(CrmError::NotFound)?),
-        }
-    }
-
-    /// The extensions that had a part in the call (its log rows).
-    pub(crate) async fn call_extensions(&self, org: OrgId, call_id: &str) -> Result<Vec<String>, CrmError> {
-        Ok(cl::Entity::find()
-            .filter(cl::Column::OrgId.eq(org.0))
-            .filter(cl::Column::CallId.eq(call_id))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|r| r.extension)
-            .collect())
-    }
-
-    async fn open_rows_of(&self, org: OrgId, call_id: &str) -> Result<Vec<cl::Model>, CrmError> {
-        Ok(cl::Entity::find()
-            .filter(cl::Column::OrgId.eq(org.0))
-            .filter(cl::Column::CallId.eq(call_id))
-            .filter(cl::Column::EndedAt.is_null())
-            .all(self.db())
-            .await?)
+        // One node writes a call's events, in order, one transaction each: nobody else
+        // writes this row.
+        Ok(row.insert(db).await?)
     }
 
     /// The user's calls, latest first.
@@ -320,8 +295,23 @@ impl Crm {
     }
 }
 
+async fn open_rows_of(db: &impl ConnectionTrait, org: OrgId, call_id: &str) -> Result<Vec<cl::Model>, CrmError> {
+    Ok(cl::Entity::find()
+        .filter(cl::Column::OrgId.eq(org.0))
+        .filter(cl::Column::CallId.eq(call_id))
+        .filter(cl::Column::EndedAt.is_null())
+        .all(db)
+        .await?)
+}
+
 /// Ends a row; a call rung at the user (not placed by them) and never answered is missed.
-async fn close(crm: &Crm, row: cl::Model, at: DateTime<Utc>, cause: EndReason, caller: &str) -> Result<(), CrmError> {
+async fn close(
+    db: &impl ConnectionTrait,
+    row: cl::Model,
+    at: DateTime<Utc>,
+    cause: EndReason,
+    caller: &str,
+) -> Result<(), CrmError> {
     let talk = row.answered_at.map(|a| (at - a).num_seconds().max(0)).unwrap_or(0);
     let missed = row.answered_at.is_none()
         && matches!(row.kind, CallKind::Incoming | CallKind::Internal)
@@ -333,6 +323,6 @@ async fn close(crm: &Crm, row: cl::Model, at: DateTime<Utc>, cause: EndReason, c
     if missed {
         am.kind = Set(CallKind::Missed);
     }
-    am.update(crm.db()).await?;
+    am.update(db).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod feed;
 pub mod handling;
 pub mod log;
 pub mod phonebook;
+pub(crate) mod spool;
 pub mod supervision;
 pub mod view;
 
@@ -27,6 +28,18 @@ impl Crm {
     /// Rings the user's phones, then `number` (an extension or an outside number), presenting
     /// `caller_id` (one of the organization's numbers) or the route's default.
     pub async fn click_to_call(&self, user: &User, number: &str, caller_id: Option<&str>) -> Result<String, CrmError> {
+        self.click_to_call_as(user, number, caller_id, None).await
+    }
+
+    /// `click_to_call` giving the call the id `call_id` (from `telephony::new_call_id`), for
+    /// callers that record it before anything rings.
+    pub(crate) async fn click_to_call_as(
+        &self,
+        user: &User,
+        number: &str,
+        caller_id: Option<&str>,
+        call_id: Option<String>,
+    ) -> Result<String, CrmError> {
         let number: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         let ok = !number.is_empty()
             && number.len() <= 32
@@ -62,6 +75,7 @@ impl Crm {
             extension: user.extension.to_string(),
             number,
             caller_id,
+            call_id,
         };
         sip.originate(o).await.map_err(refused)
     }

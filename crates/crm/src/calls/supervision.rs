@@ -7,7 +7,7 @@ use crate::{Audience, Crm, CrmError, Event, OrgId, Role, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::supervision_log::{self as sl, SupervisionMode};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use telephony::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, SuperviseMode};
 
 /// One supervision stretch, as the wallboard's log shows it.
@@ -76,7 +76,11 @@ impl Crm {
 
     /// The log learns of a supervisor joining, switching or leaving (and of the call's end,
     /// which closes a stretch left open); managers' pages hear of it.
-    pub(crate) async fn log_supervision_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    pub(crate) async fn log_supervision_event(
+        &self,
+        db: &impl ConnectionTrait,
+        ev: &CallEvent,
+    ) -> Result<bool, CrmError> {
         let (org, call) = (OrgId(ev.call.tenant), &ev.call);
         let opens = match &ev.kind {
             CallEventKind::Supervised { supervisor, mode } => Some((supervisor, *mode)),
@@ -84,19 +88,19 @@ impl Crm {
             // A call ends after its supervision did; only a call still naming a supervisor
             // (its task stopped short) has a stretch to close.
             CallEventKind::Ended { .. } if call.supervisor.is_some() => None,
-            _ => return Ok(()),
+            _ => return Ok(false),
         };
         let open = sl::Entity::find()
             .filter(sl::Column::OrgId.eq(org.0))
             .filter(sl::Column::CallId.eq(call.call_id.as_str()))
             .filter(sl::Column::EndedAt.is_null())
-            .all(self.db())
+            .all(db)
             .await?;
         let closed_some = !open.is_empty();
         for row in open {
             let mut am: sl::ActiveModel = row.into();
             am.ended_at = Set(Some(ev.at));
-            am.update(self.db()).await?;
+            am.update(db).await?;
         }
         if let Some((ext, mode)) = opens {
             let routing = self.routing().await?;
@@ -110,20 +114,22 @@ impl Crm {
                 started_at: Set(ev.at),
                 ..Default::default()
             }
-            .insert(self.db())
+            .insert(db)
             .await?;
         }
-        if opens.is_some() || closed_some {
-            let data = serde_json::json!({ "call_id": call.call_id, "supervisor": call.supervisor });
-            self.publish(Event {
-                org_id: org,
-                audience: Audience::Role(Role::Manager),
-                kind: "supervision".into(),
-                data,
-            })
-            .await?;
-        }
-        Ok(())
+        Ok(opens.is_some() || closed_some)
+    }
+
+    /// Managers' pages hear that a call's supervision changed.
+    pub(crate) async fn supervision_changed(&self, call: &ActiveCall) -> Result<(), CrmError> {
+        let data = serde_json::json!({ "call_id": call.call_id, "supervisor": call.supervisor });
+        self.publish(Event {
+            org_id: OrgId(call.tenant),
+            audience: Audience::Role(Role::Manager),
+            kind: "supervision".into(),
+            data,
+        })
+        .await
     }
 
     /// The supervision stretches that started between `from` and `to`, newest first (managers).

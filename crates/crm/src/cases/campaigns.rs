@@ -5,9 +5,7 @@
 use crate::{Crm, CrmError, OrgId, User, UserId};
 use serde::{Deserialize, Serialize};
 use store::entities::{campaign, campaign_agent as ca, case, process_status as ps};
-use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 pub use store::entities::campaign::CampaignKind;
 
@@ -91,7 +89,7 @@ impl Crm {
         }
         checks.finish()?;
         let Some(kind) = kind else { return Err(CrmError::invalid("kind", "err-campaign-kind")) };
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         let row = campaign::ActiveModel {
             org_id: Set(org.0),
             name: Set(name.into()),

@@ -12,9 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 pub use store::entities::case_event::TimelineKind;
 use store::entities::{case, case_attachment as att, case_event as ev, process_status as ps};
-use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 /// The largest attachment accepted.
 pub const MAX_ATTACHMENT: u64 = 10 << 20;
@@ -93,7 +91,7 @@ impl Crm {
         let name = if name.is_empty() { format!("{} – {}", contact.name(), campaign.name) } else { name.to_string() };
         let status = self.initial_status(org, campaign.process_id).await?;
         for _ in 0..5 {
-            let txn = self.db().begin().await?;
+            let txn = self.store.write().await?;
             let last: Option<i64> = case::Entity::find()
                 .select_only()
                 .column(case::Column::Number)
@@ -199,7 +197,7 @@ impl Crm {
         let m = self.case_row(org, id).await?;
         let campaign = self.campaign(org, m.campaign_id).await?;
         let process = self.process(org, campaign.process_id).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         let now = self.now();
         let mut am: case::ActiveModel = m.clone().into();
         if let Some(n) = name.map(str::trim).filter(|n| *n != m.name) {

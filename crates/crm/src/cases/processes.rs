@@ -5,9 +5,7 @@
 use crate::{Crm, CrmError, OrgId, User};
 use serde::{Deserialize, Serialize};
 use store::entities::{case, process, process_status as ps};
-use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Process {
@@ -122,7 +120,7 @@ impl Crm {
             return Err(CrmError::NotFound);
         }
         checks.finish()?;
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         let pid = match &old {
             None => {
                 process::ActiveModel {

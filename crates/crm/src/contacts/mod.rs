@@ -237,9 +237,8 @@ impl Crm {
         }
         let k = self.contact_row(org, keep).await?;
         let o = self.contact_row(org, other).await?;
-        use store::sea_orm::TransactionTrait;
         use store::sea_orm::sea_query::Expr;
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         store::entities::case::Entity::update_many()
             .col_expr(store::entities::case::Column::ContactId, Expr::value(keep))
             .filter(store::entities::case::Column::OrgId.eq(org.0))

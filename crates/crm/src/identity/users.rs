@@ -10,7 +10,6 @@ use store::entities::user::PhoneType;
 use store::entities::{session, user};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,7 +254,7 @@ impl Crm {
         let was_admin = current.role == Role::Admin.as_str() && current.active;
         let stays_admin = role.map(|r| r == Role::Admin).unwrap_or(current.role == Role::Admin.as_str())
             && upd.active.unwrap_or(current.active);
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         if was_admin && !stays_admin {
             let admins = user::Entity::find()
                 .filter(user::Column::OrgId.eq(org.0))

@@ -3,11 +3,11 @@
 //! comes from its call events; answered and at least as long as the organization's minimum,
 //! it removes the row (`RemovalCause::CallbackAnswered`).
 
-use super::{MissedCall, MissedStep, step};
+use super::{MissedCall, MissedStep, remove_rows, step};
 use crate::{Crm, CrmError, OrgId, User};
 use store::entities::missed_call::{self as mc, LastAction, MissedState, RemovalCause};
 use store::entities::missed_call_history::{self as mh, StepKind, StepResult};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use telephony::events::{CallEvent, CallEventKind, EndCause};
 
 /// The longest SMS text accepted from a row.
@@ -21,11 +21,20 @@ impl Crm {
         if row.state == MissedState::Removed {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
         }
-        let call_id = self.click_to_call(user, &row.caller, caller_id).await?;
-        let s = step(self.db(), user.org_id, id, self.now(), StepKind::Callback, Some(user.id.0), &row.caller).await?;
+        // The attempt is in the history, with its call id, before anything rings: the call's
+        // events find it however fast they come.
+        let call_id = telephony::new_call_id();
+        let txn = self.store.write().await?;
+        let s = step(&txn, user.org_id, id, self.now(), StepKind::Callback, Some(user.id.0), &row.caller).await?;
+        let step_id = s.id;
         let mut am: mh::ActiveModel = s.into();
         am.call_id = Set(Some(call_id.clone()));
-        am.update(self.db()).await?;
+        am.update(&txn).await?;
+        txn.commit().await?;
+        if let Err(e) = self.click_to_call_as(user, &row.caller, caller_id, Some(call_id.clone())).await {
+            mh::Entity::delete_by_id(step_id).exec(self.db()).await?;
+            return Err(e);
+        }
         Ok(call_id)
     }
 
@@ -44,24 +53,29 @@ impl Crm {
         let mut am: mh::ActiveModel = s.into();
         am.result = Set(Some(StepResult::Recorded));
         let s = am.update(self.db()).await?;
-        set_last_action(self, row, LastAction::Sms).await?;
+        set_last_action(self.db(), row, LastAction::Sms).await?;
         self.missed_changed(user.org_id, None).await?;
         Ok(s.into())
     }
 
     /// A callback's call was answered or ended: its step gets the result, its row the last
-    /// action, and a long enough answered callback removes the row.
-    pub(super) async fn callback_on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    /// action, and a long enough answered callback removes the row. Written with `db` (the
+    /// event's transaction); whether the list changed is returned.
+    pub(super) async fn callback_on_call_event(
+        &self,
+        db: &impl ConnectionTrait,
+        ev: &CallEvent,
+    ) -> Result<bool, CrmError> {
         if !matches!(ev.kind, CallEventKind::Answered | CallEventKind::Ended { .. }) {
-            return Ok(());
+            return Ok(false);
         }
         let Some(s) = mh::Entity::find()
             .filter(mh::Column::OrgId.eq(ev.call.tenant))
             .filter(mh::Column::CallId.eq(ev.call.call_id.as_str()))
-            .one(self.db())
+            .one(db)
             .await?
         else {
-            return Ok(());
+            return Ok(false);
         };
         let org = OrgId(ev.call.tenant);
         let row_id = s.missed_call_id;
@@ -69,38 +83,41 @@ impl Crm {
         let mut am: mh::ActiveModel = s.into();
         let CallEventKind::Ended { cause } = ev.kind else {
             am.answered_at = Set(Some(ev.at));
-            am.update(self.db()).await?;
-            return Ok(());
+            am.update(db).await?;
+            return Ok(false);
         };
         let result = match cause {
             EndCause::Answered => StepResult::Answered,
             EndCause::Busy => StepResult::Busy,
             EndCause::NoAnswer => StepResult::NoAnswer,
             EndCause::Cancelled => StepResult::Cancelled,
-            EndCause::Failed | EndCause::AgentGone => StepResult::Failed,
+            EndCause::Failed | EndCause::AgentGone | EndCause::Interrupted => StepResult::Failed,
         };
         let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);
         am.result = Set(Some(result));
-        am.update(self.db()).await?;
+        am.update(db).await?;
         let min = self.missed_settings(org).await?.min_callback_seconds;
         let success = cause == EndCause::Answered && talked >= i64::from(min);
-        let row = self.missed_row(org, row_id).await?;
+        let row = mc::Entity::find_by_id(row_id)
+            .filter(mc::Column::OrgId.eq(org.0))
+            .one(db)
+            .await?
+            .ok_or(CrmError::NotFound)?;
         let listed = row.state != MissedState::Removed;
-        let row = set_last_action(self, row, if success { LastAction::CallbackOk } else { LastAction::CallbackFailed })
-            .await?;
+        let row =
+            set_last_action(db, row, if success { LastAction::CallbackOk } else { LastAction::CallbackFailed }).await?;
         if success && listed {
             let why = format!("a callback was answered and lasted {talked} s");
-            self.remove_rows(org, vec![row], RemovalCause::CallbackAnswered, &why, ev.at).await?;
+            remove_rows(db, org, vec![row], RemovalCause::CallbackAnswered, &why, ev.at).await?;
         }
-        self.missed_changed(org, None).await?;
-        Ok(())
+        Ok(true)
     }
 }
 
-async fn set_last_action(crm: &Crm, row: mc::Model, action: LastAction) -> Result<mc::Model, CrmError> {
+async fn set_last_action(db: &impl ConnectionTrait, row: mc::Model, action: LastAction) -> Result<mc::Model, CrmError> {
     let mut am: mc::ActiveModel = row.into();
     am.last_action = Set(action);
-    Ok(am.update(crm.db()).await?)
+    Ok(am.update(db).await?)
 }
 
 impl MissedCall {

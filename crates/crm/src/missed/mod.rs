@@ -21,9 +21,28 @@ pub use store::entities::missed_call::{LastAction, MissedState, RemovalCause};
 pub use store::entities::missed_call_history::{StepKind, StepResult};
 use store::entities::{missed_call as mc, missed_call_history as mh};
 use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
 };
 use telephony::events::{CallEvent, CallEventKind, Direction, EndCause};
+
+/// What recording a call event changed in the list, to tell once it is committed.
+pub(crate) struct MissedNews {
+    org: OrgId,
+    changed: bool,
+    miss: Option<MissedCall>,
+}
+
+impl MissedNews {
+    pub(crate) async fn tell(self, crm: &Crm) -> Result<(), CrmError> {
+        if self.changed {
+            crm.missed_changed(self.org, self.miss.as_ref()).await?;
+        }
+        if let Some(row) = self.miss {
+            crm.notify_missed_by_email(self.org, row);
+        }
+        Ok(())
+    }
+}
 
 /// Which rows a list shows: those in one state, or all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,117 +166,39 @@ impl Crm {
     /// What a call event means for the list: a missed inbound call is added (or counted on the
     /// caller's row); an inbound call from a listed caller that is answered removes the row; a
     /// callback started from a row gets its result.
-    pub(crate) async fn missed_on_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
-        self.callback_on_call_event(ev).await?;
+    /// What a call event means for the list, written with `db` (the event's transaction);
+    /// the browsers and the users who asked for e-mail are told by `MissedNews::tell` once it
+    /// is committed.
+    pub(crate) async fn missed_on_call_event(
+        &self,
+        db: &impl ConnectionTrait,
+        ev: &CallEvent,
+    ) -> Result<MissedNews, CrmError> {
+        let org = OrgId(ev.call.tenant);
+        let mut news = MissedNews { org, changed: self.callback_on_call_event(db, ev).await?, miss: None };
         if ev.call.direction != Direction::Inbound {
-            return Ok(());
+            return Ok(news);
         }
         let caller = digits(&ev.call.from);
         if caller.is_empty() {
-            return Ok(());
+            return Ok(news);
         }
-        let org = OrgId(ev.call.tenant);
         match &ev.kind {
             CallEventKind::Ended { .. } if ev.is_missed() => {
-                let row = self.add_miss(org, &caller, &digits(&ev.call.to), ev.at).await?;
-                self.missed_changed(org, Some(&row)).await?;
-                self.notify_missed_by_email(org, row);
+                news.miss = Some(add_miss(db, org, &caller, &digits(&ev.call.to), ev.at).await?);
+                news.changed = true;
             }
             CallEventKind::Ended { cause: EndCause::Answered | EndCause::AgentGone } => {
-                let open = self.open_rows(org, &caller).await?;
+                let open = open_rows(db, org, &caller).await?;
                 if !open.is_empty() {
                     let why = "the caller called again and was answered";
-                    self.remove_rows(org, open, RemovalCause::AnsweredAgain, why, ev.at).await?;
-                    self.missed_changed(org, None).await?;
+                    remove_rows(db, org, open, RemovalCause::AnsweredAgain, why, ev.at).await?;
+                    news.changed = true;
                 }
             }
             _ => {}
         }
-        Ok(())
-    }
-
-    async fn add_miss(
-        &self,
-        org: OrgId,
-        caller: &str,
-        called: &str,
-        at: DateTime<Utc>,
-    ) -> Result<MissedCall, CrmError> {
-        let txn = self.db().begin().await?;
-        let open = mc::Entity::find()
-            .filter(mc::Column::OrgId.eq(org.0))
-            .filter(mc::Column::Caller.eq(caller))
-            .filter(mc::Column::State.ne(MissedState::Removed))
-            .order_by_desc(mc::Column::Id)
-            .one(&txn)
-            .await?;
-        let row = match open {
-            Some(m) => {
-                let count = m.count;
-                let mut am: mc::ActiveModel = m.into();
-                am.count = Set(count + 1);
-                am.last_at = Set(at);
-                am.called_number = Set(called.into());
-                // Trying again brings a hidden caller back to the list.
-                am.state = Set(MissedState::Visible);
-                am.update(&txn).await?
-            }
-            None => {
-                mc::ActiveModel {
-                    org_id: Set(org.0),
-                    caller: Set(caller.into()),
-                    called_number: Set(called.into()),
-                    count: Set(1),
-                    first_at: Set(at),
-                    last_at: Set(at),
-                    state: Set(MissedState::Visible),
-                    removed_cause: Set(None),
-                    removed_at: Set(None),
-                    last_action: Set(LastAction::None),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-            }
-        };
-        step(&txn, org, row.id, at, StepKind::Missed, None, called).await?;
-        txn.commit().await?;
-        Ok(row.into())
-    }
-
-    /// The caller's rows that are still listed (visible or hidden).
-    async fn open_rows(&self, org: OrgId, caller: &str) -> Result<Vec<mc::Model>, CrmError> {
-        Ok(mc::Entity::find()
-            .filter(mc::Column::OrgId.eq(org.0))
-            .filter(mc::Column::Caller.eq(caller))
-            .filter(mc::Column::State.ne(MissedState::Removed))
-            .all(self.db())
-            .await?)
-    }
-
-    /// Removes `rows` with `cause` (which is also the step's detail in each history; `why`
-    /// goes to the log).
-    async fn remove_rows(
-        &self,
-        org: OrgId,
-        rows: Vec<mc::Model>,
-        cause: RemovalCause,
-        why: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), CrmError> {
-        tracing::info!(org = org.0, rows = rows.len(), cause = cause.as_str(), "missed calls removed: {why}");
-        let txn = self.db().begin().await?;
-        for m in rows {
-            let id = m.id;
-            let mut am: mc::ActiveModel = m.into();
-            am.state = Set(MissedState::Removed);
-            am.removed_cause = Set(Some(cause));
-            am.removed_at = Set(Some(at));
-            am.update(&txn).await?;
-            step(&txn, org, id, at, StepKind::Removed, None, cause.as_str()).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        Ok(news)
     }
 
     fn filtered(org: OrgId, f: &MissedFilter) -> Select<mc::Entity> {
@@ -333,7 +274,7 @@ impl Crm {
         if m.state != from {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-missed-state" }));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         let mut am: mc::ActiveModel = m.into();
         am.state = Set(to);
         let m = am.update(&txn).await?;
@@ -362,7 +303,9 @@ impl Crm {
         let n = old.len();
         if n > 0 {
             let why = format!("older than the retention period ({days} days)");
-            self.remove_rows(org, old, RemovalCause::Retention, &why, now).await?;
+            let txn = self.store.write().await?;
+            remove_rows(&txn, org, old, RemovalCause::Retention, &why, now).await?;
+            txn.commit().await?;
             self.missed_changed(org, None).await?;
         }
         Ok(n)
@@ -452,4 +395,84 @@ async fn step(
     }
     .insert(db)
     .await?)
+}
+
+async fn add_miss(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    caller: &str,
+    called: &str,
+    at: DateTime<Utc>,
+) -> Result<MissedCall, CrmError> {
+    let open = mc::Entity::find()
+        .filter(mc::Column::OrgId.eq(org.0))
+        .filter(mc::Column::Caller.eq(caller))
+        .filter(mc::Column::State.ne(MissedState::Removed))
+        .order_by_desc(mc::Column::Id)
+        .one(db)
+        .await?;
+    let row = match open {
+        Some(m) => {
+            let count = m.count;
+            let mut am: mc::ActiveModel = m.into();
+            am.count = Set(count + 1);
+            am.last_at = Set(at);
+            am.called_number = Set(called.into());
+            // Trying again brings a hidden caller back to the list.
+            am.state = Set(MissedState::Visible);
+            am.update(db).await?
+        }
+        None => {
+            mc::ActiveModel {
+                org_id: Set(org.0),
+                caller: Set(caller.into()),
+                called_number: Set(called.into()),
+                count: Set(1),
+                first_at: Set(at),
+                last_at: Set(at),
+                state: Set(MissedState::Visible),
+                removed_cause: Set(None),
+                removed_at: Set(None),
+                last_action: Set(LastAction::None),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    step(db, org, row.id, at, StepKind::Missed, None, called).await?;
+    Ok(row.into())
+}
+
+/// The caller's rows that are still listed (visible or hidden).
+async fn open_rows(db: &impl ConnectionTrait, org: OrgId, caller: &str) -> Result<Vec<mc::Model>, CrmError> {
+    Ok(mc::Entity::find()
+        .filter(mc::Column::OrgId.eq(org.0))
+        .filter(mc::Column::Caller.eq(caller))
+        .filter(mc::Column::State.ne(MissedState::Removed))
+        .all(db)
+        .await?)
+}
+
+/// Removes `rows` with `cause` (which is also the step's detail in each history; `why`
+/// goes to the log).
+pub(super) async fn remove_rows(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    rows: Vec<mc::Model>,
+    cause: RemovalCause,
+    why: &str,
+    at: DateTime<Utc>,
+) -> Result<(), CrmError> {
+    tracing::info!(org = org.0, rows = rows.len(), cause = cause.as_str(), "missed calls removed: {why}");
+    for m in rows {
+        let id = m.id;
+        let mut am: mc::ActiveModel = m.into();
+        am.state = Set(MissedState::Removed);
+        am.removed_cause = Set(Some(cause));
+        am.removed_at = Set(Some(at));
+        am.update(db).await?;
+        step(db, org, id, at, StepKind::Removed, None, cause.as_str()).await?;
+    }
+    Ok(())
 }

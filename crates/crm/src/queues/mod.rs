@@ -15,7 +15,7 @@ use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
 pub use desk::{QueueConf, WaitingCaller};
 pub use store::entities::queue::{ExitKind, Model as Queue, Strategy};
 use store::entities::{queue, queue_event, queue_member, user};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use telephony::queue::{QueueExit, QueueReport, QueueTicket};
 
 /// What a manager sets for a queue.
@@ -203,7 +203,7 @@ impl Crm {
             }
             check_range("penalty", m.penalty, 0, 99)?;
         }
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         queue_member::Entity::delete_many()
             .filter(queue_member::Column::OrgId.eq(org.0))
             .filter(queue_member::Column::QueueId.eq(queue_id))

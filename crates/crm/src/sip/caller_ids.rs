@@ -3,7 +3,7 @@
 
 use crate::{Crm, CrmError, User, UserId};
 use store::entities::user_caller_id as uc;
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 impl Crm {
     /// The numbers listed for a user of `by`'s organization (empty: none listed, all allowed).
@@ -55,7 +55,7 @@ impl Crm {
         if wanted.iter().any(|n| !ours.contains(n)) {
             return Err(CrmError::invalid("caller_ids", "err-caller-id"));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         uc::Entity::delete_many().filter(uc::Column::UserId.eq(u.id.0)).exec(&txn).await?;
         for n in &wanted {
             uc::ActiveModel {

@@ -253,9 +253,8 @@ impl Crm {
 
     /// The organization's dial rules become `rules`, all at once.
     pub async fn replace_dial_rules(&self, org: OrgId, rules: &[(String, bool)]) -> Result<(), CrmError> {
-        use store::sea_orm::TransactionTrait;
         self.org(org).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.store.write().await?;
         dial_rule::Entity::delete_many().filter(dial_rule::Column::OrgId.eq(org.0)).exec(&txn).await?;
         for (prefix, allow) in rules {
             dial_rule::ActiveModel {

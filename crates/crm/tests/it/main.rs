@@ -8,6 +8,7 @@ use crm::sip::trunks::NumberRoute;
 use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 
 mod queues;
+mod recording;
 mod reports;
 
 async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {

@@ -50,5 +50,7 @@ stored_enum! {
         Transferred = "transferred",
         /// The agent's browser phone stayed away and gave the call up.
         AgentGone = "agent_gone",
+        /// The node that carried the call stopped (a crash); closed when it started again.
+        Interrupted = "interrupted",
     }
 }

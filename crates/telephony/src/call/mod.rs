@@ -34,8 +34,8 @@ use crate::party::{LegSdp, Party};
 use conversation::{Live, talk};
 pub use echo::ECHO_EXTENSION;
 pub(crate) use echo::test_call;
-pub use originate::Originate;
 pub(crate) use originate::originate;
+pub use originate::{Originate, new_call_id};
 
 /// One phone or trunk to ring.
 #[derive(Clone)]

@@ -14,6 +14,14 @@ pub struct Originate {
     pub number: String,
     /// One of the organization's numbers to present; the route's default when `None`.
     pub caller_id: Option<String>,
+    /// The call id to give the call (made by `new_call_id`) when the caller must know it before
+    /// anything rings; a new one when `None`.
+    pub call_id: Option<String>,
+}
+
+/// A new call id for a call Switchboard places.
+pub fn new_call_id() -> String {
+    format!("sb-{:016x}", rand::random::<u64>())
 }
 
 /// Checks a click-to-call, starts it, and returns its call id at once.
@@ -38,7 +46,7 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         let credential = credential_for(&route.trunk);
         (Direction::Outbound, vec![target], o.caller_id.clone().unwrap_or(route.caller_id), credential)
     };
-    let call_id = format!("sb-{:016x}", rand::random::<u64>());
+    let call_id = o.call_id.clone().unwrap_or_else(new_call_id);
     let mut meta = ActiveCall::new(
         call_id.clone(),
         o.tenant.id,

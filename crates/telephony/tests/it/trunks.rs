@@ -178,6 +178,7 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
         extension: ext.into(),
         number: number.into(),
         caller_id: None,
+        call_id: None,
     };
     assert!(srv.originate(o("0221234567", "1002")).await.is_err(), "1002 has no phone registered");
     assert!(srv.originate(o("0048221234567", "1001")).await.is_err(), "the dial rules refuse international numbers");

@@ -22,7 +22,6 @@ use store::entities::{call_log, contact, import};
 use store::sea_orm::sea_query::{Expr, ExprTrait};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 /// The contact fields a file column can fill.
@@ -392,7 +391,7 @@ impl Crm {
         }
         let rows = m.rows_new as u64;
         let undone = async {
-            let txn = self.db().begin().await?;
+            let txn = self.store.write().await?;
             let gone = contact::Entity::delete_many()
                 .filter(contact::Column::OrgId.eq(user.org_id.0))
                 .filter(contact::Column::ImportId.eq(id))
