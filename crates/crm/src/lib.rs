@@ -46,6 +46,8 @@ pub struct Crm {
     /// Call events the store could not take yet (`calls/spool.rs`), and how many.
     pub(crate) spool: std::sync::Arc<tokio::sync::Mutex<calls::spool::Spool>>,
     pub(crate) spooled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// This node's name: its calls in progress carry it (`calls/recovery.rs`).
+    pub(crate) node: String,
 }
 
 /// What a node sets up the domain with.
@@ -58,6 +60,9 @@ pub struct CrmSettings {
     /// Where call events wait when the store cannot take them (the data directory's
     /// `spool`); none: a folder of its own under the temporary directory.
     pub spool: Option<std::path::PathBuf>,
+    /// This node's name, the same from one run to the next (its calls left open by a crash are
+    /// closed at its next start); none: a name of its own for this process.
+    pub node: Option<String>,
 }
 
 impl Default for CrmSettings {
@@ -66,6 +71,7 @@ impl Default for CrmSettings {
             missed_retention_days: 30,
             files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
             spool: None,
+            node: None,
         }
     }
 }
@@ -97,6 +103,11 @@ impl Crm {
             files: settings.files,
             spool: std::sync::Arc::new(tokio::sync::Mutex::new(spool)),
             spooled: Default::default(),
+            node: settings.node.clone().unwrap_or_else(|| {
+                static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                format!("process-{}-{n}", std::process::id())
+            }),
         };
         crm.follow_routing_changes();
         crm.start_journal();

@@ -1,5 +1,5 @@
 //! Persistence for Switchboard: one code base over SQLite (embedded default) and PostgreSQL.
-//! Every table but `sessions` and `login_failures` holds rows of exactly one organization.
+//! Every table but `sessions`, `login_failures` and `nodes` holds rows of exactly one organization.
 
 pub mod contact_load;
 pub mod contact_search;

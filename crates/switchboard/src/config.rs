@@ -31,6 +31,9 @@ pub struct Config {
     pub browser_phone_grace_seconds: u64,
     /// tracing filter, e.g. "info" or "web=debug,info".
     pub log: String,
+    /// This node's name, the same from one run to the next: the calls a crash left open are
+    /// closed at its next start. Empty: the machine's host name and the SIP address.
+    pub node: String,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             missed_retention_days: 30,
             browser_phone_grace_seconds: 60,
             log: "info".into(),
+            node: String::new(),
         }
     }
 }
@@ -69,6 +73,7 @@ impl Config {
                 "missed_retention_days",
                 "browser_phone_grace_seconds",
                 "log",
+                "node",
             ]))
             .extract()
             .with_context(|| format!("reading settings (defaults, {}, SWITCHBOARD_* variables)", file.display()))?;
@@ -80,6 +85,14 @@ impl Config {
         }
         if c.database_url.is_empty() {
             c.database_url = format!("sqlite:{}", c.data_dir.join("switchboard.db").display());
+        }
+        if c.node.trim().is_empty() {
+            let host = std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "switchboard".into());
+            c.node = format!("{host}/{}", c.sip_addr);
         }
         Ok(c)
     }
@@ -100,6 +113,7 @@ impl Config {
             missed_retention_days: i32::try_from(self.missed_retention_days.clamp(1, 3650)).unwrap_or(30),
             files: self.data_dir.join("files"),
             spool: Some(self.data_dir.join("spool")),
+            node: Some(self.node.clone()),
         }
     }
 

@@ -369,6 +369,9 @@ async fn open_store(cfg: &Config) -> Result<store::Store> {
 async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
     let crm = Crm::start_with(store, cfg.crm_settings()).await?;
+    // Before any call: what a crash of this node left open is closed as interrupted.
+    crm.recover_calls().await.context("closing the calls the previous run left open")?;
+    crm.keep_heartbeat();
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.

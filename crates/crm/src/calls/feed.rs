@@ -174,12 +174,13 @@ impl Crm {
     }
 
     /// Records one event in one transaction: the missed-call list, the call log, the supervision
-    /// log; once committed, the pages that show them are told.
-    async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    /// log, the calls in progress (`recovery.rs`); once committed, the pages that show them are told.
+    pub(crate) async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
         let txn = self.store.write().await?;
         let missed = self.missed_on_call_event(&txn, ev).await?;
         self.log_call_event(&txn, ev).await?;
         let supervision = self.log_supervision_event(&txn, ev).await?;
+        self.keep_live_call(&txn, ev).await?;
         txn.commit().await?;
         let org = OrgId(ev.call.tenant);
         if let Err(e) = missed.tell(self).await {

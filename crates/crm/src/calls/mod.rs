@@ -6,6 +6,7 @@ pub mod feed;
 pub mod handling;
 pub mod log;
 pub mod phonebook;
+pub mod recovery;
 pub(crate) mod spool;
 pub mod supervision;
 pub mod view;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::supervision_log::{self as sl, SupervisionMode};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use telephony::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, SuperviseMode};
+use telephony::events::{ActiveCall, CallCommand, CallEvent, CallEventKind, CallState, EndCause, SuperviseMode};
 
 /// One supervision stretch, as the wallboard's log shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +88,8 @@ impl Crm {
             // A call ends after its supervision did; only a call still naming a supervisor
             // (its task stopped short) has a stretch to close.
             CallEventKind::Ended { .. } if call.supervisor.is_some() => None,
+            // A call closed after a crash: whatever stretch it left open.
+            CallEventKind::Ended { cause: EndCause::Interrupted } => None,
             _ => return Ok(false),
         };
         let open = sl::Entity::find()

@@ -14,6 +14,7 @@ use store::entities::{organization, queue_event, user};
 use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tokio::sync::{mpsc, oneshot};
 
+#[derive(Debug)]
 enum Write {
     /// A queue event, with its queue's service-level threshold and its day in the organization's
     /// zone (what its counts need).
@@ -44,6 +45,9 @@ impl Default for Acd {
     }
 }
 
+/// How often a journal write is tried when the store fails for a moment (about 10 s in all).
+const JOURNAL_TRIES: u32 = 10;
+
 impl Crm {
     /// Starts the journal that writes the desks' queue events and state stretches (once).
     pub(crate) fn start_journal(&self) {
@@ -51,19 +55,35 @@ impl Crm {
         let crm = self.clone();
         tokio::spawn(async move {
             while let Some(w) = rx.recv().await {
-                if let Err(e) = crm.write(w).await {
-                    tracing::warn!("writing the queues' journal: {e}");
+                if let Write::Flush(done) = w {
+                    let _ = done.send(());
+                    continue;
+                }
+                // A passing store failure (busy, disconnected) is tried again, in order.
+                let mut wait = std::time::Duration::from_millis(50);
+                for attempt in 1..=JOURNAL_TRIES {
+                    match crm.write(&w).await {
+                        Ok(()) => break,
+                        Err(e) if e.is_transient() && attempt < JOURNAL_TRIES => {
+                            tracing::warn!(attempt, "writing the queues' journal failed, trying again: {e}");
+                            tokio::time::sleep(wait).await;
+                            wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                        }
+                        Err(e) => {
+                            tracing::error!("writing the queues' journal failed for good ({e}): {w:?}");
+                            break;
+                        }
+                    }
                 }
             }
         });
     }
 
-    async fn write(&self, w: Write) -> Result<(), CrmError> {
-        match w {
-            Write::Flush(done) => {
-                let _ = done.send(());
-            }
-            Write::Log(org, l, sl_secs, day) => {
+    async fn write(&self, w: &Write) -> Result<(), CrmError> {
+        match *w {
+            Write::Flush(_) => {}
+            Write::Log(org, ref l, sl_secs, day) => {
+                let l = l.clone();
                 let e = queue_event::ActiveModel {
                     org_id: Set(org),
                     queue_id: Set(l.queue),

@@ -19,6 +19,7 @@ mod m20261202_000013_recording_policy;
 mod m20261202_000014_queues;
 mod m20261203_000015_supervision;
 mod m20261203_000016_queue_stats;
+mod m20261206_000018_live_calls;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_queues::Migration),
             Box::new(m20261203_000015_supervision::Migration),
             Box::new(m20261203_000016_queue_stats::Migration),
+            Box::new(m20261206_000018_live_calls::Migration),
         ]
     }
 }

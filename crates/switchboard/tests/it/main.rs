@@ -808,3 +808,93 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     assert_eq!(lines.len() as u64, rows, "every line once");
     assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::contacts::import::ImportState::Done);
 }
+
+/// kill -9 of the server while one carrier call is answered and another still rings: at the
+/// next start both are closed in the call log as interrupted (at the node's last sign of life,
+/// not left open at 0:00:00 forever), and the caller nobody answered is a missed call.
+#[tokio::test]
+async fn calls_open_when_the_server_is_killed_are_closed_as_interrupted_at_the_next_start() {
+    use store::entities::{call_log, missed_call};
+    use store::sea_orm::EntityTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str| render_scenario(dir.path(), name, &[]);
+    let user = |name: &str, ext: &str| {
+        sip_password_of(&add_user(
+            dir.path(),
+            &[],
+            &["--org", "acme", "--name", name, "--role", "agent", "--extension", ext],
+            &format!("{name}-secret-12"),
+        ))
+    };
+    let (pw1001, pw1002) = (user("anna", "1001"), user("bea", "1002"));
+    let cli = |args: &[&str]| {
+        let o = cmd(dir.path(), &[]).args(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.3", "--inbound", "127.0.0.2"]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "+48 22 123 45 67", "--extension", "1002"]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "+48 22 123 45 68", "--extension", "1001"]);
+    let mut srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let free = || free_udp_port("127.0.0.1");
+    // bea's phone answers; anna's only rings.
+    let (bea_port, anna_port) = (free(), free());
+    register_phone(&sip, &bea_port, "1002", &pw1002);
+    register_phone(&sip, &anna_port, "1001", &pw1001);
+    let mut phones = vec![
+        sipp_cmd("127.0.0.1", &bea_port, &render("uas_answer.xml"), &["-mp", "17200"], None).spawn().unwrap(),
+        sipp_cmd("127.0.0.1", &anna_port, &render("uas_ring.xml"), &["-mp", "17400"], None).spawn().unwrap(),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    let carrier = |to: &str, caller: &str, mp: &str| {
+        sipp_cmd(
+            "127.0.0.2",
+            &free(),
+            &render("trunk_uac.xml"),
+            &["-s", to, "-key", "caller", caller, "-mp", mp, "-d", "30000"],
+            Some(&sip),
+        )
+        .spawn()
+        .unwrap()
+    };
+    phones.push(carrier("48221234567", "48600111222", "17600"));
+    phones.push(carrier("48221234568", "48600333444", "17800"));
+    let db = format!("sqlite:{}", dir.path().join("data/switchboard.db").display());
+    let store = store::Store::connect(&db).await.unwrap();
+    // Both calls are recorded as going on (one answered), and the node has said it is alive.
+    let started = std::time::Instant::now();
+    loop {
+        let rows = call_log::Entity::find().all(store.conn()).await.unwrap();
+        if rows.len() == 2 && rows.iter().any(|r| r.answered_at.is_some()) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the calls are up: {rows:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(6)); // a heartbeat after the answer
+    srv.child.kill().unwrap(); // SIGKILL
+    let _ = srv.child.wait();
+    let killed_at = chrono::Utc::now();
+    for p in &mut phones {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+    let open = call_log::Entity::find().all(store.conn()).await.unwrap();
+    assert!(open.iter().all(|r| r.ended_at.is_none()), "the kill left both open: {open:?}");
+
+    let _srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let rows = call_log::Entity::find().all(store.conn()).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r.end_cause, Some(call_log::EndReason::Interrupted), "{r:?}");
+        let end = r.ended_at.expect("closed");
+        assert!(end <= killed_at && end >= r.started_at, "at the last sign of life: {r:?}");
+    }
+    let talked = rows.iter().find(|r| r.extension == "1002").unwrap();
+    // The heartbeat comes every 5 s: the last one was at least a second after the answer.
+    assert!(talked.talk_seconds >= 1, "bea's talk time runs to the last sign of life: {talked:?}");
+    let rang = rows.iter().find(|r| r.extension == "1001").unwrap();
+    assert_eq!(rang.kind, call_log::CallKind::Missed, "{rang:?}");
+    let missed = missed_call::Entity::find().all(store.conn()).await.unwrap();
+    assert_eq!(missed.iter().map(|m| m.caller.as_str()).collect::<Vec<_>>(), ["48600333444"], "{missed:?}");
+}
