@@ -70,6 +70,13 @@ pub enum RecordingPolicy {
 
 #[async_trait]
 pub trait SipDirectory: Send + Sync + 'static {
+    /// Whether the directory can answer at all. When it cannot (its store is down and it holds
+    /// nothing read before) the SIP server answers 503 with Retry-After: a storage failure never
+    /// becomes "not found" or "wrong password".
+    async fn ready(&self) -> bool {
+        true
+    }
+
     /// The organization that owns `domain` (a SIP domain, or the server's own address on a
     /// single-organization install); `None` when nobody does.
     async fn tenant_for_domain(&self, domain: &str) -> Option<Tenant>;

@@ -12,7 +12,7 @@ use media::{Music, RtpPorts};
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::Uri;
-use rsipstack::sip::headers::untyped::{Accept, Allow};
+use rsipstack::sip::headers::untyped::{Accept, Allow, RetryAfter};
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::TransportLayer;
@@ -226,6 +226,15 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
         }
         if let Err(e) = dialog.handle(&mut tx).await {
             tracing::debug!("SIP: in-dialog {}: {e}", tx.original.method);
+        }
+        return;
+    }
+    if matches!(tx.original.method, Method::Register | Method::Invite) && !srv.directory.ready().await {
+        // Who is who cannot be read (the database is down and nothing was read before): say
+        // so and when to try again, never "unknown" or "wrong password".
+        let headers = vec![Header::RetryAfter(RetryAfter::new("5"))];
+        if let Err(e) = tx.reply_with(StatusCode::ServiceUnavailable, headers, None).await {
+            tracing::debug!("SIP: answering 503: {e}");
         }
         return;
     }

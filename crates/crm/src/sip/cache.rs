@@ -1,12 +1,16 @@
 //! What call routing reads on every call (trunks, numbers, ring groups, dial rules, SIP
-//! domains, who has which extension; also each organization's time zone, which every page
-//! reads), held in memory: loaded in one go, refreshed after a few
-//! seconds, and dropped at once when this node changes any of it (other nodes see changes
-//! within the refresh time). Every call through a trunk used to cost several SQLite round
-//! trips on the hot path; now it costs none.
+//! domains, who has which extension and its SIP password; also each organization's time zone,
+//! which every page reads), held in memory: loaded in one go, by one task at a time. A change on
+//! this node (or told by another) makes the next reader load it again before answering; a
+//! snapshot older than a few seconds is refreshed in the background (changes made by another
+//! process on the same SQLite file) while callers go on with the one they have. A failed load
+//! keeps the last snapshot: calls are routed as they were rather than refused. Every call used
+//! to cost several database round trips on the hot path, and a burst of calls all reloaded
+//! the snapshot at once; now a call costs none.
 
 use crate::{Crm, CrmError};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::entities::{dial_rule, organization, phone_number, ring_group, trunk, user};
@@ -45,28 +49,74 @@ pub struct Snapshot {
     pub rules: HashMap<i64, Vec<(String, bool)>>,
     /// (organization, extension) → active user id.
     pub extensions: HashMap<(i64, String), i64>,
+    /// (organization, extension) → the SIP password of its active user.
+    pub secrets: HashMap<(i64, String), String>,
     /// Organization id → whether its calls are recorded.
     pub recording: HashMap<i64, store::entities::organization::RecordingPolicy>,
 }
 
 #[derive(Default)]
 pub struct SipCache {
-    current: Mutex<Option<(Instant, Arc<Snapshot>)>>,
+    /// The snapshot, when it was read, and the generation it was read at.
+    current: Mutex<Option<(Instant, Arc<Snapshot>, u64)>>,
+    /// Bumped by every change: a snapshot of an older generation is read again before use.
+    generation: AtomicU64,
+    /// One load at a time.
+    loading: tokio::sync::Mutex<()>,
+    /// A background refresh is under way.
+    refreshing: AtomicBool,
 }
 
 impl SipCache {
     pub fn invalidate(&self) {
-        *self.current.lock().expect("cache lock") = None;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The snapshot if it is of the current generation, and whether it is due for a refresh.
+    fn current(&self) -> Option<(Arc<Snapshot>, bool)> {
+        let cur = self.current.lock().expect("cache lock");
+        let (at, snap, generation) = cur.as_ref()?;
+        (*generation == self.generation.load(Ordering::SeqCst)).then(|| (snap.clone(), at.elapsed() >= REFRESH))
+    }
+
+    fn last(&self) -> Option<Arc<Snapshot>> {
+        self.current.lock().expect("cache lock").as_ref().map(|(_, s, _)| s.clone())
     }
 }
 
 impl Crm {
-    /// The routing snapshot, read again when older than `REFRESH`.
+    /// The routing snapshot (see the module's notes).
     pub async fn routing(&self) -> Result<Arc<Snapshot>, CrmError> {
-        if let Some((at, snap)) = self.sip_cache.current.lock().expect("cache lock").as_ref()
-            && at.elapsed() < REFRESH
-        {
-            return Ok(snap.clone());
+        if let Some((snap, due)) = self.sip_cache.current() {
+            if due && !self.sip_cache.refreshing.swap(true, Ordering::SeqCst) {
+                let crm = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = crm.load_routing().await {
+                        tracing::warn!("refreshing the routing snapshot: {e}");
+                    }
+                    crm.sip_cache.refreshing.store(false, Ordering::SeqCst);
+                });
+            }
+            return Ok(snap);
+        }
+        match self.load_routing().await {
+            Ok(snap) => Ok(snap),
+            Err(e) => match self.sip_cache.last() {
+                Some(old) => {
+                    tracing::warn!("the routing could not be read again ({e}): the last snapshot stays in force");
+                    Ok(old)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Reads the snapshot, one load at a time (a caller that waited finds it loaded).
+    async fn load_routing(&self) -> Result<Arc<Snapshot>, CrmError> {
+        let _one = self.sip_cache.loading.lock().await;
+        let generation = self.sip_cache.generation.load(Ordering::SeqCst);
+        if let Some((snap, false)) = self.sip_cache.current() {
+            return Ok(snap);
         }
         let db = self.db();
         let mut s = Snapshot::default();
@@ -87,10 +137,11 @@ impl Crm {
             s.rules.entry(r.org_id).or_default().push((r.prefix, r.allow));
         }
         for u in user::Entity::find().filter(user::Column::Active.eq(true)).all(db).await? {
+            s.secrets.insert((u.org_id, u.extension.clone()), u.sip_password);
             s.extensions.insert((u.org_id, u.extension), u.id);
         }
         let snap = Arc::new(s);
-        *self.sip_cache.current.lock().expect("cache lock") = Some((Instant::now(), snap.clone()));
+        *self.sip_cache.current.lock().expect("cache lock") = Some((Instant::now(), snap.clone(), generation));
         Ok(snap)
     }
 

@@ -1,14 +1,14 @@
 //! The CRM answers the SIP side's questions: which organization a SIP domain is, an
 //! extension's SIP password (only for active users), which trunk a carrier's address is, where
 //! a number rings, and what an extension may dial. Routing answers come from the in-memory
-//! snapshot (`sip_cache`); SIP passwords are always read fresh.
+//! snapshot (`sip_cache`), SIP passwords too (the snapshot is read again at once when a user
+//! changes): a call touches the database only to record what happened.
 
 use crate::Crm;
 use crate::sip::trunks::{dial_allowed, digits};
 use std::net::IpAddr;
 use std::time::Duration;
-use store::entities::{trunk, user};
-use store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use store::entities::trunk;
 use telephony::{InboundRoute, OutboundRoute, SipDirectory, Tenant, Trunk};
 
 fn trunk_of(t: &trunk::Model, realm: String) -> Trunk {
@@ -38,16 +38,12 @@ impl SipDirectory for Crm {
         Some(Tenant { id, realm: r.realms.get(&id)?.clone() })
     }
 
+    async fn ready(&self) -> bool {
+        self.routing().await.is_ok()
+    }
+
     async fn extension_secret(&self, tenant: &Tenant, extension: &str) -> Option<String> {
-        user::Entity::find()
-            .filter(user::Column::OrgId.eq(tenant.id))
-            .filter(user::Column::Extension.eq(extension))
-            .filter(user::Column::Active.eq(true))
-            .one(self.db())
-            .await
-            .ok()
-            .flatten()
-            .map(|u| u.sip_password)
+        self.routing().await.ok()?.secrets.get(&(tenant.id, extension.to_string())).cloned()
     }
 
     async fn trunk_for_source(&self, source: IpAddr) -> Option<Trunk> {

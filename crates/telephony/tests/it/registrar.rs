@@ -184,3 +184,45 @@ async fn an_address_that_keeps_failing_is_ignored_for_a_while() {
         .replace("branch=z9hG4bKopt", "branch=z9hG4bKopt2");
     assert!(exchange(&other, srv.local_addr(), &o2).await.unwrap().starts_with("SIP/2.0 200"));
 }
+
+/// A directory that cannot read who is who (its store is down, nothing read before).
+struct Unready;
+
+#[async_trait::async_trait]
+impl telephony::SipDirectory for Unready {
+    async fn ready(&self) -> bool {
+        false
+    }
+    async fn tenant_for_domain(&self, _: &str) -> Option<telephony::Tenant> {
+        None
+    }
+    async fn extension_secret(&self, _: &telephony::Tenant, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// A storage failure is never a wrong answer: REGISTER and INVITE get 503 with Retry-After,
+/// not "unknown domain" (404) or a challenge that no password can meet (401/403).
+#[tokio::test]
+async fn a_directory_that_cannot_answer_gives_503_with_retry_after() {
+    let s = telephony::SipSettings::new("127.0.0.1:0".parse().unwrap());
+    let srv = telephony::SipServer::start(s, std::sync::Arc::new(Unready)).await.unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = sock.local_addr().unwrap();
+    let reg =
+        exchange(&sock, srv.local_addr(), &register_msg(local, "1001", "acme.example", 1, "down", "")).await.unwrap();
+    assert!(reg.starts_with("SIP/2.0 503"), "{reg}");
+    assert!(reg.contains("Retry-After: 5"), "{reg}");
+    let invite = format!(
+        "INVITE sip:1002@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKdowninv\r\nMax-Forwards: 70\r\nFrom: <sip:1001@acme.example>;tag=a1\r\nTo: <sip:1002@acme.example>\r\nCall-ID: down-invite\r\nCSeq: 1 INVITE\r\nContact: <sip:1001@{local}>\r\nContent-Length: 0\r\n\r\n"
+    );
+    let answer = exchange(&sock, srv.local_addr(), &invite).await.unwrap();
+    let answer = if answer.starts_with("SIP/2.0 100") {
+        let mut buf = vec![0u8; 4096];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), sock.recv_from(&mut buf)).await.unwrap().unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    } else {
+        answer
+    };
+    assert!(answer.starts_with("SIP/2.0 503"), "{answer}");
+}
