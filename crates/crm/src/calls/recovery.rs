@@ -135,7 +135,7 @@ impl Crm {
             .order_by_asc(live_call::Column::UpdatedAt)
             .all(self.db())
             .await?;
-        let n = left.len();
+        let mut n = 0;
         for row in left {
             let at = last.map_or(row.updated_at, |l| l.max(row.updated_at));
             let call: ActiveCall = match serde_json::from_str(&row.call) {
@@ -146,9 +146,17 @@ impl Crm {
                 }
             };
             let ev = CallEvent { call, at, kind: CallEventKind::Ended { cause: EndCause::Interrupted } };
-            self.record_call_event(&ev).await?;
-            self.close_queue_stay(&ev.call, at).await?;
-            self.end_agent_calls(&ev.call, at).await?;
+            // One call that cannot be closed does not keep the others (or the start) back: it
+            // stays in `live_calls` and is tried again at the next start.
+            let closed = async {
+                self.record_call_event(&ev).await?;
+                self.close_queue_stay(&ev.call, at).await?;
+                self.end_agent_calls(&ev.call, at).await
+            };
+            match closed.await {
+                Ok(()) => n += 1,
+                Err(e) => tracing::error!(call_id = %ev.call.call_id, "a call left open could not be closed: {e}"),
+            }
         }
         Ok(n)
     }
