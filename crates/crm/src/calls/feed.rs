@@ -22,6 +22,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// How often recording an event is tried before it goes to the spool, and the first wait
 /// (doubled after each try: 50 ms … 800 ms, about 1.5 s in all).
 const TRIES: u32 = 5;
+/// The most events recorded in one transaction.
+const BATCH: usize = 64;
 const FIRST_WAIT: Duration = Duration::from_millis(50);
 /// How often the spool's first event is tried again while the store fails.
 const SPOOL_RETRY: Duration = Duration::from_millis(500);
@@ -95,7 +97,7 @@ impl Crm {
         loop {
             let waiting = self.spool.lock().await.front().cloned();
             if let Some(ev) = waiting {
-                let failing = match self.record_call_event(&ev).await {
+                let failing = match self.record_call_events(std::slice::from_ref(&ev)).await {
                     Ok(()) => {
                         let mut spool = self.spool.lock().await;
                         spool.pop_front();
@@ -134,29 +136,55 @@ impl Crm {
                 }
                 continue;
             }
-            let Some(ev) = queue.recv().await else { return };
-            let mut wait = FIRST_WAIT;
-            for attempt in 1..=TRIES {
-                match self.record_call_event(&ev).await {
-                    Ok(()) => {
-                        count(&done);
-                        break;
-                    }
-                    Err(e) if e.is_transient() && attempt < TRIES => {
-                        tracing::warn!(call_id = %ev.call.call_id, attempt, "recording a call event failed, trying again: {e}");
-                        tokio::time::sleep(wait).await;
-                        wait *= 2;
-                    }
-                    Err(e) if e.is_transient() => {
-                        tracing::error!(call_id = %ev.call.call_id, "the store keeps failing ({e}): the call event waits in the spool");
-                        self.spool_push(ev).await;
-                        break;
-                    }
-                    Err(e) => {
-                        spool::give_up(self.spool.lock().await.dir(), &ev, &e.to_string());
-                        count(&done);
-                        break;
-                    }
+            let Some(first) = queue.recv().await else { return };
+            // What else waits goes in the same transaction (up to BATCH events): a burst costs
+            // one BEGIN and one COMMIT, not one per event.
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match queue.try_recv() {
+                    Ok(ev) => batch.push(ev),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() > 1 && self.record_call_events(&batch).await.is_ok() {
+                done.send_modify(|n| *n += batch.len() as u64);
+                continue;
+            }
+            // One at a time (a failed batch is tried again event by event).
+            for ev in batch {
+                if self.spooled.load(Ordering::Relaxed) > 0 {
+                    self.spool_push(ev).await; // behind the ones already waiting
+                    continue;
+                }
+                self.record_with_retries(ev, &done).await;
+            }
+        }
+    }
+
+    /// Records one event, trying again while the store fails for a moment; then it waits in
+    /// the spool (or, refused for good, in the failed file).
+    async fn record_with_retries(&self, ev: CallEvent, done: &watch::Sender<u64>) {
+        let mut wait = FIRST_WAIT;
+        for attempt in 1..=TRIES {
+            match self.record_call_events(std::slice::from_ref(&ev)).await {
+                Ok(()) => {
+                    done.send_modify(|n| *n += 1);
+                    return;
+                }
+                Err(e) if e.is_transient() && attempt < TRIES => {
+                    tracing::warn!(call_id = %ev.call.call_id, attempt, "recording a call event failed, trying again: {e}");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) if e.is_transient() => {
+                    tracing::error!(call_id = %ev.call.call_id, "the store keeps failing ({e}): the call event waits in the spool");
+                    self.spool_push(ev).await;
+                    return;
+                }
+                Err(e) => {
+                    spool::give_up(self.spool.lock().await.dir(), &ev, &e.to_string());
+                    done.send_modify(|n| *n += 1);
+                    return;
                 }
             }
         }
@@ -173,23 +201,36 @@ impl Crm {
         self.spooled.load(Ordering::Relaxed)
     }
 
-    /// Records one event in one transaction: the missed-call list, the call log, the supervision
-    /// log, the calls in progress (`recovery.rs`); once committed, the pages that show them are told.
-    pub(crate) async fn record_call_event(&self, ev: &CallEvent) -> Result<(), CrmError> {
+    /// Records events in one transaction: for each, the missed-call list, the call log, the
+    /// supervision log, the calls in progress (`recovery.rs`); once committed, the pages that
+    /// show them are told.
+    pub(crate) async fn record_call_events(&self, events: &[CallEvent]) -> Result<(), CrmError> {
         let txn = self.store.write().await?;
-        let missed = self.missed_on_call_event(&txn, ev).await?;
-        self.log_call_event(&txn, ev).await?;
-        let supervision = self.log_supervision_event(&txn, ev).await?;
-        self.keep_live_call(&txn, ev).await?;
+        let mut news = Vec::with_capacity(events.len());
+        for ev in events {
+            let missed = self.missed_on_call_event(&txn, ev).await?;
+            self.log_call_event(&txn, ev).await?;
+            let supervision = self.log_supervision_event(&txn, ev).await?;
+            self.keep_live_call(&txn, ev).await?;
+            news.push((missed, supervision));
+        }
         txn.commit().await?;
-        let org = OrgId(ev.call.tenant);
-        if let Err(e) = missed.tell(self).await {
+        let mut orgs: Vec<i64> = events.iter().map(|e| e.call.tenant).collect();
+        orgs.sort();
+        orgs.dedup();
+        let mut missed = Vec::with_capacity(news.len());
+        for (ev, (m, supervision)) in events.iter().zip(news) {
+            missed.push(m);
+            if supervision && let Err(e) = self.supervision_changed(&ev.call).await {
+                tracing::warn!("telling managers of a supervision: {e}");
+            }
+        }
+        if let Err(e) = crate::missed::MissedNews::tell(missed, self).await {
             tracing::warn!("telling browsers of the missed calls: {e}");
         }
-        if supervision && let Err(e) = self.supervision_changed(&ev.call).await {
-            tracing::warn!("telling managers of a supervision: {e}");
+        for org in orgs {
+            self.board_changed(OrgId(org));
         }
-        self.board_changed(org);
         Ok(())
     }
 

@@ -85,13 +85,14 @@ impl Crm {
                 }
             }
             CallEventKind::Ended { cause } => {
-                if open_rows_of(db, org, &ev.call.call_id).await?.is_empty() {
+                let mut rows = open_rows_of(db, org, &ev.call.call_id).await?;
+                if rows.is_empty() {
                     // A call that never rang (refused at once) still belongs in the log.
                     for (ext, kind, number) in self.parties(ev).await? {
                         self.log_row(db, org, ev, &ext, kind, &number).await?;
                     }
+                    rows = open_rows_of(db, org, &ev.call.call_id).await?;
                 }
-                let rows = open_rows_of(db, org, &ev.call.call_id).await?;
                 let anyone = rows.iter().any(|r| r.answered_at.is_some());
                 for row in rows {
                     if anyone && row.answered_at.is_none() && row.kind != CallKind::Outgoing {
@@ -172,7 +173,10 @@ impl Crm {
         let routing = self.routing().await?;
         let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
         let number = crate::sip::trunks::digits(number);
-        let country = self.org(org).await?.default_country;
+        let country = match routing.countries.get(&org.0) {
+            Some(c) => c.clone(),
+            None => self.org(org).await?.default_country,
+        };
         let contact = self.contacts_for_number(org, &country, &number).await?.1.into_iter().next();
         let row = cl::ActiveModel {
             org_id: Set(org.0),

@@ -149,7 +149,7 @@ impl Crm {
             // One call that cannot be closed does not keep the others (or the start) back: it
             // stays in `live_calls` and is tried again at the next start.
             let closed = async {
-                self.record_call_event(&ev).await?;
+                self.record_call_events(std::slice::from_ref(&ev)).await?;
                 self.close_queue_stay(&ev.call, at).await?;
                 self.end_agent_calls(&ev.call, at).await
             };

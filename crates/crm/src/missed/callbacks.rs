@@ -66,7 +66,10 @@ impl Crm {
         db: &impl ConnectionTrait,
         ev: &CallEvent,
     ) -> Result<bool, CrmError> {
-        if !matches!(ev.kind, CallEventKind::Answered | CallEventKind::Ended { .. }) {
+        // A callback is a call Switchboard placed: never an inbound one.
+        if !matches!(ev.kind, CallEventKind::Answered | CallEventKind::Ended { .. })
+            || ev.call.direction == telephony::events::Direction::Inbound
+        {
             return Ok(false);
         }
         let Some(s) = mh::Entity::find()

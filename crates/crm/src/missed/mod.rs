@@ -33,15 +33,38 @@ pub(crate) struct MissedNews {
 }
 
 impl MissedNews {
-    pub(crate) async fn tell(self, crm: &Crm) -> Result<(), CrmError> {
-        if self.changed {
-            crm.missed_changed(self.org, self.miss.as_ref()).await?;
+    /// Tells browsers what a batch of recorded events changed: the count of listed rows is read
+    /// once per organization, then each new miss is announced (and e-mailed to who asked).
+    pub(crate) async fn tell(news: Vec<MissedNews>, crm: &Crm) -> Result<(), CrmError> {
+        let mut orgs: Vec<OrgId> = news.iter().filter(|n| n.changed).map(|n| n.org).collect();
+        orgs.sort_by_key(|o| o.0);
+        orgs.dedup();
+        for org in orgs {
+            let visible = crm.missed_visible(org).await?;
+            let misses: Vec<&MissedCall> =
+                news.iter().filter(|n| n.org == org).filter_map(|n| n.miss.as_ref()).collect();
+            if misses.is_empty() {
+                crm.publish(missed_changed_event(org, visible, None)).await?;
+            }
+            for m in misses {
+                crm.publish(missed_changed_event(org, visible, Some(m))).await?;
+            }
         }
-        if let Some(row) = self.miss {
-            crm.notify_missed_by_email(self.org, row);
+        for n in news {
+            if let Some(row) = n.miss {
+                crm.notify_missed_by_email(n.org, row);
+            }
         }
         Ok(())
     }
+}
+
+fn missed_changed_event(org: OrgId, visible: u64, new_miss: Option<&MissedCall>) -> Event {
+    let mut data = serde_json::json!({ "visible": visible });
+    if let Some(m) = new_miss {
+        data["missed"] = serde_json::json!({ "id": m.id, "caller": m.caller, "count": m.count });
+    }
+    Event { org_id: org, audience: Audience::Organization, kind: "missed.changed".into(), data }
 }
 
 /// Which rows a list shows: those in one state, or all.
@@ -335,11 +358,7 @@ impl Crm {
     /// caller was just missed, if one was (the notification).
     async fn missed_changed(&self, org: OrgId, new_miss: Option<&MissedCall>) -> Result<(), CrmError> {
         let visible = self.missed_visible(org).await?;
-        let mut data = serde_json::json!({ "visible": visible });
-        if let Some(m) = new_miss {
-            data["missed"] = serde_json::json!({ "id": m.id, "caller": m.caller, "count": m.count });
-        }
-        self.publish(Event { org_id: org, audience: Audience::Organization, kind: "missed.changed".into(), data }).await
+        self.publish(missed_changed_event(org, visible, new_miss)).await
     }
 
     /// One missed call of the organization, with its history (oldest first).

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub domains: HashMap<String, i64>,
     /// Organization id → its time zone (pages show times in it).
     pub time_zones: HashMap<i64, chrono_tz::Tz>,
+    /// Organization id → its default country for phone numbers.
+    pub countries: HashMap<i64, String>,
     pub org_count: usize,
     /// In id order; the first of an organization carries its outbound calls.
     pub trunks: Vec<trunk::Model>,
@@ -123,6 +125,7 @@ impl Crm {
         for o in organization::Entity::find().all(db).await? {
             s.domains.insert(o.sip_domain.clone(), o.id);
             s.time_zones.insert(o.id, o.time_zone.parse().unwrap_or(chrono_tz::UTC));
+            s.countries.insert(o.id, o.default_country.clone());
             s.recording.insert(o.id, o.recording_policy);
             s.realms.insert(o.id, o.sip_domain);
         }
