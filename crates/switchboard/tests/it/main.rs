@@ -6,6 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod load;
+
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn cmd(dir: &Path, envs: &[(&str, &str)]) -> Command {
@@ -50,7 +52,16 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
-    let mut child = cmd(dir, envs).arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    serve_with(dir, envs, Stdio::inherit())
+}
+
+/// `serve` with the server's log (its stderr) in `log`.
+fn serve_logging(dir: &Path, envs: &[(&str, &str)], log: &Path) -> Server {
+    serve_with(dir, envs, std::fs::File::create(log).unwrap().into())
+}
+
+fn serve_with(dir: &Path, envs: &[(&str, &str)], stderr: Stdio) -> Server {
+    let mut child = cmd(dir, envs).arg("serve").stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut banner = Vec::new();
     let mut base = String::new();
