@@ -42,6 +42,7 @@ async fn events_the_store_refuses_wait_in_the_spool_and_are_recorded_once_it_is_
     use store::sea_orm::ConnectionTrait;
     lock.execute_unprepared("UPDATE organizations SET name = name").await.unwrap();
 
+    let mut browser = crm1.bus().subscribe();
     let (tx, _) = tokio::sync::broadcast::channel(16);
     let _following = crm1.follow(tx.subscribe());
     let at = chrono::Utc::now();
@@ -59,6 +60,15 @@ async fn events_the_store_refuses_wait_in_the_spool_and_are_recorded_once_it_is_
     };
     tx.send(call(K::Ringing, 0)).unwrap();
     tx.send(call(K::Ended { cause: EndCause::Cancelled }, 8)).unwrap();
+    // anna's page hears the call ring and end although nothing can be written.
+    let mut heard = vec![];
+    while heard.len() < 2 {
+        let e = tokio::time::timeout(Duration::from_secs(5), browser.recv()).await.expect("the page is told").unwrap();
+        if e.audience == crm::Audience::User(anna.id) {
+            heard.push(e.kind.clone());
+        }
+    }
+    assert_eq!(heard, ["call.ringing", "call.ended"], "the page never stays ringing");
     wait_until("both events are in the spool", async || crm1.call_events_spooled() == 2).await;
     assert!(
         std::fs::read_to_string(spool.join("call-events.jsonl")).unwrap().lines().count() == 2,
