@@ -16,17 +16,17 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Starts Switchboard and registers extension 100 from 127.0.0.1:$1 (where the callee's sipp
-# will listen). Sets SP (SIP port) and SBPID.
+# will listen). Sets SP (SIP port), HP (web port) and SBPID.
 start_switchboard() {
   cargo build --release -q -p switchboard
-  local bin="$CARGO_TARGET_DIR/release/switchboard" hp sippw
+  local bin="$CARGO_TARGET_DIR/release/switchboard" sippw
   ( cd "$WORK"
     echo "bench-pass-1" | "$bin" user add --org bench --name agent --role agent --extension 100 --password-stdin >"$WORK/user.txt"
     "$bin" trunk add --org bench --name carrier --host 127.0.0.2 --inbound 127.0.0.2 >/dev/null
     "$bin" trunk number --org bench --number 48220000000 --extension 100 >/dev/null )
   sippw=$(sed -n 's/^SIP password: //p' "$WORK/user.txt")
-  SP=$(port); hp=$(port)
-  ( cd "$WORK" && SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$hp" exec "$bin" serve >"$WORK/serve.log" 2>&1 ) &
+  SP=$(port); HP=$(port)
+  ( cd "$WORK" && SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$HP" exec "$bin" serve >"$WORK/serve.log" 2>&1 ) &
   SBPID=$!
   PIDS+=("$SBPID")
   for _ in $(seq 50); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done

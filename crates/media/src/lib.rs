@@ -4,6 +4,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod live;
 pub mod mixer;
 pub mod music;
 pub mod ports;

@@ -42,3 +42,31 @@ impl RtpPorts {
         Err(NoFreePort { ip: self.ip, first: self.first, last: self.last })
     }
 }
+
+impl RtpPorts {
+    /// How many ports of the range this process holds now (its UDP sockets bound in it), read
+    /// from /proc (Linux); `None` elsewhere. For `/metrics`: 0 when no call is up.
+    pub fn in_use(&self) -> Option<usize> {
+        let mut ours = std::collections::HashSet::new();
+        for fd in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+            if let Ok(target) = std::fs::read_link(fd.path())
+                && let Some(inode) = target.to_str().and_then(|t| t.strip_prefix("socket:["))
+            {
+                ours.insert(inode.trim_end_matches(']').to_string());
+            }
+        }
+        let mut n = 0;
+        for table in ["/proc/self/net/udp", "/proc/self/net/udp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else { continue };
+            for line in text.lines().skip(1) {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                let (Some(local), Some(inode)) = (cols.get(1), cols.get(9)) else { continue };
+                let port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+                if port.is_some_and(|p| (self.first..=self.last).contains(&p)) && ours.contains(*inode) {
+                    n += 1;
+                }
+            }
+        }
+        Some(n)
+    }
+}

@@ -77,6 +77,8 @@ struct Shared {
     wake: Notify,
     stats: RelayStats,
     tune: Music,
+    /// Counted in `live::relays` until the last task lets go.
+    _live: crate::live::Counted,
 }
 
 pub struct Relay {
@@ -112,6 +114,7 @@ impl Relay {
             wake: Notify::new(),
             stats: RelayStats::default(),
             tune,
+            _live: crate::live::Counted::new(&crate::live::RELAYS),
         });
         for from in 0..2 {
             let sh = shared.clone();

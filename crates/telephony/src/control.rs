@@ -31,6 +31,10 @@ impl Calls {
         self.live.lock().expect("calls lock").remove(call_id);
     }
 
+    pub fn len(&self) -> usize {
+        self.live.lock().expect("calls lock").len()
+    }
+
     /// The call changed (answered, moved to another extension, held…): the list shows it so.
     pub fn update(&self, call: &ActiveCall) {
         if let Some((c, _)) = self.live.lock().expect("calls lock").get_mut(&call.call_id) {

@@ -34,6 +34,10 @@ impl Legs {
         self.calls.lock().expect("legs lock").remove(call_id);
     }
 
+    pub fn len(&self) -> usize {
+        self.calls.lock().expect("legs lock").len()
+    }
+
     /// Where to ask the call that has a leg with this Call-ID (not `except`) for a handover.
     pub fn by_leg(&self, leg: &str, except: &str) -> Option<Handovers> {
         let calls = self.calls.lock().expect("legs lock");

@@ -23,7 +23,7 @@ pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};
 pub use directory::{InboundRoute, OutboundRoute, RecordingPolicy, SipDirectory, Tenant, Trunk};
-pub use server::{SipServer, SipSettings};
+pub use server::{Live, SipServer, SipSettings};
 
 /// The User-Agent / Server header value.
 pub const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));

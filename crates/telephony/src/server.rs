@@ -62,8 +62,29 @@ pub enum SipError {
     Bind(SocketAddr, String),
 }
 
+/// What this server holds now, for `/metrics`: every figure is back to 0 when no call is up
+/// (registrations aside).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Live {
+    /// Calls in progress (the list the CRM commands).
+    pub calls: usize,
+    /// SIP dialogs the dialog layer knows.
+    pub dialogs: usize,
+    /// SIP transactions running, and finished ones kept for retransmissions (timer K/J/I).
+    pub transactions: usize,
+    pub finished_transactions: usize,
+    /// Server INVITEs waiting for the ACK of their 2xx.
+    pub waiting_ack: usize,
+    /// Calls whose legs are known for a handover (REFER with Replaces).
+    pub legs: usize,
+    /// Media relays alive, and RTP ports of the range held (None where /proc is missing).
+    pub relays: usize,
+    pub rtp_ports: Option<usize>,
+}
+
 pub struct SipServer {
     cancel: CancellationToken,
+    endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
     addr: SocketAddr,
     pub location: Arc<Location>,
     events: broadcast::Sender<CallEvent>,
@@ -117,6 +138,7 @@ impl SipServer {
             gone: Default::default(),
         });
         let server_shared = shared.clone();
+        let endpoint_inner = endpoint.inner.clone();
         let registrations = crate::trunk_registration::Status::default();
         crate::trunk_registration::start(
             endpoint.inner.clone(),
@@ -153,7 +175,7 @@ impl SipServer {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
-        Ok(SipServer { cancel, addr, location, events, shared: server_shared, registrations })
+        Ok(SipServer { cancel, endpoint: endpoint_inner, addr, location, events, shared: server_shared, registrations })
     }
 
     /// Whether the registration of trunk `id` at its carrier stands (None: not registering).
@@ -175,6 +197,21 @@ impl SipServer {
     /// back); returns at once.
     pub async fn test_call(&self, tenant: crate::Tenant, extension: &str) -> Result<(), CallError> {
         crate::call::test_call(self.shared.clone(), tenant, extension.to_string()).await
+    }
+
+    /// What the server holds now (see `Live`).
+    pub fn live(&self) -> Live {
+        let stats = self.endpoint.get_stats();
+        Live {
+            calls: self.shared.calls.len(),
+            dialogs: self.shared.dialogs.len(),
+            transactions: stats.running_transactions,
+            finished_transactions: stats.finished_transactions,
+            waiting_ack: stats.waiting_ack,
+            legs: self.shared.legs.len(),
+            relays: media::live::relays(),
+            rtp_ports: self.shared.ports.in_use(),
+        }
     }
 
     /// The calls of `tenant` in progress.

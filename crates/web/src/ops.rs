@@ -34,6 +34,21 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 pub async fn metrics(State(st): State<AppState>) -> Response {
     // Call events waiting for the store (`crm::calls::spool`): 0 when nothing is held back.
     metrics::gauge!("switchboard_call_events_spooled").set(st.crm.call_events_spooled() as f64);
+    // What calls hold while they are up: each back to 0 when no call is up.
+    if let Some(l) = st.crm.telephony_live() {
+        metrics::gauge!("switchboard_calls").set(l.calls as f64);
+        metrics::gauge!("switchboard_sip_dialogs").set(l.dialogs as f64);
+        metrics::gauge!("switchboard_sip_transactions").set(l.transactions as f64);
+        metrics::gauge!("switchboard_sip_transactions_finished").set(l.finished_transactions as f64);
+        metrics::gauge!("switchboard_sip_waiting_ack").set(l.waiting_ack as f64);
+        metrics::gauge!("switchboard_call_legs").set(l.legs as f64);
+        metrics::gauge!("switchboard_relays").set(l.relays as f64);
+        if let Some(p) = l.rtp_ports {
+            metrics::gauge!("switchboard_rtp_ports_in_use").set(p as f64);
+        }
+    }
+    let rt = tokio::runtime::Handle::current().metrics();
+    metrics::gauge!("switchboard_tasks").set(rt.num_alive_tasks() as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
 }
 

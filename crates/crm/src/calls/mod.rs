@@ -21,6 +21,12 @@ impl Crm {
         self.telephony.get().map(|s| &**s).ok_or(CrmError::CallRefused("telephony is not running on this node".into()))
     }
 
+    /// What this node's SIP server holds now (calls, dialogs, transactions, relays, RTP ports),
+    /// when one is attached.
+    pub fn telephony_live(&self) -> Option<telephony::Live> {
+        self.telephony.get().map(|s| s.live())
+    }
+
     /// Where this node's SIP server listens (what phones and carriers are pointed at).
     pub fn sip_address(&self) -> Option<std::net::SocketAddr> {
         self.telephony.get().map(|s| s.local_addr())

@@ -229,8 +229,37 @@ enum Stage {
     AutoAnswer(Vec<Target>),
 }
 
-/// Leg A: the caller's dialog, its INVITE transaction running in its own task.
-async fn caller_dialog(srv: &Shared, mut tx: Transaction) -> Option<(InviteDialog, DialogStateReceiver)> {
+/// A dialog in the dialog layer, taken out of it when this is dropped: on every way a call ends
+/// before its conversation takes the dialog over (`keep`; the conversation removes its dialogs
+/// when it ends). Without it, each call that was never answered left its caller's dialog in the
+/// layer for good.
+pub(crate) struct Registered {
+    layer: Arc<rsipstack::dialog::dialog_layer::DialogLayer>,
+    id: Option<rsipstack::dialog::DialogId>,
+}
+
+impl Registered {
+    pub(crate) fn new(srv: &Shared, dialog: &InviteDialog) -> Registered {
+        Registered { layer: srv.dialogs.clone(), id: Some(dialog.id()) }
+    }
+
+    /// The conversation owns the dialog from now on.
+    pub(crate) fn keep(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.layer.remove_dialog(&id);
+        }
+    }
+}
+
+/// Leg A: the caller's dialog, its INVITE transaction running in its own task; it leaves the
+/// dialog layer when the returned `Registered` is dropped (unless kept).
+async fn caller_dialog(srv: &Shared, mut tx: Transaction) -> Option<(InviteDialog, DialogStateReceiver, Registered)> {
     let (a_state_tx, a_state) = mpsc::unbounded_channel();
     let dialog_a = match srv.dialogs.get_or_create_server_invite(&tx, a_state_tx, None, Some(srv.contact.clone())) {
         Ok(d) => d,
@@ -240,11 +269,12 @@ async fn caller_dialog(srv: &Shared, mut tx: Transaction) -> Option<(InviteDialo
             return None;
         }
     };
+    let registered = Registered::new(srv, &dialog_a);
     let mut d = dialog_a.clone();
     tokio::spawn(async move {
         let _ = d.handle(&mut tx).await;
     });
-    Some((dialog_a, a_state))
+    Some((dialog_a, a_state, registered))
 }
 
 /// The call's two RTP sockets (facing the caller, facing the called); the caller is refused
@@ -264,7 +294,7 @@ async fn media_sockets(
 }
 
 async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
-    let Some((dialog_a, mut a_state)) = caller_dialog(&srv, tx).await else { return };
+    let Some((dialog_a, mut a_state, registered_a)) = caller_dialog(&srv, tx).await else { return };
     let Some((sock_a, sock_b)) = media_sockets(&srv, &dialog_a).await else { return };
     let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
     let a_local = SocketAddr::new(srv.media_ip, port(&sock_a));
@@ -314,6 +344,7 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                     sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| offer.codecs.contains(c)))
                 else {
                     let _ = dialog.bye().await;
+                    srv.dialogs.remove_dialog(&dialog.id());
                     let _ = dialog_a.reject(Some(StatusCode::NotAcceptableHere), None);
                     plan.meta.end(&srv, EndCause::Failed);
                     return;
@@ -333,6 +364,7 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                 let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
                 if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
                     let _ = dialog.bye().await;
+                    srv.dialogs.remove_dialog(&dialog.id());
                     plan.meta.end(&srv, EndCause::Failed);
                     return;
                 }
@@ -342,6 +374,7 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                     LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
                     LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
                 ];
+                registered_a.keep();
                 let live = Live::new(
                     srv.clone(),
                     plan.meta,

@@ -50,7 +50,7 @@ pub(super) async fn run(
     offer: Media,
     queue: i64,
 ) {
-    let Some((dialog_a, mut a_state)) = caller_dialog(&srv, tx).await else { return };
+    let Some((dialog_a, mut a_state, registered_a)) = caller_dialog(&srv, tx).await else { return };
     let Some((sock_a, sock_b)) = media_sockets(&srv, &dialog_a).await else { return };
     let (sock_a, sock_b) = (Arc::new(sock_a), Arc::new(sock_b));
     let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -92,6 +92,7 @@ pub(super) async fn run(
             let Some(answer) = sdp::parse(&response.body).filter(|m| m.codecs.contains(&pt)) else {
                 waiting.stop();
                 let _ = dialog.bye().await;
+                srv.dialogs.remove_dialog(&dialog.id());
                 let _ = dialog_a.bye().await;
                 plan.meta.end(&srv, EndCause::Failed);
                 return;
@@ -110,6 +111,7 @@ pub(super) async fn run(
                 LegSdp { local: a_local, codecs: codecs.clone(), event_pt: offer.event_pt, session },
                 LegSdp { local: b_local, codecs, event_pt: answer.event_pt, session },
             ];
+            registered_a.keep();
             let live = super::Live::new(
                 srv.clone(),
                 plan.meta,

@@ -187,3 +187,50 @@ async fn a_phone_joins_its_two_calls_with_refer_and_replaces() {
     assert!(ok(&b.wait_with_output().await.unwrap()), "1002 talked to 1003 until the hang-up");
     assert!(ok(&c.wait_with_output().await.unwrap()), "1003 too");
 }
+
+/// Waits until the server holds nothing of its calls (within T1 × 64 = 32 s and a margin).
+async fn nothing_left(srv: &SipServer) -> telephony::Live {
+    let mut live = srv.live();
+    for _ in 0..400 {
+        live = srv.live();
+        if live.calls == 0 && live.dialogs == 0 && live.legs == 0 && live.transactions == 0 && live.waiting_ack == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    live
+}
+
+/// One call of a kind on a server of its own; what the server holds afterwards.
+async fn one_call(callee_scenario: Option<&str>, caller_scenario: &str, to: &str, rtp: u16) -> telephony::Live {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let b = match callee_scenario {
+        Some(sc) => Some(callee(&srv, sc, rtp + 1000).await),
+        None => None,
+    };
+    let a = sipp(caller_scenario, srv.local_addr(), &caller_args(to, &rtp.to_string())).await;
+    assert!(ok(&a), "{caller_scenario}: {}", explain(&a));
+    if let Some(b) = b {
+        assert!(ok(&b.wait_with_output().await.unwrap()), "{callee_scenario:?}");
+    }
+    nothing_left(&srv).await
+}
+
+/// Calls that are answered, refused busy, given up while ringing, or to a number the dial rules
+/// refuse leave nothing in the server: no call, dialog, transaction or leg (within T1 × 64).
+#[tokio::test]
+async fn calls_answered_busy_cancelled_or_refused_leave_nothing_behind() {
+    let (answered, busy, cancelled, refused) = tokio::join!(
+        one_call(Some("uas_answer.xml"), "call_uac.xml", "1002", 27000),
+        one_call(Some("uas_busy.xml"), "call_uac_486.xml", "1002", 27200),
+        one_call(Some("uas_ring.xml"), "call_uac_cancel.xml", "1002", 27400),
+        one_call(None, "call_uac_403.xml", "1999", 27600),
+    );
+    for (what, live) in [("answered", answered), ("busy", busy), ("cancelled", cancelled), ("refused", refused)] {
+        assert_eq!(
+            (live.calls, live.dialogs, live.legs, live.transactions, live.waiting_ack),
+            (0, 0, 0, 0, 0),
+            "{what}: everything the call held is freed: {live:?}"
+        );
+    }
+}

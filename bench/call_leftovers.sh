@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# What calls leave behind: N short carrier calls (default 20,000) at RATE per second (default
+# 1,500) through the B2BUA to an extension answered by a sipp phone (media anchored), then the
+# server's resident memory and CPU before, right after the last call, and 60 s later, with the
+# live-object gauges of /metrics (calls, dialogs, transactions, relays, RTP ports, tasks), which
+# must all be back to 0.
+#   bench/call_leftovers.sh [CALLS] [RATE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CALLS=${1:-20000}
+RATE=${2:-1500}
+source bench/lib.sh
+sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
+P=$(port)
+start_switchboard "$P"
+sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$P" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
+sleep 0.5
+TICKS=$(getconf CLK_TCK)
+rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$SBPID/status"; }
+cpu() { awk '{print $14 + $15}' "/proc/$SBPID/stat"; }
+gauges() {
+  curl -s "http://127.0.0.1:$HP/metrics" | grep -E '^switchboard_(calls|sip_|call_legs|relays|rtp_ports|tasks)' \
+    | awk '{printf "%s=%s ", $1, $2}' | sed 's/switchboard_//g'
+  echo
+}
+echo "before:        RSS $(rss); $(gauges)"
+sipp "127.0.0.1:$SP" -sn uac -i 127.0.0.2 -p "$(port)" -s 48220000000 -nostdin -r "$RATE" -rp 1000 -m "$CALLS" \
+  -l 20000 -d 0 -max_socket 5000 -recv_timeout 2000 -timeout 600s >"$WORK/uac.txt" 2>&1 || true
+OK=$(grep -E "Successful call" "$WORK/uac.txt" | tail -1 | awk -F'|' '{print $3+0}')
+FAILED=$(grep -E "Failed call" "$WORK/uac.txt" | tail -1 | awk -F'|' '{print $3+0}')
+echo "$CALLS calls offered at $RATE/s: ${OK:-?} ok, ${FAILED:-?} failed"
+C0=$(cpu)
+echo "right after:   RSS $(rss); $(gauges)"
+sleep 60
+C1=$(cpu)
+awk -v a="$C0" -v b="$C1" -v t="$TICKS" 'BEGIN { printf "the 60 s after: CPU %.2f s (%.1f%% of a core)\n", (b - a) / t, (b - a) / t / 60 * 100 }'
+echo "60 s later:    RSS $(rss); $(gauges)"
