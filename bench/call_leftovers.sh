@@ -35,3 +35,6 @@ sleep 60
 C1=$(cpu)
 awk -v a="$C0" -v b="$C1" -v t="$TICKS" 'BEGIN { printf "the 60 s after: CPU %.2f s (%.1f%% of a core)\n", (b - a) / t, (b - a) / t / 60 * 100 }'
 echo "60 s later:    RSS $(rss); $(gauges)"
+sleep 60
+echo "120 s later:   RSS $(rss); $(gauges)"
+echo "database: $(du -sh "$WORK/data" | cut -f1) in $WORK/data ($(ls "$WORK/data" | tr '\n' ' '))"

@@ -124,11 +124,20 @@ impl Relay {
                 let mut latched = false;
                 let mut dtmf = crate::dtmf::Detector::default();
                 loop {
+                    // Listen for the stop before looking at the flag: a stop between two packets
+                    // is never missed (it was, now and then, leaving a relay, its two sockets and
+                    // its tasks waiting for a packet that never came).
+                    let woken = sh.wake.notified();
+                    tokio::pin!(woken);
+                    woken.as_mut().enable();
+                    if sh.stopped.load(Ordering::SeqCst) {
+                        return;
+                    }
                     let (n, peer) = tokio::select! {
                         r = sh.sides[from].socket.recv_from(&mut buf) => match r { Ok(v) => v, Err(_) => continue },
-                        _ = sh.wake.notified() => { if sh.stopped.load(Ordering::Relaxed) { return } continue }
+                        _ = &mut woken => continue,
                     };
-                    if sh.stopped.load(Ordering::Relaxed) {
+                    if sh.stopped.load(Ordering::SeqCst) {
                         return;
                     }
                     let from_party = {
@@ -250,7 +259,7 @@ impl Relay {
     }
 
     pub fn stop(&self) {
-        self.shared.stopped.store(true, Ordering::Relaxed);
+        self.shared.stopped.store(true, Ordering::SeqCst);
         for s in &self.shared.sides {
             s.music.store(false, Ordering::Relaxed);
         }
