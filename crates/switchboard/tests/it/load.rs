@@ -157,7 +157,12 @@ async fn run(backend: &str, database_url: Option<String>) {
         if direct >= calls && rows.iter().all(|r| r.ended_at.is_some()) {
             break rows;
         }
-        assert!(settled.elapsed() < Duration::from_secs(20), "{backend}: the call log settles: {} rows", rows.len());
+        let open: Vec<_> = rows.iter().filter(|r| r.ended_at.is_none()).collect();
+        assert!(
+            settled.elapsed() < Duration::from_secs(40),
+            "{backend}: the call log settles: {} rows, {direct} direct, open: {open:?}",
+            rows.len()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     for p in &mut phones {
