@@ -85,8 +85,11 @@ pub(super) async fn run(
     match waited {
         Waited::Over(cause) => {
             waiting.stop();
-            let _ = dialog_a.bye().await;
+            // The call is over now: its end is told before the BYE, whose answer may never come
+            // (a caller whose own BYE crossed ours has forgotten the call: ours would wait for
+            // its timer, 32 s, and the log would end the call that much later).
             plan.meta.end(&srv, cause);
+            let _ = dialog_a.bye().await;
         }
         Waited::Connected { dialog, response, extension, states } => {
             let Some(answer) = sdp::parse(&response.body).filter(|m| m.codecs.contains(&pt)) else {
