@@ -101,8 +101,8 @@ impl Crm {
             acd: Default::default(),
             missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
             files: settings.files,
+            spooled: spool.waiting(),
             spool: std::sync::Arc::new(tokio::sync::Mutex::new(spool)),
-            spooled: Default::default(),
             node: settings.node.clone().unwrap_or_else(|| {
                 static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

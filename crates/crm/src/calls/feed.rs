@@ -93,45 +93,41 @@ impl Crm {
     /// Records the events in order (see the module's notes): the spool first, then what comes.
     /// The spool is locked only while it is used, so several streams may be followed.
     async fn recorder(self, mut queue: mpsc::UnboundedReceiver<CallEvent>, done: watch::Sender<u64>) {
-        let count = |done: &watch::Sender<u64>| done.send_modify(|n| *n += 1);
+        let count = |n: usize| done.send_modify(|d| *d += n as u64);
+        let left = self.spool.lock().await.len();
+        if left > 0 {
+            tracing::warn!(events = left, "call events left in the spool by an earlier run: recording them");
+        }
         loop {
             let waiting = self.spool.lock().await.front().cloned();
             if let Some(ev) = waiting {
-                let failing = match self.record_call_events(std::slice::from_ref(&ev)).await {
+                match self.record_call_events(std::slice::from_ref(&ev)).await {
                     Ok(()) => {
                         let mut spool = self.spool.lock().await;
                         spool.pop_front();
                         if spool.len() == 0 {
                             tracing::info!("the store answers again: every spooled call event is recorded");
                         }
-                        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
-                        count(&done);
-                        false
+                        count(1);
                     }
                     Err(e) if e.is_transient() => {
                         tracing::debug!("the store still fails: {e}");
-                        true
+                        // Wait a little; what arrives meanwhile queues behind, on disk.
+                        let pause = tokio::time::sleep(SPOOL_RETRY);
+                        tokio::pin!(pause);
+                        loop {
+                            tokio::select! {
+                                _ = &mut pause => break,
+                                ev = queue.recv() => match ev {
+                                    Some(ev) => self.spool.lock().await.push(ev),
+                                    None => return,
+                                },
+                            }
+                        }
                     }
                     Err(e) => {
-                        let mut spool = self.spool.lock().await;
-                        spool.give_up_front(&e.to_string());
-                        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
-                        count(&done);
-                        false
-                    }
-                };
-                if failing {
-                    // Wait a little; what arrives meanwhile queues behind, on disk.
-                    let pause = tokio::time::sleep(SPOOL_RETRY);
-                    tokio::pin!(pause);
-                    loop {
-                        tokio::select! {
-                            _ = &mut pause => break,
-                            ev = queue.recv() => match ev {
-                                Some(ev) => self.spool_push(ev).await,
-                                None => return,
-                            },
-                        }
+                        self.spool.lock().await.give_up_front(&e.to_string());
+                        count(1);
                     }
                 }
                 continue;
@@ -147,53 +143,46 @@ impl Crm {
                 }
             }
             if batch.len() > 1 && self.record_call_events(&batch).await.is_ok() {
-                done.send_modify(|n| *n += batch.len() as u64);
+                count(batch.len());
                 continue;
             }
             // One at a time (a failed batch is tried again event by event).
             for ev in batch {
-                if self.spooled.load(Ordering::Relaxed) > 0 {
-                    self.spool_push(ev).await; // behind the ones already waiting
+                if self.call_events_spooled() > 0 {
+                    self.spool.lock().await.push(ev); // behind the ones already waiting
                     continue;
                 }
-                self.record_with_retries(ev, &done).await;
+                if self.record_with_retries(ev).await {
+                    count(1);
+                }
             }
         }
     }
 
     /// Records one event, trying again while the store fails for a moment; then it waits in
-    /// the spool (or, refused for good, in the failed file).
-    async fn record_with_retries(&self, ev: CallEvent, done: &watch::Sender<u64>) {
+    /// the spool (false), or, refused for good, goes to the failed file.
+    async fn record_with_retries(&self, ev: CallEvent) -> bool {
         let mut wait = FIRST_WAIT;
         for attempt in 1..=TRIES {
             match self.record_call_events(std::slice::from_ref(&ev)).await {
-                Ok(()) => {
-                    done.send_modify(|n| *n += 1);
-                    return;
+                Ok(()) => return true,
+                Err(e) if !e.is_transient() => {
+                    spool::give_up(self.spool.lock().await.dir(), &ev, &e.to_string());
+                    return true;
                 }
-                Err(e) if e.is_transient() && attempt < TRIES => {
+                Err(e) if attempt < TRIES => {
                     tracing::warn!(call_id = %ev.call.call_id, attempt, "recording a call event failed, trying again: {e}");
                     tokio::time::sleep(wait).await;
                     wait *= 2;
                 }
-                Err(e) if e.is_transient() => {
-                    tracing::error!(call_id = %ev.call.call_id, "the store keeps failing ({e}): the call event waits in the spool");
-                    self.spool_push(ev).await;
-                    return;
-                }
                 Err(e) => {
-                    spool::give_up(self.spool.lock().await.dir(), &ev, &e.to_string());
-                    done.send_modify(|n| *n += 1);
-                    return;
+                    tracing::error!(call_id = %ev.call.call_id, "the store keeps failing ({e}): the call event waits in the spool");
+                    break;
                 }
             }
         }
-    }
-
-    async fn spool_push(&self, ev: CallEvent) {
-        let mut spool = self.spool.lock().await;
-        spool.push(ev);
-        self.spooled.store(spool.len() as u64, Ordering::Relaxed);
+        self.spool.lock().await.push(ev);
+        false
     }
 
     /// How many call events wait in the spool for the store (0 when all is well).
@@ -306,16 +295,11 @@ impl Crm {
                     };
                 }
                 (CallEventKind::Answered, PanelState::Talking) if call.extension.as_deref() == Some(ext.as_str()) => {
-                    view.handling = match self.user(org, id).await {
-                        Ok(user) => self.auto_handling(&user, &view).await.unwrap_or_else(|e| {
-                            tracing::warn!("the handling window was not opened: {e}");
-                            false
-                        }),
-                        Err(e) => {
-                            tracing::warn!("the handling window was not opened: {e}");
-                            false
-                        }
-                    };
+                    let opened = async { self.auto_handling(&self.user(org, id).await?, &view).await };
+                    view.handling = opened.await.unwrap_or_else(|e| {
+                        tracing::warn!("the handling window was not opened: {e}");
+                        false
+                    });
                 }
                 (CallEventKind::Ended { .. }, _)
                     if self.handling_open(org, id, &call.call_id).await.unwrap_or(false) =>

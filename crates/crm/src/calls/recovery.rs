@@ -7,6 +7,8 @@
 //! a missed call, an open supervision stretch ends — and then the queue stay gets its exit and
 //! the agents on the call leave their "in call" state.
 
+use crate::queues::acd::put_agent_state;
+use crate::queues::desk::QueueLog;
 use crate::{Crm, CrmError, OrgId};
 use chrono::{DateTime, Datelike, Utc};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use store::entities::agent_status::{self as st, AgentState};
 use store::entities::queue_event::{self as qe, QueueEventKind};
 use store::entities::{live_call, node, queue};
 use store::sea_orm::sea_query::OnConflict;
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use telephony::events::{ActiveCall, CallEvent, CallEventKind, EndCause};
 
 /// How often a node says it is alive.
@@ -185,19 +187,16 @@ impl Crm {
         let q = queue::Entity::find_by_id(queue_id).filter(queue::Column::OrgId.eq(org)).one(self.db()).await?;
         let sl = q.map_or(20, |q| i64::from(q.service_level_seconds));
         let day = at.with_timezone(&self.org_tz(OrgId(org)).await?).date_naive().num_days_from_ce();
-        let e = qe::ActiveModel {
-            org_id: Set(org),
-            queue_id: Set(queue_id),
-            call_id: Set(call.call_id.clone()),
-            kind: Set(kind),
-            user_id: Set(user),
-            at: Set(at),
-            wait_ms: Set(wait_ms),
-            detail: Set(Some("interrupted".into())),
-            ..Default::default()
+        let log = QueueLog {
+            queue: queue_id,
+            call_id: call.call_id.clone(),
+            kind,
+            user,
+            at,
+            wait_ms,
+            detail: Some("interrupted".into()),
         };
-        self.store.add_queue_event(e, sl, day).await?;
-        Ok(())
+        self.add_queue_log(org, log, sl, day).await
     }
 
     /// The agents on the call leave the states the call gave them (ringing, in call), keeping
@@ -216,23 +215,9 @@ impl Crm {
                 .filter(st::Column::EndedAt.is_null())
                 .all(&txn)
                 .await?;
-            for s in open.into_iter().filter(|s| matches!(s.state, AgentState::Reserved | AgentState::InCall)) {
-                let (available, reason) = (s.available, s.reason_id);
-                let mut am: st::ActiveModel = s.into();
-                am.ended_at = Set(Some(at));
-                am.update(&txn).await?;
-                st::ActiveModel {
-                    org_id: Set(call.tenant),
-                    user_id: Set(user),
-                    available: Set(available),
-                    state: Set(if available { AgentState::Available } else { AgentState::Unavailable }),
-                    reason_id: Set(reason),
-                    started_at: Set(at),
-                    ended_at: Set(None),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+            if let Some(s) = open.iter().find(|s| matches!(s.state, AgentState::Reserved | AgentState::InCall)) {
+                let state = if s.available { AgentState::Available } else { AgentState::Unavailable };
+                put_agent_state(&txn, call.tenant, user, state, s.reason_id, s.available, at).await?;
             }
             txn.commit().await?;
         }

@@ -9,6 +9,8 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use telephony::events::CallEvent;
 
 const PENDING: &str = "call-events.jsonl";
@@ -17,6 +19,8 @@ const FAILED: &str = "call-events.failed.jsonl";
 pub(crate) struct Spool {
     dir: PathBuf,
     pending: VecDeque<CallEvent>,
+    /// How many events wait, readable without the spool's lock (`/metrics`).
+    waiting: Arc<AtomicU64>,
 }
 
 impl Spool {
@@ -37,10 +41,17 @@ impl Spool {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        if !pending.is_empty() {
-            tracing::warn!(events = pending.len(), "call events left in the spool by an earlier run: recording them");
-        }
-        Ok(Spool { dir: dir.to_path_buf(), pending })
+        let waiting = Arc::new(AtomicU64::new(pending.len() as u64));
+        Ok(Spool { dir: dir.to_path_buf(), pending, waiting })
+    }
+
+    /// The count of waiting events, kept up to date by the spool.
+    pub(crate) fn waiting(&self) -> Arc<AtomicU64> {
+        self.waiting.clone()
+    }
+
+    fn counted(&self) {
+        self.waiting.store(self.pending.len() as u64, Ordering::Relaxed);
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -61,11 +72,13 @@ impl Spool {
             tracing::error!("the call-event spool cannot be written ({e}): the event is kept in memory only");
         }
         self.pending.push_back(ev);
+        self.counted();
     }
 
     /// The first event was recorded: it leaves the spool.
     pub(crate) fn pop_front(&mut self) {
         self.pending.pop_front();
+        self.counted();
         if let Err(e) = self.rewrite() {
             tracing::error!("the call-event spool cannot be rewritten ({e}); the event may be recorded again");
         }
@@ -76,6 +89,7 @@ impl Spool {
         if let Some(ev) = self.pending.pop_front() {
             give_up(&self.dir, &ev, error);
         }
+        self.counted();
         if let Err(e) = self.rewrite() {
             tracing::error!("the call-event spool cannot be rewritten ({e})");
         }

@@ -3,7 +3,7 @@
 //! comes from its call events; answered and at least as long as the organization's minimum,
 //! it removes the row (`RemovalCause::CallbackAnswered`).
 
-use super::{MissedCall, MissedStep, remove_rows, step};
+use super::{MissedCall, MissedStep, missed_row, remove_rows, step};
 use crate::{Crm, CrmError, OrgId, User};
 use store::entities::missed_call::{self as mc, LastAction, MissedState, RemovalCause};
 use store::entities::missed_call_history::{self as mh, StepKind, StepResult};
@@ -101,11 +101,7 @@ impl Crm {
         am.update(db).await?;
         let min = self.missed_settings(org).await?.min_callback_seconds;
         let success = cause == EndCause::Answered && talked >= i64::from(min);
-        let row = mc::Entity::find_by_id(row_id)
-            .filter(mc::Column::OrgId.eq(org.0))
-            .one(db)
-            .await?
-            .ok_or(CrmError::NotFound)?;
+        let row = missed_row(db, org, row_id).await?;
         let listed = row.state != MissedState::Removed;
         let row =
             set_last_action(db, row, if success { LastAction::CallbackOk } else { LastAction::CallbackFailed }).await?;

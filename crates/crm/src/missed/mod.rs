@@ -309,7 +309,7 @@ impl Crm {
     }
 
     async fn missed_row(&self, org: OrgId, id: i64) -> Result<mc::Model, CrmError> {
-        mc::Entity::find_by_id(id).filter(mc::Column::OrgId.eq(org.0)).one(self.db()).await?.ok_or(CrmError::NotFound)
+        missed_row(self.db(), org, id).await
     }
 
     /// Removes the rows whose latest miss is older than the organization's retention period,
@@ -494,4 +494,9 @@ pub(super) async fn remove_rows(
         step(db, org, id, at, StepKind::Removed, None, cause.as_str()).await?;
     }
     Ok(())
+}
+
+/// One row of the organization's list, read with `db`.
+async fn missed_row(db: &impl ConnectionTrait, org: OrgId, id: i64) -> Result<mc::Model, CrmError> {
+    mc::Entity::find_by_id(id).filter(mc::Column::OrgId.eq(org.0)).one(db).await?.ok_or(CrmError::NotFound)
 }

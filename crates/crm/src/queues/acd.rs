@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use store::entities::agent_status::{self as st, AgentState};
 use store::entities::{organization, queue_event, user};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug)]
@@ -82,47 +82,11 @@ impl Crm {
     async fn write(&self, w: &Write) -> Result<(), CrmError> {
         match *w {
             Write::Flush(_) => {}
-            Write::Log(org, ref l, sl_secs, day) => {
-                let l = l.clone();
-                let e = queue_event::ActiveModel {
-                    org_id: Set(org),
-                    queue_id: Set(l.queue),
-                    call_id: Set(l.call_id),
-                    kind: Set(l.kind),
-                    user_id: Set(l.user),
-                    at: Set(l.at),
-                    wait_ms: Set(l.wait_ms),
-                    detail: Set(l.detail),
-                    ..Default::default()
-                };
-                self.store.add_queue_event(e, sl_secs, day).await?;
-            }
+            Write::Log(org, ref l, sl_secs, day) => self.add_queue_log(org, l.clone(), sl_secs, day).await?,
             Write::State { org, user, state, reason, available, at } => {
-                let open = st::Entity::find()
-                    .filter(st::Column::OrgId.eq(org))
-                    .filter(st::Column::UserId.eq(user))
-                    .filter(st::Column::EndedAt.is_null())
-                    .all(self.db())
-                    .await?;
-                for o in open {
-                    let mut am: st::ActiveModel = o.into();
-                    am.ended_at = Set(Some(at));
-                    am.update(self.db()).await?;
-                }
-                if state != AgentState::LoggedOut {
-                    st::ActiveModel {
-                        org_id: Set(org),
-                        user_id: Set(user),
-                        available: Set(available),
-                        state: Set(state),
-                        reason_id: Set(reason),
-                        started_at: Set(at),
-                        ended_at: Set(None),
-                        ..Default::default()
-                    }
-                    .insert(self.db())
-                    .await?;
-                }
+                let txn = self.store.write().await?;
+                put_agent_state(&txn, org, user, state, reason, available, at).await?;
+                txn.commit().await?;
                 let u = self.user(OrgId(org), UserId(user)).await?;
                 let status = self.agent_status(&u).await?;
                 let data = serde_json::to_value(&status).unwrap_or_default();
@@ -136,6 +100,23 @@ impl Crm {
             }
         }
         Ok(())
+    }
+
+    /// Writes a queue event and counts it; `sl_secs` is its queue's service-level threshold,
+    /// `day` its day in the organization's zone.
+    pub(crate) async fn add_queue_log(&self, org: i64, l: QueueLog, sl_secs: i64, day: i32) -> Result<(), CrmError> {
+        let e = queue_event::ActiveModel {
+            org_id: Set(org),
+            queue_id: Set(l.queue),
+            call_id: Set(l.call_id),
+            kind: Set(l.kind),
+            user_id: Set(l.user),
+            at: Set(l.at),
+            wait_ms: Set(l.wait_ms),
+            detail: Set(l.detail),
+            ..Default::default()
+        };
+        Ok(self.store.add_queue_event(e, sl_secs, day).await?)
     }
 
     /// Waits until everything the desks asked to write so far is written.
@@ -278,4 +259,42 @@ impl Crm {
             tracing::warn!("the queue desk could not follow a call event: {e}");
         }
     }
+}
+
+/// The agent's state from `at`: their open stretch ends, a new one starts (none when logged out).
+pub(crate) async fn put_agent_state(
+    db: &impl ConnectionTrait,
+    org: i64,
+    user: i64,
+    state: AgentState,
+    reason: Option<i64>,
+    available: bool,
+    at: DateTime<Utc>,
+) -> Result<(), CrmError> {
+    let open = st::Entity::find()
+        .filter(st::Column::OrgId.eq(org))
+        .filter(st::Column::UserId.eq(user))
+        .filter(st::Column::EndedAt.is_null())
+        .all(db)
+        .await?;
+    for o in open {
+        let mut am: st::ActiveModel = o.into();
+        am.ended_at = Set(Some(at));
+        am.update(db).await?;
+    }
+    if state != AgentState::LoggedOut {
+        st::ActiveModel {
+            org_id: Set(org),
+            user_id: Set(user),
+            available: Set(available),
+            state: Set(state),
+            reason_id: Set(reason),
+            started_at: Set(at),
+            ended_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }

@@ -114,15 +114,7 @@ async fn run(backend: &str, database_url: Option<String>) {
     let mut refused = std::collections::HashSet::new();
     let started = std::time::Instant::now();
     while refused.len() < REJECTED && started.elapsed() < Duration::from_secs(20) {
-        let calls: serde_json::Value = api
-            .get(format!("{}/api/v1/calls", srv.base))
-            .bearer_auth(&cora_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let calls = calls_in_progress(&api, &srv.base, &cora_token).await;
         for c in calls.as_array().into_iter().flatten() {
             let id = c["call_id"].as_str().unwrap().to_string();
             if !refused.contains(&id) {

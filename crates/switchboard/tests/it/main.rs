@@ -79,6 +79,11 @@ fn serve_with(dir: &Path, envs: &[(&str, &str)], stderr: Stdio) -> Server {
     Server { child, base, banner }
 }
 
+/// The calls in progress of the token's user (`GET /api/v1/calls`).
+async fn calls_in_progress(api: &reqwest::Client, base: &str, token: &str) -> serde_json::Value {
+    api.get(format!("{base}/api/v1/calls")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
@@ -539,15 +544,7 @@ async fn click_to_call_over_the_api_with_events_in_the_agents_browser() {
     .await;
     assert!(answered.is_ok(), "anna's browser saw the call answered: {seen}");
     assert!(seen.contains("event: call.ringing") && seen.contains(&call_id));
-    let listed: serde_json::Value = api
-        .get(format!("{}/api/v1/calls", srv.base))
-        .bearer_auth(&anna_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = calls_in_progress(&api, &srv.base, &anna_token).await;
     assert_eq!(listed[0]["call_id"], call_id.as_str());
     let cmd = |token: &str, body: serde_json::Value| post(&format!("/api/v1/calls/{call_id}/commands"), token, body);
     assert_eq!(
