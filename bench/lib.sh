@@ -26,10 +26,16 @@ start_switchboard() {
     "$bin" trunk number --org bench --number 48220000000 --extension 100 >/dev/null )
   sippw=$(sed -n 's/^SIP password: //p' "$WORK/user.txt")
   SP=$(port); HP=$(port)
-  ( cd "$WORK" && SWITCHBOARD_LOG=error SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$HP" exec "$bin" serve >"$WORK/serve.log" 2>&1 ) &
+  ( cd "$WORK" && SWITCHBOARD_LOG=${BENCH_LOG:-error} SWITCHBOARD_SIP_ADDR="127.0.0.1:$SP" SWITCHBOARD_HTTP_ADDR="127.0.0.1:$HP" exec "$bin" serve >"$WORK/serve.log" 2>&1 ) &
   SBPID=$!
   PIDS+=("$SBPID")
   for _ in $(seq 50); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.2; done
-  sipp "127.0.0.1:$SP" -sf crates/telephony/tests/sipp/register.xml -m 1 -i 127.0.0.1 -p "$1" -nostdin \
-    -s 100 -au 100 -ap "$sippw" -key domain 127.0.0.1 -timeout 10s >/dev/null 2>&1
+  # The server answers 503 until its routing snapshot is loaded: register again until it stands.
+  for _ in $(seq 25); do
+    sipp "127.0.0.1:$SP" -sf crates/telephony/tests/sipp/register.xml -m 1 -i 127.0.0.1 -p "$1" -nostdin \
+      -s 100 -au 100 -ap "$sippw" -key domain 127.0.0.1 -timeout 10s >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "extension 100 could not register" >&2
+  return 1
 }

@@ -95,9 +95,33 @@ impl Store {
             q.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; n].join(","));
             q
         };
-        let full = sql(PER_INSERT_SQLITE);
         let pool = self.conn().get_sqlite_connection_pool();
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
+        let mut conn = pool.acquire().await.map_err(sqlx_error)?;
+        // A bulk load keeps the pages it writes in memory; the connection goes back small.
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::BULK_CACHE_KIB)))
+            .execute(&mut *conn)
+            .await
+            .map_err(sqlx_error)?;
+        let loaded = self.insert_contacts_sqlite_on(&mut conn, sql, org, import_id, now, rows).await;
+        let restored = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::CACHE_KIB)))
+            .execute(&mut *conn)
+            .await
+            .map_err(sqlx_error);
+        loaded.and(restored.map(|_| ()))
+    }
+
+    async fn insert_contacts_sqlite_on(
+        &self,
+        conn: &mut sea_orm::sqlx::SqliteConnection,
+        sql: fn(usize) -> String,
+        org: i64,
+        import_id: i64,
+        now: DateTime<Utc>,
+        rows: Vec<ContactRow>,
+    ) -> Result<(), StoreError> {
+        use sea_orm::sqlx::{self, Connection};
+        let full = sql(PER_INSERT_SQLITE);
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<ContactRow> = rows.by_ref().take(PER_INSERT_SQLITE).collect();

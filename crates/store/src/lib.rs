@@ -41,6 +41,11 @@ pub enum StoreError {
 
 /// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
 /// PostgreSQL with a pool of 16.
+/// Page cache per SQLite connection, in KiB: eight connections hold at most 64 MiB of pages.
+pub(crate) const CACHE_KIB: u32 = 8192;
+/// Page cache of a connection while it bulk-loads contacts (indexes kept in memory).
+pub(crate) const BULK_CACHE_KIB: u32 = 65536;
+
 /// How long a SQLite statement waits for another writer before it gives up (SQLITE_BUSY).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -57,8 +62,9 @@ fn options(url: &str, max: Option<u32>, busy_timeout: Duration) -> ConnectOption
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(busy_timeout)
-                // Up to 64 MiB of pages per connection: large imports keep their indexes in memory.
-                .pragma("cache_size", "-65536")
+                // Up to 8 MiB of pages per connection (SQLite's default is 2 MiB); a bulk load
+                // raises its own connection's for the load (`BULK_CACHE_KIB`).
+                .pragma("cache_size", format!("-{CACHE_KIB}"))
                 // Checkpoint the WAL every ~40 MiB rather than every 4 MiB (bulk writes copy less).
                 .pragma("wal_autocheckpoint", "10000")
         });

@@ -2,6 +2,7 @@
 //! the other subcommands administer the database and users.
 
 mod config;
+mod heap;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -372,6 +373,7 @@ async fn serve(cfg: Config) -> Result<()> {
     // Before any call: what a crash of this node left open is closed as interrupted.
     crm.recover_calls().await.context("closing the calls the previous run left open")?;
     crm.keep_heartbeat();
+    heap::keep_returning_free_memory();
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.
