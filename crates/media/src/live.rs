@@ -11,11 +11,11 @@ pub fn relays() -> usize {
     RELAYS.load(Ordering::Relaxed)
 }
 
-/// Counts one object of a kind for as long as it lives.
-pub(crate) struct Counted(&'static AtomicUsize);
+/// Counts one object of a kind for as long as it lives (in `counter`).
+pub struct Counted(&'static AtomicUsize);
 
 impl Counted {
-    pub(crate) fn new(counter: &'static AtomicUsize) -> Counted {
+    pub fn new(counter: &'static AtomicUsize) -> Counted {
         counter.fetch_add(1, Ordering::Relaxed);
         Counted(counter)
     }

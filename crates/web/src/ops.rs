@@ -47,6 +47,17 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
             metrics::gauge!("switchboard_rtp_ports_in_use").set(p as f64);
         }
     }
+    // The browser phones: bridges, dialogs, transactions and ports back to 0 with no call up.
+    if let Some(l) = st.phones.as_ref().map(|g| g.live()) {
+        metrics::gauge!("switchboard_browser_phones").set(l.phones as f64);
+        metrics::gauge!("switchboard_browser_phone_bridges").set(l.bridges as f64);
+        metrics::gauge!("switchboard_browser_phone_sip_dialogs").set(l.dialogs as f64);
+        metrics::gauge!("switchboard_browser_phone_sip_transactions").set(l.transactions as f64);
+        metrics::gauge!("switchboard_browser_phone_sip_transactions_finished").set(l.finished_transactions as f64);
+        if let Some(p) = l.rtp_ports {
+            metrics::gauge!("switchboard_browser_phone_rtp_ports_in_use").set(p as f64);
+        }
+    }
     let rt = tokio::runtime::Handle::current().metrics();
     metrics::gauge!("switchboard_tasks").set(rt.num_alive_tasks() as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()

@@ -97,8 +97,19 @@ impl Bridge {
         let (rtc, answer) = session(offer, web_local, codec)?;
         let counters = Arc::new(Counters::default());
         let (ctl, rx) = mpsc::unbounded_channel();
-        let link =
-            Link { rtc, mid: None, pt: None, web, web_local, rtp, relay, codec, counters: counters.clone(), events };
+        let link = Link {
+            rtc,
+            mid: None,
+            pt: None,
+            web,
+            web_local,
+            rtp,
+            relay,
+            codec,
+            counters: counters.clone(),
+            events,
+            _alive: media::live::Counted::new(&BRIDGES),
+        };
         tokio::spawn(link.run(rx));
         Ok((Bridge { ctl, rtp_local, codec, counters }, answer))
     }
@@ -162,7 +173,12 @@ struct Link {
     codec: Codec,
     counters: Arc<Counters>,
     events: mpsc::UnboundedSender<BridgeEvent>,
+    /// Counted in [`BRIDGES`] until the link (its task and sockets) is gone.
+    _alive: media::live::Counted,
 }
+
+/// Bridges alive in this process (for `/metrics`: 0 when no browser phone is in a call).
+pub(crate) static BRIDGES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Our RTP stream to the relay: one SSRC, its own sequence, timestamps following the page's.
 struct Outgoing {

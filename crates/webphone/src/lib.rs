@@ -90,6 +90,22 @@ pub(crate) struct Inner {
     next_page: AtomicU64,
 }
 
+/// Counts of what the browser phones hold (see [`Gateway::live`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Live {
+    /// Phones running (one per signed-in user with a page open, or within its grace).
+    pub phones: usize,
+    /// WebRTC ↔ RTP bridges alive (one per browser-phone call with audio).
+    pub bridges: usize,
+    /// SIP dialogs of the phones' user agent.
+    pub dialogs: usize,
+    /// Its SIP transactions running, and finished ones kept for retransmissions.
+    pub transactions: usize,
+    pub finished_transactions: usize,
+    /// Media ports of the browser phones' range held (None where /proc is missing).
+    pub rtp_ports: Option<usize>,
+}
+
 /// The browser phones of this node.
 #[derive(Clone)]
 pub struct Gateway {
@@ -145,6 +161,20 @@ impl Gateway {
         let (tx, rx) = mpsc::unbounded_channel();
         let phone = phone::attach(&self.inner, login, id, tx);
         PageLink { id, rx, phone }
+    }
+
+    /// What the browser phones hold now (for `/metrics`): with no browser-phone call up,
+    /// bridges, dialogs, transactions and media ports are all 0.
+    pub fn live(&self) -> Live {
+        let stats = self.inner.endpoint.get_stats();
+        Live {
+            phones: self.inner.registry.len(),
+            bridges: bridge::BRIDGES.load(Ordering::Relaxed),
+            dialogs: self.inner.dialogs.len(),
+            transactions: stats.running_transactions,
+            finished_transactions: stats.finished_transactions,
+            rtp_ports: self.inner.ports.in_use(),
+        }
     }
 
     pub fn shutdown(&self) {

@@ -53,6 +53,11 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    /// Phones running.
+    pub fn len(&self) -> usize {
+        self.phones.lock().expect("phones lock").len()
+    }
+
     /// Hands a new INVITE to the phone whose Contact it names.
     pub fn deliver(&self, token: &str, tx: Box<Transaction>) -> Result<(), Box<Transaction>> {
         let phones = self.phones.lock().expect("phones lock");

@@ -1,8 +1,9 @@
 //! The desks wired to the world: each organization's desk is loaded on first use (its queues,
 //! its active users with the state their open stretch says), every step runs under one lock,
 //! and its effects are applied outside it — orders to the waiting calls at once, queue events
-//! and state stretches through one journal task (in order; `flush` waits for it), timers as
-//! sleeping tasks. One desk per organization per node: callers and agents of one node.
+//! and state stretches through one journal task (in order; `flush` waits for it), and one
+//! timer per desk, set after every step to the desk's `next_wake` (a caller who left takes
+//! their timer with them). One desk per organization per node: callers and agents of one node.
 
 use super::desk::{Agent, Desk, Effect, Presence, QueueLog};
 use crate::{Audience, Crm, CrmError, Event, OrgId, UserId};
@@ -32,6 +33,8 @@ enum Write {
 
 pub struct Acd {
     desks: Mutex<HashMap<i64, Desk>>,
+    /// Each desk's one timer: when it fires, and its sleeping task.
+    timers: Mutex<HashMap<i64, (DateTime<Utc>, tokio::task::AbortHandle)>>,
     /// Organizations whose wallboards will be told of a change shortly (changes coalesce).
     pub(super) board_pending: Mutex<std::collections::HashSet<i64>>,
     journal: mpsc::UnboundedSender<Write>,
@@ -41,7 +44,13 @@ pub struct Acd {
 impl Default for Acd {
     fn default() -> Acd {
         let (journal, rx) = mpsc::unbounded_channel();
-        Acd { desks: Mutex::default(), board_pending: Mutex::default(), journal, journal_rx: Mutex::new(Some(rx)) }
+        Acd {
+            desks: Mutex::default(),
+            timers: Mutex::default(),
+            board_pending: Mutex::default(),
+            journal,
+            journal_rx: Mutex::new(Some(rx)),
+        }
     }
 }
 
@@ -178,16 +187,36 @@ impl Crm {
                 Effect::State { user, state, reason, available, at } => {
                     let _ = self.acd.journal.send(Write::State { org: org.0, user, state, reason, available, at });
                 }
-                Effect::WakeAt(t) => {
-                    let crm = self.clone();
-                    let wait = (t - self.now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(5);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(wait).await;
-                        crm.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
-                    });
-                }
+                // The desk's timer is set from its state below.
+                Effect::WakeAt(_) => {}
             }
         }
+        self.set_desk_timer(org, desk.next_wake(self.now()));
+    }
+
+    /// Sets the desk's one timer to `at` (none: no timer), replacing the one set before.
+    fn set_desk_timer(&self, org: OrgId, at: Option<DateTime<Utc>>) {
+        let mut timers = self.acd.timers.lock().expect("timers lock");
+        if timers.get(&org.0).map(|(t, _)| Some(*t)) == Some(at) {
+            return;
+        }
+        if let Some((_, task)) = timers.remove(&org.0) {
+            task.abort();
+        }
+        let Some(at) = at else { return };
+        let crm = self.clone();
+        let wait = (at - self.now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(5);
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            // This timer has fired: the step below sets the next one.
+            let mut timers = crm.acd.timers.lock().expect("timers lock");
+            if timers.get(&org.0).is_some_and(|(t, _)| *t == at) {
+                timers.remove(&org.0);
+            }
+            drop(timers);
+            crm.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
+        });
+        timers.insert(org.0, (at, task.abort_handle()));
     }
 
     async fn load_desk(&self, org: OrgId) -> Result<Desk, CrmError> {

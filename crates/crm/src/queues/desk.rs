@@ -523,6 +523,20 @@ impl Desk {
     }
 
     /// Timers: callers who waited too long leave; after-call work ends; retries come due.
+    /// When the desk must next be woken (`wake`): the earliest of a waiting caller's longest
+    /// wait (unless an agent is being rung for it: the ringing's end steps the desk), a new
+    /// round after everyone let a caller ring out, and an agent's after-call work ending.
+    /// Computed from what is here now, so a caller who left or an agent who came back early
+    /// leaves no timer behind. Only times after `now`: what is due was done by this step.
+    pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let callers = self.waiting.iter().flat_map(|c| {
+            let max = self.queues.get(&c.queue).map(|q| q.queue.max_wait_seconds).unwrap_or(0);
+            let deadline = c.ringing.is_empty().then(|| c.entered + Duration::seconds(i64::from(max.max(1))));
+            deadline.into_iter().chain(c.not_before)
+        });
+        callers.chain(self.agents.values().filter_map(|a| a.wrap_until)).filter(|t| *t > now).min()
+    }
+
     pub fn wake(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         let mut i = 0;
         while i < self.waiting.len() {

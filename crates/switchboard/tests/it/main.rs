@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod leftovers;
 mod load;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");

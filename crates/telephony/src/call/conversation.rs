@@ -245,7 +245,7 @@ impl Live {
         let call_id = self.dialogs[leg].id().call_id.clone();
         match st {
             DialogState::Terminated(id, _) if id.call_id == call_id => {
-                let _ = self.dialogs[1 - leg].bye().await;
+                hang_up(&self.srv, &self.dialogs[1 - leg]).await;
                 ControlFlow::Break(())
             }
             DialogState::Updated(id, req, handle) if id.call_id == call_id => {
@@ -370,7 +370,7 @@ impl Live {
         match self.ring_for(targets, &caller, credential, &offer).await {
             Stage::CallerLeft => {
                 self.phase = Phase::Two;
-                let _ = self.dialogs[self.agent].bye().await;
+                hang_up(&self.srv, &self.dialogs[self.agent]).await;
                 ControlFlow::Break(())
             }
             Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
@@ -380,7 +380,7 @@ impl Live {
             }
             Stage::Answered { dialog, response, extension, states } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
-                    let _ = dialog.bye().await;
+                    hang_up(&self.srv, &dialog).await;
                     self.phase = Phase::Two;
                     self.hold(stays, false);
                     return ControlFlow::Continue(());
@@ -414,7 +414,7 @@ impl Live {
         let pt = self.sdps[1 - self.agent].codecs[0];
         let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.third.event_pt);
         c.relay.stop();
-        let _ = self.dialogs[self.agent].bye().await;
+        hang_up(&self.srv, &self.dialogs[self.agent]).await;
         self.rejoin(other);
         self.takes_over(c.third, pt, self.sdps[self.agent].session);
     }
@@ -460,7 +460,7 @@ impl Live {
         let pt = self.sdps[1 - self.agent].codecs[0];
         let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.third.event_pt);
         c.mixer.stop();
-        let _ = self.dialogs[self.agent].bye().await;
+        hang_up(&self.srv, &self.dialogs[self.agent]).await;
         self.rejoin(third);
         self.takes_over(c.third, pt, self.sdps[self.agent].session);
     }
@@ -468,6 +468,8 @@ impl Live {
     /// The third party left the conference: the other two talk on.
     fn conference_end(&mut self) {
         let Some(c) = self.take_conference() else { return };
+        // The third party hung up: its dialog is over.
+        self.srv.dialogs.remove_dialog(&c.third.dialog.id());
         let pt = self.sdps[self.agent].codecs[0];
         let agent = Leg::shared(c.mixer.socket(1), c.mixer.remote(1), pt).with_events(self.sdps[self.agent].event_pt);
         c.mixer.stop();
@@ -479,7 +481,9 @@ impl Live {
     async fn consult_end(&mut self, hang_up: bool) {
         let Some(c) = self.take_consult() else { return };
         if hang_up {
-            let _ = c.third.dialog.bye().await;
+            super::hang_up(&self.srv, &c.third.dialog).await;
+        } else {
+            self.srv.dialogs.remove_dialog(&c.third.dialog.id());
         }
         let pt = self.sdps[self.agent].codecs[0];
         let agent = Leg::shared(c.relay.socket(0), c.relay.remote(0), pt).with_events(self.sdps[self.agent].event_pt);
@@ -511,7 +515,7 @@ impl Live {
         };
         let _ = handle.reply(StatusCode::Accepted).await;
         tokio::time::sleep(Duration::from_millis(100)).await; // let the 202 leave before the BYE
-        let _ = self.dialogs[leg].bye().await;
+        hang_up(&self.srv, &self.dialogs[leg]).await;
         self.agent = leg;
         let pt = self.sdps[1 - leg].codecs[0];
         self.rejoin(Leg::shared(party.socket, party.remote, pt).with_events(party.sdp.event_pt));
@@ -544,7 +548,7 @@ impl Live {
             name: if other == 0 { self.meta.from.clone() } else { self.meta.to.clone() },
             extension: if other == 0 { None } else { self.meta.extension.clone() },
         };
-        let _ = self.dialogs[leg].bye().await;
+        hang_up(&self.srv, &self.dialogs[leg]).await;
         let _ = h.reply.send(Some(party));
         ControlFlow::Break(())
     }
@@ -561,15 +565,15 @@ impl Live {
         };
         let Ok(sock) = self.srv.ports.bind().await else { return ControlFlow::Continue(()) };
         self.hold(stays, true);
-        let _ = self.dialogs[self.agent].bye().await;
+        hang_up(&self.srv, &self.dialogs[self.agent]).await;
         let local = SocketAddr::new(self.srv.media_ip, sock.local_addr().map(|a| a.port()).unwrap_or(0));
         let s = &self.sdps[stays];
         let offer = sdp::build(local, &s.codecs, s.event_pt, SdpDirection::SendRecv, s.session, 1);
         match self.ring_for(targets, &caller, credential, &offer).await {
             Stage::Answered { dialog, response, extension, states } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
-                    let _ = dialog.bye().await;
-                    let _ = self.dialogs[stays].bye().await;
+                    hang_up(&self.srv, &dialog).await;
+                    hang_up(&self.srv, &self.dialogs[stays]).await;
                     return ControlFlow::Break(());
                 };
                 let pt = self.sdps[stays].codecs[0];
@@ -581,7 +585,7 @@ impl Live {
             }
             Stage::CallerLeft => ControlFlow::Break(()),
             Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {
-                let _ = self.dialogs[stays].bye().await;
+                hang_up(&self.srv, &self.dialogs[stays]).await;
                 ControlFlow::Break(())
             }
         }
@@ -592,8 +596,8 @@ impl Live {
         let other = 1 - self.agent;
         match cmd {
             CallCommand::Hangup => {
-                let _ = self.dialogs[0].bye().await;
-                let _ = self.dialogs[1].bye().await;
+                hang_up(&self.srv, &self.dialogs[0]).await;
+                hang_up(&self.srv, &self.dialogs[1]).await;
                 return ControlFlow::Break(());
             }
             CallCommand::Answer => {}
@@ -718,11 +722,11 @@ pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallC
     live.supervision_end(true).await;
     match std::mem::replace(&mut live.phase, Phase::Two) {
         Phase::Consult(c) => {
-            let _ = c.third.dialog.bye().await;
+            hang_up(&live.srv, &c.third.dialog).await;
         }
         Phase::Conference(c) => {
             c.mixer.stop();
-            let _ = c.third.dialog.bye().await;
+            hang_up(&live.srv, &c.third.dialog).await;
         }
         Phase::Two | Phase::Calling | Phase::Supervised(_) => {}
     }

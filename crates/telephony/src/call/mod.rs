@@ -229,6 +229,14 @@ enum Stage {
     AutoAnswer(Vec<Target>),
 }
 
+/// Hangs a leg up (BYE) and takes its dialog out of the dialog layer: a leg left behind by a
+/// transfer, a conference, a consultation or a supervision would otherwise stay there for good
+/// (the conversation's own end removes only the two legs it holds then).
+pub(crate) async fn hang_up(srv: &Shared, dialog: &InviteDialog) {
+    let _ = dialog.bye().await;
+    srv.dialogs.remove_dialog(&dialog.id());
+}
+
 /// A dialog in the dialog layer, taken out of it when this is dropped: on every way a call ends
 /// before its conversation takes the dialog over (`keep`; the conversation removes its dialogs
 /// when it ends). Without it, each call that was never answered left its caller's dialog in the
@@ -446,11 +454,21 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
             Ok((dialog, join)) => {
                 let i = forks.len();
                 rung.push(Target { call_id: Some(dialog.id().call_id.clone()), ..t.clone() });
+                let (fork, layer) = (dialog.clone(), srv.dialogs.clone());
                 forks.push((dialog, t.extension));
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     let resp = join.await.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp);
-                    let _ = done.send((i, resp));
+                    let answered = resp.as_ref().is_some_and(|r| r.status_code.kind() == StatusCodeKind::Successful);
+                    // An answer nobody waits for any more (it crossed our CANCEL, or another
+                    // phone answered first, or the caller left): that phone is hung up, and its
+                    // dialog leaves the layer.
+                    if done.send((i, resp)).is_err() {
+                        if answered {
+                            let _ = fork.bye().await;
+                        }
+                        layer.remove_dialog(&fork.id());
+                    }
                 });
             }
             Err(e) => tracing::warn!("SIP: INVITE to {} failed: {e}", t.uri),

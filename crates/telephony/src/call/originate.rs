@@ -129,7 +129,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         Stage::CallerLeft | Stage::AutoAnswer(_) => return,
     };
     let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| !m.codecs.is_empty()) else {
-        let _ = agent.bye().await;
+        hang_up(&srv, &agent).await;
         meta.end(&srv, EndCause::Failed);
         return;
     };
@@ -154,19 +154,19 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
     match ring_stage(&srv, r).await {
         Stage::CallerLeft => meta.end(&srv, EndCause::Cancelled),
         Stage::Refused | Stage::AutoAnswer(_) => {
-            let _ = agent.bye().await;
+            hang_up(&srv, &agent).await;
             meta.end(&srv, EndCause::Cancelled);
         }
         Stage::Failed { busy } => {
-            let _ = agent.bye().await;
+            hang_up(&srv, &agent).await;
             meta.end(&srv, if busy { EndCause::Busy } else { EndCause::NoAnswer });
         }
         Stage::Answered { dialog, response, states, .. } => {
             let Some(answer) =
                 sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| agent_media.codecs.contains(c)))
             else {
-                let _ = dialog.bye().await;
-                let _ = agent.bye().await;
+                hang_up(&srv, &dialog).await;
+                hang_up(&srv, &agent).await;
                 meta.end(&srv, EndCause::Failed);
                 return;
             };

@@ -3,7 +3,7 @@
 //! talks to the caller as on any call; an offer that rings out puts the caller back to the
 //! music; an exit takes the caller to an extension, another queue, or a busy end.
 
-use super::{Plan, Ring, Stage, auto_answer_headers, caller_dialog, media_sockets, phones_of, ring_stage};
+use super::{Plan, Ring, Stage, auto_answer_headers, caller_dialog, hang_up, media_sockets, phones_of, ring_stage};
 use crate::control::Listed;
 use crate::events::{ActiveCall, CallCommand, CallEventKind, CallState, EndCause};
 use crate::party::LegSdp;
@@ -89,14 +89,13 @@ pub(super) async fn run(
             // (a caller whose own BYE crossed ours has forgotten the call: ours would wait for
             // its timer, 32 s, and the log would end the call that much later).
             plan.meta.end(&srv, cause);
-            let _ = dialog_a.bye().await;
+            hang_up(&srv, &dialog_a).await;
         }
         Waited::Connected { dialog, response, extension, states } => {
             let Some(answer) = sdp::parse(&response.body).filter(|m| m.codecs.contains(&pt)) else {
                 waiting.stop();
-                let _ = dialog.bye().await;
-                srv.dialogs.remove_dialog(&dialog.id());
-                let _ = dialog_a.bye().await;
+                hang_up(&srv, &dialog).await;
+                hang_up(&srv, &dialog_a).await;
                 plan.meta.end(&srv, EndCause::Failed);
                 return;
             };

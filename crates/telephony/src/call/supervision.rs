@@ -61,7 +61,7 @@ impl Live {
         tokio::spawn(async move {
             let rung = ring_party(&srv, &plan, targets, Some(&mut cancel_rx)).await;
             if let Err(Some(Rung { stage: Stage::Answered { dialog, .. }, .. })) = done_tx.send(rung) {
-                let _ = dialog.bye().await; // the call ended meanwhile
+                hang_up(&srv, &dialog).await; // the call ended meanwhile
             }
         });
         self.supervisor_ring = Some(Ringing { cancel, done });
@@ -85,7 +85,7 @@ impl Live {
             sdp::parse(&response.body).and_then(|m| m.codecs.iter().find(|c| pcm.contains(c)).map(|c| (m.addr, *c)));
         let talking = matches!(self.phase, Phase::Two) && !self.held.iter().any(|h| *h);
         let Some((addr, pt)) = answer.filter(|_| talking) else {
-            let _ = dialog.bye().await;
+            hang_up(&self.srv, &dialog).await;
             self.meta.supervisor = None;
             self.srv.calls.update(&self.meta);
             return;
@@ -137,7 +137,7 @@ impl Live {
             if let Ok(Ok(Some(Rung { stage: Stage::Answered { dialog, .. }, .. }))) =
                 tokio::time::timeout(Duration::from_secs(3), r.done).await
             {
-                let _ = dialog.bye().await;
+                super::hang_up(&self.srv, &dialog).await;
             }
         }
         let Some(sup) = self.meta.supervisor.take() else { return };
@@ -147,7 +147,9 @@ impl Live {
         };
         s.mixer.stop();
         if hang_up {
-            let _ = s.dialog.bye().await;
+            super::hang_up(&self.srv, &s.dialog).await;
+        } else {
+            self.srv.dialogs.remove_dialog(&s.dialog.id());
         }
         let side = |i: usize| {
             Leg::shared(s.mixer.socket(i), s.mixer.remote(i), self.sdps[i].codecs[0]).with_events(self.sdps[i].event_pt)
