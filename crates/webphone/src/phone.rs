@@ -282,11 +282,7 @@ impl Phone {
             });
         }
         let _ = dialog.ringing(None, None);
-        let auto = self.login.auto_answer
-            || req.headers.iter().any(|h| {
-                let h = h.to_string().to_ascii_lowercase();
-                h.contains("answer-after=0") || h.contains("alert-autoanswer")
-            });
+        let auto = self.login.auto_answer || server_asks_auto_answer(&req);
         let from = req
             .from_header()
             .ok()
@@ -637,4 +633,54 @@ async fn unregister(gw: &Inner, login: &PhoneLogin, contact: &Uri) {
     let mut reg = registration(gw, login, contact);
     let server = uri(&format!("sip:{}", login.domain));
     let _ = tokio::time::timeout(Duration::from_secs(5), reg.register(server, Some(0))).await;
+}
+
+/// Whether Switchboard's own SIP server asks this phone to answer by itself (a supervision, a
+/// click-to-call's agent leg, an agent's "answer" from the panel): only its Call-Info
+/// `answer-after=0` or Alert-Info `info=alert-autoanswer`, which the B2BUA sets on the legs it
+/// makes and never copies from a caller. Nothing an outside party controls counts — a caller ID
+/// (From display name or user part), a Subject, any other header saying "autoanswer".
+fn server_asks_auto_answer(req: &rsipstack::sip::Request) -> bool {
+    req.headers.iter().any(|h| match h {
+        Header::CallInfo(v) => v.value().to_ascii_lowercase().replace(' ', "").contains(";answer-after=0"),
+        Header::AlertInfo(v) => v.value().to_ascii_lowercase().replace(' ', "").contains(";info=alert-autoanswer"),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_asks_auto_answer;
+
+    fn invite(extra: &str) -> rsipstack::sip::Request {
+        let text = format!(
+            "INVITE sip:web-1@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
+             {extra}To: <sip:101@acme>\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+        );
+        rsipstack::sip::Request::try_from(text.as_bytes()).expect("a request")
+    }
+
+    /// The attack: a caller ID that says "answer" in every way a header can. The page must
+    /// ring, not answer.
+    #[test]
+    fn a_caller_id_cannot_make_the_browser_phone_answer_by_itself() {
+        for from in [
+            "From: \"answer-after=0\" <sip:48600111222@carrier>;tag=1\r\n",
+            "From: \"x;info=alert-autoanswer\" <sip:alert-autoanswer@carrier>;tag=1\r\n",
+            "From: <sip:answer-after=0@carrier>;tag=1\r\n",
+            "From: <sip:1@carrier>;tag=1\r\nSubject: ;answer-after=0\r\nX-Info: ;info=alert-autoanswer\r\n",
+        ] {
+            assert!(!server_asks_auto_answer(&invite(from)), "{from}");
+        }
+    }
+
+    #[test]
+    fn the_servers_own_auto_answer_headers_are_honoured() {
+        let from = "From: <sip:1@carrier>;tag=1\r\n";
+        let call_info = format!("{from}Call-Info: <sip:127.0.0.1:5060>;answer-after=0\r\n");
+        let alert_info = format!("{from}Alert-Info: <http://localhost>;info=alert-autoanswer\r\n");
+        assert!(server_asks_auto_answer(&invite(&call_info)));
+        assert!(server_asks_auto_answer(&invite(&alert_info)));
+        assert!(!server_asks_auto_answer(&invite(from)));
+    }
 }

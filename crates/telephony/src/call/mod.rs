@@ -480,69 +480,90 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
     let deadline = tokio::time::sleep(ring);
     tokio::pin!(deadline);
     let (mut pending, mut busy) = (forks.len(), false);
-    loop {
-        tokio::select! {
-            Some(st) = a_state.recv() => {
-                if let DialogState::Terminated(id, _) = st
-                    && a_call_id.is_none_or(|c| c == id.call_id) {
-                        cancel_all(&forks, None).await;
-                        return Stage::CallerLeft;
-                    }
-            }
-            Some(st) = b_state.recv() => {
-                if matches!(st, DialogState::Early(..)) && !*rang {
-                    *rang = true;
-                    if let Some(a) = dialog_a {
-                        let _ = a.ringing(None, None);
-                    }
-                    plan.meta.emit(srv, CallEventKind::Ringing);
+    let stage = async {
+        loop {
+            tokio::select! {
+                Some(st) = a_state.recv() => {
+                    if let DialogState::Terminated(id, _) = st
+                        && a_call_id.is_none_or(|c| c == id.call_id) {
+                            cancel_all(&forks, None).await;
+                            return Stage::CallerLeft;
+                        }
                 }
-            }
-            Some((i, resp)) = done_rx.recv() => {
-                pending -= 1;
-                match resp {
-                    Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
-                        cancel_all(&forks, Some(i)).await;
-                        let (dialog, extension) = forks[i].clone();
-                        return Stage::Answered { dialog, response: r, extension, states: b_state };
+                Some(st) = b_state.recv() => {
+                    if matches!(st, DialogState::Early(..)) && !*rang {
+                        *rang = true;
+                        if let Some(a) = dialog_a {
+                            let _ = a.ringing(None, None);
+                        }
+                        plan.meta.emit(srv, CallEventKind::Ringing);
                     }
-                    Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
-                    _ => {}
                 }
-                if pending == 0 {
+                Some((i, resp)) = done_rx.recv() => {
+                    pending -= 1;
+                    match resp {
+                        Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
+                            cancel_all(&forks, Some(i)).await;
+                            let (dialog, extension) = forks[i].clone();
+                            return Stage::Answered { dialog, response: r, extension, states: b_state };
+                        }
+                        Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
+                        _ => {}
+                    }
+                    if pending == 0 {
+                        return Stage::Failed { busy };
+                    }
+                }
+                _ = &mut deadline => {
+                    cancel_all(&forks, None).await;
                     return Stage::Failed { busy };
                 }
+                Some(cmd) = async {
+                    match cmds.as_deref_mut() {
+                        Some(c) => c.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match cmd {
+                    CallCommand::Hangup => {
+                        cancel_all(&forks, None).await;
+                        return Stage::Refused;
+                    }
+                    CallCommand::Answer if plan.headers.is_empty() && answerable => {
+                        cancel_all(&forks, None).await;
+                        // The phones must finish the cancelled INVITE (487, ACK) before they see the
+                        // same call come back.
+                        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                            while pending > 0 && done_rx.recv().await.is_some() {
+                                pending -= 1;
+                            }
+                        })
+                        .await;
+                        return Stage::AutoAnswer(rung);
+                    }
+                    other => tracing::info!(?other, "SIP: command ignored while the call rings"),
+                },
             }
-            _ = &mut deadline => {
-                cancel_all(&forks, None).await;
-                return Stage::Failed { busy };
-            }
-            Some(cmd) = async {
-                match cmds.as_deref_mut() {
-                    Some(c) => c.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => match cmd {
-                CallCommand::Hangup => {
-                    cancel_all(&forks, None).await;
-                    return Stage::Refused;
-                }
-                CallCommand::Answer if plan.headers.is_empty() && answerable => {
-                    cancel_all(&forks, None).await;
-                    // The phones must finish the cancelled INVITE (487, ACK) before they see the
-                    // same call come back.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        while pending > 0 && done_rx.recv().await.is_some() {
-                            pending -= 1;
-                        }
-                    })
-                    .await;
-                    return Stage::AutoAnswer(rung);
-                }
-                other => tracing::info!(?other, "SIP: command ignored while the call rings"),
-            },
         }
     }
+    .await;
+    // The forks nobody took: an answer that arrived meanwhile is hung up, and each leaves the
+    // dialog layer (answers still to come are the waiting tasks' part: they find no one here).
+    done_rx.close();
+    let taken = match &stage {
+        Stage::Answered { dialog, .. } => Some(dialog.id()),
+        _ => None,
+    };
+    while let Ok((i, resp)) = done_rx.try_recv() {
+        let fork = &forks[i].0;
+        if taken.as_ref() == Some(&fork.id()) {
+            continue;
+        }
+        if resp.is_some_and(|r| r.status_code.kind() == StatusCodeKind::Successful) {
+            let _ = fork.bye().await;
+        }
+        srv.dialogs.remove_dialog(&fork.id());
+    }
+    stage
 }
 
 /// A party rung on a socket of its own (the echo test, a supervisor): what the ringing came to,
