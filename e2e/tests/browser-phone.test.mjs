@@ -288,3 +288,30 @@ test("a clicked number opens the dialer with it, or is dialled at once when the 
     await ctx.close();
   }
 });
+
+// After every browser-phone call above (answered, held, transferred, abandoned by its page,
+// echoed, auto-answered), nothing of them stays in the server: the call, SIP, media and bridge
+// gauges of /metrics are back at 0 within T1 × 64 (32 s) and a margin.
+test("the browser phones' calls leave every gauge at 0", async () => {
+  const perCall = ["calls", "sip_dialogs", "sip_transactions", "sip_waiting_ack", "call_legs", "relays",
+    "rtp_ports_in_use", "browser_phone_bridges", "browser_phone_sip_dialogs", "browser_phone_sip_transactions",
+    "browser_phone_rtp_ports_in_use"];
+  const gauges = async () => {
+    const text = await (await fetch(`${server.base}/metrics`)).text();
+    const g = {};
+    for (const line of text.split("\n")) {
+      const m = /^switchboard_(\w+) ([0-9.e+-]+)$/.exec(line);
+      if (m) g[m[1]] = Number(m[2]);
+    }
+    return g;
+  };
+  const started = Date.now();
+  let g = await gauges();
+  const left = () => perCall.filter((k) => (g[k] ?? 0) !== 0);
+  while (left().length && Date.now() - started < 40000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    g = await gauges();
+  }
+  assert.deepEqual(left().map((k) => `${k}=${g[k]}`), [], "every per-call gauge is back at 0");
+  assert.ok("browser_phone_bridges" in g, "the browser phones' gauges are on /metrics");
+});

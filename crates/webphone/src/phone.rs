@@ -319,6 +319,7 @@ impl Phone {
                 let session = rand::random::<u32>() as u64;
                 let ours = sdp::build(bridge.rtp_local, &[codec.pt], codec.event_pt, Direction::SendRecv, session, 1);
                 if dialog.accept(Some(sdp_headers()), Some(ours.into_bytes())).is_err() {
+                    self.forget(&dialog);
                     self.tell(ToPage::Ended { reason: EndReason::Cancelled });
                     return;
                 }
@@ -345,6 +346,7 @@ impl Phone {
     fn fail(&mut self, dialog: InviteDialog, why: &str) {
         tracing::warn!("browser phone: cannot answer: {why}");
         let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
+        self.forget(&dialog);
         self.tell(ToPage::Ended { reason: EndReason::MediaFailed });
     }
 
@@ -403,11 +405,13 @@ impl Phone {
         let resp = match resp {
             Some(r) if r.status_code.kind() == StatusCodeKind::Successful => r,
             Some(r) => {
+                self.forget(&dialog);
                 let busy = matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere);
                 self.tell(ToPage::Ended { reason: if busy { EndReason::Busy } else { EndReason::Failed } });
                 return;
             }
             None => {
+                self.forget(&dialog);
                 self.tell(ToPage::Ended { reason: EndReason::Failed });
                 return;
             }
@@ -418,6 +422,7 @@ impl Phone {
             Some((a, pt))
         }) else {
             let _ = dialog.bye().await;
+            self.forget(&dialog);
             self.tell(ToPage::Ended { reason: EndReason::Failed });
             return;
         };
@@ -441,6 +446,7 @@ impl Phone {
             Err(e) => {
                 tracing::warn!("browser phone: {e}");
                 let _ = dialog.bye().await;
+                self.forget(&dialog);
                 self.tell(ToPage::Ended { reason: EndReason::MediaFailed });
             }
         }
@@ -452,10 +458,12 @@ impl Phone {
             Call::Idle => {}
             Call::Ringing { dialog, .. } => {
                 let _ = dialog.reject(Some(StatusCode::BusyHere), None);
+                self.forget(&dialog);
             }
             Call::Dialling { dialog, .. } => {
                 if let Some(d) = dialog {
                     let _ = d.cancel().await;
+                    self.forget(&d);
                 }
             }
             Call::Talking(t) => {
@@ -464,6 +472,7 @@ impl Phone {
                 } else {
                     t.dialog.bye().await
                 };
+                self.forget(&t.dialog);
             }
         }
         self.tell(ToPage::Ended { reason });
@@ -482,7 +491,11 @@ impl Phone {
                     Call::Dialling { .. } => return, // the final answer says how it ended
                     _ => EndReason::Hangup,
                 };
-                self.call = Call::Idle;
+                if let Call::Ringing { dialog, .. } | Call::Talking(Talk { dialog, .. }) =
+                    std::mem::replace(&mut self.call, Call::Idle)
+                {
+                    self.forget(&dialog);
+                }
                 self.tell(ToPage::Ended { reason });
             }
             DialogState::Early(id, _) if Some(&id.call_id) == ours.as_ref() => self.tell(ToPage::Progress),
@@ -547,6 +560,11 @@ impl Phone {
             Call::Idle => true,
             _ => false,
         }
+    }
+
+    /// The call's dialog is over: out of the gateway's dialog layer (nothing of a call stays).
+    fn forget(&self, dialog: &InviteDialog) {
+        self.gw.dialogs.remove_dialog(&dialog.id());
     }
 
     fn credential(&self) -> Credential {
