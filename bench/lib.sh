@@ -5,10 +5,12 @@
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
 PIDS=()
-# The callee sipp runs in the background (-bg) under its own pid: stop it by its scenario.
+# The callee sipp runs in the background (-bg) under its own pid: stop it by its scenario (in
+# bench/ or made in the work folder).
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   pkill -f "sipp -sf bench/uas_" 2>/dev/null || true
+  pkill -f "sipp -sf $WORK/" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
