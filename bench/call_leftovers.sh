@@ -16,15 +16,6 @@ P=$(port)
 start_switchboard "$P"
 sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$P" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
 sleep 0.5
-TICKS=$(getconf CLK_TCK)
-rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$SBPID/status"; }
-kb() { awk '/VmRSS/ {print $2}' "/proc/$SBPID/status"; }
-cpu() { awk '{print $14 + $15}' "/proc/$SBPID/stat"; }
-gauges() {
-  curl -s "http://127.0.0.1:$HP/metrics" | grep -E '^switchboard_(calls|sip_|call_legs|relays|rtp_ports|tasks)' \
-    | awk '{printf "%s=%s ", $1, $2}' | sed 's/switchboard_//g'
-  echo
-}
 echo "before:        RSS $(rss); $(gauges)"
 R0=$(kb)
 sipp "127.0.0.1:$SP" -sn uac -i 127.0.0.2 -p "$(port)" -s 48220000000 -nostdin -r "$RATE" -rp 1000 -m "$CALLS" \

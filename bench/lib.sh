@@ -41,3 +41,15 @@ start_switchboard() {
   echo "extension 100 could not register" >&2
   return 1
 }
+
+# The running server's resident memory (MB, and KiB), CPU ticks used so far, and its live-object
+# gauges from /metrics (calls, SIP dialogs and transactions, legs, relays, RTP ports, tasks).
+TICKS=$(getconf CLK_TCK)
+rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$SBPID/status"; }
+kb() { awk '/VmRSS/ {print $2}' "/proc/$SBPID/status"; }
+cpu() { awk '{print $14 + $15}' "/proc/$SBPID/stat"; }
+gauges() {
+  curl -s "http://127.0.0.1:$HP/metrics" | grep -E '^switchboard_(calls|sip_|call_legs|relays|rtp_ports|tasks)' \
+    | awk '{printf "%s=%s ", $1, $2}' | sed 's/switchboard_//g'
+  echo
+}

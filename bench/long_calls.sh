@@ -18,14 +18,6 @@ for s in uas_answer trunk_uac; do
 done
 sipp -sf "$WORK/uas_answer.xml" -i 127.0.0.1 -p "$P" -mp 14000 -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
 sleep 0.5
-TICKS=$(getconf CLK_TCK)
-rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$SBPID/status"; }
-cpu() { awk '{print $14 + $15}' "/proc/$SBPID/stat"; }
-gauges() {
-  curl -s "http://127.0.0.1:$HP/metrics" | grep -E '^switchboard_(calls|sip_dialogs|sip_transactions|relays|rtp_ports|tasks)' \
-    | awk '{printf "%s=%s ", $1, $2}' | sed 's/switchboard_//g'
-  echo
-}
 echo "before: RSS $(rss); $(gauges)"
 sipp "127.0.0.1:$SP" -sf "$WORK/trunk_uac.xml" -i 127.0.0.2 -p "$(port)" -mp 12000 -s 48220000000 -key caller 48600000000 \
   -nostdin -r 50 -l "$CALLS" -m "$CALLS" -d $((MINUTES * 60000)) -max_socket 5000 -timeout $((MINUTES * 60 + 120))s \
