@@ -41,6 +41,9 @@ pub enum StoreError {
 
 /// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
 /// PostgreSQL with a pool of 16.
+/// How long a SQLite connection may stay idle in the pool before it is closed.
+const IDLE: Duration = Duration::from_secs(60);
+
 /// Page cache per SQLite connection, in KiB: eight connections hold at most 64 MiB of pages.
 pub(crate) const CACHE_KIB: u32 = 8192;
 /// Page cache of a connection while it bulk-loads contacts (indexes kept in memory).
@@ -56,6 +59,11 @@ fn options(url: &str, max: Option<u32>, busy_timeout: Duration) -> ConnectOption
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // In-memory SQLite is one database per connection: keep exactly one.
         opts.max_connections(max.unwrap_or(if in_memory { 1 } else { 8 })).connect_lazy(!in_memory && max.is_none());
+        if !in_memory {
+            // A connection idle for a minute is closed, and its page cache with it: after a
+            // burst the pool's memory goes back (an in-memory database lives in its connection).
+            opts.idle_timeout(IDLE);
+        }
         opts.map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

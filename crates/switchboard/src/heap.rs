@@ -14,7 +14,7 @@ const EVERY: Duration = Duration::from_secs(5);
 const AGAIN: Duration = Duration::from_secs(20);
 /// Free memory the allocator may keep for the next burst.
 #[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
-const KEEP: usize = 32 << 20;
+const KEEP: usize = 8 << 20;
 
 /// Starts the keeper (Linux with glibc; elsewhere the allocator returns memory by itself or
 /// there is nothing to ask). It trims when the process holds more than [`KEEP`] of anonymous
