@@ -39,8 +39,6 @@ pub enum StoreError {
     Io(String),
 }
 
-/// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
-/// PostgreSQL with a pool of 16.
 /// How long a SQLite connection may stay idle in the pool before it is closed.
 const IDLE: Duration = Duration::from_secs(60);
 
@@ -52,6 +50,8 @@ pub(crate) const BULK_CACHE_KIB: u32 = 65536;
 /// How long a SQLite statement waits for another writer before it gives up (SQLITE_BUSY).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How to connect: SQLite files in WAL mode with a lazy pool of 8 (in-memory: exactly one),
+/// PostgreSQL with a pool of 16.
 fn options(url: &str, max: Option<u32>, busy_timeout: Duration) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
