@@ -22,6 +22,8 @@ port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_
 start_switchboard() {
   cargo build --release -q -p switchboard
   local bin="$CARGO_TARGET_DIR/release/switchboard" sippw
+  # The carrier is sipp on 127.0.0.2: loopback trunks are allowed for benchmarks and tests only.
+  export SWITCHBOARD_LOOPBACK_TRUNKS=true
   ( cd "$WORK"
     echo "bench-pass-1" | "$bin" user add --org bench --name agent --role agent --extension 100 --password-stdin >"$WORK/user.txt"
     "$bin" trunk add --org bench --name carrier --host 127.0.0.2 --inbound 127.0.0.2 >/dev/null

@@ -30,6 +30,12 @@ before(async () => {
     addUser(dir, "acme", "bea", "102", "agent", PW, "בת-אל לוי", "he", "browser");
     cli(dir, ["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--inbound", "127.0.0.2"]);
     cli(dir, ["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "101"]);
+    // Another organization's administrator names 127.0.0.1 — where the browser phones' calls
+    // come from — as a carrier address (allowed here only because tests allow loopback
+    // trunks), with a number of its own.
+    addUser(dir, "globex", "gil", "100", "admin", PW, "Gil Globex");
+    cli(dir, ["trunk", "add", "--org", "globex", "--name", "evil", "--host", "127.0.0.1", "--inbound", "127.0.0.1"]);
+    cli(dir, ["trunk", "number", "--org", "globex", "--number", "48600111999", "--extension", "100"]);
   }, { SWITCHBOARD_BROWSER_PHONE_GRACE_SECONDS: String(GRACE) });
   browser = await launchWithMicrophone(tone(1000));
   browser2 = await launchWithMicrophone(tone(1500));
@@ -285,6 +291,57 @@ test("a clicked number opens the dialer with it, or is dialled at once when the 
     assert.equal(r.code, 0, "the caller talked and hung up");
   } finally {
     caller.process.kill("SIGKILL");
+    await ctx.close();
+  }
+});
+
+// Organization globex has a trunk on 127.0.0.1: anna's browser phone dialling
+// 102 still rings her colleague bea (acme's extension 102), never globex; internal legs are
+// known by the server's own key, not by their address.
+test("another organization's trunk on 127.0.0.1 cannot take the browser phones' calls", async () => {
+  const a = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const anna = await a.newPage();
+  await login(anna, server.base, "101", PW, "pl");
+  await anna.goto(`${server.base}/contacts`);
+  const b = await browser2.newContext({ viewport: { width: 1366, height: 768 } });
+  const bea = await b.newPage();
+  await login(bea, server.base, "102", PW, "he");
+  await bea.goto(`${server.base}/contacts`);
+  try {
+    await anna.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+    await bea.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+    await anna.evaluate(() => window.switchboardPhone.dial("102"));
+    await bea.waitForSelector("#call-bar[data-state=ringing]", { timeout: 8000 });
+    await bea.click("#call-bar [data-cmd=answer]");
+    await bea.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await anna.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    await bea.click("#call-bar [data-cmd=hangup]");
+    await anna.waitForSelector("#phone-state[data-state=ready]", { timeout: 8000 });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+// Logged out elsewhere (another tab, a form post with the same cookie): the page's phone socket
+// closes at once, not at the session's next check 15 s later.
+test("logging out closes the phone's socket at once", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  try {
+    await login(page, server.base, "101", PW, "pl");
+    await page.goto(`${server.base}/contacts`);
+    await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+    const csrf = await page.getAttribute("form[action='/logout'] input[name=csrf]", "value");
+    const t0 = Date.now();
+    const r = await ctx.request.post(`${server.base}/logout`, {
+      form: { csrf }, headers: { origin: server.base }, maxRedirects: 0,
+    });
+    assert.equal(r.status(), 303, "logged out");
+    await page.waitForSelector("#phone-state[data-state=offline]", { timeout: 3000 });
+    const took = Date.now() - t0;
+    assert.ok(took < 2000, `the phone's socket closed ${took} ms after the log-out`);
+  } finally {
     await ctx.close();
   }
 });

@@ -24,7 +24,12 @@ export function addUser(dir, org, name, ext, role, password, fullName, language 
 }
 
 function cleanEnv() {
-  const env = { ...process.env, SWITCHBOARD_LOG: "warn", SWITCHBOARD_HTTP_ADDR: "127.0.0.1:0", SWITCHBOARD_SIP_ADDR: "127.0.0.1:0" };
+  // The server's RTP ports (chosen at random in their range) stay clear of the tests' sipp media
+  // ports (13000-30000) and of the kernel's ephemeral ports (32768-60999).
+  const env = { ...process.env, SWITCHBOARD_LOG: "warn", SWITCHBOARD_HTTP_ADDR: "127.0.0.1:0", SWITCHBOARD_SIP_ADDR: "127.0.0.1:0",
+    SWITCHBOARD_RTP_PORTS: "61000-64998",
+    // The carriers here are sipp on 127.0.0.2/127.0.0.3: loopback trunks are allowed for tests only.
+    SWITCHBOARD_LOOPBACK_TRUNKS: "true" };
   delete env.SWITCHBOARD_DATABASE_URL;
   delete env.SWITCHBOARD_DATA_DIR;
   return env;

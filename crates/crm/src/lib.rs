@@ -48,6 +48,8 @@ pub struct Crm {
     pub(crate) spooled: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// This node's name: its calls in progress carry it (`calls/recovery.rs`).
     pub(crate) node: String,
+    /// What trunks may point at (`sip/carriers.rs`).
+    pub(crate) carriers: std::sync::Arc<std::sync::RwLock<sip::carriers::CarrierRules>>,
 }
 
 /// What a node sets up the domain with.
@@ -63,6 +65,8 @@ pub struct CrmSettings {
     /// This node's name, the same from one run to the next (its calls left open by a crash are
     /// closed at its next start); none: a name of its own for this process.
     pub node: Option<String>,
+    /// What trunks may point at: never this node's own addresses, nor loopback unless allowed.
+    pub carriers: sip::carriers::CarrierRules,
 }
 
 impl Default for CrmSettings {
@@ -72,6 +76,7 @@ impl Default for CrmSettings {
             files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
             spool: None,
             node: None,
+            carriers: Default::default(),
         }
     }
 }
@@ -108,11 +113,18 @@ impl Crm {
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 format!("process-{}-{n}", std::process::id())
             }),
+            carriers: std::sync::Arc::new(std::sync::RwLock::new(settings.carriers)),
         };
         crm.follow_routing_changes();
         crm.start_journal();
         crm.count_missing_queue_days().await?;
         Ok(crm)
+    }
+
+    /// The addresses this node turned out to listen on (a port 0 in the settings is known
+    /// only once bound): no trunk may point at them.
+    pub fn listening_on(&self, addrs: &[std::net::SocketAddr]) {
+        self.carriers.write().expect("carriers lock").own.extend_from_slice(addrs);
     }
 
     pub fn store(&self) -> &Store {

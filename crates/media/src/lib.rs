@@ -7,6 +7,7 @@ pub mod g711;
 pub mod live;
 pub mod mixer;
 pub mod music;
+pub mod peer;
 pub mod ports;
 pub mod recorder;
 pub mod relay;

@@ -6,6 +6,7 @@
 
 use crate::g711;
 use crate::music::FRAME;
+use crate::peer::Peer;
 use crate::relay::Leg;
 use crate::rtp::{Header, PT_PCMA};
 use std::collections::VecDeque;
@@ -56,7 +57,7 @@ impl Jitter {
 
 struct Member {
     socket: Arc<UdpSocket>,
-    remote: Mutex<Option<SocketAddr>>,
+    peer: Mutex<Peer>,
     payload_type: u8,
     queue: Mutex<Jitter>,
 }
@@ -85,7 +86,7 @@ impl Mixer {
             legs.into_iter()
                 .map(|l| Member {
                     socket: l.socket,
-                    remote: Mutex::new(l.remote),
+                    peer: Mutex::new(l.peer),
                     payload_type: l.payload_type,
                     queue: Mutex::new(Jitter::default()),
                 })
@@ -101,20 +102,13 @@ impl Mixer {
             tokio::spawn(async move {
                 let me = &m[i];
                 let mut buf = [0u8; 2048];
-                let mut latched = false;
                 while !stop.load(Ordering::Relaxed) {
                     let got =
                         tokio::time::timeout(std::time::Duration::from_millis(200), me.socket.recv_from(&mut buf))
                             .await;
                     let Ok(Ok((n, peer))) = got else { continue };
-                    {
-                        let mut r = me.remote.lock().expect("remote lock");
-                        if !latched {
-                            *r = Some(peer);
-                            latched = true;
-                        } else if *r != Some(peer) {
-                            continue;
-                        }
+                    if !me.peer.lock().expect("peer lock").admit(peer) {
+                        continue; // not from the member: dropped
                     }
                     let Some((h, off)) = Header::parse(&buf[..n]) else { continue };
                     if !crate::recorder::recordable(h.payload_type) || n - off < FRAME {
@@ -148,7 +142,7 @@ impl Mixer {
                 let frames: Vec<[i16; FRAME]> = m.iter().map(|x| x.queue.lock().expect("queue lock").take()).collect();
                 let hears = heard.load(Ordering::Relaxed);
                 for i in 0..n {
-                    let Some(to) = *m[i].remote.lock().expect("remote lock") else { continue };
+                    let Some(to) = m[i].peer.lock().expect("peer lock").target() else { continue };
                     packet.clear();
                     Header {
                         marker: false,
@@ -208,7 +202,12 @@ impl Mixer {
     }
 
     pub fn remote(&self, i: usize) -> Option<SocketAddr> {
-        *self.members[i].remote.lock().expect("remote lock")
+        self.members[i].peer.lock().expect("peer lock").target()
+    }
+
+    /// Who member `i` is, to hand over with its socket.
+    pub fn peer(&self, i: usize) -> Peer {
+        *self.members[i].peer.lock().expect("peer lock")
     }
 
     pub fn stop(&self) {

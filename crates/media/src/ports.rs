@@ -1,14 +1,12 @@
 //! RTP ports from a configured range: even ports only (RTCP would take the odd one above).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use tokio::net::UdpSocket;
 
 pub struct RtpPorts {
     ip: IpAddr,
     first: u16,
     last: u16,
-    next: Mutex<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -19,23 +17,28 @@ pub struct NoFreePort {
     last: u16,
 }
 
+/// Random tries before going round the whole range.
+const TRIES: usize = 16;
+
 impl RtpPorts {
     pub fn new(ip: IpAddr, first: u16, last: u16) -> RtpPorts {
         let first = first + first % 2;
-        RtpPorts { ip, first, last: last.max(first), next: Mutex::new(first) }
+        RtpPorts { ip, first, last: last.max(first) }
     }
 
-    /// Binds the next free even port, going round the range once at most.
+    /// Binds a free even port chosen at random (the next call's port cannot be guessed from
+    /// this one's); when the range is nearly full, goes round it once from a random place.
     pub async fn bind(&self) -> Result<UdpSocket, NoFreePort> {
-        let count = (self.last - self.first) / 2 + 1;
-        for _ in 0..count {
-            let port = {
-                let mut n = self.next.lock().expect("ports lock");
-                let p = *n;
-                *n = if p + 2 > self.last { self.first } else { p + 2 };
-                p
-            };
-            if let Ok(s) = UdpSocket::bind(SocketAddr::new(self.ip, port)).await {
+        let count = (self.last - self.first) as usize / 2 + 1;
+        let port = |i: usize| self.first + 2 * (i % count) as u16;
+        for _ in 0..TRIES {
+            if let Ok(s) = UdpSocket::bind(SocketAddr::new(self.ip, port(rand::random_range(0..count)))).await {
+                return Ok(s);
+            }
+        }
+        let start = rand::random_range(0..count);
+        for i in start..start + count {
+            if let Ok(s) = UdpSocket::bind(SocketAddr::new(self.ip, port(i))).await {
                 return Ok(s);
             }
         }

@@ -1,11 +1,12 @@
 //! The relay: a call's audio anchored between two legs. Each leg is our socket facing one
-//! party. Packets that arrive on one leg go out of the other, to where that party's packets
-//! come from (symmetric latching: the first packet fixes the address, which also gets through
-//! NAT); until then, to the address its SDP gave. No transcoding, no buffering. Either
+//! party. Packets that arrive on one leg from that party (`peer::Peer`: the address its SDP
+//! named, or behind NAT its signalling address) go out of the other, to where that party takes
+//! audio; anybody else's packets are dropped. No transcoding, no buffering. Either
 //! direction can be stopped (mute, hold), and music can be played into a leg (hold).
 
 use crate::music::{self, Music};
-use std::net::SocketAddr;
+use crate::peer::Peer;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
@@ -14,8 +15,8 @@ use tokio::sync::Notify;
 /// One side of the call: our socket, the party's address, and the codec it speaks.
 pub struct Leg {
     pub socket: Arc<UdpSocket>,
-    /// From the party's SDP; replaced by the source of its first packet.
-    pub remote: Option<SocketAddr>,
+    /// Who the party is: its SDP address, and where its signalling came from.
+    pub peer: Peer,
     /// The G.711 payload type of this leg (for music played into it).
     pub payload_type: u8,
     /// The payload type of the party's RFC 4733 events (DTMF), when it sends them.
@@ -24,7 +25,14 @@ pub struct Leg {
 
 impl Leg {
     pub fn new(socket: UdpSocket, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
-        Leg { socket: Arc::new(socket), remote, payload_type, event_pt: None }
+        Leg { socket: Arc::new(socket), peer: remote.into(), payload_type, event_pt: None }
+    }
+
+    /// The party's signalling came from (or went to) `ip`: behind NAT, its packets come from
+    /// there rather than from its SDP's address.
+    pub fn signalled_from(mut self, ip: Option<IpAddr>) -> Leg {
+        self.peer = Peer::new(self.peer.target(), ip);
+        self
     }
 
     /// The party sends DTMF as RFC 4733 events with this payload type.
@@ -34,8 +42,8 @@ impl Leg {
     }
 
     /// A leg on a socket that another relay used before (a transfer keeps the staying party's).
-    pub fn shared(socket: Arc<UdpSocket>, remote: Option<SocketAddr>, payload_type: u8) -> Leg {
-        Leg { socket, remote, payload_type, event_pt: None }
+    pub fn shared(socket: Arc<UdpSocket>, peer: impl Into<Peer>, payload_type: u8) -> Leg {
+        Leg { socket, peer: peer.into(), payload_type, event_pt: None }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -52,7 +60,7 @@ pub struct RelayStats {
 
 struct Side {
     socket: Arc<UdpSocket>,
-    remote: Mutex<Option<SocketAddr>>,
+    peer: Mutex<Peer>,
     payload_type: u8,
     event_pt: Option<u8>,
     /// This side's audio reaches the other side.
@@ -100,7 +108,7 @@ impl Relay {
     ) -> Relay {
         let side = |l: Leg| Side {
             socket: l.socket,
-            remote: Mutex::new(l.remote),
+            peer: Mutex::new(l.peer),
             payload_type: l.payload_type,
             event_pt: l.event_pt,
             passes: AtomicBool::new(true),
@@ -121,7 +129,6 @@ impl Relay {
             tokio::spawn(async move {
                 let to = 1 - from;
                 let mut buf = vec![0u8; 2048];
-                let mut latched = false;
                 let mut dtmf = crate::dtmf::Detector::default();
                 loop {
                     // Listen for the stop before looking at the flag: a stop between two packets
@@ -140,16 +147,8 @@ impl Relay {
                     if sh.stopped.load(Ordering::SeqCst) {
                         return;
                     }
-                    let from_party = {
-                        let mut remote = sh.sides[from].remote.lock().expect("remote lock");
-                        if !latched {
-                            *remote = Some(peer);
-                            latched = true;
-                        }
-                        Some(peer) == *remote
-                    };
-                    if !from_party {
-                        continue; // not from the latched party: dropped
+                    if !sh.sides[from].peer.lock().expect("peer lock").admit(peer) {
+                        continue; // not from the party: dropped
                     }
                     if let (Some(ev_pt), Some(tx)) = (sh.sides[from].event_pt, &sh.events)
                         && let Some((h, off)) = crate::rtp::Header::parse(&buf[..n])
@@ -168,7 +167,7 @@ impl Relay {
                     if !sh.sides[from].passes.load(Ordering::Relaxed) || sh.sides[to].music.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let target = *sh.sides[to].remote.lock().expect("remote lock");
+                    let target = sh.sides[to].peer.lock().expect("peer lock").target();
                     if let Some(t) = target
                         && sh.sides[to].socket.send_to(&buf[..n], t).await.is_ok()
                     {
@@ -200,7 +199,7 @@ impl Relay {
                 music::play(
                     sh.tune.clone(),
                     s.socket.clone(),
-                    || *s.remote.lock().expect("remote lock"),
+                    || s.peer.lock().expect("peer lock").target(),
                     s.payload_type,
                     keep,
                 )
@@ -227,7 +226,7 @@ impl Relay {
             let mut packet = Vec::with_capacity(16);
             for code in codes {
                 for (i, payload) in crate::dtmf::press(code).iter().enumerate() {
-                    let Some(to) = *sh.sides[leg].remote.lock().expect("remote lock") else { return };
+                    let Some(to) = sh.sides[leg].peer.lock().expect("peer lock").target() else { return };
                     packet.clear();
                     crate::rtp::Header { marker: i == 0, payload_type: pt, sequence: seq, timestamp: ts, ssrc }
                         .write(&mut packet);
@@ -255,7 +254,12 @@ impl Relay {
 
     /// The party's address as the relay now sends to it (0 = leg a, 1 = leg b).
     pub fn remote(&self, leg: usize) -> Option<SocketAddr> {
-        *self.shared.sides[leg].remote.lock().expect("remote lock")
+        self.shared.sides[leg].peer.lock().expect("peer lock").target()
+    }
+
+    /// Who the party of side `leg` is, to hand over to the next relay or mixer with its socket.
+    pub fn peer(&self, leg: usize) -> Peer {
+        *self.shared.sides[leg].peer.lock().expect("peer lock")
     }
 
     pub fn stop(&self) {
@@ -279,27 +283,46 @@ mod tests {
     use crate::rtp::PT_PCMU;
 
     #[tokio::test]
-    async fn packets_cross_both_ways_to_latched_addresses() {
-        let a = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), None, PT_PCMU);
+    async fn packets_cross_both_ways_and_only_the_parties_are_heard() {
+        // Phone a is behind NAT: its SDP names a private address, its signalling came from
+        // 127.0.0.1, and its packets come from a port the NAT chose.
+        let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let a = Leg::new(
+            UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            Some("192.168.1.20:4000".parse().unwrap()),
+            PT_PCMU,
+        )
+        .signalled_from(Some("127.0.0.1".parse().unwrap()));
         let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let b = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_b.local_addr().unwrap()), PT_PCMU);
+        let b = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_b.local_addr().unwrap()), PT_PCMU)
+            .signalled_from(Some("127.0.0.1".parse().unwrap()));
         let (a_addr, b_addr) = (a.local_addr(), b.local_addr());
         let relay = Relay::start(a, b, Music::default_melody());
-        let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut buf = [0u8; 400];
+        // An outsider on another address sends to both legs first: nobody hears it, and it is
+        // sent nothing.
+        let stranger = UdpSocket::bind("127.0.0.9:0").await.unwrap();
+        stranger.send_to(b"inject", a_addr).await.unwrap();
+        stranger.send_to(b"inject", b_addr).await.unwrap();
         phone_a.send_to(b"from-a", a_addr).await.unwrap();
         let (n, from) = phone_b.recv_from(&mut buf).await.unwrap();
         assert_eq!((&buf[..n], from), (&b"from-a"[..], b_addr));
         phone_b.send_to(b"from-b", b_addr).await.unwrap();
         let (n, _) = phone_a.recv_from(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], b"from-b", "a was latched from its first packet");
-        // A stranger's packets on leg a are dropped.
-        let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(&buf[..n], b"from-b", "a NAT'd party is answered where its packets come from");
+        // A stranger on the same host but another port than b's SDP names is not b.
+        let local = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        local.send_to(b"inject", b_addr).await.unwrap();
         stranger.send_to(b"inject", a_addr).await.unwrap();
         phone_a.send_to(b"again", a_addr).await.unwrap();
         let (n, _) = phone_b.recv_from(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"again");
+        phone_b.send_to(b"b-again", b_addr).await.unwrap();
+        let (n, _) = phone_a.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"b-again");
         assert_eq!(relay.stats().a_to_b.load(Ordering::Relaxed), 2);
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(100), stranger.recv_from(&mut buf)).await;
+        assert!(quiet.is_err(), "the outsider received nothing");
 
         // Hold b: b gets music, a gets nothing from b.
         relay.hold(1, true);

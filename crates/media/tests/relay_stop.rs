@@ -13,13 +13,14 @@ async fn relays_stopped_mid_stream_are_all_freed() {
     let mut runs = vec![];
     for _ in 0..300 {
         runs.push(tokio::spawn(async {
-            let a = Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), None, PT_PCMU);
+            let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let a =
+                Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_a.local_addr().unwrap()), PT_PCMU);
             let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let b =
                 Leg::new(UdpSocket::bind("127.0.0.1:0").await.unwrap(), Some(phone_b.local_addr().unwrap()), PT_PCMU);
             let to = a.local_addr();
             let relay = Relay::start(a, b, Music::default_melody());
-            let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let packet = [0x80u8, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
             // A burst, the stop in the middle of it, then silence.
             for i in 0..40 {

@@ -19,6 +19,12 @@ pub struct Config {
     pub database_url_file: Option<PathBuf>,
     /// Mark cookies Secure: set when a TLS proxy serves Switchboard over HTTPS.
     pub secure_cookies: bool,
+    /// Trunks may point at loopback addresses (carriers played by sipp on 127.0.0.2 in tests
+    /// and benchmarks); never set in production.
+    pub loopback_trunks: bool,
+    /// The token `/metrics` asks for (`Authorization: Bearer …`); empty: it answers only
+    /// requests from this machine that came through no proxy.
+    pub metrics_token: String,
     /// RTP ports for calls, "FIRST-LAST".
     pub rtp_ports: String,
     /// The address put in SDP for our RTP (default: the SIP address).
@@ -45,6 +51,8 @@ impl Default for Config {
             database_url: String::new(),
             database_url_file: None,
             secure_cookies: false,
+            loopback_trunks: false,
+            metrics_token: String::new(),
             rtp_ports: "20000-30000".into(),
             media_ip: None,
             music_on_hold: None,
@@ -67,6 +75,8 @@ impl Config {
                 "database_url",
                 "database_url_file",
                 "secure_cookies",
+                "loopback_trunks",
+                "metrics_token",
                 "rtp_ports",
                 "media_ip",
                 "music_on_hold",
@@ -114,6 +124,10 @@ impl Config {
             files: self.data_dir.join("files"),
             spool: Some(self.data_dir.join("spool")),
             node: Some(self.node.clone()),
+            carriers: crm::sip::carriers::CarrierRules {
+                loopback_allowed: self.loopback_trunks,
+                own: [&self.sip_addr, &self.http_addr].iter().filter_map(|a| a.parse().ok()).collect(),
+            },
         }
     }
 

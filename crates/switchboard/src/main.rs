@@ -295,7 +295,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
 }
 
 async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
-    let crm = Crm::start(open_store(cfg).await?).await?;
+    let crm = Crm::start_with(open_store(cfg).await?, cfg.crm_settings()).await?;
     match command {
         TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound, register } => {
             let o = find_org(&crm, &org).await?;
@@ -404,6 +404,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("binding the web address {}", cfg.http_addr))?;
     let addr = listener.local_addr()?;
+    crm.listening_on(&[addr, sip.local_addr(), std::net::SocketAddr::new(sip.media_ip(), 0)]);
     println!("database: {}", cfg.database_url_for_log());
     if let Some((org, user, password)) = first {
         println!();
@@ -435,10 +436,12 @@ async fn serve(cfg: Config) -> Result<()> {
         sip_local
     };
     let mut phones = webphone::GatewaySettings::new(gateway_sip, sip.media_ip());
+    phones.internal_key = Some(sip.internal_key());
     phones.rtp_ports = cfg.rtp_range()?;
     phones.grace = std::time::Duration::from_secs(cfg.browser_phone_grace_seconds.max(2));
     let phones = webphone::Gateway::start(phones).await?;
     let mut state = web::AppState::new(crm, cfg.secure_cookies);
+    state.metrics_token = Some(cfg.metrics_token.trim().to_string()).filter(|t| !t.is_empty());
     state.phones = Some(phones);
     web::serve(listener, state, shutdown_signal()).await?;
     Ok(())

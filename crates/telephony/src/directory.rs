@@ -84,9 +84,10 @@ pub trait SipDirectory: Send + Sync + 'static {
     /// The SIP password of an active user's extension; `None` for an unknown or inactive one.
     async fn extension_secret(&self, tenant: &Tenant, extension: &str) -> Option<String>;
 
-    /// The trunk a request from `source` comes through (carriers are known by address).
-    async fn trunk_for_source(&self, _source: IpAddr) -> Option<Trunk> {
-        None
+    /// The trunks a request from `source` may come through (carriers are known by address;
+    /// several organizations may use the same carrier, each with its own numbers).
+    async fn trunks_for_source(&self, _source: IpAddr) -> Vec<Trunk> {
+        vec![]
     }
 
     /// Where a call from a trunk to `number` rings; `None` when it is not the organization's.

@@ -12,6 +12,7 @@ pub mod events;
 pub mod fuzzing;
 pub mod guard;
 mod handover;
+pub mod internal;
 pub mod location;
 mod party;
 pub mod queue;
@@ -23,6 +24,7 @@ pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};
 pub use directory::{InboundRoute, OutboundRoute, RecordingPolicy, SipDirectory, Tenant, Trunk};
+pub use internal::InternalKey;
 pub use server::{Live, SipServer, SipSettings};
 
 /// The User-Agent / Server header value.

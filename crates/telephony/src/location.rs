@@ -110,6 +110,13 @@ impl Location {
             .unwrap_or_default()
     }
 
+    /// Whether a phone of any extension is registered from `ip` now.
+    pub fn has_source(&self, ip: std::net::IpAddr) -> bool {
+        let now = Instant::now();
+        let all = self.bindings.lock().expect("location lock");
+        all.values().flatten().any(|b| b.expires_at > now && b.source.ip() == ip)
+    }
+
     /// Drops expired bindings; run now and then.
     pub fn purge(&self) {
         let now = Instant::now();

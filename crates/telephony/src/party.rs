@@ -20,7 +20,7 @@ pub(crate) struct Party {
     pub(crate) dialog: InviteDialog,
     pub(crate) states: DialogStateReceiver,
     pub(crate) socket: Arc<tokio::net::UdpSocket>,
-    pub(crate) remote: Option<SocketAddr>,
+    pub(crate) remote: media::peer::Peer,
     pub(crate) sdp: LegSdp,
     /// Who the party is: its number or extension.
     pub(crate) name: String,

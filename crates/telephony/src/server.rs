@@ -124,6 +124,8 @@ impl SipServer {
             location: location.clone(),
             nonces: Nonces::random(),
             guard: Guard::default(),
+            internal: crate::InternalKey::random(),
+            echoes: Default::default(),
             dialogs: Arc::new(DialogLayer::new(endpoint.inner.clone())),
             ports: RtpPorts::new(media_ip, settings.rtp_ports.0, settings.rtp_ports.1),
             media_ip,
@@ -229,6 +231,11 @@ impl SipServer {
     }
 
     /// The address our SDP gives for media.
+    /// The key this process's browser phones carry (see [`crate::internal`]).
+    pub fn internal_key(&self) -> crate::InternalKey {
+        self.shared.internal.clone()
+    }
+
     pub fn media_ip(&self) -> IpAddr {
         self.shared.media_ip
     }
@@ -245,7 +252,9 @@ impl Drop for SipServer {
 }
 
 async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
-    if let Some(src) = source_of(&tx)
+    let internal = srv.internal.vouches(&tx.original);
+    if !internal
+        && let Some(src) = source_of(&tx)
         && srv.guard.is_banned(src.ip())
     {
         return; // no answer at all: a scanner learns nothing
@@ -282,14 +291,16 @@ async fn dispatch(srv: Arc<Shared>, mut tx: Transaction) {
             tx.reply_with(StatusCode::OK, headers, None).await
         }
         Method::Invite => {
-            // Carriers are known by address; everyone else is a phone and must authenticate.
-            let trunk = match source_of(&tx) {
-                Some(src) => srv.directory.trunk_for_source(src.ip()).await,
-                None => None,
+            // Carriers are known by address; everyone else is a phone and must authenticate
+            // (the browser phones of this process by their key, whatever a trunk claims).
+            let trunks = match source_of(&tx) {
+                Some(src) if !internal => srv.directory.trunks_for_source(src.ip()).await,
+                _ => vec![],
             };
-            match trunk {
-                Some(trunk) => crate::call::from_trunk(srv.clone(), tx, trunk).await,
-                None => crate::call::from_phone(srv.clone(), tx).await,
+            if trunks.is_empty() {
+                crate::call::from_phone(srv.clone(), tx).await;
+            } else {
+                crate::call::from_trunk(srv.clone(), tx, trunks).await;
             }
             return;
         }

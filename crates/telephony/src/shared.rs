@@ -25,6 +25,10 @@ pub(crate) struct Shared {
     pub location: Arc<Location>,
     pub nonces: Nonces,
     pub guard: Guard,
+    /// The echo tests running, per organization: their extensions (`call/echo.rs`).
+    pub echoes: std::sync::Mutex<std::collections::HashMap<i64, std::collections::HashSet<String>>>,
+    /// The key of this process's own user agent (the browser phones).
+    pub internal: crate::InternalKey,
     pub dialogs: Arc<DialogLayer>,
     pub ports: RtpPorts,
     pub media_ip: IpAddr,

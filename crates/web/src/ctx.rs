@@ -20,6 +20,8 @@ pub struct Ctx {
     pub lang: Language,
     /// The user's organization's time zone (UTC for nobody): times are shown in it.
     pub tz: crm::Tz,
+    /// The request came over HTTPS (Switchboard set up behind TLS, or the proxy says so).
+    pub https: bool,
 }
 
 impl Ctx {
@@ -60,8 +62,19 @@ impl FromRequestParts<AppState> for Ctx {
             return Ok(c.clone());
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        let mut ctx =
-            Ctx { session: None, user: None, lang: guess_language(&parts.uri, &parts.headers), tz: crm::Tz::UTC };
+        let https = state.secure_cookies
+            || parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        let mut ctx = Ctx {
+            session: None,
+            user: None,
+            lang: guess_language(&parts.uri, &parts.headers),
+            tz: crm::Tz::UTC,
+            https,
+        };
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
             let crm = &state.crm;
             if let Some(s) = crm.session(&token).await? {
@@ -125,9 +138,20 @@ pub fn session_ended(st: &AppState, ctx: &Ctx) -> impl std::future::Future<Outpu
     let crm = st.crm.clone();
     let every = st.session_check;
     let session = ctx.session.as_ref().map(|s| s.id_hash.clone());
+    let mut ended = st.ended.subscribe();
     async move {
         loop {
-            tokio::time::sleep(every).await;
+            // A log-out on this node says so at once; another node's, or a session ended by a
+            // new password, is seen at the next check.
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                e = ended.recv() => match e {
+                    Ok(id) if Some(&id) == session.as_ref() => return,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => tokio::time::sleep(every).await,
+                },
+            }
             let Some(id) = &session else { return };
             match crm.session_by_hash(id).await {
                 Ok(Some(s)) if crm.session_user(&s).await.ok().flatten().is_some() => continue,

@@ -18,11 +18,13 @@ struct CsrfField {
     csrf: String,
 }
 
-/// Whether the request's Origin (when the browser sent one) is this site.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+/// Whether the request's Origin (when the browser sent one) is this site: the same host and
+/// port, and the scheme the request came over (`https` is another site than `http`).
+pub fn same_origin(headers: &HeaderMap, https: bool) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
-    origin.split_once("://").map(|(_, h)| h.trim_end_matches('/') == host).unwrap_or(false)
+    let scheme = if https { "https" } else { "http" };
+    origin.split_once("://").is_some_and(|(s, h)| s.eq_ignore_ascii_case(scheme) && h.trim_end_matches('/') == host)
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -36,7 +38,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let (mut parts, body) = req.into_parts();
         let ctx = Ctx::from_request_parts(&mut parts, state).await?;
         let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf");
-        if !same_origin(&parts.headers) {
+        if !same_origin(&parts.headers, ctx.https) {
             return Err(forbidden());
         }
         let bytes = axum::body::to_bytes(body, 1 << 20)
@@ -71,7 +73,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfJson<T> {
         }
         let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let expected = ctx.csrf();
-        if !same_origin(&parts.headers)
+        if !same_origin(&parts.headers, ctx.https)
             || expected.is_empty()
             || !constant_time_eq(sent.as_bytes(), expected.as_bytes())
         {
@@ -114,7 +116,7 @@ impl Upload {
         use tokio::io::AsyncWriteExt;
         let forbidden = || PageError::new(StatusCode::FORBIDDEN, "err-csrf");
         let bad = || PageError::new(StatusCode::BAD_REQUEST, "err-invalid");
-        if !same_origin(headers) {
+        if !same_origin(headers, ctx.https) {
             return Err(forbidden());
         }
         tokio::fs::create_dir_all(dir).await.map_err(|_| bad())?;

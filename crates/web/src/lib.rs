@@ -6,6 +6,7 @@ pub mod api;
 pub mod ctx;
 pub mod error;
 pub mod forms;
+pub mod headers;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
@@ -27,11 +28,23 @@ pub struct AppState {
     pub session_check: std::time::Duration,
     /// The browser phones (none: the page has no phone, e.g. without telephony).
     pub phones: Option<webphone::Gateway>,
+    /// Sessions ended on this node (log-out): their open streams and phone sockets close at
+    /// once, without waiting for their next check.
+    pub ended: tokio::sync::broadcast::Sender<String>,
+    /// The token `/metrics` asks for (none: it answers only this machine, not through a proxy).
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
     pub fn new(crm: Crm, secure_cookies: bool) -> AppState {
-        AppState { crm, secure_cookies, session_check: std::time::Duration::from_secs(15), phones: None }
+        AppState {
+            crm,
+            secure_cookies,
+            session_check: std::time::Duration::from_secs(15),
+            phones: None,
+            ended: tokio::sync::broadcast::channel(64).0,
+            metrics_token: None,
+        }
     }
 }
 

@@ -31,7 +31,32 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(st): State<AppState>) -> Response {
+/// Whether the metrics may be read by this request: with the configured token (`Authorization:
+/// Bearer …`) from anywhere; without one, only from this machine and not through a proxy (a
+/// proxy on the same machine says whom it forwards for).
+fn may_read_metrics(st: &AppState, peer: std::net::SocketAddr, headers: &axum::http::HeaderMap) -> bool {
+    match &st.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| crate::forms::constant_time_eq(t.trim().as_bytes(), token.as_bytes())),
+        None => {
+            peer.ip().is_loopback()
+                && !headers.contains_key("x-forwarded-for")
+                && !headers.contains_key(header::FORWARDED)
+        }
+    }
+}
+
+pub async fn metrics(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if !may_read_metrics(&st, peer, &headers) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     // Call events waiting for the store (`crm::calls::spool`): 0 when nothing is held back.
     metrics::gauge!("switchboard_call_events_spooled").set(st.crm.call_events_spooled() as f64);
     // What calls hold while they are up: each back to 0 when no call is up.

@@ -19,7 +19,7 @@ pub async fn connect(
     ws: WebSocketUpgrade,
 ) -> Result<Response, PageError> {
     // Another site's page must not open this user's phone with the user's cookie.
-    if !same_origin(&headers) {
+    if !same_origin(&headers, ctx.https) {
         return Err(PageError::new(StatusCode::FORBIDDEN, "forbidden"));
     }
     let Some(phones) = st.phones.clone() else {
@@ -43,8 +43,8 @@ pub async fn connect(
 
 /// Whether the request's Origin, which browsers always send on WebSocket requests, is this
 /// server's own (the forms' check, with the Origin required).
-fn same_origin(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::ORIGIN) && crate::forms::same_origin(headers)
+fn same_origin(headers: &HeaderMap, https: bool) -> bool {
+    headers.contains_key(header::ORIGIN) && crate::forms::same_origin(headers, https)
 }
 
 async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::future::Future<Output = ()>) {
@@ -93,12 +93,16 @@ mod tests {
     fn only_the_servers_own_pages_may_open_the_phone() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("pbx.example:8080"));
-        assert!(!same_origin(&h), "no Origin: refused");
+        assert!(!same_origin(&h, true), "no Origin: refused");
         h.insert(header::ORIGIN, HeaderValue::from_static("https://pbx.example:8080"));
-        assert!(same_origin(&h));
+        assert!(same_origin(&h, true));
+        assert!(!same_origin(&h, false), "an https page against a plain-http server");
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://pbx.example:8080"));
+        assert!(same_origin(&h, false));
+        assert!(!same_origin(&h, true), "an http page against a server behind https");
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, true));
         h.insert(header::ORIGIN, HeaderValue::from_static("https://pbx.example:8080.evil.example"));
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, true));
     }
 }

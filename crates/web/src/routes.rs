@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .merge(attachments)
         .layer(axum::middleware::from_fn(crate::error::error_pages))
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(axum::middleware::from_fn(ops::track))
         // Every request gets an id: its log lines carry it (the span), the answer names it in
         // `x-request-id`, and an error page shows it.

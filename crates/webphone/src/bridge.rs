@@ -211,7 +211,12 @@ impl Link {
                     }
                 }
                 r = self.rtp.recv_from(&mut rtp_buf) => {
-                    let Ok((n, _)) = r else { continue };
+                    // Only the relay's packets reach the page: an outsider spraying the RTP
+                    // range is not heard by the agent.
+                    let Ok((n, from)) = r else { continue };
+                    if Some(from) != self.relay {
+                        continue;
+                    }
                     self.relay_audio(&rtp_buf[..n]);
                 }
                 _ = tokio::time::sleep_until(deadline.into()) => {

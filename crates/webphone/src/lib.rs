@@ -42,6 +42,10 @@ pub struct GatewaySettings {
     pub hold_after: Duration,
     /// How long a page may be away before the phone gives up its call (and its registration).
     pub grace: Duration,
+    /// The SIP server's key for this process's own user agent: with it the phones register
+    /// and call without the SIP password (which may change under them), and no trunk or
+    /// scanner guard can take their address for someone else's (`telephony::internal`).
+    pub internal_key: Option<telephony::InternalKey>,
 }
 
 impl GatewaySettings {
@@ -52,6 +56,7 @@ impl GatewaySettings {
             rtp_ports: (30000, 40000),
             hold_after: Duration::from_millis(1500),
             grace: Duration::from_secs(60),
+            internal_key: None,
         }
     }
 }

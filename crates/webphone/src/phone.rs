@@ -379,6 +379,7 @@ impl Phone {
             offer: Some(ours.into_bytes()),
             contact: self.contact.clone(),
             credential: Some(self.credential()),
+            headers: self.gw.settings.internal_key.as_ref().map(|k| vec![k.header()]),
             ..Default::default()
         };
         match self.gw.dialogs.do_invite_async(opt, self.states.0.clone()) {
@@ -618,6 +619,7 @@ fn registration(gw: &Inner, login: &PhoneLogin, contact: &Uri) -> Registration {
     };
     let mut reg = Registration::new(gw.endpoint.clone(), Some(credential));
     reg.outbound_proxy = Some(gw.settings.sip_server);
+    reg.extra_headers = gw.settings.internal_key.iter().map(|k| k.header()).collect();
     reg.contact = Some(rsipstack::sip::typed::Contact { display_name: None, uri: contact.clone(), params: vec![] });
     reg
 }

@@ -261,6 +261,7 @@ impl Crm {
                     s.internal_secs += t;
                 }
                 CallKind::Missed => s.missed += 1,
+                CallKind::Test => continue,
             }
             if c.answered_at.is_some() {
                 answered += 1;

@@ -129,6 +129,13 @@ impl Crm {
         ringing.sort();
         ringing.dedup();
         let mut out = vec![];
+        // An echo test: the user's test call, whichever way it was placed.
+        let echo = telephony::ECHO_EXTENSION;
+        if ev.call.direction == Direction::Internal && (ev.call.from == echo || ev.call.to == echo) {
+            let user = if ev.call.from == echo { ringing.into_iter().next() } else { Some(ev.call.from.clone()) };
+            out.extend(user.filter(|u| is_ext(u)).map(|u| (u, CallKind::Test, echo.to_string())));
+            return Ok(out);
+        }
         match ev.call.direction {
             Direction::Inbound => {
                 out.extend(ringing.into_iter().map(|e| (e, CallKind::Incoming, ev.call.from.clone())))
@@ -172,7 +179,8 @@ impl Crm {
         }
         let routing = self.routing().await?;
         let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
-        let number = crate::sip::trunks::digits(number);
+        // A test call keeps the echo's number as dialled (*43); others are numbers.
+        let number = if kind == CallKind::Test { number.to_string() } else { crate::sip::trunks::digits(number) };
         let country = match routing.countries.get(&org.0) {
             Some(c) => c.clone(),
             None => self.org(org).await?.default_country,

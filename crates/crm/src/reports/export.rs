@@ -1,7 +1,8 @@
 //! A report as a table to download: CSV (UTF-8 with a byte-order mark, so spreadsheet programs
 //! read Polish and Hebrew right) or XLSX (numbers stay numbers). A text cell that a spreadsheet
 //! would run as a formula (starting with = + - @, or a tab or carriage return) is written with
-//! a leading apostrophe.
+//! a leading apostrophe, and every text cell of a CSV is quoted: a spreadsheet that splits on
+//! `;` or a tab (as Polish and Hebrew settings do) still sees `Ann;=1+1` as one cell.
 
 use crate::CrmError;
 
@@ -58,7 +59,7 @@ impl Table {
     pub fn to_csv(&self) -> Result<Vec<u8>, CrmError> {
         let mut out = "\u{feff}".as_bytes().to_vec();
         {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::NonNumeric).from_writer(&mut out);
             w.write_record(self.headers.iter().map(|h| neutralised(h))).map_err(|e| CrmError::Export(e.to_string()))?;
             for r in &self.rows {
                 let cells = r.iter().map(|c| match c {
@@ -112,8 +113,35 @@ mod tests {
             rows: vec![vec!["=HYPERLINK(\"x\")".into(), 3u32.into()], vec!["Sprzedaż".into(), Cell::Empty]],
         };
         let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
-        assert_eq!(csv, "\u{feff}Kolejka,Odebrane\n\"'=HYPERLINK(\"\"x\"\")\",3\nSprzedaż,\n");
+        assert_eq!(csv, "\u{feff}\"Kolejka\",\"Odebrane\"\n\"'=HYPERLINK(\"\"x\"\")\",3\n\"Sprzedaż\",\"\"\n");
         let x = t.to_xlsx().unwrap();
         assert_eq!(&x[..2], b"PK", "an XLSX is a zip");
+    }
+
+    /// A name that hides a formula behind a separator other than the comma: read back with
+    /// `;`, `,` or a tab as the separator, no cell starts a formula.
+    #[test]
+    fn a_formula_after_any_separator_stays_inside_its_cell() {
+        let t = Table {
+            title: "x".into(),
+            headers: vec!["Name".into(), "Calls".into()],
+            rows: vec![vec!["Ann;=1+1".into(), 2u32.into()], vec!["Bob\t=2+2,@SUM(A1)".into(), 1u32.into()]],
+        };
+        let csv = t.to_csv().unwrap();
+        for sep in [b';', b',', b'\t'] {
+            let mut r =
+                csv::ReaderBuilder::new().delimiter(sep).flexible(true).has_headers(false).from_reader(&csv[3..]);
+            for rec in r.records() {
+                for cell in rec.unwrap().iter() {
+                    assert!(
+                        !cell.starts_with(['=', '+', '-', '@']),
+                        "{:?} splits into a formula: {cell:?}",
+                        sep as char
+                    );
+                }
+            }
+        }
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.contains("\"Ann;=1+1\",2"), "{text}");
     }
 }

@@ -298,6 +298,7 @@ impl Crm {
                 CallKind::Outgoing => r.outgoing += 1,
                 CallKind::Internal => r.internal += 1,
                 CallKind::Missed => r.missed += 1,
+                CallKind::Test => continue,
             }
             r.answered += u32::from(c.answered_at.is_some());
             r.talk_secs += i64::from(c.talk_seconds);

@@ -46,11 +46,14 @@ impl SipDirectory for Crm {
         self.routing().await.ok()?.secrets.get(&(tenant.id, extension.to_string())).cloned()
     }
 
-    async fn trunk_for_source(&self, source: IpAddr) -> Option<Trunk> {
-        let r = self.routing().await.ok()?;
+    async fn trunks_for_source(&self, source: IpAddr) -> Vec<Trunk> {
+        let Ok(r) = self.routing().await else { return vec![] };
         let ip = source.to_string();
-        let t = r.trunks.iter().find(|t| t.inbound_addresses.split([' ', ',']).any(|a| a == ip))?;
-        Some(trunk_of(t, r.realms.get(&t.org_id)?.clone()))
+        r.trunks
+            .iter()
+            .filter(|t| t.inbound_addresses.split([' ', ',']).any(|a| a == ip))
+            .filter_map(|t| Some(trunk_of(t, r.realms.get(&t.org_id)?.clone())))
+            .collect()
     }
 
     async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<InboundRoute> {
@@ -72,7 +75,9 @@ impl SipDirectory for Crm {
 
     async fn route_outbound(&self, tenant: &Tenant, extension: &str, dialled: &str) -> Option<OutboundRoute> {
         let r = self.routing().await.ok()?;
-        if !dial_allowed(r.rules.get(&tenant.id).map(Vec::as_slice).unwrap_or(&[]), dialled) {
+        // The rules judge what the carrier will get, and it gets exactly that.
+        let number = crate::sip::trunks::dialable(dialled)?;
+        if !dial_allowed(r.rules.get(&tenant.id).map(Vec::as_slice).unwrap_or(&[]), &number) {
             return None;
         }
         let t = r.trunks.iter().find(|t| t.org_id == tenant.id)?;
@@ -84,7 +89,7 @@ impl SipDirectory for Crm {
             .or(numbers.first())
             .map(|n| n.number.clone())
             .unwrap_or_else(|| extension.to_string());
-        Some(OutboundRoute { trunk: trunk_of(t, tenant.realm.clone()), number: dialled.to_string(), caller_id })
+        Some(OutboundRoute { trunk: trunk_of(t, tenant.realm.clone()), number, caller_id })
     }
 
     async fn recording_policy(&self, tenant: i64) -> telephony::RecordingPolicy {

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod caller_ids;
+pub mod carriers;
 pub mod directory;
 pub mod presets;
 pub mod trunks;

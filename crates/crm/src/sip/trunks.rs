@@ -53,14 +53,36 @@ pub fn digits(number: &str) -> String {
     number.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Whether `dialled` may go out under `rules`: the longest matching prefix decides, and
-/// nothing matching means no.
-pub fn dial_allowed(rules: &[(String, bool)], dialled: &str) -> bool {
-    rules
-        .iter()
-        .filter(|(prefix, _)| dialled.starts_with(prefix.as_str()))
-        .max_by_key(|(prefix, _)| prefix.len())
-        .is_some_and(|(_, allow)| *allow)
+/// The number as the carrier will get it: percent-encoding decoded once, visual separators
+/// (spaces, dashes, dots, brackets) dropped, a + only in front; `None` when anything else is
+/// left (letters, a second encoding, a + inside). Dial rules judge exactly this, and exactly this
+/// is sent on: `0-0012125550100` is `00…` for the rules too.
+pub fn dialable(raw: &str) -> Option<String> {
+    // Decoded once: a % left over (a broken or a second encoding) is refused below.
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    let mut out = String::with_capacity(decoded.len());
+    for (i, c) in decoded.chars().enumerate() {
+        match c {
+            '0'..='9' | '*' | '#' => out.push(c),
+            '+' if i == 0 => out.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    (!out.is_empty() && out.len() <= 32).then_some(out)
+}
+
+/// Whether `number` (as [`dialable`] made it) may go out under `rules`: the longest matching
+/// prefix decides, and nothing matching means no. A number with `*` or `#` (carrier service
+/// codes) goes out only under an allow rule that names them itself.
+pub fn dial_allowed(rules: &[(String, bool)], number: &str) -> bool {
+    let Some((prefix, allow)) =
+        rules.iter().filter(|(prefix, _)| number.starts_with(prefix.as_str())).max_by_key(|(prefix, _)| prefix.len())
+    else {
+        return false;
+    };
+    let codes = number.contains(['*', '#']);
+    *allow && (!codes || prefix.contains(['*', '#']))
 }
 
 impl Crm {
@@ -69,23 +91,18 @@ impl Crm {
         if t.name.trim().is_empty() {
             c.push("name", "err-trunk-name");
         }
-        let host_ok =
-            !t.host.trim().is_empty() && t.host.chars().all(|ch| ch.is_ascii_alphanumeric() || ".-:[]".contains(ch));
-        if !host_ok {
-            c.push("host", "err-trunk-host");
-        }
         if t.port == 0 {
             c.push("port", "err-trunk-port");
         }
+        let carriers = self.carriers.read().expect("carriers lock").clone();
+        carriers.check_trunk(t.name.trim(), &t.host, t.port, &mut c);
         let transport = t.transport.trim().to_ascii_lowercase();
         if !matches!(transport.as_str(), "udp" | "tcp") {
             c.push("transport", "err-trunk-transport");
         }
         let inbound: Vec<String> =
             if t.inbound_addresses.is_empty() { vec![t.host.trim().to_string()] } else { t.inbound_addresses.clone() };
-        if inbound.iter().any(|a| a.parse::<std::net::IpAddr>().is_err()) {
-            c.push("inbound_addresses", "err-trunk-inbound");
-        }
+        carriers.check_inbound(&inbound, &mut c);
         if t.register && t.username.as_deref().is_none_or(str::is_empty) {
             c.push("username", "err-trunk-register");
         }
@@ -230,12 +247,13 @@ impl Crm {
             .await?)
     }
 
-    /// A dial rule: numbers starting with `prefix` (digits, optionally a leading +) are allowed
+    /// A dial rule: numbers starting with `prefix` (digits, optionally a leading +; `*` and `#`
+    /// for carrier service codes, which go out only under a rule that names them) are allowed
     /// or refused.
     pub async fn add_dial_rule(&self, org: OrgId, prefix: &str, allow: bool) -> Result<dial_rule::Model, CrmError> {
         let p = prefix.trim();
         let body = p.strip_prefix('+').unwrap_or(p);
-        if p.len() > 20 || !body.chars().all(|c| c.is_ascii_digit()) {
+        if p.len() > 20 || body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
             return Err(CrmError::invalid("prefix", "err-dial-prefix"));
         }
         self.org(org).await?;
@@ -295,6 +313,24 @@ mod tests {
         assert!(dial_allowed(&rules, "0048221234567"), "but Poland allowed");
         assert!(!dial_allowed(&rules, "112"), "no rule: refused");
         assert!(!dial_allowed(&[], "0221234567"));
-        assert!(dial_allowed(&[(String::new(), true)], "anything"));
+        assert!(dial_allowed(&[(String::new(), true)], "123"));
+    }
+
+    #[test]
+    fn the_rules_judge_the_number_the_carrier_gets() {
+        let rules = vec![("0".to_string(), true), ("00".to_string(), false), ("*72".to_string(), true)];
+        let out = |raw: &str| dialable(raw).filter(|n| dial_allowed(&rules, n));
+        // What a phone may send to get past "00 refused": all reach the carrier as 00… or not at all.
+        for raw in ["0-0012125550100", "0 0 12125550100", "(00)12125550100", "0.0012125550100", "%30%30%31212"] {
+            assert_eq!(out(raw), None, "{raw}");
+        }
+        for raw in ["0*0012125550100", "0#0012125550100", "0%2B12125550100", "0%252B1212", "0+0012125550100", "0x0012"]
+        {
+            assert_eq!(out(raw), None, "{raw}: * # + inside, a second encoding, letters");
+        }
+        assert_eq!(out("0-22-123-45-67").as_deref(), Some("0221234567"), "separators dropped");
+        assert_eq!(out("%2B48221234567"), None, "+48… matches no rule here");
+        assert_eq!(dialable("%2B48221234567").as_deref(), Some("+48221234567"), "decoded once");
+        assert_eq!(out("*7201234").as_deref(), Some("*7201234"), "a service code its own rule names");
     }
 }

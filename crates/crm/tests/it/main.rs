@@ -249,9 +249,11 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
         crm.add_dial_rule(acme.id, "0", true).await.unwrap();
         crm.add_dial_rule(acme.id, "00", false).await.unwrap();
 
-        let trunk = crm.trunk_for_source("192.0.2.11".parse().unwrap()).await.expect("a carrier address");
+        let trunks = crm.trunks_for_source("192.0.2.11".parse().unwrap()).await;
+        assert_eq!(trunks.len(), 1, "{b}: a carrier address");
+        let trunk = trunks[0].clone();
         assert_eq!(trunk.tenant.id, acme.id.0, "{b}");
-        assert!(crm.trunk_for_source("192.0.2.99".parse().unwrap()).await.is_none(), "{b}: not a carrier");
+        assert!(crm.trunks_for_source("192.0.2.99".parse().unwrap()).await.is_empty(), "{b}: not a carrier");
         assert_eq!(
             crm.route_inbound(&trunk.tenant, "48221234567").await,
             Some(InboundRoute::Extension("1002".into())),
@@ -269,10 +271,36 @@ async fn trunks_numbers_groups_and_dial_rules_route_calls() {
             crm.route_outbound(&trunk.tenant, "1002", "0012125550100").await.is_none(),
             "{b}: international refused"
         );
+        // The same number dressed up: never past the rules, and what goes out is what they saw.
+        for dressed in ["0-0012125550100", "0*0012125550100", "0#0012125550100", "0%2B12125550100", "0%30012125550100"]
+        {
+            assert!(crm.route_outbound(&trunk.tenant, "1002", dressed).await.is_none(), "{b}: {dressed}");
+        }
+        let out = crm.route_outbound(&trunk.tenant, "1002", "0-22-123-45-67").await.expect("national allowed");
+        assert_eq!(out.number, "0221234567", "{b}: the carrier gets the number the rules judged");
         // Another organization has no trunk, no rules, and never reaches acme's numbers.
         let gt = crm.tenant_for_domain(&globex.sip_domain).await.unwrap();
         assert!(crm.route_inbound(&gt, "48221234567").await.is_none(), "{b}");
         assert!(crm.route_outbound(&gt, "1001", "0221234567").await.is_none(), "{b}");
+        // Both organizations use the same carrier: a call from its address is offered to both,
+        // and each number routes in its own organization only.
+        let shared = crm::sip::trunks::NewTrunk {
+            name: "same carrier".into(),
+            host: "192.0.2.10".into(),
+            port: 5060,
+            transport: "udp".into(),
+            ..Default::default()
+        };
+        crm.create_trunk(globex.id, shared).await.unwrap();
+        crm.add_number(globex.id, "48229990000", NumberRoute::of(Some("1001"), None, None)).await.unwrap();
+        let both = crm.trunks_for_source("192.0.2.10".parse().unwrap()).await;
+        let orgs: Vec<i64> = both.iter().map(|t| t.tenant.id).collect();
+        assert_eq!(orgs, vec![acme.id.0, globex.id.0], "{b}");
+        assert_eq!(
+            crm.route_inbound(&both[1].tenant, "48229990000").await,
+            Some(InboundRoute::Extension("1001".into()))
+        );
+        assert!(crm.route_inbound(&both[0].tenant, "48229990000").await.is_none(), "{b}: not acme's number");
         // Bad set-up is refused clearly.
         assert_eq!(
             crm.add_number(acme.id, "48221234567", NumberRoute::of(Some("1001"), None, None)).await.unwrap_err().code(),
@@ -735,6 +763,28 @@ async fn the_call_log_and_shift_statistics_follow_the_call_events() {
         assert_eq!((st.incoming, st.outgoing, st.missed), (1, 1, 1), "{b}");
         assert_eq!((st.incoming_secs, st.outgoing_secs, st.average_call_secs), (90, 60, 75), "{b}");
         assert_eq!(st.answer_rate, Some(50), "{b}");
+
+        // Echo tests, dialled (*43) and from the account page: in the log as test calls, and
+        // no call of the shift's figures.
+        let t0 = crm.clock().now();
+        let dialled =
+            |kind, secs| ev(o.id.0, "echo-1", D::Internal, "101", "*43", None, t0 + Duration::seconds(secs), kind);
+        send(&crm, dialled(K::Answered, 1)).await;
+        send(&crm, dialled(K::Ended { cause: EndCause::Answered }, 20)).await;
+        let mut rung =
+            telephony::ActiveCall::new("echo-2".into(), o.id.0, D::Internal, "*43".into(), "101".into(), None);
+        rung.ringing = vec!["101".into()];
+        rung.extension = Some("101".into());
+        for (kind, secs) in [(K::Answered, 30), (K::Ended { cause: EndCause::Answered }, 45)] {
+            let at = t0 + Duration::seconds(secs);
+            send(&crm, telephony::events::CallEvent { call: rung.clone(), at, kind }).await;
+        }
+        let tests = CallLogFilter { kind: Some(CallKind::Test), limit: 50, ..Default::default() };
+        let logged: Vec<(CallKind, String)> =
+            crm.call_log(&anna, &tests).await.unwrap().into_iter().map(|c| (c.kind, c.number)).collect();
+        assert_eq!(logged, [(CallKind::Test, "*43".to_string()), (CallKind::Test, "*43".to_string())], "{b}");
+        let st = crm.shift_stats(&anna, None).await.unwrap();
+        assert_eq!((st.incoming, st.outgoing, st.missed, st.internal), (1, 1, 1, 0), "{b}: tests are no calls");
     }
 }
 

@@ -35,6 +35,8 @@ stored_enum! {
         Outgoing = "outgoing",
         Internal = "internal",
         Missed = "missed",
+        /// An echo test (`*43`, or the account page's test call).
+        Test = "test",
     }
 }
 

@@ -17,7 +17,13 @@ fn cmd(dir: &Path, envs: &[(&str, &str)]) -> Command {
     for k in ["SWITCHBOARD_DATABASE_URL", "SWITCHBOARD_HTTP_ADDR", "SWITCHBOARD_DATA_DIR", "SWITCHBOARD_SIP_ADDR"] {
         c.env_remove(k);
     }
-    c.env("SWITCHBOARD_LOG", "warn").env("SWITCHBOARD_SIP_ADDR", "127.0.0.1:0");
+    // The server's RTP ports (chosen at random in their range) stay clear of the tests' sipp
+    // media ports (3000-30000) and of the kernel's ephemeral ports (32768-60999).
+    c.env("SWITCHBOARD_LOG", "warn")
+        .env("SWITCHBOARD_SIP_ADDR", "127.0.0.1:0")
+        .env("SWITCHBOARD_RTP_PORTS", "61000-64998");
+    // The carriers here are sipp on 127.0.0.2/127.0.0.3: loopback trunks are for tests only.
+    c.env("SWITCHBOARD_LOOPBACK_TRUNKS", "true");
     for (k, v) in envs {
         c.env(k, v);
     }

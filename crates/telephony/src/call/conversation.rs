@@ -334,7 +334,7 @@ impl Live {
         let stays = 1 - self.agent;
         let pt = self.sdps[stays].codecs[0];
         let stays_leg =
-            Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt).with_events(self.sdps[stays].event_pt);
+            Leg::shared(self.relay.socket(stays), self.relay.peer(stays), pt).with_events(self.sdps[stays].event_pt);
         self.relay.stop();
         let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
         self.relay = if stays == 0 {
@@ -378,7 +378,7 @@ impl Live {
                 self.hold(stays, false);
                 ControlFlow::Continue(())
             }
-            Stage::Answered { dialog, response, extension, states } => {
+            Stage::Answered { dialog, response, extension, states, signal } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
                     hang_up(&self.srv, &dialog).await;
                     self.phase = Phase::Two;
@@ -394,11 +394,11 @@ impl Live {
                     self.relay.remote(stays),
                     self.sdps[stays].codecs[0],
                 );
-                let agent_leg = Leg::shared(self.relay.socket(self.agent), self.relay.remote(self.agent), pt);
+                let agent_leg = Leg::shared(self.relay.socket(self.agent), self.relay.peer(self.agent), pt);
                 self.relay.stop();
                 let relay = Relay::start(
                     agent_leg,
-                    Leg::new(sock, answer.addr, pt).with_events(answer.event_pt),
+                    Leg::new(sock, answer.addr, pt).with_events(answer.event_pt).signalled_from(signal),
                     self.srv.music.clone(),
                 );
                 let third = Third { dialog, states, to: to.to_string(), local, event_pt: answer.event_pt, extension };
@@ -412,7 +412,7 @@ impl Live {
     async fn consult_complete(&mut self) {
         let Some(c) = self.take_consult() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
-        let other = Leg::shared(c.relay.socket(1), c.relay.remote(1), pt).with_events(c.third.event_pt);
+        let other = Leg::shared(c.relay.socket(1), c.relay.peer(1), pt).with_events(c.third.event_pt);
         c.relay.stop();
         hang_up(&self.srv, &self.dialogs[self.agent]).await;
         self.rejoin(other);
@@ -440,9 +440,9 @@ impl Live {
         let stays = 1 - self.agent;
         let (pt_s, pt_a) = (self.sdps[stays].codecs[0], self.sdps[self.agent].codecs[0]);
         let legs = vec![
-            Leg::shared(self.relay.socket(stays), self.relay.remote(stays), pt_s),
-            Leg::shared(c.relay.socket(0), c.relay.remote(0), pt_a),
-            Leg::shared(c.relay.socket(1), c.relay.remote(1), pt_a),
+            Leg::shared(self.relay.socket(stays), self.relay.peer(stays), pt_s),
+            Leg::shared(c.relay.socket(0), c.relay.peer(0), pt_a),
+            Leg::shared(c.relay.socket(1), c.relay.peer(1), pt_a),
         ];
         c.relay.stop();
         self.relay.stop();
@@ -458,7 +458,7 @@ impl Live {
     async fn conference_leave(&mut self) {
         let Some(c) = self.take_conference() else { return };
         let pt = self.sdps[1 - self.agent].codecs[0];
-        let third = Leg::shared(c.mixer.socket(2), c.mixer.remote(2), pt).with_events(c.third.event_pt);
+        let third = Leg::shared(c.mixer.socket(2), c.mixer.peer(2), pt).with_events(c.third.event_pt);
         c.mixer.stop();
         hang_up(&self.srv, &self.dialogs[self.agent]).await;
         self.rejoin(third);
@@ -471,7 +471,7 @@ impl Live {
         // The third party hung up: its dialog is over.
         self.srv.dialogs.remove_dialog(&c.third.dialog.id());
         let pt = self.sdps[self.agent].codecs[0];
-        let agent = Leg::shared(c.mixer.socket(1), c.mixer.remote(1), pt).with_events(self.sdps[self.agent].event_pt);
+        let agent = Leg::shared(c.mixer.socket(1), c.mixer.peer(1), pt).with_events(self.sdps[self.agent].event_pt);
         c.mixer.stop();
         self.rejoin(agent);
         self.emit(CallEventKind::Resumed);
@@ -486,7 +486,7 @@ impl Live {
             self.srv.dialogs.remove_dialog(&c.third.dialog.id());
         }
         let pt = self.sdps[self.agent].codecs[0];
-        let agent = Leg::shared(c.relay.socket(0), c.relay.remote(0), pt).with_events(self.sdps[self.agent].event_pt);
+        let agent = Leg::shared(c.relay.socket(0), c.relay.peer(0), pt).with_events(self.sdps[self.agent].event_pt);
         c.relay.stop();
         self.rejoin(agent);
         self.emit(CallEventKind::Resumed);
@@ -543,7 +543,7 @@ impl Live {
             dialog: self.dialogs[other].clone(),
             states: std::mem::replace(&mut self.states[other], empty),
             socket: self.relay.socket(other),
-            remote: self.relay.remote(other),
+            remote: self.relay.peer(other),
             sdp: self.sdps[other].clone(),
             name: if other == 0 { self.meta.from.clone() } else { self.meta.to.clone() },
             extension: if other == 0 { None } else { self.meta.extension.clone() },
@@ -570,14 +570,14 @@ impl Live {
         let s = &self.sdps[stays];
         let offer = sdp::build(local, &s.codecs, s.event_pt, SdpDirection::SendRecv, s.session, 1);
         match self.ring_for(targets, &caller, credential, &offer).await {
-            Stage::Answered { dialog, response, extension, states } => {
+            Stage::Answered { dialog, response, extension, states, signal } => {
                 let Some(answer) = sdp::parse(&response.body).filter(|m| !m.codecs.is_empty()) else {
                     hang_up(&self.srv, &dialog).await;
                     hang_up(&self.srv, &self.dialogs[stays]).await;
                     return ControlFlow::Break(());
                 };
                 let pt = self.sdps[stays].codecs[0];
-                self.rejoin(Leg::new(sock, answer.addr, pt).with_events(answer.event_pt));
+                self.rejoin(Leg::new(sock, answer.addr, pt).with_events(answer.event_pt).signalled_from(signal));
                 let to = to.to_string();
                 let third = Third { dialog, states, to, local, event_pt: answer.event_pt, extension };
                 self.takes_over(third, pt, self.sdps[stays].session);

@@ -1,7 +1,10 @@
 //! The echo test: a known prompt (three rising tones, 440, 660 and 880 Hz), then what the phone
 //! sends comes back to it, so a user hears that the speaker and the microphone work. A phone
 //! dials it as `*43` (as on Asterisk); "test call" on the account page rings the user's phones
-//! with it. It lasts a minute at most and is no customer call: no call event, no call log.
+//! with it. It lasts a minute at most, runs once per user and five times per organization at a
+//! time (`Slot`), and sends back only to its caller's own address (`media::peer`). Each one is
+//! told to the CRM as an internal call with the echo's number, which its call log keeps as a
+//! test call, so an administrator sees who tested when.
 
 use super::*;
 use rsipstack::dialog::dialog::DialogState;
@@ -13,12 +16,61 @@ pub const ECHO_EXTENSION: &str = "*43";
 /// How long an echo test lasts at most.
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// Echo tests of one organization at the same time, at most (one per user).
+pub const PER_ORGANIZATION: usize = 5;
+
+/// An echo test running for one extension: at most one per extension and
+/// [`PER_ORGANIZATION`] per organization, so nobody can turn the echo into a load or a
+/// reflector. Let go when dropped.
+pub(crate) struct Slot {
+    srv: Arc<Shared>,
+    tenant: i64,
+    extension: String,
+}
+
+impl Slot {
+    pub(crate) fn take(srv: &Arc<Shared>, tenant: i64, extension: &str) -> Result<Slot, CallError> {
+        let mut all = srv.echoes.lock().expect("echoes lock");
+        let running = all.entry(tenant).or_default();
+        if running.contains(extension) {
+            return Err(CallError::Refused("an echo test is already running for this extension".into()));
+        }
+        if running.len() >= PER_ORGANIZATION {
+            return Err(CallError::Refused("too many echo tests in this organization at once".into()));
+        }
+        running.insert(extension.to_string());
+        tracing::info!(tenant, extension, "SIP: echo test");
+        Ok(Slot { srv: srv.clone(), tenant, extension: extension.to_string() })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut all = self.srv.echoes.lock().expect("echoes lock");
+        if let Some(running) = all.get_mut(&self.tenant) {
+            running.remove(&self.extension);
+            if running.is_empty() {
+                all.remove(&self.tenant);
+            }
+        }
+    }
+}
+
 /// The prompt's tones, each this long.
 const TONES: [f32; 3] = [440.0, 660.0, 880.0];
 const TONE_MS: usize = 400;
 
 /// A phone dialled the echo test: answer it and echo.
-pub(crate) async fn answer(srv: Arc<Shared>, mut tx: Transaction, offer: Media) {
+pub(crate) async fn answer(srv: Arc<Shared>, mut tx: Transaction, offer: Media, slot: Slot) {
+    let mut meta = ActiveCall::new(
+        call_id_of(&tx.original),
+        slot.tenant,
+        Direction::Internal,
+        slot.extension.clone(),
+        ECHO_EXTENSION.into(),
+        None,
+    );
+    let caller = media::peer::Peer::new(offer.addr, crate::shared::source_of(&tx).map(|a| a.ip()));
     let (state_tx, mut states) = mpsc::unbounded_channel();
     let dialog = match srv.dialogs.get_or_create_server_invite(&tx, state_tx, None, Some(srv.contact.clone())) {
         Ok(d) => d,
@@ -45,7 +97,9 @@ pub(crate) async fn answer(srv: Arc<Shared>, mut tx: Transaction, offer: Media) 
         return;
     }
     let call_id = dialog.id().call_id.clone();
-    echo(&sock, offer.addr, pt, &mut states, &call_id).await;
+    meta.answered(&srv);
+    echo(&sock, caller, pt, &mut states, &call_id).await;
+    meta.end(&srv, EndCause::Answered);
     let _ = dialog.bye().await;
     srv.dialogs.remove_dialog(&dialog.id());
 }
@@ -57,7 +111,9 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
     if targets.is_empty() {
         return Err(CallError::Refused("the extension has no registered phone".into()));
     }
+    let slot = Slot::take(&srv, tenant.id, &extension)?;
     tokio::spawn(async move {
+        let _slot = slot;
         let host = srv.contact.host_with_port.to_string();
         let mut meta = ActiveCall::new(
             String::new(),
@@ -67,7 +123,7 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
             extension.clone(),
             None,
         );
-        meta.ringing = vec![extension];
+        meta.ringing = vec![extension.clone()];
         let plan = Plan {
             meta,
             caller_uri: uri(&format!("sip:{ECHO_EXTENSION}@{host}")),
@@ -77,11 +133,20 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
         };
         // The test call rang already as far as the CRM knows: no ringing event.
         let rung = ring_party(&srv, &plan, targets, None).await;
-        if let Some(Rung { stage: Stage::Answered { dialog, response, mut states, .. }, socket: sock, .. }) = rung {
+        if let Some(Rung {
+            stage: Stage::Answered { dialog, response, mut states, signal, .. }, socket: sock, ..
+        }) = rung
+        {
             let answer = sdp::parse(&response.body);
             let pt = answer.as_ref().and_then(|a| a.codecs.first().copied()).unwrap_or(media::rtp::PT_PCMU);
             let call_id = dialog.id().call_id.clone();
-            echo(&sock, answer.and_then(|a| a.addr), pt, &mut states, &call_id).await;
+            let caller = media::peer::Peer::new(answer.and_then(|a| a.addr), signal);
+            let mut meta = plan.meta;
+            meta.call_id = call_id.clone();
+            meta.extension = Some(extension);
+            meta.answered(&srv);
+            echo(&sock, caller, pt, &mut states, &call_id).await;
+            meta.end(&srv, EndCause::Answered);
             let _ = dialog.bye().await;
             srv.dialogs.remove_dialog(&dialog.id());
         }
@@ -93,7 +158,7 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
 /// time is up.
 async fn echo(
     sock: &tokio::net::UdpSocket,
-    remote: Option<SocketAddr>,
+    mut caller: media::peer::Peer,
     pt: u8,
     states: &mut DialogStateReceiver,
     call_id: &str,
@@ -103,7 +168,6 @@ async fn echo(
     let mut prompt = prompt_packets(pt).into_iter();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut buf = vec![0u8; 2048];
-    let mut peer = remote;
     let mut prompting = true;
     loop {
         tokio::select! {
@@ -113,15 +177,16 @@ async fn echo(
                 None => return,
                 _ => {}
             },
-            _ = tick.tick(), if prompting => match (prompt.next(), peer) {
+            _ = tick.tick(), if prompting => match (prompt.next(), caller.target()) {
                 (Some(p), Some(to)) => { let _ = sock.send_to(&p, to).await; }
                 (Some(_), None) => {}
                 (None, _) => prompting = false,
             },
             r = sock.recv_from(&mut buf) => {
+                // Only the caller's own packets come back, and only to it: an outsider cannot
+                // use the echo to send packets to a third party.
                 let Ok((n, from)) = r else { continue };
-                peer = Some(from);
-                if !prompting && media::rtp::Header::parse(&buf[..n]).is_some() {
+                if caller.admit(from) && !prompting && media::rtp::Header::parse(&buf[..n]).is_some() {
                     let _ = sock.send_to(&buf[..n], from).await;
                 }
             }

@@ -98,7 +98,11 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
     };
     let Some(offer) = offer_of(&mut tx).await else { return };
     if dialled == echo::ECHO_EXTENSION {
-        echo::answer(srv, tx, offer).await;
+        let Ok(slot) = echo::Slot::take(&srv, tenant.id, &caller) else {
+            let _ = tx.reply(StatusCode::BusyHere).await;
+            return;
+        };
+        echo::answer(srv, tx, offer, slot).await;
         return;
     }
     let meta = |direction, to: &str, extension| {
@@ -139,13 +143,21 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
 }
 
 /// An INVITE from a carrier's trunk to one of the organization's numbers.
-pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunk: Trunk) {
+pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunks: Vec<Trunk>) {
     let req = tx.original.clone();
     let Some(did) = uri_user(&req.uri) else {
         let _ = tx.reply(StatusCode::NotFound).await;
         return;
     };
-    let Some(route) = srv.directory.route_inbound(&trunk.tenant, &did).await else {
+    // The organization whose number it is, among those that use this carrier.
+    let mut routed = None;
+    for t in trunks {
+        if let Some(route) = srv.directory.route_inbound(&t.tenant, &did).await {
+            routed = Some((t, route));
+            break;
+        }
+    }
+    let Some((trunk, route)) = routed else {
         let _ = tx.reply(StatusCode::NotFound).await;
         return;
     };
@@ -218,6 +230,8 @@ enum Stage {
         response: Response,
         extension: Option<String>,
         states: DialogStateReceiver,
+        /// Where the answering phone's signalling went (its media comes from there behind NAT).
+        signal: Option<std::net::IpAddr>,
     },
     CallerLeft,
     Failed {
@@ -302,6 +316,7 @@ async fn media_sockets(
 }
 
 async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
+    let caller_ip = crate::shared::source_of(&tx).map(|a| a.ip());
     let Some((dialog_a, mut a_state, registered_a)) = caller_dialog(&srv, tx).await else { return };
     let Some((sock_a, sock_b)) = media_sockets(&srv, &dialog_a).await else { return };
     let port = |s: &tokio::net::UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -344,7 +359,7 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                 plan.headers = auto_answer_headers(&srv);
                 stages.push_front((again, ring));
             }
-            Stage::Answered { dialog, response, extension, states } => {
+            Stage::Answered { dialog, response, extension, states, signal } => {
                 if plan.meta.direction == Direction::Inbound {
                     plan.meta.extension = extension;
                 }
@@ -362,8 +377,8 @@ async fn run(srv: Arc<Shared>, tx: Transaction, mut plan: Plan, offer: Media) {
                 let pt = codecs[0];
                 let (media_tx, media_rx) = mpsc::unbounded_channel();
                 let relay = Relay::start_with_events(
-                    Leg::new(sock_a, offer.addr, pt).with_events(offer.event_pt),
-                    Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
+                    Leg::new(sock_a, offer.addr, pt).with_events(offer.event_pt).signalled_from(caller_ip),
+                    Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt).signalled_from(signal),
                     srv.music.clone(),
                     Some(media_tx.clone()),
                 );
@@ -436,6 +451,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
     let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
+    let mut signals: Vec<Option<std::net::IpAddr>> = Vec::new();
     let mut rung: Vec<Target> = Vec::new();
     for t in targets {
         let opt = InviteOption {
@@ -456,6 +472,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                 rung.push(Target { call_id: Some(dialog.id().call_id.clone()), ..t.clone() });
                 let (fork, layer) = (dialog.clone(), srv.dialogs.clone());
                 forks.push((dialog, t.extension));
+                signals.push(t.dest.addr.to_string().parse::<SocketAddr>().ok().map(|a| a.ip()));
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     let resp = join.await.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp);
@@ -505,7 +522,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                         Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
                             cancel_all(&forks, Some(i)).await;
                             let (dialog, extension) = forks[i].clone();
-                            return Stage::Answered { dialog, response: r, extension, states: b_state };
+                            return Stage::Answered { dialog, response: r, extension, states: b_state, signal: signals[i] };
                         }
                         Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
                         _ => {}
@@ -665,7 +682,7 @@ fn uri(s: &str) -> Uri {
     Uri::try_from(s).unwrap_or_default()
 }
 
-fn uri_user(u: &Uri) -> Option<String> {
+pub(crate) fn uri_user(u: &Uri) -> Option<String> {
     u.auth.as_ref().map(|a| a.user.clone()).filter(|u| !u.is_empty())
 }
 

@@ -116,8 +116,8 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         cmds: Some(&mut cmds),
         answerable: false,
     };
-    let (agent, agent_answer, mut agent_states) = match ring_stage(&srv, r).await {
-        Stage::Answered { dialog, response, states, .. } => (dialog, response, states),
+    let (agent, agent_answer, mut agent_states, agent_ip) = match ring_stage(&srv, r).await {
+        Stage::Answered { dialog, response, states, signal, .. } => (dialog, response, states, signal),
         Stage::Failed { busy } => {
             meta.end(&srv, if busy { EndCause::Busy } else { EndCause::NoAnswer });
             return;
@@ -161,7 +161,7 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
             hang_up(&srv, &agent).await;
             meta.end(&srv, if busy { EndCause::Busy } else { EndCause::NoAnswer });
         }
-        Stage::Answered { dialog, response, states, .. } => {
+        Stage::Answered { dialog, response, states, signal, .. } => {
             let Some(answer) =
                 sdp::parse(&response.body).filter(|m| m.codecs.iter().any(|c| agent_media.codecs.contains(c)))
             else {
@@ -174,8 +174,8 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
                 answer.codecs.iter().copied().find(|c| agent_media.codecs.contains(c)).unwrap_or(media::rtp::PT_PCMU);
             let (media_tx, media_rx) = mpsc::unbounded_channel();
             let relay = Relay::start_with_events(
-                Leg::new(sock_a, agent_media.addr, pt).with_events(agent_media.event_pt),
-                Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt),
+                Leg::new(sock_a, agent_media.addr, pt).with_events(agent_media.event_pt).signalled_from(agent_ip),
+                Leg::new(sock_b, answer.addr, pt).with_events(answer.event_pt).signalled_from(signal),
                 srv.music.clone(),
                 Some(media_tx.clone()),
             );

@@ -24,7 +24,13 @@ use tokio::sync::mpsc;
 /// How the wait in the queue(s) ended.
 enum Waited {
     /// An agent answered.
-    Connected { dialog: InviteDialog, response: Response, extension: Option<String>, states: DialogStateReceiver },
+    Connected {
+        dialog: InviteDialog,
+        response: Response,
+        extension: Option<String>,
+        states: DialogStateReceiver,
+        signal: Option<std::net::IpAddr>,
+    },
     /// The caller hung up, or the call was ended for them.
     Over(EndCause),
 }
@@ -36,6 +42,7 @@ enum Offer {
         response: Response,
         extension: Option<String>,
         states: DialogStateReceiver,
+        signal: Option<std::net::IpAddr>,
     },
     CallerLeft,
     /// Nobody answered (or the agent rejected it): the caller waits on.
@@ -50,6 +57,7 @@ pub(super) async fn run(
     offer: Media,
     queue: i64,
 ) {
+    let caller_ip = crate::shared::source_of(&tx).map(|a| a.ip());
     let Some((dialog_a, mut a_state, registered_a)) = caller_dialog(&srv, tx).await else { return };
     let Some((sock_a, sock_b)) = media_sockets(&srv, &dialog_a).await else { return };
     let (sock_a, sock_b) = (Arc::new(sock_a), Arc::new(sock_b));
@@ -70,7 +78,7 @@ pub(super) async fn run(
     }
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let waiting = Relay::start_with_events(
-        Leg::shared(sock_a.clone(), offer.addr, pt).with_events(offer.event_pt),
+        Leg::shared(sock_a.clone(), offer.addr, pt).with_events(offer.event_pt).signalled_from(caller_ip),
         Leg::shared(sock_b.clone(), None, pt),
         srv.music.clone(),
         Some(media_tx.clone()),
@@ -91,7 +99,7 @@ pub(super) async fn run(
             plan.meta.end(&srv, cause);
             hang_up(&srv, &dialog_a).await;
         }
-        Waited::Connected { dialog, response, extension, states } => {
+        Waited::Connected { dialog, response, extension, states, signal } => {
             let Some(answer) = sdp::parse(&response.body).filter(|m| m.codecs.contains(&pt)) else {
                 waiting.stop();
                 hang_up(&srv, &dialog).await;
@@ -99,11 +107,11 @@ pub(super) async fn run(
                 plan.meta.end(&srv, EndCause::Failed);
                 return;
             };
-            let caller_at = waiting.remote(0);
+            let caller_at = waiting.peer(0);
             waiting.stop();
             let relay = Relay::start_with_events(
                 Leg::shared(sock_a, caller_at, pt).with_events(offer.event_pt),
-                Leg::shared(sock_b, answer.addr, pt).with_events(answer.event_pt),
+                Leg::shared(sock_b, answer.addr, pt).with_events(answer.event_pt).signalled_from(signal),
                 srv.music.clone(),
                 Some(media_tx.clone()),
             );
@@ -162,10 +170,10 @@ impl Wait<'_> {
                             None => break QueueExit::HangUp,
                             Some(QueueOrder::Leave(exit)) => break exit,
                             Some(QueueOrder::Ring { extensions, ring }) => match self.offer(&extensions, ring).await {
-                                Offer::Answered { dialog, response, extension, states } => {
+                                Offer::Answered { dialog, response, extension, states, signal } => {
                                     let answered_by = extension.clone();
                                     srv.directory.queue_report(tenant, &call_id, QueueReport::Rang { answered_by });
-                                    return Waited::Connected { dialog, response, extension, states };
+                                    return Waited::Connected { dialog, response, extension, states, signal };
                                 }
                                 Offer::CallerLeft => {
                                     srv.directory.queue_report(tenant, &call_id, QueueReport::CallerLeft);
@@ -192,8 +200,8 @@ impl Wait<'_> {
                 QueueExit::Extension(e) => {
                     self.plan.meta.queue = None;
                     return match self.offer(&[e], srv.ring_timeout).await {
-                        Offer::Answered { dialog, response, extension, states } => {
-                            Waited::Connected { dialog, response, extension, states }
+                        Offer::Answered { dialog, response, extension, states, signal } => {
+                            Waited::Connected { dialog, response, extension, states, signal }
                         }
                         Offer::CallerLeft => Waited::Over(EndCause::Cancelled),
                         Offer::NotTaken => Waited::Over(EndCause::NoAnswer),
@@ -234,8 +242,8 @@ impl Wait<'_> {
             }
         };
         match stage {
-            Stage::Answered { dialog, response, extension, states } => {
-                Offer::Answered { dialog, response, extension, states }
+            Stage::Answered { dialog, response, extension, states, signal } => {
+                Offer::Answered { dialog, response, extension, states, signal }
             }
             Stage::CallerLeft => Offer::CallerLeft,
             Stage::Failed { .. } | Stage::Refused | Stage::AutoAnswer(_) => {

@@ -74,7 +74,12 @@ impl Live {
     pub(super) async fn supervisor_rang(&mut self, rang: Rang) {
         self.supervisor_ring = None;
         let Some(sup) = self.meta.supervisor.clone() else { return };
-        let Some(Rung { stage: Stage::Answered { dialog, response, states, .. }, socket: sock, local, session }) = rang
+        let Some(Rung {
+            stage: Stage::Answered { dialog, response, states, signal, .. },
+            socket: sock,
+            local,
+            session,
+        }) = rang
         else {
             self.meta.supervisor = None;
             self.srv.calls.update(&self.meta);
@@ -90,8 +95,8 @@ impl Live {
             self.srv.calls.update(&self.meta);
             return;
         };
-        let side = |i: usize| Leg::shared(self.relay.socket(i), self.relay.remote(i), self.sdps[i].codecs[0]);
-        let legs = vec![side(0), side(1), Leg::new(sock, addr, pt)];
+        let side = |i: usize| Leg::shared(self.relay.socket(i), self.relay.peer(i), self.sdps[i].codecs[0]);
+        let legs = vec![side(0), side(1), Leg::new(sock, addr, pt).signalled_from(signal)];
         self.relay.stop();
         let mixer = Mixer::start(legs);
         if let Some(rec) = &self.recording {
@@ -152,7 +157,7 @@ impl Live {
             self.srv.dialogs.remove_dialog(&s.dialog.id());
         }
         let side = |i: usize| {
-            Leg::shared(s.mixer.socket(i), s.mixer.remote(i), self.sdps[i].codecs[0]).with_events(self.sdps[i].event_pt)
+            Leg::shared(s.mixer.socket(i), s.mixer.peer(i), self.sdps[i].codecs[0]).with_events(self.sdps[i].event_pt)
         };
         let (music, events) = (self.srv.music.clone(), Some(self.media_tx.clone()));
         self.relay = Relay::start_with_events(side(0), side(1), music, events);

@@ -1,6 +1,6 @@
 //! Calls between extensions through the B2BUA, with sipp phones on both ends.
 
-use crate::harness::{explain, free_port, ok, phone, register, server_with, sipp};
+use crate::harness::{explain, free_port, ok, phone, register, server, server_with, sipp};
 use std::time::Duration;
 use telephony::SipServer;
 use telephony::events::{CallEventKind, EndCause};
@@ -233,4 +233,29 @@ async fn calls_answered_busy_cancelled_or_refused_leave_nothing_behind() {
             "{what}: everything the call held is freed: {live:?}"
         );
     }
+}
+
+/// The echo test is one per user at a time: while 1001's first echo call runs, a second one
+/// from 1001 is refused as busy (an echo is no reflector to multiply), and the first goes on.
+#[tokio::test]
+async fn a_second_echo_test_of_the_same_user_is_refused_while_the_first_runs() {
+    let srv = server().await;
+    let addr = srv.local_addr();
+    let first = tokio::spawn(async move {
+        let mut args = caller_args(telephony::ECHO_EXTENSION, "12800");
+        args.extend(["-d", "3000"]);
+        sipp("call_uac.xml", addr, &args).await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = sipp("call_uac_486.xml", srv.local_addr(), &caller_args(telephony::ECHO_EXTENSION, "12900")).await;
+    assert!(ok(&second), "the second echo is refused as busy: {}", explain(&second));
+    let first = first.await.unwrap();
+    assert!(ok(&first), "the first echo went on: {}", explain(&first));
+    // Over: the user may test again.
+    let again = {
+        let mut args = caller_args(telephony::ECHO_EXTENSION, "12800");
+        args.extend(["-d", "300"]);
+        sipp("call_uac.xml", srv.local_addr(), &args).await
+    };
+    assert!(ok(&again), "{}", explain(&again));
 }

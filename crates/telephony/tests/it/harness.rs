@@ -66,9 +66,12 @@ impl SipDirectory for Directory {
         self.secrets.get(&(tenant.id, extension.to_string())).cloned()
     }
 
-    async fn trunk_for_source(&self, source: std::net::IpAddr) -> Option<telephony::Trunk> {
+    async fn trunks_for_source(&self, source: std::net::IpAddr) -> Vec<telephony::Trunk> {
         let carrier_ip = self.carrier.map(|c| c.ip());
-        (source.to_string() == "127.0.0.2" || Some(source) == carrier_ip).then(|| acme_trunk(self.carrier))
+        (source.to_string() == "127.0.0.2" || Some(source) == carrier_ip)
+            .then(|| acme_trunk(self.carrier))
+            .into_iter()
+            .collect()
     }
 
     async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<telephony::InboundRoute> {

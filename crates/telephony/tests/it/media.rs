@@ -433,3 +433,78 @@ async fn a_queued_caller_hears_music_until_an_agent_answers() {
     let talking = to_caller(4.0, 5.5);
     assert!(tone_share(&talking, 880.0) > 0.5, "connected, the caller hears 1002's 880 Hz");
 }
+
+/// An outsider on another address sprays every port of the relay's range with a loud 1700 Hz
+/// tone from before the call until after it, ringing and talking: it receives nothing, neither
+/// party hears it, and both keep hearing each other (the relay takes a party's packets only
+/// from the address its SDP named; ports are chosen at random).
+#[tokio::test]
+async fn an_outsider_spraying_the_rtp_range_receives_nothing_and_is_not_heard() {
+    let srv = server_with_settings(|s| s.rtp_ports = (59000, 59498)).await;
+    let cap = Capture::start("udp and portrange 27000-27999").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sprayer = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let sock = tokio::net::UdpSocket::bind("127.0.0.9:0").await.unwrap();
+            let mut packet = vec![0x80u8, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
+            packet.extend((0..160).map(|i| {
+                let s = (f64::sin(2.0 * std::f64::consts::PI * 1700.0 * i as f64 / 8000.0) * 16000.0) as i16;
+                media::g711::linear_to_ulaw(s)
+            }));
+            let sock = std::sync::Arc::new(sock);
+            let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let listener = {
+                let (sock, received) = (sock.clone(), received.clone());
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 2048];
+                    while sock.recv_from(&mut buf).await.is_ok() {
+                        received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                })
+            };
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for port in (59000..=59498).step_by(2) {
+                    let _ = sock.send_to(&packet, ("127.0.0.1", port)).await;
+                    sent += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            listener.abort();
+            let received = received.load(std::sync::atomic::Ordering::Relaxed);
+            (sent, received)
+        })
+    };
+    let port = free_port();
+    register(&srv, "1002", "acme-1002-pw", port).await;
+    // The spray is queued at the call's sockets before the callee answers (ringing), and goes
+    // on while the parties talk.
+    let callee = phone("uas_answer.xml", port, 27000, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let args =
+        ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "27500", "-d", "3000"];
+    let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "caller: {}", explain(&a));
+    assert!(ok(&callee.wait_with_output().await.unwrap()));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (sent, received) = sprayer.await.unwrap();
+    let seen = cap.stop().await;
+
+    assert!(sent > 10_000, "the outsider sprayed the range ({sent} packets)");
+    assert_eq!(received, 0, "the outsider received none of the call's audio");
+    let from_relay = |lo: u16, hi: u16| {
+        seen.iter().filter(move |d| (59000..=59499).contains(&d.src.port()) && (lo..=hi).contains(&d.dst.port()))
+    };
+    let at_callee = pcmu_samples(from_relay(27000, 27499));
+    let at_caller = pcmu_samples(from_relay(27500, 27999));
+    assert!(at_callee.len() >= 8000 && at_caller.len() >= 8000, "both parties received audio");
+    for (who, heard, hz) in [("callee", &at_callee, 440.0), ("caller", &at_caller, 880.0)] {
+        let (own, outsider) = (tone_share(heard, hz), tone_share(heard, 1700.0));
+        assert!(
+            own > 0.5 && outsider < 0.05,
+            "the {who} hears the other party ({own:.2}), not the outsider ({outsider:.2})"
+        );
+    }
+}

@@ -124,8 +124,8 @@ async fn sha256_digest_is_accepted_and_contacts_can_be_removed() {
     let expires: u64 = ok.split(";expires=").nth(1).unwrap().trim().parse().unwrap();
     assert!((100..=120).contains(&expires), "the binding's expiry is returned: {ok}");
     assert_eq!(srv.location.lookup(acme().id, "1001").len(), 1);
-    // Unregister: the same contact with expires=0.
-    let auth = digest::respond(
+    // Unregister: the same contact with expires=0 (the same nonce, counted on).
+    let auth = digest::respond_nc(
         "acme.example",
         &nonce,
         Algorithm::Sha256,
@@ -134,6 +134,7 @@ async fn sha256_digest_is_accepted_and_contacts_can_be_removed() {
         "REGISTER",
         "sip:acme.example",
         "c2",
+        2,
     );
     let msg = register_msg(local, "1001", "acme.example", 3, "sha", &format!("Authorization: {auth}\r\n"))
         .replace(";expires=120", ";expires=0");
@@ -142,47 +143,198 @@ async fn sha256_digest_is_accepted_and_contacts_can_be_removed() {
     assert!(srv.location.lookup(acme().id, "1001").is_empty(), "unregistered");
 }
 
+/// Sends a REGISTER of `ext` from `sock`, answers the server's challenge with `pw`, and returns
+/// the final answer and the Authorization header it sent.
+async fn register_answering(
+    srv: &telephony::SipServer,
+    sock: &UdpSocket,
+    ext: &str,
+    pw: &str,
+    call_id: &str,
+) -> (String, String) {
+    let local = sock.local_addr().unwrap();
+    let first = exchange(sock, srv.local_addr(), &register_msg(local, ext, "acme.example", 1, call_id, ""))
+        .await
+        .expect("challenged");
+    assert!(first.starts_with("SIP/2.0 401"), "{first}");
+    let nonce = nonce_of(&first, "MD5");
+    let auth = digest::respond("acme.example", &nonce, Algorithm::Md5, ext, pw, "REGISTER", "sip:acme.example", "c");
+    let header = format!("Authorization: {auth}\r\n");
+    let answer =
+        exchange(sock, srv.local_addr(), &register_msg(local, ext, "acme.example", 2, call_id, &header)).await.unwrap();
+    (answer, header)
+}
+
+/// An OPTIONS from `sock`: answered, or not at all (banned).
+async fn answered(srv: &telephony::SipServer, sock: &UdpSocket, tag: &str) -> bool {
+    let local = sock.local_addr().unwrap();
+    let options = format!(
+        "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{tag}\r\nFrom: <sip:x@h>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: {tag}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    exchange(sock, srv.local_addr(), &options).await.is_some_and(|a| a.starts_with("SIP/2.0 200"))
+}
+
 #[tokio::test]
 async fn an_address_that_keeps_failing_is_ignored_for_a_while() {
     let srv = server().await;
+    let sock = UdpSocket::bind("127.0.0.7:0").await.unwrap();
+    for i in 0..10 {
+        let (r, _) = register_answering(&srv, &sock, "1001", "guess", &format!("scan{i}")).await;
+        assert!(r.starts_with("SIP/2.0 403"), "attempt {i} refused: {r}");
+    }
+    assert!(!answered(&srv, &sock, "opt").await, "a banned address gets no answer");
+    // Another address is still served.
+    let other = UdpSocket::bind("127.0.0.8:0").await.unwrap();
+    assert!(answered(&srv, &other, "opt2").await);
+}
+
+/// Forged failures — a nonce the server never sent to that address, as a spoofed source
+/// would carry — ban nobody; real failures from a carrier's address or from an address a
+/// phone is registered from do not ban it either: the carrier's calls and the phone go on.
+#[tokio::test]
+async fn the_scanner_guard_cannot_be_aimed_at_a_carrier_or_a_phone() {
+    let srv = server().await;
+    // A phone registered from 127.0.0.1.
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (r, _) = register_answering(&srv, &phone, "1002", "acme-1002-pw", "real").await;
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    // Forged failures "from" 127.0.0.9: never challenged there, so never counted.
+    let forger = UdpSocket::bind("127.0.0.9:0").await.unwrap();
+    let local = forger.local_addr().unwrap();
+    for i in 0..15 {
+        let auth =
+            digest::respond("acme.example", "0.bad", Algorithm::Md5, "1001", "x", "REGISTER", "sip:acme.example", "c");
+        let msg = register_msg(
+            local,
+            "1001",
+            "acme.example",
+            1,
+            &format!("forged{i}"),
+            &format!("Authorization: {auth}\r\n"),
+        );
+        let r = exchange(&forger, srv.local_addr(), &msg).await.unwrap();
+        assert!(r.starts_with("SIP/2.0 401"), "challenged again, not counted: {r}");
+    }
+    assert!(answered(&srv, &forger, "forger").await, "forged failures ban nobody");
+    // Real wrong passwords from the carrier's address (127.0.0.2) and from the phone's.
+    let carrier = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let neighbour = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for i in 0..12 {
+        let (r, _) = register_answering(&srv, &carrier, "1001", "guess", &format!("c{i}")).await;
+        assert!(r.starts_with("SIP/2.0 403"), "{r}");
+        let (r, _) = register_answering(&srv, &neighbour, "1003", "guess", &format!("n{i}")).await;
+        assert!(r.starts_with("SIP/2.0 403"), "{r}");
+    }
+    assert!(answered(&srv, &carrier, "carrier").await, "the carrier's address is never banned");
+    assert!(answered(&srv, &phone, "phone").await, "the phone's address is never banned");
+    let (r, _) = register_answering(&srv, &phone, "1002", "acme-1002-pw", "real2").await;
+    assert!(r.starts_with("SIP/2.0 200"), "the phone registers again: {r}");
+}
+
+/// Password guessing spread over many addresses (each below the per-address ban) locks the
+/// account: even the right password is refused from an address with no phone of it, while the
+/// phone registered before goes on registering.
+#[tokio::test]
+async fn guessing_one_account_from_many_addresses_is_stopped_and_the_real_phone_keeps_working() {
+    let srv = server().await;
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (r, _) = register_answering(&srv, &phone, "1001", "acme-1001-pw", "phone").await;
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    for i in 0..telephony::guard::ACCOUNT_FAILURES {
+        let guesser = UdpSocket::bind(format!("127.0.1.{}:0", i + 1)).await.unwrap();
+        let (r, _) = register_answering(&srv, &guesser, "1001", &format!("guess{i}"), &format!("g{i}")).await;
+        assert!(r.starts_with("SIP/2.0 403"), "{r}");
+    }
+    let lucky = UdpSocket::bind("127.0.2.1:0").await.unwrap();
+    let (r, _) = register_answering(&srv, &lucky, "1001", "acme-1001-pw", "lucky").await;
+    assert!(r.starts_with("SIP/2.0 403"), "the right guess comes too late: {r}");
+    let (r, _) = register_answering(&srv, &phone, "1001", "acme-1001-pw", "phone2").await;
+    assert!(r.starts_with("SIP/2.0 200"), "the real phone keeps working: {r}");
+}
+
+/// A captured Authorization header is worth nothing: sent again from the same phone, from
+/// another machine, or for another request, it gets a new challenge, and nothing is registered
+/// or called with it.
+#[tokio::test]
+async fn a_captured_authorization_header_cannot_be_replayed() {
+    let srv = server().await;
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (r, header) = register_answering(&srv, &phone, "1001", "acme-1001-pw", "cap").await;
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    // Replayed by the attacker from another machine, with its own contact.
+    let attacker = UdpSocket::bind("127.0.0.66:0").await.unwrap();
+    let local = attacker.local_addr().unwrap();
+    let r = exchange(&attacker, srv.local_addr(), &register_msg(local, "1001", "acme.example", 3, "cap2", &header))
+        .await
+        .unwrap();
+    assert!(r.starts_with("SIP/2.0 401"), "from another machine: {r}");
+    // Replayed from the phone's own address.
+    let local = phone.local_addr().unwrap();
+    let r = exchange(&phone, srv.local_addr(), &register_msg(local, "1001", "acme.example", 3, "cap3", &header))
+        .await
+        .unwrap();
+    assert!(r.starts_with("SIP/2.0 401"), "the same header again: {r}");
+    let contacts: Vec<String> =
+        srv.location.lookup(acme().id, "1001").into_iter().map(|b| b.source.to_string()).collect();
+    assert_eq!(contacts, vec![phone.local_addr().unwrap().to_string()], "the attacker is no phone of 1001");
+    // Used for a call to another number.
+    let invite = format!(
+        "INVITE sip:0048600111222@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKinv\r\nMax-Forwards: 70\r\nFrom: <sip:1001@acme.example>;tag=x\r\nTo: <sip:0048600111222@acme.example>\r\nCall-ID: inv\r\nCSeq: 2 INVITE\r\nContact: <sip:1001@{a}>\r\n{header}Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n",
+        a = attacker.local_addr().unwrap()
+    );
+    let r = exchange(&attacker, srv.local_addr(), &invite).await.unwrap();
+    assert!(r.starts_with("SIP/2.0 401"), "a call with the captured header: {r}");
+}
+
+/// The credentials must be the caller's own: 1002's password does not place a call "from" 1001.
+#[tokio::test]
+async fn a_call_placed_as_another_extension_is_refused() {
+    let srv = server().await;
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let a = sock.local_addr().unwrap();
+    let invite = |cseq: u32, auth: &str| {
+        format!(
+            "INVITE sip:1003@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKas{cseq}\r\nMax-Forwards: 70\r\nFrom: <sip:1001@acme.example>;tag=x\r\nTo: <sip:1003@acme.example>\r\nCall-ID: as\r\nCSeq: {cseq} INVITE\r\nContact: <sip:1001@{a}>\r\n{auth}Content-Length: 0\r\n\r\n"
+        )
+    };
+    let first = exchange(&sock, srv.local_addr(), &invite(1, "")).await.unwrap();
+    assert!(first.starts_with("SIP/2.0 401"), "{first}");
+    let nonce = nonce_of(&first, "MD5");
+    let auth = digest::respond(
+        "acme.example",
+        &nonce,
+        Algorithm::Md5,
+        "1002",
+        "acme-1002-pw",
+        "INVITE",
+        "sip:1003@acme.example",
+        "c",
+    );
+    let r = exchange(&sock, srv.local_addr(), &invite(2, &format!("Authorization: {auth}\r\n"))).await.unwrap();
+    assert!(r.starts_with("SIP/2.0 403"), "{r}");
+}
+
+/// This process's own user agent (the browser phones) registers by its key, with no SIP
+/// password; a wrong key is a stranger like any other.
+#[tokio::test]
+async fn the_servers_own_user_agent_registers_by_its_key() {
+    let srv = server().await;
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let local = sock.local_addr().unwrap();
-    for i in 0..10 {
-        let auth = digest::respond(
-            "acme.example",
-            "0.bad",
-            Algorithm::Md5,
-            "1001",
-            "guess",
-            "REGISTER",
-            "sip:acme.example",
-            "c",
-        );
-        let r = exchange(
-            &sock,
-            srv.local_addr(),
-            &register_msg(
-                local,
-                "1001",
-                "acme.example",
-                i + 1,
-                &format!("scan{i}"),
-                &format!("Authorization: {auth}\r\n"),
-            ),
-        )
-        .await;
-        assert!(r.unwrap_or_default().starts_with("SIP/2.0 403"), "attempt {i} refused");
-    }
-    let options = format!(
-        "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKopt\r\nFrom: <sip:x@h>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: opt\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-    );
-    assert_eq!(exchange(&sock, srv.local_addr(), &options).await, None, "a banned address gets no answer");
-    // Another address is still served.
-    let other = UdpSocket::bind("127.0.0.2:0").await.unwrap();
-    let o2 = options
-        .replace(&local.to_string(), &other.local_addr().unwrap().to_string())
-        .replace("branch=z9hG4bKopt", "branch=z9hG4bKopt2");
-    assert!(exchange(&other, srv.local_addr(), &o2).await.unwrap().starts_with("SIP/2.0 200"));
+    let key = match srv.internal_key().header() {
+        rsipstack::sip::Header::Other(name, value) => format!("{name}: {value}\r\n"),
+        h => panic!("{h:?}"),
+    };
+    let wrong = format!("{}: {}\r\n", telephony::internal::HEADER, "0".repeat(48));
+    let r =
+        exchange(&sock, srv.local_addr(), &register_msg(local, "1001", "acme.example", 1, "k1", &wrong)).await.unwrap();
+    assert!(r.starts_with("SIP/2.0 401"), "a wrong key: {r}");
+    let r =
+        exchange(&sock, srv.local_addr(), &register_msg(local, "1001", "acme.example", 2, "k1", &key)).await.unwrap();
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    let r =
+        exchange(&sock, srv.local_addr(), &register_msg(local, "1999", "acme.example", 1, "k2", &key)).await.unwrap();
+    assert!(r.starts_with("SIP/2.0 403"), "no such extension: {r}");
 }
 
 /// A directory that cannot read who is who (its store is down, nothing read before).

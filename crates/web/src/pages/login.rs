@@ -112,6 +112,7 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     if let Some(s) = &ctx.session {
         st.crm.end_session(s).await?;
+        let _ = st.ended.send(s.id_hash.clone());
     }
     let jar = jar.remove(Cookie::build(crate::ctx::SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to(&format!("/login?ok=logged-out&lang={}", ctx.lang.as_str()))).into_response())

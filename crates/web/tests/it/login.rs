@@ -118,6 +118,10 @@ async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
     with.extend_from_slice(&fields);
     let r = c.post(app.url("/admin/users")).header("origin", "https://evil.example").form(&with).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The same host over https is another site for a plain-http server.
+    let https = app.base.replace("http://", "https://");
+    let r = c.post(app.url("/admin/users")).header("origin", https.as_str()).form(&with).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "an https Origin on a plain-http server");
     let wrong = vec![("csrf", "0000"), ("username", "eve")];
     let r = c.post(app.url("/admin/users")).form(&wrong).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -126,6 +130,9 @@ async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
     let fresh = TestApp::browser();
     let r = fresh.post(app.url("/login")).form(&[("identifier", "alice"), ("password", PW)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // With the server's own Origin the form goes through.
+    let r = c.post(app.url("/admin/users")).header("origin", app.base.as_str()).form(&with).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the server's own Origin");
 }
 
 #[tokio::test]

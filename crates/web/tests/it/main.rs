@@ -50,9 +50,14 @@ pub fn inbound(
 impl TestApp {
     /// On SQLite.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// On SQLite, with the app's settings changed by `tweak`.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut web::AppState)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = store::Store::connect(&store::testing::fresh_sqlite_url(dir.path())).await.unwrap();
-        Self::spawn_on(store, dir).await
+        Self::spawn_on(store, dir, tweak).await
     }
 
     /// On every available backend.
@@ -60,12 +65,12 @@ impl TestApp {
         let mut out = vec![("sqlite", Self::spawn().await)];
         if let Some(admin) = store::testing::pg_admin_url() {
             let store = store::Store::connect(&store::testing::fresh_pg_url(&admin).await).await.unwrap();
-            out.push(("postgres", Self::spawn_on(store, tempfile::tempdir().unwrap()).await));
+            out.push(("postgres", Self::spawn_on(store, tempfile::tempdir().unwrap(), |_| {}).await));
         }
         out
     }
 
-    async fn spawn_on(store: store::Store, dir: tempfile::TempDir) -> TestApp {
+    async fn spawn_on(store: store::Store, dir: tempfile::TempDir, tweak: impl FnOnce(&mut web::AppState)) -> TestApp {
         store.migrate().await.unwrap();
         let settings = crm::CrmSettings { files: dir.path().join("files"), ..Default::default() };
         let crm = Crm::start_with(store, settings).await.unwrap();
@@ -85,10 +90,11 @@ impl TestApp {
         let globex_admin = crm.create_user(globex.id, mk("gina", "200", "admin")).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = web::AppState {
+        let mut state = web::AppState {
             session_check: std::time::Duration::from_millis(100),
             ..web::AppState::new(crm.clone(), false)
         };
+        tweak(&mut state);
         tokio::spawn(web::serve(listener, state, std::future::pending()));
         TestApp { base, crm, acme_admin, acme_agent, globex_admin, _dir: dir }
     }

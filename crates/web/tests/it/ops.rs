@@ -10,6 +10,39 @@ async fn health_and_metrics() {
     reqwest::get(app.url("/login")).await.unwrap();
     let m = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(m.contains("http_requests_total") && m.contains("path=\"/login\""), "{m}");
+    // Through a proxy (which says whom it forwards for), without the token: not there.
+    let proxied = reqwest::Client::new().get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").send();
+    assert_eq!(proxied.await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// With a token set, `/metrics` asks for it from everyone.
+#[tokio::test]
+async fn metrics_behind_a_token() {
+    let app = TestApp::spawn_with(|s| s.metrics_token = Some("m-secret".into())).await;
+    let c = reqwest::Client::new();
+    assert_eq!(c.get(app.url("/metrics")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let wrong = c.get(app.url("/metrics")).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    let ok = c.get(app.url("/metrics")).bearer_auth("m-secret").send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+}
+
+/// Every page carries the security headers; a signed-in user's pages are not cached.
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(app.url("/login")).await.unwrap();
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert!(h.get("cache-control").is_none_or(|v| v != "no-store"), "a visitor's log-in page may be cached");
+    let bob = app.browser_as("bob").await;
+    let r = app.get(&bob, "/agent").await;
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.headers().contains_key("content-security-policy"));
 }
 
 #[tokio::test]

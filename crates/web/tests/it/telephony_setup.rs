@@ -13,7 +13,7 @@ async fn an_administrator_sets_up_trunk_group_number_and_dial_rules_on_the_page(
         let (alice, app) = (&alice, &app);
         async move { app.post_form(alice, page, action, fields).await }
     };
-    let r = form("/admin/telephony/trunks", &[("name", "Carrier"), ("host", "127.0.0.2"), ("port", "5070")]).await;
+    let r = form("/admin/telephony/trunks", &[("name", "Carrier"), ("host", "192.0.2.2"), ("port", "5070")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r =
         form("/admin/telephony/groups", &[("name", "Sales"), ("members", "100, 101"), ("ring_seconds", "15")]).await;
@@ -36,11 +36,11 @@ async fn an_administrator_sets_up_trunk_group_number_and_dial_rules_on_the_page(
         StatusCode::SEE_OTHER
     );
     let shown = app.get(&alice, page).await.text().await.unwrap();
-    for text in ["Carrier", "127.0.0.2:5070 UDP", "Sales", "+48221234567", "+48221234568", "48700…"] {
+    for text in ["Carrier", "192.0.2.2:5070 UDP", "Sales", "+48221234567", "+48221234568", "48700…"] {
         assert!(shown.contains(text), "{text} listed: {shown}");
     }
     let trunks = app.crm.trunks(org).await.unwrap();
-    assert_eq!((trunks.len(), trunks[0].port, trunks[0].inbound_addresses.as_str()), (1, 5070, "127.0.0.2"));
+    assert_eq!((trunks.len(), trunks[0].port, trunks[0].inbound_addresses.as_str()), (1, 5070, "192.0.2.2"));
     assert_eq!(app.crm.numbers(org).await.unwrap().len(), 2);
     let rules = app.crm.dial_rules(org).await.unwrap();
     assert!(
@@ -73,6 +73,40 @@ async fn an_administrator_sets_up_trunk_group_number_and_dial_rules_on_the_page(
     // An agent may not see or change any of it.
     let bob = app.browser_as("bob").await;
     assert_eq!(app.get(&bob, page).await.status(), StatusCode::FORBIDDEN);
+}
+
+/// An administrator tries trunks that point at Switchboard itself or are not host names: each
+/// is refused with the field's message in Polish, and nothing is stored.
+#[tokio::test]
+async fn trunks_that_point_at_switchboard_itself_or_are_no_host_are_refused_in_the_users_language() {
+    let app = TestApp::spawn().await;
+    app.crm.listening_on(&["127.0.0.1:8080".parse().unwrap(), "10.20.30.40:5060".parse().unwrap()]);
+    let alice = app.browser_as("alice").await;
+    app.post_form(&alice, "/account", "/account/language", &[("language", "pl")]).await;
+    let long_host = format!("{}carrier.pl", "a.".repeat(130));
+    let long_name = "N".repeat(101);
+    let own = "To adres samego Switchboard";
+    let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
+        ("Carrier", "127.0.0.1", "5060", "", own),
+        ("Carrier", "127.0.0.53", "5060", "", own),
+        ("Carrier", "localhost", "5060", "", own),
+        ("Carrier", "0.0.0.0", "5060", "", own),
+        ("Carrier", "::", "5060", "", own),
+        ("Carrier", "[::1]", "5060", "", own),
+        ("Carrier", "10.20.30.40", "5070", "", own),
+        ("Carrier", "192.0.2.10", "5060", "127.0.0.1", own),
+        ("Carrier", &long_host, "5060", "192.0.2.10", "Wpisz nazwę lub adres serwera operatora."),
+        ("Carrier", "sip.carrier.pl;x=1", "5060", "192.0.2.10", "Wpisz nazwę lub adres serwera operatora."),
+        (&long_name, "192.0.2.10", "5060", "", "Nazwa trunku może mieć najwyżej 100 znaków."),
+    ];
+    for (name, host, port, inbound, message) in cases {
+        let fields = [("name", name), ("host", host), ("port", port), ("inbound", inbound)];
+        let r = app.post_form(&alice, "/admin/telephony", "/admin/telephony/trunks", &fields).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{host}:{port} ({inbound})");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(message), "{host}:{port}: {message} in {body}");
+    }
+    assert!(app.crm.trunks(app.acme_admin.org_id).await.unwrap().is_empty(), "nothing stored");
 }
 
 #[tokio::test]
