@@ -97,6 +97,24 @@ pub fn check(target: Target, conds: &[Cond]) -> Result<(), CrmError> {
         if c.value.chars().count() > 200 {
             return Err(CrmError::invalid("value", "err-too-long"));
         }
+        check_text("value", &c.value)?;
+    }
+    Ok(())
+}
+
+/// The last page a list goes to: a page beyond it is a wrong address, not a query.
+pub const MAX_PAGE: u64 = 100_000;
+
+/// A page number as asked: 1 and up, at most [`MAX_PAGE`] (a huge one would overflow the
+/// offset); a clear error otherwise.
+pub fn check_page(page: u64) -> Result<u64, CrmError> {
+    if page > MAX_PAGE { Err(CrmError::invalid("page", "err-page")) } else { Ok(page.max(1)) }
+}
+
+/// Text searched for: no NUL or other control characters (PostgreSQL refuses NUL in text).
+pub fn check_text(field: &'static str, s: &str) -> Result<(), CrmError> {
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(CrmError::invalid(field, "err-invalid"));
     }
     Ok(())
 }

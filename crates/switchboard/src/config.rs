@@ -25,6 +25,9 @@ pub struct Config {
     /// The token `/metrics` asks for (`Authorization: Bearer …`); empty: it answers only
     /// requests from this machine that came through no proxy.
     pub metrics_token: String,
+    /// Calls up at once in one organization, and ringing or placed by one extension.
+    pub max_calls_per_organization: usize,
+    pub max_calls_per_extension: usize,
     /// RTP ports for calls, "FIRST-LAST".
     pub rtp_ports: String,
     /// The address put in SDP for our RTP (default: the SIP address).
@@ -53,6 +56,8 @@ impl Default for Config {
             secure_cookies: false,
             loopback_trunks: false,
             metrics_token: String::new(),
+            max_calls_per_organization: 200,
+            max_calls_per_extension: 8,
             rtp_ports: "20000-30000".into(),
             media_ip: None,
             music_on_hold: None,
@@ -77,6 +82,8 @@ impl Config {
                 "secure_cookies",
                 "loopback_trunks",
                 "metrics_token",
+                "max_calls_per_organization",
+                "max_calls_per_extension",
                 "rtp_ports",
                 "media_ip",
                 "music_on_hold",

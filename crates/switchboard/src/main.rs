@@ -2,6 +2,7 @@
 //! the other subcommands administer the database and users.
 
 mod config;
+mod files;
 mod heap;
 
 use anyhow::{Context, Result, bail};
@@ -374,6 +375,9 @@ async fn serve(cfg: Config) -> Result<()> {
     crm.recover_calls().await.context("closing the calls the previous run left open")?;
     crm.keep_heartbeat();
     heap::keep_returning_free_memory();
+    if let Some(n) = files::raise_limit() {
+        tracing::info!("open files: up to {n}");
+    }
     let first = match crm.bootstrap().await {
         Ok(f) => f,
         // Another node bootstrapped at the same moment: its admin is the first one.
@@ -388,6 +392,10 @@ async fn serve(cfg: Config) -> Result<()> {
     let mut sip_settings = telephony::SipSettings::new(sip_addr);
     sip_settings.recordings = Some(cfg.data_dir.join("recordings"));
     sip_settings.rtp_ports = cfg.rtp_range()?;
+    sip_settings.limits = telephony::admission::Limits {
+        per_organization: cfg.max_calls_per_organization.max(1),
+        per_extension: cfg.max_calls_per_extension.max(1),
+    };
     if let Some(ip) = &cfg.media_ip {
         sip_settings.media_ip =
             Some(ip.parse().with_context(|| format!("SWITCHBOARD_MEDIA_IP {ip} is not an address"))?);

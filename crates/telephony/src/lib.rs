@@ -5,6 +5,7 @@
 mod auth;
 mod call;
 pub use call::{ECHO_EXTENSION, Originate, new_call_id};
+pub mod admission;
 pub mod control;
 pub mod digest;
 pub mod directory;

@@ -39,6 +39,8 @@ pub struct SipSettings {
     pub music: Option<Music>,
     /// Where recordings are written (a folder per organization); recording is refused without.
     pub recordings: Option<std::path::PathBuf>,
+    /// Calls up at once per organization and per extension.
+    pub limits: crate::admission::Limits,
 }
 
 impl SipSettings {
@@ -50,6 +52,7 @@ impl SipSettings {
             ring_timeout: Duration::from_secs(30),
             music: None,
             recordings: None,
+            limits: Default::default(),
         }
     }
 }
@@ -126,6 +129,7 @@ impl SipServer {
             guard: Guard::default(),
             internal: crate::InternalKey::random(),
             echoes: Default::default(),
+            admission: crate::admission::Admission::new(settings.limits),
             dialogs: Arc::new(DialogLayer::new(endpoint.inner.clone())),
             ports: RtpPorts::new(media_ip, settings.rtp_ports.0, settings.rtp_ports.1),
             media_ip,

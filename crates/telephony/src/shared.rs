@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     pub location: Arc<Location>,
     pub nonces: Nonces,
     pub guard: Guard,
+    /// Calls up per organization and extension, within their shares (`admission.rs`).
+    pub admission: crate::admission::Admission,
     /// The echo tests running, per organization: their extensions (`call/echo.rs`).
     pub echoes: std::sync::Mutex<std::collections::HashMap<i64, std::collections::HashSet<String>>>,
     /// The key of this process's own user agent (the browser phones).

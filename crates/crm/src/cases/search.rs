@@ -93,7 +93,7 @@ impl Crm {
             all = all.add(e);
         }
         let per_page = per_page.clamp(1, 200);
-        let page = Ord::max(page, 1);
+        let page = crate::search::check_page(page)?;
         let q = case::Entity::find().filter(all).order_by_desc(case::Column::Number).paginate(self.db(), per_page);
         let total = q.num_items().await?;
         let items = q.fetch_page(page - 1).await?.into_iter().map(Into::into).collect();

@@ -341,6 +341,7 @@ impl Crm {
 
     /// Contacts whose name, company or number contains `q` (the phonebook's search).
     pub async fn find_contacts(&self, org: OrgId, q: &str, limit: u64) -> Result<Vec<Contact>, CrmError> {
+        crate::search::check_text("q", q)?;
         let q = q.trim();
         let mut sel = contact::Entity::find()
             .filter(contact::Column::OrgId.eq(org.0))

@@ -91,7 +91,7 @@ impl Crm {
         let country = self.org(org).await?.default_country;
         let conds = conds.iter().map(|c| condition(c, &country)).collect::<Result<Vec<_>, _>>()?;
         let per_page = per_page.clamp(1, 200);
-        let page = Ord::max(page, 1);
+        let page = crate::search::check_page(page)?;
         let hits = self.store.search_contacts(org.0, &conds, page, per_page).await?;
         let items = hits.rows.into_iter().map(Into::into).collect();
         Ok(Found { total: hits.total, more: hits.more, page, per_page, items })

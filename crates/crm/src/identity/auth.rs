@@ -3,7 +3,7 @@
 
 use crate::identity::password;
 use crate::identity::sessions::Session;
-use crate::identity::throttle::{account_key, address_key};
+use crate::identity::throttle::{account_key, address_key, pair_key, user_key};
 use crate::{Crm, CrmError, Language, OrgSlug, User};
 use store::entities::{organization, user};
 use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
@@ -31,28 +31,32 @@ pub const FIRST_ORG_NAME: &str = "My organization";
 
 impl Crm {
     pub async fn login(&self, req: LoginRequest<'_>) -> Result<LoggedIn, CrmError> {
-        let acct = account_key(req.identifier);
+        // Who it is first (cheap), so every way of naming a user counts as the same account.
+        let found = self.resolve_login(req.identifier).await?;
+        let acct = match &found {
+            Some(u) => user_key(u.org_id.0, u.id.0),
+            None => account_key(req.identifier),
+        };
         let addr = address_key(req.address);
-        if self.is_locked(&acct).await? || self.is_locked(&addr).await? {
-            return Err(CrmError::LoginLocked);
-        }
-        let user = match self.resolve_login(req.identifier).await {
-            Ok(Some(u)) if u.active && password::verify(&u.password_hash, req.password) => u,
-            Ok(found) => {
+        // Counted before the password is checked: tries sent at once cannot all be checked.
+        let reserved = self.reserve_try(&acct, &addr).await?;
+        let user = match found {
+            Some(u) if u.active && password::verify(&u.password_hash, req.password) => u,
+            found => {
                 if found.is_none() {
                     password::verify_dummy(req.password);
                 }
-                self.record_failure(&acct).await?;
-                self.record_failure(&addr).await?;
+                // The counted try stays: it is the failure.
                 return Err(CrmError::InvalidCredentials);
             }
-            Err(e) => return Err(e),
         };
+        self.release(reserved).await?;
         let org = self.org(user.org_id).await?;
         if self.users_logged_in(org.id, user.id).await? >= org.seats.max(0) as usize {
             return Err(CrmError::NoFreeLicences);
         }
         self.clear_failures(&acct).await?;
+        self.clear_failures(&pair_key(&acct, &addr)).await?;
         if let Some(prev) = req.previous {
             self.end_session(prev).await?;
         }

@@ -99,6 +99,9 @@ pub struct UserUpdate {
     pub sip_password: Option<String>,
     pub active: Option<bool>,
     pub phone_type: Option<String>,
+    /// With a new password: the session (its id hash) that stays; every other one of the user
+    /// ends (a password changed because it leaked must shut the guesser out).
+    pub keep_session: Option<String>,
 }
 
 fn parse_phone_type(s: &str) -> Result<PhoneType, FieldError> {
@@ -282,6 +285,13 @@ impl Crm {
         if let Some(p) = &upd.password {
             am.password_hash = Set(password::hash(p));
             am.must_change_password = Set(false);
+            let mut others = session::Entity::delete_many()
+                .filter(session::Column::OrgId.eq(org.0))
+                .filter(session::Column::UserId.eq(id.0));
+            if let Some(keep) = &upd.keep_session {
+                others = others.filter(session::Column::Id.ne(keep.clone()));
+            }
+            others.exec(&txn).await?;
         }
         if let Some(p) = upd.sip_password {
             am.sip_password = Set(p);
@@ -306,8 +316,15 @@ impl Crm {
         Ok(m.into())
     }
 
-    /// A user changes their own password, proving the current one.
-    pub async fn change_own_password(&self, user: &User, current: &str, new: &str) -> Result<User, CrmError> {
+    /// A user changes their own password, proving the current one; their other sessions end,
+    /// `keep` (the one they changed it from) stays.
+    pub async fn change_own_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        keep: Option<&crate::identity::sessions::Session>,
+    ) -> Result<User, CrmError> {
         if !password::verify(&user.password_hash, current) {
             return Err(CrmError::invalid("current_password", "err-current-password"));
         }
@@ -315,7 +332,12 @@ impl Crm {
         if new == current {
             return Err(CrmError::invalid("password", "err-password-same"));
         }
-        self.update_user(user.org_id, user.id, UserUpdate { password: Some(new.into()), ..Default::default() }).await
+        let upd = UserUpdate {
+            password: Some(new.into()),
+            keep_session: keep.map(|s| s.id_hash.clone()),
+            ..Default::default()
+        };
+        self.update_user(user.org_id, user.id, upd).await
     }
 }
 

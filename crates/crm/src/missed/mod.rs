@@ -245,7 +245,7 @@ impl Crm {
     /// One page of the organization's missed calls, latest first, and how many match.
     pub async fn missed_page(&self, org: OrgId, f: &MissedFilter) -> Result<MissedPage, CrmError> {
         let per_page = f.per_page.clamp(1, 500);
-        let page = f.page.max(1);
+        let page = crate::search::check_page(f.page)?;
         let pages = Self::filtered(org, f)
             .order_by_desc(mc::Column::LastAt)
             .order_by_desc(mc::Column::Id)

@@ -80,13 +80,52 @@ async fn an_address_that_keeps_failing_is_locked_for_every_account() {
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
-        for i in 0..5 {
+        for i in 0..crm::identity::throttle::MAX_ADDRESS_FAILURES {
             let name = format!("nobody{i}");
             assert!(crm.login(login(&name, "whatever-pass")).await.is_err());
         }
         assert!(matches!(crm.login(login("anna", "anna-password")).await, Err(CrmError::LoginLocked)), "{b}");
         let other = LoginRequest { address: "192.0.2.99", ..login("anna", "anna-password") };
         assert!(crm.login(other).await.is_ok(), "{b}: another address is not locked");
+    }
+}
+
+/// Forty wrong passwords sent at once get five password checks, not forty; every name of a
+/// user (name, extension, with or without @organization, any case) is one account; the real
+/// user logs in from another address meanwhile; a new password ends the user's other sessions.
+#[tokio::test]
+async fn password_guessing_is_counted_at_once_per_account_and_a_new_password_ends_other_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        crm.create_user(o.id, new_user("anna", "1001", "agent")).await.unwrap();
+        crm.create_user(o.id, new_user("beata", "1002", "agent")).await.unwrap();
+        let tries = (0..40).map(|i| {
+            let crm = crm.clone();
+            async move { crm.login(login("anna", &format!("guess-{i:02}-pass"))).await }
+        });
+        let results = futures_util::future::join_all(tries).await;
+        let checked = results.iter().filter(|r| matches!(r, Err(CrmError::InvalidCredentials))).count();
+        let refused = results.iter().filter(|r| matches!(r, Err(CrmError::LoginLocked))).count();
+        assert!(checked <= crm::identity::throttle::MAX_FAILURES, "{b}: {checked} passwords checked");
+        assert_eq!(checked + refused, 40, "{b}");
+        let elsewhere = LoginRequest { address: "192.0.2.77", ..login("anna", "anna-password") };
+        let first = crm.login(elsewhere).await.expect("the real user, from another address");
+
+        for name in ["beata", "1002", "BEATA@acme", "1002@acme", "Beata"] {
+            assert!(matches!(crm.login(login(name, "wrong-password")).await, Err(CrmError::InvalidCredentials)));
+        }
+        assert!(
+            matches!(crm.login(login("beata@acme", "beata-password")).await, Err(CrmError::LoginLocked)),
+            "{b}: five names of one account"
+        );
+
+        let second = crm.login(LoginRequest { address: "192.0.2.78", ..login("anna", "anna-password") }).await.unwrap();
+        crm.change_own_password(&second.user, "anna-password", "anna-new-password", Some(&second.session))
+            .await
+            .unwrap();
+        assert!(crm.session(&first.token).await.unwrap().is_none(), "{b}: the other session ended");
+        assert!(crm.session(&second.token).await.unwrap().is_some(), "{b}: the one it was changed from stays");
     }
 }
 
@@ -218,7 +257,7 @@ async fn bootstrap_creates_one_admin_with_a_one_time_password_once() {
         assert_eq!(org.slug, "default");
         assert!(crm.bootstrap().await.unwrap().is_none(), "{b}: only once");
         let done = crm.login(login("admin", &pw)).await.unwrap();
-        crm.change_own_password(&done.user, &pw, "a-new-password").await.unwrap();
+        crm.change_own_password(&done.user, &pw, "a-new-password", Some(&done.session)).await.unwrap();
         let u = crm.user(org.id, admin.id).await.unwrap();
         assert!(!u.must_change_password, "{b}");
     }

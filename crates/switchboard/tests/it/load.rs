@@ -182,18 +182,23 @@ async fn run(backend: &str, database_url: Option<String>) {
         (0, GIVEN_UP, REJECTED, QUEUED),
         "{backend}: every unanswered caller is a missed call, once"
     );
-    let qe = queue_event::Entity::find().all(store.conn()).await.unwrap();
-    let count = |k: queue_event::QueueEventKind| qe.iter().filter(|e| e.kind == k).count();
-    assert_eq!(
-        (count(queue_event::QueueEventKind::Enter), count(queue_event::QueueEventKind::Abandon)),
-        (QUEUED, QUEUED),
-        "{backend}: the queue counted what sipp did"
-    );
+    // The queue's journal is written in batches: it may come a moment after the call log.
+    let counted = std::time::Instant::now();
+    let counts = loop {
+        let qe = queue_event::Entity::find().all(store.conn()).await.unwrap();
+        let count = |k: queue_event::QueueEventKind| qe.iter().filter(|e| e.kind == k).count();
+        let c = (count(queue_event::QueueEventKind::Enter), count(queue_event::QueueEventKind::Abandon));
+        if c == (QUEUED, QUEUED) || counted.elapsed() > Duration::from_secs(15) {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(counts, (QUEUED, QUEUED), "{backend}: the queue counted what sipp did");
     eprintln!(
-        "{backend}: {} call-log rows for {calls} direct calls, {} missed callers, {} queue events",
+        "{backend}: {} call-log rows for {calls} direct calls, {} missed callers, {} queue entries and abandons",
         rows.len(),
         missed.len(),
-        qe.len()
+        counts.0 + counts.1
     );
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains("database is locked"), "{backend}: {text}");

@@ -108,7 +108,10 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
     let meta = |direction, to: &str, extension| {
         ActiveCall::new(call_id_of(&req), tenant.id, direction, caller.clone(), to.to_string(), extension)
     };
-    let plan = if srv.directory.extension_secret(&tenant, &dialled).await.is_some() {
+    let internal = srv.directory.extension_secret(&tenant, &dialled).await.is_some();
+    let parties: Vec<&str> = if internal { vec![caller.as_str(), dialled.as_str()] } else { vec![caller.as_str()] };
+    let Some(_admitted) = admit(&srv, &mut tx, tenant.id, &parties).await else { return };
+    let plan = if internal {
         let targets = phones(&srv, &tenant, &dialled);
         if targets.is_empty() {
             let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
@@ -161,6 +164,11 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunks: Ve
         let _ = tx.reply(StatusCode::NotFound).await;
         return;
     };
+    let rung: Vec<&str> = match &route {
+        InboundRoute::Extension(e) => vec![e.as_str()],
+        _ => vec![],
+    };
+    let Some(_admitted) = admit(&srv, &mut tx, trunk.tenant.id, &rung).await else { return };
     let Some(offer) = offer_of(&mut tx).await else { return };
     let from = req.from_header().ok().and_then(|f| f.typed().ok()).and_then(|f| uri_user(&f.uri)).unwrap_or_default();
     let meta = ActiveCall::new(call_id_of(&req), trunk.tenant.id, Direction::Inbound, from.clone(), did, None);
@@ -177,6 +185,28 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunks: Ve
     };
     let plan = Plan { meta, caller_uri, stages, credential: None, headers: vec![] };
     run(srv, tx, plan, offer).await;
+}
+
+/// A place for the call within its organization's and extensions' shares; refused at once
+/// when there is none (486 for an extension, 503 for the organization).
+async fn admit(
+    srv: &Shared,
+    tx: &mut Transaction,
+    tenant: i64,
+    extensions: &[&str],
+) -> Option<crate::admission::Admitted> {
+    match srv.admission.admit(tenant, extensions) {
+        Ok(a) => Some(a),
+        Err(full) => {
+            tracing::info!(tenant, ?extensions, ?full, "SIP: call refused, over its share of calls at once");
+            let status = match full {
+                crate::admission::Full::Extension => StatusCode::BusyHere,
+                crate::admission::Full::Organization => StatusCode::ServiceUnavailable,
+            };
+            let _ = tx.reply(status).await;
+            None
+        }
+    }
 }
 
 /// The caller's audio offer; answers 488 itself when there is none we can speak.

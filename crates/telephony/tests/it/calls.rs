@@ -259,3 +259,39 @@ async fn a_second_echo_test_of_the_same_user_is_refused_while_the_first_runs() {
     };
     assert!(ok(&again), "{}", explain(&again));
 }
+
+/// Thirty carrier calls at once to 1002's number (its phone rings and never answers): only the
+/// extension's share (8 here) rings, the others get 486 and hold no RTP port; meanwhile 1001 still
+/// calls 1003, who answers.
+#[tokio::test]
+async fn one_extension_flooded_with_calls_holds_only_its_share() {
+    let srv = crate::harness::server_with_settings(|s| {
+        s.rtp_ports = (58000, 58098);
+        s.ring_timeout = Duration::from_secs(8);
+        s.limits = telephony::admission::Limits { per_organization: 200, per_extension: 8 };
+    })
+    .await;
+    let ringing = callee(&srv, "uas_ring.xml", 22000).await;
+    let flood = {
+        let addr = srv.local_addr();
+        tokio::spawn(async move {
+            let args = ["-s", crate::harness::DID_1002, "-m", "30", "-l", "30", "-r", "100", "-mp", "22300"];
+            crate::harness::sipp_from("127.0.0.2", "trunk_uac_486.xml", addr, &args).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let live = srv.live();
+    assert!(live.calls <= 8, "at most 8 calls ring 1002 ({} up)", live.calls);
+    assert!(live.rtp_ports.is_none_or(|p| p <= 16), "they hold at most 16 RTP ports ({:?})", live.rtp_ports);
+    let port = free_port();
+    register(&srv, "1003", "acme-1003-pw", port).await;
+    let answering = phone("uas_answer.xml", port, 22600, &[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut args = caller_args("1003", "22800");
+    args.extend(["-d", "500"]);
+    let a = sipp("call_uac.xml", srv.local_addr(), &args).await;
+    assert!(ok(&a), "1001 still reaches 1003 during the flood: {}", explain(&a));
+    let _ = answering.wait_with_output().await;
+    flood.abort();
+    drop(ringing);
+}

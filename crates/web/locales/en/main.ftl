@@ -490,6 +490,7 @@ process-hint = Statuses in their order; exactly one is initial; closing statuses
 err-search-field = Choose a field from the list.
 err-search-op = Choose an operator from the list.
 err-search-value = Give a value for the condition.
+err-page = There is no such page of the list.
 err-search-too-many = At most 20 conditions.
 err-search-name = Give the search a name (up to 100 characters).
 err-merge-self = A contact cannot be merged into itself.

@@ -490,6 +490,7 @@ process-hint = סטטוסים לפי הסדר; בדיוק אחד התחלתי; �
 err-search-field = בחר שדה מהרשימה.
 err-search-op = בחר תנאי מהרשימה.
 err-search-value = הזן ערך לתנאי.
+err-page = אין עמוד כזה ברשימה.
 err-search-too-many = לכל היותר 20 תנאים.
 err-search-name = תן לחיפוש שם (עד 100 תווים).
 err-merge-self = לא ניתן למזג איש קשר לעצמו.

@@ -490,6 +490,7 @@ process-hint = Statusy w kolejności; dokładnie jeden jest początkowy; statusy
 err-search-field = Wybierz pole z listy.
 err-search-op = Wybierz operator z listy.
 err-search-value = Podaj wartość warunku.
+err-page = Lista nie ma takiej strony.
 err-search-too-many = Najwyżej 20 warunków.
 err-search-name = Nadaj wyszukiwaniu nazwę (do 100 znaków).
 err-merge-self = Nie można scalić kontaktu z nim samym.

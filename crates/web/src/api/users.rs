@@ -133,6 +133,8 @@ pub async fn update(
         sip_password: b.sip_password,
         active: b.active,
         phone_type: b.phone_type,
+        // A new password set over the API ends every session of the user.
+        keep_session: None,
     };
     Ok(Json(st.crm.update_user(me.org_id, UserId(id), upd).await?.into()))
 }

@@ -147,7 +147,7 @@ pub async fn change_password(
     let result = if f.password != f.password_repeat {
         Err(CrmError::Invalid(vec![FieldError { field: "password_repeat", code: "err-password-mismatch" }]))
     } else {
-        st.crm.change_own_password(&me, &f.current_password, &f.password).await
+        st.crm.change_own_password(&me, &f.current_password, &f.password, ctx.session.as_ref()).await
     };
     match result {
         Ok(_) if me.must_change_password => Ok(Redirect::to("/agent?ok=password-changed").into_response()),

@@ -248,6 +248,9 @@ pub async fn update(
                 sip_password: non_empty(&f.sip_password).map(|s| s.trim().to_string()),
                 active: None,
                 phone_type: non_empty(&f.phone_type),
+                // A new password ends the user's sessions; an administrator setting their own
+                // keeps the one they set it from.
+                keep_session: ctx.session.as_ref().filter(|_| id == me.id).map(|s| s.id_hash.clone()),
             };
             st.crm.update_user(me.org_id, id, upd).await
         }

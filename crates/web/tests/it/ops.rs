@@ -65,3 +65,25 @@ async fn unknown_pages_are_a_localized_404() {
     let r = reqwest::Client::new().get(app.url("/nowhere")).header("accept-language", "he-IL,he;q=0.9").send().await;
     assert!(r.unwrap().text().await.unwrap().contains("לא נמצא"));
 }
+
+/// A page number past any list, or a NUL byte in a search: a clear 4xx, never a panic or a 500,
+/// on SQLite and PostgreSQL.
+#[tokio::test]
+async fn absurd_pages_and_nul_bytes_in_searches_are_refused_clearly() {
+    for (b, app) in TestApp::spawn_all().await {
+        let bob = app.browser_as("bob").await;
+        for path in [
+            "/contacts?page=18446744073709551615",
+            "/contacts?page=100001",
+            "/cases?page=18446744073709551615",
+            "/contacts?f0=any&o0=contains&v0=%00abc",
+            "/cases?f0=name&o0=contains&v0=a%00b",
+            "/missed?page=18446744073709551615",
+        ] {
+            let r = app.get(&bob, path).await;
+            assert!(r.status().is_client_error(), "{b}: {path} gave {}", r.status());
+        }
+        let r = app.get(&bob, "/contacts?page=2").await;
+        assert_eq!(r.status(), StatusCode::OK, "{b}: an ordinary page");
+    }
+}
