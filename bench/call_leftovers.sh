@@ -17,7 +17,7 @@ start_switchboard "$P"
 sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$P" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
 sleep 0.5
 echo "before:        RSS $(rss); $(gauges)"
-R0=$(kb)
+R0=$(kb); A0=$(anon_kb)
 sipp "127.0.0.1:$SP" -sn uac -i 127.0.0.2 -p "$(port)" -s 48220000000 -nostdin -r "$RATE" -rp 1000 -m "$CALLS" \
   -l 20000 -d 0 -max_socket 5000 -recv_timeout 2000 -timeout 600s >"$WORK/uac.txt" 2>&1 || true
 OK=$(grep -E "Successful call" "$WORK/uac.txt" | tail -1 | awk -F'|' '{print $3+0}')
@@ -34,4 +34,5 @@ C2=$(cpu)
 awk -v a="$C1" -v b="$C2" -v t="$TICKS" 'BEGIN { printf "60-120 s after: CPU %.2f s (%.1f%% of a core)\n", (b - a) / t, (b - a) / t / 60 * 100 }'
 echo "120 s later:   RSS $(rss); $(gauges)"
 awk -v a="$R0" -v b="$(kb)" 'BEGIN { printf "RSS 120 s later is %+.0f%% of the start\n", (b - a) / a * 100 }'
+awk -v a="$A0" -v b="$(anon_kb)" 'BEGIN { printf "anonymous memory 120 s later is %+.0f%% of the start\n", (b - a) / a * 100 }'
 echo "database: $(du -sh "$WORK/data" | cut -f1) in $WORK/data ($(ls "$WORK/data" | tr '\n' ' '))"

@@ -49,8 +49,13 @@ start_switchboard() {
 # The running server's resident memory (MB, and KiB), CPU ticks used so far, and its live-object
 # gauges from /metrics (calls, SIP dialogs and transactions, legs, relays, RTP ports, tasks).
 TICKS=$(getconf CLK_TCK)
-rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$SBPID/status"; }
+# Resident memory, and how much of it is the process's own (anonymous: heap, stacks) rather than
+# pages of files (the binary's code as it gets used, SQLite's shared memory), which the kernel
+# can take back at any time.
+rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2}
+  END {printf "%.1f MB (anonymous %.1f, files %.1f, shared %.1f)", r / 1024, a / 1024, f / 1024, s / 1024}' "/proc/$SBPID/status"; }
 kb() { awk '/VmRSS/ {print $2}' "/proc/$SBPID/status"; }
+anon_kb() { awk '/RssAnon/ {print $2}' "/proc/$SBPID/status"; }
 cpu() { awk '{print $14 + $15}' "/proc/$SBPID/stat"; }
 gauges() {
   curl -s "http://127.0.0.1:$HP/metrics" | grep -E '^switchboard_(calls|sip_|call_legs|relays|rtp_ports|tasks)' \

@@ -51,6 +51,17 @@ function ulaw(b) {
   return b & 0x80 ? 0x84 - t : t - 0x84;
 }
 
+// G.711 µ-law of a 16-bit sample.
+export function ulawOf(sample) {
+  const BIAS = 0x84;
+  const sign = sample < 0 ? 0x80 : 0;
+  let s = Math.min(Math.abs(sample), 32635) + BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
 // The audio samples of the G.711 μ-law RTP packets among `datagrams`.
 export function pcmuSamples(datagrams) {
   const s = [];

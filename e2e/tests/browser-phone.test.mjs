@@ -11,11 +11,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addUser, cli, launchWithMicrophone, login, screenshots, sipp, freeUdpPort, startServer } from "./harness.mjs";
-import { capture, heardInPage, pcmuSamples, toneShare } from "./audio.mjs";
+import { capture, heardInPage, pcmuSamples, toneShare, ulawOf } from "./audio.mjs";
 
 let server, browser, browser2;
 const PW = "e2e-password-1";
@@ -137,6 +138,72 @@ test("a browser phone takes a carrier's call from the call bar, both sides hear 
     assert.ok(pageToneAtCarrier(all, back + 0.2, back + 1.2) > 0.5, "after the reload the carrier hears the page again");
   } finally {
     if (!stopped) await cap.stop();
+    caller.process.kill("SIGKILL");
+    await ctx.close();
+  }
+});
+
+// The UDP ports of the server's RTP range it holds now (the relay's and the bridge's of a call).
+function serverRtpPorts() {
+  const out = spawnSync("ss", ["-uanp"], { encoding: "utf8" }).stdout || "";
+  return [...new Set(out.split("\n").filter((l) => l.includes(`pid=${server.pid},`))
+    .map((l) => Number((l.trim().split(/\s+/)[3] || "").split(":").pop()))
+    .filter((p) => p >= 61000 && p <= 64998))];
+}
+
+// A browser call while an outsider (127.0.0.9) sends a loud 1700 Hz to every RTP port the server
+// holds, the relay's and the bridge's: the outsider receives nothing, the page still hears the
+// carrier's 600 Hz and not the 1700 Hz, and the carrier still hears the page's 1000 Hz.
+test("an outsider spraying a browser call's RTP ports receives nothing and is not heard", async () => {
+  const media = CARRIER_RTP + 800;
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "pl");
+  await page.goto(`${server.base}/contacts`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  const cap = await capture(`udp and dst host 127.0.0.2 and dst port ${media}`);
+  const port = await freeUdpPort("127.0.0.2");
+  const caller = sipp("trunk_uac.xml", "127.0.0.2", port,
+    ["-s", "48221234567", "-key", "caller", "48600111777", "-mp", String(media), "-d", "60000"], server.sip);
+  const outsider = createSocket("udp4");
+  let received = 0;
+  outsider.on("message", () => { received += 1; });
+  await new Promise((resolve) => outsider.bind(0, "127.0.0.9", resolve));
+  const tone = Buffer.alloc(172);
+  tone.writeUInt8(0x80, 0);
+  for (let i = 0; i < 160; i++) {
+    const s = Math.round(Math.sin((2 * Math.PI * 1700 * i) / 8000) * 16000);
+    tone.writeUInt8(ulawOf(s), 12 + i);
+  }
+  let spraying = null;
+  try {
+    await page.waitForSelector("#call-bar[data-state=ringing]", { timeout: 5000 });
+    await page.click("#call-bar [data-cmd=answer]");
+    await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+    const ports = serverRtpPorts();
+    assert.ok(ports.length >= 3, `the call's RTP ports are found: ${ports}`);
+    let seq = 0;
+    spraying = setInterval(() => {
+      tone.writeUInt16BE(seq++ & 0xffff, 2);
+      for (const p of ports) outsider.send(tone, p, "127.0.0.1");
+    }, 20);
+    await page.waitForTimeout(1500);
+    const t0 = now();
+    await hearsCarrier(page, "while the RTP ports are sprayed");
+    const heard = await heardInPage(page);
+    assert.ok(Math.abs(heard.hz - 1700) > 100, `the page does not hear the outsider: ${JSON.stringify(heard)}`);
+    await page.waitForTimeout(800);
+    const all = await cap.peek();
+    const atCarrier = pcmuSamples(all.filter((d) => d.at >= t0 && d.dstPort === media));
+    assert.ok(toneShare(atCarrier, 1000) > 0.5, "the carrier still hears the page");
+    assert.ok(toneShare(atCarrier, 1700) < 0.05, "the carrier does not hear the outsider");
+    assert.equal(received, 0, "the outsider received none of the call's audio");
+    await page.click("#call-bar [data-cmd=hangup]");
+    await page.waitForSelector("#call-bar", { state: "hidden", timeout: 5000 });
+  } finally {
+    if (spraying) clearInterval(spraying);
+    outsider.close();
+    await cap.stop();
     caller.process.kill("SIGKILL");
     await ctx.close();
   }

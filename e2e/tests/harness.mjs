@@ -50,7 +50,7 @@ export async function startServer(setup, env = {}) {
     child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)));
   });
   const sip = (out.match(/SIP \(UDP and TCP\) on (\S+)/) || [])[1];
-  return { base, sip, dir, stop() { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+  return { base, sip, dir, pid: child.pid, stop() { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 // A command of the binary in the server's directory (trunks, numbers, …).

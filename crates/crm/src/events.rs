@@ -102,4 +102,89 @@ impl Crm {
     pub async fn publish(&self, ev: Event) -> Result<(), CrmError> {
         self.bus.publish(ev).await
     }
+
+    /// Publishes an event from outside (an integration, over the API), checked like any input:
+    /// a kind of its own (never one Switchboard sends: a forged screen pop or call), a size
+    /// every node can carry, and no link that runs script or reads files.
+    pub async fn publish_from_outside(&self, ev: Event) -> Result<(), CrmError> {
+        check_outside(&ev)?;
+        self.publish(ev).await
+    }
+}
+
+/// Event kinds Switchboard sends itself (a page acts on them: screen pops, call bars, badges).
+const OWN_KINDS: [&str; 5] = ["call.", "agent.", "board.", "missed.", "supervision"];
+
+/// Link schemes a page must never follow or open.
+const BAD_SCHEMES: [&str; 5] = ["javascript", "vbscript", "data", "file", "blob"];
+
+fn check_outside(ev: &Event) -> Result<(), CrmError> {
+    let kind_ok = (1..=64).contains(&ev.kind.len())
+        && ev.kind.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
+    if !kind_ok {
+        return Err(CrmError::invalid("kind", "err-invalid"));
+    }
+    if OWN_KINDS.iter().any(|k| ev.kind.starts_with(k)) {
+        return Err(CrmError::invalid("kind", "err-event-kind-own"));
+    }
+    if serde_json::to_string(&ev.data).map(|s| s.len()).unwrap_or(usize::MAX) > store::notify::MAX_PAYLOAD - 200 {
+        return Err(CrmError::invalid("data", "err-event-too-large"));
+    }
+    if strings(&ev.data).any(bad_link) {
+        return Err(CrmError::invalid("data", "err-event-link"));
+    }
+    Ok(())
+}
+
+/// Every string in a JSON value, keys included.
+fn strings(v: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
+    match v {
+        serde_json::Value::String(s) => Box::new(std::iter::once(s.as_str())),
+        serde_json::Value::Array(a) => Box::new(a.iter().flat_map(strings)),
+        serde_json::Value::Object(o) => {
+            Box::new(o.iter().flat_map(|(k, v)| std::iter::once(k.as_str()).chain(strings(v))))
+        }
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// Whether `s` is a link with a scheme that runs script or reads local data, however spaced
+/// or cased (`  JaVa\tScript:` included).
+fn bad_link(s: &str) -> bool {
+    let squeezed: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).take(32).collect();
+    let lower = squeezed.to_ascii_lowercase();
+    BAD_SCHEMES.iter().any(|scheme| lower.strip_prefix(scheme).is_some_and(|rest| rest.starts_with(':')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: &str, data: serde_json::Value) -> Event {
+        Event { org_id: OrgId(1), audience: Audience::Organization, kind: kind.into(), data }
+    }
+
+    #[test]
+    fn outside_events_cannot_pose_as_ours_carry_script_or_grow_without_end() {
+        assert!(check_outside(&ev("notice", serde_json::json!({"text": "Lunch at 12"}))).is_ok());
+        assert!(check_outside(&ev("crm.ticket", serde_json::json!({"url": "https://crm.example/t/1"}))).is_ok());
+        for kind in ["call.ringing", "missed.changed", "agent.status", "board.changed", "supervision"] {
+            assert_eq!(
+                check_outside(&ev(kind, serde_json::json!({}))).unwrap_err().code(),
+                "err-event-kind-own",
+                "{kind}"
+            );
+        }
+        for link in
+            ["javascript:alert(1)", " JaVa\tScript:alert(1)", "data:text/html,<b>", "vbscript:x", "file:///etc/passwd"]
+        {
+            let e = ev("notice", serde_json::json!({"text": "x", "url": link}));
+            assert_eq!(check_outside(&e).unwrap_err().code(), "err-event-link", "{link}");
+        }
+        let nested = ev("notice", serde_json::json!({"a": [{"b": "javascript:void(0)"}]}));
+        assert_eq!(check_outside(&nested).unwrap_err().code(), "err-event-link");
+        let big = ev("notice", serde_json::json!({"text": "x".repeat(10_000)}));
+        assert_eq!(check_outside(&big).unwrap_err().code(), "err-event-too-large");
+        assert_eq!(check_outside(&ev("no spaces", serde_json::json!({}))).unwrap_err().code(), "err-invalid");
+    }
 }

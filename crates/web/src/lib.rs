@@ -5,6 +5,7 @@
 pub mod api;
 pub mod ctx;
 pub mod error;
+pub mod escape;
 pub mod forms;
 pub mod headers;
 pub mod i18n;

@@ -28,9 +28,10 @@ impl CarrierRules {
             || self.own.iter().any(|a| !a.ip().is_unspecified() && !a.ip().is_loopback() && a.ip() == ip)
     }
 
-    /// Whether `ip:port` is one of the ports Switchboard itself listens on.
+    /// Whether `ip:port` is one of the sockets Switchboard itself listens on (one bound to
+    /// 0.0.0.0 or :: listens on every address of this machine, loopback included).
     fn own_port(&self, ip: IpAddr, port: u16) -> bool {
-        self.own.iter().any(|a| a.port() == port && (a.ip() == ip || a.ip().is_unspecified() || ip.is_loopback()))
+        self.own.iter().any(|a| a.port() == port && (a.ip() == ip || (a.ip().is_unspecified() && ip.is_loopback())))
     }
 
     /// Checks a trunk's name, host and port; pushes the field's error.
@@ -127,7 +128,9 @@ mod tests {
         };
         assert!(errors(&rules, "Carrier", "127.0.0.2", 5070).is_empty());
         assert_eq!(errors(&rules, "Carrier", "127.0.0.1", 8080), vec!["err-trunk-own-port".to_string()]);
-        assert_eq!(errors(&rules, "Carrier", "127.0.0.2", 5060), vec!["err-trunk-own-port".to_string()]);
+        assert!(errors(&rules, "Carrier", "127.0.0.2", 5060).is_empty(), "another address than ours");
+        let everywhere = CarrierRules { loopback_allowed: true, own: vec!["0.0.0.0:5060".parse().unwrap()] };
+        assert_eq!(errors(&everywhere, "Carrier", "127.0.0.2", 5060), vec!["err-trunk-own-port".to_string()]);
         assert_eq!(errors(&rules, "Carrier", "0.0.0.0", 5070), vec!["err-trunk-own-address".to_string()]);
     }
 }

@@ -47,7 +47,7 @@ pub async fn show(
         Some(_) => {}
         None => {
             let (token, s) = st.crm.anonymous_session(lang).await?;
-            jar = jar.add(session_cookie(token, st.secure_cookies));
+            jar = jar.add(session_cookie(token, ctx.https));
             ctx.session = Some(s);
         }
     }
@@ -84,9 +84,7 @@ pub async fn submit(
     };
     match st.crm.login(req).await {
         Ok(done) => {
-            let jar = jar
-                .add(session_cookie(done.token, st.secure_cookies))
-                .add(last_login_cookie(&f.identifier, st.secure_cookies));
+            let jar = jar.add(session_cookie(done.token, ctx.https)).add(last_login_cookie(&f.identifier, ctx.https));
             let to = if done.user.must_change_password { "/account/password" } else { "/" };
             Ok((jar, Redirect::to(to)).into_response())
         }

@@ -169,3 +169,20 @@ async fn a_one_time_password_must_be_changed_first() {
     assert_eq!(location(&r), "/agent?ok=password-changed");
     assert_eq!(app.get(&c, "/agent").await.status(), StatusCode::OK);
 }
+
+/// A request that came over HTTPS (the proxy says so) gets Secure cookies, whatever the setting;
+/// a plain-http one does not.
+#[tokio::test]
+async fn cookies_are_secure_whenever_the_request_came_over_https() {
+    let app = TestApp::spawn().await;
+    let c = reqwest::Client::new();
+    let set_cookies = |r: &reqwest::Response| -> Vec<String> {
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+    };
+    let r = c.get(app.url("/login")).header("x-forwarded-proto", "https").send().await.unwrap();
+    let cookies = set_cookies(&r);
+    assert!(cookies.iter().any(|k| k.starts_with("sb_session=") && k.contains("Secure")), "{cookies:?}");
+    let r = c.get(app.url("/login")).send().await.unwrap();
+    let cookies = set_cookies(&r);
+    assert!(!cookies.is_empty() && cookies.iter().all(|k| !k.contains("Secure")), "{cookies:?}");
+}

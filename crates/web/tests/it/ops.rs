@@ -87,3 +87,21 @@ async fn absurd_pages_and_nul_bytes_in_searches_are_refused_clearly() {
         assert_eq!(r.status(), StatusCode::OK, "{b}: an ordinary page");
     }
 }
+
+/// A name stored with a right-to-left override shows the override as U+FFFD on the pages, so it
+/// cannot turn "gnp.exe" into "exe.png" (nor scramble a Hebrew page).
+#[tokio::test]
+async fn bidi_controls_in_stored_names_are_shown_not_obeyed() {
+    let app = TestApp::spawn().await;
+    let org = app.acme_admin.org_id;
+    let n = crm::contacts::NewContact {
+        first_name: "Ann\u{202E}gnp.exe".into(),
+        last_name: "Nowak".into(),
+        ..Default::default()
+    };
+    app.crm.create_contact(org, n).await.unwrap();
+    let bob = app.browser_as("bob").await;
+    let page = app.get(&bob, "/contacts").await.text().await.unwrap();
+    assert!(page.contains("Ann\u{FFFD}gnp.exe"), "the override is shown");
+    assert!(!page.contains('\u{202E}'), "and never sent to the browser");
+}

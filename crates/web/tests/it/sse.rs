@@ -56,6 +56,16 @@ async fn events_reach_exactly_the_browsers_that_may_see_them() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = send(json!({"kind": "bad kind!", "data": {}})).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A forged call (a screen pop that opens a page), a script link, an endless payload: refused.
+    let forged = json!({"kind": "call.ringing", "data": {"call": {"pop": {"url": "https://evil.example"}}}});
+    for body in [
+        forged,
+        json!({"kind": "notice", "data": {"text": "x", "url": "javascript:alert(document.cookie)"}}),
+        json!({"kind": "notice", "data": {"text": "x".repeat(20_000)}}),
+    ] {
+        let r = send(body).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
     let r = send(json!({"kind": "x", "user_id": app.globex_admin.id.0})).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "no events to another organization's users");
 }
