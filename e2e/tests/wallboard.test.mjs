@@ -203,7 +203,7 @@ test("the reports count the queue's call and the agent's day, download as CSV an
         // The CSV: headers in the language, the queue's row.
         const [csv] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=csv']")]);
         const text = (await import("node:fs")).readFileSync(await csv.path(), "utf8");
-        assert.ok(text.startsWith("\ufeff") && text.includes(reportWords[language].received) && text.includes("Sprzedaż,1,1"),
+        assert.ok(text.startsWith("\ufeff") && text.includes(reportWords[language].received) && text.includes("\"Sprzedaż\",1,1"),
           `${language}: the CSV ${text}`);
         const [xlsx] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=xlsx']")]);
         const bytes = (await import("node:fs")).readFileSync(await xlsx.path());

@@ -102,6 +102,8 @@ pub struct UserUpdate {
     /// With a new password: the session (its id hash) that stays; every other one of the user
     /// ends (a password changed because it leaked must shut the guesser out).
     pub keep_session: Option<String>,
+    /// With a new password: the user's API tokens are revoked too (when asked).
+    pub revoke_tokens: bool,
 }
 
 fn parse_phone_type(s: &str) -> Result<PhoneType, FieldError> {
@@ -292,6 +294,16 @@ impl Crm {
                 others = others.filter(session::Column::Id.ne(keep.clone()));
             }
             others.exec(&txn).await?;
+            if upd.revoke_tokens {
+                use store::entities::api_token as tok;
+                tok::Entity::update_many()
+                    .col_expr(tok::Column::RevokedAt, store::sea_orm::sea_query::Expr::value(self.now()))
+                    .filter(tok::Column::OrgId.eq(org.0))
+                    .filter(tok::Column::UserId.eq(id.0))
+                    .filter(tok::Column::RevokedAt.is_null())
+                    .exec(&txn)
+                    .await?;
+            }
         }
         if let Some(p) = upd.sip_password {
             am.sip_password = Set(p);
@@ -317,13 +329,15 @@ impl Crm {
     }
 
     /// A user changes their own password, proving the current one; their other sessions end,
-    /// `keep` (the one they changed it from) stays.
+    /// `keep` (the one they changed it from) stays; their API tokens are revoked when
+    /// `revoke_tokens`.
     pub async fn change_own_password(
         &self,
         user: &User,
         current: &str,
         new: &str,
         keep: Option<&crate::identity::sessions::Session>,
+        revoke_tokens: bool,
     ) -> Result<User, CrmError> {
         if !password::verify(&user.password_hash, current) {
             return Err(CrmError::invalid("current_password", "err-current-password"));
@@ -335,6 +349,7 @@ impl Crm {
         let upd = UserUpdate {
             password: Some(new.into()),
             keep_session: keep.map(|s| s.id_hash.clone()),
+            revoke_tokens,
             ..Default::default()
         };
         self.update_user(user.org_id, user.id, upd).await

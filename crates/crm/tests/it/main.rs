@@ -121,11 +121,18 @@ async fn password_guessing_is_counted_at_once_per_account_and_a_new_password_end
         );
 
         let second = crm.login(LoginRequest { address: "192.0.2.78", ..login("anna", "anna-password") }).await.unwrap();
-        crm.change_own_password(&second.user, "anna-password", "anna-new-password", Some(&second.session))
+        let (secret, _) = crm.create_token(&second.user, "integration").await.unwrap();
+        crm.change_own_password(&second.user, "anna-password", "anna-new-password", Some(&second.session), false)
             .await
             .unwrap();
         assert!(crm.session(&first.token).await.unwrap().is_none(), "{b}: the other session ended");
         assert!(crm.session(&second.token).await.unwrap().is_some(), "{b}: the one it was changed from stays");
+        assert!(crm.authenticate_token(&secret).await.unwrap().is_some(), "{b}: tokens stay unless asked");
+        let anna = crm.session_user(&crm.session(&second.token).await.unwrap().unwrap()).await.unwrap().unwrap();
+        crm.change_own_password(&anna, "anna-new-password", "anna-third-password", Some(&second.session), true)
+            .await
+            .unwrap();
+        assert!(crm.authenticate_token(&secret).await.unwrap().is_none(), "{b}: and revoked when asked");
     }
 }
 
@@ -257,7 +264,7 @@ async fn bootstrap_creates_one_admin_with_a_one_time_password_once() {
         assert_eq!(org.slug, "default");
         assert!(crm.bootstrap().await.unwrap().is_none(), "{b}: only once");
         let done = crm.login(login("admin", &pw)).await.unwrap();
-        crm.change_own_password(&done.user, &pw, "a-new-password", Some(&done.session)).await.unwrap();
+        crm.change_own_password(&done.user, &pw, "a-new-password", Some(&done.session), false).await.unwrap();
         let u = crm.user(org.id, admin.id).await.unwrap();
         assert!(!u.must_change_password, "{b}");
     }

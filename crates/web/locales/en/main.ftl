@@ -68,6 +68,8 @@ user-activated = User activated.
 
 account-title = My account
 account-password = Change password
+account-revoke-tokens = Also revoke my API tokens
+account-password-ends-sessions = A new password signs you out everywhere else.
 account-must-change = Your password was a one-time password. Choose a new one to continue.
 field-current-password = Current password
 field-new-password = New password

@@ -68,6 +68,8 @@ user-activated = המשתמש הופעל.
 
 account-title = החשבון שלי
 account-password = שינוי סיסמה
+account-revoke-tokens = בטל גם את אסימוני ה־API שלי
+account-password-ends-sessions = סיסמה חדשה מנתקת אותך בכל מקום אחר.
 account-must-change = הסיסמה שלך הייתה חד־פעמית. בחר סיסמה חדשה כדי להמשיך.
 field-current-password = סיסמה נוכחית
 field-new-password = סיסמה חדשה

@@ -68,6 +68,8 @@ user-activated = Użytkownik aktywowany.
 
 account-title = Moje konto
 account-password = Zmiana hasła
+account-revoke-tokens = Unieważnij też moje tokeny API
+account-password-ends-sessions = Nowe hasło wylogowuje Cię wszędzie indziej.
 account-must-change = Twoje hasło było jednorazowe. Wybierz nowe, aby kontynuować.
 field-current-password = Obecne hasło
 field-new-password = Nowe hasło

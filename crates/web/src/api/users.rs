@@ -135,6 +135,7 @@ pub async fn update(
         phone_type: b.phone_type,
         // A new password set over the API ends every session of the user.
         keep_session: None,
+        revoke_tokens: false,
     };
     Ok(Json(st.crm.update_user(me.org_id, UserId(id), upd).await?.into()))
 }

@@ -137,6 +137,9 @@ pub struct PasswordForm {
     password: String,
     #[serde(default)]
     password_repeat: String,
+    /// "Also revoke my API tokens" ticked.
+    #[serde(default)]
+    revoke_tokens: Option<String>,
 }
 
 pub async fn change_password(
@@ -147,7 +150,8 @@ pub async fn change_password(
     let result = if f.password != f.password_repeat {
         Err(CrmError::Invalid(vec![FieldError { field: "password_repeat", code: "err-password-mismatch" }]))
     } else {
-        st.crm.change_own_password(&me, &f.current_password, &f.password, ctx.session.as_ref()).await
+        let revoke = f.revoke_tokens.is_some();
+        st.crm.change_own_password(&me, &f.current_password, &f.password, ctx.session.as_ref(), revoke).await
     };
     match result {
         Ok(_) if me.must_change_password => Ok(Redirect::to("/agent?ok=password-changed").into_response()),

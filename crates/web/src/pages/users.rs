@@ -251,6 +251,7 @@ pub async fn update(
                 // A new password ends the user's sessions; an administrator setting their own
                 // keeps the one they set it from.
                 keep_session: ctx.session.as_ref().filter(|_| id == me.id).map(|s| s.id_hash.clone()),
+                revoke_tokens: false,
             };
             st.crm.update_user(me.org_id, id, upd).await
         }
