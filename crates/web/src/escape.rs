@@ -35,4 +35,18 @@ mod tests {
         Html.write_escaped_str(&mut out, "Ann\u{202E}gnp.exe <b>&\u{200F}").unwrap();
         assert_eq!(out, "Ann\u{FFFD}gnp.exe &#60;b&#62;&#38;\u{200F}");
     }
+
+    /// The pages' own words pass the same escaping: they may use marks, never the controls it
+    /// shows as U+FFFD.
+    #[test]
+    fn the_translations_use_no_bidi_controls() {
+        for (lang, text) in [
+            ("en", include_str!("../locales/en/main.ftl")),
+            ("pl", include_str!("../locales/pl/main.ftl")),
+            ("he", include_str!("../locales/he/main.ftl")),
+        ] {
+            let bad: Vec<&str> = text.lines().filter(|l| l.contains(is_bidi_control)).collect();
+            assert!(bad.is_empty(), "{lang}: {bad:?}");
+        }
+    }
 }
