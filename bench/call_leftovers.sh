@@ -11,11 +11,7 @@ cd "$(dirname "$0")/.."
 CALLS=${1:-20000}
 RATE=${2:-1500}
 source bench/lib.sh
-sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
-P=$(port)
-start_switchboard "$P"
-sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$P" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
-sleep 0.5
+start_with_fast_phone
 echo "before:        RSS $(rss); $(gauges)"
 R0=$(kb); A0=$(anon_kb)
 sipp "127.0.0.1:$SP" -sn uac -i 127.0.0.2 -p "$(port)" -s 48220000000 -nostdin -r "$RATE" -rp 1000 -m "$CALLS" \

@@ -9,11 +9,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 CALLS=${2:-20000}
 source bench/lib.sh
-sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
-P=$(port)
-start_switchboard "$P"
-sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$P" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
-sleep 0.5
+start_with_fast_phone
 echo "before:                 RSS $(rss)"
 for round in $(seq "$ROUNDS"); do
   sipp "127.0.0.1:$SP" -sn uac -i 127.0.0.2 -p "$(port)" -s 48220000000 -nostdin -r 1000 -rp 1000 -m "$CALLS" \

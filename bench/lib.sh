@@ -49,6 +49,15 @@ start_switchboard() {
 # The running server's resident memory (MB, and KiB), CPU ticks used so far, and its live-object
 # gauges from /metrics (calls, SIP dialogs and transactions, legs, relays, RTP ports, tasks).
 TICKS=$(getconf CLK_TCK)
+# Switchboard with a phone that answers every call at once (bench/uas_fast.xml) as extension 100.
+start_with_fast_phone() {
+  sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304 2>/dev/null || true
+  local p; p=$(port)
+  start_switchboard "$p"
+  sipp -sf bench/uas_fast.xml -i 127.0.0.1 -p "$p" -nostdin -bg -max_socket 5000 >/dev/null 2>&1 || true
+  sleep 0.5
+}
+
 # Resident memory, and how much of it is the process's own (anonymous: heap, stacks) rather than
 # pages of files (the binary's code as it gets used, SQLite's shared memory), which the kernel
 # can take back at any time.
