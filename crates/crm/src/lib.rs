@@ -15,6 +15,7 @@ pub mod queues;
 pub mod reports;
 pub mod search;
 pub mod sip;
+pub mod storage;
 pub mod types;
 
 pub use calls::feed::Following;
@@ -43,6 +44,8 @@ pub struct Crm {
     pub(crate) acd: std::sync::Arc<queues::acd::Acd>,
     missed_retention_days: i32,
     files: std::path::PathBuf,
+    /// Bytes of uploaded files one organization may keep (`storage.rs`).
+    pub(crate) storage_quota: u64,
     /// Call events the store could not take yet (`calls/spool.rs`), and how many.
     pub(crate) spool: std::sync::Arc<tokio::sync::Mutex<calls::spool::Spool>>,
     pub(crate) spooled: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -59,6 +62,8 @@ pub struct CrmSettings {
     pub missed_retention_days: i32,
     /// Where uploaded files are kept (the data directory's `files`).
     pub files: std::path::PathBuf,
+    /// Bytes of uploaded files (case attachments, import files) one organization may keep.
+    pub storage_per_organization: u64,
     /// Where call events wait when the store cannot take them (the data directory's
     /// `spool`); none: a folder of its own under the temporary directory.
     pub spool: Option<std::path::PathBuf>,
@@ -74,6 +79,7 @@ impl Default for CrmSettings {
         CrmSettings {
             missed_retention_days: 30,
             files: std::env::temp_dir().join(format!("switchboard-files-{}", std::process::id())),
+            storage_per_organization: 10 << 30,
             spool: None,
             node: None,
             carriers: Default::default(),
@@ -106,6 +112,7 @@ impl Crm {
             acd: Default::default(),
             missed_retention_days: settings.missed_retention_days.clamp(1, 3650),
             files: settings.files,
+            storage_quota: settings.storage_per_organization,
             spooled: spool.waiting(),
             spool: std::sync::Arc::new(tokio::sync::Mutex::new(spool)),
             node: settings.node.clone().unwrap_or_else(|| {

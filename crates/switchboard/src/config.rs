@@ -28,6 +28,12 @@ pub struct Config {
     /// Calls up at once in one organization, and ringing or placed by one extension.
     pub max_calls_per_organization: usize,
     pub max_calls_per_extension: usize,
+    /// SIP TCP connections open at once, in all and from one address (the total is lowered to
+    /// a quarter of the process's open-files limit where that is less).
+    pub max_sip_tcp_connections: usize,
+    pub max_sip_tcp_per_address: usize,
+    /// Megabytes of uploaded files (case attachments, import files) one organization may keep.
+    pub max_storage_per_organization_mb: u64,
     /// RTP ports for calls, "FIRST-LAST".
     pub rtp_ports: String,
     /// The address put in SDP for our RTP (default: the SIP address).
@@ -58,6 +64,9 @@ impl Default for Config {
             metrics_token: String::new(),
             max_calls_per_organization: 200,
             max_calls_per_extension: 8,
+            max_sip_tcp_connections: 2_000,
+            max_sip_tcp_per_address: 50,
+            max_storage_per_organization_mb: 10_240,
             rtp_ports: "20000-30000".into(),
             media_ip: None,
             music_on_hold: None,
@@ -84,6 +93,9 @@ impl Config {
                 "metrics_token",
                 "max_calls_per_organization",
                 "max_calls_per_extension",
+                "max_sip_tcp_connections",
+                "max_sip_tcp_per_address",
+                "max_storage_per_organization_mb",
                 "rtp_ports",
                 "media_ip",
                 "music_on_hold",
@@ -129,6 +141,7 @@ impl Config {
         crm::CrmSettings {
             missed_retention_days: i32::try_from(self.missed_retention_days.clamp(1, 3650)).unwrap_or(30),
             files: self.data_dir.join("files"),
+            storage_per_organization: self.max_storage_per_organization_mb.saturating_mul(1 << 20),
             spool: Some(self.data_dir.join("spool")),
             node: Some(self.node.clone()),
             carriers: crm::sip::carriers::CarrierRules {

@@ -375,7 +375,8 @@ async fn serve(cfg: Config) -> Result<()> {
     crm.recover_calls().await.context("closing the calls the previous run left open")?;
     crm.keep_heartbeat();
     heap::keep_returning_free_memory();
-    if let Some(n) = files::raise_limit() {
+    let open_files = files::raise_limit();
+    if let Some(n) = open_files {
         tracing::info!("open files: up to {n}");
     }
     let first = match crm.bootstrap().await {
@@ -395,6 +396,16 @@ async fn serve(cfg: Config) -> Result<()> {
     sip_settings.limits = telephony::admission::Limits {
         per_organization: cfg.max_calls_per_organization.max(1),
         per_extension: cfg.max_calls_per_extension.max(1),
+    };
+    // SIP TCP connections never take more than a quarter of the process's files: the web
+    // pages, the database and the calls' RTP sockets keep the rest.
+    let tcp_total = open_files.map_or(cfg.max_sip_tcp_connections, |n| {
+        cfg.max_sip_tcp_connections.min(usize::try_from(n / 4).unwrap_or(usize::MAX))
+    });
+    sip_settings.tcp = telephony::tcp::TcpLimits {
+        total: tcp_total.max(1),
+        per_address: cfg.max_sip_tcp_per_address.max(1),
+        ..Default::default()
     };
     if let Some(ip) = &cfg.media_ip {
         sip_settings.media_ip =

@@ -21,6 +21,7 @@ pub mod registrar;
 pub mod sdp;
 pub mod server;
 mod shared;
+pub mod tcp;
 pub mod trunk_registration;
 
 pub use control::{ActiveCall, CallError};

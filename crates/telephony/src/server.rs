@@ -16,7 +16,6 @@ use rsipstack::sip::headers::untyped::{Accept, Allow, RetryAfter};
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::TransportLayer;
-use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -41,6 +40,8 @@ pub struct SipSettings {
     pub recordings: Option<std::path::PathBuf>,
     /// Calls up at once per organization and per extension.
     pub limits: crate::admission::Limits,
+    /// SIP TCP connections open at once, per address and in all, and how soon one must speak.
+    pub tcp: crate::tcp::TcpLimits,
 }
 
 impl SipSettings {
@@ -53,6 +54,7 @@ impl SipSettings {
             music: None,
             recordings: None,
             limits: Default::default(),
+            tcp: Default::default(),
         }
     }
 }
@@ -83,6 +85,8 @@ pub struct Live {
     /// Media relays alive, and RTP ports of the range held (None where /proc is missing).
     pub relays: usize,
     pub rtp_ports: Option<usize>,
+    /// SIP TCP connections open.
+    pub tcp_connections: usize,
 }
 
 pub struct SipServer {
@@ -93,6 +97,7 @@ pub struct SipServer {
     events: broadcast::Sender<CallEvent>,
     shared: Arc<Shared>,
     registrations: crate::trunk_registration::Status,
+    tcp: crate::tcp::TcpGauge,
 }
 
 const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
@@ -106,9 +111,7 @@ impl SipServer {
             .map_err(|e| SipError::Bind(settings.addr, e.to_string()))?;
         let addr: SocketAddr =
             udp.get_addr().addr.to_string().parse().map_err(|_| SipError::Bind(settings.addr, "no address".into()))?;
-        let tcp = TcpListenerConnection::new(addr, None).await.map_err(|e| SipError::Bind(addr, e.to_string()))?;
         transports.add_transport(udp.into());
-        transports.add_transport(tcp.into());
         let endpoint = EndpointBuilder::new()
             .with_user_agent(crate::USER_AGENT)
             .with_transport_layer(transports)
@@ -145,6 +148,11 @@ impl SipServer {
         });
         let server_shared = shared.clone();
         let endpoint_inner = endpoint.inner.clone();
+        // TCP is ours to accept (limits; see tcp.rs): rsipstack gets each connection that passes.
+        // Our Via over TCP names the UDP listener's address, which is the same.
+        let tcp = crate::tcp::listen(addr, settings.tcp, endpoint.inner.clone(), cancel.child_token())
+            .await
+            .map_err(|e| SipError::Bind(addr, e.to_string()))?;
         let registrations = crate::trunk_registration::Status::default();
         crate::trunk_registration::start(
             endpoint.inner.clone(),
@@ -168,20 +176,17 @@ impl SipServer {
                 tokio::spawn(dispatch(shared, tx));
             }
         });
-        // The TCP listener binds in the transport layer's own task: answer only once it accepts,
-        // so a phone that connects at once is not refused.
-        let probe = SocketAddr::new(
-            if addr.ip().is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { addr.ip() },
-            addr.port(),
-        );
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(probe).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
         tracing::info!(%addr, "SIP server listening (UDP and TCP)");
-        Ok(SipServer { cancel, endpoint: endpoint_inner, addr, location, events, shared: server_shared, registrations })
+        Ok(SipServer {
+            cancel,
+            endpoint: endpoint_inner,
+            addr,
+            location,
+            events,
+            shared: server_shared,
+            registrations,
+            tcp,
+        })
     }
 
     /// Whether the registration of trunk `id` at its carrier stands (None: not registering).
@@ -217,6 +222,7 @@ impl SipServer {
             legs: self.shared.legs.len(),
             relays: media::live::relays(),
             rtp_ports: self.shared.ports.in_use(),
+            tcp_connections: self.tcp.open(),
         }
     }
 

@@ -68,6 +68,7 @@ pub async fn metrics(
         metrics::gauge!("switchboard_sip_waiting_ack").set(l.waiting_ack as f64);
         metrics::gauge!("switchboard_call_legs").set(l.legs as f64);
         metrics::gauge!("switchboard_relays").set(l.relays as f64);
+        metrics::gauge!("switchboard_sip_tcp_connections").set(l.tcp_connections as f64);
         if let Some(p) = l.rtp_ports {
             metrics::gauge!("switchboard_rtp_ports_in_use").set(p as f64);
         }

@@ -275,7 +275,7 @@ document.addEventListener("DOMContentLoaded", () => {
       c.since = view.answered_at ? Date.parse(view.answered_at) : null;
       if (view.pop) pop(c, view.pop);
       render(c);
-      if (view.handling) openWindow(c.id, c.number);
+      if (view.handling) openWindow(c.id);
     }
     ring([...calls.values()].some((x) => x.state === "ringing"));
   }
@@ -306,7 +306,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const to = dialLine?.value.trim() || "";
     if (needsNumber && !to) { showError(new Error(t("call-need-number"))); dialLine?.focus(); return; }
     let body;
-    if (cmd === "handling") { openWindow(c.id, c.number); return; }
+    if (cmd === "handling") { openWindow(c.id); return; }
     if (cmd === "case") {
       // One click on the caller's number: a case for them, opened beside the panel.
       try {
@@ -338,11 +338,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const windows = document.getElementById("windows");
   const wtpl = document.getElementById("window-template");
   const tagNames = (windows?.dataset.tags || "").split("\n").filter(Boolean);
-  async function openWindow(callId, number) {
+  async function openWindow(callId) {
     if (!windows) return;
     if (windows.querySelector(`form.window[data-call="${CSS.escape(callId)}"]`)) return;
     let data;
-    try { data = await post("/agent/handling", { call_id: callId, number }); } catch (e) { showError(e); return; }
+    try { data = await post("/agent/handling", { call_id: callId }); } catch (e) { showError(e); return; }
     if (windows.querySelector(`form.window[data-call="${CSS.escape(callId)}"]`)) return;
     const f = wtpl.content.firstElementChild.cloneNode(true);
     f.dataset.call = callId;
@@ -382,7 +382,7 @@ document.addEventListener("DOMContentLoaded", () => {
     document.getElementById("no-window").hidden = true;
   }
   for (const seed of document.querySelectorAll(".window-seed")) {
-    openWindow(seed.dataset.call, seed.dataset.number);
+    openWindow(seed.dataset.call);
     seed.remove();
   }
 });

@@ -321,7 +321,7 @@ impl Crm {
         if !self.preferences(user).await?.auto_handling {
             return Ok(false);
         }
-        self.open_handling(user, &view.call_id, &view.number).await?;
+        self.open_window(user, &view.call_id, &view.number).await?;
         Ok(true)
     }
 }

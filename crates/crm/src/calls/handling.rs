@@ -2,13 +2,16 @@
 //! agent puts tags (from the list managers keep) and notes on it; the window shows the notes of
 //! earlier calls with the same number; saved, they are on the call in the contact's history.
 
+use super::view::CallView;
 use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use store::entities::{call_note as cn, call_tag as ct};
+use store::entities::{call_log, call_note as cn, call_tag as ct, live_call};
 use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use telephony::ActiveCall;
+use telephony::events::Direction;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
@@ -80,12 +83,57 @@ impl Crm {
         Ok(Tag { id: t.id, name: t.name, active: t.active })
     }
 
-    /// Opens (or returns) the user's window for a call with `number`.
-    pub async fn open_handling(&self, user: &User, call_id: &str, number: &str) -> Result<CallNote, CrmError> {
+    /// Opens (or returns) the user's window for their call `call_id`: one they are on or were
+    /// on (in progress on any node, or in the call log as theirs). The number is the call's
+    /// other party; any other call is not found.
+    pub async fn open_handling(&self, user: &User, call_id: &str) -> Result<CallNote, CrmError> {
         let call_id = call_id.trim();
         if call_id.is_empty() || call_id.len() > 200 {
             return Err(CrmError::invalid("call_id", "err-call-command"));
         }
+        if let Some(n) = self.note_row(user, call_id).await? {
+            return Ok(n.into());
+        }
+        let number = self.own_call_number(user, call_id).await?.ok_or(CrmError::NotFound)?;
+        self.open_window(user, call_id, &number).await
+    }
+
+    /// The other party's number of `call_id` when `user` is or was on it.
+    async fn own_call_number(&self, user: &User, call_id: &str) -> Result<Option<String>, CrmError> {
+        let ext = user.extension.as_str();
+        let on = |c: &ActiveCall| {
+            c.extension.as_deref() == Some(ext)
+                || (c.direction != Direction::Inbound && c.from == ext)
+                || (c.direction == Direction::Internal && c.to == ext)
+        };
+        let number = |c: &ActiveCall| CallView::of(c, None, ext).number;
+        if let Ok(sip) = self.sip()
+            && let Some(c) = sip.calls(user.org_id.0).iter().find(|c| c.call_id == call_id && on(c))
+        {
+            return Ok(Some(number(c)));
+        }
+        // In progress on another node: its last event as recorded.
+        let live = live_call::Entity::find()
+            .filter(live_call::Column::OrgId.eq(user.org_id.0))
+            .filter(live_call::Column::CallId.eq(call_id))
+            .one(self.db())
+            .await?;
+        if let Some(c) = live.and_then(|row| serde_json::from_str::<ActiveCall>(&row.call).ok()).filter(|c| on(c)) {
+            return Ok(Some(number(&c)));
+        }
+        let logged = call_log::Entity::find()
+            .filter(call_log::Column::OrgId.eq(user.org_id.0))
+            .filter(call_log::Column::CallId.eq(call_id))
+            .filter(
+                Condition::any().add(call_log::Column::UserId.eq(user.id.0)).add(call_log::Column::Extension.eq(ext)),
+            )
+            .one(self.db())
+            .await?;
+        Ok(logged.map(|row| row.number))
+    }
+
+    /// Opens the user's window for `call_id` with `number` (the caller knows the call is theirs).
+    pub(crate) async fn open_window(&self, user: &User, call_id: &str, number: &str) -> Result<CallNote, CrmError> {
         if let Some(n) = self.note_row(user, call_id).await? {
             return Ok(n.into());
         }

@@ -287,6 +287,7 @@ impl Crm {
         if size == 0 || size > MAX_ATTACHMENT {
             return Err(CrmError::invalid("file", "err-attachment-size"));
         }
+        self.make_room(org, size).await?;
         let file_name: String =
             file_name.rsplit(['/', '\\']).next().unwrap_or("").chars().filter(|c| !c.is_control()).take(200).collect();
         let file_name = if file_name.is_empty() { "file".to_string() } else { file_name };

@@ -851,8 +851,18 @@ async fn phonebooks_and_handling_windows_belong_to_their_user() {
         assert_eq!(dir_all.iter().map(|e| e.number.as_str()).collect::<Vec<_>>(), ["101"], "{b}: the directory");
         // Handling: tags from the managers' list only; saved notes show for the number.
         crm.add_call_tag(&manager, "Complaint").await.unwrap();
-        let w = crm.open_handling(&anna, "call-1", "48600111222").await.unwrap();
+        // A window only for a call the agent is or was on, with that call's number.
+        use telephony::events::{CallEventKind as K, Direction as D};
+        let now = chrono::Utc::now();
+        let answered = ev(o.id.0, "call-1", D::Inbound, "48600111222", "48221234567", Some("101"), now, K::Answered);
+        send(&crm, answered).await;
+        for (who, call) in [(&bea, "call-1"), (&anna, "call-9"), (&manager, "call-1")] {
+            let refused = crm.open_handling(who, call).await;
+            assert!(matches!(refused, Err(CrmError::NotFound)), "{b}: {} on {call}", who.extension.as_str());
+        }
+        let w = crm.open_handling(&anna, "call-1").await.unwrap();
         assert!(w.saved_at.is_none());
+        assert_eq!(w.number, "48600111222", "{b}");
         let e = crm.save_handling(&anna, "call-1", &["Spam".into()], "x", true).await.unwrap_err();
         assert_eq!(e.code(), "err-tag-unknown", "{b}");
         assert!(matches!(crm.save_handling(&bea, "call-1", &[], "x", true).await, Err(CrmError::NotFound)), "{b}");
@@ -1288,4 +1298,62 @@ async fn a_routing_change_on_one_node_is_in_force_on_the_other_at_once() {
     .await;
     assert!(seen.is_ok(), "node B follows node A's change well before its own refresh (5 s)");
     assert!(at.elapsed() < crm::sip::cache::REFRESH);
+}
+
+/// The attack: one organization uploading without end filled the disk every organization
+/// shares. Now an upload past the organization's quota is refused with a clear error and
+/// stores nothing; the other organization keeps uploading.
+#[tokio::test]
+async fn uploads_stop_at_the_organizations_quota_and_store_nothing_beyond() {
+    use crm::cases::{campaigns::CampaignIn, processes::StatusIn};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in store::testing::backends(dir.path()).await {
+        let files = dir.path().join(format!("quota-{name}"));
+        let settings =
+            crm::CrmSettings { files: files.clone(), storage_per_organization: 25_000, ..Default::default() };
+        let crm = Crm::start_with(store, settings).await.unwrap();
+        let b = name;
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let g = crm.create_org(&OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let zed = crm.create_user(g.id, new_user("zed", "101", "agent")).await.unwrap();
+        let st =
+            |name: &str, initial, closing| StatusIn { id: None, name: name.into(), initial, closing, active: true };
+        let p =
+            crm.save_process(&manager, None, "Sales", &[st("New", true, false), st("Won", false, true)]).await.unwrap();
+        let c = CampaignIn {
+            name: "Spring".into(),
+            kind: "outbound".into(),
+            process_id: p.id,
+            active: true,
+            agents_may_add: true,
+            shown: true,
+            agents: vec![manager.id.0],
+        };
+        let camp = crm.save_campaign(&manager, None, c).await.unwrap();
+        let jan = crm
+            .create_contact(o.id, crm::contacts::NewContact { last_name: "Kowalski".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let case = crm.create_case(&manager, jan.id, camp.id, "").await.unwrap();
+        let file = |n: &str, size: usize| {
+            let p = dir.path().join(format!("{b}-{n}"));
+            std::fs::write(&p, "a;b\n".repeat(size / 4)).unwrap();
+            p
+        };
+        crm.attach_file(&manager, case.id, "one.txt", "text/plain", &file("one", 10_000)).await.unwrap();
+        crm.upload_import(&manager, "list", "", "list.csv", &file("list", 10_000)).await.unwrap();
+        assert_eq!(crm.storage(o.id).await.unwrap().used, 20_000, "{b}");
+        let refused = crm.attach_file(&manager, case.id, "two.txt", "text/plain", &file("two", 10_000)).await;
+        assert_eq!(refused.unwrap_err().code(), "err-storage-full", "{b}");
+        let refused = crm.upload_import(&manager, "more", "", "more.csv", &file("more", 10_000)).await;
+        assert_eq!(refused.unwrap_err().code(), "err-storage-full", "{b}");
+        assert_eq!(crm.attachments(o.id, case.id).await.unwrap().len(), 1, "{b}: nothing more stored");
+        assert_eq!(crm.imports(o.id).await.unwrap().len(), 1, "{b}");
+        assert_eq!(crm.storage(o.id).await.unwrap().used, 20_000, "{b}");
+        // A smaller file still fits, and the other organization has its own room.
+        crm.attach_file(&manager, case.id, "small.txt", "text/plain", &file("small", 4_000)).await.unwrap();
+        crm.upload_import(&zed, "list", "", "list.csv", &file("g", 20_000)).await.unwrap();
+        assert_eq!(crm.storage(g.id).await.unwrap().used, 20_000, "{b}");
+    }
 }

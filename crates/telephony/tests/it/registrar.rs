@@ -3,7 +3,7 @@ use std::time::Duration;
 use telephony::digest::{self, Algorithm};
 use tokio::net::UdpSocket;
 
-fn register_args<'a>(ext: &'a str, pw: &'a str, domain: &'a str) -> Vec<&'a str> {
+pub fn register_args<'a>(ext: &'a str, pw: &'a str, domain: &'a str) -> Vec<&'a str> {
     vec!["-s", ext, "-au", ext, "-ap", pw, "-key", "domain", domain]
 }
 

@@ -512,6 +512,7 @@ err-case-name = A case name has 1 to 200 characters.
 err-case-status = Choose one of the process's statuses.
 err-case-assignee = Assign the case to a user of your organization.
 err-attachment-size = Attach a file of up to 10 MB.
+err-storage-full = Your organization's room for files is full: ask whoever runs this Switchboard for more.
 
 # Telephony set-up
 nav-telephony = Telephony

@@ -512,6 +512,7 @@ err-case-name = שם פנייה הוא בין 1 ל-200 תווים.
 err-case-status = בחר אחד מסטטוסי התהליך.
 err-case-assignee = שייך את הפנייה למשתמש בארגון שלך.
 err-attachment-size = צרף קובץ עד 10 MB.
+err-storage-full = המקום לקבצים של הארגון שלך מלא: בקש עוד ממי שמפעיל את Switchboard.
 
 # Telephony set-up
 nav-telephony = טלפוניה

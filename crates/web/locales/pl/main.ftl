@@ -512,6 +512,7 @@ err-case-name = Nazwa sprawy ma od 1 do 200 znaków.
 err-case-status = Wybierz jeden ze statusów procesu.
 err-case-assignee = Przypisz sprawę użytkownikowi swojej organizacji.
 err-attachment-size = Załącz plik do 10 MB.
+err-storage-full = Miejsce na pliki Twojej organizacji jest pełne: poproś o więcej osobę, która prowadzi ten Switchboard.
 
 # Telephony set-up
 nav-telephony = Telefonia

@@ -1,15 +1,17 @@
-//! Log-in and log-out. The form posts to an anonymous session (which holds its CSRF token);
-//! a successful log-in ends that session and starts a new one with a new id.
+//! Log-in and log-out. Showing the log-in page stores nothing: its CSRF token is a random value
+//! in a cookie of its own (`sb_login`, for `/login` only), which the form must send back
+//! (double submit, with the Origin check every form has). A successful log-in starts a new
+//! session with a new id and ends any the browser held before.
 
 use super::Page;
 use crate::AppState;
 use crate::ctx::{Ctx, LAST_LOGIN_COOKIE, last_login_cookie, session_cookie};
 use crate::error::{PageError, status_of};
-use crate::forms::CsrfForm;
+use crate::forms::{CsrfForm, constant_time_eq, same_origin};
 use crate::i18n::tr;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::extract::{ConnectInfo, Form, OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
@@ -41,23 +43,40 @@ pub async fn show(
     let lang = asked.unwrap_or(ctx.lang);
     let mut ctx = ctx;
     ctx.lang = lang;
-    let mut jar = jar;
-    match &ctx.session {
-        Some(s) if s.language != lang => st.crm.set_session_language(s, lang).await?,
-        Some(_) => {}
-        None => {
-            let (token, s) = st.crm.anonymous_session(lang).await?;
-            jar = jar.add(session_cookie(token, ctx.https));
-            ctx.session = Some(s);
-        }
+    if let Some(s) = ctx.session.as_ref().filter(|s| s.language != lang) {
+        st.crm.set_session_language(s, lang).await?;
     }
+    // The token already in the browser is kept (several tabs of the log-in page all work).
+    let token = form_token(&jar).unwrap_or_else(crm::identity::password::random_token);
+    let jar = jar.add(login_cookie(token.clone(), ctx.https));
     let identifier = jar.get(LAST_LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
-    let page = LoginPage { p: Page::new(&ctx, "").with_flash(uri.query()), identifier, error: None };
+    let mut page = LoginPage { p: Page::new(&ctx, "").with_flash(uri.query()), identifier, error: None };
+    page.p.csrf = token;
     Ok((jar, page).into_response())
+}
+
+/// The cookie that holds the log-in form's CSRF token.
+pub const LOGIN_COOKIE: &str = "sb_login";
+
+fn login_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((LOGIN_COOKIE, token))
+        .path("/login")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .secure(secure)
+        .build()
+}
+
+/// The log-in form's token in the browser's cookie, when it is one of ours in shape.
+fn form_token(jar: &CookieJar) -> Option<String> {
+    let v = jar.get(LOGIN_COOKIE)?.value();
+    (v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_string())
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     identifier: String,
     #[serde(default)]
@@ -71,8 +90,14 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ctx: Ctx,
     jar: CookieJar,
-    CsrfForm(f): CsrfForm<LoginForm>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    let token = form_token(&jar);
+    let sent_back = token.as_deref().is_some_and(|t| constant_time_eq(t.as_bytes(), f.csrf.as_bytes()));
+    if !same_origin(&headers, ctx.https) || !sent_back {
+        return Err(PageError::new(StatusCode::FORBIDDEN, "err-csrf"));
+    }
     let lang = Language::parse(&f.language).unwrap_or(ctx.lang);
     let address = peer.ip().to_string();
     let req = LoginRequest {
@@ -92,11 +117,12 @@ pub async fn submit(
         Err(e) => {
             let mut ctx = ctx;
             ctx.lang = lang;
-            let page = LoginPage {
+            let mut page = LoginPage {
                 p: Page::new(&ctx, ""),
                 identifier: f.identifier.trim().to_string(),
                 error: Some(tr(lang, e.code())),
             };
+            page.p.csrf = token.unwrap_or_default();
             Ok((status_of(&e), page).into_response())
         }
     }

@@ -50,13 +50,19 @@ async fn the_page_and_its_endpoints_need_the_session_and_its_token() {
     assert!(p.silent_ring && p.suppress_popups && !p.show_dialer);
     let page = app.get(&bob, "/agent").await.text().await.unwrap();
     assert!(page.contains("class=\"card dialer collapsed\"") && page.contains("data-silent=\"true\""));
-    // The handling window: opened for a call, tags from the list only, saved and finished.
-    let w: serde_json::Value = post("/agent/handling", json!({"call_id": "c-1", "number": "48600111222"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The handling window: only for a call of one's own (another's, or one that never was, is
+    // not found; the number is the call's, whatever the page sends), tags from the list only,
+    // saved and finished.
+    let org = app.acme_agent.org_id;
+    let answered = telephony::events::CallEventKind::Answered;
+    app.call_event(crate::inbound(org, "c-1", "48600111222", Some("101"), chrono::Utc::now(), answered.clone())).await;
+    app.call_event(crate::inbound(org, "c-2", "48600999888", Some("100"), chrono::Utc::now(), answered)).await;
+    for call in ["c-2", "c-3"] {
+        let r = post("/agent/handling", json!({"call_id": call, "number": "48600111222"})).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{call}");
+    }
+    let w: serde_json::Value =
+        post("/agent/handling", json!({"call_id": "c-1", "number": "999"})).await.unwrap().json().await.unwrap();
     assert_eq!(w["window"]["number"], "48600111222");
     let r =
         post("/agent/handling/save", json!({"call_id": "c-1", "tags": ["Nope"], "notes": "x", "finish": true})).await;

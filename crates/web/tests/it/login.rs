@@ -25,16 +25,29 @@ async fn wrong_password_says_so_in_the_chosen_language_and_logs_nobody_in() {
     assert_eq!(location(&app.get(&c, "/agent").await), "/login");
 }
 
+async fn sessions_stored(app: &TestApp) -> u64 {
+    use store::sea_orm::{EntityTrait, PaginatorTrait};
+    store::entities::session::Entity::find().count(app.crm.store().conn()).await.unwrap()
+}
+
 #[tokio::test]
 async fn login_rotates_the_session_and_sets_safe_cookies() {
     let app = TestApp::spawn().await;
     let c = TestApp::browser();
-    let r = app.get(&c, "/login").await;
-    let before = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    // A browser that already holds a session (planted, or from before) gets a new one at log-in.
+    let planted = c.post(app.url("/login")).form(&[("identifier", "100"), ("password", PW)]).send().await.unwrap();
+    assert_eq!(planted.status(), StatusCode::FORBIDDEN, "a log-in without the form's token");
+    let (old_token, _) = app.crm.anonymous_session(crm::Language::En).await.unwrap();
+    let old = format!("sb_session={old_token}");
+    let r = c.get(app.url("/login")).header("cookie", &old).send().await.unwrap();
+    let form_cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(form_cookie.starts_with("sb_login=") && form_cookie.contains("HttpOnly"), "{form_cookie}");
     let body = r.text().await.unwrap();
     let token = crate::csrf_in(&body).unwrap();
+    assert_eq!(Some(token.as_str()), form_cookie.split(';').next().unwrap().strip_prefix("sb_login="));
     let r = c
         .post(app.url("/login"))
+        .header("cookie", format!("{old}; {}", form_cookie.split(';').next().unwrap()))
         .form(&[("csrf", token.as_str()), ("identifier", "100"), ("password", PW), ("language", "en")])
         .send()
         .await
@@ -43,16 +56,62 @@ async fn login_rotates_the_session_and_sets_safe_cookies() {
     let cookies: Vec<String> =
         r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
     let after = cookies.iter().find(|c| c.starts_with("sb_session=")).expect("a new session cookie");
-    assert_ne!(after.split(';').next(), before.split(';').next(), "a new session id at log-in");
+    assert_ne!(after.split(';').next(), Some(old.as_str()), "a new session id at log-in");
     assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax"), "{after}");
-    // The anonymous session's id no longer works.
-    let old = before.split(';').next().unwrap().to_string();
+    // The session the browser held before no longer works.
     let stale = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = stale.get(app.url("/agent")).header("cookie", old).send().await.unwrap();
     assert_eq!(location(&r), "/login");
     // The logged-in browser sees the shell with the user panel.
     let page = app.get(&c, "/agent").await.text().await.unwrap();
     assert!(page.contains("alice Nowak") && page.contains(">100<"), "user panel shows name and extension");
+}
+
+/// The attack: a script fetching the log-in page a million times once wrote a million session
+/// rows. Now showing the page stores nothing, and a post needs the token of the browser's own
+/// cookie (another browser's token, or none, is refused).
+#[tokio::test]
+async fn the_login_page_stores_nothing_and_its_form_needs_its_own_token() {
+    let app = TestApp::spawn().await;
+    let before = sessions_stored(&app).await;
+    for lang in ["en", "pl", "he", "en"] {
+        let r = app.get(&TestApp::browser(), &format!("/login?lang={lang}")).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().get_all("set-cookie").iter().all(|v| !v.to_str().unwrap().starts_with("sb_session=")));
+    }
+    assert_eq!(sessions_stored(&app).await, before, "no session row for a page view");
+    // A wrong password stores none either, and the page it shows still carries the token.
+    let c = TestApp::browser();
+    let r = app.login(&c, "alice", "not-the-password", "en").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(crate::csrf_in(&r.text().await.unwrap()).is_some_and(|t| t.len() == 64));
+    assert_eq!(sessions_stored(&app).await, before);
+    // Another browser's token is refused.
+    let other = TestApp::browser();
+    let token = crate::csrf_in(&app.get(&other, "/login").await.text().await.unwrap()).unwrap();
+    let fresh = TestApp::browser();
+    app.get(&fresh, "/login").await;
+    let r = fresh
+        .post(app.url("/login"))
+        .form(&[("csrf", token.as_str()), ("identifier", "100"), ("password", PW), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A post from another site is refused even with the right token.
+    let own = crate::csrf_in(&app.get(&fresh, "/login").await.text().await.unwrap()).unwrap();
+    let r = fresh
+        .post(app.url("/login"))
+        .header("origin", "http://evil.example")
+        .form(&[("csrf", own.as_str()), ("identifier", "100"), ("password", PW), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(sessions_stored(&app).await, before);
+    let r = app.login(&fresh, "100", PW, "en").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the right token logs in");
+    assert_eq!(sessions_stored(&app).await, before + 1);
 }
 
 #[tokio::test]
@@ -181,7 +240,7 @@ async fn cookies_are_secure_whenever_the_request_came_over_https() {
     };
     let r = c.get(app.url("/login")).header("x-forwarded-proto", "https").send().await.unwrap();
     let cookies = set_cookies(&r);
-    assert!(cookies.iter().any(|k| k.starts_with("sb_session=") && k.contains("Secure")), "{cookies:?}");
+    assert!(cookies.iter().any(|k| k.starts_with("sb_login=") && k.contains("Secure")), "{cookies:?}");
     let r = c.get(app.url("/login")).send().await.unwrap();
     let cookies = set_cookies(&r);
     assert!(!cookies.is_empty() && cookies.iter().all(|k| !k.contains("Secure")), "{cookies:?}");

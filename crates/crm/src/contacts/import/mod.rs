@@ -168,6 +168,7 @@ impl Crm {
             checks.push("file", "err-import-large");
         }
         checks.finish()?;
+        self.make_room(user.org_id, size).await?;
         let mut head = vec![0u8; 64 << 10];
         let n = std::fs::File::open(tmp).and_then(|mut f| f.read(&mut head)).map_err(io)?;
         head.truncate(n);

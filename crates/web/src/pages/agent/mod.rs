@@ -217,8 +217,6 @@ pub async fn set_workspace(
 #[derive(Deserialize)]
 pub struct OpenIn {
     call_id: String,
-    #[serde(default)]
-    number: String,
 }
 
 /// Opens the call handling window for a call (by hand).
@@ -227,7 +225,7 @@ pub async fn open_handling(
     Authed(_, me): Authed,
     CsrfJson(b): CsrfJson<OpenIn>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let note = st.crm.open_handling(&me, &b.call_id, &b.number).await?;
+    let note = st.crm.open_handling(&me, &b.call_id).await?;
     window_json(&st, &me, note).await.map(Json)
 }
 
