@@ -126,13 +126,32 @@ export async function phone(sip, ext, password, name, mediaPort, fill = {}) {
   return sipp(name, "127.0.0.1", port, ["-mp", String(mediaPort)], undefined, fill);
 }
 
+// Chromium for a test file. Every page it opens is watched for JavaScript errors (uncaught
+// exceptions and rejections): closing the browser fails the file when any page had one, naming
+// the page and the error.
 export async function launch(extra = []) {
   mkdirSync(screenshots, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extra],
   });
+  const errors = [];
+  const watch = (page) => page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.stack || e.message}`));
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const ctx = await newContext(...args);
+    ctx.on("page", watch);
+    return ctx;
+  };
+  // (browser.newPage goes through newContext.)
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    if (errors.length) throw new Error(`JavaScript errors on the pages:\n${errors.join("\n")}`);
+  };
+  browser.pageErrors = errors;
+  return browser;
 }
 
 // Chromium whose microphone plays `wav` (looped) and whose pages may play sound at once.

@@ -4,7 +4,7 @@
 
 mod auth;
 mod call;
-pub use call::{ECHO_EXTENSION, Originate, new_call_id};
+pub use call::{ECHO_EXTENSION, MAX_QUEUE_HOPS, Originate, new_call_id};
 pub mod admission;
 pub mod control;
 pub mod digest;

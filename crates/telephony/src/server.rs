@@ -100,17 +100,34 @@ pub struct SipServer {
     tcp: crate::tcp::TcpGauge,
 }
 
+/// Binds UDP and TCP on one address. With port 0 the port is the one UDP got, tried again with
+/// another when TCP cannot have it (a connection of another program may hold it).
+async fn bind_both(
+    want: SocketAddr,
+    cancel: &CancellationToken,
+) -> Result<(UdpConnection, tokio::net::TcpListener, SocketAddr), SipError> {
+    let mut tries = 0;
+    loop {
+        let udp = UdpConnection::create_connection(want, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| SipError::Bind(want, e.to_string()))?;
+        let addr: SocketAddr =
+            udp.get_addr().addr.to_string().parse().map_err(|_| SipError::Bind(want, "no address".into()))?;
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(_) if want.port() == 0 && tries < 20 => tries += 1,
+            Err(e) => return Err(SipError::Bind(addr, e.to_string())),
+        }
+    }
+}
+
 const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, INFO, UPDATE";
 
 impl SipServer {
     pub async fn start(settings: SipSettings, directory: Arc<dyn SipDirectory>) -> Result<SipServer, SipError> {
         let cancel = CancellationToken::new();
         let transports = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(settings.addr, None, Some(cancel.child_token()))
-            .await
-            .map_err(|e| SipError::Bind(settings.addr, e.to_string()))?;
-        let addr: SocketAddr =
-            udp.get_addr().addr.to_string().parse().map_err(|_| SipError::Bind(settings.addr, "no address".into()))?;
+        let (udp, tcp_listener, addr) = bind_both(settings.addr, &cancel).await?;
         transports.add_transport(udp.into());
         let endpoint = EndpointBuilder::new()
             .with_user_agent(crate::USER_AGENT)
@@ -150,8 +167,7 @@ impl SipServer {
         let endpoint_inner = endpoint.inner.clone();
         // TCP is ours to accept (limits; see tcp.rs): rsipstack gets each connection that passes.
         // Our Via over TCP names the UDP listener's address, which is the same.
-        let tcp = crate::tcp::listen(addr, settings.tcp, endpoint.inner.clone(), cancel.child_token())
-            .await
+        let tcp = crate::tcp::serve_listener(tcp_listener, settings.tcp, endpoint.inner.clone(), cancel.child_token())
             .map_err(|e| SipError::Bind(addr, e.to_string()))?;
         let registrations = crate::trunk_registration::Status::default();
         crate::trunk_registration::start(

@@ -9,7 +9,7 @@ use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transport::tcp::TcpConnection;
 use rsipstack::transport::{SipAddr, SipConnection};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -80,16 +80,14 @@ impl TcpGauge {
     }
 }
 
-/// Binds TCP at `addr` and serves it until `cancel`: each connection that passes the limits is
-/// handed to the endpoint's transport layer (rsipstack reads it, and takes it out when it
-/// closes).
-pub async fn listen(
-    addr: SocketAddr,
+/// Serves `listener` until `cancel`: each connection that passes the limits is handed to the
+/// endpoint's transport layer (rsipstack reads it, and takes it out when it closes).
+pub fn serve_listener(
+    listener: TcpListener,
     limits: TcpLimits,
     endpoint: EndpointInnerRef,
     cancel: CancellationToken,
 ) -> std::io::Result<TcpGauge> {
-    let listener = TcpListener::bind(addr).await?;
     let gauge = TcpGauge::default();
     let open = gauge.0.clone();
     let local = SipAddr { r#type: Some(Transport::Tcp), addr: listener.local_addr()?.into() };

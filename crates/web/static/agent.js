@@ -130,7 +130,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const statusLabel = document.getElementById("status-label");
   const ready = document.getElementById("ready");
   const wrapLeft = document.getElementById("wrap-left");
+  // Availability is on the workspace page only (the other pages that load this script have the
+  // call panel and click-to-call, not the status card).
   function drawStatus(s) {
+    if (!statusLabel || !ready || !wrapLeft) return;
     statusLabel.textContent = t(`agent-state-${s.state}`) + (s.reason ? ` — ${s.reason}` : "");
     statusLabel.className = `pill agent-state ${s.state}`;
     statusLabel.dataset.state = s.state;
@@ -139,7 +142,7 @@ document.addEventListener("DOMContentLoaded", () => {
     wrapLeft.hidden = !wrapping;
     if (wrapping) wrapLeft.dataset.until = s.wrap_until; else delete wrapLeft.dataset.until;
   }
-  setInterval(() => {
+  if (wrapLeft) setInterval(() => {
     const until = wrapLeft.dataset.until && Date.parse(wrapLeft.dataset.until);
     if (until) wrapLeft.textContent = hms(Math.max(0, Math.round((until - Date.now()) / 1000)));
   }, 500);
@@ -151,8 +154,8 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => setStatus("/agent/status",
       b.dataset.reason ? { available: false, reason_id: Number(b.dataset.reason) } : { available: true }));
   }
-  ready.addEventListener("click", () => setStatus("/agent/status/ready", {}));
-  document.getElementById("log-out-queues").addEventListener("click", () => setStatus("/agent/status/log-out", {}));
+  ready?.addEventListener("click", () => setStatus("/agent/status/ready", {}));
+  document.getElementById("log-out-queues")?.addEventListener("click", () => setStatus("/agent/status/log-out", {}));
 
   // Workspace settings (and showing or hiding the dialer).
   const wsForm = document.getElementById("workspace-form");
@@ -239,7 +242,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (cmd === "unmute") on = ["talking", "consulting", "conference"].includes(c.state) && c.muted;
       b.hidden = !on;
     }
-    document.getElementById("no-call").hidden = calls.size > 0;
+    const none = document.getElementById("no-call");
+    if (none) none.hidden = calls.size > 0;
   }
   function cardOf(view) {
     let c = calls.get(view.call_id);
@@ -263,7 +267,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!c) return;
     c.el.remove();
     calls.delete(id);
-    document.getElementById("no-call").hidden = calls.size > 0;
+    const none = document.getElementById("no-call");
+    if (none) none.hidden = calls.size > 0;
   }
   // One call as the server says this user sees it.
   function show(view) {

@@ -4,11 +4,12 @@
 //! its effects — orders to waiting calls, queue events and state stretches to write, timers to
 //! set — so the decisions are quick, ordered, and testable without a network.
 
+use super::exit::{Leaving, Refusal};
 use super::select::{self, Candidate, Choice};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
 use store::entities::agent_status::AgentState;
-use store::entities::queue::{self, ExitKind};
+use store::entities::queue;
 use store::entities::queue_event::QueueEventKind;
 use store::entities::queue_member;
 use telephony::events::{CallEvent, CallEventKind, Direction};
@@ -238,13 +239,11 @@ impl Desk {
     }
 
     fn exit_of(&self, q: &queue::Model) -> QueueExit {
-        match (q.exit_kind, q.exit_target.as_deref()) {
-            (ExitKind::Extension, Some(e)) if !e.is_empty() => QueueExit::Extension(e.to_string()),
-            (ExitKind::Queue, Some(t)) => match t.parse::<i64>() {
-                Ok(id) if id != q.id && self.queues.get(&id).is_some_and(|n| n.queue.active) => QueueExit::Queue(id),
-                _ => QueueExit::HangUp,
-            },
-            _ => QueueExit::HangUp,
+        match super::exit::exit_of(q) {
+            QueueExit::Queue(id) if id == q.id || !self.queues.get(&id).is_some_and(|n| n.queue.active) => {
+                QueueExit::HangUp
+            }
+            exit => exit,
         }
     }
 
@@ -277,15 +276,16 @@ impl Desk {
             conf.members.iter().any(|m| self.agents.get(&m.user_id).is_some_and(|a| a.presence != Presence::LoggedOut));
         let waiting = self.waiting.iter().filter(|c| c.queue == queue).count();
         let why = if q.leave_when_empty && !logged_in {
-            Some("nobody_logged_in")
+            Some(Refusal::NobodyLoggedIn)
         } else if q.max_waiting > 0 && waiting >= q.max_waiting as usize {
-            Some("full")
+            Some(Refusal::Full)
         } else {
             None
         };
         if let Some(why) = why {
             let exit = self.exit_of(q);
-            fx.push(log(QueueEventKind::Refused, Some(why.into())));
+            let detail = Leaving { refusal: Some(why), exit: Some(exit.clone()) };
+            fx.push(log(QueueEventKind::Refused, Some(detail.stored())));
             return QueueTicket::Leave(exit);
         }
         let (tx, rx) = mpsc::unbounded_channel();
@@ -377,7 +377,7 @@ impl Desk {
             user: None,
             at: now,
             wait_ms: Some((now - c.entered).num_milliseconds()),
-            detail: Some(exit_name(&exit)),
+            detail: Some(Leaving { refusal: None, exit: Some(exit.clone()) }.stored()),
         }));
         fx.push(Effect::Order(c.orders, QueueOrder::Leave(exit)));
     }
@@ -661,14 +661,6 @@ fn after_call(a: &mut Agent, wrap: Duration, now: DateTime<Utc>, fx: &mut Vec<Ef
     if wrap > Duration::zero() && a.presence != Presence::LoggedOut {
         a.wrap_until = Some(now + wrap);
         fx.push(Effect::WakeAt(now + wrap));
-    }
-}
-
-fn exit_name(exit: &QueueExit) -> String {
-    match exit {
-        QueueExit::HangUp => "hang_up".into(),
-        QueueExit::Extension(e) => format!("extension {e}"),
-        QueueExit::Queue(q) => format!("queue {q}"),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod acd;
 pub mod board;
 pub mod desk;
+pub mod exit;
 pub mod figures;
 pub mod select;
 pub mod why;
@@ -19,7 +20,7 @@ use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Qu
 use telephony::queue::{QueueExit, QueueReport, QueueTicket};
 
 /// What a manager sets for a queue.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct QueueForm {
     pub name: String,
     pub strategy: Strategy,
@@ -31,8 +32,9 @@ pub struct QueueForm {
     pub service_level_seconds: i32,
     pub service_level_target: i32,
     pub leave_when_empty: bool,
-    pub exit_kind: ExitKind,
-    pub exit_target: Option<String>,
+    /// Where callers go who wait too long, find the queue full, or (`leave_when_empty`) no
+    /// member logged in.
+    pub exit: QueueExit,
 }
 
 impl Default for QueueForm {
@@ -48,8 +50,7 @@ impl Default for QueueForm {
             service_level_seconds: 20,
             service_level_target: 80,
             leave_when_empty: true,
-            exit_kind: ExitKind::HangUp,
-            exit_target: None,
+            exit: QueueExit::HangUp,
         }
     }
 }
@@ -75,8 +76,7 @@ impl From<&Queue> for QueueForm {
             service_level_seconds: q.service_level_seconds,
             service_level_target: q.service_level_target,
             leave_when_empty: q.leave_when_empty,
-            exit_kind: q.exit_kind,
-            exit_target: q.exit_target.clone(),
+            exit: exit::exit_of(q),
         }
     }
 }
@@ -132,28 +132,40 @@ impl Crm {
         check_range("service_level_seconds", f.service_level_seconds, 1, 600)?;
         check_range("service_level_target", f.service_level_target, 1, 100)?;
         let others = self.queue_confs(org).await?;
-        if others.iter().any(|q| Some(q.queue.id) != id && q.queue.name.to_lowercase() == name.to_lowercase()) {
+        if others
+            .iter()
+            .any(|q| q.queue.active && Some(q.queue.id) != id && q.queue.name.to_lowercase() == name.to_lowercase())
+        {
             return Err(CrmError::Conflict(FieldError { field: "name", code: "err-queue-taken" }));
         }
-        let target = f.exit_target.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-        let exit_target = match f.exit_kind {
-            ExitKind::HangUp => None,
-            ExitKind::Extension => {
-                let t = target.ok_or(CrmError::invalid("exit_target", "err-extension-unknown"))?;
-                if self.find_user_by_login(org, &t).await?.is_none_or(|u| u.extension.as_str() != t) {
+        match &f.exit {
+            QueueExit::HangUp => {}
+            QueueExit::Extension(t) => {
+                if t.is_empty() || self.find_user_by_login(org, t).await?.is_none_or(|u| u.extension.as_str() != t) {
                     return Err(CrmError::invalid("exit_target", "err-extension-unknown"));
                 }
-                Some(t)
             }
-            ExitKind::Queue => {
-                let t = target.ok_or(CrmError::invalid("exit_target", "err-queue-unknown"))?;
-                let ok = t.parse::<i64>().ok().filter(|q| Some(*q) != id && others.iter().any(|o| o.queue.id == *q));
-                Some(ok.ok_or(CrmError::invalid("exit_target", "err-queue-unknown"))?.to_string())
+            QueueExit::Queue(q) => {
+                if Some(*q) == id || !others.iter().any(|o| o.queue.id == *q && o.queue.active) {
+                    return Err(CrmError::invalid("exit_target", "err-queue-unknown"));
+                }
+                // Queues that send each other their callers would pass a caller round for ever.
+                let exits: Vec<(i64, QueueExit)> = others
+                    .iter()
+                    .filter(|o| Some(o.queue.id) != id && o.queue.active)
+                    .map(|o| (o.queue.id, exit::exit_of(&o.queue)))
+                    .collect();
+                if let Some(me) = id
+                    && exit::closes_loop(me, &f.exit, &exits)
+                {
+                    return Err(CrmError::invalid("exit_target", "err-queue-loop"));
+                }
             }
-        };
+        }
+        let (exit_kind, exit_target) = exit::columns(&f.exit);
         let mut am = match id {
             Some(id) => {
-                let q = others.into_iter().find(|q| q.queue.id == id).ok_or(CrmError::NotFound)?;
+                let q = others.into_iter().find(|q| q.queue.id == id && q.queue.active).ok_or(CrmError::NotFound)?;
                 let am: queue::ActiveModel = q.queue.into();
                 am
             }
@@ -174,11 +186,40 @@ impl Crm {
         am.service_level_seconds = Set(f.service_level_seconds);
         am.service_level_target = Set(f.service_level_target);
         am.leave_when_empty = Set(f.leave_when_empty);
-        am.exit_kind = Set(f.exit_kind);
+        am.exit_kind = Set(exit_kind);
         am.exit_target = Set(exit_target);
         let q = if id.is_some() { am.update(self.db()).await? } else { am.insert(self.db()).await? };
         self.reload_desk_queues(org).await?;
         Ok(q)
+    }
+
+    /// Managers remove a queue no number rings and no other queue sends its callers to. Its
+    /// history stays (reports and "Why?" still name it): the queue is only put out of use, and
+    /// its name is free for a new one.
+    pub async fn delete_queue(&self, by: &User, id: i64) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let org = by.org_id;
+        let confs = self.queue_confs(org).await?;
+        let q = confs.iter().find(|c| c.queue.id == id && c.queue.active).ok_or(CrmError::NotFound)?;
+        let rung = self.numbers(org).await?.iter().any(|n| n.route_queue_id == Some(id));
+        let exit_of_another =
+            confs.iter().any(|c| c.queue.active && c.queue.id != id && exit::exit_of(&c.queue) == QueueExit::Queue(id));
+        if rung || exit_of_another {
+            return Err(CrmError::Conflict(FieldError { field: "queue", code: "err-queue-in-use" }));
+        }
+        let mut am: queue::ActiveModel = q.queue.clone().into();
+        am.active = Set(false);
+        am.update(self.db()).await?;
+        queue_member::Entity::delete_many()
+            .filter(queue_member::Column::OrgId.eq(org.0))
+            .filter(queue_member::Column::QueueId.eq(id))
+            .exec(self.db())
+            .await?;
+        self.reload_desk_queues(org).await?;
+        self.routing_changed();
+        Ok(())
     }
 
     /// Managers set a queue's members, in the order given (the order in-order and round-robin

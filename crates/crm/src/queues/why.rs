@@ -2,11 +2,13 @@
 //! events — when it entered, every offer with the strategy, the free members weighed (penalty,
 //! idle time, calls today) and who was chosen or passed over, who let it ring, and how it ended.
 
+use super::exit::{Leaving, QueueExit, Refusal};
 use crate::{Crm, CrmError, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use store::entities::call_log as cl;
+use store::entities::queue::ExitKind;
 use store::entities::queue_event::QueueEventKind;
 use store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -41,8 +43,11 @@ pub struct Step {
     pub waited_secs: Option<i64>,
     /// For an offer.
     pub why: Option<Why>,
-    /// For an exit: where the caller went ("hang_up", "extension", "queue") and to what.
-    pub exit: Option<(String, String)>,
+    /// For a caller the queue refused at the door: why.
+    pub refusal: Option<Refusal>,
+    /// For a caller who left unanswered: where they went, and to what (an extension, a queue's
+    /// name).
+    pub exit: Option<(ExitKind, String)>,
 }
 
 impl Crm {
@@ -104,18 +109,18 @@ impl Crm {
                             .unwrap_or_default(),
                     }
                 });
-                let exit = matches!(e.kind, QueueEventKind::Timeout | QueueEventKind::Refused)
-                    .then(|| {
-                        e.detail.as_deref().map(|d| match d.split_once(' ') {
-                            Some(("queue", q)) => {
-                                let q = q.parse::<i64>().ok().and_then(|q| queues.get(&q).cloned()).unwrap_or(q.into());
-                                ("queue".to_string(), q)
-                            }
-                            Some((kind, target)) => (kind.to_string(), target.to_string()),
-                            None => (d.to_string(), String::new()),
-                        })
-                    })
+                let leaving = matches!(e.kind, QueueEventKind::Timeout | QueueEventKind::Refused)
+                    .then(|| e.detail.as_deref().map(Leaving::read))
                     .flatten();
+                let refusal = leaving.as_ref().and_then(|l| l.refusal);
+                let exit = leaving.and_then(|l| l.exit).map(|x| {
+                    let target = match &x {
+                        QueueExit::HangUp => String::new(),
+                        QueueExit::Extension(e) => e.clone(),
+                        QueueExit::Queue(q) => queues.get(q).cloned().unwrap_or_else(|| format!("#{q}")),
+                    };
+                    (super::exit::columns(&x).0, target)
+                });
                 Step {
                     at: e.at,
                     kind: e.kind,
@@ -123,6 +128,7 @@ impl Crm {
                     agent: e.user_id.map(name),
                     waited_secs: e.wait_ms.map(|w| w / 1000),
                     why,
+                    refusal,
                     exit,
                 }
             })

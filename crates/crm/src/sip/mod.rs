@@ -6,5 +6,6 @@ pub mod cache;
 pub mod caller_ids;
 pub mod carriers;
 pub mod directory;
+pub mod edits;
 pub mod presets;
 pub mod trunks;

@@ -85,28 +85,27 @@ pub fn dial_allowed(rules: &[(String, bool)], number: &str) -> bool {
     *allow && (!codes || prefix.contains(['*', '#']))
 }
 
+/// A number that passed its checks: its digits and the one route it has.
+pub(crate) struct CheckedNumber {
+    pub digits: String,
+    pub extension: Option<String>,
+    pub group: Option<i64>,
+    pub queue: Option<i64>,
+}
+
+/// A dial rule's prefix, checked: digits (a leading + allowed), `*` and `#`, at most 20.
+pub(crate) fn checked_prefix(prefix: &str) -> Result<&str, CrmError> {
+    let p = prefix.trim();
+    let body = p.strip_prefix('+').unwrap_or(p);
+    if p.len() > 20 || body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
+        return Err(CrmError::invalid("prefix", "err-dial-prefix"));
+    }
+    Ok(p)
+}
+
 impl Crm {
     pub async fn create_trunk(&self, org: OrgId, t: NewTrunk) -> Result<trunk::Model, CrmError> {
-        let mut c = Checks::default();
-        if t.name.trim().is_empty() {
-            c.push("name", "err-trunk-name");
-        }
-        if t.port == 0 {
-            c.push("port", "err-trunk-port");
-        }
-        let carriers = self.carriers.read().expect("carriers lock").clone();
-        carriers.check_trunk(t.name.trim(), &t.host, t.port, &mut c);
-        let transport = t.transport.trim().to_ascii_lowercase();
-        if !matches!(transport.as_str(), "udp" | "tcp") {
-            c.push("transport", "err-trunk-transport");
-        }
-        let inbound: Vec<String> =
-            if t.inbound_addresses.is_empty() { vec![t.host.trim().to_string()] } else { t.inbound_addresses.clone() };
-        carriers.check_inbound(&inbound, &mut c);
-        if t.register && t.username.as_deref().is_none_or(str::is_empty) {
-            c.push("username", "err-trunk-register");
-        }
-        c.finish()?;
+        let (transport, inbound) = self.check_trunk(&t)?;
         self.org(org).await?;
         let m = trunk::ActiveModel {
             org_id: Set(org.0),
@@ -127,6 +126,32 @@ impl Crm {
         Ok(m)
     }
 
+    /// The checks a trunk passes to be added or changed: its transport (lower case) and inbound
+    /// addresses (the host when none are given).
+    pub(crate) fn check_trunk(&self, t: &NewTrunk) -> Result<(String, Vec<String>), CrmError> {
+        let mut c = Checks::default();
+        if t.name.trim().is_empty() {
+            c.push("name", "err-trunk-name");
+        }
+        if t.port == 0 {
+            c.push("port", "err-trunk-port");
+        }
+        let carriers = self.carriers.read().expect("carriers lock").clone();
+        carriers.check_trunk(t.name.trim(), &t.host, t.port, &mut c);
+        let transport = t.transport.trim().to_ascii_lowercase();
+        if !matches!(transport.as_str(), "udp" | "tcp") {
+            c.push("transport", "err-trunk-transport");
+        }
+        let inbound: Vec<String> =
+            if t.inbound_addresses.is_empty() { vec![t.host.trim().to_string()] } else { t.inbound_addresses.clone() };
+        carriers.check_inbound(&inbound, &mut c);
+        if t.register && t.username.as_deref().is_none_or(str::is_empty) {
+            c.push("username", "err-trunk-register");
+        }
+        c.finish()?;
+        Ok((transport, inbound))
+    }
+
     pub async fn trunks(&self, org: OrgId) -> Result<Vec<trunk::Model>, CrmError> {
         Ok(trunk::Entity::find()
             .filter(trunk::Column::OrgId.eq(org.0))
@@ -144,6 +169,28 @@ impl Crm {
         parallel: bool,
         ring_seconds: u32,
     ) -> Result<ring_group::Model, CrmError> {
+        self.check_ring_group(org, name, members, ring_seconds).await?;
+        let m = ring_group::ActiveModel {
+            org_id: Set(org.0),
+            name: Set(name.trim().into()),
+            parallel: Set(parallel),
+            ring_seconds: Set(ring_seconds as i32),
+            members: Set(members.join(",")),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        self.routing_changed();
+        Ok(m)
+    }
+
+    pub(crate) async fn check_ring_group(
+        &self,
+        org: OrgId,
+        name: &str,
+        members: &[String],
+        ring_seconds: u32,
+    ) -> Result<(), CrmError> {
         let mut c = Checks::default();
         if name.trim().is_empty() {
             c.push("name", "err-group-name");
@@ -160,18 +207,7 @@ impl Crm {
                 return Err(CrmError::invalid("members", "err-group-members"));
             }
         }
-        let m = ring_group::ActiveModel {
-            org_id: Set(org.0),
-            name: Set(name.trim().into()),
-            parallel: Set(parallel),
-            ring_seconds: Set(ring_seconds as i32),
-            members: Set(members.join(",")),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
-        self.routing_changed();
-        Ok(m)
+        Ok(())
     }
 
     pub async fn ring_groups(&self, org: OrgId) -> Result<Vec<ring_group::Model>, CrmError> {
@@ -195,6 +231,30 @@ impl Crm {
         number: &str,
         route: NumberRoute<'_>,
     ) -> Result<phone_number::Model, CrmError> {
+        let n = self.check_number(org, None, number, route).await?;
+        let m = phone_number::ActiveModel {
+            org_id: Set(org.0),
+            number: Set(n.digits),
+            route_extension: Set(n.extension),
+            route_group_id: Set(n.group),
+            route_queue_id: Set(n.queue),
+            created_at: Set(self.now()),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        self.routing_changed();
+        Ok(m)
+    }
+
+    /// The checks a number passes to be added (`id` None) or changed: its digits and route.
+    pub(crate) async fn check_number(
+        &self,
+        org: OrgId,
+        id: Option<i64>,
+        number: &str,
+        route: NumberRoute<'_>,
+    ) -> Result<CheckedNumber, CrmError> {
         let n = digits(number);
         if !(5..=15).contains(&n.len()) {
             return Err(CrmError::invalid("number", "err-number"));
@@ -216,27 +276,20 @@ impl Crm {
                 group = Some(g);
             }
             NumberRoute::Queue(q) => {
-                self.queue_conf(org, q).await.map_err(|_| CrmError::invalid("queue", "err-queue-unknown"))?;
+                let live = self.queue_conf(org, q).await.ok().filter(|c| c.queue.active);
+                live.ok_or(CrmError::invalid("queue", "err-queue-unknown"))?;
                 queue = Some(q);
             }
             NumberRoute::None => return Err(CrmError::invalid("route", "err-number-route")),
         }
-        if phone_number::Entity::find().filter(phone_number::Column::Number.eq(n.clone())).count(self.db()).await? > 0 {
+        let mut taken = phone_number::Entity::find().filter(phone_number::Column::Number.eq(n.clone()));
+        if let Some(id) = id {
+            taken = taken.filter(phone_number::Column::Id.ne(id));
+        }
+        if taken.count(self.db()).await? > 0 {
             return Err(CrmError::Conflict(FieldError { field: "number", code: "err-number-taken" }));
         }
-        let m = phone_number::ActiveModel {
-            org_id: Set(org.0),
-            number: Set(n),
-            route_extension: Set(extension),
-            route_group_id: Set(group),
-            route_queue_id: Set(queue),
-            created_at: Set(self.now()),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
-        self.routing_changed();
-        Ok(m)
+        Ok(CheckedNumber { digits: n, extension, group, queue })
     }
 
     pub async fn numbers(&self, org: OrgId) -> Result<Vec<phone_number::Model>, CrmError> {
@@ -251,11 +304,7 @@ impl Crm {
     /// for carrier service codes, which go out only under a rule that names them) are allowed
     /// or refused.
     pub async fn add_dial_rule(&self, org: OrgId, prefix: &str, allow: bool) -> Result<dial_rule::Model, CrmError> {
-        let p = prefix.trim();
-        let body = p.strip_prefix('+').unwrap_or(p);
-        if p.len() > 20 || body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
-            return Err(CrmError::invalid("prefix", "err-dial-prefix"));
-        }
+        let p = checked_prefix(prefix)?;
         self.org(org).await?;
         let m = dial_rule::ActiveModel {
             org_id: Set(org.0),

@@ -4,7 +4,7 @@
 use super::{crms, ev, new_user, send};
 use chrono::Duration;
 use crm::agents::status::AgentState;
-use crm::queues::{ExitKind, MemberForm, QueueForm, Strategy};
+use crm::queues::{MemberForm, QueueForm, Strategy};
 use crm::{Crm, OrgId, OrgSlug, User};
 use store::entities::queue_event::QueueEventKind;
 use telephony::SipDirectory;
@@ -223,12 +223,7 @@ async fn a_full_queue_or_nobody_logged_in_sends_callers_to_the_exit() {
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let t = team(&crm).await;
-        let f = QueueForm {
-            exit_kind: ExitKind::Extension,
-            exit_target: Some("109".into()),
-            max_waiting: 1,
-            ..Default::default()
-        };
+        let f = QueueForm { exit: QueueExit::Extension("109".into()), max_waiting: 1, ..Default::default() };
         let q = queue(&crm, &t, "sales", f, &[(0, 0)]).await;
         // Nobody logged in: to the exit at once.
         match crm.queue_enter(&call(t.org, "x1"), q).await {
@@ -240,15 +235,31 @@ async fn a_full_queue_or_nobody_logged_in_sends_callers_to_the_exit() {
         crm.set_agent_status(&t.agents[0], false, Some(lunch.id)).await.unwrap();
         let _first = enter(&crm, t.org, "x2", q).await;
         assert!(matches!(crm.queue_enter(&call(t.org, "x3"), q).await, QueueTicket::Leave(_)), "{b}: full");
+        // "Why?" says why each was refused, and where they went.
+        crm.flush_queue_journal().await;
+        use crm::queues::ExitKind;
+        use crm::queues::exit::Refusal;
+        for (call_id, why) in [("x1", Refusal::NobodyLoggedIn), ("x3", Refusal::Full)] {
+            let (_, steps) = crm.call_journey(&t.manager, call_id).await.unwrap();
+            let left = steps.last().unwrap();
+            assert_eq!(left.refusal, Some(why), "{b}: {call_id}");
+            assert_eq!(left.exit, Some((ExitKind::Extension, "109".to_string())), "{b}: {call_id}");
+        }
+        // Queues that would pass callers round for ever are refused when the loop closes.
+        let to = |q: i64| QueueForm { exit: QueueExit::Queue(q), ..Default::default() };
+        let a = queue(&crm, &t, "A", QueueForm::default(), &[]).await;
+        let b2 = queue(&crm, &t, "B", to(a), &[]).await;
+        let c = queue(&crm, &t, "C", to(b2), &[]).await;
+        let closing = QueueForm { name: "A".into(), ..to(c) };
+        assert_eq!(crm.save_queue(&t.manager, Some(a), closing).await.unwrap_err().code(), "err-queue-loop", "{b}");
+        let to_self = QueueForm { name: "A".into(), ..to(a) };
+        assert_eq!(crm.save_queue(&t.manager, Some(a), to_self).await.unwrap_err().code(), "err-queue-unknown", "{b}");
+        let fine = QueueForm { name: "A".into(), exit: QueueExit::Extension("109".into()), ..Default::default() };
+        crm.save_queue(&t.manager, Some(a), fine).await.unwrap();
         // Bad settings are refused with their field.
         let bad = QueueForm { name: "bad".into(), ring_seconds: 1, ..Default::default() };
         assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
-        let bad = QueueForm {
-            name: "bad".into(),
-            exit_kind: ExitKind::Queue,
-            exit_target: Some("999".into()),
-            ..Default::default()
-        };
+        let bad = QueueForm { name: "bad".into(), exit: QueueExit::Queue(999), ..Default::default() };
         assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-queue-unknown", "{b}");
         let agent_made =
             crm.save_queue(&t.agents[0], None, QueueForm { name: "mine".into(), ..Default::default() }).await;

@@ -36,6 +36,7 @@ pub use echo::ECHO_EXTENSION;
 pub(crate) use echo::test_call;
 pub(crate) use originate::originate;
 pub use originate::{Originate, new_call_id};
+pub use queue::MAX_QUEUE_HOPS;
 
 /// One phone or trunk to ring.
 #[derive(Clone)]

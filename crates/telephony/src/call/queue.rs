@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How many times one call may be sent on from a queue to another.
+pub const MAX_QUEUE_HOPS: usize = 16;
+
 /// How the wait in the queue(s) ended.
 enum Waited {
     /// An agent answered.
@@ -154,6 +157,7 @@ impl Wait<'_> {
         let srv = self.srv;
         let call_id = self.plan.meta.call_id.clone();
         let tenant = self.plan.meta.tenant;
+        let mut hops = 0;
         loop {
             self.plan.meta.queue = Some(queue);
             let exit = match srv.directory.queue_enter(&self.plan.meta, queue).await {
@@ -195,7 +199,20 @@ impl Wait<'_> {
                 },
             };
             match exit {
-                QueueExit::Queue(next) => queue = next,
+                QueueExit::Queue(next) => {
+                    // A chain of exits that loops (queues that refuse at once, each sending the
+                    // caller to the next) ends here instead of spinning.
+                    hops += 1;
+                    if hops > MAX_QUEUE_HOPS {
+                        tracing::warn!(%call_id, queue = next, "SIP: the queue exits loop; the caller is let go");
+                        return Waited::Over(EndCause::NoAnswer);
+                    }
+                    if self.caller_gone() {
+                        return Waited::Over(EndCause::Cancelled);
+                    }
+                    tokio::task::yield_now().await;
+                    queue = next;
+                }
                 QueueExit::HangUp => return Waited::Over(EndCause::NoAnswer),
                 QueueExit::Extension(e) => {
                     self.plan.meta.queue = None;
@@ -207,6 +224,24 @@ impl Wait<'_> {
                         Offer::NotTaken => Waited::Over(EndCause::NoAnswer),
                     };
                 }
+            }
+        }
+    }
+
+    /// Whether the caller hung up (or the call was ended for them) while it moved between queues.
+    fn caller_gone(&mut self) -> bool {
+        loop {
+            match self.a_state.try_recv() {
+                Ok(DialogState::Terminated(..)) | Err(mpsc::error::TryRecvError::Disconnected) => return true,
+                Ok(_) => continue,
+                Err(mpsc::error::TryRecvError::Empty) => break,
+            }
+        }
+        loop {
+            match self.cmds.try_recv() {
+                Ok(CallCommand::Hangup) | Err(mpsc::error::TryRecvError::Disconnected) => return true,
+                Ok(_) => continue,
+                Err(mpsc::error::TryRecvError::Empty) => return false,
             }
         }
     }

@@ -295,3 +295,28 @@ async fn one_extension_flooded_with_calls_holds_only_its_share() {
     flood.abort();
     drop(ringing);
 }
+
+/// Queues whose exits send their callers to each other (both refusing at once) once spun a call
+/// forever; now the caller is let go after a bounded chain, at once.
+#[tokio::test]
+async fn a_loop_of_queue_exits_lets_the_caller_go_at_once() {
+    use crate::harness::{DID_LOOP, LOOP_ENTRIES, sipp_from};
+    use std::sync::atomic::Ordering;
+    let srv = server().await;
+    let mut rx = srv.subscribe();
+    let started = std::time::Instant::now();
+    let args = ["-s", DID_LOOP, "-key", "caller", "48600111666"];
+    let o = sipp_from("127.0.0.2", "trunk_uac_wait_bye.xml", srv.local_addr(), &args).await;
+    assert!(ok(&o), "answered, then let go with a BYE: {}", explain(&o));
+    assert!(started.elapsed() < Duration::from_secs(5), "at once ({:?})", started.elapsed());
+    let entries = LOOP_ENTRIES.load(Ordering::Relaxed);
+    assert_eq!(entries, telephony::MAX_QUEUE_HOPS + 1, "the chain stops after its bound");
+    let mut ended = None;
+    while let Ok(ev) = rx.try_recv() {
+        if let telephony::events::CallEventKind::Ended { cause } = ev.kind {
+            ended = Some(cause);
+        }
+    }
+    assert_eq!(ended, Some(telephony::events::EndCause::NoAnswer));
+    assert_eq!(srv.live().calls, 0);
+}

@@ -43,6 +43,10 @@ pub const DID_GROUP: &str = "48220000001";
 /// acme's queue: the scripted distributor offers a caller to 1003 (for 1 s) after 1.5 s, then to
 /// 1002 (for 5 s) once 1003 let it ring out.
 pub const DID_QUEUE: &str = "48220000002";
+/// Queues 7 and 8: each refuses its callers at once and sends them to the other.
+pub const DID_LOOP: &str = "48220000007";
+/// Callers that entered queues 7 and 8 (one test calls them).
+pub static LOOP_ENTRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 pub fn acme() -> Tenant {
     Tenant { id: 1, realm: "acme.example".into() }
@@ -78,6 +82,7 @@ impl SipDirectory for Directory {
         match (tenant.id, number) {
             (1, DID_1002) => Some(telephony::InboundRoute::Extension("1002".into())),
             (1, DID_QUEUE) => Some(telephony::InboundRoute::Queue(1)),
+            (1, DID_LOOP) => Some(telephony::InboundRoute::Queue(7)),
             (1, DID_GROUP) => Some(telephony::InboundRoute::Group {
                 members: vec!["1002".into(), "1003".into()],
                 parallel: false,
@@ -87,8 +92,12 @@ impl SipDirectory for Directory {
         }
     }
 
-    async fn queue_enter(&self, _call: &telephony::ActiveCall, _queue: i64) -> telephony::queue::QueueTicket {
-        use telephony::queue::{QueueOrder, QueueReport, QueueTicket};
+    async fn queue_enter(&self, _call: &telephony::ActiveCall, queue: i64) -> telephony::queue::QueueTicket {
+        use telephony::queue::{QueueExit, QueueOrder, QueueReport, QueueTicket};
+        if queue == 7 || queue == 8 {
+            LOOP_ENTRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return QueueTicket::Leave(QueueExit::Queue(15 - queue));
+        }
         let (orders, rx) = tokio::sync::mpsc::unbounded_channel();
         let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
         *self.queue_reports.lock().unwrap() = Some(reports_tx);

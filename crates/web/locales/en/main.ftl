@@ -703,6 +703,7 @@ err-out-of-range = This value is outside the allowed range.
 err-queue-name = Give the queue a name of up to 60 characters.
 err-queue-taken = A queue with this name exists already.
 err-queue-unknown = Choose one of the organization's other queues.
+err-queue-loop = That queue sends its callers back here (directly or through other queues): a caller would go round for ever. Choose another exit.
 err-member-unknown = Members must be users of the organization, each once.
 queues-members = Members
 
@@ -810,6 +811,8 @@ why-chosen = Chosen
 why-exit-hang_up = told busy and hung up
 why-exit-extension = sent to extension
 why-exit-queue = sent to queue
+why-refused-full = the queue was full
+why-refused-nobody_logged_in = nobody was logged in
 queue-event-enter = Entered the queue
 queue-event-offer = Offered
 queue-event-no_answer = Not answered by

@@ -703,6 +703,7 @@ err-out-of-range = הערך מחוץ לטווח המותר.
 err-queue-name = תנו לתור שם של עד 60 תווים.
 err-queue-taken = כבר יש תור בשם הזה.
 err-queue-unknown = בחרו תור אחר של הארגון.
+err-queue-loop = התור הזה מחזיר את המתקשרים שלו לכאן (ישירות או דרך תורים אחרים): מתקשר היה מסתובב בלי סוף. בחר יציאה אחרת.
 err-member-unknown = חברים חייבים להיות משתמשי הארגון, כל אחד פעם אחת.
 queues-members = חברים
 
@@ -810,6 +811,8 @@ why-chosen = נבחר
 why-exit-hang_up = צליל תפוס וניתוק
 why-exit-extension = הופנתה לשלוחה
 why-exit-queue = הופנתה לתור
+why-refused-full = התור היה מלא
+why-refused-nobody_logged_in = אף אחד לא היה מחובר
 queue-event-enter = נכנסה לתור
 queue-event-offer = הוצעה
 queue-event-no_answer = לא נענתה על ידי

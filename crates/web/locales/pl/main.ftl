@@ -703,6 +703,7 @@ err-out-of-range = Ta wartość jest poza dozwolonym zakresem.
 err-queue-name = Nadaj kolejce nazwę do 60 znaków.
 err-queue-taken = Kolejka o tej nazwie już istnieje.
 err-queue-unknown = Wybierz inną kolejkę organizacji.
+err-queue-loop = Ta kolejka odsyła dzwoniących z powrotem tutaj (wprost lub przez inne kolejki): dzwoniący krążyłby bez końca. Wybierz inne wyjście.
 err-member-unknown = Członkami mogą być tylko użytkownicy organizacji, każdy raz.
 queues-members = Członkowie
 
@@ -810,6 +811,8 @@ why-chosen = Wybrany
 why-exit-hang_up = sygnał zajętości i rozłączenie
 why-exit-extension = skierowane do numeru wewnętrznego
 why-exit-queue = skierowane do kolejki
+why-refused-full = kolejka była pełna
+why-refused-nobody_logged_in = nikt nie był zalogowany
 queue-event-enter = Wejście do kolejki
 queue-event-offer = Zaproponowane
 queue-event-no_answer = Nie odebrał(a)

@@ -58,7 +58,11 @@ impl QueuesPage {
     }
 
     pub fn target(&self) -> String {
-        self.form.exit_target.clone().unwrap_or_default()
+        crm::queues::exit::columns(&self.form.exit).1.unwrap_or_default()
+    }
+
+    pub fn exit_kind(&self) -> ExitKind {
+        crm::queues::exit::columns(&self.form.exit).0
     }
 }
 
@@ -70,7 +74,8 @@ async fn page(
     typed: Option<(QueueForm, Vec<MemberForm>)>,
     errors: FormErrors,
 ) -> Result<QueuesPage, PageError> {
-    let queues = st.crm.queue_confs(me.org_id).await?;
+    // A removed queue is out of use (its history stays in the reports).
+    let queues: Vec<_> = st.crm.queue_confs(me.org_id).await?.into_iter().filter(|q| q.queue.active).collect();
     let current = editing.and_then(|id| queues.iter().find(|q| q.queue.id == id));
     if editing.is_some() && current.is_none() {
         return Err(CrmError::NotFound.into());
@@ -150,8 +155,10 @@ fn read(fields: &[(String, String)]) -> (QueueForm, Vec<MemberForm>) {
         service_level_seconds: num("service_level_seconds"),
         service_level_target: num("service_level_target"),
         leave_when_empty: fields.iter().any(|(n, _)| n == "leave_when_empty"),
-        exit_kind: ExitKind::parse(&get("exit_kind")).unwrap_or(ExitKind::HangUp),
-        exit_target: Some(get("exit_target")).filter(|t| !t.is_empty()),
+        exit: crm::queues::exit::from_form(
+            ExitKind::parse(&get("exit_kind")).unwrap_or(ExitKind::HangUp),
+            &get("exit_target"),
+        ),
     };
     let members = fields
         .iter()

@@ -154,8 +154,14 @@ async fn page(
         .map(|u| (format!("ext:{}", u.extension), format!("{} — {}", u.extension, u.full_name)))
         .collect();
     targets.extend(groups.iter().map(|g| (format!("group:{}", g.id), g.name.clone())));
-    let queues: Vec<(i64, String)> =
-        st.crm.queue_confs(me.org_id).await?.into_iter().map(|q| (q.queue.id, q.queue.name)).collect();
+    let queues: Vec<(i64, String)> = st
+        .crm
+        .queue_confs(me.org_id)
+        .await?
+        .into_iter()
+        .filter(|q| q.queue.active)
+        .map(|q| (q.queue.id, q.queue.name))
+        .collect();
     targets.extend(queues.iter().map(|(id, name)| (format!("queue:{id}"), name.clone())));
     let trunks = st
         .crm
