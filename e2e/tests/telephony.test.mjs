@@ -20,6 +20,7 @@ before(async () => {
     addUser(dir, "acme", "admin", "100", "admin", PW, "Anna Kowalska", "pl");
     addUser(dir, "acme", "zofia", "101", "agent", PW, "Zofia Żółćkiewicz", "pl", "browser");
     addUser(dir, "globex", "yael", "200", "admin", PW, "יעל כהן", "he");
+    addUser(dir, "initech", "ed", "300", "admin", PW, "Ed Smith", "en");
   });
   browser = await launch();
 });
@@ -74,6 +75,52 @@ test("Hebrew: the telephony page reads right to left and keeps numbers left to r
   await page.screenshot({ path: join(screenshots, "telephony-he-phone.png"), fullPage: true });
   await ctx.close();
 });
+
+// A typo in a trunk's address is corrected on the page, then the trunk is removed after a
+// question that says what that means; in each language, with screenshots of both.
+for (const [who, language, name, removed] of [
+  ["ed", "en", "Typo carrier", /Removed/],
+  ["admin", "pl", "Literówka", /Usunięto/],
+  ["yael", "he", "ספק עם טעות", /הוסר/],
+]) {
+  test(`${language}: a trunk is changed, then removed after a question`, async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await ctx.newPage();
+    await login(page, server.base, who, PW, language);
+    await page.goto(`${server.base}/admin/telephony`);
+    await page.fill("#trunk-name", name);
+    await page.fill("#trunk-host", "192.0.2.1");
+    await Promise.all([page.waitForNavigation(), page.click("#trunk-form button[type=submit]")]);
+    const row = page.locator("#tel-trunks tbody tr", { hasText: name });
+    assert.match(await row.textContent(), /192\.0\.2\.1:5060/);
+    // Change: the form holds the trunk (never its password), the fix is saved.
+    await Promise.all([page.waitForNavigation(), row.locator("a[href*='edit=trunk']").click()]);
+    assert.equal(await page.inputValue("#trunk-name"), name);
+    assert.equal(await page.inputValue("#trunk-host"), "192.0.2.1");
+    assert.equal(await page.inputValue("#trunk-password"), "");
+    await page.fill("#trunk-host", "zły host");
+    await page.click("#trunk-form button[type=submit]");
+    await page.waitForSelector("#trunk-form .field-error");
+    assert.match(await page.getAttribute("#trunk-form", "action"), /\/admin\/telephony\/trunks\/\d+$/, "still a change");
+    await page.screenshot({ path: join(screenshots, `telephony-change-${language}.png`), fullPage: true });
+    await page.fill("#trunk-host", "192.0.2.2");
+    await page.fill("#trunk-inbound", "");
+    await Promise.all([page.waitForNavigation(), page.click("#trunk-form button[type=submit]")]);
+    assert.match(await row.textContent(), /192\.0\.2\.2:5060/);
+    assert.equal(await page.locator("#tel-trunks tbody tr", { hasText: "192.0.2.1" }).count(), 0);
+    // Remove: a question first; Cancel keeps it, Remove takes it away.
+    await Promise.all([page.waitForNavigation(), row.locator("a[href*='remove?what=trunk']").click()]);
+    assert.ok((await page.textContent("#confirm-remove h1")).includes(name), "the question names the trunk");
+    await page.screenshot({ path: join(screenshots, `telephony-remove-${language}.png`), fullPage: true });
+    await Promise.all([page.waitForNavigation(), page.click("#confirm-form a")]);
+    assert.equal(await row.count(), 1, "cancel keeps it");
+    await Promise.all([page.waitForNavigation(), row.locator("a[href*='remove?what=trunk']").click()]);
+    await Promise.all([page.waitForNavigation(), page.click("#confirm-form button[type=submit]")]);
+    assert.match(await page.textContent(".flash"), removed);
+    assert.equal(await row.count(), 0, "the trunk is gone");
+    await ctx.close();
+  });
+}
 
 test("English: an agent is not offered the telephony page", async () => {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });

@@ -126,6 +126,113 @@ enum TrunkCommand {
         #[arg(long)]
         deny: bool,
     },
+    /// The organization's trunks, numbers, ring groups and dial rules, with the ids the other
+    /// commands take.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Change a trunk: only what is given changes (a new password is read from stdin).
+    Edit {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(long, value_parser = ["udp", "tcp"])]
+        transport: Option<String>,
+        /// An empty value removes the user name.
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, value_delimiter = ',')]
+        inbound: Option<Vec<String>>,
+        #[arg(long)]
+        register: Option<bool>,
+    },
+    /// Remove a trunk (with --yes; without, says what would go).
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Change a number: its digits and where it rings.
+    NumberEdit {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        number: Option<String>,
+        #[arg(long, conflicts_with_all = ["group", "queue"])]
+        extension: Option<String>,
+        #[arg(long, conflicts_with = "queue")]
+        group: Option<i64>,
+        #[arg(long)]
+        queue: Option<i64>,
+    },
+    /// Remove a number (with --yes).
+    NumberRemove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Change a ring group: only what is given changes.
+    GroupEdit {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        members: Option<Vec<String>>,
+        #[arg(long)]
+        in_order: Option<bool>,
+        #[arg(long)]
+        ring_seconds: Option<u32>,
+    },
+    /// Remove a ring group no number rings (with --yes).
+    GroupRemove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Change the dial rule for --prefix: its prefix (--new-prefix) and whether it allows.
+    DialRuleEdit {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        prefix: String,
+        #[arg(long)]
+        new_prefix: Option<String>,
+        #[arg(long)]
+        deny: bool,
+    },
+    /// Remove the dial rule for --prefix (with --yes).
+    DialRuleRemove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        prefix: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,6 +404,14 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
 
 async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
     let crm = Crm::start_with(open_store(cfg).await?, cfg.crm_settings()).await?;
+    use crm::sip::trunks::{NewTrunk, NumberRoute};
+    // A removal needs --yes: without it, what would go is said and nothing changes.
+    let confirm = |yes: bool, what: String| -> Result<bool> {
+        if !yes {
+            println!("{what} would be removed: run again with --yes to remove it");
+        }
+        Ok(yes)
+    };
     match command {
         TrunkCommand::Add { org, name, host, port, transport, username, password_stdin, inbound, register } => {
             let o = find_org(&crm, &org).await?;
@@ -338,6 +453,120 @@ async fn trunk_command(cfg: &Config, command: TrunkCommand) -> Result<()> {
             let o = find_org(&crm, &org).await?;
             let r = crm.add_dial_rule(o.id, &prefix, !deny).await.map_err(explain)?;
             println!("numbers starting with \"{}\" are {}", r.prefix, if r.allow { "allowed" } else { "refused" });
+        }
+        TrunkCommand::List { org } => {
+            let o = find_org(&crm, &org).await?;
+            for t in crm.trunks(o.id).await? {
+                println!(
+                    "trunk {}: {} {}:{} {} from {}",
+                    t.id, t.name, t.host, t.port, t.transport, t.inbound_addresses
+                );
+            }
+            for n in crm.numbers(o.id).await? {
+                let to = match (&n.route_extension, n.route_group_id, n.route_queue_id) {
+                    (Some(e), _, _) => format!("extension {e}"),
+                    (None, Some(g), _) => format!("ring group {g}"),
+                    (None, None, Some(q)) => format!("queue {q}"),
+                    _ => "nothing".into(),
+                };
+                println!("number {}: +{} rings {to}", n.id, n.number);
+            }
+            for g in crm.ring_groups(o.id).await? {
+                let how = if g.parallel { "together" } else { "in order" };
+                println!("ring group {}: {} ({}), {how}, {} s", g.id, g.name, g.members, g.ring_seconds);
+            }
+            for (prefix, allow) in crm.dial_rules(o.id).await? {
+                println!("dial rule \"{prefix}\": {}", if allow { "allowed" } else { "refused" });
+            }
+        }
+        TrunkCommand::Edit { org, id, name, host, port, transport, username, password_stdin, inbound, register } => {
+            let o = find_org(&crm, &org).await?;
+            let t = crm.trunk(o.id, id).await.map_err(explain)?;
+            let password = if password_stdin {
+                let mut p = String::new();
+                std::io::stdin().read_to_string(&mut p)?;
+                Some(p.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let inbound_now = t.inbound_addresses.split_whitespace().map(str::to_string).collect();
+            let changed = NewTrunk {
+                name: name.unwrap_or(t.name),
+                host: host.unwrap_or(t.host),
+                port: port.unwrap_or(u16::try_from(t.port).unwrap_or(0)),
+                transport: transport.unwrap_or(t.transport),
+                username: Some(username.unwrap_or(t.username.unwrap_or_default())),
+                password,
+                inbound_addresses: inbound.unwrap_or(inbound_now),
+                register: register.unwrap_or(t.register),
+            };
+            let t = crm.update_trunk(o.id, id, changed).await.map_err(explain)?;
+            println!(
+                "trunk {} ({}:{} {}) changed; calls accepted from {}",
+                t.id, t.host, t.port, t.transport, t.inbound_addresses
+            );
+        }
+        TrunkCommand::Remove { org, id, yes } => {
+            let o = find_org(&crm, &org).await?;
+            let t = crm.trunk(o.id, id).await.map_err(explain)?;
+            if confirm(yes, format!("trunk {id} ({}, {}:{})", t.name, t.host, t.port))? {
+                crm.delete_trunk(o.id, id).await.map_err(explain)?;
+                println!("trunk {id} removed");
+            }
+        }
+        TrunkCommand::NumberEdit { org, id, number, extension, group, queue } => {
+            let o = find_org(&crm, &org).await?;
+            let n = crm.number(o.id, id).await.map_err(explain)?;
+            let digits = number.unwrap_or_else(|| n.number.clone());
+            let route = if extension.is_none() && group.is_none() && queue.is_none() {
+                NumberRoute::of(n.route_extension.as_deref(), n.route_group_id, n.route_queue_id)
+            } else {
+                NumberRoute::of(extension.as_deref(), group, queue)
+            };
+            let m = crm.update_number(o.id, id, &digits, route).await.map_err(explain)?;
+            println!("number {} changed: +{}", m.id, m.number);
+        }
+        TrunkCommand::NumberRemove { org, id, yes } => {
+            let o = find_org(&crm, &org).await?;
+            let n = crm.number(o.id, id).await.map_err(explain)?;
+            if confirm(yes, format!("number {id} (+{})", n.number))? {
+                crm.delete_number(o.id, id).await.map_err(explain)?;
+                println!("number {id} removed");
+            }
+        }
+        TrunkCommand::GroupEdit { org, id, name, members, in_order, ring_seconds } => {
+            let o = find_org(&crm, &org).await?;
+            let g = crm.ring_group(o.id, id).await.map_err(explain)?;
+            let members = members.unwrap_or_else(|| g.members.split(',').map(str::to_string).collect());
+            let parallel = in_order.map_or(g.parallel, |o| !o);
+            let ring = ring_seconds.unwrap_or(u32::try_from(g.ring_seconds).unwrap_or(0));
+            let name = name.unwrap_or(g.name);
+            let g = crm.update_ring_group(o.id, id, &name, &members, parallel, ring).await.map_err(explain)?;
+            println!("ring group {} changed: {}", g.id, g.members);
+        }
+        TrunkCommand::GroupRemove { org, id, yes } => {
+            let o = find_org(&crm, &org).await?;
+            let g = crm.ring_group(o.id, id).await.map_err(explain)?;
+            if confirm(yes, format!("ring group {id} ({})", g.name))? {
+                crm.delete_ring_group(o.id, id).await.map_err(explain)?;
+                println!("ring group {id} removed");
+            }
+        }
+        TrunkCommand::DialRuleEdit { org, prefix, new_prefix, deny } => {
+            let o = find_org(&crm, &org).await?;
+            let to = new_prefix.unwrap_or_else(|| prefix.clone());
+            crm.update_dial_rule(o.id, &prefix, &to, !deny).await.map_err(explain)?;
+            println!("numbers starting with \"{to}\" are {}", if deny { "refused" } else { "allowed" });
+        }
+        TrunkCommand::DialRuleRemove { org, prefix, yes } => {
+            let o = find_org(&crm, &org).await?;
+            if !crm.dial_rules(o.id).await?.iter().any(|(p, _)| *p == prefix) {
+                anyhow::bail!("there is no dial rule for \"{prefix}\"");
+            }
+            if confirm(yes, format!("the dial rule for \"{prefix}\""))? {
+                crm.delete_dial_rule(o.id, &prefix).await.map_err(explain)?;
+                println!("the dial rule for \"{prefix}\" removed");
+            }
         }
     }
     Ok(())

@@ -270,8 +270,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const none = document.getElementById("no-call");
     if (none) none.hidden = calls.size > 0;
   }
-  // One call as the server says this user sees it.
+  // One call as the server says this user sees it (on the workspace page; elsewhere the call
+  // bar shows calls).
   function show(view) {
+    if (!box || !tpl) return;
     if (view.state === "gone" || view.state === "wrap_up") drop(view.call_id);
     else {
       const c = cardOf(view);

@@ -10,6 +10,7 @@ use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 mod queues;
 mod recording;
 mod reports;
+mod telephony_edits;
 
 async fn crms(dir: &std::path::Path) -> Vec<(&'static str, Crm)> {
     let mut out = Vec::new();

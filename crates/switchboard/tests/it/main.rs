@@ -916,3 +916,70 @@ async fn calls_open_when_the_server_is_killed_are_closed_as_interrupted_at_the_n
     let missed = missed_call::Entity::find().all(store.conn()).await.unwrap();
     assert_eq!(missed.iter().map(|m| m.caller.as_str()).collect::<Vec<_>>(), ["48600333444"], "{missed:?}");
 }
+
+/// What the CLI changes while a server runs on the same SQLite file is in force without a
+/// restart: a new organization's user registers, a trunk's change and removal apply.
+#[tokio::test]
+async fn cli_changes_made_while_the_server_runs_are_in_force_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "ann", "--role", "agent", "--extension", "101", "--phone", "sip"],
+        "ann-secret-1",
+    );
+    assert!(first.status.success());
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let o = add_user(
+        dir.path(),
+        &[],
+        &["--org", "globex", "--name", "gil", "--role", "agent", "--extension", "201", "--phone", "sip"],
+        "gil-secret-1",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pw = sip_password_of(&o);
+    // The running server learns of the new organization within its refresh (5 s).
+    let started = std::time::Instant::now();
+    loop {
+        let reg = sipp_cmd(
+            "127.0.0.1",
+            &free_udp_port("127.0.0.1"),
+            sipp_scenarios().join("register.xml").to_str().unwrap(),
+            &["-s", "201", "-au", "201", "-ap", &pw, "-key", "domain", "globex.switchboard"],
+            Some(&sip),
+        )
+        .output()
+        .unwrap();
+        if reg.status.success() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no restart needed: {}",
+            String::from_utf8_lossy(&reg.stderr)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // The CLI lists, changes and (only with --yes) removes a trunk.
+    let run = |args: &[&str]| {
+        let o = cmd(dir.path(), &[]).args(args).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (ok, out) = run(&["trunk", "add", "--org", "globex", "--name", "carier", "--host", "192.0.2.1"]);
+    assert!(ok, "{out}");
+    let (_, list) = run(&["trunk", "list", "--org", "globex"]);
+    let id = list.lines().find_map(|l| l.strip_prefix("trunk ")?.split(':').next()).unwrap().to_string();
+    let (ok, out) = run(&["trunk", "edit", "--org", "globex", "--id", &id, "--name", "carrier", "--port", "0"]);
+    assert!(!ok && out.contains("port"), "refused with its reason: {out}");
+    let (ok, out) = run(&["trunk", "edit", "--org", "globex", "--id", &id, "--name", "carrier", "--host", "192.0.2.2"]);
+    assert!(ok && out.contains("192.0.2.2"), "{out}");
+    let (ok, out) = run(&["trunk", "remove", "--org", "globex", "--id", &id]);
+    assert!(ok && out.contains("--yes"), "asks first: {out}");
+    assert!(run(&["trunk", "list", "--org", "globex"]).1.contains("carrier"), "nothing removed without --yes");
+    let (ok, out) = run(&["trunk", "remove", "--org", "globex", "--id", &id, "--yes"]);
+    assert!(ok, "{out}");
+    assert!(!run(&["trunk", "list", "--org", "globex"]).1.contains("carrier"));
+    let (ok, out) = run(&["trunk", "remove", "--org", "acme", "--id", &id, "--yes"]);
+    assert!(!ok, "another organization's trunk is not found: {out}");
+}

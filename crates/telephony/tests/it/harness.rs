@@ -351,7 +351,8 @@ pub async fn wait_for(
     rx: &mut tokio::sync::broadcast::Receiver<telephony::events::CallEvent>,
     kind: telephony::events::CallEventKind,
 ) -> telephony::events::CallEvent {
-    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+    // A margin that holds on a loaded 2-core machine (sipp's own timeout is 10 s a message).
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
         loop {
             let ev = rx.recv().await.unwrap();
             if ev.kind == kind {

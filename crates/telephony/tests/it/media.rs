@@ -278,8 +278,12 @@ async fn keys_sent_by_command_reach_the_other_party_as_events() {
     let args =
         ["-s", "1002", "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001", "-mp", "26500", "-d", "2500"];
     let target = srv.local_addr();
-    let caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
-    let call_id = crate::harness::wait_for(&mut rx, CallEventKind::Answered).await.call.call_id;
+    let mut caller = tokio::spawn(async move { sipp("call_uac.xml", target, &args).await });
+    // (Once flaky on a busy machine: a caller that fails says why instead of "no Answered".)
+    let call_id = tokio::select! {
+        ev = crate::harness::wait_for(&mut rx, CallEventKind::Answered) => ev.call.call_id,
+        out = &mut caller => panic!("the call ended before its answer: {}", explain(&out.unwrap())),
+    };
     tokio::time::sleep(Duration::from_millis(300)).await;
     srv.command(1, &call_id, CallCommand::SendDtmf { digits: "12#".into() }).unwrap();
     assert!(ok(&caller.await.unwrap()));

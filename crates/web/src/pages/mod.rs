@@ -7,6 +7,7 @@ pub mod areas;
 pub mod campaigns;
 pub mod cases;
 pub mod charts;
+pub mod confirm;
 pub mod contacts;
 pub mod imports;
 pub mod login;

@@ -209,6 +209,45 @@ pub async fn update(
     save(&st, &ctx, &me, Some(id), f).await
 }
 
+/// "Remove the queue …?"
+pub async fn confirm_remove(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+) -> Result<super::confirm::ConfirmPage, PageError> {
+    manager_only(&me)?;
+    let q = st.crm.queue_conf(me.org_id, id).await?;
+    if !q.queue.active {
+        return Err(CrmError::NotFound.into());
+    }
+    Ok(super::confirm::ConfirmPage {
+        p: Page::new(&ctx, "nav-queues"),
+        question: super::confirm::question(ctx.lang, "remove-queue", q.queue.name),
+        consequence: crate::i18n::tr(ctx.lang, "remove-queue-then"),
+        action: format!("/queues/{id}/remove"),
+        fields: vec![],
+        back: format!("/queues/{id}"),
+    })
+}
+
+pub async fn remove(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, PageError> {
+    manager_only(&me)?;
+    match st.crm.delete_queue(&me, id).await {
+        Ok(()) => Ok(Redirect::to("/queues?ok=queue-removed").into_response()),
+        Err(e @ (CrmError::Store(_) | CrmError::Forbidden | CrmError::NotFound)) => Err(PageError::from(e)),
+        Err(e) => {
+            let mut errors = FormErrors::from_crm(&e, ctx.lang);
+            errors.general = Some(crate::i18n::tr(ctx.lang, e.code()));
+            Ok((status_of(&e), page(&st, &ctx, &me, Some(id), None, errors).await?).into_response())
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct WrapUpForm {
     #[serde(default)]
