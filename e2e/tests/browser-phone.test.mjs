@@ -234,7 +234,7 @@ test("a blind transfer from the agent panel hands the caller to a second browser
     await anna.fill("#dial-number", "102");
     await anna.click(".call [data-cmd=blind_transfer]");
     await bea.waitForSelector("#call-bar[data-state=ringing]", { timeout: 8000 });
-    assert.equal(await bea.textContent("#call-bar .number"), "+48600111333");
+    assert.equal(await bea.textContent("#call-bar .number"), "600 111 333");
     await bea.screenshot({ path: join(screenshots, "browser-phone-transfer-ringing-he.png") });
     await bea.click("#call-bar [data-cmd=answer]");
     await bea.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
@@ -290,7 +290,7 @@ test("a page that does not come back: the caller hears music, then the call ends
   await login(p2, server.base, "101", PW, "en");
   await p2.goto(`${server.base}/agent/calls`);
   const row = p2.locator("#call-log tbody tr").first();
-  assert.match(await row.textContent(), /\+48600111444/);
+  assert.match(await row.textContent(), /600 111 444/);
   assert.match(await row.textContent(), /browser was gone/);
   await p2.screenshot({ path: join(screenshots, "browser-phone-gone-log-en.png") });
   await log.close();
@@ -316,6 +316,29 @@ test("the account page's test call rings the browser phone; answered, it echoes 
   assert.ok(Math.abs(heard.hz - 1000) < 30, `the page hears its own 1000 Hz back: ${JSON.stringify(heard)}`);
   await page.click("#call-bar [data-cmd=hangup]");
   await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
+  await ctx.close();
+});
+
+test("*43 dialled from the agent page's dialer: the browser phone answers it and echoes the microphone", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await login(page, server.base, "101", PW, "pl");
+  await page.goto(`${server.base}/agent`);
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 10000 });
+  await page.fill("#dial-number", "*43");
+  await page.press("#dial-number", "Enter");
+  await page.waitForSelector("#phone-state[data-state=talking]", { timeout: 8000 });
+  let heard;
+  for (let i = 0; i < 8; i++) {
+    heard = await heardInPage(page, 800);
+    if (Math.abs(heard.hz - 1000) < 30) break;
+  }
+  assert.ok(Math.abs(heard.hz - 1000) < 30, `the page hears its own 1000 Hz back: ${JSON.stringify(heard)}`);
+  assert.equal(await page.isVisible("#dial-error:not([hidden])"), false, "no error shown");
+  // The panel shows the test call, to be hung up there.
+  await page.click("#calls [data-call=phone] [data-cmd=hangup]");
+  await page.waitForSelector("#phone-state[data-state=ready]", { timeout: 5000 });
+  assert.equal(await page.locator("#calls [data-call=phone]").count(), 0);
   await ctx.close();
 });
 

@@ -222,8 +222,9 @@ impl SipServer {
 
     /// Rings the phones of `extension` with the echo test (a prompt, then what is said comes
     /// back); returns at once.
-    pub async fn test_call(&self, tenant: crate::Tenant, extension: &str) -> Result<(), CallError> {
-        crate::call::test_call(self.shared.clone(), tenant, extension.to_string()).await
+    /// `answered`: the user dialled it (their phones answer it by themselves).
+    pub async fn test_call(&self, tenant: crate::Tenant, extension: &str, answered: bool) -> Result<(), CallError> {
+        crate::call::test_call(self.shared.clone(), tenant, extension.to_string(), answered).await
     }
 
     /// What the server holds now (see `Live`).

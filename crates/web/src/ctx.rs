@@ -20,6 +20,9 @@ pub struct Ctx {
     pub lang: Language,
     /// The user's organization's time zone (UTC for nobody): times are shown in it.
     pub tz: crm::Tz,
+    /// The organization's country (ISO 3166; empty for nobody): numbers are shown as its people
+    /// read them.
+    pub country: String,
     /// The request came over HTTPS (Switchboard set up behind TLS, or the proxy says so).
     pub https: bool,
 }
@@ -73,6 +76,7 @@ impl FromRequestParts<AppState> for Ctx {
             user: None,
             lang: guess_language(&parts.uri, &parts.headers),
             tz: crm::Tz::UTC,
+            country: String::new(),
             https,
         };
         if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
@@ -85,6 +89,7 @@ impl FromRequestParts<AppState> for Ctx {
                 };
                 if let Some(u) = &ctx.user {
                     ctx.tz = crm.org_tz(u.org_id).await?;
+                    ctx.country = crm.org_country(u.org_id).await?;
                 }
                 ctx.session = Some(s);
             }

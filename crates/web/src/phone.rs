@@ -38,7 +38,8 @@ pub async fn connect(
         secret: setup.password.unwrap_or_default(),
     };
     let ended = crate::ctx::session_ended(&st, &ctx);
-    Ok(ws.on_upgrade(move |socket| relay(socket, phones.attach(login), ended)))
+    let country = ctx.country.clone();
+    Ok(ws.on_upgrade(move |socket| relay(socket, phones.attach(login), ended, country)))
 }
 
 /// Whether the request's Origin, which browsers always send on WebSocket requests, is this
@@ -47,7 +48,13 @@ fn same_origin(headers: &HeaderMap, https: bool) -> bool {
     headers.contains_key(header::ORIGIN) && crate::forms::same_origin(headers, https)
 }
 
-async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::future::Future<Output = ()>) {
+/// `country`: the organization's, for the number a ringing call shows.
+async fn relay(
+    mut socket: WebSocket,
+    mut link: PageLink,
+    ended: impl std::future::Future<Output = ()>,
+    country: String,
+) {
     tokio::pin!(ended);
     loop {
         tokio::select! {
@@ -56,7 +63,7 @@ async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::futur
                     Ok(msg) => link.send(msg),
                     Err(_) => {
                         let err = ToPage::Error { message: "not a phone message".into() };
-                        if send(&mut socket, &err).await.is_err() {
+                        if send(&mut socket, &err, &country).await.is_err() {
                             break;
                         }
                     }
@@ -67,7 +74,7 @@ async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::futur
             out = link.rx.recv() => match out {
                 Some(msg) => {
                     let replaced = msg == ToPage::Replaced;
-                    if send(&mut socket, &msg).await.is_err() || replaced {
+                    if send(&mut socket, &msg, &country).await.is_err() || replaced {
                         break;
                     }
                 }
@@ -79,9 +86,14 @@ async fn relay(mut socket: WebSocket, mut link: PageLink, ended: impl std::futur
     let _ = socket.send(Message::Close(None)).await;
 }
 
-async fn send(socket: &mut WebSocket, msg: &ToPage) -> Result<(), axum::Error> {
-    let text = serde_json::to_string(msg).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await
+/// A message to the page; a ringing call's number comes with how the organization's people
+/// read it (`shown`).
+async fn send(socket: &mut WebSocket, msg: &ToPage, country: &str) -> Result<(), axum::Error> {
+    let mut value = serde_json::to_value(msg).unwrap_or_default();
+    if let ToPage::Incoming { from, .. } = msg {
+        value["shown"] = crm::contacts::phone::display(from, country).into();
+    }
+    socket.send(Message::Text(value.to_string().into())).await
 }
 
 #[cfg(test)]

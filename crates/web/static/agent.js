@@ -217,16 +217,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const calls = new Map();
   const box = document.getElementById("calls");
   const tpl = document.getElementById("call-template");
-  const visible = {
-    ringing: ["answer", "hangup"],
-    dialing: ["hangup"],
-    talking: ["hangup", "hold", "mute", "conference", "attended", "blind_transfer", "handling", "case"],
-    held: ["hangup", "resume", "handling", "case"],
-    // Consulting: hand the caller over, or bring everyone together, or go back to the caller.
-    consulting: ["hangup", "consult_cancel", "attended", "conference", "handling", "case"],
-    // Hang up ends it for all; leaving lets the other two talk on.
-    conference: ["hangup", "conference_leave", "handling", "case"],
-  };
   const label = { ringing: "call-ringing", dialing: "call-ringing", talking: "call-talking", held: "call-held",
     consulting: "call-consulting", conference: "call-conference" };
   function render(c) {
@@ -234,14 +224,9 @@ document.addEventListener("DOMContentLoaded", () => {
     st.textContent = t(label[c.state] || "call-ringing");
     st.className = `state pill ${c.state}`;
     c.el.dataset.state = c.state;
-    const show = new Set(visible[c.state] || []);
-    for (const b of c.el.querySelectorAll("button[data-cmd]")) {
-      const cmd = b.dataset.cmd;
-      let on = show.has(cmd);
-      if (cmd === "mute") on = on && !c.muted;
-      if (cmd === "unmute") on = ["talking", "consulting", "conference"].includes(c.state) && c.muted;
-      b.hidden = !on;
-    }
+    // What the user may do comes with the call from the server (`actions`).
+    const allowed = new Set(c.actions || []);
+    for (const b of c.el.querySelectorAll("button[data-cmd]")) b.hidden = !allowed.has(b.dataset.cmd);
     const none = document.getElementById("no-call");
     if (none) none.hidden = calls.size > 0;
   }
@@ -250,7 +235,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (c) return c;
     const el = tpl.content.firstElementChild.cloneNode(true);
     el.dataset.call = view.call_id;
-    el.querySelector(".number").textContent = shown(view.number);
+    el.querySelector(".number").textContent = view.shown || shown(view.number);
     box.appendChild(el);
     c = { id: view.call_id, el, state: view.state, number: view.number, since: null, muted: false };
     calls.set(view.call_id, c);
@@ -279,6 +264,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const c = cardOf(view);
       c.state = view.state;
       c.muted = view.muted;
+      c.actions = view.actions;
       c.since = view.answered_at ? Date.parse(view.answered_at) : null;
       if (view.pop) pop(c, view.pop);
       render(c);
@@ -307,7 +293,20 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const k of p.contacts) where.append(link(`/contacts/${k.id}`, k.name + (k.company ? ` (${k.company})` : ""), true), " ");
     }
   }
+  // A call only the browser phone knows (the echo test the user dialled, *43): the panel shows
+  // it from the phone, to be hung up there.
+  document.addEventListener("switchboard:phone", (e) => {
+    const ph = window.switchboardPhone;
+    const talking = e.detail === "talking" && ![...calls.keys()].some((id) => id !== "phone");
+    if (talking && !calls.has("phone")) {
+      const number = ph?.incoming || "*43";
+      show({ call_id: "phone", state: "talking", number, shown: ph?.incomingShown || number, muted: false, actions: ["hangup"] });
+    } else if (!talking && calls.has("phone")) {
+      drop("phone");
+    }
+  });
   async function command(c, cmd) {
+    if (c.id === "phone") { window.switchboardPhone?.hangup(); return; }
     const consulting = c.state === "consulting";
     const needsNumber = ["blind_transfer", "conference", "attended"].includes(cmd) && !consulting;
     const to = dialLine?.value.trim() || "";
@@ -353,7 +352,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (windows.querySelector(`form.window[data-call="${CSS.escape(callId)}"]`)) return;
     const f = wtpl.content.firstElementChild.cloneNode(true);
     f.dataset.call = callId;
-    f.querySelector(".w-number").textContent = shown(data.window.number);
+    f.querySelector(".w-number").textContent = data.shown || shown(data.window.number);
     if (data.contact) {
       f.querySelector(".w-contact").append(Object.assign(document.createElement("a"),
         { href: `/contacts/${data.contact.id}`, textContent: data.contact.name, target: "_blank", rel: "noopener" }));

@@ -25,8 +25,8 @@ document.addEventListener("DOMContentLoaded", () => {
     es.onmessage = (e) => (handlers.message || []).forEach((fn) => fn(e));
     window.switchboard.source = es;
     // Every call event carries the call as this user sees it (`CallView`): `onCall` hands it on.
-    const callKinds = ["ringing", "answered", "held", "resumed", "muted", "unmuted", "transferred", "conference",
-      "recording_started", "recording_stopped", "dtmf", "ended"];
+    // The server names the kinds (body[data-call-kinds]): a kind added there reaches the page.
+    const callKinds = (document.body.dataset.callKinds || "").split(" ").filter(Boolean);
     window.switchboard.onCall = (fn) => {
       for (const kind of callKinds) {
         es.addEventListener(`call.${kind}`, (e) => {
@@ -36,7 +36,8 @@ document.addEventListener("DOMContentLoaded", () => {
         });
       }
     };
-    // A number as people read it (outside numbers with a +), a time in call as h:mm:ss.
+    // A number when the server did not say how it reads (calls carry `shown`), a time in call
+    // as h:mm:ss.
     window.switchboard.shown = (n) => (n && n.length > 6 && !n.startsWith("+") ? "+" + n : n || "");
     window.switchboard.hms = (s) =>
       `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
@@ -51,7 +52,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       if (d.missed) {
         const panel = document.getElementById("user-panel");
-        const caller = d.missed.caller.length > 6 ? "+" + d.missed.caller : d.missed.caller;
+        const caller = d.missed.shown || d.missed.caller;
         const text = (panel.dataset.missedNotice || "{caller}").replace("{caller}", caller);
         const box = document.getElementById("live-notice") || document.body.appendChild(
           Object.assign(document.createElement("div"), { id: "live-notice", className: "notice", role: "status" }));
@@ -79,10 +80,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const { shown, hms } = sb;
   const calls = new Map();
   const title = document.title;
-  const buttons = {
-    ringing: ["answer", "hangup"], dialing: ["hangup"], talking: ["hold", "hangup"], held: ["resume", "hangup"],
-    consulting: ["hangup"], conference: ["hangup"],
-  };
   const notified = new Set();
   // The browser phone rings a call the server shows nobody (a call transferred to this user):
   // the bar shows it from the phone itself.
@@ -130,9 +127,10 @@ document.addEventListener("DOMContentLoaded", () => {
   function render() {
     let c = [...calls.values()].find((x) => x.state === "ringing") || [...calls.values()][0];
     const ph = phone();
-    if (!c && ph && (ph.state === "ringing" || ph.state === "talking")) c = { call_id: "phone", state: ph.state, number: ph.incoming };
+    if (!c && ph && (ph.state === "ringing" || ph.state === "talking")) c = { call_id: "phone", state: ph.state, number: ph.incoming, shown: ph.incomingShown };
     bar.hidden = !c;
-    document.title = c && c.state === "ringing" ? `☎ ${shown(c.number)} · ${title}` : title;
+    const number = c ? c.shown || shown(c.number) : "";
+    document.title = c && c.state === "ringing" ? `☎ ${number} · ${title}` : title;
     if (!c) return;
     bar.dataset.state = c.state;
     bar.dataset.call = c.call_id;
@@ -142,13 +140,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const contact = c.pop && c.pop.contacts.length === 1 ? c.pop.contacts[0].name
       : c.number === "*43" ? bar.dataset.testCall : "";
     bar.querySelector(".name").textContent = contact;
-    bar.querySelector(".number").textContent = shown(c.number);
+    bar.querySelector(".number").textContent = number;
     shortCard(bar.querySelector(".card-short"), c.pop);
     // A ringing call is refused; one in progress hung up.
     const h = bar.querySelector("button[data-cmd=hangup]");
     h.textContent = c.state === "ringing" ? h.dataset.reject : h.dataset.hangup;
     // A call only the browser phone knows: answered and hung up there, nothing else.
-    const on = new Set(c.call_id === "phone" ? ["answer", "hangup"].filter((x) => (buttons[c.state] || []).includes(x)) : buttons[c.state] || []);
+    // What the user may do comes with the call from the server (`actions`); the bar has buttons
+    // for some of them.
+    const phoneOnly = { ringing: ["answer", "hangup"], talking: ["hangup"] };
+    const on = new Set(c.call_id === "phone" ? phoneOnly[c.state] || [] : c.actions || []);
     // The browser phone's connection can be looked at during its call.
     if (ph && ph.state === "talking") on.add("diagnostics");
     for (const b of bar.querySelectorAll("button[data-cmd]")) b.hidden = !on.has(b.dataset.cmd);
@@ -156,7 +157,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (c.state === "ringing" && !notified.has(c.call_id)) {
       notified.add(c.call_id);
       if (window.Notification && Notification.permission === "granted") {
-        try { new Notification(`${bar.dataset.incoming}: ${contact || shown(c.number)}`, { tag: "call-" + c.call_id }); } catch (_) { /* not here */ }
+        try { new Notification(`${bar.dataset.incoming}: ${contact || number}`, { tag: "call-" + c.call_id }); } catch (_) { /* not here */ }
       }
     }
   }

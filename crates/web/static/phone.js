@@ -68,6 +68,7 @@ document.addEventListener("DOMContentLoaded", () => {
       case "replaced": elsewhere = true; break;
       case "incoming":
         phone.incoming = m.from;
+        phone.incomingShown = m.shown || m.from;
         set("ringing");
         if (m.auto) answer(); else ring(true);
         break;

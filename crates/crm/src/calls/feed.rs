@@ -264,6 +264,7 @@ impl Crm {
         exts.sort();
         exts.dedup();
         let routing = self.routing().await?;
+        let country = routing.countries.get(&call.tenant).map(String::as_str).unwrap_or_default();
         let kind = CallNews::of(&ev.kind);
         let event = |audience, view: CallView| Event {
             org_id: org,
@@ -279,10 +280,11 @@ impl Crm {
             if ev.kind == CallEventKind::Queued {
                 return Ok(()); // a caller waiting is nobody's call yet
             }
-            return self.publish(event(Audience::Organization, CallView::of(call, Some(&ev.kind), ""))).await;
+            let view = CallView::of(call, Some(&ev.kind), "").shown_in(country);
+            return self.publish(event(Audience::Organization, view)).await;
         }
         for (ext, id) in users {
-            let mut view = CallView::of(call, Some(&ev.kind), &ext);
+            let mut view = CallView::of(call, Some(&ev.kind), &ext).shown_in(country);
             match (&ev.kind, view.state) {
                 (CallEventKind::Ringing, PanelState::Ringing) => {
                     view.pop = match tokio::time::timeout(POP_WAIT, self.screen_pop(org, &call.from)).await {
@@ -307,7 +309,7 @@ impl Crm {
                 (CallEventKind::Ended { .. }, _)
                     if self.handling_open(org, id, &call.call_id).await.unwrap_or(false) =>
                 {
-                    view.state = PanelState::WrapUp;
+                    view.set_state(PanelState::WrapUp);
                 }
                 _ => {}
             }

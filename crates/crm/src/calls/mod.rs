@@ -48,6 +48,12 @@ impl Crm {
         call_id: Option<String>,
     ) -> Result<String, CrmError> {
         let number: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if number == telephony::ECHO_EXTENSION {
+            // The echo test, dialled from the page as from a desk phone: it rings the user's own
+            // phones (an echo call has no call of the desk to return).
+            self.echo_test(user, true).await?;
+            return Ok(String::new());
+        }
         let ok = !number.is_empty()
             && number.len() <= 32
             && number.trim_start_matches('+').chars().all(|c| c.is_ascii_digit());
@@ -89,9 +95,14 @@ impl Crm {
 
     /// Rings the user's own phones with the echo test (a known prompt, then their own voice).
     pub async fn test_call(&self, user: &User) -> Result<(), CrmError> {
+        self.echo_test(user, false).await
+    }
+
+    /// The echo test; `dialled`: the user dialled *43 themselves, their phones answer it.
+    async fn echo_test(&self, user: &User, dialled: bool) -> Result<(), CrmError> {
         let org = self.org(user.org_id).await?;
         let tenant = Tenant { id: org.id.0, realm: org.sip_domain };
-        self.sip()?.test_call(tenant, user.extension.as_str()).await.map_err(refused)
+        self.sip()?.test_call(tenant, user.extension.as_str(), dialled).await.map_err(refused)
     }
 
     /// The calls in progress the user may see and command: their own, and those ringing them
@@ -129,7 +140,8 @@ impl Crm {
 
     /// The user's own calls in progress as their panel and call bar show them (a page loaded
     /// mid-call); a manager's colleagues' calls are on the wallboard, not in their call bar.
-    pub fn call_views(&self, user: &User) -> Vec<CallView> {
+    /// `country` is the organization's (numbers are shown as its people read them).
+    pub fn call_views(&self, user: &User, country: &str) -> Vec<CallView> {
         let me = user.extension.as_str();
         self.calls_of(user)
             .iter()
@@ -138,7 +150,7 @@ impl Crm {
                     || c.ringing.iter().any(|e| e == me)
                     || (c.direction == telephony::events::Direction::Internal && c.from == me)
             })
-            .map(|c| CallView::of(c, None, me))
+            .map(|c| CallView::of(c, None, me).shown_in(country))
             .collect()
     }
 }

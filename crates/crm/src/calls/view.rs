@@ -25,6 +25,51 @@ pub enum PanelState {
     Gone,
 }
 
+/// What the user may do with a call now; the pages show a button for each (and only those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallAction {
+    Answer,
+    Hangup,
+    Hold,
+    Resume,
+    Mute,
+    Unmute,
+    /// Bring the consulted colleague into a conference (or consult one first).
+    Conference,
+    ConferenceLeave,
+    /// Consult a colleague, then hand the caller over.
+    Attended,
+    ConsultCancel,
+    BlindTransfer,
+    /// The call handling window (tags, notes).
+    Handling,
+    /// A new case from the call.
+    Case,
+}
+
+impl CallAction {
+    /// What the user may do with a call in `state` (muted or not).
+    pub fn of(state: PanelState, muted: bool) -> Vec<CallAction> {
+        use CallAction::*;
+        let mut v = match state {
+            PanelState::Ringing => vec![Answer, Hangup],
+            PanelState::Dialing => vec![Hangup],
+            PanelState::Talking => vec![Hangup, Hold, Conference, Attended, BlindTransfer, Handling, Case],
+            PanelState::Held => vec![Hangup, Resume, Handling, Case],
+            // Consulting: hand the caller over, bring everyone together, or go back to the caller.
+            PanelState::Consulting => vec![Hangup, ConsultCancel, Attended, Conference, Handling, Case],
+            // Hang up ends it for all; leaving lets the other two talk on.
+            PanelState::Conference => vec![Hangup, ConferenceLeave, Handling, Case],
+            PanelState::WrapUp | PanelState::Gone => vec![],
+        };
+        if matches!(state, PanelState::Talking | PanelState::Consulting | PanelState::Conference) {
+            v.push(if muted { Unmute } else { Mute });
+        }
+        v
+    }
+}
+
 /// What happened to a call; `call.{as_str}` is the name of its browser event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +93,24 @@ pub enum CallNews {
 }
 
 impl CallNews {
+    /// Every kind, in the order of the enum: the pages listen to each `call.{kind}`.
+    pub const ALL: [CallNews; 14] = [
+        CallNews::Queued,
+        CallNews::Ringing,
+        CallNews::Answered,
+        CallNews::Held,
+        CallNews::Resumed,
+        CallNews::Muted,
+        CallNews::Unmuted,
+        CallNews::Transferred,
+        CallNews::Conference,
+        CallNews::RecordingStarted,
+        CallNews::RecordingStopped,
+        CallNews::Dtmf,
+        CallNews::Supervision,
+        CallNews::Ended,
+    ];
+
     pub fn of(kind: &CallEventKind) -> CallNews {
         match kind {
             CallEventKind::Queued => CallNews::Queued,
@@ -115,6 +178,9 @@ pub struct CallView {
     pub extension: Option<String>,
     /// The other party, for this user.
     pub number: String,
+    /// That number as the organization's people read it (`shown_in`; the number itself until
+    /// then).
+    pub shown: String,
     pub state: PanelState,
     pub muted: bool,
     pub answered_at: Option<DateTime<Utc>>,
@@ -122,6 +188,8 @@ pub struct CallView {
     pub pop: Option<ScreenPop>,
     /// The user's handling window was opened for the call (their choice): the page shows it.
     pub handling: bool,
+    /// What the user may do with it now (`CallAction::of`).
+    pub actions: Vec<CallAction>,
 }
 
 impl CallView {
@@ -158,12 +226,26 @@ impl CallView {
             to: call.to.clone(),
             extension: call.extension.clone(),
             number: number.clone(),
+            shown: number.clone(),
             state,
             muted: call.muted,
             answered_at: call.answered_at,
             pop: None,
             handling: false,
+            actions: CallAction::of(state, call.muted),
         }
+    }
+
+    /// The view with its number shown for an organization in `country`.
+    pub fn shown_in(mut self, country: &str) -> CallView {
+        self.shown = crate::contacts::phone::display(&self.number, country);
+        self
+    }
+
+    /// The view in another state (its actions with it).
+    pub fn set_state(&mut self, state: PanelState) {
+        self.state = state;
+        self.actions = CallAction::of(state, self.muted);
     }
 }
 
@@ -222,5 +304,26 @@ mod tests {
             let c = call(Direction::Inbound, "48600111222", "4822", Some("101"), st);
             assert_eq!(CallView::of(&c, None, "101").state, shown);
         }
+    }
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::{CallAction as A, CallNews, PanelState as S};
+
+    #[test]
+    fn the_buttons_follow_the_state() {
+        assert_eq!(A::of(S::Ringing, false), [A::Answer, A::Hangup]);
+        assert!(A::of(S::Talking, false).contains(&A::Mute) && !A::of(S::Talking, false).contains(&A::Unmute));
+        assert!(A::of(S::Talking, true).contains(&A::Unmute) && !A::of(S::Talking, true).contains(&A::Mute));
+        assert!(!A::of(S::Held, true).contains(&A::Unmute), "a held call is not muted or unmuted");
+        assert!(A::of(S::Gone, false).is_empty() && A::of(S::WrapUp, false).is_empty());
+        // Every kind is listed once for the pages, "queued" too (an offer that rang out).
+        let names: Vec<&str> = CallNews::ALL.iter().map(|k| k.as_str()).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert!(names.contains(&"queued"));
     }
 }

@@ -68,9 +68,59 @@ pub fn normalize(typed: &str, country: &str) -> Option<String> {
     (8..=15).contains(&e164.len()).then_some(e164)
 }
 
+/// A number as people of an organization in `country` read it: a number of that country in
+/// its national format (`22 987 65 43`, `052-123-4567`), another country's in the international
+/// one (`+44 20 7946 0958`), an extension or a code (`101`, `*43`) as it is. Digits are read as
+/// international (with or without the +) or as a national number of `country`, whichever is
+/// valid (national first when they start with 0); one that is neither is shown as it came (`phonenumber`, Google's libphonenumber data).
+pub fn display(number: &str, country: &str) -> String {
+    use phonenumber::{Mode, country::Id};
+    let n = number.trim();
+    let digits = n.strip_prefix('+').unwrap_or(n);
+    if digits.len() <= 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return n.to_string();
+    }
+    let home: Option<Id> = country.trim().to_ascii_uppercase().parse().ok();
+    let shown = |p: &phonenumber::PhoneNumber| {
+        let mode = if home.is_some() && p.country().id() == home { Mode::National } else { Mode::International };
+        p.format().mode(mode).to_string()
+    };
+    let national = (!n.starts_with('+')).then(|| home.and_then(|h| phonenumber::parse(Some(h), digits).ok())).flatten();
+    let international = phonenumber::parse(None, format!("+{digits}")).ok();
+    // A valid number first, then one of the right length for its country (libphonenumber's
+    // ranges lag behind the carriers' here and there). Digits from a carrier are E.164 without
+    // the +: read internationally first, unless they start with a trunk prefix (0).
+    let order = if digits.starts_with('0') { [&national, &international] } else { [&international, &national] };
+    if let Some(p) = order.into_iter().flatten().find(|p| phonenumber::is_valid(p)) {
+        return shown(p);
+    }
+    match (national, international) {
+        (Some(p), _) if p.country().id() == home => shown(&p),
+        (_, Some(p)) if p.country().id().is_some() => shown(&p),
+        _ => n.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;
+
+    #[test]
+    fn numbers_are_shown_as_the_organizations_people_read_them() {
+        use super::display;
+        for (n, country, shown) in [
+            ("229876543", "PL", "22 987 65 43"),
+            ("48229876543", "PL", "22 987 65 43"),
+            ("+48600111222", "PL", "600 111 222"),
+            ("442079460958", "PL", "+44 20 7946 0958"),
+            ("972501234567", "IL", "050-123-4567"),
+            ("48600111222", "IL", "+48 600 111 222"),
+            ("101", "PL", "101"),
+            ("*43", "PL", "*43"),
+        ] {
+            assert_eq!(display(n, country), shown, "{n} in {country}");
+        }
+    }
 
     #[test]
     fn typed_numbers_become_e164() {

@@ -41,13 +41,14 @@ impl MissedNews {
         orgs.dedup();
         for org in orgs {
             let visible = crm.missed_visible(org).await?;
+            let country = crm.org_country(org).await?;
             let misses: Vec<&MissedCall> =
                 news.iter().filter(|n| n.org == org).filter_map(|n| n.miss.as_ref()).collect();
             if misses.is_empty() {
-                crm.publish(missed_changed_event(org, visible, None)).await?;
+                crm.publish(missed_changed_event(org, visible, None, &country)).await?;
             }
             for m in misses {
-                crm.publish(missed_changed_event(org, visible, Some(m))).await?;
+                crm.publish(missed_changed_event(org, visible, Some(m), &country)).await?;
             }
         }
         for n in news {
@@ -59,10 +60,11 @@ impl MissedNews {
     }
 }
 
-fn missed_changed_event(org: OrgId, visible: u64, new_miss: Option<&MissedCall>) -> Event {
+fn missed_changed_event(org: OrgId, visible: u64, new_miss: Option<&MissedCall>, country: &str) -> Event {
     let mut data = serde_json::json!({ "visible": visible });
     if let Some(m) = new_miss {
-        data["missed"] = serde_json::json!({ "id": m.id, "caller": m.caller, "count": m.count });
+        let shown = crate::contacts::phone::display(&m.caller, country);
+        data["missed"] = serde_json::json!({ "id": m.id, "caller": m.caller, "shown": shown, "count": m.count });
     }
     Event { org_id: org, audience: Audience::Organization, kind: "missed.changed".into(), data }
 }
@@ -358,7 +360,8 @@ impl Crm {
     /// caller was just missed, if one was (the notification).
     async fn missed_changed(&self, org: OrgId, new_miss: Option<&MissedCall>) -> Result<(), CrmError> {
         let visible = self.missed_visible(org).await?;
-        self.publish(missed_changed_event(org, visible, new_miss)).await
+        let country = self.org_country(org).await?;
+        self.publish(missed_changed_event(org, visible, new_miss, &country)).await
     }
 
     /// One missed call of the organization, with its history (oldest first).

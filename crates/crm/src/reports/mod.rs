@@ -290,6 +290,9 @@ impl Crm {
             .filter(cl::Column::StartedAt.lt(to))
             .all(self.db())
             .await?;
+        // Talk time is summed to the millisecond, then rounded once (whole seconds per call
+        // summed lost up to a second a call).
+        let mut talk_ms: HashMap<i64, i64> = HashMap::new();
         for c in calls {
             let Some(u) = c.user_id else { continue };
             let r = rows.entry(u).or_default();
@@ -301,10 +304,15 @@ impl Crm {
                 CallKind::Test => continue,
             }
             r.answered += u32::from(c.answered_at.is_some());
-            r.talk_secs += i64::from(c.talk_seconds);
+            let ms = match (c.answered_at, c.ended_at) {
+                (Some(a), Some(e)) if e > a => (e - a).num_milliseconds(),
+                _ => i64::from(c.talk_seconds) * 1000,
+            };
+            *talk_ms.entry(u).or_default() += ms;
         }
         for (user, r) in rows.iter_mut() {
             r.user_id = *user;
+            r.talk_secs = (talk_ms.get(user).copied().unwrap_or(0) + 500) / 1000;
             let mut p: Vec<(String, i64)> = pauses.remove(user).unwrap_or_default().into_iter().collect();
             p.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             r.pauses = p;

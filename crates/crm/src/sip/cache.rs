@@ -153,6 +153,11 @@ impl Crm {
         Ok(self.routing().await?.time_zones.get(&org.0).copied().unwrap_or(chrono_tz::UTC))
     }
 
+    /// The organization's default country (ISO 3166), from the snapshot.
+    pub async fn org_country(&self, org: crate::OrgId) -> Result<String, CrmError> {
+        Ok(self.routing().await?.countries.get(&org.0).cloned().unwrap_or_default())
+    }
+
     /// Call after any change to what the snapshot holds.
     /// Routing changed here: this node reads it again at once, and so does every other node
     /// (told through the event bus; an event of no organization, which no browser sees).

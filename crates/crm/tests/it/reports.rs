@@ -105,8 +105,32 @@ async fn queue_and_agent_reports_count_in_the_organizations_days_and_hours() {
             .await
             .unwrap();
         }
+        // Two answered calls of 1.6 s each: 3.2 s of talk, shown as 3 s (not 1 + 1).
+        for (i, (answered, ended)) in
+            [("2026-12-01T08:00:00Z", "2026-12-01T08:00:01.600Z"), ("2026-12-01T08:10:00Z", "2026-12-01T08:10:01.600Z")]
+                .into_iter()
+                .enumerate()
+        {
+            store::entities::call_log::ActiveModel {
+                org_id: Set(o.id.0),
+                call_id: Set(format!("short-{i}")),
+                user_id: Set(Some(ala.id.0)),
+                extension: Set(ala.extension.as_str().to_string()),
+                kind: Set(store::entities::call_log::CallKind::Incoming),
+                number: Set("48600111222".into()),
+                started_at: Set(t(answered)),
+                answered_at: Set(Some(t(answered))),
+                ended_at: Set(Some(t(ended))),
+                talk_seconds: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .unwrap();
+        }
         let agents = crm.report_agents(&mia, by_day).await.unwrap();
         let a = agents.iter().find(|a| a.user_id == ala.id.0).unwrap();
+        assert_eq!((a.incoming, a.answered, a.talk_secs), (2, 2, 3), "{backend}: talk time summed, then rounded");
         assert_eq!(
             (a.logged_secs, a.available_secs, a.in_call_secs, a.wrap_up_secs, a.unavailable_secs),
             (7200, 3600, 1800, 600, 1200),

@@ -106,7 +106,14 @@ pub(crate) async fn answer(srv: Arc<Shared>, mut tx: Transaction, offer: Media, 
 
 /// Rings the phones of `extension` with the echo test; returns once one answers or none
 /// does (true when answered).
-pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: String) -> Result<(), CallError> {
+/// `answered`: the user dialled it themselves (from the page), so their phones answer it by
+/// themselves, as a desk phone dialling *43 is in the test at once.
+pub(crate) async fn test_call(
+    srv: Arc<Shared>,
+    tenant: Tenant,
+    extension: String,
+    answered: bool,
+) -> Result<(), CallError> {
     let targets = phones(&srv, &tenant, &extension);
     if targets.is_empty() {
         return Err(CallError::Refused("the extension has no registered phone".into()));
@@ -129,7 +136,7 @@ pub(crate) async fn test_call(srv: Arc<Shared>, tenant: Tenant, extension: Strin
             caller_uri: uri(&format!("sip:{ECHO_EXTENSION}@{host}")),
             stages: vec![],
             credential: None,
-            headers: vec![],
+            headers: if answered { super::auto_answer_headers(&srv) } else { vec![] },
         };
         // The test call rang already as far as the CRM knows: no ringing event.
         let rung = ring_party(&srv, &plan, targets, None).await;

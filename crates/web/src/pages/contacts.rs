@@ -227,7 +227,7 @@ pub struct CardPage {
 
 impl CardPage {
     pub fn shown(&self, n: &str) -> String {
-        super::missed::shown_number(n)
+        self.p.number(n)
     }
 }
 

@@ -86,11 +86,6 @@ pub fn query_string(q: &MissedQuery) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-/// A number as people read it: outside numbers with a +, extensions as they are.
-pub fn shown_number(n: &str) -> String {
-    if n.len() > 6 { format!("+{n}") } else { n.to_string() }
-}
-
 pub async fn list(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,

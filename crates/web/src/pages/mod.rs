@@ -61,6 +61,7 @@ pub struct Page {
     pub flash: Option<String>,
     pub version: &'static str,
     pub tz: crm::Tz,
+    pub country: String,
 }
 
 /// `t` in time zone `tz`, formatted.
@@ -78,7 +79,14 @@ impl Page {
             flash: None,
             version: crate::VERSION,
             tz: ctx.tz,
+            country: ctx.country.clone(),
         }
+    }
+
+    /// A phone number as the organization's people read it (national format for its own
+    /// country, international otherwise; extensions as they are).
+    pub fn number(&self, n: &str) -> String {
+        crm::contacts::phone::display(n, &self.country)
     }
 
     /// A moment as the organization's clocks show it: `2026-12-01 17:05`.
@@ -117,6 +125,12 @@ impl Page {
     /// The message `prefix` + `key` (e.g. a state's name).
     pub fn t2(&self, prefix: &str, key: &str) -> String {
         tr(self.lang, &format!("{prefix}{key}"))
+    }
+
+    /// The names of the call events (`call.{kind}`) the page's script listens to: the server's
+    /// list, so a new kind reaches the page.
+    pub fn call_kinds(&self) -> String {
+        crm::calls::view::CallNews::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" ")
     }
 
     /// The text of the missed-call notification, `{caller}` filled in by the page's script.

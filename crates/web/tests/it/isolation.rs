@@ -83,6 +83,20 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let file = app.crm.files().join("a.txt");
         std::fs::write(&file, "secret").unwrap();
         let attachment = app.crm.attach_file(&gina_user, kase, "a.txt", "text/plain", &file).await.unwrap().id;
+        // A trunk, ring group and number of globex's.
+        let trunk_in = crm::sip::trunks::NewTrunk {
+            name: "Globex carrier".into(),
+            host: "192.0.2.50".into(),
+            port: 5060,
+            transport: "udp".into(),
+            ..Default::default()
+        };
+        let trunk = app.crm.create_trunk(gina_user.org_id, trunk_in).await.unwrap().id;
+        let ext = gina_user.extension.as_str().to_string();
+        let group =
+            app.crm.create_ring_group(gina_user.org_id, "G", std::slice::from_ref(&ext), true, 20).await.unwrap().id;
+        let route = crm::sip::trunks::NumberRoute::Extension(&ext);
+        let number = app.crm.add_number(gina_user.org_id, "48220005555", route).await.unwrap().id;
         let cond = crm::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
         let saved = app.crm.save_search(&gina_user, "mine", crm::search::Target::Contacts, &[cond]).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
@@ -127,6 +141,29 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::GET, "/queues/{id}", format!("/queues/{queue}"), false),
             (Method::GET, "/queues/calls/{id}", "/queues/calls/globex-call".to_string(), false),
             (Method::POST, "/queues/{id}", format!("/queues/{queue}"), true),
+            (Method::GET, "/queues/{id}/remove", format!("/queues/{queue}/remove"), false),
+            (Method::POST, "/queues/{id}/remove", format!("/queues/{queue}/remove"), true),
+            (Method::POST, "/admin/telephony/trunks/{id}", format!("/admin/telephony/trunks/{trunk}"), true),
+            (
+                Method::POST,
+                "/admin/telephony/trunks/{id}/remove",
+                format!("/admin/telephony/trunks/{trunk}/remove"),
+                true,
+            ),
+            (Method::POST, "/admin/telephony/numbers/{id}", format!("/admin/telephony/numbers/{number}"), true),
+            (
+                Method::POST,
+                "/admin/telephony/numbers/{id}/remove",
+                format!("/admin/telephony/numbers/{number}/remove"),
+                true,
+            ),
+            (Method::POST, "/admin/telephony/groups/{id}", format!("/admin/telephony/groups/{group}"), true),
+            (
+                Method::POST,
+                "/admin/telephony/groups/{id}/remove",
+                format!("/admin/telephony/groups/{group}/remove"),
+                true,
+            ),
             (Method::POST, "/processes/{id}", format!("/processes/{proc_}"), true),
             (Method::POST, "/search/{id}/delete", format!("/search/{saved}/delete"), true),
             (Method::GET, "/contacts/import/{id}", format!("/contacts/import/{imp}"), false),
@@ -235,6 +272,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
             "{backend}: her import untouched"
         );
         assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");
+        let g_org = gina_user.org_id;
+        assert_eq!(app.crm.trunk(g_org, trunk).await.unwrap().name, "Globex carrier", "{backend}: her trunk stays");
+        assert_eq!(app.crm.number(g_org, number).await.unwrap().number, "48220005555", "{backend}");
+        assert_eq!(app.crm.ring_group(g_org, group).await.unwrap().name, "G", "{backend}");
+        assert!(app.crm.queue_conf(g_org, queue).await.unwrap().queue.active, "{backend}: her queue stays");
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.

@@ -46,7 +46,7 @@ impl LogPage {
     }
 
     pub fn shown(&self, n: &str) -> String {
-        super::super::missed::shown_number(n)
+        self.p.number(n)
     }
 }
 

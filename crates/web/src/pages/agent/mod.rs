@@ -53,7 +53,7 @@ impl AgentPage {
     }
 
     pub fn shown(&self, n: &str) -> String {
-        super::missed::shown_number(n)
+        self.p.number(n)
     }
 }
 
@@ -105,18 +105,18 @@ pub async fn show(State(st): State<AppState>, Authed(ctx, me): Authed) -> Result
         tags,
         manager: me.is_manager(),
         i18n: serde_json::Value::Object(texts).to_string().replace("</", "<\\/"),
-        live: live_calls(&st, &me),
+        live: live_calls(&st, &me, &ctx.country),
     })
 }
 
 /// The user's calls in progress as their panel shows them (the calls of the live messages).
-fn live_calls(st: &AppState, me: &crm::User) -> String {
-    serde_json::to_string(&st.crm.call_views(me)).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
+fn live_calls(st: &AppState, me: &crm::User, country: &str) -> String {
+    serde_json::to_string(&st.crm.call_views(me, country)).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
 /// The user's calls in progress as they see them, for the call bar of a page opened mid-call.
-pub async fn live(State(st): State<AppState>, Authed(_, me): Authed) -> Json<Vec<crm::calls::view::CallView>> {
-    Json(st.crm.call_views(&me))
+pub async fn live(State(st): State<AppState>, Authed(ctx, me): Authed) -> Json<Vec<crm::calls::view::CallView>> {
+    Json(st.crm.call_views(&me, &ctx.country))
 }
 
 /// How a clicked number is dialled for this user: at once, or through the dialer with the
@@ -242,7 +242,9 @@ async fn window_json(st: &AppState, me: &crm::User, note: CallNote) -> Result<se
         .into_iter()
         .filter(|n| n.call_id != note.call_id)
         .collect();
+    let country = st.crm.org_country(me.org_id).await?;
     Ok(serde_json::json!({
+        "shown": crm::contacts::phone::display(&note.number, &country),
         "window": note,
         "contact": contact.map(|c| serde_json::json!({"id": c.id, "name": c.name(), "company": c.company, "email": c.email, "phone1": c.phone1})),
         "earlier": earlier,

@@ -32,7 +32,7 @@ pub struct BookPage {
 
 impl BookPage {
     pub fn shown(&self, n: &str) -> String {
-        super::super::missed::shown_number(n)
+        self.p.number(n)
     }
 }
 
