@@ -8,4 +8,6 @@ if ! command -v cc >/dev/null; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq build-essential >/dev/null
 fi
+# The words queues say to waiting callers (espeak-ng; kept when already there).
+scripts/prompts.sh "${SWITCHBOARD_DATA_DIR:-data}/prompts"
 exec cargo run --locked --release -p switchboard -- serve "$@"

@@ -63,6 +63,16 @@ impl Music {
     pub fn samples(&self) -> &[i16] {
         &self.samples
     }
+
+    /// 8 kHz samples as a clip (an announcement put together from prompts).
+    pub fn from_samples(samples: Vec<i16>) -> Music {
+        Music { samples: Arc::new(samples) }
+    }
+
+    /// The clips one after another.
+    pub fn concat(parts: &[Music]) -> Music {
+        Music::from_samples(parts.iter().flat_map(|p| p.samples.iter().copied()).collect())
+    }
 }
 
 /// Sends the music from `socket` to `to` until `keep` turns false; G.711 in `payload_type`.
@@ -72,6 +82,19 @@ pub async fn play(
     to: impl Fn() -> Option<SocketAddr>,
     payload_type: u8,
     keep: impl Fn() -> bool,
+) {
+    play_with_prompts(music, socket, to, payload_type, keep, || None).await
+}
+
+/// Like `play`; a clip that `prompt` hands out (an announcement) is played whole in the music's
+/// place, and the music goes on where it stopped.
+pub async fn play_with_prompts(
+    music: Music,
+    socket: Arc<UdpSocket>,
+    to: impl Fn() -> Option<SocketAddr>,
+    payload_type: u8,
+    keep: impl Fn() -> bool,
+    prompt: impl Fn() -> Option<Music>,
 ) {
     let ssrc: u32 = rand::random();
     let mut seq: u16 = rand::random();
@@ -85,14 +108,32 @@ pub async fn play(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut packet = Vec::with_capacity(12 + FRAME);
     let mut first = true;
+    // The announcement being played, and how far.
+    let mut clip: Option<(Music, usize)> = None;
     while keep() {
         tick.tick().await;
+        if clip.is_none() {
+            clip = prompt().filter(|c| !c.samples.is_empty()).map(|c| (c, 0));
+        }
         packet.clear();
         Header { marker: first, payload_type, sequence: seq, timestamp: ts, ssrc }.write(&mut packet);
         for _ in 0..FRAME {
-            let s = samples[pos];
-            pos = (pos + 1) % samples.len();
+            let s = match &mut clip {
+                Some((c, at)) => {
+                    let s = c.samples.get(*at).copied().unwrap_or(0);
+                    *at += 1;
+                    s
+                }
+                None => {
+                    let s = samples[pos];
+                    pos = (pos + 1) % samples.len();
+                    s
+                }
+            };
             packet.push(if payload_type == PT_PCMA { g711::linear_to_alaw(s) } else { g711::linear_to_ulaw(s) });
+        }
+        if clip.as_ref().is_some_and(|(c, at)| *at >= c.samples.len()) {
+            clip = None;
         }
         if let Some(dest) = to() {
             let _ = socket.send_to(&packet, dest).await;

@@ -67,6 +67,8 @@ struct Side {
     passes: AtomicBool,
     /// Music is being played into this side.
     music: AtomicBool,
+    /// An announcement to play into this side in the music's place (`Relay::announce`).
+    prompt: Mutex<Option<Music>>,
 }
 
 /// What the relay noticed in the audio.
@@ -113,6 +115,7 @@ impl Relay {
             event_pt: l.event_pt,
             passes: AtomicBool::new(true),
             music: AtomicBool::new(false),
+            prompt: Mutex::new(None),
         };
         let shared = Arc::new(Shared {
             events,
@@ -196,16 +199,23 @@ impl Relay {
             tokio::spawn(async move {
                 let s = &sh.sides[leg];
                 let keep = || s.music.load(Ordering::Relaxed) && !sh.stopped.load(Ordering::Relaxed);
-                music::play(
+                music::play_with_prompts(
                     sh.tune.clone(),
                     s.socket.clone(),
                     || s.peer.lock().expect("peer lock").target(),
                     s.payload_type,
                     keep,
+                    || s.prompt.lock().expect("prompt lock").take(),
                 )
                 .await;
             });
         }
+    }
+
+    /// Plays `clip` once into side `leg`, which is on hold, in its music's place (the music
+    /// goes on after it). A side not on hold is left as it is.
+    pub fn announce(&self, leg: usize, clip: Music) {
+        *self.shared.sides[leg].prompt.lock().expect("prompt lock") = Some(clip);
     }
 
     pub fn stats(&self) -> &RelayStats {
@@ -332,6 +342,23 @@ mod tests {
         phone_b.send_to(b"held", b_addr).await.unwrap();
         let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), phone_a.recv_from(&mut buf)).await;
         assert!(quiet.is_err(), "the holder hears nothing from the held side");
+        // An announcement plays whole in the music's place, then the music goes on.
+        let clip: Vec<i16> = (0..800).map(|i| if i % 2 == 0 { 3000 } else { -3000 }).collect();
+        relay.announce(1, Music::from_samples(clip));
+        let encoded = crate::g711::linear_to_ulaw(3000);
+        let mut clip_frames = 0;
+        let mut after = 0;
+        for _ in 0..40 {
+            let (n, _) = phone_b.recv_from(&mut buf).await.unwrap();
+            let (_, off) = crate::rtp::Header::parse(&buf[..n]).expect("RTP");
+            if buf[off] == encoded && buf[off + 2] == encoded {
+                clip_frames += 1;
+            } else if clip_frames > 0 {
+                after += 1;
+            }
+        }
+        assert_eq!(clip_frames, 5, "800 samples: five 20 ms frames of the announcement");
+        assert!(after > 20, "then the music again");
         relay.hold(1, false);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         phone_b.send_to(b"back", b_addr).await.unwrap();

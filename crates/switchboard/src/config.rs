@@ -40,6 +40,9 @@ pub struct Config {
     pub media_ip: Option<String>,
     /// Music on hold: an 8 kHz mono 16-bit WAV (default: a melody made by Switchboard).
     pub music_on_hold: Option<PathBuf>,
+    /// The words queues say to waiting callers (`scripts/prompts.sh` makes them; default: the
+    /// data directory's `prompts`).
+    pub prompts_dir: Option<PathBuf>,
     /// Missed calls leave the list this many days after the caller's latest miss.
     pub missed_retention_days: i64,
     /// A browser phone whose page stays away this long during a call gives the call up.
@@ -70,6 +73,7 @@ impl Default for Config {
             rtp_ports: "20000-30000".into(),
             media_ip: None,
             music_on_hold: None,
+            prompts_dir: None,
             missed_retention_days: 30,
             browser_phone_grace_seconds: 60,
             log: "info".into(),
@@ -99,6 +103,7 @@ impl Config {
                 "rtp_ports",
                 "media_ip",
                 "music_on_hold",
+                "prompts_dir",
                 "missed_retention_days",
                 "browser_phone_grace_seconds",
                 "log",

@@ -621,6 +621,7 @@ async fn serve(cfg: Config) -> Result<()> {
     let directory: std::sync::Arc<dyn telephony::SipDirectory> = std::sync::Arc::new(crm.clone());
     let mut sip_settings = telephony::SipSettings::new(sip_addr);
     sip_settings.recordings = Some(cfg.data_dir.join("recordings"));
+    sip_settings.prompts = Some(cfg.prompts_dir.clone().unwrap_or_else(|| cfg.data_dir.join("prompts")));
     sip_settings.rtp_ports = cfg.rtp_range()?;
     sip_settings.limits = telephony::admission::Limits {
         per_organization: cfg.max_calls_per_organization.max(1),

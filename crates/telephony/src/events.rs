@@ -171,6 +171,9 @@ pub struct ActiveCall {
     /// The queue the call came through, when it did.
     #[serde(default)]
     pub queue: Option<i64>,
+    /// When the caller entered the first queue (the call log counts the wait from there).
+    #[serde(default)]
+    pub queued_at: Option<DateTime<Utc>>,
     /// The manager supervising the call, when one is.
     #[serde(default)]
     pub supervisor: Option<Supervisor>,
@@ -198,6 +201,7 @@ impl ActiveCall {
             muted: false,
             answered_at: None,
             queue: None,
+            queued_at: None,
             supervisor: None,
         }
     }

@@ -16,6 +16,7 @@ mod handover;
 pub mod internal;
 pub mod location;
 mod party;
+pub mod prompts;
 pub mod queue;
 pub mod registrar;
 pub mod sdp;

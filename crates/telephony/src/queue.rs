@@ -32,6 +32,18 @@ pub enum QueueOrder {
     Ring { extensions: Vec<String>, ring: Duration },
     /// Leave the queue (waited too long).
     Leave(QueueExit),
+    /// Tell the caller their place and the expected wait (then the music goes on).
+    Announce(Announcement),
+}
+
+/// What a waiting caller is told, in the queue's language (`en`, `pl`, `he`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub language: String,
+    /// 1: next.
+    pub position: u32,
+    /// Rounded up; none when nothing can be said.
+    pub wait_minutes: Option<u32>,
 }
 
 /// What the waiting call tells the distributor.

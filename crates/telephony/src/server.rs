@@ -42,6 +42,8 @@ pub struct SipSettings {
     pub limits: crate::admission::Limits,
     /// SIP TCP connections open at once, per address and in all, and how soon one must speak.
     pub tcp: crate::tcp::TcpLimits,
+    /// The queue announcements' recorded words (`prompts.rs`); none: queues say nothing.
+    pub prompts: Option<std::path::PathBuf>,
 }
 
 impl SipSettings {
@@ -55,6 +57,7 @@ impl SipSettings {
             recordings: None,
             limits: Default::default(),
             tcp: Default::default(),
+            prompts: None,
         }
     }
 }
@@ -161,6 +164,7 @@ impl SipServer {
             legs: Default::default(),
             music: settings.music.clone().unwrap_or_else(Music::default_melody),
             recordings: settings.recordings.clone(),
+            prompts: crate::prompts::Prompts::new(settings.prompts.clone()),
             gone: Default::default(),
         });
         let server_shared = shared.clone();

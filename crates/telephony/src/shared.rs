@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub legs: Legs,
     pub music: Music,
     pub recordings: Option<std::path::PathBuf>,
+    /// What queues say to waiting callers.
+    pub prompts: crate::prompts::Prompts,
     /// Legs (Call-IDs) whose BYE said the agent's browser phone was gone.
     pub gone: std::sync::Mutex<std::collections::HashSet<String>>,
 }

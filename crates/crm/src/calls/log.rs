@@ -194,7 +194,8 @@ impl Crm {
             kind: Set(kind),
             number: Set(number),
             contact_id: Set(contact.map(|c| c.id.0)),
-            started_at: Set(ev.at),
+            // A queue call starts when its caller entered the queue: the wait is part of it.
+            started_at: Set(ev.call.queued_at.filter(|q| *q < ev.at).unwrap_or(ev.at)),
             answered_at: Set(None),
             ended_at: Set(None),
             talk_seconds: Set(0),

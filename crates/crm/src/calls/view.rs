@@ -273,6 +273,7 @@ mod tests {
             muted: false,
             answered_at: None,
             queue: None,
+            queued_at: None,
             supervisor: None,
         }
     }

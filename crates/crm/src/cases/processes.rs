@@ -57,6 +57,27 @@ impl From<ps::Model> for Status {
 }
 
 impl Crm {
+    /// An organization's first manager or administrator finds a process ready (new, in
+    /// progress, won, lost — in their language), so a first campaign can be saved at once; they
+    /// change it or add others as they like.
+    pub(crate) async fn ensure_first_process(&self, by: &User) -> Result<(), CrmError> {
+        if !by.is_manager() || !self.processes(by.org_id).await?.is_empty() {
+            return Ok(());
+        }
+        let (name, statuses) = match by.language {
+            crate::Language::Pl => ("Sprzedaż", ["Nowa", "W toku", "Wygrana", "Przegrana"]),
+            crate::Language::He => ("מכירות", ["חדשה", "בטיפול", "נסגרה בהצלחה", "נסגרה ללא הצלחה"]),
+            _ => ("Sales", ["New", "In progress", "Won", "Lost"]),
+        };
+        let statuses: Vec<StatusIn> = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StatusIn { id: None, name: (*s).into(), initial: i == 0, closing: i >= 2, active: true })
+            .collect();
+        self.save_process(by, None, name, &statuses).await?;
+        Ok(())
+    }
+
     pub async fn processes(&self, org: OrgId) -> Result<Vec<Process>, CrmError> {
         let all = process::Entity::find()
             .filter(process::Column::OrgId.eq(org.0))

@@ -174,7 +174,9 @@ impl Crm {
         .await
         .map_err(unique_violation)?;
         self.routing_changed();
-        Ok(m.into())
+        let u: User = m.into();
+        self.ensure_first_process(&u).await?;
+        Ok(u)
     }
 
     /// A clear conflict before writing; the unique indexes still guard against races.

@@ -13,7 +13,7 @@ use store::entities::queue;
 use store::entities::queue_event::QueueEventKind;
 use store::entities::queue_member;
 use telephony::events::{CallEvent, CallEventKind, Direction};
-use telephony::queue::{QueueExit, QueueOrder, QueueReport, QueueTicket};
+use telephony::queue::{Announcement, QueueExit, QueueOrder, QueueReport, QueueTicket};
 use tokio::sync::mpsc;
 
 /// A caller whose every free member let the offer ring out waits this long before the same
@@ -127,7 +127,15 @@ struct Caller {
     /// Agents who let it ring out this round.
     tried: HashSet<i64>,
     not_before: Option<DateTime<Utc>>,
+    /// When the caller is next told their place and the expected wait (queues that say so).
+    next_announce: Option<DateTime<Utc>>,
 }
+
+/// The first announcement comes this soon after a caller entered; then at the queue's interval.
+pub const FIRST_ANNOUNCEMENT: Duration = Duration::seconds(5);
+
+/// The handle time assumed for the expected wait before a queue has answered calls.
+pub const DEFAULT_HANDLE: Duration = Duration::seconds(180);
 
 /// A queue event to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +175,9 @@ pub struct Desk {
     last_position: HashMap<i64, i32>,
     /// Answered calls being talked: queue and when connected (for the complete event).
     connected: HashMap<String, (i64, DateTime<Utc>)>,
+    /// Each queue's handle time as its answered calls went (a moving average), for the
+    /// expected wait it announces.
+    handle_time: HashMap<i64, Duration>,
     /// After-call work after a call outside any queue.
     pub org_wrap_up: Duration,
     pub tz: chrono_tz::Tz,
@@ -202,6 +213,7 @@ impl Desk {
             waiting: Vec::new(),
             last_position: HashMap::new(),
             connected: HashMap::new(),
+            handle_time: HashMap::new(),
             org_wrap_up,
             tz,
         }
@@ -299,7 +311,11 @@ impl Desk {
             ringing: vec![],
             tried: HashSet::new(),
             not_before: None,
+            next_announce: (q.announce_seconds > 0).then(|| now + FIRST_ANNOUNCEMENT),
         });
+        if q.announce_seconds > 0 {
+            fx.push(Effect::WakeAt(now + FIRST_ANNOUNCEMENT));
+        }
         self.settle(now, fx);
         QueueTicket::Wait(rx)
     }
@@ -433,6 +449,10 @@ impl Desk {
                     }
                 }
                 if let Some((queue, at)) = self.connected.remove(id) {
+                    // A moving average: each call weighs a fifth.
+                    let took = now - at;
+                    let h = self.handle_time.entry(queue).or_insert(took);
+                    *h = (*h * 4 + took) / 5;
                     let on = call.extension.as_deref().and_then(|e| user_of(e, &self.by_ext));
                     fx.push(Effect::Log(QueueLog {
                         queue,
@@ -532,7 +552,7 @@ impl Desk {
         let callers = self.waiting.iter().flat_map(|c| {
             let max = self.queues.get(&c.queue).map(|q| q.queue.max_wait_seconds).unwrap_or(0);
             let deadline = c.ringing.is_empty().then(|| c.entered + Duration::seconds(i64::from(max.max(1))));
-            deadline.into_iter().chain(c.not_before)
+            deadline.into_iter().chain(c.not_before).chain(c.next_announce.filter(|_| c.ringing.is_empty()))
         });
         callers.chain(self.agents.values().filter_map(|a| a.wrap_until)).filter(|t| *t > now).min()
     }
@@ -549,9 +569,42 @@ impl Desk {
         self.settle(now, fx);
     }
 
-    /// Offers waiting callers to free agents, then tells every agent's new state.
+    /// Tells each caller whose time has come their place in the queue and the expected wait (a
+    /// caller whose phone rings an agent is told nothing: the next time comes after).
+    fn announce(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        for i in 0..self.waiting.len() {
+            let c = &self.waiting[i];
+            if !c.ringing.is_empty() || c.next_announce.is_none_or(|t| t > now) {
+                continue;
+            }
+            let Some(conf) = self.queues.get(&c.queue) else { continue };
+            let every = Duration::seconds(i64::from(conf.queue.announce_seconds.max(1)));
+            let position = self.waiting.iter().filter(|o| o.queue == c.queue && o.entered <= c.entered).count() as u32;
+            let staffed = conf
+                .members
+                .iter()
+                .filter(|m| self.agents.get(&m.user_id).is_some_and(|a| a.presence != Presence::LoggedOut))
+                .count()
+                .max(1) as i64;
+            let handle = self.handle_time.get(&c.queue).copied().unwrap_or(DEFAULT_HANDLE);
+            let wait_secs = handle.num_seconds() * i64::from(position) / staffed;
+            let announcement = Announcement {
+                language: conf.queue.language.clone(),
+                position,
+                wait_minutes: Some(u32::try_from((wait_secs + 59) / 60).unwrap_or(u32::MAX).max(1)),
+            };
+            fx.push(Effect::Order(c.orders.clone(), QueueOrder::Announce(announcement)));
+            let next = now + every;
+            self.waiting[i].next_announce = Some(next);
+            fx.push(Effect::WakeAt(next));
+        }
+    }
+
+    /// Offers waiting callers to free agents, tells those whose time has come their place, then
+    /// tells every agent's new state.
     fn settle(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         self.dispatch(now, fx);
+        self.announce(now, fx);
         for a in self.agents.values_mut() {
             let s = a.state_at(now);
             if s != a.state {

@@ -35,6 +35,11 @@ pub struct QueueForm {
     /// Where callers go who wait too long, find the queue full, or (`leave_when_empty`) no
     /// member logged in.
     pub exit: QueueExit,
+    /// Waiting callers are told their place and the expected wait every this many seconds
+    /// (0: never; else 15 to 600).
+    pub announce_seconds: i32,
+    /// The language the queue speaks in.
+    pub language: crate::Language,
 }
 
 impl Default for QueueForm {
@@ -51,6 +56,8 @@ impl Default for QueueForm {
             service_level_target: 80,
             leave_when_empty: true,
             exit: QueueExit::HangUp,
+            announce_seconds: 0,
+            language: crate::Language::En,
         }
     }
 }
@@ -77,6 +84,8 @@ impl From<&Queue> for QueueForm {
             service_level_target: q.service_level_target,
             leave_when_empty: q.leave_when_empty,
             exit: exit::exit_of(q),
+            announce_seconds: q.announce_seconds,
+            language: crate::Language::parse(&q.language).unwrap_or(crate::Language::En),
         }
     }
 }
@@ -131,6 +140,9 @@ impl Crm {
         check_range("priority", f.priority, 0, 100)?;
         check_range("service_level_seconds", f.service_level_seconds, 1, 600)?;
         check_range("service_level_target", f.service_level_target, 1, 100)?;
+        if f.announce_seconds != 0 {
+            check_range("announce_seconds", f.announce_seconds, 15, 600)?;
+        }
         let others = self.queue_confs(org).await?;
         if others
             .iter()
@@ -188,6 +200,8 @@ impl Crm {
         am.leave_when_empty = Set(f.leave_when_empty);
         am.exit_kind = Set(exit_kind);
         am.exit_target = Set(exit_target);
+        am.announce_seconds = Set(f.announce_seconds);
+        am.language = Set(f.language.as_str().into());
         let q = if id.is_some() { am.update(self.db()).await? } else { am.insert(self.db()).await? };
         self.reload_desk_queues(org).await?;
         Ok(q)

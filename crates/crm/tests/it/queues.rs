@@ -315,3 +315,63 @@ async fn a_manager_gives_a_waiting_caller_to_an_agent() {
         ));
     }
 }
+
+/// A queue call in the call log starts when its caller entered the queue, not when an agent's
+/// phone rang: the wait is part of the call.
+#[tokio::test]
+async fn a_queue_call_in_the_call_log_starts_when_the_caller_entered_the_queue() {
+    use crm::calls::log::CallLogFilter;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let entered = chrono::Utc::now() - Duration::seconds(40);
+        let mut e = ev(t.org.0, "q-1", D::Inbound, "48600111222", "48221234567", None, chrono::Utc::now(), K::Ringing);
+        e.call.queue = Some(1);
+        e.call.queued_at = Some(entered);
+        e.call.ringing = vec!["101".into()];
+        send(&crm, e).await;
+        let log = crm.call_log(&t.agents[0], &CallLogFilter::default()).await.unwrap();
+        let row = log.iter().find(|c| c.call_id == "q-1").expect("the call is in the agent's log");
+        assert_eq!(row.started_at.timestamp(), entered.timestamp(), "{b}: from the queue entry");
+    }
+}
+
+/// A queue that speaks tells each waiting caller their place and the expected wait 5 s after
+/// they entered, then at its interval; one ringing an agent is told nothing.
+#[tokio::test]
+async fn waiting_callers_are_told_their_place_and_the_expected_wait() {
+    use telephony::queue::Announcement;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let lunch = crm.add_status_reason(&t.manager, "Lunch").await.unwrap();
+        crm.set_agent_status(&t.agents[0], false, Some(lunch.id)).await.unwrap();
+        let f = QueueForm { announce_seconds: 20, language: crm::Language::Pl, ..Default::default() };
+        let q = queue(&crm, &t, "talking", f, &[(0, 0)]).await;
+        let mut first = enter(&crm, t.org, "a1", q).await;
+        crm.clock().advance(Duration::seconds(2));
+        let mut second = enter(&crm, t.org, "a2", q).await;
+        let step = || async { crm.set_agent_status(&t.agents[1], false, Some(lunch.id)).await.unwrap() };
+        crm.clock().advance(Duration::seconds(4));
+        step().await;
+        // One member logged in, 3 minutes a call assumed: the first waits 3, the second 6.
+        let told = |rx: &mut UnboundedReceiver<QueueOrder>| match rx.try_recv() {
+            Ok(QueueOrder::Announce(a)) => Some(a),
+            _ => None,
+        };
+        let a = |position, minutes| Announcement { language: "pl".into(), position, wait_minutes: Some(minutes) };
+        assert_eq!(told(&mut first), Some(a(1, 3)), "{b}");
+        assert_eq!(told(&mut second), None, "{b}: not yet 5 s for the second");
+        crm.clock().advance(Duration::seconds(2));
+        step().await;
+        assert_eq!(told(&mut second), Some(a(2, 6)), "{b}");
+        assert_eq!(told(&mut first), None, "{b}: the next one comes at its interval");
+        crm.clock().advance(Duration::seconds(19));
+        step().await;
+        assert_eq!(told(&mut first), Some(a(1, 3)), "{b}: 20 s after its first");
+        assert_eq!(told(&mut second), None, "{b}");
+        // Bad intervals are refused with their field.
+        let bad = QueueForm { name: "bad".into(), announce_seconds: 5, ..Default::default() };
+        assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
+    }
+}

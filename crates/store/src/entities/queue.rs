@@ -29,6 +29,11 @@ pub struct Model {
     /// The extension or the queue id of the exit.
     pub exit_target: Option<String>,
     pub active: bool,
+    /// Waiting callers are told their place and the expected wait every this many seconds
+    /// (0: never).
+    pub announce_seconds: i32,
+    /// The language of what the queue says (en, pl, he).
+    pub language: String,
     pub created_at: DateTimeUtc,
 }
 

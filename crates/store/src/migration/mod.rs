@@ -20,6 +20,7 @@ mod m20261202_000014_queues;
 mod m20261203_000015_supervision;
 mod m20261203_000016_queue_stats;
 mod m20261206_000018_live_calls;
+mod m20261207_000019_queue_announcements;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_supervision::Migration),
             Box::new(m20261203_000016_queue_stats::Migration),
             Box::new(m20261206_000018_live_calls::Migration),
+            Box::new(m20261207_000019_queue_announcements::Migration),
         ]
     }
 }

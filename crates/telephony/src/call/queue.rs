@@ -75,6 +75,7 @@ pub(super) async fn run(
     let headers = vec![Header::ContentType(ContentType::new("application/sdp"))];
     meta.state = CallState::Queued;
     meta.queue = Some(queue);
+    meta.queued_at.get_or_insert_with(chrono::Utc::now);
     if dialog_a.accept(Some(headers), Some(answer_a.into_bytes())).is_err() {
         meta.end(&srv, EndCause::Failed);
         return;
@@ -91,7 +92,14 @@ pub(super) async fn run(
     let (_listed, mut cmds) = Listed::new(&srv.calls, meta.clone());
     meta.emit(&srv, CallEventKind::Queued);
     let mut plan = Plan { meta, caller_uri, stages: vec![], credential: None, headers: vec![] };
-    let mut w = Wait { srv: &srv, plan: &mut plan, a_state: &mut a_state, offer_b: &offer_b, cmds: &mut cmds };
+    let mut w = Wait {
+        srv: &srv,
+        plan: &mut plan,
+        a_state: &mut a_state,
+        offer_b: &offer_b,
+        cmds: &mut cmds,
+        waiting: &waiting,
+    };
     let waited = w.in_queues(queue, &mut media_rx).await;
     match waited {
         Waited::Over(cause) => {
@@ -148,6 +156,8 @@ struct Wait<'a> {
     a_state: &'a mut DialogStateReceiver,
     offer_b: &'a str,
     cmds: &'a mut mpsc::UnboundedReceiver<CallCommand>,
+    /// The caller's music (announcements are played into it).
+    waiting: &'a Relay,
 }
 
 impl Wait<'_> {
@@ -173,6 +183,11 @@ impl Wait<'_> {
                         order = orders.recv() => match order {
                             None => break QueueExit::HangUp,
                             Some(QueueOrder::Leave(exit)) => break exit,
+                            Some(QueueOrder::Announce(a)) => {
+                                if let Some(clip) = srv.prompts.announcement(&a.language, &a) {
+                                    self.waiting.announce(0, clip);
+                                }
+                            }
                             Some(QueueOrder::Ring { extensions, ring }) => match self.offer(&extensions, ring).await {
                                 Offer::Answered { dialog, response, extension, states, signal } => {
                                     let answered_by = extension.clone();

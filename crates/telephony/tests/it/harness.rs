@@ -45,6 +45,9 @@ pub const DID_GROUP: &str = "48220000001";
 pub const DID_QUEUE: &str = "48220000002";
 /// Queues 7 and 8: each refuses its callers at once and sends them to the other.
 pub const DID_LOOP: &str = "48220000007";
+/// Queue 9: says "your place: 3, expected wait in minutes: 2" after 0.5 s, lets the caller go
+/// 5 s later.
+pub const DID_ANNOUNCE: &str = "48220000009";
 /// Callers that entered queues 7 and 8 (one test calls them).
 pub static LOOP_ENTRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -83,6 +86,7 @@ impl SipDirectory for Directory {
             (1, DID_1002) => Some(telephony::InboundRoute::Extension("1002".into())),
             (1, DID_QUEUE) => Some(telephony::InboundRoute::Queue(1)),
             (1, DID_LOOP) => Some(telephony::InboundRoute::Queue(7)),
+            (1, DID_ANNOUNCE) => Some(telephony::InboundRoute::Queue(9)),
             (1, DID_GROUP) => Some(telephony::InboundRoute::Group {
                 members: vec!["1002".into(), "1003".into()],
                 parallel: false,
@@ -94,6 +98,17 @@ impl SipDirectory for Directory {
 
     async fn queue_enter(&self, _call: &telephony::ActiveCall, queue: i64) -> telephony::queue::QueueTicket {
         use telephony::queue::{QueueExit, QueueOrder, QueueReport, QueueTicket};
+        if queue == 9 {
+            let (orders, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                let a = telephony::queue::Announcement { language: "en".into(), position: 3, wait_minutes: Some(2) };
+                let _ = orders.send(QueueOrder::Announce(a));
+                tokio::time::sleep(std::time::Duration::from_millis(5000)).await;
+                let _ = orders.send(QueueOrder::Leave(QueueExit::HangUp));
+            });
+            return QueueTicket::Wait(rx);
+        }
         if queue == 7 || queue == 8 {
             LOOP_ENTRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return QueueTicket::Leave(QueueExit::Queue(15 - queue));

@@ -512,3 +512,56 @@ async fn an_outsider_spraying_the_rtp_range_receives_nothing_and_is_not_heard() 
         );
     }
 }
+
+/// A waiting caller is told their place and the expected wait, then hears the music again:
+/// measured on the RTP the caller receives (the recorded words here are tones of their own).
+#[tokio::test]
+async fn a_waiting_caller_hears_their_place_and_the_expected_wait() {
+    use crate::harness::{DID_ANNOUNCE, sipp_from};
+    let words = tempfile::tempdir().unwrap();
+    let en = words.path().join("en");
+    std::fs::create_dir_all(&en).unwrap();
+    for (name, hz) in [("place", 700), ("3", 1100), ("wait", 1500), ("2", 1900)] {
+        let ok = std::process::Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+            .arg(en.join(format!("{name}.wav")))
+            .args(["synth", "0.6", "sine", &hz.to_string()])
+            .status()
+            .expect("sox is installed");
+        assert!(ok.success());
+    }
+    let dir = words.path().to_path_buf();
+    let srv = server_with_settings(move |s| {
+        s.rtp_ports = (62500, 62598);
+        s.prompts = Some(dir);
+    })
+    .await;
+    let media = 27600;
+    let cap = Capture::start(&format!("udp and dst port {media}")).await;
+    let args = ["-s", DID_ANNOUNCE, "-key", "caller", "48600111777", "-mp", &media.to_string()];
+    let o = sipp_from("127.0.0.2", "trunk_uac_wait_bye.xml", srv.local_addr(), &args).await;
+    assert!(ok(&o), "waited, then let go: {}", explain(&o));
+    let seen = cap.stop().await;
+    let samples = pcmu_samples(seen.iter());
+    // In 50 ms blocks: which of the words (or the music) each block is.
+    let words = [700.0, 1100.0, 1500.0, 1900.0];
+    let said: Vec<usize> = samples
+        .chunks_exact(400)
+        .filter_map(|b| words.iter().position(|f| blocks_dominated_by(b, &[*f]) > 0.5))
+        .collect();
+    let mut order = said.clone();
+    order.dedup();
+    assert_eq!(order, [0, 1, 2, 3], "place, 3, wait, 2 — in that order ({said:?})");
+    for w in 0..4 {
+        let n = said.iter().filter(|x| **x == w).count();
+        assert!((10..=13).contains(&n), "each word whole: 0.6 s is 12 blocks, word {w} had {n}");
+    }
+    // The music before the first word and after the last.
+    let blocks: Vec<&[f64]> = samples.chunks_exact(400).collect();
+    let is_word = |b: &[f64]| words.iter().any(|f| blocks_dominated_by(b, &[*f]) > 0.5);
+    let first = blocks.iter().position(|b| is_word(b)).unwrap();
+    let last = blocks.iter().rposition(|b| is_word(b)).unwrap();
+    let music = |bs: &[&[f64]]| bs.iter().filter(|b| blocks_dominated_by(b, &[523.25, 659.25, 783.99]) > 0.5).count();
+    assert!(music(&blocks[..first]) >= 3, "music before the words");
+    assert!(music(&blocks[last + 1..]) >= 3, "music after the words");
+}

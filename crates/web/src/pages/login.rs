@@ -110,7 +110,14 @@ pub async fn submit(
     match st.crm.login(req).await {
         Ok(done) => {
             let jar = jar.add(session_cookie(done.token, ctx.https)).add(last_login_cookie(&f.identifier, ctx.https));
-            let to = if done.user.must_change_password { "/account/password" } else { "/" };
+            // An administrator with first steps still to take lands on Getting started.
+            let to = if done.user.must_change_password {
+                "/account/password"
+            } else if st.crm.has_first_steps(&done.user).await.unwrap_or(false) {
+                "/admin/start"
+            } else {
+                "/"
+            };
             Ok((jar, Redirect::to(to)).into_response())
         }
         Err(e @ crm::CrmError::Store(_)) => Err(PageError::from(e)),

@@ -86,7 +86,8 @@ async fn page(
             QueueForm::from(&c.queue),
             c.members.iter().map(|m| MemberForm { user_id: UserId(m.user_id), penalty: m.penalty }).collect(),
         ),
-        (None, None) => (QueueForm::default(), vec![]),
+        // A new queue speaks the manager's language.
+        (None, None) => (QueueForm { language: ctx.lang, ..QueueForm::default() }, vec![]),
     };
     let people = st
         .crm
@@ -159,6 +160,8 @@ fn read(fields: &[(String, String)]) -> (QueueForm, Vec<MemberForm>) {
             ExitKind::parse(&get("exit_kind")).unwrap_or(ExitKind::HangUp),
             &get("exit_target"),
         ),
+        announce_seconds: if get("announce_seconds").is_empty() { 0 } else { num("announce_seconds") },
+        language: crm::Language::parse(&get("language")).unwrap_or(crm::Language::En),
     };
     let members = fields
         .iter()
