@@ -58,7 +58,12 @@ impl SipDirectory for Crm {
 
     async fn route_inbound(&self, tenant: &Tenant, number: &str) -> Option<InboundRoute> {
         let r = self.routing().await.ok()?;
-        let n = r.numbers.get(&(tenant.id, digits(number)))?;
+        // As the carrier sends it (E.164 digits), or as a colleague dials it (national too).
+        let n = r.numbers.get(&(tenant.id, digits(number))).or_else(|| {
+            let country = r.countries.get(&tenant.id)?;
+            let e164 = crate::contacts::phone::normalize(number, country)?;
+            r.numbers.get(&(tenant.id, e164))
+        })?;
         if let Some(e) = &n.route_extension {
             return Some(InboundRoute::Extension(e.clone()));
         }

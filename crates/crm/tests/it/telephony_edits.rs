@@ -54,6 +54,10 @@ async fn a_typo_in_the_telephony_set_up_can_be_corrected_and_removed() {
             matches!(crm.route_inbound(&tenant, "48221234567").await, Some(InboundRoute::Group { .. })),
             "{b}: the corrected number rings the group"
         );
+        assert!(
+            matches!(crm.route_inbound(&tenant, "22 123 45 67").await, Some(InboundRoute::Group { .. })),
+            "{b}: dialled by a colleague as a national number, it rings there too"
+        );
         let unknown = crm.update_number(acme.id, n.id, "48221234567", NumberRoute::Extension("1999")).await;
         assert_eq!(unknown.unwrap_err().code(), "err-extension-unknown", "{b}");
         // A group a number rings cannot go; once the number is changed, it can.

@@ -188,7 +188,7 @@ async fn run(backend: &str, database_url: Option<String>) {
         let qe = queue_event::Entity::find().all(store.conn()).await.unwrap();
         let count = |k: queue_event::QueueEventKind| qe.iter().filter(|e| e.kind == k).count();
         let c = (count(queue_event::QueueEventKind::Enter), count(queue_event::QueueEventKind::Abandon));
-        if c == (QUEUED, QUEUED) || counted.elapsed() > Duration::from_secs(15) {
+        if c == (QUEUED, QUEUED) || counted.elapsed() > Duration::from_secs(30) {
             break c;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

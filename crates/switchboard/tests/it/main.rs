@@ -461,7 +461,7 @@ async fn a_trunk_set_up_with_the_cli_carries_calls_both_ways() {
         "127.0.0.1",
         &free(),
         &render("call_uac.xml"),
-        &["-s", "0221234567", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "16800", "-d", "500"],
+        &["-s", "0229876543", "-au", "1001", "-ap", &pw1001, "-key", "caller", "1001", "-mp", "16800", "-d", "500"],
         Some(&sip),
     )
     .output()

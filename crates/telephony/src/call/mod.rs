@@ -112,6 +112,19 @@ pub(crate) async fn from_phone(srv: Arc<Shared>, mut tx: Transaction) {
     let internal = srv.directory.extension_secret(&tenant, &dialled).await.is_some();
     let parties: Vec<&str> = if internal { vec![caller.as_str(), dialled.as_str()] } else { vec![caller.as_str()] };
     let Some(_admitted) = admit(&srv, &mut tx, tenant.id, &parties).await else { return };
+    // One of the organization's own numbers, dialled by a colleague: it rings where it rings
+    // for a customer (its queue, group or extension), never out through a trunk.
+    let own_number = if internal { None } else { srv.directory.route_inbound(&tenant, &dialled).await };
+    if let Some(route) = own_number {
+        let meta = meta(Direction::Internal, &dialled, None);
+        let caller_uri = uri(&format!("sip:{caller}@{domain}"));
+        let stages = match stages_of(&srv, &tenant, route) {
+            Err(q) => return queue::run(srv, tx, meta, caller_uri, offer, q).await,
+            Ok(stages) => stages,
+        };
+        run(srv, tx, Plan { meta, caller_uri, stages, credential: None, headers: vec![] }, offer).await;
+        return;
+    }
     let plan = if internal {
         let targets = phones(&srv, &tenant, &dialled);
         if targets.is_empty() {
@@ -174,18 +187,26 @@ pub(crate) async fn from_trunk(srv: Arc<Shared>, mut tx: Transaction, trunks: Ve
     let from = req.from_header().ok().and_then(|f| f.typed().ok()).and_then(|f| uri_user(&f.uri)).unwrap_or_default();
     let meta = ActiveCall::new(call_id_of(&req), trunk.tenant.id, Direction::Inbound, from.clone(), did, None);
     let caller_uri = uri(&format!("sip:{from}@{}", srv.contact.host_with_port));
-    let stages = match route {
-        InboundRoute::Queue(q) => return queue::run(srv, tx, meta, caller_uri, offer, q).await,
-        InboundRoute::Extension(e) => vec![(phones(&srv, &trunk.tenant, &e), srv.ring_timeout)],
-        InboundRoute::Group { members, parallel: true, ring } => {
-            vec![(members.iter().flat_map(|m| phones(&srv, &trunk.tenant, m)).collect(), ring)]
-        }
-        InboundRoute::Group { members, parallel: false, ring } => {
-            members.iter().map(|m| (phones(&srv, &trunk.tenant, m), ring)).collect()
-        }
+    let stages = match stages_of(&srv, &trunk.tenant, route) {
+        Err(q) => return queue::run(srv, tx, meta, caller_uri, offer, q).await,
+        Ok(stages) => stages,
     };
     let plan = Plan { meta, caller_uri, stages, credential: None, headers: vec![] };
     run(srv, tx, plan, offer).await;
+}
+
+/// The phones a number of the organization rings, stage by stage; or its queue (`Err`).
+fn stages_of(srv: &Shared, tenant: &Tenant, route: InboundRoute) -> Result<Vec<(Vec<Target>, Duration)>, i64> {
+    Ok(match route {
+        InboundRoute::Queue(q) => return Err(q),
+        InboundRoute::Extension(e) => vec![(phones(srv, tenant, &e), srv.ring_timeout)],
+        InboundRoute::Group { members, parallel: true, ring } => {
+            vec![(members.iter().flat_map(|m| phones(srv, tenant, m)).collect(), ring)]
+        }
+        InboundRoute::Group { members, parallel: false, ring } => {
+            members.iter().map(|m| (phones(srv, tenant, m), ring)).collect()
+        }
+    })
 }
 
 /// A place for the call within its organization's and extensions' shares; refused at once

@@ -320,3 +320,23 @@ async fn a_loop_of_queue_exits_lets_the_caller_go_at_once() {
     assert_eq!(ended, Some(telephony::events::EndCause::NoAnswer));
     assert_eq!(srv.live().calls, 0);
 }
+
+/// A colleague who dials one of the organization's numbers that routes to a queue waits in
+/// that queue like a customer (before, the call went out through the dial rules).
+#[tokio::test]
+async fn an_extension_dialling_a_queue_number_waits_in_the_queue() {
+    use crate::harness::DID_ANNOUNCE;
+    let srv = server().await;
+    let mut rx = srv.subscribe();
+    let args = ["-s", DID_ANNOUNCE, "-au", "1001", "-ap", "acme-1001-pw", "-key", "caller", "1001"];
+    let o = sipp("call_uac_wait_bye.xml", srv.local_addr(), &args).await;
+    assert!(ok(&o), "answered by the queue, then let go: {}", explain(&o));
+    let mut queued = None;
+    while let Ok(ev) = rx.try_recv() {
+        if ev.kind == CallEventKind::Queued {
+            queued = Some(ev.call);
+        }
+    }
+    let call = queued.expect("the call waited in a queue");
+    assert_eq!((call.from.as_str(), call.queue), ("1001", Some(9)));
+}
