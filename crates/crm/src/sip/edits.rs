@@ -158,6 +158,20 @@ impl Crm {
         Ok(())
     }
 
+    /// The organization's dial rules become exactly `rules`, each checked first (a bad or a
+    /// repeated prefix changes nothing).
+    pub async fn set_dial_rules(&self, org: OrgId, rules: &[(String, bool)]) -> Result<(), CrmError> {
+        let mut checked: Vec<(String, bool)> = Vec::with_capacity(rules.len());
+        for (prefix, allow) in rules {
+            let p = checked_prefix(prefix)?;
+            if checked.iter().any(|(q, _)| q == p) {
+                return Err(CrmError::Conflict(FieldError { field: "prefix", code: "err-dial-prefix-taken" }));
+            }
+            checked.push((p.to_string(), *allow));
+        }
+        self.replace_dial_rules(org, &checked).await
+    }
+
     pub async fn delete_dial_rule(&self, org: OrgId, prefix: &str) -> Result<(), CrmError> {
         self.rule_row(org, prefix).await?.delete(self.db()).await?;
         self.routing_changed();

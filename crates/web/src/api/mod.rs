@@ -6,6 +6,7 @@ pub mod events;
 pub mod mail;
 pub mod missed;
 pub mod preferences;
+pub mod telephony;
 pub mod tokens;
 pub mod users;
 
@@ -96,8 +97,11 @@ impl Modify for BearerAuth {
         missed::list, missed::get, missed::hide, missed::restore, missed::callback, missed::sms,
         missed::settings, missed::set_settings, missed::stats,
         preferences::get, preferences::set, mail::get, mail::set, mail::test,
+        telephony::trunks, telephony::add_trunk, telephony::change_trunk, telephony::remove_trunk,
+        telephony::numbers, telephony::add_number, telephony::change_number, telephony::remove_number,
+        telephony::dial_rules, telephony::set_dial_rules,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -112,7 +116,7 @@ pub async fn not_found() -> ApiError {
 }
 
 pub fn router() -> Router<AppState> {
-    use axum::routing::{delete, get, post};
+    use axum::routing::{delete, get, post, put};
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/me", get(users::me))
@@ -134,5 +138,10 @@ pub fn router() -> Router<AppState> {
         .route("/me/preferences", get(preferences::get).put(preferences::set))
         .route("/mail-settings", get(mail::get).put(mail::set))
         .route("/mail-settings/test", post(mail::test))
+        .route("/trunks", get(telephony::trunks).post(telephony::add_trunk))
+        .route("/trunks/{id}", put(telephony::change_trunk).delete(telephony::remove_trunk))
+        .route("/numbers", get(telephony::numbers).post(telephony::add_number))
+        .route("/numbers/{id}", put(telephony::change_number).delete(telephony::remove_number))
+        .route("/dial-rules", get(telephony::dial_rules).put(telephony::set_dial_rules))
         .fallback(not_found)
 }

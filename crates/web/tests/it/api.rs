@@ -113,3 +113,94 @@ async fn tokens_over_the_api() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The telephony set-up over the API with an administrator's token: a trunk, a number and dial
+/// rules added, changed and removed with the pages' checks; an agent's token is refused; a bad
+/// change is a problem document in the token user's language and changes nothing.
+#[tokio::test]
+async fn telephony_is_set_up_changed_and_removed_over_the_api() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(&app.acme_admin).await;
+    let agent = app.token_for(&app.acme_agent).await;
+    let c = reqwest::Client::new();
+    let url = |p: &str| app.url(&format!("/api/v1{p}"));
+    let r = c.get(url("/trunks")).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "agents do not set up telephony");
+    let t: Value = c
+        .post(url("/trunks"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "carier", "host": "192.0.2.1", "password": "s3cret"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((t["port"].as_i64(), t["has_password"].as_bool()), (Some(5060), Some(true)), "{t}");
+    assert!(t.get("password").is_none(), "a password is never read back");
+    let id = t["id"].as_i64().unwrap();
+    let bad = c
+        .put(url(&format!("/trunks/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "carrier", "host": "192.0.2.1", "port": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fixed: Value = c
+        .put(url(&format!("/trunks/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "carrier", "host": "192.0.2.2"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((fixed["name"].as_str(), fixed["host"].as_str()), (Some("carrier"), Some("192.0.2.2")));
+    assert_eq!(fixed["has_password"], true, "an absent password keeps the one it had");
+    // A number to an extension, changed; dial rules replaced as a whole, a bad set refused.
+    let n: Value = c
+        .post(url("/numbers"))
+        .bearer_auth(&admin)
+        .json(&json!({"number": "+48 22 123 45 00", "extension": "101"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(n["number"], "48221234500", "{n}");
+    let nid = n["id"].as_i64().unwrap();
+    let r = c
+        .put(url(&format!("/numbers/{nid}")))
+        .bearer_auth(&admin)
+        .json(&json!({"number": "48221234501", "extension": "100"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let rules = json!([{"prefix": "0", "allow": true}, {"prefix": "0700", "allow": false}]);
+    let r = c.put(url("/dial-rules")).bearer_auth(&admin).json(&rules).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let twice = json!([{"prefix": "0", "allow": true}, {"prefix": "0", "allow": false}]);
+    let r = c.put(url("/dial-rules")).bearer_auth(&admin).json(&twice).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let now: Value = c.get(url("/dial-rules")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now, rules, "the refused set changed nothing");
+    // Removed; another organization's is not found.
+    let other = app.token_for(&app.globex_admin).await;
+    let r = c.delete(url(&format!("/trunks/{id}"))).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    for path in [format!("/numbers/{nid}"), format!("/trunks/{id}")] {
+        let r = c.delete(url(&path)).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    let left: Value = c.get(url("/trunks")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(left, json!([]));
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    for p in ["/api/v1/trunks", "/api/v1/trunks/{id}", "/api/v1/numbers", "/api/v1/numbers/{id}", "/api/v1/dial-rules"]
+    {
+        assert!(doc["paths"][p].is_object(), "{p} documented");
+    }
+}

@@ -143,6 +143,10 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::POST, "/queues/{id}", format!("/queues/{queue}"), true),
             (Method::GET, "/queues/{id}/remove", format!("/queues/{queue}/remove"), false),
             (Method::POST, "/queues/{id}/remove", format!("/queues/{queue}/remove"), true),
+            (Method::PUT, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
+            (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
+            (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
+            (Method::DELETE, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
             (Method::POST, "/admin/telephony/trunks/{id}", format!("/admin/telephony/trunks/{trunk}"), true),
             (
                 Method::POST,
@@ -217,6 +221,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 }
                 if path.contains("/calls/") {
                     rb = rb.json(&serde_json::json!({"command": "hangup"}));
+                }
+                if *method == Method::PUT && path.contains("/trunks/") {
+                    rb = rb.json(&serde_json::json!({"name": "taken over", "host": "192.0.2.9"}));
+                }
+                if *method == Method::PUT && path.contains("/numbers/") {
+                    rb = rb.json(&serde_json::json!({"number": "48220009999", "extension": "100"}));
                 }
                 rb.send().await.unwrap()
             } else if path.starts_with("/agent/calls/") || path.starts_with("/wallboard/") {
