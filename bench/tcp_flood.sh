@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 13, point 5: 1,100 silent SIP TCP connections — from one address, then spread over 22
 # loopback addresses — while the web pages are asked for. Prints the connections the server
-# holds, its open files, the web's /health latency during the flood, and the same 6 s later
+# holds, its open files, the web's /healthz latency during the flood, and the same 6 s later
 # (silent connections are closed after 5 s). Run from anywhere: bench/tcp_flood.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ def flood(addrs, n):
 
 def health_ms():
     t = time.time()
-    urllib.request.urlopen(f"http://127.0.0.1:{hp}/health", timeout=5).read()
+    urllib.request.urlopen(f"http://127.0.0.1:{hp}/healthz", timeout=5).read()
     return (time.time() - t) * 1000
 
 def held():
@@ -40,7 +40,7 @@ for label, addrs in [("from one address", ["127.0.0.1"]), ("from 22 addresses", 
     socks = flood(addrs, 1100)
     time.sleep(1)
     lat = sorted(health_ms() for _ in range(21))
-    print(f"{label}: 1100 opened; server holds {held():.0f}, {files()} open files; /health p50 {lat[10]:.1f} ms, max {lat[-1]:.1f} ms")
+    print(f"{label}: 1100 opened; server holds {held():.0f}, {files()} open files; /healthz p50 {lat[10]:.1f} ms, max {lat[-1]:.1f} ms")
     time.sleep(6)
     print(f"{label}: 6 s later the server holds {held():.0f}, {files()} open files")
     for s in socks:
