@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the words queues say to waiting callers, as 8 kHz mono 16-bit WAVs, with espeak-ng and
-# sox: DIR/{en,pl,he}/{place,wait,over,1..20}.wav (DIR: ./data/prompts by default). A word
-# already there is kept, so a recording of one's own (same name and format) stays.
+# sox: DIR/{en,pl,he}/{place,wait,over,callback,callback-confirm,1..20}.wav (DIR: ./data/prompts
+# by default). A word already there is kept, so a recording of one's own (same name and format) stays.
 set -euo pipefail
 dir=${1:-data/prompts}
 if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
@@ -20,12 +20,18 @@ say() { # language, name, text
 say en place "Your place in the queue:"
 say en wait "Expected waiting time, in minutes:"
 say en over "more than twenty"
+say en callback "To be called back without losing your place, press 1."
+say en callback-confirm "Thank you. We will call you back when it is your turn. Goodbye."
 say pl place "Twoje miejsce w kolejce:"
 say pl wait "Przewidywany czas oczekiwania, w minutach:"
 say pl over "ponad dwadzieścia"
+say pl callback "Jeśli chcesz, abyśmy oddzwonili bez utraty miejsca w kolejce, naciśnij 1."
+say pl callback-confirm "Dziękujemy. Oddzwonimy, gdy nadejdzie Twoja kolej. Do usłyszenia."
 say he place "המקום שלך בתור:"
 say he wait "זמן ההמתנה המשוער, בדקות:"
 say he over "יותר מעשרים"
+say he callback "כדי שנחזור אליך בלי לאבד את מקומך בתור, הקש 1."
+say he callback-confirm "תודה. נחזור אליך כשיגיע תורך. להתראות."
 for lang in en pl he; do
   for n in $(seq 1 20); do say "$lang" "$n" "$n"; done
 done

@@ -69,6 +69,11 @@ impl Music {
         Music { samples: Arc::new(samples) }
     }
 
+    /// How long it plays.
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.samples.len() as u64 * 125)
+    }
+
     /// The clips one after another.
     pub fn concat(parts: &[Music]) -> Music {
         Music::from_samples(parts.iter().flat_map(|p| p.samples.iter().copied()).collect())

@@ -12,6 +12,9 @@ pub enum CallError {
     NoSuchCall,
     #[error("refused: {0}")]
     Refused(String),
+    /// The agent's extension has no phone registered to ring.
+    #[error("refused: the extension has no registered phone")]
+    NoPhone,
 }
 
 /// Where a call's commands go.

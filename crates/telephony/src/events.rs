@@ -29,6 +29,9 @@ pub enum EndCause {
     /// The node that carried the call stopped (a crash, a kill): never said by a live call,
     /// but by the CRM when it closes the calls a stopped node left open.
     Interrupted,
+    /// The caller left a queue asking to be called back: their place is kept and the queue
+    /// calls them back (an unanswered callback becomes a missed call then).
+    CallbackRequested,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

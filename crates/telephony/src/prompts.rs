@@ -1,7 +1,8 @@
 //! What a queue says to its waiting callers, put together from recorded words: a folder per
 //! language (`{dir}/en`, `{dir}/pl`, `{dir}/he`) of 8 kHz mono 16-bit WAVs — `place.wav` ("your
 //! place in the queue:"), `wait.wav` ("expected waiting time in minutes:"), `1.wav` … `20.wav`,
-//! and `over.wav` ("more than twenty"). `scripts/prompts.sh` makes them with espeak-ng at
+//! `over.wav` ("more than twenty"), `callback.wav` ("to be called back without losing your
+//! place, press 1") and `callback-confirm.wav` ("we will call you back"). `scripts/prompts.sh` makes them with espeak-ng at
 //! install; any of them may be replaced by a recording of one's own. Missing words are left out
 //! (no folder: the queue says nothing, the music plays on).
 
@@ -58,13 +59,28 @@ impl Prompts {
         let lang = if self.word(lang, "place").is_some() { lang } else { "en" };
         let pause = Music::from_samples(vec![0; 2400]); // 300 ms
         let mut parts = vec![];
-        parts.extend(self.word(lang, "place"));
-        parts.extend(self.number(lang, a.position.max(1)));
-        if let Some(m) = a.wait_minutes {
-            parts.push(pause.clone());
-            parts.extend(self.word(lang, "wait"));
-            parts.extend(self.number(lang, m.max(1)));
+        if let Some(place) = a.position {
+            parts.extend(self.word(lang, "place"));
+            parts.extend(self.number(lang, place.max(1)));
+            if let Some(m) = a.wait_minutes {
+                parts.push(pause.clone());
+                parts.extend(self.word(lang, "wait"));
+                parts.extend(self.number(lang, m.max(1)));
+            }
+        }
+        if a.callback
+            && let Some(offer) = self.word(lang, "callback")
+        {
+            if !parts.is_empty() {
+                parts.push(pause.clone());
+            }
+            parts.push(offer);
         }
         (!parts.is_empty()).then(|| Music::concat(&[vec![pause.clone()], parts, vec![pause]].concat()))
+    }
+
+    /// "We will call you back", in `lang` (English where that language has none).
+    pub fn callback_confirmed(&self, lang: &str) -> Option<Music> {
+        self.word(lang, "callback-confirm").or_else(|| self.word("en", "callback-confirm"))
     }
 }

@@ -34,17 +34,25 @@ pub enum QueueOrder {
     Leave(QueueExit),
     /// Tell the caller their place and the expected wait (then the music goes on).
     Announce(Announcement),
+    /// The caller asked to be called back: tell them so in `language`, then hang up (the
+    /// distributor keeps their place and calls them back).
+    CallBackLater { language: String },
 }
 
 /// What a waiting caller is told, in the queue's language (`en`, `pl`, `he`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
     pub language: String,
-    /// 1: next.
-    pub position: u32,
+    /// 1: next; none when the queue tells no places (it only offers the callback).
+    pub position: Option<u32>,
     /// Rounded up; none when nothing can be said.
     pub wait_minutes: Option<u32>,
+    /// "To be called back without losing your place, press 1."
+    pub callback: bool,
 }
+
+/// The key a waiting caller presses to be called back.
+pub const CALLBACK_KEY: char = '1';
 
 /// What the waiting call tells the distributor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,4 +61,6 @@ pub enum QueueReport {
     Rang { answered_by: Option<String> },
     /// The caller hung up while waiting (or ringing).
     CallerLeft,
+    /// The caller pressed a key while waiting.
+    Key(char),
 }

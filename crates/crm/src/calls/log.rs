@@ -108,6 +108,7 @@ impl Crm {
                         EndCause::Failed => EndReason::Failed,
                         EndCause::AgentGone => EndReason::AgentGone,
                         EndCause::Interrupted => EndReason::Interrupted,
+                        EndCause::CallbackRequested => EndReason::CallbackRequested,
                     };
                     close(db, row, ev.at, cause, &ev.call.from).await?;
                 }

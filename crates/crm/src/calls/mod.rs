@@ -89,6 +89,9 @@ impl Crm {
             number,
             caller_id,
             call_id,
+            auto_answer: true,
+            ring: None,
+            queue: None,
         };
         sip.originate(o).await.map_err(refused)
     }
@@ -159,5 +162,6 @@ fn refused(e: CallError) -> CrmError {
     match e {
         CallError::NoSuchCall => CrmError::NotFound,
         CallError::Refused(why) => CrmError::CallRefused(why),
+        e @ CallError::NoPhone => CrmError::CallRefused(e.to_string().trim_start_matches("refused: ").into()),
     }
 }

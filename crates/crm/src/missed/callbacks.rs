@@ -93,7 +93,7 @@ impl Crm {
             EndCause::Answered => StepResult::Answered,
             EndCause::Busy => StepResult::Busy,
             EndCause::NoAnswer => StepResult::NoAnswer,
-            EndCause::Cancelled => StepResult::Cancelled,
+            EndCause::Cancelled | EndCause::CallbackRequested => StepResult::Cancelled,
             EndCause::Failed | EndCause::AgentGone | EndCause::Interrupted => StepResult::Failed,
         };
         let talked = answered_at.map(|a| (ev.at - a).num_seconds()).unwrap_or(0);

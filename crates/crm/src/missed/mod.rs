@@ -226,6 +226,25 @@ impl Crm {
         Ok(news)
     }
 
+    /// A caller whose callback in queue came to nothing (unanswered, not placed, expired) is a
+    /// missed call of `called` now.
+    pub(crate) async fn queue_callback_missed(
+        &self,
+        org: OrgId,
+        caller: &str,
+        called: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), CrmError> {
+        let caller = digits(caller);
+        if caller.is_empty() {
+            return Ok(());
+        }
+        let txn = self.store.write().await?;
+        let miss = add_miss(&txn, org, &caller, &digits(called), at).await?;
+        txn.commit().await?;
+        MissedNews::tell(vec![MissedNews { org, changed: true, miss: Some(miss) }], self).await
+    }
+
     fn filtered(org: OrgId, f: &MissedFilter) -> Select<mc::Entity> {
         let mut q = mc::Entity::find().filter(mc::Column::OrgId.eq(org.0));
         q = match f.view {

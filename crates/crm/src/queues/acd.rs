@@ -54,6 +54,15 @@ impl Default for Acd {
     }
 }
 
+/// Why a queue's callback was not placed.
+#[derive(Debug, thiserror::Error)]
+enum CallbackError {
+    #[error("the agent's phone is not registered")]
+    NoPhone,
+    #[error("{0}")]
+    Other(String),
+}
+
 /// How often a journal write is tried when the store fails for a moment (about 10 s in all).
 const JOURNAL_TRIES: u32 = 10;
 
@@ -189,6 +198,25 @@ impl Crm {
                 }
                 // The desk's timer is set from its state below.
                 Effect::WakeAt(_) => {}
+                Effect::CallBack { call_id, queue, extension, number, ring } => {
+                    let crm = self.clone();
+                    tokio::spawn(async move {
+                        let placed = crm.place_queue_callback(org, &call_id, queue, extension, number, ring).await;
+                        if let Err(e) = placed {
+                            tracing::info!(%call_id, "a queue's callback could not be placed: {e}");
+                            let no_phone = matches!(e, CallbackError::NoPhone);
+                            crm.on_loaded_desk(org, |d, now, fx| d.callback_not_placed(&call_id, no_phone, now, fx));
+                        }
+                    });
+                }
+                Effect::Missed { caller, called, at } => {
+                    let crm = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = crm.queue_callback_missed(org, &caller, &called, at).await {
+                            tracing::error!("a queue's unanswered callback could not be listed as missed: {e}");
+                        }
+                    });
+                }
             }
         }
         self.set_desk_timer(org, desk.next_wake(self.now()));
@@ -217,6 +245,36 @@ impl Crm {
             crm.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
         });
         timers.insert(org.0, (at, task.abort_handle()));
+    }
+
+    /// Places a queue's callback: the agent's phone rings (as any call: no auto-answer), then
+    /// the caller's number through the dial rules.
+    async fn place_queue_callback(
+        &self,
+        org: OrgId,
+        call_id: &str,
+        queue: i64,
+        extension: String,
+        number: String,
+        ring: std::time::Duration,
+    ) -> Result<(), CallbackError> {
+        let o = self.org(org).await.map_err(|e| CallbackError::Other(e.to_string()))?;
+        let sip = self.sip().map_err(|e| CallbackError::Other(e.to_string()))?;
+        let call = telephony::Originate {
+            tenant: telephony::Tenant { id: org.0, realm: o.sip_domain },
+            extension,
+            number,
+            caller_id: None,
+            call_id: Some(call_id.to_string()),
+            auto_answer: false,
+            ring: Some(ring),
+            queue: Some(queue),
+        };
+        match sip.originate(call).await {
+            Ok(_) => Ok(()),
+            Err(telephony::CallError::NoPhone) => Err(CallbackError::NoPhone),
+            Err(e) => Err(CallbackError::Other(e.to_string())),
+        }
     }
 
     async fn load_desk(&self, org: OrgId) -> Result<Desk, CrmError> {
@@ -259,6 +317,12 @@ impl Crm {
         desk.wake(now, &mut fx);
         self.apply(org, fx, &desk);
         Ok(desk)
+    }
+
+    /// Does now what the desk's timer does when it fires (callers who waited too long leave,
+    /// callbacks expire, after-call work ends): for a clock moved by hand.
+    pub fn wake_desk(&self, org: OrgId) {
+        self.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
     }
 
     /// The organization's queues changed: the desk (if loaded) takes them at once.

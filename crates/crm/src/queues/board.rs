@@ -83,6 +83,8 @@ pub struct WaitingRow {
     pub entered: DateTime<Utc>,
     /// An offer rings an agent now.
     pub ringing: bool,
+    /// Off the line, to be called back.
+    pub callback: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +223,7 @@ impl Crm {
                 from: w.from,
                 entered: w.entered,
                 ringing: w.ringing,
+                callback: w.callback,
             })
             .collect();
         waiting.sort_by_key(|w| w.entered);

@@ -13,7 +13,7 @@ use store::entities::queue;
 use store::entities::queue_event::QueueEventKind;
 use store::entities::queue_member;
 use telephony::events::{CallEvent, CallEventKind, Direction};
-use telephony::queue::{Announcement, QueueExit, QueueOrder, QueueReport, QueueTicket};
+use telephony::queue::{Announcement, CALLBACK_KEY, QueueExit, QueueOrder, QueueReport, QueueTicket};
 use tokio::sync::mpsc;
 
 /// A caller whose every free member let the offer ring out waits this long before the same
@@ -120,6 +120,8 @@ struct Caller {
     call_id: String,
     queue: i64,
     from: String,
+    /// The number the caller called.
+    to: String,
     entered: DateTime<Utc>,
     orders: mpsc::UnboundedSender<QueueOrder>,
     /// The agents its current offer rings.
@@ -129,7 +131,25 @@ struct Caller {
     not_before: Option<DateTime<Utc>>,
     /// When the caller is next told their place and the expected wait (queues that say so).
     next_announce: Option<DateTime<Utc>>,
+    /// Set once the caller pressed 1: they left the line, keep their place, and are called back.
+    callback: Option<Callback>,
 }
+
+/// A caller who waits off the line to be called back.
+#[derive(Debug, Clone)]
+struct Callback {
+    /// Whom to call (the caller's number, through the dial rules).
+    number: String,
+    /// The offer holds until then; after, the caller is a missed call.
+    until: DateTime<Utc>,
+    /// The call placed for it now: the agent's phone rings first, then the caller's.
+    attempt: Option<String>,
+    /// The agent answered the attempt: the caller's phone rings.
+    agent_answered: bool,
+}
+
+/// A queue that offers callbacks but tells no places offers them this often.
+pub const CALLBACK_OFFER_EVERY: Duration = Duration::seconds(60);
 
 /// The first announcement comes this soon after a caller entered; then at the queue's interval.
 pub const FIRST_ANNOUNCEMENT: Duration = Duration::seconds(5);
@@ -164,6 +184,21 @@ pub enum Effect {
     },
     /// Call `wake` at this time.
     WakeAt(DateTime<Utc>),
+    /// Call a waiting caller back: ring the agent's `extension` for `ring` (no auto-answer), then
+    /// `number` through the dial rules, as call `call_id`.
+    CallBack {
+        call_id: String,
+        queue: i64,
+        extension: String,
+        number: String,
+        ring: std::time::Duration,
+    },
+    /// A caller whose callback came to nothing is a missed call of `called` now.
+    Missed {
+        caller: String,
+        called: String,
+        at: DateTime<Utc>,
+    },
 }
 
 pub struct Desk {
@@ -173,8 +208,9 @@ pub struct Desk {
     waiting: Vec<Caller>,
     /// Round-robin memory: the place of the member each queue offered last.
     last_position: HashMap<i64, i32>,
-    /// Answered calls being talked: queue and when connected (for the complete event).
-    connected: HashMap<String, (i64, DateTime<Utc>)>,
+    /// Answered calls being talked: queue, when connected, and the call id the queue knows the
+    /// caller by (a callback's call has an id of its own) — for the complete event.
+    connected: HashMap<String, (i64, DateTime<Utc>, String)>,
     /// Each queue's handle time as its answered calls went (a moving average), for the
     /// expected wait it announces.
     handle_time: HashMap<i64, Duration>,
@@ -202,6 +238,8 @@ pub struct WaitingCaller {
     pub from: String,
     pub entered: DateTime<Utc>,
     pub ringing: bool,
+    /// Off the line, to be called back.
+    pub callback: bool,
 }
 
 impl Desk {
@@ -246,6 +284,7 @@ impl Desk {
                 from: c.from.clone(),
                 entered: c.entered,
                 ringing: !c.ringing.is_empty(),
+                callback: c.callback.is_some(),
             })
             .collect()
     }
@@ -260,10 +299,12 @@ impl Desk {
     }
 
     /// A caller arrives at `queue`.
+    #[allow(clippy::too_many_arguments)]
     pub fn enter(
         &mut self,
         call_id: &str,
         from: &str,
+        to: &str,
         queue: i64,
         now: DateTime<Utc>,
         fx: &mut Vec<Effect>,
@@ -302,18 +343,21 @@ impl Desk {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         fx.push(Effect::WakeAt(now + Duration::seconds(i64::from(q.max_wait_seconds.max(1)))));
+        let speaks = q.announce_seconds > 0 || offers_callback(q, from);
         self.waiting.push(Caller {
             call_id: call_id.into(),
             queue,
             from: from.into(),
+            to: to.into(),
             entered: now,
             orders: tx,
             ringing: vec![],
             tried: HashSet::new(),
             not_before: None,
-            next_announce: (q.announce_seconds > 0).then(|| now + FIRST_ANNOUNCEMENT),
+            next_announce: speaks.then(|| now + FIRST_ANNOUNCEMENT),
+            callback: None,
         });
-        if q.announce_seconds > 0 {
+        if speaks {
             fx.push(Effect::WakeAt(now + FIRST_ANNOUNCEMENT));
         }
         self.settle(now, fx);
@@ -323,6 +367,15 @@ impl Desk {
     /// How an offer went, or the caller left.
     pub fn report(&mut self, call_id: &str, report: QueueReport, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         let Some(i) = self.waiting.iter().position(|c| c.call_id == call_id) else { return };
+        if let QueueReport::Key(digit) = report {
+            self.key_pressed(i, digit, now, fx);
+            return;
+        }
+        if self.waiting[i].callback.is_some() {
+            // Off the line already (a hang-up crossing the callback's confirmation): the place
+            // is kept.
+            return;
+        }
         let rung = std::mem::take(&mut self.waiting[i].ringing);
         for u in &rung {
             if let Some(a) = self.agents.get_mut(u)
@@ -348,7 +401,7 @@ impl Desk {
                 self.waiting.remove(i);
                 let user = self.by_ext.get(&ext).copied();
                 fx.push(log(QueueEventKind::Connect, user));
-                self.connected.insert(call_id.into(), (queue, now));
+                self.connected.insert(call_id.into(), (queue, now, call_id.into()));
                 let day = now.with_timezone(&self.tz).date_naive();
                 if let Some(a) = user.and_then(|u| self.agents.get_mut(&u)) {
                     a.calls.insert(call_id.into(), Part::Talking);
@@ -372,12 +425,160 @@ impl Desk {
                 self.waiting.remove(i);
                 fx.push(log(QueueEventKind::Abandon, None));
             }
+            QueueReport::Key(_) => {}
         }
         self.settle(now, fx);
     }
 
+    /// The caller at `i` pressed `digit`: 1, in a queue that offers it, and the caller is called
+    /// back instead of waiting on the line — told so, let go, their place kept.
+    fn key_pressed(&mut self, i: usize, digit: char, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let c = &mut self.waiting[i];
+        let Some(conf) = self.queues.get(&c.queue) else { return };
+        if digit != CALLBACK_KEY
+            || c.callback.is_some()
+            || !c.ringing.is_empty()
+            || !offers_callback(&conf.queue, &c.from)
+        {
+            return;
+        }
+        let number = crate::sip::trunks::digits(&c.from);
+        let until = now + Duration::minutes(i64::from(conf.queue.callback_minutes));
+        c.callback = Some(Callback { number: number.clone(), until, attempt: None, agent_answered: false });
+        c.next_announce = None;
+        fx.push(Effect::Log(QueueLog {
+            queue: c.queue,
+            call_id: c.call_id.clone(),
+            kind: QueueEventKind::Callback,
+            user: None,
+            at: now,
+            wait_ms: Some((now - c.entered).num_milliseconds()),
+            detail: Some(serde_json::json!({ "number": number, "until": until }).to_string()),
+        }));
+        let language = conf.queue.language.clone();
+        fx.push(Effect::Order(c.orders.clone(), QueueOrder::CallBackLater { language }));
+        fx.push(Effect::WakeAt(until));
+        self.settle(now, fx);
+    }
+
+    /// The callback at `i` came to nothing: the caller leaves the queue as a missed call.
+    fn callback_missed(&mut self, i: usize, why: &str, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let c = self.waiting.remove(i);
+        for u in &c.ringing {
+            if let Some(a) = self.agents.get_mut(u)
+                && a.offered.as_deref() == Some(c.call_id.as_str())
+            {
+                a.offered = None;
+            }
+        }
+        fx.push(Effect::Log(QueueLog {
+            queue: c.queue,
+            call_id: c.call_id.clone(),
+            kind: QueueEventKind::CallbackMissed,
+            user: None,
+            at: now,
+            wait_ms: Some((now - c.entered).num_milliseconds()),
+            detail: Some(serde_json::json!({ "why": why }).to_string()),
+        }));
+        fx.push(Effect::Missed { caller: c.from, called: c.to, at: now });
+    }
+
+    /// A callback's call could not be placed: `no_phone`, the agent's phone is not registered
+    /// (the next agent is tried); otherwise the caller's number cannot be called (a missed call).
+    pub fn callback_not_placed(&mut self, attempt: &str, no_phone: bool, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let Some(i) = self.callback_of(attempt) else { return };
+        if no_phone {
+            self.callback_not_taken(i, now, fx);
+        } else {
+            self.callback_missed(i, "not_placed", now, fx);
+        }
+        self.settle(now, fx);
+    }
+
+    fn callback_of(&self, attempt: &str) -> Option<usize> {
+        self.waiting.iter().position(|c| c.callback.as_ref().and_then(|b| b.attempt.as_deref()) == Some(attempt))
+    }
+
+    /// The agent offered the callback at `i` did not take it: the caller waits for the next.
+    fn callback_not_taken(&mut self, i: usize, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let c = &mut self.waiting[i];
+        let rung = std::mem::take(&mut c.ringing);
+        if let Some(b) = c.callback.as_mut() {
+            b.attempt = None;
+            b.agent_answered = false;
+        }
+        for u in rung {
+            if let Some(a) = self.agents.get_mut(&u)
+                && a.offered.as_deref() == Some(c.call_id.as_str())
+            {
+                a.offered = None;
+            }
+            c.tried.insert(u);
+            fx.push(Effect::Log(QueueLog {
+                queue: c.queue,
+                call_id: c.call_id.clone(),
+                kind: QueueEventKind::NoAnswer,
+                user: Some(u),
+                at: now,
+                wait_ms: Some((now - c.entered).num_milliseconds()),
+                detail: None,
+            }));
+        }
+    }
+
+    /// What an event of a callback's call means for the caller waiting for it.
+    fn callback_event(&mut self, i: usize, ev: &CallEvent, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        match &ev.kind {
+            // The agent answered: the caller's phone rings now.
+            CallEventKind::Ringing if ev.call.ringing.is_empty() => {
+                if let Some(b) = self.waiting[i].callback.as_mut() {
+                    b.agent_answered = true;
+                }
+            }
+            CallEventKind::Answered => {
+                let c = self.waiting.remove(i);
+                let user = c.ringing.first().copied();
+                if let Some(a) = user.and_then(|u| self.agents.get_mut(&u)) {
+                    a.offered = None;
+                    let day = now.with_timezone(&self.tz).date_naive();
+                    if a.day != Some(day) {
+                        a.day = Some(day);
+                        a.answered.clear();
+                    }
+                    *a.answered.entry(c.queue).or_default() += 1;
+                }
+                fx.push(Effect::Log(QueueLog {
+                    queue: c.queue,
+                    call_id: c.call_id.clone(),
+                    kind: QueueEventKind::Connect,
+                    user,
+                    at: now,
+                    wait_ms: Some((now - c.entered).num_milliseconds()),
+                    detail: Some(serde_json::json!({ "callback": ev.call.call_id }).to_string()),
+                }));
+                self.connected.insert(ev.call.call_id.clone(), (c.queue, now, c.call_id));
+            }
+            CallEventKind::Ended { cause } => {
+                if self.waiting[i].callback.as_ref().is_some_and(|b| b.agent_answered) {
+                    let why = match cause {
+                        telephony::events::EndCause::Busy => "busy",
+                        _ => "unanswered",
+                    };
+                    self.callback_missed(i, why, now, fx);
+                } else {
+                    self.callback_not_taken(i, now, fx);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn timed_out(&self, i: usize, now: DateTime<Utc>) -> bool {
         let c = &self.waiting[i];
+        if c.callback.is_some() {
+            // Off the line: the callback's own time holds.
+            return false;
+        }
         let max = self.queues.get(&c.queue).map(|q| q.queue.max_wait_seconds).unwrap_or(0);
         now - c.entered >= Duration::seconds(i64::from(max.max(1)))
     }
@@ -408,6 +609,9 @@ impl Desk {
             Direction::Internal => Some(call.from.clone()),
             Direction::Inbound => None,
         };
+        if let Some(i) = self.callback_of(id) {
+            self.callback_event(i, ev, now, fx);
+        }
         match &ev.kind {
             CallEventKind::Ringing => {
                 for ext in &call.ringing {
@@ -448,7 +652,7 @@ impl Desk {
                         after_call(a, wrap, now, fx);
                     }
                 }
-                if let Some((queue, at)) = self.connected.remove(id) {
+                if let Some((queue, at, queue_call)) = self.connected.remove(id) {
                     // A moving average: each call weighs a fifth.
                     let took = now - at;
                     let h = self.handle_time.entry(queue).or_insert(took);
@@ -456,7 +660,7 @@ impl Desk {
                     let on = call.extension.as_deref().and_then(|e| user_of(e, &self.by_ext));
                     fx.push(Effect::Log(QueueLog {
                         queue,
-                        call_id: id.into(),
+                        call_id: queue_call,
                         kind: QueueEventKind::Complete,
                         user: on,
                         at: now,
@@ -464,8 +668,9 @@ impl Desk {
                         detail: None,
                     }));
                 }
-                // A caller whose call ended without a word from it (it failed) waits no more.
-                if self.waiting.iter().any(|c| c.call_id == id) {
+                // A caller whose call ended without a word from it (it failed) waits no more
+                // (unless they left it to be called back).
+                if self.waiting.iter().any(|c| c.call_id == id && c.callback.is_none()) {
                     self.report(id, QueueReport::CallerLeft, now, fx);
                 }
             }
@@ -537,7 +742,16 @@ impl Desk {
             detail: Some(serde_json::json!({ "handed_by": by, "chosen": [user] }).to_string()),
         }));
         let ring = std::time::Duration::from_secs(ring.max(1) as u64);
-        fx.push(Effect::Order(caller.orders.clone(), QueueOrder::Ring { extensions: vec![ext], ring }));
+        match caller.callback.as_mut() {
+            Some(b) => {
+                let call_id = telephony::new_call_id();
+                b.attempt = Some(call_id.clone());
+                b.agent_answered = false;
+                let number = b.number.clone();
+                fx.push(Effect::CallBack { call_id, queue: caller.queue, extension: ext, number, ring });
+            }
+            None => fx.push(Effect::Order(caller.orders.clone(), QueueOrder::Ring { extensions: vec![ext], ring })),
+        }
         self.settle(now, fx);
         Ok(())
     }
@@ -551,7 +765,10 @@ impl Desk {
     pub fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let callers = self.waiting.iter().flat_map(|c| {
             let max = self.queues.get(&c.queue).map(|q| q.queue.max_wait_seconds).unwrap_or(0);
-            let deadline = c.ringing.is_empty().then(|| c.entered + Duration::seconds(i64::from(max.max(1))));
+            let deadline = c.ringing.is_empty().then(|| match &c.callback {
+                Some(b) => b.until,
+                None => c.entered + Duration::seconds(i64::from(max.max(1))),
+            });
             deadline.into_iter().chain(c.not_before).chain(c.next_announce.filter(|_| c.ringing.is_empty()))
         });
         callers.chain(self.agents.values().filter_map(|a| a.wrap_until)).filter(|t| *t > now).min()
@@ -560,7 +777,10 @@ impl Desk {
     pub fn wake(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         let mut i = 0;
         while i < self.waiting.len() {
-            if self.waiting[i].ringing.is_empty() && self.timed_out(i, now) {
+            let c = &self.waiting[i];
+            if c.ringing.is_empty() && c.callback.as_ref().is_some_and(|b| b.until <= now) {
+                self.callback_missed(i, "expired", now, fx);
+            } else if c.ringing.is_empty() && self.timed_out(i, now) {
                 self.leave(i, QueueEventKind::Timeout, now, fx);
             } else {
                 i += 1;
@@ -578,7 +798,12 @@ impl Desk {
                 continue;
             }
             let Some(conf) = self.queues.get(&c.queue) else { continue };
-            let every = Duration::seconds(i64::from(conf.queue.announce_seconds.max(1)));
+            let tells_places = conf.queue.announce_seconds > 0;
+            let every = if tells_places {
+                Duration::seconds(i64::from(conf.queue.announce_seconds))
+            } else {
+                CALLBACK_OFFER_EVERY
+            };
             let position = self.waiting.iter().filter(|o| o.queue == c.queue && o.entered <= c.entered).count() as u32;
             let staffed = conf
                 .members
@@ -590,8 +815,9 @@ impl Desk {
             let wait_secs = handle.num_seconds() * i64::from(position) / staffed;
             let announcement = Announcement {
                 language: conf.queue.language.clone(),
-                position,
+                position: tells_places.then_some(position),
                 wait_minutes: Some(u32::try_from((wait_secs + 59) / 60).unwrap_or(u32::MAX).max(1)),
+                callback: offers_callback(&conf.queue, &c.from),
             };
             fx.push(Effect::Order(c.orders.clone(), QueueOrder::Announce(announcement)));
             let next = now + every;
@@ -683,10 +909,15 @@ impl Desk {
             if let Some(c) = candidates.iter().find(|c| c.user == first) {
                 self.last_position.insert(conf.queue.id, c.position);
             }
+            let mut users = choice.users.clone();
+            if caller.callback.is_some() {
+                // A callback rings one agent: the caller's phone rings once they answered.
+                users.truncate(1);
+            }
             let detail = explain(&choice, caller, priority(caller.queue), now);
             let ring = std::time::Duration::from_secs(conf.queue.ring_seconds.max(1) as u64);
             let mut extensions = Vec::new();
-            for u in &choice.users {
+            for u in &users {
                 free.remove(u);
                 if let Some(a) = self.agents.get_mut(u) {
                     a.offered = Some(caller.call_id.clone());
@@ -702,10 +933,25 @@ impl Desk {
                     detail: Some(detail.clone()),
                 }));
             }
-            caller.ringing = choice.users.clone();
-            fx.push(Effect::Order(caller.orders.clone(), QueueOrder::Ring { extensions, ring }));
+            caller.ringing = users;
+            match caller.callback.as_mut() {
+                Some(b) => {
+                    let call_id = telephony::new_call_id();
+                    b.attempt = Some(call_id.clone());
+                    b.agent_answered = false;
+                    let (extension, number) = (extensions.first().cloned().unwrap_or_default(), b.number.clone());
+                    fx.push(Effect::CallBack { call_id, queue: caller.queue, extension, number, ring });
+                }
+                None => fx.push(Effect::Order(caller.orders.clone(), QueueOrder::Ring { extensions, ring })),
+            }
         }
     }
+}
+
+/// Whether the queue offers its waiting callers to be called back — and can, to this caller (a
+/// caller without a number cannot be called back).
+fn offers_callback(q: &queue::Model, from: &str) -> bool {
+    q.callback_minutes > 0 && !crate::sip::trunks::digits(from).is_empty()
 }
 
 /// The agent's part of a call ended: after-call work for `wrap`, and idle from now.

@@ -3,7 +3,7 @@
 //!
 //! Decisions: the service level is the share of callers answered within the queue's threshold
 //! among those answered, abandoned after the first `SHORT_ABANDON_SECS` seconds, or sent to the
-//! exit after waiting too long (callers who hung up in the first seconds did not give anybody a
+//! exit after waiting too long or whose callback came to nothing (callers who hung up in the first seconds did not give anybody a
 //! chance, and a caller refused at the door never waited). The average speed of answer is the
 //! mean wait of the answered callers; the handle time is the mean talk time of the completed
 //! calls.
@@ -34,6 +34,10 @@ pub struct QueueFigures {
     pub wait_answered_ms: i64,
     pub completed: u32,
     pub talk_ms: i64,
+    /// Callers who pressed 1 to be called back (answered later, they count as answered then).
+    pub callbacks: u32,
+    /// Callbacks that came to nothing (unanswered, not placed, expired).
+    pub callbacks_missed: u32,
 }
 
 impl QueueFigures {
@@ -74,6 +78,8 @@ impl QueueFigures {
                 self.completed += n;
                 self.talk_ms += b.wait_ms;
             }
+            QueueEventKind::Callback => self.callbacks += n,
+            QueueEventKind::CallbackMissed => self.callbacks_missed += n,
             QueueEventKind::Offer => {}
         }
     }
@@ -89,7 +95,7 @@ impl QueueFigures {
 
     /// Percent answered in time (see the module's note); None before anybody counted.
     pub fn service_level(&self) -> Option<u32> {
-        let counted = self.answered + self.abandoned - self.short_abandoned + self.timeouts;
+        let counted = self.answered + self.abandoned - self.short_abandoned + self.timeouts + self.callbacks_missed;
         (counted > 0).then(|| (self.answered_in_time * 100 + counted / 2) / counted)
     }
 

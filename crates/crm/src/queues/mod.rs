@@ -40,6 +40,9 @@ pub struct QueueForm {
     pub announce_seconds: i32,
     /// The language the queue speaks in.
     pub language: crate::Language,
+    /// Waiting callers may press 1 to be called back, keeping their place, for this many
+    /// minutes (0: not offered; else 5 to 1440).
+    pub callback_minutes: i32,
 }
 
 impl Default for QueueForm {
@@ -58,6 +61,7 @@ impl Default for QueueForm {
             exit: QueueExit::HangUp,
             announce_seconds: 0,
             language: crate::Language::En,
+            callback_minutes: 0,
         }
     }
 }
@@ -86,6 +90,7 @@ impl From<&Queue> for QueueForm {
             exit: exit::exit_of(q),
             announce_seconds: q.announce_seconds,
             language: crate::Language::parse(&q.language).unwrap_or(crate::Language::En),
+            callback_minutes: q.callback_minutes,
         }
     }
 }
@@ -142,6 +147,9 @@ impl Crm {
         check_range("service_level_target", f.service_level_target, 1, 100)?;
         if f.announce_seconds != 0 {
             check_range("announce_seconds", f.announce_seconds, 15, 600)?;
+        }
+        if f.callback_minutes != 0 {
+            check_range("callback_minutes", f.callback_minutes, 5, 1440)?;
         }
         let others = self.queue_confs(org).await?;
         if others
@@ -202,6 +210,7 @@ impl Crm {
         am.exit_target = Set(exit_target);
         am.announce_seconds = Set(f.announce_seconds);
         am.language = Set(f.language.as_str().into());
+        am.callback_minutes = Set(f.callback_minutes);
         let q = if id.is_some() { am.update(self.db()).await? } else { am.insert(self.db()).await? };
         self.reload_desk_queues(org).await?;
         Ok(q)
@@ -244,20 +253,7 @@ impl Crm {
         }
         let org = by.org_id;
         self.queue_conf(org, queue_id).await?;
-        let users: std::collections::HashSet<i64> = user::Entity::find()
-            .filter(user::Column::OrgId.eq(org.0))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        for m in members {
-            if !users.contains(&m.user_id.0) || !seen.insert(m.user_id) {
-                return Err(CrmError::invalid("members", "err-member-unknown"));
-            }
-            check_range("penalty", m.penalty, 0, 99)?;
-        }
+        self.check_queue_members(by, members).await?;
         let txn = self.store.write().await?;
         queue_member::Entity::delete_many()
             .filter(queue_member::Column::OrgId.eq(org.0))
@@ -278,6 +274,30 @@ impl Crm {
         }
         txn.commit().await?;
         self.reload_desk_queues(org).await
+    }
+
+    /// Whether `members` can be a queue's members: the organization's users, each once, with a
+    /// penalty from 0 to 99.
+    pub async fn check_queue_members(&self, by: &User, members: &[MemberForm]) -> Result<(), CrmError> {
+        if !by.is_manager() {
+            return Err(CrmError::Forbidden);
+        }
+        let org = by.org_id;
+        let users: std::collections::HashSet<i64> = user::Entity::find()
+            .filter(user::Column::OrgId.eq(org.0))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for m in members {
+            if !users.contains(&m.user_id.0) || !seen.insert(m.user_id) {
+                return Err(CrmError::invalid("members", "err-member-unknown"));
+            }
+            check_range("penalty", m.penalty, 0, 99)?;
+        }
+        Ok(())
     }
 
     /// The callers waiting in the organization's queues now (this node's).
@@ -323,8 +343,9 @@ impl Crm {
 
     /// A caller enters a queue (asked by the SIP side).
     pub(crate) async fn enter_queue(&self, call: &telephony::events::ActiveCall, queue: i64) -> QueueTicket {
-        let step =
-            |d: &mut desk::Desk, now, fx: &mut Vec<desk::Effect>| d.enter(&call.call_id, &call.from, queue, now, fx);
+        let step = |d: &mut desk::Desk, now, fx: &mut Vec<desk::Effect>| {
+            d.enter(&call.call_id, &call.from, &call.to, queue, now, fx)
+        };
         match self.on_desk(OrgId(call.tenant), step).await {
             Ok(t) => t,
             Err(e) => {

@@ -48,6 +48,10 @@ pub struct Step {
     /// For a caller who left unanswered: where they went, and to what (an extension, a queue's
     /// name).
     pub exit: Option<(ExitKind, String)>,
+    /// A callback in queue: the number to call back (when asked), and how it went — `called_back`
+    /// (answered), `unanswered`, `busy`, `not_placed`, `expired`.
+    pub callback_number: Option<String>,
+    pub callback: Option<String>,
 }
 
 impl Crm {
@@ -130,6 +134,14 @@ impl Crm {
                     why,
                     refusal,
                     exit,
+                    callback_number: (e.kind == QueueEventKind::Callback)
+                        .then(|| detail["number"].as_str().map(str::to_string))
+                        .flatten(),
+                    callback: match e.kind {
+                        QueueEventKind::CallbackMissed => detail["why"].as_str().map(str::to_string),
+                        QueueEventKind::Connect if detail.get("callback").is_some() => Some("called_back".into()),
+                        _ => None,
+                    },
                 }
             })
             .collect();

@@ -359,7 +359,12 @@ async fn waiting_callers_are_told_their_place_and_the_expected_wait() {
             Ok(QueueOrder::Announce(a)) => Some(a),
             _ => None,
         };
-        let a = |position, minutes| Announcement { language: "pl".into(), position, wait_minutes: Some(minutes) };
+        let a = |position, minutes| Announcement {
+            language: "pl".into(),
+            position: Some(position),
+            wait_minutes: Some(minutes),
+            callback: false,
+        };
         assert_eq!(told(&mut first), Some(a(1, 3)), "{b}");
         assert_eq!(told(&mut second), None, "{b}: not yet 5 s for the second");
         crm.clock().advance(Duration::seconds(2));
@@ -372,6 +377,87 @@ async fn waiting_callers_are_told_their_place_and_the_expected_wait() {
         assert_eq!(told(&mut second), None, "{b}");
         // Bad intervals are refused with their field.
         let bad = QueueForm { name: "bad".into(), announce_seconds: 5, ..Default::default() };
+        assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
+    }
+}
+
+/// A queue that offers callbacks says so; a caller who presses 1 is told they will be called
+/// back, leaves the line and keeps their place (ahead of those who came after); a callback not
+/// reached in its time makes the caller a missed call. Every step is in the call's queue events.
+#[tokio::test]
+async fn a_caller_who_presses_1_keeps_their_place_off_the_line_and_is_missed_when_it_expires() {
+    use telephony::queue::Announcement;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let lunch = crm.add_status_reason(&t.manager, "Lunch").await.unwrap();
+        crm.set_agent_status(&t.agents[0], false, Some(lunch.id)).await.unwrap();
+        let f = QueueForm { callback_minutes: 10, language: crm::Language::Pl, ..Default::default() };
+        let q = queue(&crm, &t, "callback", f, &[(0, 0)]).await;
+        let mut first = enter(&crm, t.org, "c1", q).await;
+        crm.clock().advance(Duration::seconds(1));
+        let _second = enter(&crm, t.org, "c2", q).await;
+        let step = || async { crm.set_agent_status(&t.agents[1], false, Some(lunch.id)).await.unwrap() };
+        crm.clock().advance(Duration::seconds(5));
+        step().await;
+        // No places told (not asked for): only the offer.
+        let offer = Announcement { language: "pl".into(), position: None, wait_minutes: Some(3), callback: true };
+        assert_eq!(first.try_recv().ok(), Some(QueueOrder::Announce(offer)), "{b}");
+        crm.queue_report(t.org.0, "c1", QueueReport::Key('2'));
+        assert!(first.try_recv().is_err(), "{b}: another key does nothing");
+        crm.queue_report(t.org.0, "c1", QueueReport::Key('1'));
+        assert_eq!(first.try_recv().ok(), Some(QueueOrder::CallBackLater { language: "pl".into() }), "{b}");
+        // The B2BUA lets the caller go: the place stays, first in the line.
+        let at = crm.clock().now();
+        send(
+            &crm,
+            ev(
+                t.org.0,
+                "c1",
+                D::Inbound,
+                "48600111222",
+                "48221234567",
+                None,
+                at,
+                K::Ended { cause: EndCause::CallbackRequested },
+            ),
+        )
+        .await;
+        crm.queue_report(t.org.0, "c1", QueueReport::CallerLeft);
+        let waiting = crm.waiting_callers(t.org).await.unwrap();
+        let line: Vec<(&str, bool)> = waiting.iter().map(|w| (w.call_id.as_str(), w.callback)).collect();
+        assert_eq!(line, [("c1", true), ("c2", false)], "{b}");
+        assert!(crm.missed_calls(t.org, Default::default(), 10).await.unwrap().is_empty(), "{b}: not missed yet");
+        // Past the queue's longest wait (5 min) the caller still waits for the callback; past
+        // its 10 minutes, they are a missed call.
+        crm.clock().advance(Duration::minutes(6));
+        crm.wake_desk(t.org);
+        let waiting = crm.waiting_callers(t.org).await.unwrap();
+        assert_eq!(waiting.iter().map(|w| w.call_id.as_str()).collect::<Vec<_>>(), ["c1"], "{b}");
+        crm.clock().advance(Duration::minutes(5));
+        crm.wake_desk(t.org);
+        assert!(crm.waiting_callers(t.org).await.unwrap().is_empty(), "{b}");
+        let missed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                let m = crm.missed_calls(t.org, Default::default(), 10).await.unwrap();
+                if !m.is_empty() {
+                    return m;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the expired callback is a missed call");
+        assert_eq!((missed[0].caller.as_str(), missed[0].called_number.as_str()), ("48600111222", "48221234567"));
+        crm.flush_queue_journal().await;
+        let kinds: Vec<QueueEventKind> =
+            crm.queue_decisions(t.org, "c1").await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [QueueEventKind::Enter, QueueEventKind::Callback, QueueEventKind::CallbackMissed], "{b}");
+        let journey = crm.call_journey(&t.manager, "c1").await.unwrap().1;
+        assert_eq!(journey[1].callback_number.as_deref(), Some("48600111222"), "{b}");
+        assert_eq!(journey[2].callback.as_deref(), Some("expired"), "{b}");
+        // Out-of-range validity is refused with its field.
+        let bad = QueueForm { name: "bad".into(), callback_minutes: 2, ..Default::default() };
         assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
     }
 }

@@ -54,5 +54,7 @@ stored_enum! {
         AgentGone = "agent_gone",
         /// The node that carried the call stopped (a crash); closed when it started again.
         Interrupted = "interrupted",
+        /// The caller left a queue to be called back.
+        CallbackRequested = "callback_requested",
     }
 }

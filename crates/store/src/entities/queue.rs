@@ -34,6 +34,9 @@ pub struct Model {
     pub announce_seconds: i32,
     /// The language of what the queue says (en, pl, he).
     pub language: String,
+    /// Waiting callers may press 1 to be called back, keeping their place, for this many
+    /// minutes (0: not offered).
+    pub callback_minutes: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -43,5 +43,11 @@ stored_enum! {
         Refused = "refused",
         /// The answered call ended (`wait_ms` is the talk time).
         Complete = "complete",
+        /// The caller pressed 1 and left the line to be called back, keeping their place (the
+        /// detail holds the number and until when).
+        Callback = "callback",
+        /// The callback came to nothing: the caller did not answer it, it could not be placed,
+        /// or it expired (the detail says which); the caller is a missed call now.
+        CallbackMissed = "callback_missed",
     }
 }

@@ -21,6 +21,7 @@ mod m20261203_000015_supervision;
 mod m20261203_000016_queue_stats;
 mod m20261206_000018_live_calls;
 mod m20261207_000019_queue_announcements;
+mod m20261207_000020_queue_callbacks;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_queue_stats::Migration),
             Box::new(m20261206_000018_live_calls::Migration),
             Box::new(m20261207_000019_queue_announcements::Migration),
+            Box::new(m20261207_000020_queue_callbacks::Migration),
         ]
     }
 }

@@ -753,6 +753,156 @@ async fn three_missed_calls_make_one_row_and_an_answered_callback_removes_it() {
     assert!(carrier.wait_with_output().unwrap().status.success(), "the carrier answered and was hung up");
 }
 
+/// Callback in queue, end to end: a customer waiting in a queue presses 1, is let go, and keeps
+/// their place; when an agent becomes free, the agent's phone rings first (as any call), and once
+/// answered the customer is called back through the trunk; every step is in the call's queue
+/// path, and nothing is left as a missed call. The queue and the agent's state are set over the API.
+#[tokio::test]
+async fn a_caller_who_presses_1_is_called_back_through_the_agent_when_their_turn_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = sip_password_of(&add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1002"],
+        "anna-secret-1",
+    ));
+    add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "boss", "--role", "admin", "--extension", "1009"],
+        "boss-secret-12",
+    );
+    let carrier_port = free_udp_port("127.0.0.2");
+    let cli = |args: &[&str]| assert!(cmd(dir.path(), &[]).args(args).output().unwrap().status.success(), "{args:?}");
+    cli(&[
+        "trunk",
+        "add",
+        "--org",
+        "acme",
+        "--name",
+        "carrier",
+        "--host",
+        "127.0.0.2",
+        "--port",
+        &carrier_port,
+        "--inbound",
+        "127.0.0.2",
+    ]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let store =
+        store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
+    let crm = crm::Crm::start(store).await.unwrap();
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let anna = crm.find_user_by_login(org.id, "anna").await.unwrap().unwrap();
+    let boss = crm.find_user_by_login(org.id, "boss").await.unwrap().unwrap();
+    let anna_token = crm.create_token(&anna, "phone").await.unwrap().0;
+    let boss_token = crm.create_token(&boss, "setup").await.unwrap().0;
+    let api = reqwest::Client::new();
+    let call_api = |method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let mut r = api.request(method, format!("{}/api/v1{path}", srv.base)).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status();
+            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    use reqwest::Method;
+    let body = serde_json::json!({"name": "Support", "callback_minutes": 10, "leave_when_empty": false,
+        "members": [{"user_id": anna.id.0}]});
+    let (st, q) = call_api(Method::POST, "/queues", &boss_token, Some(body)).await;
+    assert_eq!(st, reqwest::StatusCode::CREATED, "{q}");
+    let number = serde_json::json!({"number": "48221234567", "queue_id": q["id"]});
+    let (st, n) = call_api(Method::POST, "/numbers", &boss_token, Some(number)).await;
+    assert_eq!(st, reqwest::StatusCode::CREATED, "{n}");
+
+    // The customer calls, presses 1, and is let go; nobody was free.
+    let caller = render_scenario(dir.path(), "trunk_uac_press1_wait_bye.xml", &[]);
+    let o = sipp_cmd(
+        "127.0.0.2",
+        &free_udp_port("127.0.0.2"),
+        &caller,
+        &["-s", "48221234567", "-key", "caller", "48600111222", "-mp", "19200"],
+        Some(&sip),
+    )
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "pressed 1 and was let go: {}", String::from_utf8_lossy(&o.stderr));
+    let (_, waiting) = call_api(Method::GET, "/queues/waiting", &boss_token, None).await;
+    assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{waiting}");
+    assert_eq!((waiting[0]["callback"].as_bool(), waiting[0]["caller"].as_str()), (Some(true), Some("48600111222")));
+    let queue_call = waiting[0]["call_id"].as_str().unwrap().to_string();
+
+    // Anna's phone and the carrier wait; anna becomes available: her phone rings, she answers,
+    // the customer is called back.
+    let phone_port = free_udp_port("127.0.0.1");
+    register_phone(&sip, &phone_port, "1002", &pw);
+    let phone = sipp_cmd(
+        "127.0.0.1",
+        &phone_port,
+        &render_scenario(dir.path(), "uas_answer.xml", &[]),
+        &["-mp", "19400"],
+        None,
+    )
+    .spawn()
+    .unwrap();
+    let carrier_file = dir.path().join("carrier.xml");
+    let carrier_xml = std::fs::read_to_string(render_scenario(dir.path(), "carrier_answer.xml", &[])).unwrap();
+    std::fs::write(&carrier_file, carrier_xml.replace("[callerid]", "48221234567")).unwrap();
+    let carrier =
+        sipp_cmd("127.0.0.2", &carrier_port, carrier_file.to_str().unwrap(), &["-mp", "19600"], None).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (st, me) =
+        call_api(Method::PUT, "/me/status", &anna_token, Some(serde_json::json!({"state": "available"}))).await;
+    assert_eq!(st, reqwest::StatusCode::OK, "{me}");
+    let call_id = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let (_, calls) = call_api(Method::GET, "/calls", &anna_token, None).await;
+            if let Some(c) = calls.as_array().and_then(|a| a.first()) {
+                let (_, waiting) = call_api(Method::GET, "/queues/waiting", &boss_token, None).await;
+                if waiting.as_array().is_some_and(|w| w.is_empty()) {
+                    return c["call_id"].as_str().unwrap().to_string();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the callback is up and the caller waits no more");
+    let (_, now) = call_api(Method::GET, "/me/status", &anna_token, None).await;
+    assert_eq!(now["state"], "in_call", "{now}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let hangup = serde_json::json!({"command": "hangup"});
+    let (st, _) = call_api(Method::POST, &format!("/calls/{call_id}/commands"), &anna_token, Some(hangup)).await;
+    assert_eq!(st, reqwest::StatusCode::ACCEPTED);
+    assert!(phone.wait_with_output().unwrap().status.success(), "anna's phone rang, answered and was hung up");
+    assert!(carrier.wait_with_output().unwrap().status.success(), "the customer answered the callback");
+
+    // The queue path of the customer's call names every step.
+    let kinds = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let events = crm.queue_decisions(org.id, &queue_call).await.unwrap();
+            let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+            if kinds.last() == Some(&"complete") {
+                return kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the callback completed in the queue's log");
+    assert_eq!(kinds, ["enter", "callback", "offer", "connect", "complete"]);
+    let (_, missed) = call_api(Method::GET, "/missed", &boss_token, None).await;
+    assert_eq!(missed["items"], serde_json::json!([]), "nothing missed");
+    let log = crm.call_log(&anna, &crm::calls::log::CallLogFilter { limit: 5, ..Default::default() }).await.unwrap();
+    let back = log.iter().find(|c| c.call_id == call_id).expect("the callback in anna's log");
+    assert_eq!((back.number.as_str(), back.answered_at.is_some()), ("48600111222", true));
+}
+
 /// An import killed half-way (SIGKILL) leaves whole batches and no half one; run again, it
 /// adds the rest and nothing twice.
 #[tokio::test]

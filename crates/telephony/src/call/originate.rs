@@ -17,6 +17,13 @@ pub struct Originate {
     /// The call id to give the call (made by `new_call_id`) when the caller must know it before
     /// anything rings; a new one when `None`.
     pub call_id: Option<String>,
+    /// The agent's phones answer by themselves where they can (a click-to-call: the agent asked
+    /// for it); false rings them as any call (a queue's callback offered to the agent).
+    pub auto_answer: bool,
+    /// How long the agent's phones ring; the server's ring time when `None`.
+    pub ring: Option<std::time::Duration>,
+    /// The queue the call is for (a callback in queue): its after-call work follows.
+    pub queue: Option<i64>,
 }
 
 /// A new call id for a call Switchboard places.
@@ -28,7 +35,7 @@ pub fn new_call_id() -> String {
 pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, CallError> {
     let agent_phones = phones(&srv, &o.tenant, &o.extension);
     if agent_phones.is_empty() {
-        return Err(CallError::Refused("the extension has no registered phone".into()));
+        return Err(CallError::NoPhone);
     }
     let internal = srv.directory.extension_secret(&o.tenant, &o.number).await.is_some();
     let (direction, targets, caller_id, credential) = if internal {
@@ -56,14 +63,15 @@ pub(crate) async fn originate(srv: Arc<Shared>, o: Originate) -> Result<String, 
         Some(o.extension.clone()),
     );
     meta.ringing = vec![o.extension.clone()];
+    meta.queue = o.queue;
     let host = srv.contact.host_with_port.to_string();
     let agent_plan = Plan {
         meta,
         // The agent's phone shows whom it is about to call.
         caller_uri: uri(&format!("sip:{}@{host}", o.number)),
-        stages: vec![(agent_phones, srv.ring_timeout)],
+        stages: vec![(agent_phones, o.ring.unwrap_or(srv.ring_timeout))],
         credential: None,
-        headers: auto_answer_headers(&srv),
+        headers: if o.auto_answer { auto_answer_headers(&srv) } else { vec![] },
     };
     let customer = Plan {
         meta: ActiveCall::new(String::new(), 0, direction, String::new(), String::new(), None),
@@ -134,7 +142,11 @@ async fn run_originate(srv: Arc<Shared>, agent_plan: Plan, mut customer: Plan) {
         return;
     };
 
-    // 2. The customer, while the agent waits; the agent hanging up cancels it.
+    // 2. The customer, while the agent waits; the agent hanging up cancels it. The agent's
+    // phone rings no more: told, so that whoever follows the call knows the customer rings now.
+    meta.ringing.clear();
+    meta.emit(&srv, CallEventKind::Ringing);
+    rang = true;
     customer.meta = meta.clone();
     let offer_b = sdp::build(b_local, &agent_media.codecs, agent_media.event_pt, SdpDirection::SendRecv, session, 1);
     let agent_call_id = agent.id().call_id.clone();

@@ -99,6 +99,7 @@ pub(super) async fn run(
         offer_b: &offer_b,
         cmds: &mut cmds,
         waiting: &waiting,
+        speaking_until: std::time::Instant::now(),
     };
     let waited = w.in_queues(queue, &mut media_rx).await;
     match waited {
@@ -158,6 +159,8 @@ struct Wait<'a> {
     cmds: &'a mut mpsc::UnboundedReceiver<CallCommand>,
     /// The caller's music (announcements are played into it).
     waiting: &'a Relay,
+    /// When what the caller was told last ends.
+    speaking_until: std::time::Instant,
 }
 
 impl Wait<'_> {
@@ -185,8 +188,28 @@ impl Wait<'_> {
                             Some(QueueOrder::Leave(exit)) => break exit,
                             Some(QueueOrder::Announce(a)) => {
                                 if let Some(clip) = srv.prompts.announcement(&a.language, &a) {
-                                    self.waiting.announce(0, clip);
+                                    self.speak(clip);
                                 }
+                            }
+                            Some(QueueOrder::CallBackLater { language }) => {
+                                // Told so, the caller is let go: their place stays with the
+                                // distributor, which calls them back.
+                                if let Some(clip) = srv.prompts.callback_confirmed(&language) {
+                                    self.speak(clip);
+                                }
+                                let done = tokio::time::Instant::from_std(self.speaking_until) + Duration::from_millis(400);
+                                let hung_up = loop {
+                                    tokio::select! {
+                                        _ = tokio::time::sleep_until(done) => break false,
+                                        st = self.a_state.recv() => {
+                                            if matches!(st, None | Some(DialogState::Terminated(..))) {
+                                                break true;
+                                            }
+                                        }
+                                    }
+                                };
+                                tracing::debug!(%call_id, hung_up, "SIP: the caller will be called back");
+                                return Waited::Over(EndCause::CallbackRequested);
                             }
                             Some(QueueOrder::Ring { extensions, ring }) => match self.offer(&extensions, ring).await {
                                 Offer::Answered { dialog, response, extension, states, signal } => {
@@ -209,7 +232,10 @@ impl Wait<'_> {
                                 return Waited::Over(EndCause::Cancelled);
                             }
                         }
-                        Some(ev) = media.recv() => tracing::debug!(?ev, "SIP: a key pressed in the queue"),
+                        Some(ev) = media.recv() => {
+                            let MediaEvent::Dtmf { digit, .. } = ev;
+                            srv.directory.queue_report(tenant, &call_id, QueueReport::Key(digit));
+                        }
                     }
                 },
             };
@@ -241,6 +267,12 @@ impl Wait<'_> {
                 }
             }
         }
+    }
+
+    /// Plays `clip` to the caller after what they are being told now.
+    fn speak(&mut self, clip: media::Music) {
+        self.speaking_until = self.speaking_until.max(std::time::Instant::now()) + clip.duration();
+        self.waiting.announce(0, clip);
     }
 
     /// Whether the caller hung up (or the call was ended for them) while it moved between queues.

@@ -48,6 +48,9 @@ pub const DID_LOOP: &str = "48220000007";
 /// Queue 9: says "your place: 3, expected wait in minutes: 2" after 0.5 s, lets the caller go
 /// 5 s later.
 pub const DID_ANNOUNCE: &str = "48220000009";
+/// Queue 10: offers a callback; a caller who presses 1 is told "we will call you back" and let
+/// go (nobody is offered the call).
+pub const DID_CALLBACK: &str = "48220000010";
 /// Callers that entered queues 7 and 8 (one test calls them).
 pub static LOOP_ENTRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -87,6 +90,7 @@ impl SipDirectory for Directory {
             (1, DID_QUEUE) => Some(telephony::InboundRoute::Queue(1)),
             (1, DID_LOOP) => Some(telephony::InboundRoute::Queue(7)),
             (1, DID_ANNOUNCE) => Some(telephony::InboundRoute::Queue(9)),
+            (1, DID_CALLBACK) => Some(telephony::InboundRoute::Queue(10)),
             (1, DID_GROUP) => Some(telephony::InboundRoute::Group {
                 members: vec!["1002".into(), "1003".into()],
                 parallel: false,
@@ -102,10 +106,36 @@ impl SipDirectory for Directory {
             let (orders, rx) = tokio::sync::mpsc::unbounded_channel();
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                let a = telephony::queue::Announcement { language: "en".into(), position: 3, wait_minutes: Some(2) };
+                let a = telephony::queue::Announcement {
+                    language: "en".into(),
+                    position: Some(3),
+                    wait_minutes: Some(2),
+                    callback: false,
+                };
                 let _ = orders.send(QueueOrder::Announce(a));
                 tokio::time::sleep(std::time::Duration::from_millis(5000)).await;
                 let _ = orders.send(QueueOrder::Leave(QueueExit::HangUp));
+            });
+            return QueueTicket::Wait(rx);
+        }
+        if queue == 10 {
+            let (orders, rx) = tokio::sync::mpsc::unbounded_channel();
+            let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
+            *self.queue_reports.lock().unwrap() = Some(reports_tx);
+            tokio::spawn(async move {
+                let pressed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                    while let Some(r) = reports.recv().await {
+                        if r == QueueReport::Key('1') {
+                            return true;
+                        }
+                    }
+                    false
+                });
+                let order = match pressed.await {
+                    Ok(true) => QueueOrder::CallBackLater { language: "en".into() },
+                    _ => QueueOrder::Leave(QueueExit::HangUp),
+                };
+                let _ = orders.send(order);
             });
             return QueueTicket::Wait(rx);
         }

@@ -565,3 +565,51 @@ async fn a_waiting_caller_hears_their_place_and_the_expected_wait() {
     assert!(music(&blocks[..first]) >= 3, "music before the words");
     assert!(music(&blocks[last + 1..]) >= 3, "music after the words");
 }
+
+/// A waiting caller who presses 1 is told they will be called back, whole, and then let go: the
+/// call ends as a callback asked for (measured on the RTP the caller receives; the recorded
+/// words here are a tone of their own).
+#[tokio::test]
+async fn a_caller_who_presses_1_hears_they_will_be_called_back_and_is_let_go() {
+    use crate::harness::{DID_CALLBACK, sipp_from};
+    let words = tempfile::tempdir().unwrap();
+    let en = words.path().join("en");
+    std::fs::create_dir_all(&en).unwrap();
+    let made = std::process::Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(en.join("callback-confirm.wav"))
+        .args(["synth", "0.8", "sine", "1300"])
+        .status()
+        .expect("sox is installed");
+    assert!(made.success());
+    let dir = words.path().to_path_buf();
+    let srv = server_with_settings(move |s| {
+        s.rtp_ports = (62600, 62698);
+        s.prompts = Some(dir);
+    })
+    .await;
+    let mut events = srv.subscribe();
+    let media = 27700;
+    let cap = Capture::start(&format!("udp and dst port {media}")).await;
+    let args = ["-s", DID_CALLBACK, "-key", "caller", "48600111778", "-mp", &media.to_string()];
+    let o = sipp_from("127.0.0.2", "trunk_uac_press1_wait_bye.xml", srv.local_addr(), &args).await;
+    assert!(ok(&o), "pressed 1, then let go: {}", explain(&o));
+    let seen = cap.stop().await;
+    let samples = pcmu_samples(seen.iter());
+    let blocks: Vec<&[f64]> = samples.chunks_exact(400).collect();
+    let said = blocks.iter().filter(|b| blocks_dominated_by(b, &[1300.0]) > 0.5).count();
+    assert!((14..=17).contains(&said), "the confirmation whole: 0.8 s is 16 blocks, heard {said}");
+    let last = blocks.iter().rposition(|b| blocks_dominated_by(b, &[1300.0]) > 0.5).unwrap();
+    assert!(blocks.len() - last <= 20, "let go within a second of the words ({} blocks after)", blocks.len() - last);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let ev = events.recv().await.unwrap();
+            if let telephony::events::CallEventKind::Ended { cause } = ev.kind {
+                return cause;
+            }
+        }
+    })
+    .await
+    .expect("the call ended");
+    assert_eq!(ended, telephony::events::EndCause::CallbackRequested);
+}

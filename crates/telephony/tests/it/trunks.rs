@@ -179,6 +179,9 @@ async fn click_to_call_rings_the_agent_then_the_customer() {
         number: number.into(),
         caller_id: None,
         call_id: None,
+        auto_answer: true,
+        ring: None,
+        queue: None,
     };
     assert!(srv.originate(o("0221234567", "1002")).await.is_err(), "1002 has no phone registered");
     assert!(srv.originate(o("0048221234567", "1001")).await.is_err(), "the dial rules refuse international numbers");

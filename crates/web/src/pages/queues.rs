@@ -162,6 +162,7 @@ fn read(fields: &[(String, String)]) -> (QueueForm, Vec<MemberForm>) {
         ),
         announce_seconds: if get("announce_seconds").is_empty() { 0 } else { num("announce_seconds") },
         language: crm::Language::parse(&get("language")).unwrap_or(crm::Language::En),
+        callback_minutes: if get("callback_minutes").is_empty() { 0 } else { num("callback_minutes") },
     };
     let members = fields
         .iter()

@@ -204,3 +204,120 @@ async fn telephony_is_set_up_changed_and_removed_over_the_api() {
         assert!(doc["paths"][p].is_object(), "{p} documented");
     }
 }
+
+/// Queues, agents' states and supervision over the API: a manager sets up a queue with its
+/// members and a callback offer, changes and removes it; bad input is refused with its field and
+/// changes nothing; an agent sets their own state and sees no queue; a manager sees every agent.
+#[tokio::test]
+async fn queues_and_agent_states_are_set_up_and_read_over_the_api() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(&app.acme_admin).await;
+    let agent = app.token_for(&app.acme_agent).await;
+    let c = reqwest::Client::new();
+    let url = |p: &str| app.url(&format!("/api/v1{p}"));
+    let bob = app.acme_agent.id.0;
+    let r = c.get(url("/queues")).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "agents do not set up queues");
+    let q: Value = c
+        .post(url("/queues"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "Support", "callback_minutes": 30, "language": "pl",
+            "exit": {"kind": "extension", "extension": "100"}, "members": [{"user_id": bob, "penalty": 0}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((q["callback_minutes"].as_i64(), q["language"].as_str()), (Some(30), Some("pl")), "{q}");
+    assert_eq!(q["exit"], json!({"kind": "extension", "extension": "100"}));
+    assert_eq!(q["members"], json!([{"user_id": bob, "penalty": 0}]));
+    assert_eq!(q["strategy"], "longest_idle", "the defaults of a new queue");
+    let id = q["id"].as_i64().unwrap();
+    // Bad input: its field named, nothing changed (members checked before the queue is saved).
+    for (body, field) in [
+        (json!({"name": "Support", "callback_minutes": 2}), "callback_minutes"),
+        (json!({"name": "Support", "strategy": "loudest"}), "strategy"),
+        (json!({"name": "Renamed", "members": [{"user_id": 999_999}]}), "members"),
+    ] {
+        let r = c.put(url(&format!("/queues/{id}"))).bearer_auth(&admin).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    let list: Value = c.get(url("/queues")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!((list[0]["name"].as_str(), list[0]["callback_minutes"].as_i64()), (Some("Support"), Some(30)));
+    let changed: Value = c
+        .put(url(&format!("/queues/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "Support line", "strategy": "round_robin", "members": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed["strategy"].as_str(), changed["members"].as_array().map(Vec::len)),
+        (Some("round_robin"), Some(0))
+    );
+    // The agent's own state; a manager sees everyone's and sets it.
+    let me: Value = c.get(url("/me/status")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["state"], "logged_out");
+    let me: Value = c
+        .put(url("/me/status"))
+        .bearer_auth(&agent)
+        .json(&json!({"state": "available"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((me["state"].as_str(), me["available"].as_bool()), (Some("available"), Some(true)));
+    let r = c
+        .put(url("/me/status"))
+        .bearer_auth(&agent)
+        .json(&json!({"state": "unavailable", "reason_id": 77}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "an unknown reason");
+    let r = c.get(url("/agents")).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "agents do not watch the others");
+    let all: Value = c.get(url("/agents")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let bob_now = all.as_array().unwrap().iter().find(|a| a["user_id"] == bob).unwrap();
+    assert_eq!(bob_now["state"], "available", "{all}");
+    let r = c
+        .put(url(&format!("/agents/{bob}/status")))
+        .bearer_auth(&admin)
+        .json(&json!({"state": "logged_out"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let waiting: Value = c.get(url("/queues/waiting")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(waiting, json!([]));
+    let r = c
+        .post(url("/calls/sb-0000000000000000/supervision"))
+        .bearer_auth(&admin)
+        .json(&json!({"mode": "listen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "no such call in progress");
+    let r = c.delete(url(&format!("/queues/{id}"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let list: Value = c.get(url("/queues")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list, json!([]), "a removed queue is out of use");
+    let doc: Value = c.get(url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for p in [
+        "/api/v1/queues",
+        "/api/v1/queues/{id}",
+        "/api/v1/me/status",
+        "/api/v1/agents",
+        "/api/v1/calls/{id}/supervision",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p} in the OpenAPI document");
+    }
+}

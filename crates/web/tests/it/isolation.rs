@@ -146,6 +146,27 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::PUT, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
+            (Method::PUT, "/api/v1/queues/{id}", format!("/api/v1/queues/{queue}"), false),
+            (Method::DELETE, "/api/v1/queues/{id}", format!("/api/v1/queues/{queue}"), false),
+            (
+                Method::POST,
+                "/api/v1/queues/waiting/{call_id}/hand",
+                "/api/v1/queues/waiting/globex-call/hand".to_string(),
+                false,
+            ),
+            (Method::PUT, "/api/v1/agents/{id}/status", format!("/api/v1/agents/{g}/status"), false),
+            (
+                Method::POST,
+                "/api/v1/calls/{id}/supervision",
+                "/api/v1/calls/globex-call/supervision".to_string(),
+                false,
+            ),
+            (
+                Method::DELETE,
+                "/api/v1/calls/{id}/supervision",
+                "/api/v1/calls/globex-call/supervision".to_string(),
+                false,
+            ),
             (Method::DELETE, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
             (Method::POST, "/admin/telephony/trunks/{id}", format!("/admin/telephony/trunks/{trunk}"), true),
             (
@@ -224,6 +245,18 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 }
                 if *method == Method::PUT && path.contains("/trunks/") {
                     rb = rb.json(&serde_json::json!({"name": "taken over", "host": "192.0.2.9"}));
+                }
+                if path.ends_with("/supervision") {
+                    rb = rb.json(&serde_json::json!({"mode": "listen"}));
+                }
+                if *method == Method::PUT && path.contains("/queues/") {
+                    rb = rb.json(&serde_json::json!({"name": "taken over", "callback_minutes": 10}));
+                }
+                if path.ends_with("/hand") {
+                    rb = rb.json(&serde_json::json!({"user_id": 1}));
+                }
+                if path.ends_with("/status") {
+                    rb = rb.json(&serde_json::json!({"state": "available"}));
                 }
                 if *method == Method::PUT && path.contains("/numbers/") {
                     rb = rb.json(&serde_json::json!({"number": "48220009999", "extension": "100"}));
