@@ -191,7 +191,15 @@ test("the reports count the queue's call and the agent's day, download as CSV an
       const ctx = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
       const page = await ctx.newPage();
       await login(page, server.base, who[language], PW, language);
+      // All calls (the default view): the queue's call counts among them, answered.
       await page.goto(`${server.base}/reports`);
+      const answered = Number((await page.textContent("#calls-total [data-fig=incoming-answered]")).trim());
+      assert.ok(answered >= 1, `${language}: the queue's call among all calls (${answered} answered)`);
+      assert.ok(await page.isVisible("#report-missed"), "the missed calls and callbacks");
+      const mc = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(mc <= 1, `all calls ${language}${tag}: ${mc} px wider than the window`);
+      await page.screenshot({ path: join(screenshots, `reports-calls-${language}${tag}.png`), fullPage: true });
+      await page.goto(`${server.base}/reports?view=queues`);
       const row = "#report-totals tr:has-text('Sprzedaż')";
       assert.equal((await page.textContent(`${row} [data-fig=received]`)).trim(), "1", `${language}: one caller`);
       assert.equal((await page.textContent(`${row} [data-fig=answered]`)).trim(), "1");
@@ -214,6 +222,10 @@ test("the reports count the queue's call and the agent's day, download as CSV an
         const occ = (await page.textContent("#report-agents tr:has-text('Zofia') [data-fig=occupancy]")).trim();
         assert.match(occ, /^\d+%$/, `${language}: Zofia's occupancy ${occ}`);
         await page.screenshot({ path: join(screenshots, `reports-agents-${language}.png`), fullPage: true });
+        // Campaigns: the page answers, whether or not a case was opened.
+        await page.click("a[href*='view=campaigns']");
+        await page.waitForSelector("#report-campaigns");
+        await page.screenshot({ path: join(screenshots, `reports-campaigns-${language}.png`), fullPage: true });
         // A period that ends before it starts: said so, in the language.
         await page.goto(`${server.base}/reports?from=2026-12-05&to=2026-12-01&by=day`);
         assert.ok((await page.textContent("main")).includes(reportWords[language].order), `${language}: the error`);

@@ -17,6 +17,9 @@ pub struct LoggedCall {
     pub id: i64,
     pub call_id: String,
     pub kind: CallKind,
+    /// The user's extension on the call; empty for a call that rang nobody (a caller who left a
+    /// queue, or was refused by it, before any agent was rung).
+    pub extension: String,
     pub number: String,
     pub contact_id: Option<i64>,
     pub contact_name: Option<String>,
@@ -35,6 +38,8 @@ pub struct CallLogFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: u64,
+    /// Every call of the organization, not only the user's (managers).
+    pub everyone: bool,
 }
 
 impl Crm {
@@ -91,6 +96,13 @@ impl Crm {
                     for (ext, kind, number) in self.parties(ev).await? {
                         self.log_row(db, org, ev, &ext, kind, &number).await?;
                     }
+                    rows = open_rows_of(db, org, &ev.call.call_id).await?;
+                }
+                if rows.is_empty() && ev.call.direction == Direction::Inbound {
+                    // A customer's call that rang nobody (left a queue, refused by it, or asked to
+                    // be called back before any agent was rung) is the organization's: logged
+                    // without a user, for managers, the contact's card and the reports.
+                    self.log_row(db, org, ev, "", CallKind::Incoming, &ev.call.from).await?;
                     rows = open_rows_of(db, org, &ev.call.call_id).await?;
                 }
                 let anyone = rows.iter().any(|r| r.answered_at.is_some());
@@ -209,10 +221,12 @@ impl Crm {
         Ok(row.insert(db).await?)
     }
 
-    /// The user's calls, latest first.
+    /// The user's calls, latest first (a manager's `everyone`: the organization's).
     pub async fn call_log(&self, user: &User, f: &CallLogFilter) -> Result<Vec<LoggedCall>, CrmError> {
-        let mut q =
-            cl::Entity::find().filter(cl::Column::OrgId.eq(user.org_id.0)).filter(cl::Column::UserId.eq(user.id.0));
+        let mut q = cl::Entity::find().filter(cl::Column::OrgId.eq(user.org_id.0));
+        if !(f.everyone && user.is_manager()) {
+            q = q.filter(cl::Column::UserId.eq(user.id.0));
+        }
         if let Some(k) = f.kind {
             q = q.filter(cl::Column::Kind.eq(k.as_str()));
         }
@@ -243,6 +257,7 @@ impl Crm {
                 id: r.id,
                 call_id: r.call_id,
                 kind: r.kind,
+                extension: r.extension,
                 number: r.number,
                 contact_id: r.contact_id,
                 contact_name,

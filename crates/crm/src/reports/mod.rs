@@ -1,9 +1,12 @@
 //! The managers' reports for any period, by hour, day or month of the organization's time
-//! zone: per queue (from the queue event log, counted in the database by quarter hour as the
+//! zone: every call through a queue or not, with the missed calls and what came of them
+//! (`calls.rs`), per campaign (`campaigns.rs`), per queue (from the queue event log, counted in the database by quarter hour as the
 //! events are written, see `store::queue_stats`, with the figures' one definition in
 //! `queues::figures`) and per agent (from the state stretches and the call log). Every figure
 //! can be computed again from those logs (`recount_queue_events`).
 
+pub mod calls;
+pub mod campaigns;
 pub mod export;
 
 use crate::agents::status::AgentState;

@@ -147,3 +147,101 @@ async fn queue_and_agent_reports_count_in_the_organizations_days_and_hours() {
         assert!(matches!(crm.report_agents(&ala, by_day).await, Err(crm::CrmError::Forbidden)));
     }
 }
+
+/// "All calls" counts every call once, through a queue or not: one answered at a desk, one rung
+/// to two agents and answered by one, a caller who hung up in a queue before anyone was rung (in
+/// the managers' call log without a user), an outgoing and an internal call; the missed calls
+/// and what came of them; per campaign, the cases opened and closed and each agent's successes.
+#[tokio::test]
+async fn every_call_counts_once_with_the_missed_calls_and_the_campaigns() {
+    use crm::calls::log::CallLogFilter;
+    use telephony::events::{CallEventKind as E, Direction as D, EndCause};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let mia = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+        let ala = crm.create_user(o.id, new_user("ala", "101", "agent")).await.unwrap();
+        crm.create_user(o.id, new_user("bea", "102", "agent")).await.unwrap();
+        let at = crm.clock().now();
+        let call = |id: &str, dir: D, from: &str, to: &str, ext: Option<&str>, ringing: &[&str], kind: E| {
+            let mut e = super::ev(o.id.0, id, dir, from, to, ext, at, kind);
+            e.call.ringing = ringing.iter().map(|r| r.to_string()).collect();
+            e
+        };
+        let customer = "48600111222";
+        let events = [
+            call("c1", D::Inbound, customer, "48221234567", None, &["101"], E::Ringing),
+            call("c1", D::Inbound, customer, "48221234567", Some("101"), &[], E::Answered),
+            call("c1", D::Inbound, customer, "48221234567", Some("101"), &[], E::Ended { cause: EndCause::Answered }),
+            call("c2", D::Inbound, "48600333444", "48221234567", None, &["101", "102"], E::Ringing),
+            call("c2", D::Inbound, "48600333444", "48221234567", Some("102"), &[], E::Answered),
+            call(
+                "c2",
+                D::Inbound,
+                "48600333444",
+                "48221234567",
+                Some("102"),
+                &[],
+                E::Ended { cause: EndCause::Answered },
+            ),
+            call("c3", D::Inbound, "48600555666", "48221234567", None, &[], E::Ended { cause: EndCause::Cancelled }),
+            call("c4", D::Outbound, "101", "48600777888", Some("101"), &[], E::Ringing),
+            call("c4", D::Outbound, "101", "48600777888", Some("101"), &[], E::Answered),
+            call("c4", D::Outbound, "101", "48600777888", Some("101"), &[], E::Ended { cause: EndCause::Answered }),
+            call("c5", D::Internal, "101", "102", None, &["102"], E::Ringing),
+            call("c5", D::Internal, "101", "102", None, &["102"], E::Ended { cause: EndCause::NoAnswer }),
+        ];
+        for e in events {
+            super::send(&crm, e).await;
+        }
+        let today = crm.org_day(o.id, None).await.unwrap().0;
+        let period = Period { from: today, to: today, by: Grouping::Day };
+        let r = crm.report_calls(&mia, period).await.unwrap();
+        let t = &r.total;
+        assert_eq!(
+            (t.incoming, t.incoming_answered, t.outgoing, t.outgoing_answered, t.internal),
+            (3, 2, 1, 1, 1),
+            "{b}"
+        );
+        assert_eq!(r.rows.len(), 1, "{b}: one day");
+        assert_eq!((r.missed.misses, r.missed.callers, r.missed.still_listed), (1, 1, 1), "{b}");
+        assert!(crm.report_calls(&ala, period).await.is_err(), "{b}: managers only");
+        // The caller nobody was rung for: in the managers' log of everyone's calls, not an agent's.
+        let everyone = CallLogFilter { limit: 50, everyone: true, ..Default::default() };
+        let all = crm.call_log(&mia, &everyone).await.unwrap();
+        let left = all.iter().find(|c| c.call_id == "c3").expect("the caller who left is logged");
+        assert_eq!((left.extension.as_str(), left.number.as_str(), left.answered_at), ("", "48600555666", None), "{b}");
+        assert!(crm.call_log(&ala, &everyone).await.unwrap().iter().all(|c| c.call_id != "c3"), "{b}: not an agent's");
+        // Per campaign: a case opened and closed by ala, another still open.
+        let st = |name: &str, initial, closing| crm::cases::processes::StatusIn {
+            id: None,
+            name: name.into(),
+            initial,
+            closing,
+            active: true,
+        };
+        let process =
+            crm.save_process(&mia, None, "Sales", &[st("New", true, false), st("Won", false, true)]).await.unwrap();
+        let won = process.statuses.iter().find(|s| s.name == "Won").unwrap().id;
+        let camp = crm::cases::campaigns::CampaignIn {
+            name: "Spring".into(),
+            kind: "inbound".into(),
+            process_id: process.id,
+            active: true,
+            agents_may_add: true,
+            shown: true,
+            agents: vec![ala.id.0],
+        };
+        let camp = crm.save_campaign(&mia, None, camp).await.unwrap().id;
+        let contact = crm::contacts::NewContact { last_name: "Nowak".into(), ..Default::default() };
+        let contact = crm.create_contact(o.id, contact).await.unwrap().id;
+        let case = crm.create_case(&ala, contact, camp, "").await.unwrap();
+        crm.update_case(&ala, case.id, None, Some(won), Some(Some(ala.id.0)), None).await.unwrap();
+        crm.create_case(&ala, contact, camp, "").await.unwrap();
+        let rows = crm.report_campaigns(&mia, period).await.unwrap();
+        assert_eq!(rows.len(), 1, "{b}");
+        let c = &rows[0];
+        assert_eq!((c.name.as_str(), c.opened, c.closed, c.open_now), ("Spring", 2, 1, 1), "{b}");
+        assert_eq!(c.successes, [("ala Kowalska".to_string(), 1)], "{b}");
+    }
+}

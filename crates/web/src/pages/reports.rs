@@ -1,5 +1,6 @@
-//! The managers' reports: a period (whole days), cut by hour, day or month, per queue or per
-//! agent; a chart, the totals, the detail, and the same table as CSV or XLSX. The figures and
+//! The managers' reports: a period (whole days), cut by hour, day or month — every call (the
+//! default: through a queue or not, with the missed calls), per queue, per agent, per campaign;
+//! a chart, the totals, the detail, and the same table as CSV or XLSX. The figures and
 //! their definitions are crm's (`crm::reports`, `crm::queues::figures`).
 
 use super::charts::{Series, bars};
@@ -15,6 +16,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use crm::agents::status::hms;
+use crm::reports::calls::CallReport;
+use crm::reports::campaigns::CampaignRow;
 use crm::reports::export::Table;
 use crm::reports::{AgentRow, Grouping, Period, QueueReport};
 use crm::{CrmError, Language, User};
@@ -34,9 +37,17 @@ pub struct ReportQuery {
     pub format: String,
 }
 
+/// The report's views, in the order of their tabs; the first is the default.
+pub const VIEWS: [&str; 4] = ["calls", "queues", "agents", "campaigns"];
+
 impl ReportQuery {
+    /// The view asked for (the default when none or unknown).
+    pub fn view(&self) -> &'static str {
+        VIEWS.iter().copied().find(|v| *v == self.view).unwrap_or(VIEWS[0])
+    }
+
     pub fn agents(&self) -> bool {
-        self.view == "agents"
+        self.view() == "agents"
     }
 
     /// The query string of this report (for the other view and the downloads).
@@ -55,8 +66,11 @@ pub struct ReportsPage {
     pub p: Page,
     pub q: ReportQuery,
     pub groupings: [Grouping; 3],
+    pub views: [&'static str; 4],
+    pub calls: Option<CallReport>,
     pub queues: Option<QueueReport>,
     pub agents: Vec<AgentRow>,
+    pub campaigns: Vec<CampaignRow>,
     pub chart: String,
     pub errors: FormErrors,
 }
@@ -108,8 +122,11 @@ pub async fn show(
         p: Page::new(&ctx, "nav-reports"),
         q: q.clone(),
         groupings: Grouping::ALL,
+        views: VIEWS,
+        calls: None,
         queues: None,
         agents: vec![],
+        campaigns: vec![],
         chart: String::new(),
         errors: FormErrors::default(),
     };
@@ -123,14 +140,39 @@ pub async fn show(
         Err(e) => return Err(e.into()),
     };
     page.q = q.clone();
-    if q.agents() {
-        page.agents = st.crm.report_agents(&me, p).await?;
-    } else {
-        let r = st.crm.report_queues(&me, p).await?;
-        page.chart = chart(ctx.lang, &r);
-        page.queues = Some(r);
+    match q.view() {
+        "agents" => page.agents = st.crm.report_agents(&me, p).await?,
+        "campaigns" => page.campaigns = st.crm.report_campaigns(&me, p).await?,
+        "queues" => {
+            let r = st.crm.report_queues(&me, p).await?;
+            page.chart = chart(ctx.lang, &r);
+            page.queues = Some(r);
+        }
+        _ => {
+            let r = st.crm.report_calls(&me, p).await?;
+            page.chart = calls_chart(ctx.lang, &r);
+            page.calls = Some(r);
+        }
     }
     Ok(page.into_response())
+}
+
+/// Incoming calls answered and not, and outgoing calls, per bucket.
+fn calls_chart(lang: Language, r: &CallReport) -> String {
+    let buckets: Vec<String> = r.rows.iter().map(|x| x.bucket.clone()).collect();
+    let of = |f: &dyn Fn(&crm::reports::calls::CallRow) -> u32| -> Vec<u64> {
+        r.rows.iter().map(|x| u64::from(f(x))).collect()
+    };
+    let series = [
+        Series { label: tr(lang, "reports-in-answered"), color: "#1e7b34", values: of(&|x| x.incoming_answered) },
+        Series {
+            label: tr(lang, "reports-in-unanswered"),
+            color: "#b3261e",
+            values: of(&|x| x.incoming - x.incoming_answered),
+        },
+        Series { label: tr(lang, "reports-outgoing"), color: "#1f5fa8", values: of(&|x| x.outgoing) },
+    ];
+    bars(&tr(lang, "reports-calls-chart"), &buckets, &series)
 }
 
 /// Answered and abandoned callers per bucket, all queues together.
@@ -156,7 +198,55 @@ pub async fn export(
     manager_only(&me)?;
     let p = period(&st, &me, &mut q).await?;
     let t = |k: &str| tr(ctx.lang, k);
-    let table = if q.agents() {
+    let table = if q.view() == "calls" {
+        let r = st.crm.report_calls(&me, p).await?;
+        Table {
+            title: t("reports-calls-view"),
+            headers: [
+                "reports-bucket",
+                "reports-incoming",
+                "reports-in-answered",
+                "reports-outgoing",
+                "reports-out-answered",
+                "reports-internal",
+                "wall-talk",
+            ]
+            .iter()
+            .map(|k| t(k))
+            .collect(),
+            rows: r
+                .rows
+                .into_iter()
+                .map(|x| {
+                    vec![
+                        x.bucket.into(),
+                        x.incoming.into(),
+                        x.incoming_answered.into(),
+                        x.outgoing.into(),
+                        x.outgoing_answered.into(),
+                        x.internal.into(),
+                        x.talk_secs.into(),
+                    ]
+                })
+                .collect(),
+        }
+    } else if q.view() == "campaigns" {
+        let rows = st.crm.report_campaigns(&me, p).await?;
+        Table {
+            title: t("reports-campaigns"),
+            headers: ["campaign", "reports-opened", "reports-closed", "reports-open-now", "reports-successes"]
+                .iter()
+                .map(|k| t(k))
+                .collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    let s: Vec<String> = r.successes.iter().map(|(n, c)| format!("{n}: {c}")).collect();
+                    vec![r.name.into(), r.opened.into(), r.closed.into(), r.open_now.into(), s.join(", ").into()]
+                })
+                .collect(),
+        }
+    } else if q.agents() {
         let rows = st.crm.report_agents(&me, p).await?;
         Table {
             title: t("reports-agents"),
@@ -241,7 +331,7 @@ pub async fn export(
                 .collect(),
         }
     };
-    let name = format!("switchboard-{}-{}-{}", if q.agents() { "agents" } else { "queues" }, p.from, p.to);
+    let name = format!("switchboard-{}-{}-{}", q.view(), p.from, p.to);
     let (bytes, mime, ext) = if q.format == "xlsx" {
         (table.to_xlsx()?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
     } else {

@@ -142,6 +142,14 @@ async fn contacts_phonebook_call_log_and_statistics_pages() {
     // Call log filters and statistics.
     assert_eq!(app.get(&bob, "/agent/calls?kind=weird").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get(&bob, "/agent/calls?kind=missed&from=2026-01-01").await.status(), StatusCode::OK);
+    // A caller who left before anyone was rung: in the managers' log of everyone's calls, as
+    // nobody's; an agent asking for everyone's calls sees their own.
+    let left = telephony::events::CallEventKind::Ended { cause: telephony::events::EndCause::Cancelled };
+    app.call_event(crate::inbound(app.acme_admin.org_id, "left", "48600999000", None, chrono::Utc::now(), left)).await;
+    let everyone = app.get(&alice, "/agent/calls?whose=everyone").await.text().await.unwrap();
+    assert!(everyone.contains("data-dial=\"48600999000\"") && everyone.contains("Nobody rung"), "{everyone}");
+    let bobs = app.get(&bob, "/agent/calls?whose=everyone").await.text().await.unwrap();
+    assert!(!bobs.contains("48600999000"), "an agent sees only their own calls");
     let mine = app.get(&bob, "/agent/stats").await.text().await.unwrap();
     assert_eq!(mine.matches("<tr data-user=").count(), 1, "an agent sees their own");
     let all = app.get(&alice, "/agent/stats").await.text().await.unwrap();

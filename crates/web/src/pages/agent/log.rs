@@ -25,6 +25,9 @@ pub struct LogQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// `everyone`: the organization's calls (managers).
+    #[serde(default)]
+    pub whose: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,6 +37,10 @@ pub struct LogPage {
     pub q: LogQuery,
     pub calls: Vec<LoggedCall>,
     pub numbers: Vec<String>,
+    /// A manager may see everyone's calls; then each row names its user.
+    pub manager: bool,
+    pub everyone: bool,
+    pub names: std::collections::HashMap<String, String>,
 }
 
 impl LogPage {
@@ -48,6 +55,11 @@ impl LogPage {
     pub fn shown(&self, n: &str) -> String {
         self.p.number(n)
     }
+
+    /// Who took part: the user of the extension (the extension when unknown).
+    pub fn who(&self, ext: &str) -> String {
+        self.names.get(ext).cloned().unwrap_or_else(|| ext.to_string())
+    }
 }
 
 pub async fn calls(
@@ -59,7 +71,8 @@ pub async fn calls(
         "" => None,
         k => Some(CallKind::parse(k).ok_or_else(|| PageError::from(CrmError::invalid("kind", "err-call-kind")))?),
     };
-    let mut f = CallLogFilter { kind, limit: 500, ..Default::default() };
+    let everyone = me.is_manager() && q.whose == "everyone";
+    let mut f = CallLogFilter { kind, limit: 500, everyone, ..Default::default() };
     if let Some(d) = day(&q.from, "from")? {
         f.from = Some(st.crm.org_day(me.org_id, Some(d)).await?.1);
     }
@@ -68,7 +81,12 @@ pub async fn calls(
     }
     let calls = st.crm.call_log(&me, &f).await?;
     let numbers = st.crm.numbers(me.org_id).await?.into_iter().map(|n| n.number).collect();
-    Ok(LogPage { p: Page::new(&ctx, "nav-agent"), q, calls, numbers })
+    let names = if everyone {
+        st.crm.users(me.org_id).await?.into_iter().map(|u| (u.extension.as_str().to_string(), u.full_name)).collect()
+    } else {
+        Default::default()
+    };
+    Ok(LogPage { p: Page::new(&ctx, "nav-agent"), q, calls, numbers, manager: me.is_manager(), everyone, names })
 }
 
 /// A recording of a call in the user's log, as audio/wav (managers: any of the organization's).
