@@ -128,7 +128,11 @@ test("the organization's settings in three languages; the time shown follows its
     const parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit",
       day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(t.getAttribute("datetime")));
     const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
-    return [t.textContent.trim(), `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}`];
+    // A day as the user's language writes it: 7 Dec 2026 in English, 07.12.2026 in Polish and Hebrew.
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const day = document.documentElement.lang === "en"
+      ? `${Number(v.day)} ${months[Number(v.month) - 1]} ${v.year}` : `${v.day}.${v.month}.${v.year}`;
+    return [t.textContent.trim(), `${day} ${v.hour}:${v.minute}`];
   }, zone);
   for (const language of ["en", "pl"]) {
     const { ctx, page } = await usersPage(language);

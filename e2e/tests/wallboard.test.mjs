@@ -119,6 +119,7 @@ test("a manager sees a queue call on the wallboard, listens and whispers from it
     await ola.waitForSelector("#wall-supervision tbody tr:nth-child(2)", { timeout: 5000 });
     const log = await ola.textContent("#wall-supervision");
     assert.ok(log.includes("Podsłuch") && log.includes("Podpowiadanie") && log.includes("Ola Żółć"), log);
+    assert.ok(log.includes("Sprzedaż"), `the supervision log names the call's queue: ${log}`);
 
     const all = await cap.peek();
     // The page's microphone (1000 Hz) as each phone received it: while listening, then

@@ -16,7 +16,12 @@ document.addEventListener("DOMContentLoaded", () => {
     .formatToParts(date).reduce((o, p) => ({ ...o, [p.type]: p.value }), {});
   const orgTime = (date, withDate) => {
     const v = inZone(date, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-    return withDate ? `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}` : `${v.hour}:${v.minute}:${v.second}`;
+    if (!withDate) return `${v.hour}:${v.minute}:${v.second}`;
+    // A day written as the server writes it in the page's language (pages/mod.rs date_format).
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const day = document.documentElement.lang === "en"
+      ? `${Number(v.day)} ${months[Number(v.month) - 1]} ${v.year}` : `${v.day}.${v.month}.${v.year}`;
+    return `${day} ${v.hour}:${v.minute}`;
   };
 
   async function post(url, body) {

@@ -8,6 +8,16 @@ document.addEventListener("DOMContentLoaded", () => {
       location.href = u.toString();
     });
   }
+  // On a narrow screen the navigation is a menu to open (CSS shows the button there only).
+  const nav = document.getElementById("nav");
+  const toggle = nav?.querySelector(".nav-toggle");
+  if (nav && toggle) {
+    nav.classList.add("collapsible");
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
   // Settings that re-read the page when changed (the import wizard's encoding, separator…).
   for (const el of document.querySelectorAll("[data-autosubmit]")) {
     el.addEventListener("change", () => el.form.submit());

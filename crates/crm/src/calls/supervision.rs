@@ -22,6 +22,11 @@ pub struct SupervisionRow {
     pub started_at: DateTime<Utc>,
     pub seconds: i64,
     pub open: bool,
+    /// The call: the other party's number, their contact (id and name) when known, and the
+    /// queue it came through (its "Why?" page is the call's).
+    pub customer: Option<String>,
+    pub contact: Option<(i64, String)>,
+    pub queue: Option<String>,
 }
 
 fn stored(m: SuperviseMode) -> SupervisionMode {
@@ -150,15 +155,51 @@ impl Crm {
         let by_ext: std::collections::HashMap<&str, &str> =
             users.iter().map(|u| (u.extension.as_str(), u.full_name.as_str())).collect();
         let now = self.now();
-        Ok(sl::Entity::find()
+        let rows = sl::Entity::find()
             .filter(sl::Column::OrgId.eq(by.org_id.0))
             .filter(sl::Column::StartedAt.gte(from))
             .filter(sl::Column::StartedAt.lt(to))
             .order_by_desc(sl::Column::StartedAt)
             .all(self.db())
-            .await?
+            .await?;
+        // Which call each was: the agent's row in the call log, the queue it was answered from.
+        let ids: Vec<String> = rows.iter().map(|r| r.call_id.clone()).collect();
+        let logged = store::entities::call_log::Entity::find()
+            .filter(store::entities::call_log::Column::OrgId.eq(by.org_id.0))
+            .filter(store::entities::call_log::Column::CallId.is_in(ids.clone()))
+            .all(self.db())
+            .await?;
+        let connects = store::entities::queue_event::Entity::find()
+            .filter(store::entities::queue_event::Column::OrgId.eq(by.org_id.0))
+            .filter(store::entities::queue_event::Column::CallId.is_in(ids))
+            .filter(
+                store::entities::queue_event::Column::Kind.eq(store::entities::queue_event::QueueEventKind::Connect),
+            )
+            .all(self.db())
+            .await?;
+        let queues: std::collections::HashMap<i64, String> =
+            self.queue_confs(by.org_id).await?.into_iter().map(|c| (c.queue.id, c.queue.name)).collect();
+        let mut contacts: std::collections::HashMap<i64, String> = Default::default();
+        for id in logged.iter().filter_map(|l| l.contact_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = contacts.entry(id)
+                && let Ok(c) = self.contact(by.org_id, crate::ContactId(id)).await
+            {
+                e.insert(c.name());
+            }
+        }
+        Ok(rows
             .into_iter()
-            .map(|r| SupervisionRow {
+            .map(|r| {
+                let row = logged.iter().find(|l| l.call_id == r.call_id && l.extension == r.agent_extension);
+                let contact = row.and_then(|l| l.contact_id).and_then(|id| contacts.get(&id).map(|n| (id, n.clone())));
+                let queue =
+                    connects.iter().find(|e| e.call_id == r.call_id).and_then(|e| queues.get(&e.queue_id).cloned());
+                (r, row.map(|l| l.number.clone()), contact, queue)
+            })
+            .map(|(r, customer, contact, queue)| SupervisionRow {
+                customer,
+                contact,
+                queue,
                 supervisor: r
                     .supervisor_id
                     .and_then(|id| names.get(&id).map(|n| n.to_string()))

@@ -170,6 +170,7 @@ async fn a_restart_closes_the_calls_the_stopped_node_left_open() {
         assert_eq!(missed.iter().map(|m| m.caller.as_str()).collect::<Vec<_>>(), ["48600333444"], "{b}");
         let sup = crm2.supervision_log(&mia, t0 - chrono::Duration::hours(1), chrono::Utc::now()).await.unwrap();
         assert_eq!((sup.len(), sup[0].open, sup[0].seconds), (1, false, 45), "{b}: the stretch ended");
+        assert_eq!(sup[0].customer.as_deref(), Some("48600111222"), "{b}: the log names the call's customer");
         let left = store
             .conn()
             .query_all_raw(store::sea_orm::Statement::from_string(

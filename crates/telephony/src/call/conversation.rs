@@ -14,8 +14,6 @@ pub(super) enum Phase {
     Consult(Consult),
     /// All three talk together.
     Conference(Conference),
-    /// A manager listens, whispers to the agent, or barges in.
-    Supervised(super::supervision::Supervision),
 }
 
 /// A call in conversation: its two sides, each with its dialog, state channel and SDP, and the
@@ -40,8 +38,9 @@ pub(super) struct Live {
     pub(super) phase: Phase,
     /// Where other calls ask this one to hand over a party.
     pub(super) handover_tx: mpsc::UnboundedSender<Handover>,
-    /// A supervisor's phones ringing.
-    pub(super) supervisor_ring: Option<super::supervision::Ringing>,
+    /// The call's supervision, in one place: nobody, a manager's phones ringing, or the manager
+    /// in the call (the call's `meta.supervisor` is only ever shown from it).
+    pub(super) supervision: super::supervision::Supervising,
 }
 
 pub(super) struct Conference {
@@ -97,7 +96,7 @@ impl Live {
             policy: Default::default(),
             phase: Phase::Two,
             handover_tx: mpsc::unbounded_channel().0,
-            supervisor_ring: None,
+            supervision: super::supervision::Supervising::Nobody,
         }
     }
 }
@@ -109,7 +108,7 @@ impl Live {
             Phase::Conference(_) => CallState::Conference,
             Phase::Calling | Phase::Consult(_) => CallState::Consulting,
             Phase::Two if self.held.iter().any(|h| *h) => CallState::Held,
-            Phase::Two | Phase::Supervised(_) => CallState::Talking,
+            Phase::Two => CallState::Talking,
         }
     }
 
@@ -144,15 +143,15 @@ impl Live {
         match &self.phase {
             Phase::Consult(c) => Some(&c.third),
             Phase::Conference(c) => Some(&c.third),
-            Phase::Two | Phase::Calling | Phase::Supervised(_) => None,
+            Phase::Two | Phase::Calling => None,
         }
     }
 
     /// Where the recorder's copy of both sides comes from: the relay, or the supervision's mixer.
     fn tap(&self, tap: Option<media::recorder::Tap>) {
-        match &self.phase {
-            Phase::Supervised(s) => s.mixer.record(tap.map(|t| (t, vec![Some(0), Some(1), None]))),
-            _ => self.relay.record(tap),
+        match self.supervision.mixer() {
+            Some(mixer) => mixer.record(tap.map(|t| (t, vec![Some(0), Some(1), None]))),
+            None => self.relay.record(tap),
         }
     }
 
@@ -232,7 +231,7 @@ impl Live {
     fn mute(&mut self, on: bool) {
         let agent = self.agent;
         self.meta.muted = on;
-        if matches!(self.phase, Phase::Supervised(_)) {
+        if self.supervision.joined() {
             self.hearing();
         } else {
             self.relay.set_passes(agent, !on && !self.held[agent]);
@@ -620,7 +619,10 @@ impl Live {
             CallCommand::SupervisionMode { mode } => self.supervision_mode(mode),
             CallCommand::SupervisionEnd => self.supervision_end(true).await,
             CallCommand::SendDtmf { digits } => {
-                if !matches!(self.phase, Phase::Two) || !self.relay.send_dtmf(other, &digits) {
+                if !matches!(self.phase, Phase::Two)
+                    || self.supervision.joined()
+                    || !self.relay.send_dtmf(other, &digits)
+                {
                     tracing::info!("SIP: DTMF not sent: the other party takes no events now");
                 }
             }
@@ -630,9 +632,6 @@ impl Live {
 
     /// What the third party's dialog says: gone, the consultation or the conference ends.
     async fn on_third(&mut self, st: Option<DialogState>) {
-        if matches!(self.phase, Phase::Supervised(_)) {
-            return self.on_supervisor(st).await;
-        }
         let gone = match (&st, self.third()) {
             (Some(DialogState::Terminated(id, _)), Some(t)) => id.call_id == t.dialog.id().call_id,
             (None, _) => true,
@@ -644,7 +643,7 @@ impl Live {
         match self.phase {
             Phase::Consult(_) => self.consult_end(false).await,
             Phase::Conference(_) => self.conference_end(),
-            Phase::Two | Phase::Calling | Phase::Supervised(_) => {}
+            Phase::Two | Phase::Calling => {}
         }
     }
 }
@@ -667,6 +666,7 @@ pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallC
         Media(Option<MediaEvent>),
         Third(Option<DialogState>),
         SupervisorRang(Option<super::supervision::Rang>),
+        Supervisor(Option<DialogState>),
     }
     loop {
         let ev = {
@@ -675,20 +675,17 @@ pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallC
                 match &mut live.phase {
                     Phase::Consult(c) => c.third.states.recv().await,
                     Phase::Conference(c) => c.third.states.recv().await,
-                    Phase::Supervised(s) => s.states.recv().await,
                     Phase::Two | Phase::Calling => std::future::pending().await,
                 }
             };
-            let supervisor_rang = async {
-                match &mut live.supervisor_ring {
-                    Some(r) => (&mut r.done).await.ok(),
-                    None => std::future::pending().await,
-                }
-            };
+            let supervisor = live.supervision.next();
             tokio::select! {
                 h = handovers.recv() => Ev::Handover(h),
                 st = third => Ev::Third(st),
-                r = supervisor_rang => Ev::SupervisorRang(r),
+                news = supervisor => match news {
+                    super::supervision::News::Rang(r) => Ev::SupervisorRang(r),
+                    super::supervision::News::Dialog(st) => Ev::Supervisor(st),
+                },
                 st = s0.recv() => Ev::State(0, st),
                 st = s1.recv() => Ev::State(1, st),
                 c = cmds.recv() => Ev::Command(c),
@@ -711,6 +708,10 @@ pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallC
                 live.supervisor_rang(r.flatten()).await;
                 ControlFlow::Continue(())
             }
+            Ev::Supervisor(st) => {
+                live.on_supervisor(st).await;
+                ControlFlow::Continue(())
+            }
             // A dialog that is gone cannot talk any more.
             Ev::State(_, None) | Ev::Command(None) => ControlFlow::Break(()),
             Ev::Command(Some(cmd)) => live.command(cmd).await,
@@ -728,7 +729,7 @@ pub(super) async fn talk(mut live: Live, mut cmds: mpsc::UnboundedReceiver<CallC
             c.mixer.stop();
             hang_up(&live.srv, &c.third.dialog).await;
         }
-        Phase::Two | Phase::Calling | Phase::Supervised(_) => {}
+        Phase::Two | Phase::Calling => {}
     }
     live.record_end().await;
     live.relay.stop();

@@ -3,11 +3,74 @@
 //! hears both, the agent hears the supervisor when they whisper or barge, and the other party
 //! only when they barge. Holding, transferring or consulting ends the supervision first (the
 //! supervisor is hung up); the call's recording keeps the two sides, not the supervisor.
+//! The call holds its supervision in one state (`Supervising`); the call's description
+//! (`meta.supervisor`) is only shown from it.
 
 use super::conversation::{Live, Phase};
 use super::*;
 use crate::events::{SuperviseMode, Supervisor};
 use tokio::sync::oneshot;
+
+/// The call's supervision.
+pub(super) enum Supervising {
+    Nobody,
+    /// A manager's phones ring; the two sides talk on meanwhile.
+    Ringing {
+        extension: String,
+        mode: SuperviseMode,
+        ring: Ringing,
+    },
+    /// The manager is in the call: the three meet in a mixer (the call's relay is stopped).
+    Joined {
+        extension: String,
+        mode: SuperviseMode,
+        s: Supervision,
+    },
+}
+
+/// What the supervision has to say to the call.
+pub(super) enum News {
+    /// The supervisor's phones stopped ringing.
+    Rang(Option<Rang>),
+    /// The supervisor's dialog (gone: `None`).
+    Dialog(Option<DialogState>),
+}
+
+impl Supervising {
+    pub(super) fn joined(&self) -> bool {
+        matches!(self, Supervising::Joined { .. })
+    }
+
+    /// The mixer the three meet in, when the supervisor is in the call.
+    pub(super) fn mixer(&self) -> Option<&Mixer> {
+        match self {
+            Supervising::Joined { s, .. } => Some(&s.mixer),
+            _ => None,
+        }
+    }
+
+    /// The call's description of it.
+    fn shown(&self) -> Option<Supervisor> {
+        match self {
+            Supervising::Nobody => None,
+            Supervising::Ringing { extension, mode, .. } => {
+                Some(Supervisor { extension: extension.clone(), mode: *mode, joined: false })
+            }
+            Supervising::Joined { extension, mode, .. } => {
+                Some(Supervisor { extension: extension.clone(), mode: *mode, joined: true })
+            }
+        }
+    }
+
+    /// The next thing it has to say (never, when nobody supervises).
+    pub(super) async fn next(&mut self) -> News {
+        match self {
+            Supervising::Ringing { ring, .. } => News::Rang((&mut ring.done).await.ok()),
+            Supervising::Joined { s, .. } => News::Dialog(s.states.recv().await),
+            Supervising::Nobody => std::future::pending().await,
+        }
+    }
+}
 
 /// The supervisor in the call: the mixer of the three, and the supervisor's dialog.
 pub(super) struct Supervision {
@@ -32,11 +95,18 @@ pub(super) struct Ringing {
 const SUPERVISOR: usize = 2;
 
 impl Live {
+    /// Shows the supervision in the call's description (and the list of calls in progress).
+    fn show_supervision(&mut self) {
+        self.meta.supervisor = self.supervision.shown();
+        self.srv.calls.update(&self.meta);
+    }
+
     /// A manager asks to supervise: rings their phones, unless the call is not two sides
     /// talking, already supervised, or theirs.
     pub(super) fn supervise(&mut self, extension: String, mode: SuperviseMode) {
         let talking = matches!(self.phase, Phase::Two) && !self.held.iter().any(|h| *h);
-        if !talking || self.meta.supervisor.is_some() || self.meta.extension.as_deref() == Some(extension.as_str()) {
+        let free = matches!(self.supervision, Supervising::Nobody);
+        if !talking || !free || self.meta.extension.as_deref() == Some(extension.as_str()) {
             tracing::info!(%extension, "SIP: supervision refused: the call is not two sides talking, or is supervised");
             return;
         }
@@ -64,16 +134,18 @@ impl Live {
                 hang_up(&srv, &dialog).await; // the call ended meanwhile
             }
         });
-        self.supervisor_ring = Some(Ringing { cancel, done });
-        self.meta.supervisor = Some(Supervisor { extension, mode, joined: false });
-        self.srv.calls.update(&self.meta);
+        self.supervision = Supervising::Ringing { extension, mode, ring: Ringing { cancel, done } };
+        self.show_supervision();
     }
 
     /// The supervisor's phones stopped ringing: answered, the supervisor joins (if the call is
     /// still two sides talking); otherwise nothing changes.
     pub(super) async fn supervisor_rang(&mut self, rang: Rang) {
-        self.supervisor_ring = None;
-        let Some(sup) = self.meta.supervisor.clone() else { return };
+        let Supervising::Ringing { extension, mode, .. } =
+            std::mem::replace(&mut self.supervision, Supervising::Nobody)
+        else {
+            return;
+        };
         let Some(Rung {
             stage: Stage::Answered { dialog, response, states, signal, .. },
             socket: sock,
@@ -81,8 +153,7 @@ impl Live {
             session,
         }) = rang
         else {
-            self.meta.supervisor = None;
-            self.srv.calls.update(&self.meta);
+            self.show_supervision();
             return;
         };
         let pcm = [media::rtp::PT_PCMU, media::rtp::PT_PCMA];
@@ -91,8 +162,7 @@ impl Live {
         let talking = matches!(self.phase, Phase::Two) && !self.held.iter().any(|h| *h);
         let Some((addr, pt)) = answer.filter(|_| talking) else {
             hang_up(&self.srv, &dialog).await;
-            self.meta.supervisor = None;
-            self.srv.calls.update(&self.meta);
+            self.show_supervision();
             return;
         };
         let side = |i: usize| Leg::shared(self.relay.socket(i), self.relay.peer(i), self.sdps[i].codecs[0]);
@@ -102,54 +172,62 @@ impl Live {
         if let Some(rec) = &self.recording {
             mixer.record(Some((rec.tap(), vec![Some(0), Some(1), None])));
         }
-        self.phase = Phase::Supervised(Supervision { mixer, dialog, states, local, session });
-        self.meta.supervisor = Some(Supervisor { joined: true, ..sup.clone() });
+        let s = Supervision { mixer, dialog, states, local, session };
+        self.supervision = Supervising::Joined { extension: extension.clone(), mode, s };
+        self.meta.supervisor = self.supervision.shown();
         self.hearing();
-        self.emit(CallEventKind::Supervised { supervisor: sup.extension, mode: sup.mode });
+        self.emit(CallEventKind::Supervised { supervisor: extension, mode });
     }
 
     /// Who hears whom in the mixer, from the supervisor's mode and the agent's microphone.
     pub(super) fn hearing(&self) {
-        let (Phase::Supervised(s), Some(sup)) = (&self.phase, &self.meta.supervisor) else { return };
+        let Supervising::Joined { s, mode, .. } = &self.supervision else { return };
         let (agent, other) = (self.agent, 1 - self.agent);
-        s.mixer.set_hears(agent, SUPERVISOR, sup.mode.agent_hears());
-        s.mixer.set_hears(other, SUPERVISOR, sup.mode.customer_hears());
+        s.mixer.set_hears(agent, SUPERVISOR, mode.agent_hears());
+        s.mixer.set_hears(other, SUPERVISOR, mode.customer_hears());
         s.mixer.set_hears(other, agent, !self.meta.muted);
     }
 
     /// The supervisor switches to `mode` (while ringing too: they join in it).
-    pub(super) fn supervision_mode(&mut self, mode: SuperviseMode) {
-        let Some(sup) = self.meta.supervisor.as_mut() else { return };
-        if sup.mode == mode {
+    pub(super) fn supervision_mode(&mut self, to: SuperviseMode) {
+        let (Supervising::Ringing { mode, extension, .. } | Supervising::Joined { mode, extension, .. }) =
+            &mut self.supervision
+        else {
+            return;
+        };
+        if *mode == to {
             return;
         }
-        sup.mode = mode;
-        let (extension, joined) = (sup.extension.clone(), sup.joined);
-        if joined {
+        *mode = to;
+        let extension = extension.clone();
+        if self.supervision.joined() {
+            self.meta.supervisor = self.supervision.shown();
             self.hearing();
-            self.emit(CallEventKind::Supervised { supervisor: extension, mode });
+            self.emit(CallEventKind::Supervised { supervisor: extension, mode: to });
         } else {
-            self.srv.calls.update(&self.meta);
+            self.show_supervision();
         }
     }
 
     /// The supervisor leaves (`hang_up`: their phone is hung up; they hung up themselves
     /// otherwise); the two sides talk on through a relay again. Nothing when nobody supervises.
     pub(super) async fn supervision_end(&mut self, hang_up: bool) {
-        if let Some(r) = self.supervisor_ring.take() {
-            let _ = r.cancel.send(CallCommand::Hangup);
-            // Answered just before the cancel: that phone is hung up.
-            if let Ok(Ok(Some(Rung { stage: Stage::Answered { dialog, .. }, .. }))) =
-                tokio::time::timeout(Duration::from_secs(3), r.done).await
-            {
-                super::hang_up(&self.srv, &dialog).await;
+        let (extension, s) = match std::mem::replace(&mut self.supervision, Supervising::Nobody) {
+            Supervising::Nobody => return,
+            Supervising::Ringing { ring, .. } => {
+                let _ = ring.cancel.send(CallCommand::Hangup);
+                // Answered just before the cancel: that phone is hung up.
+                if let Ok(Ok(Some(Rung { stage: Stage::Answered { dialog, .. }, .. }))) =
+                    tokio::time::timeout(Duration::from_secs(3), ring.done).await
+                {
+                    super::hang_up(&self.srv, &dialog).await;
+                }
+                self.show_supervision();
+                return;
             }
-        }
-        let Some(sup) = self.meta.supervisor.take() else { return };
-        let Phase::Supervised(s) = std::mem::replace(&mut self.phase, Phase::Two) else {
-            self.srv.calls.update(&self.meta);
-            return;
+            Supervising::Joined { extension, s, .. } => (extension, s),
         };
+        self.meta.supervisor = None;
         s.mixer.stop();
         if hang_up {
             super::hang_up(&self.srv, &s.dialog).await;
@@ -167,13 +245,13 @@ impl Live {
         if self.meta.muted {
             self.relay.set_passes(self.agent, false);
         }
-        self.emit(CallEventKind::SupervisionEnded { supervisor: sup.extension });
+        self.emit(CallEventKind::SupervisionEnded { supervisor: extension });
     }
 
     /// What the supervisor's dialog says: gone, the supervision ends; a re-INVITE is answered
     /// with the same audio.
     pub(super) async fn on_supervisor(&mut self, st: Option<DialogState>) {
-        let Phase::Supervised(s) = &self.phase else { return };
+        let Supervising::Joined { s, .. } = &self.supervision else { return };
         let call_id = s.dialog.id().call_id.clone();
         match st {
             None => self.supervision_end(false).await,

@@ -244,7 +244,7 @@ pub async fn card(
         .await?
         .into_iter()
         .map(|(r, who)| CallRow {
-            at: super::local(ctx.tz, &r.started_at, "%Y-%m-%d %H:%M"),
+            at: super::when_in(ctx.lang, ctx.tz, &r.started_at),
             kind: r.kind.as_str().into(),
             who: who.unwrap_or(r.extension),
             talk: crm::agents::status::hms(&i64::from(r.talk_seconds)),

@@ -69,6 +69,20 @@ pub fn local(tz: crm::Tz, t: &chrono::DateTime<chrono::Utc>, format: &str) -> St
     t.with_timezone(&tz).format(format).to_string()
 }
 
+/// How a day is written in `lang`: `7 Dec 2026` in English (never a day and month that could
+/// be read the other way round), `07.12.2026` in Polish and Hebrew.
+pub fn date_format(lang: Language) -> &'static str {
+    match lang {
+        Language::En => "%-d %b %Y",
+        Language::Pl | Language::He => "%d.%m.%Y",
+    }
+}
+
+/// A moment as the organization's clocks show it, written the user's way: `7 Dec 2026 17:05`.
+pub fn when_in(lang: Language, tz: crm::Tz, t: &chrono::DateTime<chrono::Utc>) -> String {
+    local(tz, t, &format!("{} %H:%M", date_format(lang)))
+}
+
 impl Page {
     pub fn new(ctx: &Ctx, active: &'static str) -> Page {
         Page {
@@ -89,19 +103,20 @@ impl Page {
         crm::contacts::phone::display(n, &self.country)
     }
 
-    /// A moment as the organization's clocks show it: `2026-12-01 17:05`.
+    /// A moment as the organization's clocks show it, in the user's way of writing a day:
+    /// `1 Dec 2026 17:05`, `01.12.2026 17:05`.
     pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        local(self.tz, t, "%Y-%m-%d %H:%M")
+        when_in(self.lang, self.tz, t)
     }
 
     /// The same with seconds.
     pub fn when_s(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        local(self.tz, t, "%Y-%m-%d %H:%M:%S")
+        local(self.tz, t, &format!("{} %H:%M:%S", date_format(self.lang)))
     }
 
     /// The organization's day of a moment.
     pub fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        local(self.tz, t, "%Y-%m-%d")
+        local(self.tz, t, date_format(self.lang))
     }
 
     /// The organization's time of day of a moment: `17:05`.

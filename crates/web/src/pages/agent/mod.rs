@@ -52,6 +52,18 @@ impl AgentPage {
         hms(&i64::from(*secs))
     }
 
+    /// A call's type as a mark (its name is beside it for screen readers, and its title).
+    pub fn kind_mark(&self, k: &crm::calls::log::CallKind) -> &'static str {
+        use crm::calls::log::CallKind;
+        match k {
+            CallKind::Incoming => "↓",
+            CallKind::Outgoing => "↑",
+            CallKind::Internal => "↔",
+            CallKind::Missed => "✕",
+            CallKind::Test => "✓",
+        }
+    }
+
     pub fn shown(&self, n: &str) -> String {
         self.p.number(n)
     }
