@@ -461,3 +461,38 @@ async fn a_caller_who_presses_1_keeps_their_place_off_the_line_and_is_missed_whe
         assert_eq!(crm.save_queue(&t.manager, None, bad).await.unwrap_err().code(), "err-out-of-range", "{b}");
     }
 }
+
+/// One state for every call: an agent logged out of the queues who takes or places a call at
+/// their desk is shown in a call (not "logged out") while it lasts, and logged out after it.
+#[tokio::test]
+async fn an_agent_logged_out_of_the_queues_is_shown_in_a_call_while_taking_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in crms(dir.path()).await {
+        let t = team(&crm).await;
+        let ala = &t.agents[0];
+        let shown = || async {
+            let now = crm.agents_now(&t.manager).await.unwrap();
+            now.into_iter().find(|a| a.user_id == ala.id).unwrap().state
+        };
+        assert_eq!(shown().await, AgentState::LoggedOut, "{b}");
+        let at = crm.clock().now();
+        // A customer's call straight to her extension, answered at her desk.
+        let mk = |kind| {
+            let mut e = ev(t.org.0, "desk-1", D::Inbound, "48600111222", "48221234567", Some("101"), at, kind);
+            e.call.ringing = vec!["101".into()];
+            e
+        };
+        send(&crm, mk(K::Ringing)).await;
+        assert_eq!(shown().await, AgentState::Reserved, "{b}: her phone rings");
+        send(&crm, mk(K::Answered)).await;
+        assert_eq!(shown().await, AgentState::InCall, "{b}: in a call, not logged out");
+        send(&crm, mk(K::Ended { cause: EndCause::Answered })).await;
+        assert_eq!(shown().await, AgentState::LoggedOut, "{b}: logged out again after it");
+        // A call she places from her desk phone to a colleague.
+        let out = |kind| ev(t.org.0, "desk-2", D::Internal, "101", "102", None, at, kind);
+        send(&crm, out(K::Ringing)).await;
+        assert_eq!(shown().await, AgentState::InCall, "{b}: placing a call");
+        send(&crm, out(K::Ended { cause: EndCause::NoAnswer })).await;
+        assert_eq!(shown().await, AgentState::LoggedOut, "{b}");
+    }
+}

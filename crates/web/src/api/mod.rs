@@ -101,11 +101,12 @@ impl Modify for BearerAuth {
         telephony::trunks, telephony::add_trunk, telephony::change_trunk, telephony::remove_trunk,
         telephony::numbers, telephony::add_number, telephony::change_number, telephony::remove_number,
         telephony::dial_rules, telephony::set_dial_rules,
+        telephony::groups, telephony::add_group, telephony::change_group, telephony::remove_group,
         queues::list, queues::create, queues::change, queues::remove, queues::waiting, queues::hand,
         queues::my_status, queues::set_my_status, queues::agents, queues::set_status_of,
         queues::supervise, queues::end_supervision,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo, queues::ExitIo, queues::MemberIo, queues::QueueOut, queues::QueueIn, queues::WaitingOut, queues::HandIn, queues::StatusOut, queues::StatusIn, queues::AgentOut, queues::SuperviseIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo, telephony::GroupOut, telephony::GroupIn, queues::ExitIo, queues::MemberIo, queues::QueueOut, queues::QueueIn, queues::WaitingOut, queues::HandIn, queues::StatusOut, queues::StatusIn, queues::AgentOut, queues::SuperviseIn)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -147,6 +148,8 @@ pub fn router() -> Router<AppState> {
         .route("/numbers", get(telephony::numbers).post(telephony::add_number))
         .route("/numbers/{id}", put(telephony::change_number).delete(telephony::remove_number))
         .route("/dial-rules", get(telephony::dial_rules).put(telephony::set_dial_rules))
+        .route("/groups", get(telephony::groups).post(telephony::add_group))
+        .route("/groups/{id}", put(telephony::change_group).delete(telephony::remove_group))
         .route("/queues", get(queues::list).post(queues::create))
         .route("/queues/waiting", get(queues::waiting))
         .route("/queues/waiting/{call_id}/hand", post(queues::hand))

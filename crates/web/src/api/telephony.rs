@@ -228,3 +228,79 @@ pub async fn set_dial_rules(
     st.crm.set_dial_rules(me.org_id, &rules).await?;
     dial_rules(State(st), ApiAdmin(me)).await
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupOut {
+    pub id: i64,
+    pub name: String,
+    /// Extensions in ringing order.
+    pub members: Vec<String>,
+    /// All at once (true) or one after another.
+    pub parallel: bool,
+    /// How long the group (at once) or each member (in order) rings.
+    pub ring_seconds: i32,
+}
+
+impl From<crm::sip::trunks::RingGroup> for GroupOut {
+    fn from(g: crm::sip::trunks::RingGroup) -> Self {
+        GroupOut {
+            id: g.id,
+            name: g.name,
+            members: g.members.split(',').filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            parallel: g.parallel,
+            ring_seconds: g.ring_seconds,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupIn {
+    pub name: String,
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub parallel: bool,
+    /// 20 when absent.
+    #[serde(default)]
+    pub ring_seconds: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/groups", tag = "telephony",
+    responses((status = 200, body = Vec<GroupOut>), (status = 403, body = Problem)))]
+pub async fn groups(State(st): State<AppState>, ApiAdmin(me): ApiAdmin) -> Result<Json<Vec<GroupOut>>, ApiError> {
+    Ok(Json(st.crm.ring_groups(me.org_id).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/groups", tag = "telephony", request_body = GroupIn,
+    responses((status = 201, body = GroupOut), (status = 422, body = Problem)))]
+pub async fn add_group(
+    State(st): State<AppState>,
+    ApiAdmin(me): ApiAdmin,
+    ApiJson(b): ApiJson<GroupIn>,
+) -> Result<(StatusCode, Json<GroupOut>), ApiError> {
+    let g = st.crm.create_ring_group(me.org_id, &b.name, &b.members, b.parallel, b.ring_seconds.unwrap_or(20)).await?;
+    Ok((StatusCode::CREATED, Json(g.into())))
+}
+
+#[utoipa::path(put, path = "/api/v1/groups/{id}", tag = "telephony", params(("id" = i64, Path)), request_body = GroupIn,
+    responses((status = 200, body = GroupOut), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_group(
+    State(st): State<AppState>,
+    ApiAdmin(me): ApiAdmin,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GroupIn>,
+) -> Result<Json<GroupOut>, ApiError> {
+    let ring = b.ring_seconds.unwrap_or(20);
+    Ok(Json(st.crm.update_ring_group(me.org_id, id, &b.name, &b.members, b.parallel, ring).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "telephony", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn remove_group(
+    State(st): State<AppState>,
+    ApiAdmin(me): ApiAdmin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    st.crm.delete_ring_group(me.org_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

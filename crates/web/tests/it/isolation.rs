@@ -146,6 +146,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::PUT, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
+            (Method::PUT, "/api/v1/groups/{id}", format!("/api/v1/groups/{group}"), false),
+            (Method::DELETE, "/api/v1/groups/{id}", format!("/api/v1/groups/{group}"), false),
             (Method::PUT, "/api/v1/queues/{id}", format!("/api/v1/queues/{queue}"), false),
             (Method::DELETE, "/api/v1/queues/{id}", format!("/api/v1/queues/{queue}"), false),
             (
@@ -248,6 +250,9 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 }
                 if path.ends_with("/supervision") {
                     rb = rb.json(&serde_json::json!({"mode": "listen"}));
+                }
+                if *method == Method::PUT && path.contains("/groups/") {
+                    rb = rb.json(&serde_json::json!({"name": "taken over", "members": ["100"]}));
                 }
                 if *method == Method::PUT && path.contains("/queues/") {
                     rb = rb.json(&serde_json::json!({"name": "taken over", "callback_minutes": 10}));
