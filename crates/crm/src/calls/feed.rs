@@ -50,6 +50,13 @@ impl Crm {
         if self.telephony.set(sip).is_err() {
             tracing::warn!("a second SIP server was attached; the first one stays");
         }
+        // Callbacks promised before a restart are placed again now that calls can be.
+        let crm = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crm.resume_queue_callbacks().await {
+                tracing::warn!("the callbacks asked for before the restart could not be taken back: {e}");
+            }
+        });
         self.follow(events)
     }
 

@@ -313,6 +313,8 @@ impl Crm {
             .collect();
         let tz = o.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let mut desk = Desk::new(queues, agents, Duration::seconds(i64::from(o.wrap_up_seconds.max(0))), tz);
+        desk.node = self.node.clone();
+        self.restore_callbacks(org, &mut desk, now).await?;
         let mut fx = Vec::new();
         desk.wake(now, &mut fx);
         self.apply(org, fx, &desk);
@@ -323,6 +325,69 @@ impl Crm {
     /// callbacks expire, after-call work ends): for a clock moved by hand.
     pub fn wake_desk(&self, org: OrgId) {
         self.on_loaded_desk(org, |d, now, fx| d.wake(now, fx));
+    }
+
+    /// Loads the desk of every organization with a callback asked for in the last day, so that
+    /// those this node promised before it stopped are placed without waiting for a first call.
+    pub(crate) async fn resume_queue_callbacks(&self) -> Result<(), CrmError> {
+        use store::entities::queue_event::QueueEventKind as K;
+        let mut orgs: Vec<i64> = queue_event::Entity::find()
+            .filter(queue_event::Column::Kind.eq(K::Callback))
+            .filter(queue_event::Column::At.gte(self.now() - Duration::days(1)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| e.org_id)
+            .collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in orgs {
+            self.on_desk(OrgId(org), |_, _, _| ()).await?;
+        }
+        Ok(())
+    }
+
+    /// The callbacks this node was asked for before it stopped (the last day's), not placed
+    /// since, back in their places; those that ran out meanwhile expire at the desk's first step
+    /// (a missed call each). Nothing promised to a caller is forgotten by a restart.
+    async fn restore_callbacks(&self, org: OrgId, desk: &mut Desk, now: DateTime<Utc>) -> Result<(), CrmError> {
+        use store::entities::queue_event::QueueEventKind as K;
+        let asked = queue_event::Entity::find()
+            .filter(queue_event::Column::OrgId.eq(org.0))
+            .filter(queue_event::Column::Kind.eq(K::Callback))
+            .filter(queue_event::Column::At.gte(now - Duration::days(1)))
+            .all(self.db())
+            .await?;
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = asked.iter().map(|e| e.call_id.clone()).collect();
+        let settled: std::collections::HashSet<String> = queue_event::Entity::find()
+            .filter(queue_event::Column::OrgId.eq(org.0))
+            .filter(queue_event::Column::CallId.is_in(ids))
+            .filter(queue_event::Column::Kind.is_in([K::Connect, K::CallbackMissed]))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| e.call_id)
+            .collect();
+        for e in asked.iter().filter(|e| !settled.contains(&e.call_id)) {
+            let d: serde_json::Value =
+                e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+            if d["node"].as_str() != Some(self.node.as_str()) {
+                continue;
+            }
+            let (Some(number), Some(until)) =
+                (d["number"].as_str(), d["until"].as_str().and_then(|u| u.parse::<DateTime<Utc>>().ok()))
+            else {
+                continue;
+            };
+            let entered = e.at - Duration::milliseconds(e.wait_ms.unwrap_or(0));
+            let called = d["called"].as_str().unwrap_or_default();
+            desk.restore_callback(&e.call_id, e.queue_id, number, called, entered, until);
+            tracing::info!(call_id = %e.call_id, "a callback asked for before the restart waits again in its queue");
+        }
+        Ok(())
     }
 
     /// The organization's queues changed: the desk (if loaded) takes them at once.

@@ -217,6 +217,9 @@ pub struct Desk {
     /// After-call work after a call outside any queue.
     pub org_wrap_up: Duration,
     pub tz: chrono_tz::Tz,
+    /// The node this desk runs on (written with each callback asked for, so that the node's
+    /// next start takes its callbacks back).
+    pub node: String,
 }
 
 /// Why a manager could not give a waiting caller to an agent.
@@ -254,7 +257,42 @@ impl Desk {
             handle_time: HashMap::new(),
             org_wrap_up,
             tz,
+            node: String::new(),
         }
+    }
+
+    /// A callback asked for before this node stopped, not yet placed: the caller waits for it
+    /// again in their place (off the line), until it runs out.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore_callback(
+        &mut self,
+        call_id: &str,
+        queue: i64,
+        number: &str,
+        called: &str,
+        entered: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) {
+        if self.waiting.iter().any(|c| c.call_id == call_id) {
+            return;
+        }
+        // Nobody listens on the line any more: orders to it go nowhere.
+        let (orders, _) = mpsc::unbounded_channel();
+        let callback = Callback { number: number.into(), until, attempt: None, agent_answered: false };
+        self.waiting.push(Caller {
+            call_id: call_id.into(),
+            queue,
+            from: number.into(),
+            to: called.into(),
+            entered,
+            orders,
+            ringing: vec![],
+            tried: HashSet::new(),
+            not_before: None,
+            next_announce: None,
+            callback: Some(callback),
+        });
+        self.waiting.sort_by_key(|c| c.entered);
     }
 
     /// An agent the desk did not know yet (a new user), or one whose name or extension changed.
@@ -453,7 +491,9 @@ impl Desk {
             user: None,
             at: now,
             wait_ms: Some((now - c.entered).num_milliseconds()),
-            detail: Some(serde_json::json!({ "number": number, "until": until }).to_string()),
+            detail: Some(
+                serde_json::json!({ "number": number, "until": until, "called": c.to, "node": self.node }).to_string(),
+            ),
         }));
         let language = conf.queue.language.clone();
         fx.push(Effect::Order(c.orders.clone(), QueueOrder::CallBackLater { language }));

@@ -496,3 +496,53 @@ async fn an_agent_logged_out_of_the_queues_is_shown_in_a_call_while_taking_one()
         assert_eq!(shown().await, AgentState::LoggedOut, "{b}");
     }
 }
+
+/// A callback promised before the node stopped (kill -9) waits again in its place after the
+/// node's next start, and still runs out in its time (a missed call then).
+#[tokio::test]
+async fn a_callback_asked_for_before_a_restart_waits_again_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, store) in store::testing::backends(dir.path()).await {
+        let settings = || crm::CrmSettings {
+            files: dir.path().join(format!("files-{b}")),
+            node: Some("n1".into()),
+            ..Default::default()
+        };
+        let crm = Crm::start_with(store.clone(), settings()).await.unwrap();
+        let t = team(&crm).await;
+        let lunch = crm.add_status_reason(&t.manager, "Lunch").await.unwrap();
+        crm.set_agent_status(&t.agents[0], false, Some(lunch.id)).await.unwrap();
+        let f = QueueForm { callback_minutes: 10, ..Default::default() };
+        let q = queue(&crm, &t, "callback", f, &[(0, 0)]).await;
+        let _first = enter(&crm, t.org, "c1", q).await;
+        crm.queue_report(t.org.0, "c1", QueueReport::Key('1'));
+        crm.flush_queue_journal().await;
+        drop(crm);
+
+        // The node starts again: the caller is back in the line, off it, to be called back.
+        let again = Crm::start_with(store.clone(), settings()).await.unwrap();
+        let waiting = again.waiting_callers(t.org).await.unwrap();
+        let line: Vec<(&str, bool, &str)> =
+            waiting.iter().map(|w| (w.call_id.as_str(), w.callback, w.from.as_str())).collect();
+        assert_eq!(line, [("c1", true, "48600111222")], "{b}");
+        // Another node does not take this node's callbacks.
+        let other =
+            Crm::start_with(store.clone(), crm::CrmSettings { node: Some("n2".into()), ..settings() }).await.unwrap();
+        assert!(other.waiting_callers(t.org).await.unwrap().is_empty(), "{b}");
+        again.clock().advance(Duration::minutes(11));
+        again.wake_desk(t.org);
+        assert!(again.waiting_callers(t.org).await.unwrap().is_empty(), "{b}: ran out");
+        let missed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                let m = again.missed_calls(t.org, Default::default(), 10).await.unwrap();
+                if !m.is_empty() {
+                    return m;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the expired callback is a missed call");
+        assert_eq!(missed[0].caller, "48600111222", "{b}");
+    }
+}
