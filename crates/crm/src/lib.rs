@@ -11,6 +11,7 @@ pub mod events;
 pub mod identity;
 pub mod missed;
 pub mod organization;
+pub mod outbound;
 pub mod queues;
 pub mod reports;
 pub mod search;

@@ -39,6 +39,7 @@ macro_rules! stored_enum {
 
 pub mod agent_status;
 pub mod api_token;
+pub mod call_list;
 pub mod call_log;
 pub mod call_note;
 pub mod call_tag;
@@ -49,7 +50,14 @@ pub mod case_attachment;
 pub mod case_event;
 pub mod contact;
 pub mod dial_rule;
+pub mod dnc_number;
 pub mod import;
+pub mod list_agent_category;
+pub mod list_attempt;
+pub mod list_category;
+pub mod list_number;
+pub mod list_outcome;
+pub mod list_setting;
 pub mod live_call;
 pub mod login_failure;
 pub mod mail_setting;

@@ -22,6 +22,7 @@ mod m20261203_000016_queue_stats;
 mod m20261206_000018_live_calls;
 mod m20261207_000019_queue_announcements;
 mod m20261207_000020_queue_callbacks;
+mod m20261207_000021_call_lists;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_live_calls::Migration),
             Box::new(m20261207_000019_queue_announcements::Migration),
             Box::new(m20261207_000020_queue_callbacks::Migration),
+            Box::new(m20261207_000021_call_lists::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 for integrations: bearer API tokens, problem details on error,
 //! and its OpenAPI document at /api/v1/openapi.json.
 
+pub mod call_lists;
 pub mod calls;
 pub mod events;
 pub mod mail;
@@ -105,8 +106,11 @@ impl Modify for BearerAuth {
         queues::list, queues::create, queues::change, queues::remove, queues::waiting, queues::hand,
         queues::my_status, queues::set_my_status, queues::agents, queues::set_status_of,
         queues::supervise, queues::end_supervision,
+        call_lists::lists, call_lists::create_list, call_lists::add_numbers, call_lists::categories,
+        call_lists::add_category, call_lists::outcomes, call_lists::add_outcome, call_lists::next, call_lists::held,
+        call_lists::give_outcome, call_lists::number,
     ),
-    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo, telephony::GroupOut, telephony::GroupIn, queues::ExitIo, queues::MemberIo, queues::QueueOut, queues::QueueIn, queues::WaitingOut, queues::HandIn, queues::StatusOut, queues::StatusIn, queues::AgentOut, queues::SuperviseIn)),
+    components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo, telephony::GroupOut, telephony::GroupIn, queues::ExitIo, queues::MemberIo, queues::QueueOut, queues::QueueIn, queues::WaitingOut, queues::HandIn, queues::StatusOut, queues::StatusIn, queues::AgentOut, queues::SuperviseIn, call_lists::ListOut, call_lists::ListIn, call_lists::NumberIn, call_lists::NumbersIn, call_lists::AddedOut, call_lists::NamedOut, call_lists::OutcomeIn, call_lists::OutcomeOut, call_lists::ListNumberOut, call_lists::GiveOutcomeIn, call_lists::AttemptOut, call_lists::NumberDetailOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -150,6 +154,14 @@ pub fn router() -> Router<AppState> {
         .route("/dial-rules", get(telephony::dial_rules).put(telephony::set_dial_rules))
         .route("/groups", get(telephony::groups).post(telephony::add_group))
         .route("/groups/{id}", put(telephony::change_group).delete(telephony::remove_group))
+        .route("/call-lists", get(call_lists::lists).post(call_lists::create_list))
+        .route("/call-lists/categories", get(call_lists::categories).post(call_lists::add_category))
+        .route("/call-lists/outcomes", get(call_lists::outcomes).post(call_lists::add_outcome))
+        .route("/call-lists/next", post(call_lists::next))
+        .route("/call-lists/held", get(call_lists::held))
+        .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
+        .route("/call-lists/numbers/{id}", get(call_lists::number))
+        .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/queues", get(queues::list).post(queues::create))
         .route("/queues/waiting", get(queues::waiting))
         .route("/queues/waiting/{call_id}/hand", post(queues::hand))

@@ -321,3 +321,65 @@ async fn queues_and_agent_states_are_set_up_and_read_over_the_api() {
         assert!(doc["paths"].get(p).is_some(), "{p} in the OpenAPI document");
     }
 }
+
+/// Call lists over the API: a manager starts a list, adds numbers (one refused, one twice) and
+/// an outcome; an agent takes the next number, may not take another before giving an outcome,
+/// gives one, and is told when nothing is left; the number says why it is not handed out.
+#[tokio::test]
+async fn a_call_list_is_worked_over_the_api() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(&app.acme_admin).await;
+    let agent = app.token_for(&app.acme_agent).await;
+    let c = reqwest::Client::new();
+    let url = |p: &str| app.url(&format!("/api/v1{p}"));
+    let post = |p: &str, token: &str, body: Value| c.post(url(p)).bearer_auth(token.to_string()).json(&body).send();
+    let r = post("/call-lists", &agent, json!({"name": "Mine"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "agents do not start lists");
+    let list: Value = post("/call-lists", &admin, json!({"name": "Autumn"})).await.unwrap().json().await.unwrap();
+    let id = list["id"].as_i64().unwrap();
+    let numbers =
+        json!({"numbers": [{"number": "600 100 001", "name": "Nowak"}, {"number": "+48600100001"}, {"number": "abc"}]});
+    let added: Value = post(&format!("/call-lists/{id}/numbers"), &admin, numbers).await.unwrap().json().await.unwrap();
+    assert_eq!(added, json!({"added": 1, "duplicates": 1, "invalid": [3]}));
+    let bad = post("/call-lists/outcomes", &admin, json!({"name": "Later", "kind": "someday"})).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let done: Value = post("/call-lists/outcomes", &admin, json!({"name": "Finished", "kind": "final"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let n: Value = post("/call-lists/next", &agent, json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!((n["number"].as_str(), n["name"].as_str()), (Some("48600100001"), Some("Nowak")), "{n}");
+    let nid = n["id"].as_i64().unwrap();
+    let r = post("/call-lists/next", &agent, json!({})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "an outcome before the next number");
+    let detail: Value = c
+        .get(url(&format!("/call-lists/numbers/{nid}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["not_now"]["why"], "held_by", "{detail}");
+    let out = json!({"outcome_id": done["id"], "note": "bought"});
+    let r = post(&format!("/call-lists/numbers/{nid}/outcome"), &agent, out).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post("/call-lists/next", &agent, json!({})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "nothing left");
+    let detail: Value = c
+        .get(url(&format!("/call-lists/numbers/{nid}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (detail["not_now"]["why"].as_str(), detail["history"][0]["note"].as_str()),
+        (Some("done"), Some("bought"))
+    );
+}

@@ -97,6 +97,11 @@ async fn every_route_with_an_id_hides_other_organizations() {
             app.crm.create_ring_group(gina_user.org_id, "G", std::slice::from_ref(&ext), true, 20).await.unwrap().id;
         let route = crm::sip::trunks::NumberRoute::Extension(&ext);
         let number = app.crm.add_number(gina_user.org_id, "48220005555", route).await.unwrap().id;
+        // A call list of globex's with a number gina holds.
+        let call_list = app.crm.create_call_list(&gina_user, "Globex list", "").await.unwrap().id;
+        let one = crm::outbound::NewNumber { typed: "+48 600 777 111".into(), ..Default::default() };
+        app.crm.add_list_numbers(&gina_user, call_list, &[one]).await.unwrap();
+        let held = app.crm.next_number(&gina_user).await.unwrap().unwrap().id;
         let cond = crm::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
         let saved = app.crm.save_search(&gina_user, "mine", crm::search::Target::Contacts, &[cond]).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
@@ -146,6 +151,14 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::PUT, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
+            (Method::POST, "/api/v1/call-lists/{id}/numbers", format!("/api/v1/call-lists/{call_list}/numbers"), false),
+            (Method::GET, "/api/v1/call-lists/numbers/{id}", format!("/api/v1/call-lists/numbers/{held}"), false),
+            (
+                Method::POST,
+                "/api/v1/call-lists/numbers/{id}/outcome",
+                format!("/api/v1/call-lists/numbers/{held}/outcome"),
+                false,
+            ),
             (Method::PUT, "/api/v1/groups/{id}", format!("/api/v1/groups/{group}"), false),
             (Method::DELETE, "/api/v1/groups/{id}", format!("/api/v1/groups/{group}"), false),
             (Method::PUT, "/api/v1/queues/{id}", format!("/api/v1/queues/{queue}"), false),
@@ -248,6 +261,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 if *method == Method::PUT && path.contains("/trunks/") {
                     rb = rb.json(&serde_json::json!({"name": "taken over", "host": "192.0.2.9"}));
                 }
+                if path.ends_with("/numbers") {
+                    rb = rb.json(&serde_json::json!({"numbers": [{"number": "600 111 999"}]}));
+                }
+                if path.ends_with("/outcome") {
+                    rb = rb.json(&serde_json::json!({"outcome_id": 1}));
+                }
                 if path.ends_with("/supervision") {
                     rb = rb.json(&serde_json::json!({"mode": "listen"}));
                 }
@@ -325,6 +344,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
         assert_eq!(app.crm.number(g_org, number).await.unwrap().number, "48220005555", "{backend}");
         assert_eq!(app.crm.ring_group(g_org, group).await.unwrap().name, "G", "{backend}");
         assert!(app.crm.queue_conf(g_org, queue).await.unwrap().queue.active, "{backend}: her queue stays");
+        let still_held = app.crm.list_number(g_org, held).await.unwrap();
+        assert_eq!(
+            (still_held.leased_by, still_held.attempts),
+            (Some(gina_user.id.0), 0),
+            "{backend}: her number untouched"
+        );
         let tokens = app.crm.tokens(app.globex_admin.org_id, app.globex_admin.id).await.unwrap();
         assert!(!tokens[0].revoked, "{backend}: the other organization's token still works");
         // Listing shows only one's own organization.

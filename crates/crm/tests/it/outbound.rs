@@ -1,0 +1,137 @@
+//! Outbound call lists: numbers handed out one agent at a time, outcomes that decide when a
+//! number comes back, do-not-call, categories, the end of the day — on SQLite and PostgreSQL.
+
+use super::new_user;
+use chrono::Duration;
+use crm::outbound::lease::NotNow;
+use crm::outbound::{Kind, NewNumber};
+use crm::{Crm, OrgSlug, User};
+
+struct Office {
+    manager: User,
+    agents: Vec<User>,
+}
+
+async fn office(crm: &Crm, agents: usize) -> Office {
+    let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+    let manager = crm.create_user(o.id, new_user("mia", "109", "manager")).await.unwrap();
+    let mut out = Vec::new();
+    for i in 0..agents {
+        out.push(crm.create_user(o.id, new_user(&format!("a{i}"), &format!("{}", 200 + i), "agent")).await.unwrap());
+    }
+    Office { manager, agents: out }
+}
+
+fn numbers(from: u32, n: u32) -> Vec<NewNumber> {
+    (from..from + n)
+        .map(|i| NewNumber { typed: format!("600 {:03} {:03}", i / 1000, i % 1000), ..Default::default() })
+        .collect()
+}
+
+/// Fifty agents asking for the next number at the same moment never get the same one; each
+/// holds one (the default) and must give an outcome before the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_agents_asking_at_once_never_get_the_same_number() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, store) in store::testing::backends(dir.path()).await {
+        let settings = crm::CrmSettings { files: dir.path().join(format!("files-{b}")), ..Default::default() };
+        let crm = Crm::start_with(store, settings).await.unwrap();
+        let o = office(&crm, 50).await;
+        let list = crm.create_call_list(&o.manager, "Autumn", "").await.unwrap();
+        let added = crm.add_list_numbers(&o.manager, list.id, &numbers(1, 40)).await.unwrap();
+        assert_eq!(added.added, 40, "{b}");
+        let asks = o.agents.iter().cloned().map(|a| {
+            let crm = crm.clone();
+            tokio::spawn(async move { crm.next_number(&a).await.unwrap().map(|n| n.id) })
+        });
+        let got: Vec<i64> = futures_util::future::join_all(asks).await.into_iter().filter_map(|r| r.unwrap()).collect();
+        let mut unique = got.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!((got.len(), unique.len()), (40, 40), "{b}: 40 numbers to 40 agents, none twice");
+        let mut holder = None;
+        for a in &o.agents {
+            if crm.held_numbers(a).await.unwrap().len() == 1 {
+                holder = Some(a);
+                break;
+            }
+        }
+        let again = crm.next_number(holder.unwrap()).await.unwrap_err();
+        assert_eq!(again.code(), "err-lease-limit", "{b}: an outcome first");
+    }
+}
+
+/// Outcomes decide when a number comes back: never (final), after the minutes (retry), at the
+/// callback's time to its agent and to anyone after the owner's time, never again and nowhere
+/// (do-not-call, in every list); an agent works only their categories; numbers held over the
+/// end of the day go back to the pool; each number says why it is not handed out now.
+#[tokio::test]
+async fn outcomes_decide_when_a_number_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in super::crms(dir.path()).await {
+        let o = office(&crm, 2).await;
+        let (ala, bea) = (&o.agents[0], &o.agents[1]);
+        let m = &o.manager;
+        let vip = crm.add_list_category(m, "VIP").await.unwrap();
+        assert_eq!(crm.add_list_category(m, "vip").await.unwrap_err().code(), "err-name-taken", "{b}");
+        let list = crm.create_call_list(m, "Autumn", "").await.unwrap();
+        let rows = vec![
+            NewNumber { typed: "600 100 001".into(), name: "Nowak".into(), ..Default::default() },
+            NewNumber { typed: "+48 600 100 002".into(), ..Default::default() },
+            NewNumber { typed: "0048600100001".into(), ..Default::default() },
+            NewNumber { typed: "not a number".into(), ..Default::default() },
+            NewNumber { typed: "600 100 003".into(), category_id: Some(vip.id), ..Default::default() },
+        ];
+        let added = crm.add_list_numbers(m, list.id, &rows).await.unwrap();
+        assert_eq!((added.added, added.duplicates, added.invalid.clone()), (3, 1, vec![4]), "{b}: one number once");
+        let done = crm.add_list_outcome(m, "Finished", Kind::Final, 0).await.unwrap();
+        let retry = crm.add_list_outcome(m, "No answer", Kind::Retry, 30).await.unwrap();
+        let later = crm.add_list_outcome(m, "Call back later", Kind::Callback, 0).await.unwrap();
+        let never = crm.add_list_outcome(m, "Do not call", Kind::DoNotCall, 0).await.unwrap();
+        assert_eq!(crm.add_list_outcome(m, "Soon", Kind::Retry, 0).await.unwrap_err().code(), "err-out-of-range");
+        // Bea works VIP only; ala everything. Numbers go in the order they were added.
+        crm.set_agent_categories(m, bea.id, &[vip.id]).await.unwrap();
+        let first = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!((first.number.as_str(), first.name.as_str()), ("48600100001", "Nowak"), "{b}");
+        let vip_one = crm.next_number(bea).await.unwrap().unwrap();
+        assert_eq!(vip_one.number, "48600100003", "{b}: bea gets only her category");
+        assert_eq!(crm.why_not_now(ala.org_id, first.id).await.unwrap(), Some(NotNow::HeldBy { user: ala.id.0 }));
+        // Retry: back after 30 minutes.
+        crm.give_outcome(ala, first.id, retry.id, None, "", None).await.unwrap();
+        let second = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(second.number, "48600100002", "{b}: the retried one waits");
+        let not_before = crm.why_not_now(ala.org_id, first.id).await.unwrap();
+        assert!(matches!(not_before, Some(NotNow::NotBefore { .. })), "{b}: {not_before:?}");
+        // Call back later: tomorrow 10:00, hers; another agent does not get it when it is due.
+        let tomorrow = crm.clock().now() + Duration::days(1);
+        let err = crm.give_outcome(ala, second.id, later.id, None, "", None).await.unwrap_err();
+        assert_eq!(err.code(), "err-callback-time", "{b}: a callback needs its time");
+        crm.give_outcome(ala, second.id, later.id, Some(tomorrow), "after ten", None).await.unwrap();
+        crm.clock().advance(Duration::minutes(31));
+        let back = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(back.id, first.id, "{b}: the retry is due");
+        crm.give_outcome(ala, back.id, done.id, None, "", None).await.unwrap();
+        assert_eq!(crm.why_not_now(ala.org_id, first.id).await.unwrap(), Some(NotNow::Done), "{b}");
+        crm.give_outcome(bea, vip_one.id, never.id, None, "", None).await.unwrap();
+        assert!(crm.is_dnc(ala.org_id, "48600100003").await.unwrap(), "{b}: on the do-not-call list");
+        // The same number in another list is never handed out either.
+        let other = crm.create_call_list(m, "Winter", "").await.unwrap();
+        crm.add_list_numbers(m, other.id, &[NewNumber { typed: "600100003".into(), ..Default::default() }])
+            .await
+            .unwrap();
+        assert_eq!(crm.next_number(bea).await.unwrap(), None, "{b}: nothing left for bea");
+        // Tomorrow: the callback is ala's at its time; bea may take it only after the owner's hour.
+        crm.clock().advance(Duration::days(1));
+        assert_eq!(crm.next_number(bea).await.unwrap(), None, "{b}: not in bea's category anyway");
+        crm.set_agent_categories(m, bea.id, &[]).await.unwrap();
+        assert_eq!(crm.next_number(bea).await.unwrap(), None, "{b}: ala's callback, within her hour");
+        let mine = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(mine.id, second.id, "{b}: her callback comes back to her");
+        let history = crm.number_history(ala.org_id, second.id).await.unwrap();
+        assert_eq!((history.len(), history[0].note.as_str()), (1, "after ten"), "{b}");
+        // Held over the end of the day: back to the pool the next day.
+        crm.clock().advance(Duration::days(1));
+        let next_day = crm.next_number(bea).await.unwrap().unwrap();
+        assert_eq!(next_day.id, second.id, "{b}: released at the end of the day; the owner's time is over");
+    }
+}

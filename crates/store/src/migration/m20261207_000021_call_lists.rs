@@ -1,0 +1,177 @@
+//! Outbound call lists (seed 003): lists of numbers to call, their categories, the outcomes
+//! managers define, every attempt, the organization's do-not-call list, and the settings of
+//! agents' work (how many numbers one holds at once, release at the end of the day).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("call_lists")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(string("name"))
+                .col(text("description").default(""))
+                .col(boolean("active").default(true))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_categories")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(string("name"))
+                .col(boolean("active").default(true))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_outcomes")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(string("name"))
+                .col(string("kind"))
+                .col(integer("retry_minutes").default(0))
+                .col(integer("position").default(0))
+                .col(boolean("active").default(true))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_numbers")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(big_integer("list_id"))
+                .col(string("number"))
+                .col(string("typed"))
+                .col(string("name").default(""))
+                .col(big_integer_null("contact_id"))
+                .col(big_integer_null("category_id"))
+                .col(big_integer_null("agent_id"))
+                .col(timestamp_with_time_zone_null("owned_until"))
+                .col(big_integer_null("outcome_id"))
+                .col(timestamp_with_time_zone_null("next_call_at"))
+                .col(integer("attempts").default(0))
+                .col(boolean("done").default(false))
+                .col(big_integer_null("leased_by"))
+                .col(timestamp_with_time_zone_null("leased_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("modified_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_list_numbers_list_number")
+                .table("list_numbers")
+                .col("list_id")
+                .col("number")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        // "Next number": the open numbers of an organization in the order they are handed out.
+        m.create_index(
+            Index::create()
+                .name("ix_list_numbers_open")
+                .table("list_numbers")
+                .col("org_id")
+                .col("done")
+                .col("leased_by")
+                .col("next_call_at")
+                .col("id")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("ix_list_numbers_leased").table("list_numbers").col("leased_by").to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_attempts")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(big_integer("number_id"))
+                .col(big_integer("user_id"))
+                .col(timestamp_with_time_zone("at"))
+                .col(big_integer("outcome_id"))
+                .col(timestamp_with_time_zone_null("next_call_at"))
+                .col(string_null("call_id"))
+                .col(text("note").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("ix_list_attempts_number").table("list_attempts").col("number_id").to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("dnc_numbers")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(string("number"))
+                .col(timestamp_with_time_zone("added_at"))
+                .col(big_integer_null("added_by"))
+                .col(string("source"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_dnc_org_number")
+                .table("dnc_numbers")
+                .col("org_id")
+                .col("number")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_settings")
+                .col(big_integer("org_id").primary_key())
+                .col(integer("max_held").default(1))
+                .col(boolean("release_at_day_end").default(true))
+                .col(integer("callback_owner_minutes").default(60))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("list_agent_categories")
+                .col(big_integer("org_id"))
+                .col(big_integer("user_id"))
+                .col(big_integer("category_id"))
+                .primary_key(Index::create().col("user_id").col("category_id"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "list_agent_categories",
+            "list_settings",
+            "dnc_numbers",
+            "list_attempts",
+            "list_numbers",
+            "list_outcomes",
+            "list_categories",
+            "call_lists",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
