@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, campaigns, cases, contacts, imports, login, mail, missed, organization, queues, reports,
-    search, start, telephony, users, wallboard,
+    account, agent, areas, call_lists, campaigns, cases, contacts, imports, login, mail, missed, organization, queues,
+    reports, search, start, telephony, users, wallboard,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -70,7 +70,13 @@ pub fn router(state: AppState) -> Router {
         .route("/missed/{id}/sms", post(missed::sms))
         .route("/missed/{id}/hide", post(missed::hide))
         .route("/missed/{id}/restore", post(missed::restore))
-        .route("/call-lists", get(|a| async { areas::area(a, "nav-call-lists") }))
+        .route("/call-lists", get(call_lists::show).post(call_lists::create_list))
+        .route("/call-lists/next", post(call_lists::next))
+        .route("/call-lists/categories", post(call_lists::add_category))
+        .route("/call-lists/outcomes", post(call_lists::add_outcome))
+        .route("/call-lists/settings", post(call_lists::save_settings))
+        .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
+        .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
         .route("/reports", get(reports::show))
         .route("/reports/export", get(reports::export))

@@ -7,6 +7,7 @@ pub mod lease;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
 use serde::Serialize;
+use std::collections::HashMap;
 use store::entities::list_outcome::OutcomeKind;
 use store::entities::{
     call_list, dnc_number, list_agent_category, list_category, list_number, list_outcome, list_setting,
@@ -25,6 +26,14 @@ pub struct NewNumber {
     pub typed: String,
     pub name: String,
     pub category_id: Option<i64>,
+}
+
+/// A list's numbers counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ListCounts {
+    pub total: u64,
+    pub open: u64,
+    pub held: u64,
 }
 
 /// What adding numbers to a list did: how many went in, how many were already there (the same
@@ -210,6 +219,31 @@ impl Crm {
             out.added += 1;
         }
         txn.commit().await?;
+        Ok(out)
+    }
+
+    /// Each list's numbers: how many in all, still open (no final outcome), held by an agent now.
+    pub async fn list_counts(&self, org: OrgId) -> Result<HashMap<i64, ListCounts>, CrmError> {
+        use store::sea_orm::QuerySelect;
+        let count = |q: store::sea_orm::Select<list_number::Entity>| {
+            q.filter(list_number::Column::OrgId.eq(org.0))
+                .select_only()
+                .column(list_number::Column::ListId)
+                .column_as(list_number::Column::Id.count(), "n")
+                .group_by(list_number::Column::ListId)
+                .into_tuple::<(i64, i64)>()
+                .all(self.db())
+        };
+        let mut out: HashMap<i64, ListCounts> = HashMap::new();
+        for (list, n) in count(list_number::Entity::find()).await? {
+            out.entry(list).or_default().total = n as u64;
+        }
+        for (list, n) in count(list_number::Entity::find().filter(list_number::Column::Done.eq(false))).await? {
+            out.entry(list).or_default().open = n as u64;
+        }
+        for (list, n) in count(list_number::Entity::find().filter(list_number::Column::LeasedBy.is_not_null())).await? {
+            out.entry(list).or_default().held = n as u64;
+        }
         Ok(out)
     }
 

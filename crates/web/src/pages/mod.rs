@@ -4,6 +4,7 @@
 pub mod account;
 pub mod agent;
 pub mod areas;
+pub mod call_lists;
 pub mod campaigns;
 pub mod cases;
 pub mod charts;

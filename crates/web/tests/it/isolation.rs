@@ -151,6 +151,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::PUT, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
+            (Method::POST, "/call-lists/{id}/numbers", format!("/call-lists/{call_list}/numbers"), true),
+            (Method::POST, "/call-lists/numbers/{id}/outcome", format!("/call-lists/numbers/{held}/outcome"), true),
             (Method::POST, "/api/v1/call-lists/{id}/numbers", format!("/api/v1/call-lists/{call_list}/numbers"), false),
             (Method::GET, "/api/v1/call-lists/numbers/{id}", format!("/api/v1/call-lists/numbers/{held}"), false),
             (

@@ -1,0 +1,276 @@
+//! Call lists (`/call-lists`, seed 003): an agent works the numbers handed to them — the next
+//! number, a call, the outcome (a callback's day and hour in the organization's time zone) —
+//! and managers start lists, paste numbers into them, and define categories, outcomes and how
+//! agents work. The rules are crm's (`crm::outbound`).
+
+use super::{FormErrors, Page};
+use crate::AppState;
+use crate::ctx::{Authed, Ctx};
+use crate::error::{PageError, status_of};
+use crate::forms::CsrfForm;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use crm::outbound::{CallList, Category, Kind, ListCounts, ListNumber, ListSettings, NewNumber, Outcome};
+use crm::{CrmError, User};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct ListsQuery {
+    /// `none`: "next number" found nothing to call.
+    #[serde(default)]
+    pub next: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "call_lists.html")]
+pub struct ListsPage {
+    pub p: Page,
+    pub manager: bool,
+    pub held: Vec<ListNumber>,
+    pub can_take_more: bool,
+    pub nothing_left: bool,
+    pub outcomes: Vec<Outcome>,
+    pub categories: Vec<Category>,
+    pub lists: Vec<(CallList, ListCounts)>,
+    pub settings: ListSettings,
+    pub kinds: &'static [Kind],
+    pub errors: FormErrors,
+    /// The form the errors are about (`work`, `list`, `numbers-ID`, `outcome`, `category`,
+    /// `settings`).
+    pub failed: String,
+}
+
+impl ListsPage {
+    pub fn err(&self, form: &str, field: &str) -> String {
+        if self.failed == form { self.errors.field(field) } else { String::new() }
+    }
+
+    pub fn general(&self, form: &str) -> Option<String> {
+        if self.failed == form { self.errors.general.clone() } else { None }
+    }
+
+    pub fn category_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.categories.iter().find(|c| c.id == id)).map(|c| c.name.clone()).unwrap_or_default()
+    }
+
+    pub fn outcome_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.outcomes.iter().find(|o| o.id == id)).map(|o| o.name.clone()).unwrap_or_default()
+    }
+
+    pub fn active_outcomes(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().filter(|o| o.active).collect()
+    }
+}
+
+async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result<ListsPage, PageError> {
+    let org = me.org_id;
+    let held = st.crm.held_numbers(me).await?;
+    let settings = st.crm.list_settings(org).await?;
+    let counts = if me.is_manager() { st.crm.list_counts(org).await? } else { Default::default() };
+    let lists = if me.is_manager() {
+        let lists = st.crm.call_lists(org).await?;
+        lists.into_iter().map(|l| (counts.get(&l.id).copied().unwrap_or_default(), l)).map(|(c, l)| (l, c)).collect()
+    } else {
+        vec![]
+    };
+    Ok(ListsPage {
+        p: Page::new(ctx, "nav-call-lists"),
+        manager: me.is_manager(),
+        can_take_more: held.len() < settings.max_held.max(1) as usize,
+        held,
+        nothing_left,
+        outcomes: st.crm.list_outcomes(org).await?,
+        categories: st.crm.list_categories(org).await?,
+        lists,
+        settings,
+        kinds: Kind::ALL,
+        errors: FormErrors::default(),
+        failed: String::new(),
+    })
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<ListsQuery>,
+    uri: axum::http::Uri,
+) -> Result<ListsPage, PageError> {
+    let mut p = page(&st, &ctx, &me, q.next == "none").await?;
+    p.p = p.p.with_flash(uri.query());
+    Ok(p)
+}
+
+/// The page again with the error of form `failed` (bad input changes nothing).
+async fn refused(st: &AppState, ctx: &Ctx, me: &User, failed: &str, e: CrmError) -> Result<Response, PageError> {
+    if matches!(e, CrmError::Store(_) | CrmError::Forbidden) {
+        return Err(e.into());
+    }
+    let mut p = page(st, ctx, me, false).await?;
+    p.errors = FormErrors::from_crm(&e, ctx.lang);
+    p.failed = failed.into();
+    Ok((status_of(&e), p).into_response())
+}
+
+pub async fn next(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    match st.crm.next_number(&me).await {
+        Ok(Some(_)) => Ok(Redirect::to("/call-lists#work").into_response()),
+        Ok(None) => Ok(Redirect::to("/call-lists?next=none#work").into_response()),
+        Err(e) => refused(&st, &ctx, &me, "work", e).await,
+    }
+}
+
+/// A day and hour as the organization's clocks show it (`2026-12-08T10:00`), in UTC.
+fn local_time(tz: crm::Tz, s: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn give_outcome(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let outcome = get("outcome_id").parse().unwrap_or(0);
+    let at = get("callback_at");
+    let callback_at = if at.trim().is_empty() {
+        None
+    } else {
+        match local_time(ctx.tz, &at) {
+            Some(t) => Some(t),
+            None => {
+                return refused(&st, &ctx, &me, "work", CrmError::invalid("callback_at", "err-callback-time")).await;
+            }
+        }
+    };
+    match st.crm.give_outcome(&me, id, outcome, callback_at, &get("note"), None).await {
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-outcome-saved#work").into_response()),
+        Err(e @ CrmError::NotFound) => Err(e.into()),
+        Err(e) => refused(&st, &ctx, &me, "work", e).await,
+    }
+}
+
+pub async fn create_list(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    match st.crm.create_call_list(&me, &get("name"), &get("description")).await {
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-created#lists").into_response()),
+        Err(e) => refused(&st, &ctx, &me, "list", e).await,
+    }
+}
+
+/// Numbers pasted one per line: `number`, or `number;name` (a tab or a comma also separates).
+fn pasted(text: &str, category_id: Option<i64>) -> Vec<NewNumber> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (number, name) = l.split_once([';', '\t', ',']).unwrap_or((l, ""));
+            NewNumber { typed: number.trim().into(), name: name.trim().into(), category_id }
+        })
+        .collect()
+}
+
+pub async fn add_numbers(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    // Another organization's list is not found, whatever the form holds.
+    st.crm.call_list(me.org_id, id).await?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let rows = pasted(&get("numbers"), get("category_id").parse().ok());
+    let form = format!("numbers-{id}");
+    if rows.is_empty() {
+        return refused(&st, &ctx, &me, &form, CrmError::invalid("numbers", "err-numbers-none")).await;
+    }
+    match st.crm.add_list_numbers(&me, id, &rows).await {
+        Ok(a) if !a.invalid.is_empty() => {
+            // The valid ones went in; the lines that are no phone number are named.
+            let lines = a.invalid.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+            let mut p = page(&st, &ctx, &me, false).await?;
+            p.failed = form;
+            p.errors.general = Some(crate::i18n::tr_args(
+                ctx.lang,
+                "lists-added-some",
+                &[("added", a.added.into()), ("duplicates", a.duplicates.into()), ("lines", lines.into())],
+            ));
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-numbers-added#lists").into_response()),
+        Err(e @ CrmError::NotFound) => Err(e.into()),
+        Err(e) => refused(&st, &ctx, &me, &form, e).await,
+    }
+}
+
+pub async fn add_category(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let name = pairs.iter().find(|(n, _)| n == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+    match st.crm.add_list_category(&me, &name).await {
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-category-added#categories").into_response()),
+        Err(e) => refused(&st, &ctx, &me, "category", e).await,
+    }
+}
+
+pub async fn add_outcome(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let Some(kind) = Kind::parse(&get("kind")) else {
+        return refused(&st, &ctx, &me, "outcome", CrmError::invalid("kind", "err-out-of-range")).await;
+    };
+    let minutes = get("retry_minutes").trim().parse().unwrap_or(0);
+    match st.crm.add_list_outcome(&me, &get("name"), kind, minutes).await {
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-outcome-added#outcomes").into_response()),
+        Err(e) => refused(&st, &ctx, &me, "outcome", e).await,
+    }
+}
+
+pub async fn save_settings(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let s = ListSettings {
+        org_id: me.org_id.0,
+        max_held: get("max_held").trim().parse().unwrap_or(0),
+        release_at_day_end: pairs.iter().any(|(n, _)| n == "release_at_day_end"),
+        callback_owner_minutes: get("callback_owner_minutes").trim().parse().unwrap_or(-1),
+    };
+    match st.crm.set_list_settings(&me, s).await {
+        Ok(_) => Ok(Redirect::to("/call-lists?ok=settings-saved#list-settings").into_response()),
+        Err(e) => refused(&st, &ctx, &me, "settings", e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pasted_numbers_take_a_name_after_a_separator() {
+        let rows = super::pasted("600 100 001;Nowak\n\n+48 600 100 002\t Kowalska \n600100003", None);
+        let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.typed.as_str(), r.name.as_str())).collect();
+        assert_eq!(got, [("600 100 001", "Nowak"), ("+48 600 100 002", "Kowalska"), ("600100003", "")]);
+    }
+}
