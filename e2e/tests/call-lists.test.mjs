@@ -45,7 +45,7 @@ async function fits(page, language, what) {
 for (const language of ["en", "pl", "he"]) {
   test(`${language}: a manager sets up a list, an agent works it with a callback tomorrow at 10:00`, async () => {
     const w = people[language];
-    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     const page = await ctx.newPage();
     await login(page, server.base, w.manager, PW, language);
     await page.goto(`${server.base}/call-lists`);
@@ -108,6 +108,30 @@ for (const language of ["en", "pl", "he"]) {
     await page.screenshot({ path: join(screenshots, `call-lists-manager-${language}-phone.png`), fullPage: true });
     // The manager sees the counts: one number done, one waiting for its callback.
     assert.equal((await page.textContent(`${row} [data-fig=open]`)).trim(), "1");
+    // The number base: every number, an export of exactly the filtered rows in the encoding a
+    // spreadsheet of that language reads, a bulk action on a ticked row.
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(`${server.base}/call-lists/numbers`);
+    assert.equal((await page.textContent("#base-total span")).trim(), "2", `${language}: both numbers`);
+    const encoding = { en: "utf-8", pl: "windows-1250", he: "windows-1255" }[language];
+    await page.selectOption("#base-export select[name=encoding]", encoding);
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#base-export button")]);
+    const text = new TextDecoder(encoding).decode((await import("node:fs")).readFileSync(await dl.path()));
+    const lines = text.split("\n").filter((l) => l.trim());
+    assert.ok(lines.length === 3 && text.includes("Jan Nowak"), `${language}: the header and the two rows: ${text}`);
+    await page.check("#base tbody tr:first-child input[type=checkbox]");
+    await page.selectOption("#bulk-action", "category");
+    await page.selectOption("#category-to", { label: "VIP" });
+    await Promise.all([page.waitForNavigation(), page.click("#bulk button[type=submit]")]);
+    assert.ok(await page.isVisible(".flash"), `${language}: done`);
+    await page.selectOption("#base-filter select[name=category]", { label: "VIP" });
+    await Promise.all([page.waitForNavigation(), page.click("#base-filter button[type=submit]")]);
+    assert.equal((await page.textContent("#base-total span")).trim(), "1", `${language}: one number in VIP`);
+    await fits(page, language, `number base ${language}`);
+    await page.screenshot({ path: join(screenshots, `call-lists-base-${language}.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await fits(page, language, `number base ${language} phone`);
+    await page.screenshot({ path: join(screenshots, `call-lists-base-${language}-phone.png`), fullPage: true });
     await actx.close();
     await ctx.close();
   });

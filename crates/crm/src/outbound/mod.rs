@@ -3,6 +3,7 @@
 //! work (`mod.rs`); "next number", which hands each agent a number within their limits and
 //! never the same one to two agents, and the outcome that gives it back (`lease.rs`).
 
+pub mod base;
 pub mod lease;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
@@ -53,7 +54,7 @@ fn check_name(field: &'static str, name: &str) -> Result<String, CrmError> {
     Ok(name.to_string())
 }
 
-fn managers(by: &User) -> Result<(), CrmError> {
+pub(crate) fn managers(by: &User) -> Result<(), CrmError> {
     if by.is_manager() { Ok(()) } else { Err(CrmError::Forbidden) }
 }
 

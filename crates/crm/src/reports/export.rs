@@ -74,6 +74,30 @@ impl Table {
         Ok(out)
     }
 
+    /// The CSV in `encoding` (UTF-8 with its byte-order mark; another, e.g. windows-1250 for
+    /// Polish or windows-1255 for Hebrew spreadsheets, without one; a character that encoding
+    /// lacks is written as a numeric reference).
+    pub fn to_csv_in(&self, encoding: &'static encoding_rs::Encoding) -> Result<Vec<u8>, CrmError> {
+        let utf8 = self.to_csv()?;
+        if encoding == encoding_rs::UTF_8 {
+            return Ok(utf8);
+        }
+        let text = String::from_utf8_lossy(&utf8[3..]).into_owned();
+        Ok(encoding.encode(&text).0.into_owned())
+    }
+
+    /// The CSV in the encoding named (`utf-8`, `windows-1250`, `iso-8859-2`, `windows-1255`,
+    /// `iso-8859-8`; UTF-8 for any other), and the encoding's name for the Content-Type.
+    pub fn to_csv_named(&self, label: &str) -> Result<(Vec<u8>, &'static str), CrmError> {
+        const OFFERED: [&str; 5] = ["utf-8", "windows-1250", "iso-8859-2", "windows-1255", "iso-8859-8"];
+        let encoding = OFFERED
+            .iter()
+            .find(|o| o.eq_ignore_ascii_case(label.trim()))
+            .and_then(|o| encoding_rs::Encoding::for_label(o.as_bytes()))
+            .unwrap_or(encoding_rs::UTF_8);
+        Ok((self.to_csv_in(encoding)?, encoding.name()))
+    }
+
     pub fn to_xlsx(&self) -> Result<Vec<u8>, CrmError> {
         let bad = |e: rust_xlsxwriter::XlsxError| CrmError::Export(e.to_string());
         let mut book = rust_xlsxwriter::Workbook::new();

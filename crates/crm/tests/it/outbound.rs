@@ -135,3 +135,52 @@ async fn outcomes_decide_when_a_number_comes_back() {
         assert_eq!(next_day.id, second.id, "{b}: released at the end of the day; the owner's time is over");
     }
 }
+
+/// The number base: filters, an export of exactly the filtered rows (a formula-like name
+/// neutralised, Polish letters in windows-1250 when asked), bulk actions on ticked rows or on
+/// everything the filter matches.
+#[tokio::test]
+async fn the_number_base_filters_exports_and_changes_in_bulk() {
+    use crm::outbound::base::{Bulk, NumberFilter};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in super::crms(dir.path()).await {
+        let o = office(&crm, 1).await;
+        let m = &o.manager;
+        let vip = crm.add_list_category(m, "VIP").await.unwrap();
+        let list = crm.create_call_list(m, "Autumn", "").await.unwrap();
+        let mut rows = numbers(1, 5);
+        rows[0].name = "=1+1".into();
+        rows[1].name = "Żółć".into();
+        rows[1].category_id = Some(vip.id);
+        crm.add_list_numbers(m, list.id, &rows).await.unwrap();
+        let vip_only = NumberFilter { category: Some(Some(vip.id)), ..Default::default() };
+        let page = crm.number_base(m, &vip_only, 1, 50).await.unwrap();
+        assert_eq!((page.total, page.rows[0].name.as_str()), (1, "Żółć"), "{b}");
+        let none = NumberFilter { category: Some(None), ..Default::default() };
+        assert_eq!(crm.number_base(m, &none, 1, 50).await.unwrap().total, 4, "{b}");
+        assert!(crm.number_base(&o.agents[0], &none, 1, 50).await.is_err(), "{b}: managers only");
+        let headers: Vec<String> = (0..10).map(|i| format!("h{i}")).collect();
+        let all = crm.export_numbers(m, &NumberFilter::default(), headers.clone()).await.unwrap();
+        let csv = String::from_utf8(all.to_csv().unwrap()).unwrap();
+        assert_eq!(csv.lines().count(), 6, "{b}: a header and the five rows");
+        assert!(csv.contains("\"'=1+1\""), "{b}: the formula neutralised: {csv}");
+        let vip_csv = crm.export_numbers(m, &vip_only, headers).await.unwrap();
+        let bytes = vip_csv.to_csv_in(encoding_rs::WINDOWS_1250).unwrap();
+        let (text, _, bad) = encoding_rs::WINDOWS_1250.decode(&bytes);
+        assert!(!bad && text.contains("Żółć") && text.lines().count() == 2, "{b}: exactly the filtered row: {text}");
+        // Bulk: everything without a category into VIP; one ticked row assigned; one deleted.
+        assert_eq!(crm.bulk_numbers(m, &none, Bulk::SetCategory(Some(vip.id))).await.unwrap(), 4, "{b}");
+        assert_eq!(crm.number_base(m, &vip_only, 1, 50).await.unwrap().total, 5, "{b}");
+        let first = page.rows[0].id;
+        let ticked = NumberFilter { ids: Some(vec![first]), ..Default::default() };
+        crm.bulk_numbers(m, &ticked, Bulk::Assign(Some(o.agents[0].id.0))).await.unwrap();
+        let assigned = NumberFilter { agent: Some(Some(o.agents[0].id.0)), ..Default::default() };
+        assert_eq!(crm.number_base(m, &assigned, 1, 50).await.unwrap().rows[0].id, first, "{b}");
+        let bad = crm.bulk_numbers(m, &ticked, Bulk::SetCategory(Some(999_999))).await.unwrap_err();
+        assert_eq!(bad.code(), "err-category-unknown", "{b}: nothing changed");
+        assert_eq!(crm.bulk_numbers(m, &ticked, Bulk::Delete).await.unwrap(), 1, "{b}");
+        assert_eq!(crm.number_base(m, &NumberFilter::default(), 1, 50).await.unwrap().total, 4, "{b}");
+        let nothing = NumberFilter { ids: Some(vec![]), ..Default::default() };
+        assert_eq!(crm.bulk_numbers(m, &nothing, Bulk::Delete).await.unwrap_err().code(), "err-rows-none", "{b}");
+    }
+}

@@ -13,6 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use crm::outbound::base::{Bulk, NumberFilter};
 use crm::outbound::{CallList, Category, Kind, ListCounts, ListNumber, ListSettings, NewNumber, Outcome};
 use crm::{CrmError, User};
 use serde::Deserialize;
@@ -272,5 +273,235 @@ mod tests {
         let rows = super::pasted("600 100 001;Nowak\n\n+48 600 100 002\t Kowalska \n600100003", None);
         let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.typed.as_str(), r.name.as_str())).collect();
         assert_eq!(got, [("600 100 001", "Nowak"), ("+48 600 100 002", "Kowalska"), ("600100003", "")]);
+    }
+}
+
+/// The number base's filter, as the page's form and links carry it.
+#[derive(Deserialize, Default, Clone)]
+pub struct BaseQuery {
+    #[serde(default)]
+    pub list: String,
+    /// A category's id, `none` (without one), or empty (any).
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub agent: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: String,
+    /// For the export: utf-8 (default), windows-1250, windows-1255.
+    #[serde(default)]
+    pub encoding: String,
+}
+
+impl BaseQuery {
+    /// The query string of this filter (for pages and the export).
+    pub fn link(&self) -> String {
+        let pairs = [
+            ("list", &self.list),
+            ("category", &self.category),
+            ("agent", &self.agent),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    }
+}
+
+/// `""` any, `none` none, else an id.
+fn choice(s: &str, field: &'static str) -> Result<Option<Option<i64>>, CrmError> {
+    match s.trim() {
+        "" => Ok(None),
+        "none" => Ok(Some(None)),
+        v => v.parse().map(|id| Some(Some(id))).map_err(|_| CrmError::invalid(field, "err-out-of-range")),
+    }
+}
+
+async fn base_filter(st: &AppState, me: &User, q: &BaseQuery) -> Result<NumberFilter, CrmError> {
+    let day = |s: &str, field: &'static str| -> Result<Option<chrono::NaiveDate>, CrmError> {
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| CrmError::invalid(field, "err-date"))
+    };
+    let mut f = NumberFilter {
+        list: choice(&q.list, "list")?.flatten(),
+        category: choice(&q.category, "category")?,
+        agent: choice(&q.agent, "agent")?,
+        outcome: choice(&q.outcome, "outcome")?,
+        ..Default::default()
+    };
+    if let Some(d) = day(&q.from, "from")? {
+        f.modified_from = Some(st.crm.org_day(me.org_id, Some(d)).await?.1);
+    }
+    if let Some(d) = day(&q.to, "to")? {
+        f.modified_to = Some(st.crm.org_day(me.org_id, Some(d)).await?.2);
+    }
+    Ok(f)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "call_list_numbers.html")]
+pub struct BasePage {
+    pub p: Page,
+    pub q: BaseQuery,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub rows: Vec<ListNumber>,
+    pub lists: Vec<CallList>,
+    pub categories: Vec<Category>,
+    pub outcomes: Vec<Outcome>,
+    pub agents: Vec<User>,
+    pub errors: FormErrors,
+}
+
+impl BasePage {
+    pub fn list_name(&self, id: &i64) -> String {
+        self.lists.iter().find(|l| l.id == *id).map(|l| l.name.clone()).unwrap_or_default()
+    }
+
+    pub fn category_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.categories.iter().find(|c| c.id == id)).map(|c| c.name.clone()).unwrap_or_default()
+    }
+
+    pub fn outcome_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.outcomes.iter().find(|o| o.id == id)).map(|o| o.name.clone()).unwrap_or_default()
+    }
+
+    pub fn agent_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.agents.iter().find(|u| u.id.0 == id)).map(|u| u.full_name.clone()).unwrap_or_default()
+    }
+
+    pub fn err(&self, field: &str) -> String {
+        self.errors.field(field)
+    }
+}
+
+async fn base_page(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &User,
+    q: BaseQuery,
+    flash: Option<&str>,
+    refused: Option<CrmError>,
+) -> Result<Response, PageError> {
+    super::manager_only(me)?;
+    let org = me.org_id;
+    let mut p = BasePage {
+        p: Page::new(ctx, "nav-call-lists").with_flash(flash),
+        q: q.clone(),
+        total: 0,
+        page: 1,
+        pages: 1,
+        rows: vec![],
+        lists: st.crm.call_lists(org).await?,
+        categories: st.crm.list_categories(org).await?,
+        outcomes: st.crm.list_outcomes(org).await?,
+        agents: st.crm.users(org).await?.into_iter().filter(|u| u.active).collect(),
+        errors: FormErrors::default(),
+    };
+    let f = match base_filter(st, me, &q).await {
+        Ok(f) => f,
+        Err(e @ CrmError::Invalid(_)) => {
+            p.errors = FormErrors::from_crm(&e, ctx.lang);
+            return Ok((status_of(&e), p).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let page = q.page.parse().unwrap_or(1).max(1);
+    let r = st.crm.number_base(me, &f, page, 100).await?;
+    p.pages = r.total.div_ceil(r.per_page).max(1);
+    (p.total, p.page, p.rows) = (r.total, r.page, r.rows);
+    Ok(match refused {
+        Some(e) => {
+            p.errors = FormErrors::from_crm(&e, ctx.lang);
+            (status_of(&e), p).into_response()
+        }
+        None => p.into_response(),
+    })
+}
+
+pub async fn numbers(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<BaseQuery>,
+    uri: axum::http::Uri,
+) -> Result<Response, PageError> {
+    base_page(&st, &ctx, &me, q, uri.query(), None).await
+}
+
+/// Exactly the filtered numbers as CSV, in the encoding asked for.
+pub async fn export_numbers(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<BaseQuery>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let f = base_filter(&st, &me, &q).await?;
+    let t = |k: &str| crate::i18n::tr(ctx.lang, k);
+    let headers = [
+        "lists-number",
+        "lists-as-typed",
+        "lists-name",
+        "lists-list",
+        "lists-category",
+        "lists-agent",
+        "lists-outcome",
+        "lists-next-call",
+        "lists-attempts",
+        "lists-modified",
+    ]
+    .iter()
+    .map(|k| t(k))
+    .collect();
+    let table = st.crm.export_numbers(&me, &f, headers).await?;
+    let (bytes, charset) = table.to_csv_named(&q.encoding)?;
+    let mime = format!("text/csv; charset={}", charset.to_lowercase());
+    let disposition = "attachment; filename=\"switchboard-numbers.csv\"".to_string();
+    Ok(([(axum::http::header::CONTENT_TYPE, mime), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// A bulk action on the ticked rows, or on everything the filter matches.
+pub async fn bulk(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    Query(q): Query<BaseQuery>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut f = base_filter(&st, &me, &q).await?;
+    if get("scope") != "all" {
+        f.ids = Some(pairs.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect());
+    }
+    let target = |field: &'static str| choice(&get(field), field).map(Option::flatten);
+    let action = match get("action").as_str() {
+        "category" => target("category_to").map(Bulk::SetCategory),
+        "assign" => target("agent_to").map(Bulk::Assign),
+        "delete" => Ok(Bulk::Delete),
+        _ => Err(CrmError::invalid("action", "err-out-of-range")),
+    };
+    let done = match action {
+        Ok(a) => st.crm.bulk_numbers(&me, &f, a).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => {
+            let link = q.link();
+            let sep = if link.is_empty() { "" } else { "&" };
+            Ok(Redirect::to(&format!("/call-lists/numbers?{link}{sep}ok=lists-bulk-done")).into_response())
+        }
+        Err(e @ (CrmError::Store(_) | CrmError::Forbidden)) => Err(e.into()),
+        Err(e) => base_page(&st, &ctx, &me, q, None, Some(e)).await,
     }
 }

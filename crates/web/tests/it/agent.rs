@@ -148,6 +148,13 @@ async fn contacts_phonebook_call_log_and_statistics_pages() {
     app.call_event(crate::inbound(app.acme_admin.org_id, "left", "48600999000", None, chrono::Utc::now(), left)).await;
     let everyone = app.get(&alice, "/agent/calls?whose=everyone").await.text().await.unwrap();
     assert!(everyone.contains("data-dial=\"48600999000\"") && everyone.contains("Nobody rung"), "{everyone}");
+    assert_eq!(
+        app.get(&bob, "/call-lists/numbers").await.status(),
+        StatusCode::FORBIDDEN,
+        "the number base is managers'"
+    );
+    assert_eq!(app.get(&bob, "/call-lists/numbers/export").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&alice, "/call-lists/numbers?from=yesterday").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let bobs = app.get(&bob, "/agent/calls?whose=everyone").await.text().await.unwrap();
     assert!(!bobs.contains("48600999000"), "an agent sees only their own calls");
     let mine = app.get(&bob, "/agent/stats").await.text().await.unwrap();
