@@ -127,6 +127,8 @@ for (const language of ["en", "pl", "he"]) {
     await page.selectOption("#base-filter select[name=category]", { label: "VIP" });
     await Promise.all([page.waitForNavigation(), page.click("#base-filter button[type=submit]")]);
     assert.equal((await page.textContent("#base-total span")).trim(), "1", `${language}: one number in VIP`);
+    const why = (await page.textContent("#base tbody tr:first-child td.why-not")).trim();
+    assert.ok(why.length > 2, `${language}: the row says why it is not handed out now (${why})`);
     await fits(page, language, `number base ${language}`);
     await page.screenshot({ path: join(screenshots, `call-lists-base-${language}.png`), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

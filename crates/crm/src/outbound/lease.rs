@@ -5,7 +5,7 @@
 //! handed out again; numbers held over the end of the organization's day go back to the pool
 //! when the settings say so. Every number can say why it is not handed out now.
 
-use super::{ListNumber, is_dnc};
+use super::ListNumber;
 use crate::{Crm, CrmError, FieldError, OrgId, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -266,27 +266,49 @@ impl Crm {
             .one(self.db())
             .await?
             .ok_or(CrmError::NotFound)?;
-        let now = self.now();
-        if n.done {
-            return Ok(Some(NotNow::Done));
-        }
-        if is_dnc(self.db(), org, &n.number).await? {
-            return Ok(Some(NotNow::DoNotCall));
-        }
-        if !self.call_list(org, n.list_id).await?.active {
-            return Ok(Some(NotNow::ListInactive));
-        }
-        if let Some(u) = n.leased_by {
-            return Ok(Some(NotNow::HeldBy { user: u }));
-        }
-        if let Some(at) = n.next_call_at.filter(|t| *t > now) {
-            return Ok(Some(NotNow::NotBefore { at }));
-        }
-        if let Some(u) = n.agent_id
-            && n.owned_until.is_none_or(|t| t > now)
-        {
-            return Ok(Some(NotNow::OwnedBy { user: u, until: n.owned_until }));
-        }
-        Ok(None)
+        Ok(self.why_not_now_of(org, std::slice::from_ref(&n)).await?.pop().flatten())
     }
+
+    /// Why each of `numbers` is not handed out now (a page of the number base at once).
+    pub async fn why_not_now_of(&self, org: OrgId, numbers: &[ListNumber]) -> Result<Vec<Option<NotNow>>, CrmError> {
+        let wanted: Vec<String> = numbers.iter().map(|n| n.number.clone()).collect();
+        let dnc: std::collections::HashSet<String> = dnc_number::Entity::find()
+            .filter(dnc_number::Column::OrgId.eq(org.0))
+            .filter(dnc_number::Column::Number.is_in(wanted))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| d.number)
+            .collect();
+        let open: std::collections::HashSet<i64> =
+            self.call_lists(org).await?.into_iter().filter(|l| l.active).map(|l| l.id).collect();
+        let now = self.now();
+        Ok(numbers.iter().map(|n| not_now(n, dnc.contains(&n.number), open.contains(&n.list_id), now)).collect())
+    }
+}
+
+/// Why `n` is not handed out at `now`, in the order a person would look: done, do-not-call,
+/// its list, someone holding it, its time, its owner.
+fn not_now(n: &ListNumber, dnc: bool, list_open: bool, now: DateTime<Utc>) -> Option<NotNow> {
+    if n.done {
+        return Some(NotNow::Done);
+    }
+    if dnc {
+        return Some(NotNow::DoNotCall);
+    }
+    if !list_open {
+        return Some(NotNow::ListInactive);
+    }
+    if let Some(u) = n.leased_by {
+        return Some(NotNow::HeldBy { user: u });
+    }
+    if let Some(at) = n.next_call_at.filter(|t| *t > now) {
+        return Some(NotNow::NotBefore { at });
+    }
+    if let Some(u) = n.agent_id
+        && n.owned_until.is_none_or(|t| t > now)
+    {
+        return Some(NotNow::OwnedBy { user: u, until: n.owned_until });
+    }
+    None
 }

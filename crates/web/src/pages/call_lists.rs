@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use crm::outbound::base::{Bulk, NumberFilter};
+use crm::outbound::lease::NotNow;
 use crm::outbound::{CallList, Category, Kind, ListCounts, ListNumber, ListSettings, NewNumber, Outcome};
 use crm::{CrmError, User};
 use serde::Deserialize;
@@ -37,6 +38,8 @@ pub struct ListsPage {
     pub categories: Vec<Category>,
     pub lists: Vec<(CallList, ListCounts)>,
     pub settings: ListSettings,
+    /// Each active user with the categories they may work (none: every one).
+    pub agents: Vec<(User, Vec<i64>)>,
     pub kinds: &'static [Kind],
     pub errors: FormErrors,
     /// The form the errors are about (`work`, `list`, `numbers-ID`, `outcome`, `category`,
@@ -71,6 +74,13 @@ async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result
     let held = st.crm.held_numbers(me).await?;
     let settings = st.crm.list_settings(org).await?;
     let counts = if me.is_manager() { st.crm.list_counts(org).await? } else { Default::default() };
+    let mut agents = vec![];
+    if me.is_manager() {
+        for u in st.crm.users(org).await?.into_iter().filter(|u| u.active) {
+            let cats = st.crm.agent_categories(org, u.id).await?;
+            agents.push((u, cats));
+        }
+    }
     let lists = if me.is_manager() {
         let lists = st.crm.call_lists(org).await?;
         lists.into_iter().map(|l| (counts.get(&l.id).copied().unwrap_or_default(), l)).map(|(c, l)| (l, c)).collect()
@@ -87,6 +97,7 @@ async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result
         categories: st.crm.list_categories(org).await?,
         lists,
         settings,
+        agents,
         kinds: Kind::ALL,
         errors: FormErrors::default(),
         failed: String::new(),
@@ -357,6 +368,8 @@ pub struct BasePage {
     pub page: u64,
     pub pages: u64,
     pub rows: Vec<ListNumber>,
+    /// Why each row is not handed out now (none: it would be).
+    pub why: Vec<Option<NotNow>>,
     pub lists: Vec<CallList>,
     pub categories: Vec<Category>,
     pub outcomes: Vec<Outcome>,
@@ -384,6 +397,32 @@ impl BasePage {
     pub fn err(&self, field: &str) -> String {
         self.errors.field(field)
     }
+
+    /// Why row `i` is not handed out now, in the user's words (empty: it would be).
+    pub fn why_text(&self, i: &usize) -> String {
+        let lang = self.p.lang;
+        let who = |u: i64| {
+            let n = self.agent_name(&Some(u));
+            if n.is_empty() { format!("#{u}") } else { n }
+        };
+        let with = |key: &str, args: Vec<(&'static str, String)>| {
+            let args: Vec<(&'static str, fluent_templates::fluent_bundle::FluentValue<'static>)> =
+                args.into_iter().map(|(k, v)| (k, v.into())).collect();
+            crate::i18n::tr_args(lang, key, &args)
+        };
+        match self.why.get(*i).cloned().flatten() {
+            None => String::new(),
+            Some(NotNow::Done) => crate::i18n::tr(lang, "lists-why-done"),
+            Some(NotNow::DoNotCall) => crate::i18n::tr(lang, "lists-why-dnc"),
+            Some(NotNow::ListInactive) => crate::i18n::tr(lang, "lists-why-list"),
+            Some(NotNow::HeldBy { user }) => with("lists-why-held", vec![("who", who(user))]),
+            Some(NotNow::NotBefore { at }) => with("lists-why-not-before", vec![("when", self.p.when(&at))]),
+            Some(NotNow::OwnedBy { user, until: Some(t) }) => {
+                with("lists-why-owned", vec![("who", who(user)), ("when", self.p.when(&t))])
+            }
+            Some(NotNow::OwnedBy { user, until: None }) => with("lists-why-assigned", vec![("who", who(user))]),
+        }
+    }
 }
 
 async fn base_page(
@@ -403,6 +442,7 @@ async fn base_page(
         page: 1,
         pages: 1,
         rows: vec![],
+        why: vec![],
         lists: st.crm.call_lists(org).await?,
         categories: st.crm.list_categories(org).await?,
         outcomes: st.crm.list_outcomes(org).await?,
@@ -420,6 +460,7 @@ async fn base_page(
     let page = q.page.parse().unwrap_or(1).max(1);
     let r = st.crm.number_base(me, &f, page, 100).await?;
     p.pages = r.total.div_ceil(r.per_page).max(1);
+    p.why = st.crm.why_not_now_of(org, &r.rows).await?;
     (p.total, p.page, p.rows) = (r.total, r.page, r.rows);
     Ok(match refused {
         Some(e) => {
@@ -504,4 +545,22 @@ pub async fn bulk(
         Err(e @ (CrmError::Store(_) | CrmError::Forbidden)) => Err(e.into()),
         Err(e) => base_page(&st, &ctx, &me, q, None, Some(e)).await,
     }
+}
+
+/// Managers set which categories each agent may work (none ticked: every category).
+pub async fn save_agent_categories(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    let users = st.crm.users(me.org_id).await?;
+    for u in users.iter().filter(|u| u.active) {
+        let key = format!("cat_{}", u.id.0);
+        let cats: Vec<i64> = pairs.iter().filter(|(k, _)| *k == key).filter_map(|(_, v)| v.parse().ok()).collect();
+        if let Err(e) = st.crm.set_agent_categories(&me, u.id, &cats).await {
+            return refused(&st, &ctx, &me, "agents", e).await;
+        }
+    }
+    Ok(Redirect::to("/call-lists?ok=settings-saved#agent-categories").into_response())
 }
