@@ -39,8 +39,12 @@ pub enum NotNow {
 const BATCH: u64 = 16;
 
 impl Crm {
-    /// The numbers `user` holds now, oldest first.
+    /// The numbers `user` holds now, oldest first (those held over the end of a past day went
+    /// back to the pool first, when the settings say so).
     pub async fn held_numbers(&self, user: &User) -> Result<Vec<ListNumber>, CrmError> {
+        if self.list_settings(user.org_id).await?.release_at_day_end {
+            self.release_numbers_of_past_days(user.org_id).await?;
+        }
         Ok(list_number::Entity::find()
             .filter(list_number::Column::OrgId.eq(user.org_id.0))
             .filter(list_number::Column::LeasedBy.eq(user.id.0))

@@ -129,8 +129,9 @@ async fn outcomes_decide_when_a_number_comes_back() {
         assert_eq!(mine.id, second.id, "{b}: her callback comes back to her");
         let history = crm.number_history(ala.org_id, second.id).await.unwrap();
         assert_eq!((history.len(), history[0].note.as_str()), (1, "after ten"), "{b}");
-        // Held over the end of the day: back to the pool the next day.
+        // Held over the end of the day: back to the pool the next day (her page shows it no more).
         crm.clock().advance(Duration::days(1));
+        assert!(crm.held_numbers(ala).await.unwrap().is_empty(), "{b}: released at the end of the day");
         let next_day = crm.next_number(bea).await.unwrap().unwrap();
         assert_eq!(next_day.id, second.id, "{b}: released at the end of the day; the owner's time is over");
     }

@@ -148,14 +148,17 @@ async fn run(backend: &str, database_url: Option<String>) {
     let rows = loop {
         let rows = call_log::Entity::find().all(store.conn()).await.unwrap();
         let direct = rows.iter().filter(|r| is_direct(r)).count();
-        if direct >= calls && rows.iter().all(|r| r.ended_at.is_some()) {
+        let queued: std::collections::HashSet<&str> =
+            rows.iter().filter(|r| !is_direct(r)).map(|r| r.call_id.as_str()).collect();
+        if direct >= calls && queued.len() >= QUEUED && rows.iter().all(|r| r.ended_at.is_some()) {
             break rows;
         }
         let open: Vec<_> = rows.iter().filter(|r| r.ended_at.is_none()).collect();
         assert!(
             settled.elapsed() < Duration::from_secs(40),
-            "{backend}: the call log settles: {} rows, {direct} direct, open: {open:?}",
-            rows.len()
+            "{backend}: the call log settles: {} rows, {direct} direct, {} queue callers, open: {open:?}",
+            rows.len(),
+            queued.len()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
