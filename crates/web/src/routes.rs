@@ -79,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists/outcomes", post(call_lists::add_outcome))
         .route("/call-lists/settings", post(call_lists::save_settings))
         .route("/call-lists/agents", post(call_lists::save_agent_categories))
+        .route("/call-lists/outcomes/{id}/retire", post(call_lists::retire_outcome))
+        .route("/call-lists/categories/{id}/retire", post(call_lists::retire_category))
         .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))

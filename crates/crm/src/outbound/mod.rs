@@ -103,7 +103,11 @@ impl Crm {
     pub async fn add_list_category(&self, by: &User, name: &str) -> Result<Category, CrmError> {
         managers(by)?;
         let name = check_name("name", name)?;
-        let taken = self.list_categories(by.org_id).await?.iter().any(|c| c.name.to_lowercase() == name.to_lowercase());
+        let taken = self
+            .list_categories(by.org_id)
+            .await?
+            .iter()
+            .any(|c| c.active && c.name.to_lowercase() == name.to_lowercase());
         if taken {
             return Err(CrmError::Conflict(FieldError { field: "name", code: "err-name-taken" }));
         }
@@ -159,6 +163,36 @@ impl Crm {
         .await?)
     }
 
+    /// Managers retire an outcome (a typo, one no longer used): it is offered no more; the
+    /// numbers and attempts that have it keep its name.
+    pub async fn retire_list_outcome(&self, by: &User, id: i64) -> Result<(), CrmError> {
+        managers(by)?;
+        let o = list_outcome::Entity::find_by_id(id)
+            .filter(list_outcome::Column::OrgId.eq(by.org_id.0))
+            .one(self.db())
+            .await?
+            .ok_or(CrmError::NotFound)?;
+        let mut am: list_outcome::ActiveModel = o.into();
+        am.active = Set(false);
+        am.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Managers retire a category: it is offered no more for new numbers and agents; the
+    /// numbers that have it keep it.
+    pub async fn retire_list_category(&self, by: &User, id: i64) -> Result<(), CrmError> {
+        managers(by)?;
+        let c = list_category::Entity::find_by_id(id)
+            .filter(list_category::Column::OrgId.eq(by.org_id.0))
+            .one(self.db())
+            .await?
+            .ok_or(CrmError::NotFound)?;
+        let mut am: list_category::ActiveModel = c.into();
+        am.active = Set(false);
+        am.update(self.db()).await?;
+        Ok(())
+    }
+
     pub async fn list_outcomes(&self, org: OrgId) -> Result<Vec<Outcome>, CrmError> {
         Ok(list_outcome::Entity::find()
             .filter(list_outcome::Column::OrgId.eq(org.0))
@@ -176,7 +210,8 @@ impl Crm {
         let org = by.org_id;
         self.call_list(org, list_id).await?;
         let country = self.org(org).await?.default_country;
-        let categories: Vec<i64> = self.list_categories(org).await?.into_iter().map(|c| c.id).collect();
+        let categories: Vec<i64> =
+            self.list_categories(org).await?.into_iter().filter(|c| c.active).map(|c| c.id).collect();
         if rows.iter().any(|r| r.category_id.is_some_and(|c| !categories.contains(&c))) {
             return Err(CrmError::invalid("category", "err-category-unknown"));
         }

@@ -127,6 +127,18 @@ async fn outcomes_decide_when_a_number_comes_back() {
         assert_eq!(crm.next_number(bea).await.unwrap(), None, "{b}: ala's callback, within her hour");
         let mine = crm.next_number(ala).await.unwrap().unwrap();
         assert_eq!(mine.id, second.id, "{b}: her callback comes back to her");
+        // A retired outcome is offered no more; the number that had it keeps its history.
+        crm.retire_list_outcome(m, retry.id).await.unwrap();
+        let offered = crm.list_outcomes(ala.org_id).await.unwrap();
+        assert!(offered.iter().any(|o| o.id == retry.id && !o.active), "{b}: retired, kept for history");
+        let refused = crm.give_outcome(ala, mine.id, retry.id, None, "", None).await.unwrap_err();
+        assert_eq!(refused.code(), "err-outcome-unknown", "{b}: a retired outcome is not given");
+        assert!(crm.retire_list_outcome(ala, done.id).await.is_err(), "{b}: managers only");
+        crm.retire_list_category(m, vip.id).await.unwrap();
+        let vip_again = crm.add_list_category(m, "VIP").await.unwrap();
+        assert_ne!(vip_again.id, vip.id, "{b}: the name is free again");
+        let bad = NewNumber { typed: "600 999 999".into(), category_id: Some(vip.id), ..Default::default() };
+        assert_eq!(crm.add_list_numbers(m, list.id, &[bad]).await.unwrap_err().code(), "err-category-unknown");
         let history = crm.number_history(ala.org_id, second.id).await.unwrap();
         assert_eq!((history.len(), history[0].note.as_str()), (1, "after ten"), "{b}");
         // Held over the end of the day: back to the pool the next day (her page shows it no more).

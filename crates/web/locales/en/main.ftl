@@ -995,3 +995,5 @@ lists-why-owned = No: { $who }'s callback until { $when }
 lists-why-assigned = Only to { $who } (assigned)
 lists-agent-categories = Who works which categories
 lists-agent-categories-hint = An agent with no category ticked works every category; with some, only those (and never a number without a category).
+lists-retire = Retire
+lists-retired = Retired: no longer offered (what has it keeps it).

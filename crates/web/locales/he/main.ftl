@@ -995,3 +995,5 @@ lists-why-owned = לא: שיחה חוזרת של { $who } עד { $when }
 lists-why-assigned = רק ל{ $who } (משויך)
 lists-agent-categories = מי עובד עם אילו קטגוריות
 lists-agent-categories-hint = נציג בלי קטגוריה מסומנת עובד עם כל הקטגוריות; עם קטגוריות מסומנות — רק איתן (ולעולם לא עם מספר בלי קטגוריה).
+lists-retire = הוצא משימוש
+lists-retired = הוצא משימוש: לא יוצע עוד (מה שכבר משויך אליו נשאר).

@@ -995,3 +995,5 @@ lists-why-owned = Nie: oddzwonienie należy do: { $who } do { $when }
 lists-why-assigned = Tylko dla: { $who } (przypisany)
 lists-agent-categories = Kto pracuje z którymi kategoriami
 lists-agent-categories-hint = Konsultant bez zaznaczonej kategorii pracuje ze wszystkimi; z zaznaczonymi — tylko z nimi (i nigdy z numerem bez kategorii).
+lists-retire = Wycofaj
+lists-retired = Wycofano: nie będzie już proponowane (to, co je ma, zachowa je).

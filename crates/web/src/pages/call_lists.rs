@@ -564,3 +564,27 @@ pub async fn save_agent_categories(
     }
     Ok(Redirect::to("/call-lists?ok=settings-saved#agent-categories").into_response())
 }
+
+/// Managers retire an outcome (offered no more; history keeps its name).
+pub async fn retire_outcome(
+    State(st): State<AppState>,
+    Authed(_, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    st.crm.retire_list_outcome(&me, id).await?;
+    Ok(Redirect::to("/call-lists?ok=lists-retired#outcomes").into_response())
+}
+
+/// Managers retire a category (offered no more; numbers keep it).
+pub async fn retire_category(
+    State(st): State<AppState>,
+    Authed(_, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    st.crm.retire_list_category(&me, id).await?;
+    Ok(Redirect::to("/call-lists?ok=lists-retired#categories").into_response())
+}

@@ -102,6 +102,9 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let one = crm::outbound::NewNumber { typed: "+48 600 777 111".into(), ..Default::default() };
         app.crm.add_list_numbers(&gina_user, call_list, &[one]).await.unwrap();
         let held = app.crm.next_number(&gina_user).await.unwrap().unwrap().id;
+        let g_outcome =
+            app.crm.add_list_outcome(&gina_user, "Globex done", crm::outbound::Kind::Final, 0).await.unwrap().id;
+        let g_category = app.crm.add_list_category(&gina_user, "Globex VIP").await.unwrap().id;
         let cond = crm::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
         let saved = app.crm.save_search(&gina_user, "mine", crm::search::Target::Contacts, &[cond]).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
@@ -152,6 +155,18 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
             (Method::POST, "/call-lists/{id}/numbers", format!("/call-lists/{call_list}/numbers"), true),
+            (
+                Method::POST,
+                "/call-lists/outcomes/{id}/retire",
+                format!("/call-lists/outcomes/{g_outcome}/retire"),
+                true,
+            ),
+            (
+                Method::POST,
+                "/call-lists/categories/{id}/retire",
+                format!("/call-lists/categories/{g_category}/retire"),
+                true,
+            ),
             (Method::POST, "/call-lists/numbers/{id}/outcome", format!("/call-lists/numbers/{held}/outcome"), true),
             (Method::POST, "/api/v1/call-lists/{id}/numbers", format!("/api/v1/call-lists/{call_list}/numbers"), false),
             (Method::GET, "/api/v1/call-lists/numbers/{id}", format!("/api/v1/call-lists/numbers/{held}"), false),
@@ -346,6 +361,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
         assert_eq!(app.crm.number(g_org, number).await.unwrap().number, "48220005555", "{backend}");
         assert_eq!(app.crm.ring_group(g_org, group).await.unwrap().name, "G", "{backend}");
         assert!(app.crm.queue_conf(g_org, queue).await.unwrap().queue.active, "{backend}: her queue stays");
+        assert!(app.crm.list_outcomes(g_org).await.unwrap()[0].active, "{backend}: her outcome stays");
+        assert!(app.crm.list_categories(g_org).await.unwrap()[0].active, "{backend}: her category stays");
         let still_held = app.crm.list_number(g_org, held).await.unwrap();
         assert_eq!(
             (still_held.leased_by, still_held.attempts),
