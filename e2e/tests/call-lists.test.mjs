@@ -6,15 +6,37 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { addUser, launch, login, screenshots, startServer } from "./harness.mjs";
 
 let server, browser;
 const PW = "e2e-password-1";
 const people = {
-  en: { manager: "ada", agent: "tom", list: "Autumn", outcome: ["Finished", "Call back later"] },
-  pl: { manager: "ola", agent: "zofia", list: "Jesień", outcome: ["Zakończone", "Oddzwonić"] },
-  he: { manager: "yael", agent: "dana", list: "סתיו", outcome: ["הסתיים", "לחזור"] },
+  en: { manager: "ada", agent: "tom", list: "Autumn", list2: "Winter", outcome: ["Finished", "Call back later"] },
+  pl: { manager: "ola", agent: "zofia", list: "Jesień", list2: "Zima", outcome: ["Zakończone", "Oddzwonić"] },
+  he: { manager: "yael", agent: "dana", list: "סתיו", list2: "חורף", outcome: ["הסתיים", "לחזור"] },
 };
+// A file of numbers as each language's spreadsheet saves it: the header names the columns, a
+// category the list has (in another case) and one it has not, the agent by extension, a number
+// twice and one that is no number.
+const files = {
+  en: { encoding: "utf-8", head: "Number,Name,Category,Agent", sep: ",", names: ["Mary Jones", "Bob Smith"], cat: "Returning" },
+  pl: { encoding: "windows-1250", head: "Numer;Nazwa;Kategoria;Konsultant", sep: ";", names: ["Łucja Żak", "Świętosław Gęśla"], cat: "Powracający" },
+  he: { encoding: "windows-1255", head: "מספר,שם,קטגוריה,נציג", sep: ",", names: ["מרים לוי", "אבי כהן"], cat: "חוזרים" },
+};
+
+/** Encodes `text` in a one-byte code page (every character the text has is in it). */
+function codePage(text, encoding) {
+  if (encoding === "utf-8") return Buffer.from(text, "utf-8");
+  const table = new Map();
+  const decoder = new TextDecoder(encoding);
+  for (let b = 0; b < 256; b++) table.set(decoder.decode(Uint8Array.of(b)), b);
+  return Buffer.from([...text].map((c) => {
+    if (!table.has(c)) throw new Error(`${c} is not in ${encoding}`);
+    return table.get(c);
+  }));
+}
 
 before(async () => {
   server = await startServer((dir) => {
@@ -62,7 +84,7 @@ for (const language of ["en", "pl", "he"]) {
     // Three numbers, one twice, one that is no number: the valid ones go in, the bad line is named.
     const row = `#lists tr:has-text('${w.list}')`;
     await page.fill(`${row} textarea`, "600 100 001;Jan Nowak\n600 100 002\n+48 600 100 001\nnot a number");
-    await Promise.all([page.waitForNavigation(), page.click(`${row} button[type=submit]`)]);
+    await Promise.all([page.waitForNavigation(), page.click(`${row} .paste-numbers button[type=submit]`)]);
     assert.match(await page.textContent(`${row} .error`), /4/, `${language}: line 4 named`);
     assert.equal((await page.textContent(`${row} [data-fig=total]`)).trim(), "2");
     await fits(page, language, `lists ${language}`);
@@ -134,6 +156,73 @@ for (const language of ["en", "pl", "he"]) {
     await page.setViewportSize({ width: 390, height: 844 });
     await fits(page, language, `number base ${language} phone`);
     await page.screenshot({ path: join(screenshots, `call-lists-base-${language}-phone.png`), fullPage: true });
+    await actx.close();
+    await ctx.close();
+  });
+}
+
+for (const language of ["en", "pl", "he"]) {
+  test(`${language}: a manager imports a list with categories; an agent without the dialer is told so`, async () => {
+    const w = people[language];
+    const f = files[language];
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await ctx.newPage();
+    await login(page, server.base, w.manager, PW, language);
+    await page.goto(`${server.base}/call-lists`);
+    await page.fill("#list-name", w.list2);
+    await Promise.all([page.waitForNavigation(), page.click("#new-list button[type=submit]")]);
+    const row = `#lists tr:has-text('${w.list2}')`;
+    const rows = [
+      f.head,
+      ["600 300 001", f.names[0], "vip", "101"],
+      ["600 300 002", f.names[1], f.cat, ""],
+      ["600 300 001", f.names[1], "", ""],
+      ["—", f.names[0], "", ""],
+    ].map((r) => (Array.isArray(r) ? r.join(f.sep) : r));
+    const file = join(mkdtempSync(join(tmpdir(), "sb-list-")), "list.csv");
+    writeFileSync(file, codePage(rows.join("\r\n") + "\r\n", f.encoding));
+    const listId = await page.getAttribute(row, "data-list");
+    await Promise.all([page.waitForNavigation(), page.click(`${row} .import-link`)]);
+    assert.equal(await page.inputValue("#imp-target"), listId, "the list is chosen");
+    await page.fill("#imp-name", "CSV");
+    await page.setInputFiles("#imp-file", file);
+    await Promise.all([page.waitForNavigation(), page.click("#upload-form button[type=submit]")]);
+    // The column order shown before the import, the encoding and separator chosen, the first records.
+    assert.equal(await page.inputValue("select[name=encoding]"), f.encoding, `${language}: the encoding`);
+    assert.equal(await page.inputValue("select[name=separator]"), f.sep);
+    for (const [i, field] of ["number", "name", "category", "agent"].entries()) {
+      assert.equal(await page.inputValue(`select[name=map${i}]`), field, `${language}: column ${i + 1}`);
+    }
+    assert.match(await page.textContent("#preview tbody"), new RegExp(f.names[0]), `${language}: the letters read well`);
+    await fits(page, language, `import ${language}`);
+    await Promise.all([page.waitForNavigation(), page.click("#check-button")]);
+    assert.equal(await page.textContent("#sum-new"), "2", `${language}: two numbers`);
+    assert.equal(await page.textContent("#sum-duplicates"), "1");
+    assert.equal(await page.textContent("#sum-invalid"), "1");
+    assert.match(await page.textContent("#new-categories"), new RegExp(f.cat), `${language}: the category it makes`);
+    await page.screenshot({ path: join(screenshots, `call-lists-import-${language}.png`), fullPage: true });
+    const look = await ctx.newPage();
+    await look.goto(`${server.base}/call-lists`);
+    assert.equal((await look.textContent(`${row} [data-fig=total]`)).trim(), "0", `${language}: nothing before the run`);
+    await look.close();
+    await Promise.all([page.waitForNavigation(), page.click("#run-form button")]);
+    assert.ok(await page.isVisible(".flash"), `${language}: imported`);
+    assert.equal((await page.textContent("#base-total span")).trim(), "2", `${language}: the list's two numbers`);
+    assert.match(await page.textContent("#base tbody"), /VIP/, `${language}: vip is the VIP category`);
+    // The agent loses the dialer: their page says so instead of handing out numbers.
+    await page.goto(`${server.base}/call-lists`);
+    const agentRow = `#agent-categories tr:has-text('101')`;
+    await page.uncheck(`${agentRow} input[value=dialer]`);
+    await Promise.all([page.waitForNavigation(), page.click("#agent-categories button[type=submit]")]);
+    assert.equal(await page.isChecked(`${agentRow} input[value=dialer]`), false);
+    await fits(page, language, `access ${language}`);
+    await page.screenshot({ path: join(screenshots, `call-lists-access-${language}.png`), fullPage: true });
+    const actx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const agent = await actx.newPage();
+    await login(agent, server.base, w.agent, PW, language);
+    await agent.goto(`${server.base}/call-lists`);
+    assert.ok(await agent.isVisible("#no-dialer"), `${language}: told, in the language`);
+    assert.equal(await agent.locator("#next-form").count(), 0);
     await actx.close();
     await ctx.close();
   });

@@ -123,7 +123,8 @@ async fn main() {
         .unwrap();
     let upload = dir.path().join("upload.csv");
     std::fs::copy(&csv, &upload).unwrap();
-    let imp = crm.upload_import(&user, "bench", "", "contacts.csv", &upload).await.unwrap();
+    let imp =
+        crm.upload_import(&user, crm::imports::Target::Contacts, "bench", "", "contacts.csv", &upload).await.unwrap();
     let s = imp.settings();
     let t = Instant::now();
     let check = crm.check_import(&user, imp.id, &s).await.unwrap();

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod imports;
 pub mod missed;
 pub mod organization;
 pub mod outbound;

@@ -1,6 +1,5 @@
-//! Bulk loads of contacts (the import): batches written in one transaction each, the fastest
-//! way each backend offers. Bracket a large load with `Store::begin_bulk_contacts`
-//! (`search_index`) so the search indexes are built once after it.
+//! Bulk loads of contacts (the import), through `bulk.rs`. Bracket a large load with
+//! `Store::begin_bulk_contacts` (`search_index`) so the search indexes are built once after it.
 
 use crate::entities::contact;
 use crate::{Store, StoreError};
@@ -26,12 +25,8 @@ pub struct ContactRow {
 
 /// Rows per multi-row INSERT on PostgreSQL (15 values each, under its 65,535 parameters).
 const PER_INSERT: usize = 1_500;
-/// Rows per prepared multi-row INSERT on SQLite (one shape, prepared once).
+/// Rows per prepared multi-row INSERT on SQLite (under its 32,766 parameters).
 const PER_INSERT_SQLITE: usize = 2_000;
-
-fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(e.to_string()))
-}
 
 impl Store {
     /// Writes the rows of import `import_id` as contacts of `org`, all or none.
@@ -43,7 +38,27 @@ impl Store {
         rows: Vec<ContactRow>,
     ) -> Result<(), StoreError> {
         if !self.is_postgres() {
-            return self.insert_contacts_sqlite(org, import_id, now, rows).await;
+            let into = "contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
+                        phone2_e164, email, notes, created_at, updated_at, import_id, import_line)";
+            return self
+                .sqlite_bulk_insert(into, 15, PER_INSERT_SQLITE, rows, |q, r| {
+                    q.bind(org)
+                        .bind(format!("I{import_id}-{:07}", r.line))
+                        .bind(r.first_name)
+                        .bind(r.last_name)
+                        .bind(r.company)
+                        .bind(r.phone1)
+                        .bind(r.phone1_e164)
+                        .bind(r.phone2)
+                        .bind(r.phone2_e164)
+                        .bind(r.email)
+                        .bind(r.notes)
+                        .bind(now)
+                        .bind(now)
+                        .bind(import_id)
+                        .bind(r.line as i64)
+                })
+                .await;
         }
         let txn = self.write().await?;
         let mut rows = rows.into_iter().peekable();
@@ -74,81 +89,6 @@ impl Store {
             contact::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
-        Ok(())
-    }
-
-    /// SQLite: multi-row INSERTs of one prepared shape, in one transaction (a constraint
-    /// failure rolls the whole batch back).
-    async fn insert_contacts_sqlite(
-        &self,
-        org: i64,
-        import_id: i64,
-        now: DateTime<Utc>,
-        rows: Vec<ContactRow>,
-    ) -> Result<(), StoreError> {
-        use sea_orm::sqlx;
-        let sql = |n: usize| {
-            let mut q = String::from(
-                "INSERT OR ROLLBACK INTO contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
-                 phone2_e164, email, notes, created_at, updated_at, import_id, import_line) VALUES ",
-            );
-            q.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; n].join(","));
-            q
-        };
-        let pool = self.conn().get_sqlite_connection_pool();
-        let mut conn = pool.acquire().await.map_err(sqlx_error)?;
-        // A bulk load keeps the pages it writes in memory; the connection goes back small.
-        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::BULK_CACHE_KIB)))
-            .execute(&mut *conn)
-            .await
-            .map_err(sqlx_error)?;
-        let loaded = self.insert_contacts_sqlite_on(&mut conn, sql, org, import_id, now, rows).await;
-        let restored = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::CACHE_KIB)))
-            .execute(&mut *conn)
-            .await
-            .map_err(sqlx_error);
-        loaded.and(restored.map(|_| ()))
-    }
-
-    async fn insert_contacts_sqlite_on(
-        &self,
-        conn: &mut sea_orm::sqlx::SqliteConnection,
-        sql: fn(usize) -> String,
-        org: i64,
-        import_id: i64,
-        now: DateTime<Utc>,
-        rows: Vec<ContactRow>,
-    ) -> Result<(), StoreError> {
-        use sea_orm::sqlx::{self, Connection};
-        let full = sql(PER_INSERT_SQLITE);
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<ContactRow> = rows.by_ref().take(PER_INSERT_SQLITE).collect();
-            let text = if chunk.len() == PER_INSERT_SQLITE { full.clone() } else { sql(chunk.len()) };
-            // Only placeholders are added to the text: the values are bound.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-            for r in chunk {
-                q = q
-                    .bind(org)
-                    .bind(format!("I{import_id}-{:07}", r.line))
-                    .bind(r.first_name)
-                    .bind(r.last_name)
-                    .bind(r.company)
-                    .bind(r.phone1)
-                    .bind(r.phone1_e164)
-                    .bind(r.phone2)
-                    .bind(r.phone2_e164)
-                    .bind(r.email)
-                    .bind(r.notes)
-                    .bind(now)
-                    .bind(now)
-                    .bind(import_id)
-                    .bind(r.line as i64);
-            }
-            q.execute(&mut *tx).await.map_err(sqlx_error)?;
-        }
-        tx.commit().await.map_err(sqlx_error)?;
         Ok(())
     }
 }

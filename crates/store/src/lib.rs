@@ -1,10 +1,12 @@
 //! Persistence for Switchboard: one code base over SQLite (embedded default) and PostgreSQL.
 //! Every table but `sessions`, `login_failures` and `nodes` holds rows of exactly one organization.
 
+mod bulk;
 pub mod contact_load;
 pub mod contact_search;
 pub mod dialect;
 pub mod entities;
+pub mod list_load;
 pub mod migration;
 pub mod notify;
 pub mod queue_stats;

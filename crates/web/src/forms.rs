@@ -12,6 +12,16 @@ use serde::de::DeserializeOwned;
 
 pub struct CsrfForm<T>(pub T);
 
+/// The first value of field `name` in a form's pairs.
+pub fn value(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+}
+
+/// The first value of field `name`, or "" when the form has none.
+pub fn field(pairs: &[(String, String)], name: &str) -> String {
+    value(pairs, name).unwrap_or_default()
+}
+
 #[derive(Deserialize)]
 struct CsrfField {
     #[serde(default)]

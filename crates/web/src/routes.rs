@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, call_lists, campaigns, cases, contacts, imports, login, mail, missed, organization, queues,
-    reports, search, start, telephony, users, wallboard,
+    account, agent, areas, call_lists, campaigns, cases, contacts, imports, list_rules, login, mail, missed,
+    organization, queues, reports, search, start, telephony, users, wallboard,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -78,10 +78,12 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists/categories", post(call_lists::add_category))
         .route("/call-lists/outcomes", post(call_lists::add_outcome))
         .route("/call-lists/settings", post(call_lists::save_settings))
-        .route("/call-lists/agents", post(call_lists::save_agent_categories))
+        .route("/call-lists/agents", post(call_lists::save_agent_access))
         .route("/call-lists/outcomes/{id}/retire", post(call_lists::retire_outcome))
         .route("/call-lists/categories/{id}/retire", post(call_lists::retire_category))
         .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
+        .route("/call-lists/{id}/profile", post(list_rules::set_profile))
+        .route("/call-lists/profiles", post(list_rules::save_profile))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
         .route("/reports", get(reports::show))
@@ -144,7 +146,7 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream to a file: their own, larger limit.
     let uploads = Router::new()
         .route("/contacts/import", get(imports::list).post(imports::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(crm::contacts::import::MAX_FILE as usize + (1 << 20)));
+        .layer(axum::extract::DefaultBodyLimit::max(crm::imports::MAX_FILE as usize + (1 << 20)));
     let attachments = Router::new()
         .route("/cases/{id}/attachments", post(cases::attach))
         .layer(axum::extract::DefaultBodyLimit::max(crm::cases::MAX_ATTACHMENT as usize + (1 << 20)));

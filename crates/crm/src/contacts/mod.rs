@@ -3,7 +3,6 @@
 //! pop, call log). Deleting keeps the row (restorable). The CRM issue builds the full screens
 //! on this.
 
-pub mod import;
 pub mod phone;
 pub mod search;
 

@@ -101,9 +101,27 @@ pub fn display(number: &str, country: &str) -> String {
     }
 }
 
+/// The country (ISO 3166) of an E.164 number, as libphonenumber's data places it ("" when no
+/// country has it: the number cannot be placed in a time zone).
+pub fn region(e164: &str) -> String {
+    phonenumber::parse(None, format!("+{e164}"))
+        .ok()
+        .and_then(|p| p.country().id())
+        .map(|id| id.as_ref().to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;
+
+    #[test]
+    fn a_number_is_placed_in_its_country() {
+        assert_eq!(super::region("48600100200"), "PL");
+        assert_eq!(super::region("972521234567"), "IL");
+        assert_eq!(super::region("12125550100"), "US");
+        assert_eq!(super::region("14165550100"), "CA");
+    }
 
     #[test]
     fn numbers_are_shown_as_the_organizations_people_read_them() {

@@ -3,15 +3,21 @@
 //! claimed with one conditional update that only one asker can win, on SQLite and PostgreSQL
 //! alike. The agent gives it back with an outcome, which decides when (and whether) it is
 //! handed out again; numbers held over the end of the organization's day go back to the pool
-//! when the settings say so. Every number can say why it is not handed out now.
+//! when the settings say so. The list's compliance profile is applied at the moment a number is
+//! picked (`compliance.rs`): the calling window of the callee's country, consent, blocks, and
+//! the attempts of the last 24 hours and 30 days over every list. Every number can say why it
+//! is not handed out now.
 
 use super::ListNumber;
+use super::access::Section;
+use super::compliance::{self, Profile};
 use crate::{Crm, CrmError, FieldError, OrgId, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use store::entities::list_outcome::OutcomeKind;
 use store::entities::{call_list, dnc_number, list_attempt, list_number, list_outcome};
-use store::sea_orm::sea_query::{Expr, NullOrdering, Order, Query};
+use store::sea_orm::sea_query::{Expr, Query};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -32,11 +38,50 @@ pub enum NotNow {
     NotBefore { at: DateTime<Utc> },
     /// Assigned to an agent (a manager's choice, or a callback's owner until then).
     OwnedBy { user: i64, until: Option<DateTime<Utc>> },
+    /// Its list's profile calls only callees who agreed, and this one has not.
+    NoConsent,
+    /// Blocked after a refusal or an abandoned call (in any list) until then.
+    Blocked { until: DateTime<Utc> },
+    /// Outside its profile's calling window (day, holiday or hour) in its country's time.
+    OutsideWindow { country: String },
+    /// Its profile's calls per 24 hours or per 30 days are used up until then.
+    AttemptsUsed { until: DateTime<Utc> },
 }
 
-/// How many numbers "next number" weighs at a time (claimed in order; another batch if every
-/// one was taken meanwhile).
-const BATCH: u64 = 16;
+/// The profiles of the organization's lists, read once per pick.
+struct Rules {
+    /// Each list's profile (lists without one are missing).
+    of_list: HashMap<i64, Profile>,
+    /// The open lists.
+    open: Vec<i64>,
+}
+
+impl Rules {
+    /// The numbers the rules allow now: those of lists without a profile, and of each profile's
+    /// lists those of a country inside its window (and with consent when it asks for it).
+    fn allowed(&self, now: DateTime<Utc>) -> Condition {
+        let free: Vec<i64> = self.open.iter().copied().filter(|l| !self.of_list.contains_key(l)).collect();
+        let mut any = Condition::any().add(list_number::Column::ListId.is_in(free));
+        let mut by_profile: HashMap<i64, (&Profile, Vec<i64>)> = HashMap::new();
+        for (l, p) in &self.of_list {
+            by_profile.entry(p.id).or_insert((p, vec![])).1.push(*l);
+        }
+        for (p, ls) in by_profile.into_values() {
+            let open = compliance::open_countries(p, now);
+            if open.is_empty() {
+                continue;
+            }
+            let mut c = Condition::all()
+                .add(list_number::Column::ListId.is_in(ls))
+                .add(list_number::Column::Country.is_in(open));
+            if p.consent_required {
+                c = c.add(list_number::Column::Consent.eq(true));
+            }
+            any = any.add(c);
+        }
+        any
+    }
+}
 
 impl Crm {
     /// The numbers `user` holds now, oldest first (those held over the end of a past day went
@@ -56,10 +101,11 @@ impl Crm {
     /// Hands `user` the next number to call, or None when nothing is left for them. At most the
     /// settings' number held at once (`err-lease-limit`: give an outcome first). Among the open
     /// numbers of open lists, not on the do-not-call list, held by nobody, due, in the agent's
-    /// categories, and assigned to nobody, to them, or to someone whose time ran out: their own
-    /// due callbacks first, then the numbers waiting longest since their due time, then new ones
-    /// in the order they were added.
+    /// categories, allowed now by its list's compliance profile, and assigned to nobody, to them,
+    /// or to someone whose time ran out: their own due callbacks first, then the numbers waiting
+    /// longest since their due time, then new ones in the order they were added.
     pub async fn next_number(&self, user: &User) -> Result<Option<ListNumber>, CrmError> {
+        self.require_section(user, Section::Dialer).await?;
         let org = user.org_id;
         let settings = self.list_settings(org).await?;
         if settings.release_at_day_end {
@@ -75,43 +121,97 @@ impl Crm {
         }
         let cats = self.agent_categories(org, user.id).await?;
         let now = self.now();
-        for mine_first in [true, false] {
-            loop {
-                let mut q = self.open_numbers(org, now);
-                q = if mine_first {
-                    q.filter(list_number::Column::AgentId.eq(user.id.0))
-                        .filter(list_number::Column::NextCallAt.is_not_null())
-                } else {
-                    q.filter(
-                        Condition::any()
-                            .add(list_number::Column::AgentId.is_null())
-                            .add(list_number::Column::AgentId.eq(user.id.0))
-                            .add(list_number::Column::OwnedUntil.lte(now)),
-                    )
-                };
-                if !cats.is_empty() {
-                    q = q.filter(list_number::Column::CategoryId.is_in(cats.clone()));
+        let rules = self.rules(org).await?;
+        let allowed = rules.allowed(now);
+        // Their own due callbacks; then numbers due again, longest waiting first; then new ones
+        // in the order they were added — each an index range read in order, never a sort.
+        let phases = [(true, true), (false, true), (false, false)];
+        for (mine, due) in phases {
+            let mut q = self.open_numbers(org, now).filter(allowed.clone());
+            q = if mine {
+                q.filter(list_number::Column::AgentId.eq(user.id.0))
+            } else {
+                q.filter(
+                    Condition::any()
+                        .add(list_number::Column::AgentId.is_null())
+                        .add(list_number::Column::AgentId.eq(user.id.0))
+                        .add(list_number::Column::OwnedUntil.lte(now)),
+                )
+            };
+            q = if due {
+                q.filter(list_number::Column::NextCallAt.lte(now)).order_by_asc(list_number::Column::NextCallAt)
+            } else {
+                q.filter(list_number::Column::NextCallAt.is_null())
+            };
+            if !cats.is_empty() {
+                q = q.filter(list_number::Column::CategoryId.is_in(cats.clone()));
+            }
+            let q = q.order_by_asc(list_number::Column::Id);
+            while let Some(n) = self.claim_first(org, q.clone(), user.id.0, now).await? {
+                match rules.of_list.get(&n.list_id) {
+                    Some(p) => match self.attempts_used_until(org, p, &n.number, now).await? {
+                        // Its calls are used up: back, waiting until one falls out of the window.
+                        Some(until) => self.give_back(org, n.id, until).await?,
+                        None => return Ok(Some(n)),
+                    },
+                    None => return Ok(Some(n)),
                 }
-                let batch = q
-                    .order_by_with_nulls(list_number::Column::NextCallAt, Order::Asc, NullOrdering::Last)
-                    .order_by_asc(list_number::Column::Id)
-                    .limit(BATCH)
-                    .all(self.db())
-                    .await?;
-                if batch.is_empty() {
-                    break;
-                }
-                for n in batch {
-                    if self.claim(org, n.id, user.id.0, now).await? {
-                        let mut n = n;
-                        (n.leased_by, n.leased_at) = (Some(user.id.0), Some(now));
-                        return Ok(Some(n));
-                    }
-                }
-                // Every one of them was taken by another agent meanwhile: the next batch.
             }
         }
         Ok(None)
+    }
+
+    /// Takes the first number `q` finds for `user`: one UPDATE whose subquery picks it, so two
+    /// askers never take the same one (SQLite runs one writer at a time; on PostgreSQL the pick
+    /// skips rows another asker has locked, and the UPDATE checks nobody holds it).
+    async fn claim_first(
+        &self,
+        org: OrgId,
+        q: store::sea_orm::Select<list_number::Entity>,
+        user: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ListNumber>, CrmError> {
+        use store::sea_orm::QueryTrait;
+        use store::sea_orm::sea_query::{ExprTrait, LockBehavior, LockType, SubQueryStatement};
+        let mut pick = q.clone().select_only().column(list_number::Column::Id).limit(1).into_query();
+        if self.store.is_postgres() {
+            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        for _ in 0..8 {
+            let taken = list_number::Entity::update_many()
+                .col_expr(list_number::Column::LeasedBy, Expr::value(user))
+                .col_expr(list_number::Column::LeasedAt, Expr::value(now))
+                .filter(list_number::Column::OrgId.eq(org.0))
+                .filter(list_number::Column::LeasedBy.is_null())
+                // `= (subquery)`: evaluated once (with IN, PostgreSQL may run a SKIP LOCKED pick
+                // again per row and take more than one).
+                .filter(
+                    Expr::col((list_number::Entity, list_number::Column::Id))
+                        .eq(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(pick.clone())))),
+                )
+                .exec_with_returning(self.db())
+                .await?;
+            if let Some(n) = taken.into_iter().next() {
+                return Ok(Some(n));
+            }
+            // Nothing: none left, or (PostgreSQL) another asker took the one picked first.
+            if !self.store.is_postgres() || q.clone().one(self.db()).await?.is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
+    /// A number taken but not to be called now goes back, not before `at`.
+    async fn give_back(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+        list_number::Entity::update_many()
+            .col_expr(list_number::Column::LeasedBy, Expr::value(Option::<i64>::None))
+            .col_expr(list_number::Column::LeasedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(list_number::Column::OrgId.eq(org.0))
+            .filter(list_number::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        self.not_before(org, id, at).await
     }
 
     /// The open numbers of the organization's open lists that are due and held by nobody, and
@@ -139,20 +239,95 @@ impl Crm {
             )
             .filter(list_number::Column::ListId.in_subquery(open_lists))
             .filter(list_number::Column::Number.not_in_subquery(dnc))
+            .filter(
+                Condition::any()
+                    .add(list_number::Column::BlockedUntil.is_null())
+                    .add(list_number::Column::BlockedUntil.lte(now)),
+            )
     }
 
-    /// Takes number `id` for `user` if nobody holds it: one update that only one asker can win.
-    async fn claim(&self, org: OrgId, id: i64, user: i64, now: DateTime<Utc>) -> Result<bool, CrmError> {
-        let r = list_number::Entity::update_many()
-            .col_expr(list_number::Column::LeasedBy, Expr::value(user))
-            .col_expr(list_number::Column::LeasedAt, Expr::value(now))
+    /// Each list's profile.
+    async fn rules(&self, org: OrgId) -> Result<Rules, CrmError> {
+        let profiles: HashMap<i64, Profile> =
+            self.compliance_profiles(org).await?.into_iter().map(|p| (p.id, p)).collect();
+        let lists = self.call_lists(org).await?;
+        let of_list = lists
+            .iter()
+            .filter_map(|l| l.profile_id.and_then(|p| profiles.get(&p)).map(|p| (l.id, p.clone())))
+            .collect();
+        Ok(Rules { of_list, open: lists.iter().filter(|l| l.active).map(|l| l.id).collect() })
+    }
+
+    /// When calls to `number` are allowed again under `p`'s limits, if they are used up now
+    /// (attempts on every list's row of the number, over the last 24 hours and 30 days).
+    async fn attempts_used_until(
+        &self,
+        org: OrgId,
+        p: &Profile,
+        number: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, CrmError> {
+        if p.max_per_day <= 0 && p.max_per_30_days <= 0 {
+            return Ok(None);
+        }
+        let rows = Query::select()
+            .column(list_number::Column::Id)
+            .from(list_number::Entity)
+            .and_where(list_number::Column::OrgId.eq(org.0))
+            .and_where(list_number::Column::Number.eq(number))
+            .to_owned();
+        let mut times: Vec<DateTime<Utc>> = list_attempt::Entity::find()
+            .select_only()
+            .column(list_attempt::Column::At)
+            .filter(list_attempt::Column::OrgId.eq(org.0))
+            .filter(list_attempt::Column::NumberId.in_subquery(rows))
+            .filter(list_attempt::Column::At.gt(now - Duration::days(30)))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        // With `max` calls allowed over `span`, the `max`-th latest call must have left the span.
+        let free_at = |max: i32, span: Duration| {
+            let max = usize::try_from(max).unwrap_or(0);
+            (max > 0).then(|| times.get(max - 1).map(|t| *t + span)).flatten().filter(|t| *t > now)
+        };
+        Ok([free_at(p.max_per_day, Duration::days(1)), free_at(p.max_per_30_days, Duration::days(30))]
+            .into_iter()
+            .flatten()
+            .max())
+    }
+
+    /// Number `id` is not handed out before `at` (kept if it already waits longer).
+    async fn not_before(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+        list_number::Entity::update_many()
+            .col_expr(list_number::Column::NextCallAt, Expr::value(at))
             .filter(list_number::Column::OrgId.eq(org.0))
             .filter(list_number::Column::Id.eq(id))
-            .filter(list_number::Column::LeasedBy.is_null())
-            .filter(list_number::Column::Done.eq(false))
+            .filter(
+                Condition::any()
+                    .add(list_number::Column::NextCallAt.is_null())
+                    .add(list_number::Column::NextCallAt.lt(at)),
+            )
             .exec(self.db())
             .await?;
-        Ok(r.rows_affected == 1)
+        Ok(())
+    }
+
+    /// Every list's rows of `number` are not handed out before `until` (a refusal, an
+    /// abandoned call).
+    pub(crate) async fn block_number(&self, org: OrgId, number: &str, until: DateTime<Utc>) -> Result<(), CrmError> {
+        list_number::Entity::update_many()
+            .col_expr(list_number::Column::BlockedUntil, Expr::value(until))
+            .filter(list_number::Column::OrgId.eq(org.0))
+            .filter(list_number::Column::Number.eq(number))
+            .filter(
+                Condition::any()
+                    .add(list_number::Column::BlockedUntil.is_null())
+                    .add(list_number::Column::BlockedUntil.lt(until)),
+            )
+            .exec(self.db())
+            .await?;
+        Ok(())
     }
 
     /// Numbers held since before the organization's day began go back to the pool.
@@ -162,6 +337,7 @@ impl Crm {
             .col_expr(list_number::Column::LeasedBy, Expr::value(Option::<i64>::None))
             .col_expr(list_number::Column::LeasedAt, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(list_number::Column::OrgId.eq(org.0))
+            .filter(list_number::Column::LeasedBy.is_not_null())
             .filter(list_number::Column::LeasedAt.lt(day_start))
             .exec(self.db())
             .await?;
@@ -189,6 +365,7 @@ impl Crm {
         note: &str,
         call_id: Option<&str>,
     ) -> Result<ListNumber, CrmError> {
+        self.require_section(user, Section::Dialer).await?;
         let org = user.org_id;
         let n = list_number::Entity::find_by_id(number_id)
             .filter(list_number::Column::OrgId.eq(org.0))
@@ -250,6 +427,19 @@ impl Crm {
             super::add_dnc(&txn, org, &n.number, Some(user.id.0), "outcome", now).await?;
         }
         txn.commit().await?;
+        let rules = self.rules(org).await?;
+        if let Some(p) = rules.of_list.get(&n.list_id) {
+            let refused = matches!(outcome.kind, OutcomeKind::Final | OutcomeKind::DoNotCall);
+            if refused && p.block_after_refusal_hours > 0 {
+                let until = now + Duration::hours(i64::from(p.block_after_refusal_hours));
+                self.block_number(org, &n.number, until).await?;
+            }
+            if !saved.done
+                && let Some(until) = self.attempts_used_until(org, p, &n.number, now).await?
+            {
+                self.not_before(org, n.id, until).await?;
+            }
+        }
         Ok(saved)
     }
 
@@ -287,12 +477,27 @@ impl Crm {
         let open: std::collections::HashSet<i64> =
             self.call_lists(org).await?.into_iter().filter(|l| l.active).map(|l| l.id).collect();
         let now = self.now();
-        Ok(numbers.iter().map(|n| not_now(n, dnc.contains(&n.number), open.contains(&n.list_id), now)).collect())
+        let rules = self.rules(org).await?;
+        let mut out = Vec::with_capacity(numbers.len());
+        for n in numbers {
+            let mut why = not_now(n, dnc.contains(&n.number), open.contains(&n.list_id), now);
+            if let (None, Some(p)) = (&why, rules.of_list.get(&n.list_id)) {
+                why = if p.consent_required && !n.consent {
+                    Some(NotNow::NoConsent)
+                } else if !compliance::open_for(p, &n.country, now) {
+                    Some(NotNow::OutsideWindow { country: n.country.clone() })
+                } else {
+                    self.attempts_used_until(org, p, &n.number, now).await?.map(|until| NotNow::AttemptsUsed { until })
+                };
+            }
+            out.push(why);
+        }
+        Ok(out)
     }
 }
 
 /// Why `n` is not handed out at `now`, in the order a person would look: done, do-not-call,
-/// its list, someone holding it, its time, its owner.
+/// its list, someone holding it, a block, its time, its owner (its profile's rules come after).
 fn not_now(n: &ListNumber, dnc: bool, list_open: bool, now: DateTime<Utc>) -> Option<NotNow> {
     if n.done {
         return Some(NotNow::Done);
@@ -305,6 +510,9 @@ fn not_now(n: &ListNumber, dnc: bool, list_open: bool, now: DateTime<Utc>) -> Op
     }
     if let Some(u) = n.leased_by {
         return Some(NotNow::HeldBy { user: u });
+    }
+    if let Some(until) = n.blocked_until.filter(|t| *t > now) {
+        return Some(NotNow::Blocked { until });
     }
     if let Some(at) = n.next_call_at.filter(|t| *t > now) {
         return Some(NotNow::NotBefore { at });

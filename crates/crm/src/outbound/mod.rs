@@ -1,10 +1,15 @@
 //! Outbound call lists (seed 003's "miniCRM"): lists of numbers to call with their categories,
 //! the outcomes managers define, the organization's do-not-call list and the settings of agents'
-//! work (`mod.rs`); "next number", which hands each agent a number within their limits and
-//! never the same one to two agents, and the outcome that gives it back (`lease.rs`).
+//! work (`mod.rs`); who may open which sections and categories (`access.rs`); the compliance
+//! profiles numbers are picked under (`compliance.rs`, with each country's zones in `zones.rs`);
+//! "next number", which hands each agent a number within their limits and the rules, never the
+//! same one to two agents, and the outcome that gives it back (`lease.rs`).
 
+pub mod access;
 pub mod base;
+pub mod compliance;
 pub mod lease;
+mod zones;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
 use serde::Serialize;
@@ -27,6 +32,8 @@ pub struct NewNumber {
     pub typed: String,
     pub name: String,
     pub category_id: Option<i64>,
+    /// The callee agreed to be called.
+    pub consent: bool,
 }
 
 /// A list's numbers counted.
@@ -237,6 +244,8 @@ impl Crm {
             }
             let contact = self.contacts_for_number(org, &country, &e164).await?.1.into_iter().next();
             list_number::ActiveModel {
+                country: Set(crate::contacts::phone::region(&e164)),
+                consent: Set(r.consent),
                 org_id: Set(org.0),
                 list_id: Set(list_id),
                 number: Set(e164),

@@ -882,7 +882,7 @@ async fn phonebooks_and_handling_windows_belong_to_their_user() {
 
 #[tokio::test]
 async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
-    use crm::contacts::import::Settings;
+    use crm::imports::Settings;
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in crms(dir.path()).await {
         let o = crm.create_org(&OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
@@ -901,7 +901,10 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
         let tmp = dir.path().join(format!("upload-{b}.csv"));
         std::fs::write(&tmp, &bytes).unwrap();
-        let imp = crm.upload_import(&anna, "Klienci", "z targów", "klienci.csv", &tmp).await.unwrap();
+        let imp = crm
+            .upload_import(&anna, crm::imports::Target::Contacts, "Klienci", "z targów", "klienci.csv", &tmp)
+            .await
+            .unwrap();
         assert_eq!((imp.encoding.as_str(), imp.separator.as_str(), imp.has_header), ("windows-1250", ";", true), "{b}");
         assert_eq!(imp.mapping, ["first_name", "last_name", "phone1", "email"], "{b}: by the header's names");
         let mut s = Settings { has_header: true, ..imp.settings() };
@@ -939,7 +942,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
             use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
             let m = store::entities::import::Entity::find_by_id(imp.id).one(crm.store().conn()).await.unwrap().unwrap();
             let mut am: store::entities::import::ActiveModel = m.into();
-            am.state = Set(crm::contacts::import::ImportState::Checked);
+            am.state = Set(crm::imports::ImportState::Checked);
             am.update(crm.store().conn()).await.unwrap();
         }
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 2, "{b}");
@@ -948,7 +951,7 @@ async fn a_windows_1250_csv_is_checked_then_imported_once_and_undone() {
         // Undone while unused.
         assert_eq!(crm.undo_import(&anna, imp.id).await.unwrap(), 2, "{b}");
         assert_eq!(crm.find_contacts(o.id, "", 100).await.unwrap().len(), 1, "{b}");
-        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, crm::contacts::import::ImportState::Undone, "{b}");
+        assert_eq!(crm.imports(o.id).await.unwrap()[0].state, crm::imports::ImportState::Undone, "{b}");
         // Another organization sees none of it.
         let z = crm.create_org(&OrgSlug::parse("zeta").unwrap(), "Zeta").await.unwrap();
         assert!(matches!(crm.import(z.id, imp.id).await, Err(CrmError::NotFound)), "{b}");
@@ -1155,8 +1158,8 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         }
         let tmp = dir.path().join(format!("many-{b}.csv"));
         std::fs::write(&tmp, &text).unwrap();
-        let imp = crm.upload_import(&anna, "many", "", "many.csv", &tmp).await.unwrap();
-        let s = crm::contacts::import::Settings { has_header: true, ..imp.settings() };
+        let imp = crm.upload_import(&anna, crm::imports::Target::Contacts, "many", "", "many.csv", &tmp).await.unwrap();
+        let s = crm::imports::Settings { has_header: true, ..imp.settings() };
         crm.check_import(&anna, imp.id, &s).await.unwrap();
         assert_eq!(crm.run_import(&anna, imp.id).await.unwrap().new, 12_000, "{b}");
         crm.store().contact_search_settled().await;
@@ -1232,7 +1235,7 @@ async fn searching_many_imported_contacts_uses_the_indexes_and_finds_what_a_scan
         // The same file imported there and undone (bulk loads both): the index stays whole.
         let zed = crm.create_user(z.id, new_user("zed", "101", "manager")).await.unwrap();
         std::fs::write(&tmp, &text).unwrap();
-        let imp = crm.upload_import(&zed, "many", "", "many.csv", &tmp).await.unwrap();
+        let imp = crm.upload_import(&zed, crm::imports::Target::Contacts, "many", "", "many.csv", &tmp).await.unwrap();
         crm.check_import(&zed, imp.id, &s).await.unwrap();
         crm.run_import(&zed, imp.id).await.unwrap();
         assert_eq!(crm.undo_import(&zed, imp.id).await.unwrap(), 12_000, "{b}");
@@ -1344,18 +1347,24 @@ async fn uploads_stop_at_the_organizations_quota_and_store_nothing_beyond() {
             p
         };
         crm.attach_file(&manager, case.id, "one.txt", "text/plain", &file("one", 10_000)).await.unwrap();
-        crm.upload_import(&manager, "list", "", "list.csv", &file("list", 10_000)).await.unwrap();
+        crm.upload_import(&manager, crm::imports::Target::Contacts, "list", "", "list.csv", &file("list", 10_000))
+            .await
+            .unwrap();
         assert_eq!(crm.storage(o.id).await.unwrap().used, 20_000, "{b}");
         let refused = crm.attach_file(&manager, case.id, "two.txt", "text/plain", &file("two", 10_000)).await;
         assert_eq!(refused.unwrap_err().code(), "err-storage-full", "{b}");
-        let refused = crm.upload_import(&manager, "more", "", "more.csv", &file("more", 10_000)).await;
+        let refused = crm
+            .upload_import(&manager, crm::imports::Target::Contacts, "more", "", "more.csv", &file("more", 10_000))
+            .await;
         assert_eq!(refused.unwrap_err().code(), "err-storage-full", "{b}");
         assert_eq!(crm.attachments(o.id, case.id).await.unwrap().len(), 1, "{b}: nothing more stored");
         assert_eq!(crm.imports(o.id).await.unwrap().len(), 1, "{b}");
         assert_eq!(crm.storage(o.id).await.unwrap().used, 20_000, "{b}");
         // A smaller file still fits, and the other organization has its own room.
         crm.attach_file(&manager, case.id, "small.txt", "text/plain", &file("small", 4_000)).await.unwrap();
-        crm.upload_import(&zed, "list", "", "list.csv", &file("g", 20_000)).await.unwrap();
+        crm.upload_import(&zed, crm::imports::Target::Contacts, "list", "", "list.csv", &file("g", 20_000))
+            .await
+            .unwrap();
         assert_eq!(crm.storage(g.id).await.unwrap().used, 20_000, "{b}");
     }
 }

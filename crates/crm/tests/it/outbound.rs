@@ -197,3 +197,213 @@ async fn the_number_base_filters_exports_and_changes_in_bulk() {
         assert_eq!(crm.bulk_numbers(m, &nothing, Bulk::Delete).await.unwrap_err().code(), "err-rows-none", "{b}");
     }
 }
+
+/// A call list filled from a file through the import engine (seed 003): the columns read from
+/// the header, nothing added before the run, numbers de-duplicated within the list (against the
+/// list and the file), categories matched whatever their case or made (and named in the dry
+/// run), agents found by extension or login, the contact with the number linked; killed and run
+/// again it adds nothing twice; undone while no number was called.
+#[tokio::test]
+async fn a_call_list_is_filled_from_a_file_through_the_import_engine() {
+    use crm::imports::{ImportState, Target};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in super::crms(dir.path()).await {
+        let o = office(&crm, 1).await;
+        let (m, ala) = (&o.manager, &o.agents[0]);
+        let org = m.org_id;
+        crm.add_list_category(m, "VIP").await.unwrap();
+        let list = crm.create_call_list(m, "Jesień", "").await.unwrap();
+        crm.add_list_numbers(m, list.id, &numbers(1, 1)).await.unwrap();
+        let known =
+            crm::contacts::NewContact { last_name: "Żak".into(), phone1: "600 200 300".into(), ..Default::default() };
+        let contact = crm.create_contact(org, known).await.unwrap();
+        let text = "Numer;Nazwa;Kategoria;Konsultant\n\
+                    600 000 001;Już jest;;\n\
+                    600 200 300;Łucja Żak;vip;200\n\
+                    +48 600 200 301;Świętosław;Nowi klienci;a0\n\
+                    600 200 300;Drugi raz;;\n\
+                    zadzwoń;Nikt;;\n\
+                    600 200 302;Ćma;nowi KLIENCI;999\n\
+                    600 200 303;Gęśla;;\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
+        let tmp = dir.path().join(format!("list-{b}.csv"));
+        std::fs::write(&tmp, &bytes).unwrap();
+        let refused = crm.upload_import(ala, Target::CallList(list.id), "x", "", "x.csv", &tmp).await.unwrap_err();
+        assert_eq!(refused.code(), "err-forbidden", "{b}: managers fill lists");
+        std::fs::write(&tmp, &bytes).unwrap();
+        let imp = crm.upload_import(m, Target::CallList(list.id), "Targi", "", "lista.csv", &tmp).await.unwrap();
+        assert_eq!((imp.encoding.as_str(), imp.separator.as_str(), imp.has_header), ("windows-1250", ";", true), "{b}");
+        assert_eq!(imp.mapping, ["number", "name", "category", "agent"], "{b}: the column order from the header");
+        let p = crm.import_preview(org, imp.id, &imp.settings()).await.unwrap();
+        assert_eq!(p.rows[1][1], "Łucja Żak", "{b}: the first records previewed");
+        let sum = crm.check_import(m, imp.id, &imp.settings()).await.unwrap();
+        assert_eq!((sum.total, sum.new, sum.duplicates, sum.invalid), (7, 3, 2, 2), "{b}");
+        let problems: Vec<(u64, &str)> = sum.problems.iter().map(|p| (p.line, p.reason)).collect();
+        assert_eq!(problems, [(2, "dup-phone"), (5, "dup-phone"), (6, "err-phone"), (7, "err-list-agent")], "{b}");
+        assert_eq!(sum.new_categories, ["Nowi klienci"], "{b}: the category the import makes");
+        assert_eq!(crm.list_counts(org).await.unwrap()[&list.id].total, 1, "{b}: nothing added before the run");
+        let done = crm.run_import(m, imp.id).await.unwrap();
+        assert_eq!(done.new, 3, "{b}");
+        let cats = crm.list_categories(org).await.unwrap();
+        assert_eq!(cats.len(), 2, "{b}: VIP and the new one, made once");
+        let f = crm::outbound::base::NumberFilter { list: Some(list.id), ..Default::default() };
+        let all = crm.number_base(m, &f, 1, 100).await.unwrap().rows;
+        let lucja = all.iter().find(|n| n.name == "Łucja Żak").unwrap();
+        assert_eq!(lucja.category_id, cats.iter().find(|c| c.name == "VIP").map(|c| c.id), "{b}: vip is VIP");
+        assert_eq!(lucja.contact_id, Some(contact.id.0), "{b}: the contact with the number");
+        assert_eq!(lucja.agent_id, Some(ala.id.0), "{b}: by extension");
+        let swietoslaw = all.iter().find(|n| n.name == "Świętosław").unwrap();
+        assert_eq!(swietoslaw.agent_id, Some(ala.id.0), "{b}: by login");
+        assert_eq!(swietoslaw.number, "48600200301", "{b}");
+        // Killed before it finished: run again, nothing twice.
+        {
+            use store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
+            let row =
+                store::entities::import::Entity::find_by_id(imp.id).one(crm.store().conn()).await.unwrap().unwrap();
+            let mut am: store::entities::import::ActiveModel = row.into();
+            am.state = Set(ImportState::Checked);
+            am.update(crm.store().conn()).await.unwrap();
+        }
+        assert_eq!(crm.run_import(m, imp.id).await.unwrap().new, 3, "{b}");
+        assert_eq!(crm.list_counts(org).await.unwrap()[&list.id].total, 4, "{b}: no number twice");
+        // A number of the import called: it can no longer be undone; before, it could.
+        assert!(crm.import_undoable(org, imp.id).await.unwrap(), "{b}");
+        crm.next_number(ala).await.unwrap().unwrap();
+        let mine = crm.held_numbers(ala).await.unwrap();
+        if mine[0].import_id == Some(imp.id) {
+            assert!(!crm.import_undoable(org, imp.id).await.unwrap(), "{b}: a number is held");
+        }
+        let outcome = crm.add_list_outcome(m, "Koniec", Kind::Final, 0).await.unwrap();
+        crm.give_outcome(ala, mine[0].id, outcome.id, None, "", None).await.unwrap();
+        let undo = crm.undo_import(m, imp.id).await;
+        if mine[0].import_id == Some(imp.id) {
+            assert_eq!(undo.unwrap_err().code(), "err-import-used", "{b}");
+        } else {
+            assert_eq!(
+                undo.map_err(|e| format!("{b}: {e:?}")).unwrap(),
+                3,
+                "{b}: the import's numbers go, the list's own stays"
+            );
+            assert_eq!(crm.list_counts(org).await.unwrap()[&list.id].total, 1, "{b}");
+        }
+    }
+}
+
+/// An agent works the lists only with the dialer section; managers set who has which sections
+/// (an agent nobody set has calls and the dialer).
+#[tokio::test]
+async fn the_dialer_is_a_section_managers_give() {
+    use crm::outbound::access::Section;
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in super::crms(dir.path()).await {
+        let o = office(&crm, 2).await;
+        let (m, ala, bea) = (&o.manager, &o.agents[0], &o.agents[1]);
+        let list = crm.create_call_list(m, "Autumn", "").await.unwrap();
+        crm.add_list_numbers(m, list.id, &numbers(1, 5)).await.unwrap();
+        assert_eq!(crm.sections_of(ala).await.unwrap(), [Section::Calls, Section::Dialer], "{b}: the defaults");
+        assert_eq!(crm.set_agent_sections(ala, bea.id, &[]).await.unwrap_err().code(), "err-forbidden", "{b}");
+        crm.set_agent_sections(m, ala.id, &[Section::Calls, Section::InboundBilling]).await.unwrap();
+        assert_eq!(crm.next_number(ala).await.unwrap_err().code(), "err-forbidden", "{b}: no dialer");
+        assert!(crm.next_number(bea).await.unwrap().is_some(), "{b}");
+        assert_eq!(crm.agents_sections(m.org_id).await.unwrap()[&ala.id.0], [Section::Calls, Section::InboundBilling]);
+        assert_eq!(crm.sections_of(m).await.unwrap().len(), 4, "{b}: managers open everything");
+    }
+}
+
+/// Moves the crm's clock to the next Monday at `hour`:`minute` UTC.
+fn to_monday(crm: &Crm, hour: u32, minute: u32) {
+    use chrono::{Datelike, TimeZone, Timelike};
+    let now = crm.clock().now();
+    let mut day = now.date_naive() + Duration::days(1);
+    while day.weekday() != chrono::Weekday::Mon {
+        day += Duration::days(1);
+    }
+    let at = chrono::Utc.from_utc_datetime(&day.and_hms_opt(hour, minute, 0).unwrap());
+    crm.clock().advance(at - now + Duration::seconds(1));
+    assert_eq!((crm.clock().now().hour(), crm.clock().now().minute()), (hour, minute));
+}
+
+/// A list under a compliance profile hands out a number only as the rules allow at that moment:
+/// the window in the callee's time in every zone of their country (a US number at 9:00 in New
+/// York is not called while it is 6:00 in Los Angeles), consent, the calls per 24 hours over
+/// every list, and a block after a refusal on the number's rows in other lists; each number says
+/// which rule holds it back.
+#[tokio::test]
+async fn numbers_are_handed_out_only_as_their_rules_allow() {
+    use crm::outbound::compliance::{ProfileIn, presets};
+    let dir = tempfile::tempdir().unwrap();
+    for (b, crm) in super::crms(dir.path()).await {
+        let o = office(&crm, 1).await;
+        let (m, ala) = (&o.manager, &o.agents[0]);
+        let org = m.org_id;
+        let done = crm.add_list_outcome(m, "Done", Kind::Final, 0).await.unwrap();
+        let retry = crm.add_list_outcome(m, "Again", Kind::Retry, 1).await.unwrap();
+        let preset = |k: &str| presets().into_iter().find(|(key, _)| *key == k).unwrap().1;
+        let us = crm.save_compliance_profile(m, None, &preset("us")).await.unwrap();
+        let pl = ProfileIn { max_per_day: 1, block_after_refusal_hours: 72, ..preset("pl") };
+        let pl = crm.save_compliance_profile(m, None, &pl).await.unwrap();
+        let bad = ProfileIn { window_from: 1300, window_to: 600, ..preset("pl") };
+        assert_eq!(crm.save_compliance_profile(m, None, &bad).await.unwrap_err().code(), "err-profile-window", "{b}");
+        // Abroad: a US number and a Polish one, under the US rules.
+        let abroad = crm.create_call_list(m, "Abroad", "").await.unwrap();
+        let rows = [
+            NewNumber { typed: "+1 212 555 0100".into(), name: "New York".into(), ..Default::default() },
+            NewNumber { typed: "+48 600 100 001".into(), name: "Warszawa".into(), ..Default::default() },
+        ];
+        crm.add_list_numbers(m, abroad.id, &rows).await.unwrap();
+        crm.set_list_profile(m, abroad.id, Some(us.id)).await.unwrap();
+        assert_eq!(crm.set_list_profile(ala, abroad.id, None).await.unwrap_err().code(), "err-forbidden", "{b}");
+        to_monday(&crm, 14, 0);
+        let first = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(first.name, "Warszawa", "{b}: 15:00 in Warsaw, 6:00 in Los Angeles");
+        crm.give_outcome(ala, first.id, done.id, None, "", None).await.unwrap();
+        assert_eq!(crm.next_number(ala).await.unwrap(), None, "{b}: not yet daytime everywhere in the US");
+        let f = crm::outbound::base::NumberFilter { list: Some(abroad.id), ..Default::default() };
+        let rows = crm.number_base(m, &f, 1, 10).await.unwrap().rows;
+        let why = crm.why_not_now_of(org, &rows).await.unwrap();
+        assert_eq!(why[0], Some(NotNow::OutsideWindow { country: "US".into() }), "{b}");
+        to_monday(&crm, 21, 30);
+        let ny = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(ny.name, "New York", "{b}: 16:30 in New York, 11:30 in Honolulu");
+        crm.give_outcome(ala, ny.id, done.id, None, "", None).await.unwrap();
+        // Home: Polish rules — consent required, one call a day, 72 hours' block after a refusal.
+        to_monday(&crm, 12, 0);
+        let home = crm.create_call_list(m, "Home", "").await.unwrap();
+        let rows = [
+            NewNumber { typed: "600 200 001".into(), name: "Zgoda".into(), consent: true, ..Default::default() },
+            NewNumber { typed: "600 200 002".into(), name: "Bez zgody".into(), ..Default::default() },
+            NewNumber { typed: "600 200 003".into(), name: "Odmowa".into(), consent: true, ..Default::default() },
+        ];
+        crm.add_list_numbers(m, home.id, &rows).await.unwrap();
+        crm.set_list_profile(m, home.id, Some(pl.id)).await.unwrap();
+        let again = crm.create_call_list(m, "Home again", "").await.unwrap();
+        let same = [NewNumber { typed: "600 200 003".into(), consent: true, ..Default::default() }];
+        crm.add_list_numbers(m, again.id, &same).await.unwrap();
+        crm.set_list_profile(m, again.id, Some(pl.id)).await.unwrap();
+        let one = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(one.name, "Zgoda", "{b}");
+        crm.give_outcome(ala, one.id, retry.id, None, "", None).await.unwrap();
+        let refusal = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(refusal.name, "Odmowa", "{b}: the one without consent is skipped");
+        crm.give_outcome(ala, refusal.id, done.id, None, "", None).await.unwrap();
+        crm.clock().advance(Duration::minutes(5));
+        assert_eq!(crm.next_number(ala).await.unwrap(), None, "{b}: one call a day; the refused number blocked");
+        let f = crm::outbound::base::NumberFilter { list: Some(home.id), ..Default::default() };
+        let rows = crm.number_base(m, &f, 1, 10).await.unwrap().rows;
+        let why = crm.why_not_now_of(org, &rows).await.unwrap();
+        assert!(matches!(why[0], Some(NotNow::NotBefore { .. } | NotNow::AttemptsUsed { .. })), "{b}: {:?}", why[0]);
+        assert_eq!(why[1], Some(NotNow::NoConsent), "{b}");
+        let f = crm::outbound::base::NumberFilter { list: Some(again.id), ..Default::default() };
+        let rows = crm.number_base(m, &f, 1, 10).await.unwrap().rows;
+        let why = crm.why_not_now_of(org, &rows).await.unwrap();
+        assert!(matches!(why[0], Some(NotNow::Blocked { .. })), "{b}: refused in another list: {:?}", why[0]);
+        // A day later the daily call is free again; the block holds for its 72 hours.
+        crm.clock().advance(Duration::days(1));
+        let back = crm.next_number(ala).await.unwrap().unwrap();
+        assert_eq!(back.id, one.id, "{b}");
+        crm.give_outcome(ala, back.id, done.id, None, "", None).await.unwrap();
+        assert_eq!(crm.next_number(ala).await.unwrap(), None, "{b}: still blocked");
+        crm.clock().advance(Duration::days(3));
+        assert_eq!(crm.next_number(ala).await.unwrap().map(|n| n.list_id), Some(again.id), "{b}: the block ran out");
+    }
+}

@@ -12,6 +12,8 @@ pub struct Model {
     /// An inactive list hands out no numbers.
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// The compliance profile its numbers are picked under (none: only the do-not-call list).
+    pub profile_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

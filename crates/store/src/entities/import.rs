@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// An import of contacts from a CSV file: its settings, mapping and counts.
+/// An import from a CSV file — of contacts, or of the numbers of a call list — its settings,
+/// mapping and counts.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "imports")]
 pub struct Model {
@@ -17,7 +18,7 @@ pub struct Model {
     /// , ; tab |
     pub separator: String,
     pub has_header: bool,
-    /// JSON array: the contact field of each file column ("" = not imported).
+    /// JSON array: the field of each file column ("" = not imported).
     pub mapping: String,
     pub state: ImportState,
     pub rows_total: i64,
@@ -26,6 +27,8 @@ pub struct Model {
     pub rows_invalid: i64,
     pub created_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// The call list it fills (none: contacts).
+    pub call_list_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

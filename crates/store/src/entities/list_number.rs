@@ -31,6 +31,15 @@ pub struct Model {
     pub leased_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub modified_at: DateTimeUtc,
+    /// The import that brought it, and its line in the file.
+    pub import_id: Option<i64>,
+    pub import_line: Option<i64>,
+    /// The number's country (ISO 3166), whose time zones its calling window is read in.
+    pub country: String,
+    /// The callee agreed to be called (a profile may require it).
+    pub consent: bool,
+    /// Not called before then (after a refusal or an abandoned call, in any list).
+    pub blocked_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

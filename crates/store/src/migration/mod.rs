@@ -23,6 +23,7 @@ mod m20261206_000018_live_calls;
 mod m20261207_000019_queue_announcements;
 mod m20261207_000020_queue_callbacks;
 mod m20261207_000021_call_lists;
+mod m20261207_000022_list_rules;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_queue_announcements::Migration),
             Box::new(m20261207_000020_queue_callbacks::Migration),
             Box::new(m20261207_000021_call_lists::Migration),
+            Box::new(m20261207_000022_list_rules::Migration),
         ]
     }
 }

@@ -931,8 +931,8 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     let crm = crm::Crm::start_with(store.clone(), settings).await.unwrap();
     let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let ada = crm.find_user_by_login(org.id, "ada").await.unwrap().unwrap();
-    let imp = crm.upload_import(&ada, "big", "", "big.csv", &csv).await.unwrap();
-    let s = crm::contacts::import::Settings {
+    let imp = crm.upload_import(&ada, crm::imports::Target::Contacts, "big", "", "big.csv", &csv).await.unwrap();
+    let s = crm::imports::Settings {
         mapping: vec!["first_name".into(), "last_name".into(), "phone1".into()],
         ..imp.settings()
     };
@@ -957,11 +957,7 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
     let after_kill = count().await.unwrap();
     assert!(after_kill >= seen && after_kill < rows, "killed half-way: {after_kill} of {rows}");
     assert_eq!(after_kill % 50_000, 0, "whole batches only: {after_kill}");
-    assert_eq!(
-        crm.import(org.id, imp.id).await.unwrap().state,
-        crm::contacts::import::ImportState::Checked,
-        "not marked done"
-    );
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::imports::ImportState::Checked, "not marked done");
     let again = cmd(dir.path(), &[]).args(["import", "run", "--org", "acme", "--id", &id]).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     assert_eq!(count().await.unwrap(), rows, "the rest, and nothing twice");
@@ -974,7 +970,7 @@ async fn an_import_killed_half_way_is_run_again_without_duplicates() {
         .map(|c| c.import_line)
         .collect();
     assert_eq!(lines.len() as u64, rows, "every line once");
-    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::contacts::import::ImportState::Done);
+    assert_eq!(crm.import(org.id, imp.id).await.unwrap().state, crm::imports::ImportState::Done);
 }
 
 /// kill -9 of the server while one carrier call is answered and another still rings: at the

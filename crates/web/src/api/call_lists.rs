@@ -41,6 +41,9 @@ pub struct NumberIn {
     pub name: String,
     #[serde(default)]
     pub category_id: Option<i64>,
+    /// The callee agreed to be called (a list whose profile requires consent calls only these).
+    #[serde(default)]
+    pub consent: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +155,8 @@ pub struct AttemptOut {
 pub struct NumberDetailOut {
     pub number: ListNumberOut,
     /// Why it is not handed out now (absent: it would be): done, do_not_call, list_inactive,
-    /// held_by (user), not_before (at), owned_by (user, until).
+    /// held_by (user), blocked (until), not_before (at), owned_by (user, until), no_consent,
+    /// outside_window (country), attempts_used (until).
     #[schema(value_type = Option<Object>)]
     pub not_now: Option<NotNow>,
     pub history: Vec<AttemptOut>,
@@ -198,7 +202,7 @@ pub async fn add_numbers(
     let rows: Vec<NewNumber> = b
         .numbers
         .into_iter()
-        .map(|n| NewNumber { typed: n.number, name: n.name, category_id: n.category_id })
+        .map(|n| NewNumber { typed: n.number, name: n.name, category_id: n.category_id, consent: n.consent })
         .collect();
     let a = st.crm.add_list_numbers(&me, id, &rows).await?;
     Ok(Json(AddedOut { added: a.added, duplicates: a.duplicates, invalid: a.invalid }))

@@ -13,7 +13,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use crm::outbound::access::{DEFAULT_SECTIONS, Section};
 use crm::outbound::base::{Bulk, NumberFilter};
+use crm::outbound::compliance::{Profile, ProfileIn};
 use crm::outbound::lease::NotNow;
 use crm::outbound::{CallList, Category, Kind, ListCounts, ListNumber, ListSettings, NewNumber, Outcome};
 use crm::{CrmError, User};
@@ -24,6 +26,9 @@ pub struct ListsQuery {
     /// `none`: "next number" found nothing to call.
     #[serde(default)]
     pub next: String,
+    /// The preset the new profile's form starts from.
+    #[serde(default)]
+    pub preset: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -38,9 +43,17 @@ pub struct ListsPage {
     pub categories: Vec<Category>,
     pub lists: Vec<(CallList, ListCounts)>,
     pub settings: ListSettings,
-    /// Each active user with the categories they may work (none: every one).
-    pub agents: Vec<(User, Vec<i64>)>,
+    /// Each active agent with the categories they may work (none: every one) and the sections
+    /// they may open.
+    pub agents: Vec<(User, Vec<i64>, Vec<Section>)>,
+    pub sections: &'static [Section],
+    /// The user may work the lists (the dialer section).
+    pub dialer: bool,
     pub kinds: &'static [Kind],
+    /// The compliance profiles, and the new profile's form.
+    pub profiles: Vec<Profile>,
+    pub profile_form: ProfileIn,
+    pub preset: String,
     pub errors: FormErrors,
     /// The form the errors are about (`work`, `list`, `numbers-ID`, `outcome`, `category`,
     /// `settings`).
@@ -64,21 +77,59 @@ impl ListsPage {
         id.and_then(|id| self.outcomes.iter().find(|o| o.id == id)).map(|o| o.name.clone()).unwrap_or_default()
     }
 
+    pub fn profile_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| self.profiles.iter().find(|p| p.id == id)).map(|p| p.name.clone()).unwrap_or_default()
+    }
+
+    pub fn presets(&self) -> Vec<&'static str> {
+        super::list_rules::preset_keys()
+    }
+
+    pub fn hhmm(&self, m: &i32) -> String {
+        super::list_rules::hhmm(m)
+    }
+
+    pub fn percent(&self, permille: &i32) -> String {
+        super::list_rules::percent(permille)
+    }
+
+    pub fn days_of(&self, p: &Profile) -> Vec<u32> {
+        super::list_rules::days_of(p)
+    }
+
+    pub fn week(&self) -> [u32; 7] {
+        [1, 2, 3, 4, 5, 6, 7]
+    }
+
     pub fn active_outcomes(&self) -> Vec<&Outcome> {
         self.outcomes.iter().filter(|o| o.active).collect()
     }
 }
 
 async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result<ListsPage, PageError> {
+    page_with(st, ctx, me, nothing_left, "").await
+}
+
+async fn page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &User,
+    nothing_left: bool,
+    preset: &str,
+) -> Result<ListsPage, PageError> {
     let org = me.org_id;
-    let held = st.crm.held_numbers(me).await?;
+    let dialer = st.crm.sections_of(me).await?.contains(&Section::Dialer);
+    let held = if dialer { st.crm.held_numbers(me).await? } else { vec![] };
     let settings = st.crm.list_settings(org).await?;
     let counts = if me.is_manager() { st.crm.list_counts(org).await? } else { Default::default() };
     let mut agents = vec![];
     if me.is_manager() {
-        for u in st.crm.users(org).await?.into_iter().filter(|u| u.active) {
-            let cats = st.crm.agent_categories(org, u.id).await?;
-            agents.push((u, cats));
+        let mut cats = st.crm.agents_categories(org).await?;
+        let mut sections = st.crm.agents_sections(org).await?;
+        for u in st.crm.users(org).await?.into_iter().filter(|u| u.active && !u.is_manager()) {
+            let c = cats.remove(&u.id.0).unwrap_or_default();
+            let s = sections.remove(&u.id.0).unwrap_or_else(|| DEFAULT_SECTIONS.to_vec());
+            agents.push((u, c, s));
         }
     }
     let lists = if me.is_manager() {
@@ -87,6 +138,7 @@ async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result
     } else {
         vec![]
     };
+    let (preset_key, profile_form) = super::list_rules::preset_for(preset, &st.crm.org(org).await?.default_country);
     Ok(ListsPage {
         p: Page::new(ctx, "nav-call-lists"),
         manager: me.is_manager(),
@@ -98,7 +150,12 @@ async fn page(st: &AppState, ctx: &Ctx, me: &User, nothing_left: bool) -> Result
         lists,
         settings,
         agents,
+        sections: Section::ALL,
+        dialer,
         kinds: Kind::ALL,
+        profiles: if me.is_manager() { st.crm.compliance_profiles(org).await? } else { vec![] },
+        profile_form,
+        preset: preset_key.to_string(),
         errors: FormErrors::default(),
         failed: String::new(),
     })
@@ -110,13 +167,19 @@ pub async fn show(
     Query(q): Query<ListsQuery>,
     uri: axum::http::Uri,
 ) -> Result<ListsPage, PageError> {
-    let mut p = page(&st, &ctx, &me, q.next == "none").await?;
+    let mut p = page_with(&st, &ctx, &me, q.next == "none", &q.preset).await?;
     p.p = p.p.with_flash(uri.query());
     Ok(p)
 }
 
 /// The page again with the error of form `failed` (bad input changes nothing).
-async fn refused(st: &AppState, ctx: &Ctx, me: &User, failed: &str, e: CrmError) -> Result<Response, PageError> {
+pub(super) async fn refused(
+    st: &AppState,
+    ctx: &Ctx,
+    me: &User,
+    failed: &str,
+    e: CrmError,
+) -> Result<Response, PageError> {
     if matches!(e, CrmError::Store(_) | CrmError::Forbidden) {
         return Err(e.into());
     }
@@ -150,7 +213,7 @@ pub async fn give_outcome(
     Path(id): Path<i64>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::forms::field(&pairs, k);
     let outcome = get("outcome_id").parse().unwrap_or(0);
     let at = get("callback_at");
     let callback_at = if at.trim().is_empty() {
@@ -176,7 +239,7 @@ pub async fn create_list(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::forms::field(&pairs, k);
     match st.crm.create_call_list(&me, &get("name"), &get("description")).await {
         Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-created#lists").into_response()),
         Err(e) => refused(&st, &ctx, &me, "list", e).await,
@@ -184,12 +247,12 @@ pub async fn create_list(
 }
 
 /// Numbers pasted one per line: `number`, or `number;name` (a tab or a comma also separates).
-fn pasted(text: &str, category_id: Option<i64>) -> Vec<NewNumber> {
+fn pasted(text: &str, category_id: Option<i64>, consent: bool) -> Vec<NewNumber> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let (number, name) = l.split_once([';', '\t', ',']).unwrap_or((l, ""));
-            NewNumber { typed: number.trim().into(), name: name.trim().into(), category_id }
+            NewNumber { typed: number.trim().into(), name: name.trim().into(), category_id, consent }
         })
         .collect()
 }
@@ -203,8 +266,8 @@ pub async fn add_numbers(
     super::manager_only(&me)?;
     // Another organization's list is not found, whatever the form holds.
     st.crm.call_list(me.org_id, id).await?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let rows = pasted(&get("numbers"), get("category_id").parse().ok());
+    let get = |k: &str| crate::forms::field(&pairs, k);
+    let rows = pasted(&get("numbers"), get("category_id").parse().ok(), get("consent") == "1");
     let form = format!("numbers-{id}");
     if rows.is_empty() {
         return refused(&st, &ctx, &me, &form, CrmError::invalid("numbers", "err-numbers-none")).await;
@@ -247,7 +310,7 @@ pub async fn add_outcome(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::forms::field(&pairs, k);
     let Some(kind) = Kind::parse(&get("kind")) else {
         return refused(&st, &ctx, &me, "outcome", CrmError::invalid("kind", "err-out-of-range")).await;
     };
@@ -264,7 +327,7 @@ pub async fn save_settings(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::forms::field(&pairs, k);
     let s = ListSettings {
         org_id: me.org_id.0,
         max_held: get("max_held").trim().parse().unwrap_or(0),
@@ -281,7 +344,7 @@ pub async fn save_settings(
 mod tests {
     #[test]
     fn pasted_numbers_take_a_name_after_a_separator() {
-        let rows = super::pasted("600 100 001;Nowak\n\n+48 600 100 002\t Kowalska \n600100003", None);
+        let rows = super::pasted("600 100 001;Nowak\n\n+48 600 100 002\t Kowalska \n600100003", None, false);
         let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.typed.as_str(), r.name.as_str())).collect();
         assert_eq!(got, [("600 100 001", "Nowak"), ("+48 600 100 002", "Kowalska"), ("600100003", "")]);
     }
@@ -421,6 +484,10 @@ impl BasePage {
                 with("lists-why-owned", vec![("who", who(user)), ("when", self.p.when(&t))])
             }
             Some(NotNow::OwnedBy { user, until: None }) => with("lists-why-assigned", vec![("who", who(user))]),
+            Some(NotNow::NoConsent) => crate::i18n::tr(lang, "lists-why-consent"),
+            Some(NotNow::Blocked { until }) => with("lists-why-blocked", vec![("when", self.p.when(&until))]),
+            Some(NotNow::OutsideWindow { country }) => with("lists-why-window", vec![("country", country)]),
+            Some(NotNow::AttemptsUsed { until }) => with("lists-why-attempts", vec![("when", self.p.when(&until))]),
         }
     }
 }
@@ -520,7 +587,7 @@ pub async fn bulk(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::forms::field(&pairs, k);
     let mut f = base_filter(&st, &me, &q).await?;
     if get("scope") != "all" {
         f.ids = Some(pairs.iter().filter(|(k, _)| k == "id").filter_map(|(_, v)| v.parse().ok()).collect());
@@ -547,18 +614,27 @@ pub async fn bulk(
     }
 }
 
-/// Managers set which categories each agent may work (none ticked: every category).
-pub async fn save_agent_categories(
+/// Managers set which sections each agent may open and which categories they may work (none
+/// ticked: every category).
+pub async fn save_agent_access(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
     let users = st.crm.users(me.org_id).await?;
-    for u in users.iter().filter(|u| u.active) {
-        let key = format!("cat_{}", u.id.0);
-        let cats: Vec<i64> = pairs.iter().filter(|(k, _)| *k == key).filter_map(|(_, v)| v.parse().ok()).collect();
-        if let Err(e) = st.crm.set_agent_categories(&me, u.id, &cats).await {
+    for u in users.iter().filter(|u| u.active && !u.is_manager()) {
+        let values = |prefix: &str| {
+            let key = format!("{prefix}_{}", u.id.0);
+            pairs.iter().filter(move |(k, _)| *k == key).map(|(_, v)| v.as_str()).collect::<Vec<_>>()
+        };
+        let cats: Vec<i64> = values("cat").iter().filter_map(|v| v.parse().ok()).collect();
+        let sections: Vec<Section> = values("sec").iter().filter_map(|v| Section::parse(v)).collect();
+        let saved = match st.crm.set_agent_categories(&me, u.id, &cats).await {
+            Ok(()) => st.crm.set_agent_sections(&me, u.id, &sections).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = saved {
             return refused(&st, &ctx, &me, "agents", e).await;
         }
     }

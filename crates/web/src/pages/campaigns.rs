@@ -90,7 +90,7 @@ pub async fn edit_process(
 /// The statuses of a process form: rows `s{i}_name`, `s{i}_id`, `s{i}_closing`, `s{i}_active`,
 /// and the `initial` radio naming a row.
 fn statuses_from(pairs: &[(String, String)]) -> (String, Vec<StatusIn>) {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| crate::forms::value(pairs, k);
     let initial = get("initial").unwrap_or_default();
     let mut out = vec![];
     for i in 0..100 {
@@ -221,7 +221,7 @@ pub async fn save_campaign(
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
     let id = id.map(|Path(i)| i);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| crate::forms::value(&pairs, k);
     let c = CampaignIn {
         name: get("name").unwrap_or_default(),
         kind: get("kind").unwrap_or_default(),

@@ -1,4 +1,5 @@
-//! The CSV import wizard for contacts (`/contacts/import`): upload (streamed to a file, CSRF
+//! The CSV import wizard (`/contacts/import`) for contacts and, for managers, the numbers of a
+//! call list (`?list=ID` chooses it): upload (streamed to a file, CSRF
 //! checked before the file is read), the guessed encoding, separator and header that the user
 //! may change, a preview of the first rows as decoded, the mapping of columns to fields, the dry
 //! run's summary (new, duplicates, invalid rows with line and reason), then the import on
@@ -16,7 +17,9 @@ use axum::extract::{Multipart, OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
-use crm::contacts::import::{FIELDS, Import, MAX_FILE, Preview, Settings, Summary, sniff};
+use crm::imports::{Import, MAX_FILE, Preview, Settings, Summary, Target, sniff};
+use crm::outbound::CallList;
+use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "imports.html")]
@@ -25,12 +28,37 @@ pub struct ListPage {
     pub imports: Vec<Import>,
     pub errors: FormErrors,
     pub names: std::collections::HashMap<i64, String>,
+    /// The open call lists a manager may fill (none for agents).
+    pub lists: Vec<CallList>,
+    /// The list chosen to fill.
+    pub list: Option<i64>,
 }
 
 impl ListPage {
     pub fn who(&self, id: &i64) -> String {
         self.names.get(id).cloned().unwrap_or_default()
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub list: Option<i64>,
+}
+
+/// The nav entry an import's page sits under.
+fn nav(target: Target) -> &'static str {
+    match target {
+        Target::Contacts => "nav-contacts",
+        Target::CallList(_) => "nav-call-lists",
+    }
+}
+
+async fn lists_of(st: &AppState, me: &crm::User) -> Result<Vec<CallList>, CrmError> {
+    if !me.is_manager() {
+        return Ok(vec![]);
+    }
+    Ok(st.crm.call_lists(me.org_id).await?.into_iter().filter(|l| l.active).collect())
 }
 
 async fn user_names(st: &AppState, org: crm::OrgId) -> Result<std::collections::HashMap<i64, String>, CrmError> {
@@ -41,14 +69,19 @@ pub async fn list(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     OriginalUri(uri): OriginalUri,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
     let imports = st.crm.imports(me.org_id).await?;
     let names = user_names(&st, me.org_id).await?;
+    let lists = lists_of(&st, &me).await?;
+    let list = q.list.filter(|l| lists.iter().any(|x| x.id == *l));
     Ok(ListPage {
-        p: Page::new(&ctx, "nav-contacts").with_flash(uri.query()),
+        p: Page::new(&ctx, nav(list.map_or(Target::Contacts, Target::CallList))).with_flash(uri.query()),
         imports,
         errors: FormErrors::default(),
         names,
+        lists,
+        list,
     })
 }
 
@@ -60,10 +93,11 @@ pub async fn upload(
     form: Multipart,
 ) -> Result<Response, PageError> {
     let up = Upload::read(&ctx, &headers, form, &st.crm.files().join("tmp"), MAX_FILE).await?;
+    let target = up.field("target").parse().map_or(Target::Contacts, Target::CallList);
     let r = if up.too_large {
         Err(CrmError::invalid("file", "err-import-large"))
     } else {
-        st.crm.upload_import(&me, &up.field("name"), &up.field("description"), &up.file_name, &up.path).await
+        st.crm.upload_import(&me, target, &up.field("name"), &up.field("description"), &up.file_name, &up.path).await
     };
     match r {
         Ok(imp) => Ok(Redirect::to(&format!("/contacts/import/{}", imp.id)).into_response()),
@@ -72,7 +106,12 @@ pub async fn upload(
             let imports = st.crm.imports(me.org_id).await?;
             let names = user_names(&st, me.org_id).await?;
             let errors = FormErrors::from_crm(&e, ctx.lang);
-            let pg = ListPage { p: Page::new(&ctx, "nav-contacts"), imports, errors, names };
+            let lists = lists_of(&st, &me).await?;
+            let list = match target {
+                Target::CallList(l) => Some(l),
+                Target::Contacts => None,
+            };
+            let pg = ListPage { p: Page::new(&ctx, nav(target)), imports, errors, names, lists, list };
             Ok((status_of(&e), pg).into_response())
         }
     }
@@ -87,6 +126,8 @@ pub struct WizardPage {
     pub preview: Preview,
     pub summary: Option<Summary>,
     pub errors: FormErrors,
+    /// The call list it fills.
+    pub list: Option<CallList>,
 }
 
 impl WizardPage {
@@ -108,8 +149,13 @@ impl WizardPage {
         tr(self.p.lang, &format!("import-sep-{key}"))
     }
 
-    pub fn fields(&self) -> [&'static str; 7] {
-        FIELDS
+    pub fn fields(&self) -> Vec<&'static str> {
+        self.imp.target.fields().to_vec()
+    }
+
+    /// The call list the import fills, by name.
+    pub fn list_name(&self) -> Option<&str> {
+        self.list.as_ref().map(|l| l.name.as_str())
     }
 
     pub fn mapped(&self, col: &usize) -> &str {
@@ -131,7 +177,7 @@ impl WizardPage {
 
 /// Settings from a query or form: what the user changed, over what the import has.
 fn settings_from(imp: &Import, pairs: &[(String, String)]) -> Settings {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| crate::forms::value(pairs, k);
     let mut s = Settings {
         encoding: get("encoding").unwrap_or_else(|| imp.encoding.clone()),
         separator: get("separator").unwrap_or_else(|| imp.separator.clone()),
@@ -177,7 +223,11 @@ async fn wizard(
         Err(e) => return Err(PageError::from(e)),
     };
     s.mapping.resize(preview.columns, String::new());
-    Ok(WizardPage { p: Page::new(ctx, "nav-contacts"), imp, s, preview, summary, errors })
+    let list = match imp.target {
+        Target::CallList(l) => Some(st.crm.call_list(me.org_id, l).await?),
+        Target::Contacts => None,
+    };
+    Ok(WizardPage { p: Page::new(ctx, nav(imp.target)), imp, s, preview, summary, errors, list })
 }
 
 pub async fn show(
@@ -216,7 +266,12 @@ pub async fn run(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, PageError> {
     match st.crm.run_import(&me, id).await {
-        Ok(_) => Ok(Redirect::to("/contacts/import?ok=import-done").into_response()),
+        Ok(_) => match st.crm.import(me.org_id, id).await?.target {
+            Target::Contacts => Ok(Redirect::to("/contacts/import?ok=import-done").into_response()),
+            Target::CallList(l) => {
+                Ok(Redirect::to(&format!("/call-lists/numbers?list={l}&ok=import-done-list")).into_response())
+            }
+        },
         Err(e) => Err(PageError::from(e)),
     }
 }

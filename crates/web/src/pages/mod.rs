@@ -11,6 +11,7 @@ pub mod charts;
 pub mod confirm;
 pub mod contacts;
 pub mod imports;
+pub mod list_rules;
 pub mod login;
 pub mod mail;
 pub mod missed;

@@ -21,7 +21,7 @@ pub struct ListQuery {
 impl ListQuery {
     pub fn parse(query: Option<&str>) -> ListQuery {
         let pairs = query.map(url_pairs).unwrap_or_default();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let get = |k: &str| crate::forms::value(&pairs, k);
         let mut conds = vec![];
         for i in 0..20 {
             let (Some(f), Some(o)) = (get(&format!("f{i}")), get(&format!("o{i}"))) else { continue };

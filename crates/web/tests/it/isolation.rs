@@ -57,7 +57,12 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let upload = app.crm.files().join("g.csv");
         std::fs::create_dir_all(app.crm.files()).unwrap();
         std::fs::write(&upload, "Name;Phone\nGlobex;600777999\n").unwrap();
-        let imp = app.crm.upload_import(&gina_user, "globex", "", "g.csv", &upload).await.unwrap().id;
+        let imp = app
+            .crm
+            .upload_import(&gina_user, crm::imports::Target::Contacts, "globex", "", "g.csv", &upload)
+            .await
+            .unwrap()
+            .id;
         // A process, campaign, case, attachment and saved search of globex's.
         let st = crm::cases::processes::StatusIn {
             id: None,
@@ -155,6 +160,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
             (Method::POST, "/call-lists/{id}/numbers", format!("/call-lists/{call_list}/numbers"), true),
+            (Method::POST, "/call-lists/{id}/profile", format!("/call-lists/{call_list}/profile"), true),
             (
                 Method::POST,
                 "/call-lists/outcomes/{id}/retire",
@@ -352,7 +358,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
         assert_eq!(app.crm.personal_phonebook(&gina_user, "").await.unwrap().len(), 1, "{backend}: her entry stays");
         assert_eq!(
             app.crm.import(gina_user.org_id, imp).await.unwrap().state,
-            crm::contacts::import::ImportState::Uploaded,
+            crm::imports::ImportState::Uploaded,
             "{backend}: her import untouched"
         );
         assert!(app.crm.status_reasons(gina_user.org_id).await.unwrap()[0].active, "{backend}: her reason stays");

@@ -1,31 +1,59 @@
-//! Importing contacts from a CSV file, the engine every later import (call lists too) uses.
-//! The wizard: the file is uploaded and kept under the data directory; its encoding,
+//! Importing from a CSV file — contacts (`contacts.rs`) or the numbers of a call list
+//! (`numbers.rs`): one engine for both. The wizard: the file is uploaded and kept under the data directory; its encoding,
 //! separator and header are guessed (`sniff.rs`) and may be changed; a preview shows the first
-//! rows as decoded; file columns are mapped to contact fields (the organization's last mapping
+//! rows as decoded; file columns are mapped to the target's fields (the organization's last mapping
 //! is offered again); a dry run counts new rows, duplicates and invalid rows (each with its line
 //! and reason); nothing is written before the user confirms. The run streams the file (memory
-//! stays bounded) and writes batches in transactions; every contact keeps its import and line,
-//! so a run that was killed is run again without duplicates, and an import whose contacts are
+//! stays bounded) and writes batches in transactions; every row written keeps its import and line,
+//! so a run that was killed is run again without duplicates, and an import whose rows are
 //! unused can be undone.
 
+mod contacts;
+mod numbers;
 pub mod sniff;
 
 use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
-use store::contact_load::ContactRow;
 pub use store::entities::import::ImportState;
-use store::entities::{call_log, contact, import};
-use store::sea_orm::sea_query::{Expr, ExprTrait};
+use store::entities::{contact, import};
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// The contact fields a file column can fill.
 pub const FIELDS: [&str; 7] = ["first_name", "last_name", "company", "phone1", "phone2", "email", "notes"];
+/// The fields of a call list's number a file column can fill (seed 003: the number, a name, the
+/// category — made when the list has none of that name — the agent, by extension or login, and
+/// whether the callee agreed to be called).
+pub const NUMBER_FIELDS: [&str; 5] = ["number", "name", "category", "agent", "consent"];
+
+/// What an import fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Target {
+    Contacts,
+    CallList(i64),
+}
+
+impl Target {
+    /// The fields a column may be mapped to.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Target::Contacts => &FIELDS,
+            Target::CallList(_) => &NUMBER_FIELDS,
+        }
+    }
+
+    /// The field a header cell names, if any (English, Polish, Hebrew).
+    fn field_of_header(self, cell: &str) -> Option<&'static str> {
+        match self {
+            Target::Contacts => sniff::field_of_header(cell),
+            Target::CallList(_) => sniff::number_field_of_header(cell),
+        }
+    }
+}
 /// The largest file accepted.
 pub const MAX_FILE: u64 = 512 << 20;
 /// Problems listed in a summary (the counts cover all of them).
@@ -52,6 +80,7 @@ pub struct Import {
     pub rows_invalid: i64,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub target: Target,
 }
 
 impl From<import::Model> for Import {
@@ -74,6 +103,7 @@ impl From<import::Model> for Import {
             rows_invalid: m.rows_invalid,
             created_at: m.created_at,
             finished_at: m.finished_at,
+            target: m.call_list_id.map_or(Target::Contacts, Target::CallList),
         }
     }
 }
@@ -106,7 +136,7 @@ pub struct Settings {
     pub encoding: String,
     pub separator: String,
     pub has_header: bool,
-    /// The contact field of each column ("" = not imported).
+    /// The target's field of each column ("" = not imported).
     pub mapping: Vec<String>,
 }
 
@@ -135,6 +165,8 @@ pub struct Summary {
     pub invalid: u64,
     /// The first problems, by line.
     pub problems: Vec<Problem>,
+    /// Categories the import makes (a call list's file names them and the list has none such).
+    pub new_categories: Vec<String>,
 }
 
 impl Crm {
@@ -143,15 +175,20 @@ impl Crm {
     }
 
     /// Keeps an uploaded file (already written to `tmp` by the caller, at most `MAX_FILE`) as
-    /// a new import, with its settings guessed.
+    /// a new import into `target`, with its settings guessed. A call list is filled by managers.
     pub async fn upload_import(
         &self,
         user: &User,
+        target: Target,
         name: &str,
         description: &str,
         file_name: &str,
         tmp: &std::path::Path,
     ) -> Result<Import, CrmError> {
+        if let Target::CallList(list) = target {
+            crate::outbound::managers(user)?;
+            self.call_list(user.org_id, list).await?;
+        }
         let name = name.trim();
         let mut checks = crate::error::Checks::default();
         if name.is_empty() || name.chars().count() > 100 {
@@ -176,9 +213,9 @@ impl Crm {
         let text = decode(&head, encoding);
         let separator = sniff::guess_separator(&text);
         let first = parse_rows(&text, separator, 2);
-        let has_header = first.first().is_some_and(|r| r.iter().any(|c| sniff::field_of_header(c).is_some()));
+        let has_header = first.first().is_some_and(|r| r.iter().any(|c| target.field_of_header(c).is_some()));
         let columns = first.first().map(Vec::len).unwrap_or(0);
-        let mapping = self.default_mapping(user.org_id, first.first().filter(|_| has_header), columns).await?;
+        let mapping = self.default_mapping(user.org_id, target, first.first().filter(|_| has_header), columns).await?;
         let file_name: String = file_name.rsplit(['/', '\\']).next().unwrap_or("").chars().take(200).collect();
         let m = import::ActiveModel {
             org_id: Set(user.org_id.0),
@@ -198,6 +235,10 @@ impl Crm {
             rows_invalid: Set(0),
             created_at: Set(self.now()),
             finished_at: Set(None),
+            call_list_id: Set(match target {
+                Target::CallList(l) => Some(l),
+                Target::Contacts => None,
+            }),
             ..Default::default()
         }
         .insert(self.db())
@@ -213,18 +254,24 @@ impl Crm {
     }
 
     /// The mapping offered for a file: by the header's names, else the organization's last
-    /// mapping when the file has as many columns, else nothing.
+    /// mapping of an import of the same kind when the file has as many columns, else nothing.
     async fn default_mapping(
         &self,
         org: OrgId,
+        target: Target,
         header: Option<&Vec<String>>,
         columns: usize,
     ) -> Result<Vec<String>, CrmError> {
         if let Some(h) = header {
-            return Ok(h.iter().map(|c| sniff::field_of_header(c).unwrap_or("").to_string()).collect());
+            return Ok(h.iter().map(|c| target.field_of_header(c).unwrap_or("").to_string()).collect());
         }
+        let kind = match target {
+            Target::Contacts => import::Column::CallListId.is_null(),
+            Target::CallList(_) => import::Column::CallListId.is_not_null(),
+        };
         let last = import::Entity::find()
             .filter(import::Column::OrgId.eq(org.0))
+            .filter(kind)
             .filter(import::Column::State.is_in([ImportState::Checked, ImportState::Done]))
             .order_by_desc(import::Column::Id)
             .one(self.db())
@@ -262,7 +309,7 @@ impl Crm {
     }
 
     /// Checks settings against the import (encoding, separator, one field per column at most).
-    fn check_settings(s: &Settings) -> Result<(), CrmError> {
+    fn check_settings(s: &Settings, fields: &[&str]) -> Result<(), CrmError> {
         let mut checks = crate::error::Checks::default();
         if sniff::encoding(&s.encoding).is_none() {
             checks.push("encoding", "err-import-encoding");
@@ -271,12 +318,14 @@ impl Crm {
             checks.push("separator", "err-import-separator");
         }
         let used: Vec<&String> = s.mapping.iter().filter(|f| !f.is_empty()).collect();
-        if used.iter().any(|f| !FIELDS.contains(&f.as_str())) || s.mapping.len() > 200 {
+        if used.iter().any(|f| !fields.contains(&f.as_str())) || s.mapping.len() > 200 {
             checks.push("mapping", "err-import-mapping");
         } else if used.iter().enumerate().any(|(i, f)| used[..i].contains(f)) {
             checks.push("mapping", "err-import-mapping-twice");
         } else if used.is_empty() {
             checks.push("mapping", "err-import-mapping-none");
+        } else if fields == NUMBER_FIELDS && !used.iter().any(|f| *f == "number") {
+            checks.push("mapping", "err-import-mapping-number");
         }
         checks.finish()
     }
@@ -304,12 +353,12 @@ impl Crm {
 
     /// Keeps the settings and mapping, and runs the dry run: nothing is written.
     pub async fn check_import(&self, user: &User, id: i64, s: &Settings) -> Result<Summary, CrmError> {
-        Self::check_settings(s)?;
         let m = self.import_row(user.org_id, id).await?;
+        Self::check_settings(s, Import::from(m.clone()).target.fields())?;
         if !matches!(m.state, ImportState::Uploaded | ImportState::Checked) {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
-        let summary = self.scan(user.org_id, &m, s, None).await?;
+        let summary = self.scan(user.org_id, &m, s, false).await?;
         let mut am: import::ActiveModel = m.into();
         am.encoding = Set(s.encoding.clone());
         am.separator = Set(s.separator.clone());
@@ -334,7 +383,7 @@ impl Crm {
         let s = Import::from(m.clone()).settings();
         let rows = m.rows_new as u64;
         let done = async {
-            let summary = self.scan(user.org_id, &m, &s, Some(m.id)).await?;
+            let summary = self.scan(user.org_id, &m, &s, true).await?;
             // Every new row of the file is written now (this run's and a killed run's before it).
             let mut am: import::ActiveModel = m.into();
             am.state = Set(ImportState::Done);
@@ -349,39 +398,17 @@ impl Crm {
         self.in_bulk(rows, done).await
     }
 
-    /// Whether the import's contacts are still unused (no calls, not changed since).
+    /// Whether the import's rows are still unused: contacts without calls and not changed since,
+    /// numbers not yet called.
     pub async fn import_undoable(&self, org: OrgId, id: i64) -> Result<bool, CrmError> {
-        let ids: Vec<i64> = contact::Entity::find()
-            .select_only()
-            .column(contact::Column::Id)
-            .filter(contact::Column::OrgId.eq(org.0))
-            .filter(contact::Column::ImportId.eq(id))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let changed = contact::Entity::find()
-            .filter(contact::Column::OrgId.eq(org.0))
-            .filter(contact::Column::ImportId.eq(id))
-            .filter(Expr::col(contact::Column::UpdatedAt).ne(Expr::col(contact::Column::CreatedAt)))
-            .count(self.db())
-            .await?;
-        if changed > 0 {
-            return Ok(false);
+        let m = self.import_row(org, id).await?;
+        match Import::from(m).target {
+            Target::Contacts => self.contacts_unused(org, id).await,
+            Target::CallList(_) => self.numbers_unused(org, id).await,
         }
-        for chunk in ids.chunks(10_000) {
-            let used = call_log::Entity::find()
-                .filter(call_log::Column::OrgId.eq(org.0))
-                .filter(call_log::Column::ContactId.is_in(chunk.iter().copied()))
-                .count(self.db())
-                .await?;
-            if used > 0 {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
-    /// Removes the contacts of a finished import while none of them is used.
+    /// Removes the rows of a finished import while none of them is used.
     pub async fn undo_import(&self, user: &User, id: i64) -> Result<u64, CrmError> {
         let m = self.import_row(user.org_id, id).await?;
         if m.state != ImportState::Done {
@@ -390,93 +417,70 @@ impl Crm {
         if !self.import_undoable(user.org_id, id).await? {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-used" }));
         }
+        let target = Import::from(m.clone()).target;
         let rows = m.rows_new as u64;
         let undone = async {
             let txn = self.store.write().await?;
-            let gone = contact::Entity::delete_many()
-                .filter(contact::Column::OrgId.eq(user.org_id.0))
-                .filter(contact::Column::ImportId.eq(id))
-                .exec(&txn)
-                .await?
-                .rows_affected;
+            let gone = match target {
+                Target::Contacts => {
+                    contact::Entity::delete_many()
+                        .filter(contact::Column::OrgId.eq(user.org_id.0))
+                        .filter(contact::Column::ImportId.eq(id))
+                        .exec(&txn)
+                        .await?
+                }
+                Target::CallList(_) => {
+                    use store::entities::list_number;
+                    list_number::Entity::delete_many()
+                        .filter(list_number::Column::OrgId.eq(user.org_id.0))
+                        .filter(list_number::Column::ImportId.eq(id))
+                        .exec(&txn)
+                        .await?
+                }
+            }
+            .rows_affected;
             let mut am: import::ActiveModel = m.into();
             am.state = Set(ImportState::Undone);
             am.update(&txn).await?;
             txn.commit().await?;
             Ok(gone)
         };
-        self.in_bulk(rows, undone).await
+        match target {
+            Target::Contacts => self.in_bulk(rows, undone).await,
+            Target::CallList(_) => undone.await,
+        }
     }
 
-    /// Does `work` (writing or removing `rows` contacts) as a bulk load — search indexes
-    /// suspended, built again after — when `rows` is many next to what the table holds:
-    /// rebuilding costs as much as the whole table, keeping them up to date as much as the rows
-    /// written. The rebuild starts after `work`, which it would otherwise hold up (it keeps the
-    /// database's write lock a while).
-    async fn in_bulk<T>(
+    /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows.
+    async fn scan(&self, org: OrgId, m: &import::Model, s: &Settings, write: bool) -> Result<Summary, CrmError> {
+        match m.call_list_id {
+            None => self.scan_contacts(org, m, s, write).await,
+            Some(list) => self.scan_numbers(org, list, m, s, write).await,
+        }
+    }
+
+    /// Reads the file with `s` on a blocking thread, handing each record (the header and blank
+    /// rows skipped) and its line to `each`, which counts it in the summary (`total` is counted
+    /// here) and returns the row to write, if any; those rows are written here by `write` in
+    /// batches, in line order, while the file is read. A row the CSV reader cannot read is
+    /// invalid.
+    async fn stream<R, Fut>(
         &self,
-        rows: u64,
-        work: impl std::future::Future<Output = Result<T, CrmError>>,
-    ) -> Result<T, CrmError> {
-        let bulk = rows >= 10_000 && rows * 4 >= contact::Entity::find().count(self.db()).await?;
-        let bulk = if bulk { Some(self.store.begin_bulk_contacts().await?) } else { None };
-        let done = work.await;
-        if let Some(b) = bulk {
-            b.finish().await;
-        }
-        done
-    }
-
-    /// Reads the whole file with `s`: counts, problems, and (with `write`) the new rows. The
-    /// file is read and checked on a blocking thread while batches are written here.
-    async fn scan(&self, org: OrgId, m: &import::Model, s: &Settings, write: Option<i64>) -> Result<Summary, CrmError> {
-        let country = self.org(org).await?.default_country;
-        // What the organization has already (not counting this import's own rows), as hashes.
-        let mut seen: HashSet<u64> = HashSet::new();
-        let mut pages = contact::Entity::find()
-            .select_only()
-            .columns([contact::Column::Phone1E164, contact::Column::Phone2E164, contact::Column::Email])
-            .filter(contact::Column::OrgId.eq(org.0))
-            .filter(contact::Column::DeletedAt.is_null())
-            .filter(
-                store::sea_orm::Condition::any()
-                    .add(contact::Column::ImportId.is_null())
-                    .add(contact::Column::ImportId.ne(m.id)),
-            )
-            .into_tuple::<(String, String, String)>()
-            .paginate(self.db(), 50_000);
-        while let Some(page) = pages.fetch_and_next().await? {
-            for (p1, p2, e) in page {
-                for k in [p1, p2.clone()].iter().filter(|k| !k.is_empty()) {
-                    seen.insert(key(k));
-                }
-                if !e.is_empty() {
-                    seen.insert(key(&e.to_lowercase()));
-                }
-            }
-        }
+        org: OrgId,
+        m: &import::Model,
+        s: &Settings,
+        mut each: impl FnMut(u64, &csv::StringRecord, &mut Summary) -> Option<R> + Send + 'static,
+        mut write: impl FnMut(Vec<R>) -> Fut,
+    ) -> Result<Summary, CrmError>
+    where
+        R: Send + 'static,
+        Fut: std::future::Future<Output = Result<(), CrmError>>,
+    {
         let enc = sniff::encoding(&s.encoding).ok_or(CrmError::invalid("encoding", "err-import-encoding"))?;
         let sep = sniff::separator(&s.separator).ok_or(CrmError::invalid("separator", "err-import-separator"))?;
         let path = self.import_file(org, m.id);
-        let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| s.mapping.iter().position(|m| m == f)).collect();
         let has_header = s.has_header;
-        let writing = write.is_some();
-        // A run that was killed wrote whole batches in line order: go on after its last line.
-        let done_up_to: u64 = if writing {
-            contact::Entity::find()
-                .select_only()
-                .column_as(Expr::col(contact::Column::ImportLine).max(), "m")
-                .filter(contact::Column::OrgId.eq(org.0))
-                .filter(contact::Column::ImportId.eq(m.id))
-                .into_tuple::<Option<i64>>()
-                .one(self.db())
-                .await?
-                .flatten()
-                .unwrap_or(0) as u64
-        } else {
-            0
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ContactRow>>(3);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<R>>(3);
         let reader = tokio::task::spawn_blocking(move || -> Result<Summary, CrmError> {
             let file = std::fs::File::open(&path).map_err(io)?;
             let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -490,7 +494,7 @@ impl Crm {
                 .buffer_capacity(1 << 20)
                 .from_reader(LfOnly { inner: std::io::BufReader::with_capacity(1 << 16, decoded) });
             let mut sum = Summary::default();
-            let mut batch: Vec<ContactRow> = Vec::with_capacity(if writing { BATCH } else { 0 });
+            let mut batch: Vec<R> = Vec::new();
             let mut record = csv::StringRecord::new();
             let mut first = true;
             loop {
@@ -513,37 +517,14 @@ impl Crm {
                     continue;
                 }
                 sum.total += 1;
-                let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
-                let row = match validate(line, [get(0), get(1), get(2), get(3), get(4), get(5), get(6)], &country) {
-                    Err(reason) => {
-                        sum.invalid += 1;
-                        note(&mut sum, line, reason);
-                        continue;
-                    }
-                    Ok(row) => row,
-                };
-                let email = (!row.email.is_empty()).then(|| key(&row.email.to_lowercase()));
-                let keys: Vec<(u64, bool)> = [&row.phone1_e164, &row.phone2_e164]
-                    .into_iter()
-                    .filter(|k| !k.is_empty())
-                    .map(|k| (key(k), false))
-                    .chain(email.map(|e| (e, true)))
-                    .collect();
-                if let Some((_, is_email)) = keys.iter().find(|(k, _)| seen.contains(k)) {
-                    sum.duplicates += 1;
-                    note(&mut sum, line, if *is_email { "dup-email" } else { "dup-phone" });
-                    continue;
-                }
-                seen.extend(keys.into_iter().map(|(k, _)| k));
-                sum.new += 1;
-                if writing && row.line > done_up_to {
+                if let Some(row) = each(line, &record, &mut sum) {
                     batch.push(row);
                     if batch.len() >= BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
                         break;
                     }
                 }
             }
-            if writing && !batch.is_empty() {
+            if !batch.is_empty() {
                 let _ = tx.blocking_send(batch);
             }
             Ok(sum)
@@ -551,7 +532,7 @@ impl Crm {
         let mut failed = None;
         while let Some(batch) = rx.recv().await {
             if failed.is_none()
-                && let Err(e) = self.write_batch(org, m.id, batch).await
+                && let Err(e) = write(batch).await
             {
                 failed = Some(e);
                 rx.close();
@@ -564,14 +545,28 @@ impl Crm {
         }
     }
 
-    /// One transaction: all of the batch or none of it.
-    async fn write_batch(&self, org: OrgId, import_id: i64, rows: Vec<ContactRow>) -> Result<(), CrmError> {
-        Ok(self.store.insert_contacts(org.0, import_id, self.now(), rows).await?)
+    /// Does `work` (writing or removing `rows` contacts) as a bulk load — search indexes
+    /// suspended, built again after — when `rows` is many next to what the table holds:
+    /// rebuilding costs as much as the whole table, keeping them up to date as much as the rows
+    /// written. The rebuild starts after `work`, which it would otherwise hold up (it keeps the
+    /// database's write lock a while).
+    async fn in_bulk<T>(
+        &self,
+        rows: u64,
+        work: impl std::future::Future<Output = Result<T, CrmError>>,
+    ) -> Result<T, CrmError> {
+        let bulk = rows >= 10_000 && rows * 4 >= contact::Entity::find().count(self.db()).await?;
+        let bulk = if bulk { Some(self.store.begin_bulk_contacts().await?) } else { None };
+        let done = work.await;
+        if let Some(b) = bulk {
+            b.finish().await;
+        }
+        done
     }
 }
 
 /// A key of the duplicate check (a phone's E.164 or a lowercased e-mail), hashed: 8 bytes each
-/// however many contacts there are.
+/// however many rows there are.
 fn key(s: &str) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
     BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s)
@@ -581,38 +576,6 @@ fn note(sum: &mut Summary, line: u64, reason: &'static str) {
     if sum.problems.len() < MAX_PROBLEMS {
         sum.problems.push(Problem { line, reason });
     }
-}
-
-/// A row's fields in `FIELDS` order, checked and normalized.
-fn validate(line: u64, f: [&str; 7], country: &str) -> Result<ContactRow, &'static str> {
-    let [first_name, last_name, company, phone1, phone2, email, notes] = f;
-    if first_name.is_empty() && last_name.is_empty() && company.is_empty() {
-        return Err("err-contact-name");
-    }
-    let too_long = |s: &str, n: usize| s.len() > n && s.chars().count() > n;
-    if too_long(first_name, 100) || too_long(last_name, 100) || too_long(company, 200) || too_long(notes, 10_000) {
-        return Err("err-too-long");
-    }
-    let phone = |p: &str| -> Result<String, &'static str> {
-        if p.is_empty() { Ok(String::new()) } else { crate::contacts::phone::normalize(p, country).ok_or("err-phone") }
-    };
-    let phone1_e164 = phone(phone1)?;
-    let phone2_e164 = phone(phone2)?;
-    if !email.is_empty() && !crate::identity::preferences::valid_email(email) {
-        return Err("err-email");
-    }
-    Ok(ContactRow {
-        line,
-        first_name: first_name.into(),
-        last_name: last_name.into(),
-        company: company.into(),
-        phone1: phone1.into(),
-        phone1_e164,
-        phone2: phone2.into(),
-        phone2_e164,
-        email: email.into(),
-        notes: notes.into(),
-    })
 }
 
 /// CRLF line ends read as LF (the CSV reader counts lines late after a CR, so problems would

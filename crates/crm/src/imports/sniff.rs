@@ -91,6 +91,25 @@ pub fn field_of_header(cell: &str) -> Option<&'static str> {
     Some(f)
 }
 
+/// The field of a call list's number a header cell names, if any (English, Polish, Hebrew).
+pub fn number_field_of_header(cell: &str) -> Option<&'static str> {
+    let h = cell.trim().to_lowercase().replace(['_', '-', ' ', '.'], "");
+    let f = match h.as_str() {
+        "number" | "phone" | "phonenumber" | "telephone" | "tel" | "mobile" | "numer" | "numertelefonu" | "telefon"
+        | "komórka" | "מספר" | "טלפון" | "נייד" => "number",
+        "name" | "fullname" | "customer" | "nazwa" | "imię" | "imie" | "imięinazwisko" | "klient" | "שם" | "לקוח" => {
+            "name"
+        }
+        "category" | "kategoria" | "grupa" | "group" | "קטגוריה" => "category",
+        "agent" | "konsultant" | "extension" | "ext" | "wewnętrzny" | "kontosip" | "נציג" | "שלוחה" => {
+            "agent"
+        }
+        "consent" | "zgoda" | "הסכמה" => "consent",
+        _ => return None,
+    };
+    Some(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +130,8 @@ mod tests {
         assert_eq!(guess_separator("a|b|c\n1|2|3\n"), "|");
         assert_eq!(field_of_header("E-mail"), Some("email"));
         assert_eq!(field_of_header("Nazwisko"), Some("last_name"));
+        assert_eq!(number_field_of_header("Numer telefonu"), Some("number"));
+        assert_eq!(number_field_of_header("Kategoria"), Some("category"));
+        assert_eq!(number_field_of_header("Konto SIP"), Some("agent"));
     }
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The call lists at size (issue 18): a CSV of N numbers (default 1,000,000) imported into a list
+# through the import engine; the export of all of them; then A agents (default 200) asking
+# "next number" at once and giving an outcome, for S seconds (default 20): numbers handed out
+# per second and the p50/p99 of "next number". SQLite; BENCH_PG=ADMIN_URL for PostgreSQL.
+#   bench/call_lists.sh [NUMBERS] [AGENTS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --release -q -p crm --example call_list_load
+"$CARGO_TARGET_DIR/release/examples/call_list_load" "${1:-1000000}" "${2:-200}" "${3:-20}"
