@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists/outcomes/{id}/retire", post(call_lists::retire_outcome))
         .route("/call-lists/categories/{id}/retire", post(call_lists::retire_category))
         .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
-        .route("/call-lists/{id}/profile", post(list_rules::set_profile))
+        .route("/call-lists/{id}/rules", post(list_rules::set_rules))
         .route("/call-lists/profiles", post(list_rules::save_profile))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))

@@ -11,10 +11,12 @@
 use super::ListNumber;
 use super::access::Section;
 use super::compliance::{self, Profile};
+use super::dialer::DIALER;
 use crate::{Crm, CrmError, FieldError, OrgId, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
+use store::entities::dialer_call::{self, DialResult};
 use store::entities::list_outcome::OutcomeKind;
 use store::entities::{call_list, dnc_number, list_attempt, list_number, list_outcome};
 use store::sea_orm::sea_query::{Expr, Query};
@@ -120,34 +122,51 @@ impl Crm {
             return Err(CrmError::Conflict(FieldError { field: "number", code: "err-lease-limit" }));
         }
         let cats = self.agent_categories(org, user.id).await?;
-        let now = self.now();
+        self.pick_for(org, user.id.0, &cats, None, self.now()).await
+    }
+
+    /// Takes the next number for `holder` (an agent, or the dialer: `DIALER`) among the open
+    /// numbers allowed now (of `list` only, when given; in `cats` when some): an agent's own due
+    /// callbacks first; then numbers due again, longest waiting first; then new ones in the
+    /// order they were added — each an index range read in order, never a sort. The dialer takes
+    /// only numbers assigned to nobody (or whose owner's time ran out).
+    pub(crate) async fn pick_for(
+        &self,
+        org: OrgId,
+        holder: i64,
+        cats: &[i64],
+        list: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ListNumber>, CrmError> {
         let rules = self.rules(org).await?;
         let allowed = rules.allowed(now);
-        // Their own due callbacks; then numbers due again, longest waiting first; then new ones
-        // in the order they were added — each an index range read in order, never a sort.
-        let phases = [(true, true), (false, true), (false, false)];
-        for (mine, due) in phases {
+        let phases: &[(bool, bool)] = if holder == DIALER {
+            &[(false, true), (false, false)]
+        } else {
+            &[(true, true), (false, true), (false, false)]
+        };
+        for &(mine, due) in phases {
             let mut q = self.open_numbers(org, now).filter(allowed.clone());
-            q = if mine {
-                q.filter(list_number::Column::AgentId.eq(user.id.0))
-            } else {
-                q.filter(
-                    Condition::any()
-                        .add(list_number::Column::AgentId.is_null())
-                        .add(list_number::Column::AgentId.eq(user.id.0))
-                        .add(list_number::Column::OwnedUntil.lte(now)),
-                )
-            };
+            if let Some(l) = list {
+                q = q.filter(list_number::Column::ListId.eq(l));
+            }
+            let mut whose = Condition::any()
+                .add(list_number::Column::AgentId.is_null())
+                .add(list_number::Column::OwnedUntil.lte(now));
+            if holder != DIALER {
+                whose = whose.add(list_number::Column::AgentId.eq(holder));
+            }
+            q = if mine { q.filter(list_number::Column::AgentId.eq(holder)) } else { q.filter(whose) };
             q = if due {
                 q.filter(list_number::Column::NextCallAt.lte(now)).order_by_asc(list_number::Column::NextCallAt)
             } else {
                 q.filter(list_number::Column::NextCallAt.is_null())
             };
             if !cats.is_empty() {
-                q = q.filter(list_number::Column::CategoryId.is_in(cats.clone()));
+                q = q.filter(list_number::Column::CategoryId.is_in(cats.to_vec()));
             }
             let q = q.order_by_asc(list_number::Column::Id);
-            while let Some(n) = self.claim_first(org, q.clone(), user.id.0, now).await? {
+            while let Some(n) = self.claim_first(org, q.clone(), holder, now).await? {
                 match rules.of_list.get(&n.list_id) {
                     Some(p) => match self.attempts_used_until(org, p, &n.number, now).await? {
                         // Its calls are used up: back, waiting until one falls out of the window.
@@ -285,6 +304,18 @@ impl Crm {
             .into_tuple()
             .all(self.db())
             .await?;
+        // The dialer's calls no agent took (those an agent took are their attempts above).
+        let dialled: Vec<DateTime<Utc>> = dialer_call::Entity::find()
+            .select_only()
+            .column(dialer_call::Column::PlacedAt)
+            .filter(dialer_call::Column::OrgId.eq(org.0))
+            .filter(dialer_call::Column::Number.eq(number))
+            .filter(dialer_call::Column::Result.ne(DialResult::Connected))
+            .filter(dialer_call::Column::PlacedAt.gt(now - Duration::days(30)))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        times.extend(dialled);
         times.sort_unstable_by(|a, b| b.cmp(a));
         // With `max` calls allowed over `span`, the `max`-th latest call must have left the span.
         let free_at = |max: i32, span: Duration| {

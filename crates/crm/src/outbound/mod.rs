@@ -3,12 +3,16 @@
 //! work (`mod.rs`); who may open which sections and categories (`access.rs`); the compliance
 //! profiles numbers are picked under (`compliance.rs`, with each country's zones in `zones.rs`);
 //! "next number", which hands each agent a number within their limits and the rules, never the
-//! same one to two agents, and the outcome that gives it back (`lease.rs`).
+//! same one to two agents, and the outcome that gives it back (`lease.rs`); the automatic
+//! dialer's numbers and calls (`dialer.rs`) and how many calls it places (`pacer.rs`).
 
 pub mod access;
 pub mod base;
 pub mod compliance;
+pub mod dialer;
 pub mod lease;
+pub mod pacer;
+pub mod simulation;
 mod zones;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
@@ -76,6 +80,7 @@ impl Crm {
             description: Set(description.trim().to_string()),
             active: Set(true),
             created_at: Set(self.now()),
+            dial_mode: Set(call_list::DialMode::Preview),
             ..Default::default()
         }
         .insert(self.db())
@@ -372,6 +377,17 @@ impl Crm {
             .into_iter()
             .map(|c| c.category_id)
             .collect())
+    }
+
+    /// Managers put a number (as typed, read with the organization's country) on the
+    /// do-not-call list.
+    pub async fn add_dnc_number(&self, by: &User, typed: &str) -> Result<String, CrmError> {
+        managers(by)?;
+        let country = self.org(by.org_id).await?.default_country;
+        let e164 =
+            crate::contacts::phone::normalize(typed, &country).ok_or(CrmError::invalid("number", "err-phone"))?;
+        add_dnc(self.db(), by.org_id, &e164, Some(by.id.0), "manager", self.now()).await?;
+        Ok(e164)
     }
 
     /// Whether the organization never calls `number` (E.164 digits).

@@ -14,9 +14,24 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The compliance profile its numbers are picked under (none: only the do-not-call list).
     pub profile_id: Option<i64>,
+    /// How its numbers are dialled.
+    pub dial_mode: DialMode,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// How a list's numbers are dialled.
+    pub enum DialMode {
+        /// The agent sees the number and dials it.
+        Preview = "preview",
+        /// One call per free agent, placed as soon as the agent is free; the agent's phone first.
+        Progressive = "progressive",
+        /// Calls placed ahead of free agents from the answer rate and handle time; an answered
+        /// callee no agent takes within the drop time hears the information message.
+        Predictive = "predictive",
+    }
+}

@@ -51,6 +51,7 @@ pub mod case_event;
 pub mod compliance_profile;
 pub mod contact;
 pub mod dial_rule;
+pub mod dialer_call;
 pub mod dnc_number;
 pub mod import;
 pub mod list_agent_category;

@@ -3,7 +3,8 @@
 //! undone); the sections of the call lists each agent may open (seed 003's "access settings":
 //! calls, inbound billing, outbound billing, dialer); compliance profiles that a list follows
 //! (calling window in the callee's time, days, holidays, attempts, blocks, consent, abandonment
-//! cap), with what a number needs for them: its country, its consent, a block until when.
+//! cap), with what a number needs for them: its country, its consent, a block until when; each
+//! list's dialing mode (preview, progressive, predictive) and every call the dialer placed.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -45,6 +46,43 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.alter_table(Table::alter().table("call_lists").add_column(big_integer_null("profile_id")).to_owned()).await?;
+        m.alter_table(Table::alter().table("call_lists").add_column(string("dial_mode").default("preview")).to_owned())
+            .await?;
+        // Every call the dialer placed: the evidence of each abandoned call, and the figures the
+        // pacer and the abandonment cap read.
+        m.create_table(
+            Table::create()
+                .table("dialer_calls")
+                .col(big_pk_auto("id"))
+                .col(big_integer("org_id"))
+                .col(big_integer("list_id"))
+                .col(big_integer("number_id"))
+                .col(string("number"))
+                .col(string_null("call_id"))
+                .col(timestamp_with_time_zone("placed_at"))
+                .col(timestamp_with_time_zone_null("answered_at"))
+                .col(timestamp_with_time_zone_null("connected_at"))
+                .col(timestamp_with_time_zone_null("message_at"))
+                .col(timestamp_with_time_zone_null("ended_at"))
+                .col(big_integer_null("agent_id"))
+                .col(string("result").default("dialing"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_dialer_calls_list")
+                .table("dialer_calls")
+                .col("org_id")
+                .col("list_id")
+                .col("placed_at")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("ix_dialer_calls_number").table("dialer_calls").col("org_id").col("number").to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("compliance_profiles")
@@ -80,6 +118,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("list_agent_sections").to_owned()).await?;
         m.drop_table(Table::drop().table("compliance_profiles").to_owned()).await?;
+        m.drop_table(Table::drop().table("dialer_calls").to_owned()).await?;
+        m.alter_table(Table::alter().table("call_lists").drop_column("dial_mode").to_owned()).await?;
         m.alter_table(Table::alter().table("call_lists").drop_column("profile_id").to_owned()).await?;
         m.drop_index(Index::drop().name("ix_list_attempts_at").table("list_attempts").to_owned()).await?;
         m.drop_index(Index::drop().name("ix_list_numbers_number").table("list_numbers").to_owned()).await?;

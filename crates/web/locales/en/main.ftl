@@ -1056,6 +1056,7 @@ err-profile-attempts = Calls per number: 0 to 100 a day, 0 to 1000 in 30 days.
 err-profile-hours = Blocks: 0 to 8760 hours.
 err-profile-abandon = Abandoned calls: 0 to 100%, over 1 to 8760 hours.
 err-profile-unknown = Choose one of the profiles.
+lists-why-dialing = No: the dialer is calling it now
 lists-why-consent = No: its rules call only callees who agreed, and this one has not
 lists-why-blocked = No: blocked after a refusal or an abandoned call until { $when }
 lists-why-window = No: outside the calling window in its country ({ $country })

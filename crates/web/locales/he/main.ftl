@@ -1056,6 +1056,7 @@ err-profile-attempts = שיחות למספר: 0 עד 100 ביום, 0 עד 1000 �
 err-profile-hours = חסימות: 0 עד 8760 שעות.
 err-profile-abandon = שיחות נטושות: 0 עד 100%, לאורך 1 עד 8760 שעות.
 err-profile-unknown = בחרו אחד הפרופילים.
+lists-why-dialing = לא: החייגן מתקשר אליו עכשיו
 lists-why-consent = לא: כללי הרשימה מתירים להתקשר רק למי שהסכים, וזה לא הסכים
 lists-why-blocked = לא: חסום אחרי סירוב או שיחה נטושה עד { $when }
 lists-why-window = לא: מחוץ לשעות החיוג בארץ המספר ({ $country })

@@ -1056,6 +1056,7 @@ err-profile-attempts = Połączeń na numer: od 0 do 100 dziennie, od 0 do 1000 
 err-profile-hours = Blokady: od 0 do 8760 godzin.
 err-profile-abandon = Porzucone połączenia: od 0 do 100%, w ciągu od 1 do 8760 godzin.
 err-profile-unknown = Wybierz jeden z profili.
+lists-why-dialing = Nie: dialer właśnie do niego dzwoni
 lists-why-consent = Nie: zasady listy pozwalają dzwonić tylko do osób, które wyraziły zgodę, a ta jej nie wyraziła
 lists-why-blocked = Nie: zablokowany po odmowie lub porzuconym połączeniu do { $when }
 lists-why-window = Nie: poza godzinami dzwonienia w kraju numeru ({ $country })

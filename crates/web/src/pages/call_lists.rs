@@ -478,6 +478,7 @@ impl BasePage {
             Some(NotNow::Done) => crate::i18n::tr(lang, "lists-why-done"),
             Some(NotNow::DoNotCall) => crate::i18n::tr(lang, "lists-why-dnc"),
             Some(NotNow::ListInactive) => crate::i18n::tr(lang, "lists-why-list"),
+            Some(NotNow::HeldBy { user: crm::outbound::dialer::DIALER }) => crate::i18n::tr(lang, "lists-why-dialing"),
             Some(NotNow::HeldBy { user }) => with("lists-why-held", vec![("who", who(user))]),
             Some(NotNow::NotBefore { at }) => with("lists-why-not-before", vec![("when", self.p.when(&at))]),
             Some(NotNow::OwnedBy { user, until: Some(t) }) => {

@@ -1,6 +1,7 @@
 //! The calling rules of the call lists (`/call-lists#calling-rules`): managers make compliance
-//! profiles — starting from a country's preset — and put each list under one. The rules are
-//! crm's (`crm::outbound::compliance`).
+//! profiles — starting from a country's preset — and put each list under one (and, over the
+//! form's `dial_mode`, choose how it is dialled). The rules are crm's
+//! (`crm::outbound::compliance`).
 
 use crate::AppState;
 use crate::ctx::Authed;
@@ -10,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::CrmError;
 use crm::outbound::compliance::{Profile, ProfileIn, presets};
+use crm::outbound::dialer::DialMode;
 
 /// The preset asked for by `key`, else the organization's country's, else the US one: its key
 /// and its rules.
@@ -89,8 +91,8 @@ pub async fn save_profile(
     }
 }
 
-/// Managers put a list under a profile (or none).
-pub async fn set_profile(
+/// Managers put a list under a profile (or none) and choose how it is dialled.
+pub async fn set_rules(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
     Path(id): Path<i64>,
@@ -98,7 +100,16 @@ pub async fn set_profile(
 ) -> Result<Response, PageError> {
     super::manager_only(&me)?;
     st.crm.call_list(me.org_id, id).await?;
-    match st.crm.set_list_profile(&me, id, field(&pairs, "profile").parse().ok()).await {
+    // The dialing mode, when the form has it (the telephony's dialer is not on the page yet).
+    let mode = DialMode::parse(&field(&pairs, "dial_mode"));
+    let saved = match st.crm.set_list_profile(&me, id, field(&pairs, "profile").parse().ok()).await {
+        Ok(()) => match mode {
+            Some(m) => st.crm.set_dial_mode(&me, id, m).await,
+            None => Ok(()),
+        },
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(()) => Ok(Redirect::to("/call-lists?ok=settings-saved#lists").into_response()),
         Err(e) => super::call_lists::refused(&st, &ctx, &me, &format!("profile-{id}"), e).await,
     }

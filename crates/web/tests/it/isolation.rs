@@ -160,7 +160,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             (Method::DELETE, "/api/v1/trunks/{id}", format!("/api/v1/trunks/{trunk}"), false),
             (Method::PUT, "/api/v1/numbers/{id}", format!("/api/v1/numbers/{number}"), false),
             (Method::POST, "/call-lists/{id}/numbers", format!("/call-lists/{call_list}/numbers"), true),
-            (Method::POST, "/call-lists/{id}/profile", format!("/call-lists/{call_list}/profile"), true),
+            (Method::POST, "/call-lists/{id}/rules", format!("/call-lists/{call_list}/rules"), true),
             (
                 Method::POST,
                 "/call-lists/outcomes/{id}/retire",
