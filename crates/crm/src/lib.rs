@@ -55,6 +55,10 @@ pub struct Crm {
     pub(crate) node: String,
     /// What trunks may point at (`sip/carriers.rs`).
     pub(crate) carriers: std::sync::Arc<std::sync::RwLock<sip::carriers::CarrierRules>>,
+    /// The agents dialing progressively on this node (`outbound/dialing.rs`).
+    pub(crate) dialing: std::sync::Arc<outbound::dialing::Sessions>,
+    /// On SQLite the call lists' writes queue here in order (`outbound::lease::list_gate`).
+    pub(crate) list_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a node sets up the domain with.
@@ -123,6 +127,8 @@ impl Crm {
                 format!("process-{}-{n}", std::process::id())
             }),
             carriers: std::sync::Arc::new(std::sync::RwLock::new(settings.carriers)),
+            dialing: Default::default(),
+            list_gate: Default::default(),
         };
         crm.follow_routing_changes();
         crm.start_journal();

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/missed/{id}/restore", post(missed::restore))
         .route("/call-lists", get(call_lists::show).post(call_lists::create_list))
         .route("/call-lists/next", post(call_lists::next))
+        .route("/call-lists/dialing", post(call_lists::dialing))
         .route("/call-lists/numbers", get(call_lists::numbers))
         .route("/call-lists/numbers/export", get(call_lists::export_numbers))
         .route("/call-lists/numbers/bulk", post(call_lists::bulk))

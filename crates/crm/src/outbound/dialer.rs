@@ -66,7 +66,7 @@ impl Crm {
         let now = self.now();
         let mut out = vec![];
         while out.len() < n as usize {
-            let Some(number) = self.pick_for(org, DIALER, &[], Some(l.id), now).await? else { break };
+            let Some(number) = self.pick_for(org, DIALER, &[], Some(&[l.id]), now).await? else { break };
             let call = dialer_call::ActiveModel {
                 org_id: Set(org.0),
                 list_id: Set(l.id),

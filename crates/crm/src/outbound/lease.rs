@@ -126,7 +126,7 @@ impl Crm {
     }
 
     /// Takes the next number for `holder` (an agent, or the dialer: `DIALER`) among the open
-    /// numbers allowed now (of `list` only, when given; in `cats` when some): an agent's own due
+    /// numbers allowed now (of `lists` only, when given; in `cats` when some): an agent's own due
     /// callbacks first; then numbers due again, longest waiting first; then new ones in the
     /// order they were added — each an index range read in order, never a sort. The dialer takes
     /// only numbers assigned to nobody (or whose owner's time ran out).
@@ -135,7 +135,7 @@ impl Crm {
         org: OrgId,
         holder: i64,
         cats: &[i64],
-        list: Option<i64>,
+        lists: Option<&[i64]>,
         now: DateTime<Utc>,
     ) -> Result<Option<ListNumber>, CrmError> {
         let rules = self.rules(org).await?;
@@ -147,8 +147,8 @@ impl Crm {
         };
         for &(mine, due) in phases {
             let mut q = self.open_numbers(org, now).filter(allowed.clone());
-            if let Some(l) = list {
-                q = q.filter(list_number::Column::ListId.eq(l));
+            if let Some(l) = lists {
+                q = q.filter(list_number::Column::ListId.is_in(l.to_vec()));
             }
             let mut whose = Condition::any()
                 .add(list_number::Column::AgentId.is_null())
@@ -197,6 +197,7 @@ impl Crm {
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         for _ in 0..8 {
+            let gate = self.list_gate().await;
             let taken = list_number::Entity::update_many()
                 .col_expr(list_number::Column::LeasedBy, Expr::value(user))
                 .col_expr(list_number::Column::LeasedAt, Expr::value(now))
@@ -210,6 +211,7 @@ impl Crm {
                 )
                 .exec_with_returning(self.db())
                 .await?;
+            drop(gate);
             if let Some(n) = taken.into_iter().next() {
                 return Ok(Some(n));
             }
@@ -222,7 +224,8 @@ impl Crm {
     }
 
     /// A number taken but not to be called now goes back, not before `at`.
-    async fn give_back(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+    pub(crate) async fn give_back(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+        let gate = self.list_gate().await;
         list_number::Entity::update_many()
             .col_expr(list_number::Column::LeasedBy, Expr::value(Option::<i64>::None))
             .col_expr(list_number::Column::LeasedAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -230,6 +233,7 @@ impl Crm {
             .filter(list_number::Column::Id.eq(id))
             .exec(self.db())
             .await?;
+        drop(gate);
         self.not_before(org, id, at).await
     }
 
@@ -263,6 +267,13 @@ impl Crm {
                     .add(list_number::Column::BlockedUntil.is_null())
                     .add(list_number::Column::BlockedUntil.lte(now)),
             )
+    }
+
+    /// On SQLite, the call lists' writes queue in this process in order: SQLite's own wait for
+    /// its write lock is not fair, and 200 agents asking at once left some waiting past the busy
+    /// timeout. PostgreSQL locks rows and needs none.
+    pub(crate) async fn list_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.store.is_postgres() { None } else { Some(self.list_gate.lock().await) }
     }
 
     /// Each list's profile.
@@ -330,6 +341,7 @@ impl Crm {
 
     /// Number `id` is not handed out before `at` (kept if it already waits longer).
     async fn not_before(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+        let _gate = self.list_gate().await;
         list_number::Entity::update_many()
             .col_expr(list_number::Column::NextCallAt, Expr::value(at))
             .filter(list_number::Column::OrgId.eq(org.0))
@@ -347,6 +359,7 @@ impl Crm {
     /// Every list's rows of `number` are not handed out before `until` (a refusal, an
     /// abandoned call).
     pub(crate) async fn block_number(&self, org: OrgId, number: &str, until: DateTime<Utc>) -> Result<(), CrmError> {
+        let _gate = self.list_gate().await;
         list_number::Entity::update_many()
             .col_expr(list_number::Column::BlockedUntil, Expr::value(until))
             .filter(list_number::Column::OrgId.eq(org.0))
@@ -364,6 +377,7 @@ impl Crm {
     /// Numbers held since before the organization's day began go back to the pool.
     async fn release_numbers_of_past_days(&self, org: OrgId) -> Result<u64, CrmError> {
         let (_, day_start, _) = self.org_day(org, None).await?;
+        let _gate = self.list_gate().await;
         let r = list_number::Entity::update_many()
             .col_expr(list_number::Column::LeasedBy, Expr::value(Option::<i64>::None))
             .col_expr(list_number::Column::LeasedAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -439,6 +453,7 @@ impl Crm {
         am.leased_by = Set(None);
         am.leased_at = Set(None);
         am.modified_at = Set(now);
+        let gate = self.list_gate().await;
         let txn = self.store.write().await?;
         let saved = am.update(&txn).await?;
         list_attempt::ActiveModel {
@@ -458,6 +473,7 @@ impl Crm {
             super::add_dnc(&txn, org, &n.number, Some(user.id.0), "outcome", now).await?;
         }
         txn.commit().await?;
+        drop(gate);
         let rules = self.rules(org).await?;
         if let Some(p) = rules.of_list.get(&n.list_id) {
             let refused = matches!(outcome.kind, OutcomeKind::Final | OutcomeKind::DoNotCall);
@@ -471,6 +487,8 @@ impl Crm {
                 self.not_before(org, n.id, until).await?;
             }
         }
+        // Dialing progressively: the next call at once.
+        self.ring_dialing(user.id.0);
         Ok(saved)
     }
 

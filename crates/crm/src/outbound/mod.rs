@@ -4,12 +4,14 @@
 //! profiles numbers are picked under (`compliance.rs`, with each country's zones in `zones.rs`);
 //! "next number", which hands each agent a number within their limits and the rules, never the
 //! same one to two agents, and the outcome that gives it back (`lease.rs`); the automatic
-//! dialer's numbers and calls (`dialer.rs`) and how many calls it places (`pacer.rs`).
+//! dialer's numbers and calls (`dialer.rs`), how many calls it places (`pacer.rs`), and an
+//! agent's progressive dialing on the telephony (`dialing.rs`).
 
 pub mod access;
 pub mod base;
 pub mod compliance;
 pub mod dialer;
+pub mod dialing;
 pub mod lease;
 pub mod pacer;
 pub mod simulation;

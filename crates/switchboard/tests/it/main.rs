@@ -1129,3 +1129,125 @@ async fn cli_changes_made_while_the_server_runs_are_in_force_without_a_restart()
     let (ok, out) = run(&["trunk", "remove", "--org", "acme", "--id", &id, "--yes"]);
     assert!(!ok, "another organization's trunk is not found: {out}");
 }
+
+/// Progressive dialing on the real binary: a manager sets a list of two numbers to progressive;
+/// the agent starts dialing over the API; her phone answers by itself and the carrier gets the
+/// first number; she hangs up and gives the outcome, and the second number is called at once;
+/// after its outcome nothing is left. The carrier got exactly the list's two numbers.
+#[tokio::test]
+async fn progressive_dialing_calls_the_next_number_once_the_outcome_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = sip_password_of(&add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "anna", "--role", "agent", "--extension", "1002"],
+        "anna-secret-1",
+    ));
+    add_user(
+        dir.path(),
+        &[],
+        &["--org", "acme", "--name", "mia", "--role", "manager", "--extension", "1009"],
+        "mia-secret-12",
+    );
+    let carrier_port = free_udp_port("127.0.0.2");
+    let cli = |args: &[&str]| assert!(cmd(dir.path(), &[]).args(args).output().unwrap().status.success(), "{args:?}");
+    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--port", &carrier_port]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "1002"]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
+    let srv = serve(dir.path(), &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")]);
+    let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
+    let phone_port = free_udp_port("127.0.0.1");
+    register_phone(&sip, &phone_port, "1002", &pw);
+    let phone_xml = render_scenario(dir.path(), "uas_autoanswer.xml", &[]);
+    let phone = sipp_cmd("127.0.0.1", &phone_port, &phone_xml, &["-mp", "21000", "-m", "2"], None).spawn().unwrap();
+    let carrier_file = dir.path().join("carrier.xml");
+    let carrier_xml = std::fs::read_to_string(render_scenario(dir.path(), "carrier_answer.xml", &[])).unwrap();
+    std::fs::write(&carrier_file, carrier_xml.replace("[callerid]", "48221234567")).unwrap();
+    let carrier = sipp_cmd(
+        "127.0.0.2",
+        &carrier_port,
+        carrier_file.to_str().unwrap(),
+        &["-mp", "21200", "-m", "2", "-trace_msg", "-message_file", dir.path().join("carrier.log").to_str().unwrap()],
+        None,
+    )
+    .spawn()
+    .unwrap();
+
+    let store =
+        store::Store::connect(&format!("sqlite:{}", dir.path().join("data/switchboard.db").display())).await.unwrap();
+    let crm = crm::Crm::start(store).await.unwrap();
+    let org = crm.find_org_by_slug(&crm::OrgSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let anna = crm.find_user_by_login(org.id, "anna").await.unwrap().unwrap();
+    let mia = crm.find_user_by_login(org.id, "mia").await.unwrap().unwrap();
+    let list = crm.create_call_list(&mia, "Autumn", "").await.unwrap();
+    let rows: Vec<crm::outbound::NewNumber> = ["600 100 001", "600 100 002"]
+        .iter()
+        .map(|n| crm::outbound::NewNumber { typed: n.to_string(), ..Default::default() })
+        .collect();
+    crm.add_list_numbers(&mia, list.id, &rows).await.unwrap();
+    crm.set_dial_mode(&mia, list.id, crm::outbound::dialer::DialMode::Progressive).await.unwrap();
+    let done = crm.add_list_outcome(&mia, "Done", crm::outbound::Kind::Final, 0).await.unwrap();
+    let (token, _) = crm.create_token(&anna, "dialing").await.unwrap();
+    let api = reqwest::Client::new();
+    let get = |path: &str| {
+        let r = api.get(format!("{}{path}", srv.base)).bearer_auth(&token).send();
+        async move { r.await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let r = api
+        .put(format!("{}/api/v1/call-lists/dialing", srv.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"dialing": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    for (i, number) in ["48600100001", "48600100002"].iter().enumerate() {
+        // The number is hers and its call is up (her phone first, then the carrier).
+        let (held, call_id) = tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                let held = get("/api/v1/call-lists/held").await;
+                let calls = get("/api/v1/calls").await;
+                if let (Some(n), Some(c)) = (held.get(0), calls.get(0)) {
+                    return (n.clone(), c["call_id"].as_str().unwrap().to_string());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("call {i} up"));
+        assert_eq!(held["number"], *number, "call {i}: the list's numbers in order");
+        // Her phone answers by itself at once, the carrier a moment later.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let hang = serde_json::json!({"command": "hangup"});
+        let r = api
+            .post(format!("{}/api/v1/calls/{call_id}/commands", srv.base))
+            .bearer_auth(&token)
+            .json(&hang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while get("/api/v1/calls").await.as_array().is_some_and(|a| !a.is_empty()) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .expect("the call ended");
+        let id = held["id"].as_i64().unwrap();
+        let r = api
+            .post(format!("{}/api/v1/call-lists/numbers/{id}/outcome", srv.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"outcome_id": done.id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "call {i}: the outcome");
+    }
+    assert!(phone.wait_with_output().unwrap().status.success(), "her phone answered both calls");
+    assert!(carrier.wait_with_output().unwrap().status.success(), "the carrier answered both numbers");
+    let called = std::fs::read_to_string(dir.path().join("carrier.log")).unwrap();
+    assert!(called.contains("INVITE sip:48600100001@") && called.contains("INVITE sip:48600100002@"), "{called}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(get("/api/v1/call-lists/held").await.as_array().unwrap().is_empty(), "nothing left to call");
+}

@@ -266,6 +266,36 @@ pub async fn next(State(st): State<AppState>, ApiUser(me): ApiUser) -> Result<Re
     })
 }
 
+/// Whether the agent dials progressively now.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DialingIo {
+    pub dialing: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/call-lists/dialing", tag = "call lists",
+    responses((status = 200, body = DialingIo)))]
+pub async fn dialing(State(st): State<AppState>, ApiUser(me): ApiUser) -> Json<DialingIo> {
+    Json(DialingIo { dialing: st.crm.is_dialing(&me) })
+}
+
+/// Starts or stops the agent's progressive dialing: while on, and while they hold no number,
+/// the next number of the lists set to progressive is called (their phone first).
+#[utoipa::path(put, path = "/api/v1/call-lists/dialing", tag = "call lists", request_body = DialingIo,
+    responses((status = 200, body = DialingIo), (status = 403, body = Problem)))]
+pub async fn set_dialing(
+    State(st): State<AppState>,
+    ApiUser(me): ApiUser,
+    ApiJson(b): ApiJson<DialingIo>,
+) -> Result<Json<DialingIo>, ApiError> {
+    if b.dialing {
+        st.crm.start_dialing(&me).await?;
+    } else {
+        st.crm.stop_dialing(&me);
+    }
+    Ok(Json(DialingIo { dialing: st.crm.is_dialing(&me) }))
+}
+
 #[utoipa::path(get, path = "/api/v1/call-lists/held", tag = "call lists",
     responses((status = 200, body = Vec<ListNumberOut>)))]
 pub async fn held(State(st): State<AppState>, ApiUser(me): ApiUser) -> Result<Json<Vec<ListNumberOut>>, ApiError> {

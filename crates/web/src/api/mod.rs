@@ -107,7 +107,7 @@ impl Modify for BearerAuth {
         queues::my_status, queues::set_my_status, queues::agents, queues::set_status_of,
         queues::supervise, queues::end_supervision,
         call_lists::lists, call_lists::create_list, call_lists::add_numbers, call_lists::categories,
-        call_lists::add_category, call_lists::outcomes, call_lists::add_outcome, call_lists::next, call_lists::held,
+        call_lists::add_category, call_lists::outcomes, call_lists::add_outcome, call_lists::next, call_lists::held, call_lists::dialing, call_lists::set_dialing,
         call_lists::give_outcome, call_lists::number,
     ),
     components(schemas(Problem, users::UserOut, users::NewUserIn, users::UserPatchIn, tokens::TokenOut, tokens::NewTokenIn, tokens::TokenCreatedOut, events::EventIn, calls::CallOut, calls::NewCallIn, calls::CallStartedOut, calls::CommandIn, missed::MissedOut, missed::MissedListOut, missed::StepOut, missed::MissedDetailOut, missed::HideIn, missed::CallbackIn, missed::SmsIn, missed::SettingsIo, missed::StatsOut, preferences::PreferencesIo, mail::MailIn, mail::MailOut, mail::TestIn, telephony::TrunkOut, telephony::TrunkIn, telephony::NumberOut, telephony::NumberIn, telephony::DialRuleIo, telephony::GroupOut, telephony::GroupIn, queues::ExitIo, queues::MemberIo, queues::QueueOut, queues::QueueIn, queues::WaitingOut, queues::HandIn, queues::StatusOut, queues::StatusIn, queues::AgentOut, queues::SuperviseIn, call_lists::ListOut, call_lists::ListIn, call_lists::NumberIn, call_lists::NumbersIn, call_lists::AddedOut, call_lists::NamedOut, call_lists::OutcomeIn, call_lists::OutcomeOut, call_lists::ListNumberOut, call_lists::GiveOutcomeIn, call_lists::AttemptOut, call_lists::NumberDetailOut)),
@@ -159,6 +159,7 @@ pub fn router() -> Router<AppState> {
         .route("/call-lists/outcomes", get(call_lists::outcomes).post(call_lists::add_outcome))
         .route("/call-lists/next", post(call_lists::next))
         .route("/call-lists/held", get(call_lists::held))
+        .route("/call-lists/dialing", get(call_lists::dialing).put(call_lists::set_dialing))
         .route("/call-lists/{id}/numbers", post(call_lists::add_numbers))
         .route("/call-lists/numbers/{id}", get(call_lists::number))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))

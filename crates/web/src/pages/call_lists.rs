@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use crm::outbound::access::{DEFAULT_SECTIONS, Section};
 use crm::outbound::base::{Bulk, NumberFilter};
 use crm::outbound::compliance::{Profile, ProfileIn};
+use crm::outbound::dialer::DialMode;
 use crm::outbound::lease::NotNow;
 use crm::outbound::{CallList, Category, Kind, ListCounts, ListNumber, ListSettings, NewNumber, Outcome};
 use crm::{CrmError, User};
@@ -49,6 +50,10 @@ pub struct ListsPage {
     pub sections: &'static [Section],
     /// The user may work the lists (the dialer section).
     pub dialer: bool,
+    /// Some open list is dialled progressively; the user is dialing now.
+    pub progressive: bool,
+    pub dialing: bool,
+    pub dial_modes: [DialMode; 2],
     pub kinds: &'static [Kind],
     /// The compliance profiles, and the new profile's form.
     pub profiles: Vec<Profile>,
@@ -152,6 +157,9 @@ async fn page_with(
         agents,
         sections: Section::ALL,
         dialer,
+        progressive: st.crm.call_lists(org).await?.iter().any(|l| l.active && l.dial_mode == DialMode::Progressive),
+        dialing: st.crm.is_dialing(me),
+        dial_modes: [DialMode::Preview, DialMode::Progressive],
         kinds: Kind::ALL,
         profiles: if me.is_manager() { st.crm.compliance_profiles(org).await? } else { vec![] },
         profile_form,
@@ -187,6 +195,22 @@ pub(super) async fn refused(
     p.errors = FormErrors::from_crm(&e, ctx.lang);
     p.failed = failed.into();
     Ok((status_of(&e), p).into_response())
+}
+
+/// The agent starts or stops progressive dialing.
+pub async fn dialing(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if crate::forms::field(&pairs, "on") == "1" {
+        if let Err(e) = st.crm.start_dialing(&me).await {
+            return refused(&st, &ctx, &me, "work", e).await;
+        }
+    } else {
+        st.crm.stop_dialing(&me);
+    }
+    Ok(Redirect::to("/call-lists#work").into_response())
 }
 
 pub async fn next(
