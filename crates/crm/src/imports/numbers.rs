@@ -99,6 +99,7 @@ impl Crm {
         };
         let known = categories.clone();
         let mut new_categories: HashSet<String> = HashSet::new();
+        let mut regions: HashMap<String, String> = HashMap::new();
         let each = move |line: u64, record: &csv::StringRecord, sum: &mut Summary| {
             let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
             let (typed, name, category, agent) = (get(0), get(1), get(2), get(3));
@@ -135,7 +136,12 @@ impl Crm {
                 sum.new_categories.push(category.to_string());
             }
             let contact_id = contacts.get(&key(&number)).copied();
-            let country = crate::contacts::phone::region(&number);
+            // The country by libphonenumber, remembered by the number's first six digits (its
+            // calling code and area decide it: a NANP area code, a national range).
+            let country = regions
+                .entry(number.get(..6).unwrap_or(&number).to_string())
+                .or_insert_with(|| crate::contacts::phone::region(&number))
+                .clone();
             (write && line > done_up_to).then(|| Read {
                 row: NumberRow {
                     line,

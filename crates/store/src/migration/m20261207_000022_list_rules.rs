@@ -36,6 +36,19 @@ impl MigrationTrait for Migration {
             Table::alter().table("list_numbers").add_column(timestamp_with_time_zone_null("blocked_until")).to_owned(),
         )
         .await?;
+        // What an agent holds (counted at each "next number", released at the day's end): led by
+        // the organization, or SQLite's planner reads the organization's whole index instead.
+        m.drop_index(Index::drop().name("ix_list_numbers_leased").table("list_numbers").to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_list_numbers_held")
+                .table("list_numbers")
+                .col("org_id")
+                .col("leased_by")
+                .col("leased_at")
+                .to_owned(),
+        )
+        .await?;
         // Every list's rows of one number: attempts counted and blocks set across lists.
         m.create_index(
             Index::create().name("ix_list_numbers_number").table("list_numbers").col("org_id").col("number").to_owned(),
@@ -123,6 +136,11 @@ impl MigrationTrait for Migration {
         m.alter_table(Table::alter().table("call_lists").drop_column("profile_id").to_owned()).await?;
         m.drop_index(Index::drop().name("ix_list_attempts_at").table("list_attempts").to_owned()).await?;
         m.drop_index(Index::drop().name("ix_list_numbers_number").table("list_numbers").to_owned()).await?;
+        m.drop_index(Index::drop().name("ix_list_numbers_held").table("list_numbers").to_owned()).await?;
+        m.create_index(
+            Index::create().name("ix_list_numbers_leased").table("list_numbers").col("leased_by").to_owned(),
+        )
+        .await?;
         for c in ["blocked_until", "consent", "country"] {
             m.alter_table(Table::alter().table("list_numbers").drop_column(c).to_owned()).await?;
         }
