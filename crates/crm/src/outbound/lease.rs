@@ -377,6 +377,17 @@ impl Crm {
     /// Numbers held since before the organization's day began go back to the pool.
     async fn release_numbers_of_past_days(&self, org: OrgId) -> Result<u64, CrmError> {
         let (_, day_start, _) = self.org_day(org, None).await?;
+        // Read first: this runs at every "next number", and a write (even of no row) would
+        // queue behind every other writer.
+        let stale = list_number::Entity::find()
+            .filter(list_number::Column::OrgId.eq(org.0))
+            .filter(list_number::Column::LeasedBy.is_not_null())
+            .filter(list_number::Column::LeasedAt.lt(day_start))
+            .one(self.db())
+            .await?;
+        if stale.is_none() {
+            return Ok(0);
+        }
         let _gate = self.list_gate().await;
         let r = list_number::Entity::update_many()
             .col_expr(list_number::Column::LeasedBy, Expr::value(Option::<i64>::None))
