@@ -247,6 +247,24 @@ impl SipServer {
         }
     }
 
+    /// What the SIP side holds, one line each: every dialog (id and state) and every running
+    /// transaction (its key) — for an operator asking why a gauge of `live` is not back at 0.
+    pub fn live_detail(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .shared
+            .dialogs
+            .all_dialog_ids()
+            .into_iter()
+            .map(|id| match self.shared.dialogs.get_dialog_with(&id) {
+                Some(d) => format!("dialog {id} {}", d.state()),
+                None => format!("dialog {id} gone"),
+            })
+            .collect();
+        let keys = self.endpoint.get_running_transactions().unwrap_or_default();
+        lines.extend(keys.into_iter().map(|k| format!("transaction {k}")));
+        lines
+    }
+
     /// The calls of `tenant` in progress.
     pub fn calls(&self, tenant: i64) -> Vec<ActiveCall> {
         self.shared.calls.list(tenant)

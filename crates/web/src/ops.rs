@@ -49,6 +49,21 @@ fn may_read_metrics(st: &AppState, peer: std::net::SocketAddr, headers: &axum::h
     }
 }
 
+/// `/metrics/sip`: each SIP dialog and running transaction, one line each — what stands
+/// behind the `switchboard_sip_dialogs` and `switchboard_sip_transactions` gauges.
+pub async fn sip_detail(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if !may_read_metrics(&st, peer, &headers) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let mut text = st.crm.telephony_live_detail().join("\n");
+    text.push('\n');
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
 pub async fn metrics(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,

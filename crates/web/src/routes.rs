@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .route("/metrics/sip", get(ops::sip_detail))
         .layer(RequestBodyLimitLayer::new(2 << 20))
         .merge(uploads)
         .merge(attachments)

@@ -27,6 +27,12 @@ impl Crm {
         self.telephony.get().map(|s| s.live())
     }
 
+    /// Each SIP dialog and running transaction this node holds, one line each (empty without
+    /// telephony).
+    pub fn telephony_live_detail(&self) -> Vec<String> {
+        self.telephony.get().map(|s| s.live_detail()).unwrap_or_default()
+    }
+
     /// Where this node's SIP server listens (what phones and carriers are pointed at).
     pub fn sip_address(&self) -> Option<std::net::SocketAddr> {
         self.telephony.get().map(|s| s.local_addr())

@@ -317,7 +317,17 @@ async fn a_thousand_calls_of_every_kind_leave_every_gauge_back_at_zero() {
         now = gauges(&api, &base).await;
     }
     let left: Vec<_> = PER_CALL.iter().map(|k| (*k, now.get(*k).copied().unwrap_or(0.0))).collect();
-    assert!(zero(&now), "after {:?} every per-call gauge is 0: {left:?}", ended.elapsed());
+    if !zero(&now) {
+        // What is left, and what the server's log says of those calls.
+        let detail = api.get(format!("{base}/metrics/sip")).send().await.unwrap().text().await.unwrap();
+        let server_log = std::fs::read_to_string(&log).unwrap_or_default();
+        let about: Vec<&str> = server_log
+            .lines()
+            .filter(|l| detail.lines().any(|d| d.split(['_', ' ', ';']).any(|w| w.len() > 8 && l.contains(w))))
+            .take(200)
+            .collect();
+        panic!("after {:?} every per-call gauge is 0: {left:?}\n{detail}\nlog:\n{}", ended.elapsed(), about.join("\n"));
+    }
     eprintln!("{total} calls: every per-call gauge at 0 {:?} after the last call ended", ended.elapsed());
     // Transactions kept to absorb retransmissions go within T1 × 64 more; the tasks are back
     // to what the idle server runs.

@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 mod conversation;
 mod echo;
@@ -502,7 +503,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
     let Ring { plan, dialog_a, a_state, a_call_id, offer: offer_b, targets, ring, rang, mut cmds, answerable } = r;
     let (b_state_tx, mut b_state) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Option<Response>)>();
-    let mut forks: Vec<(InviteDialog, Option<String>)> = Vec::new();
+    let mut forks: Vec<Fork> = Vec::new();
     let mut signals: Vec<Option<std::net::IpAddr>> = Vec::new();
     let mut rung: Vec<Target> = Vec::new();
     for t in targets {
@@ -523,11 +524,28 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                 let i = forks.len();
                 rung.push(Target { call_id: Some(dialog.id().call_id.clone()), ..t.clone() });
                 let (fork, layer) = (dialog.clone(), srv.dialogs.clone());
-                forks.push((dialog, t.extension));
+                let given_up = CancellationToken::new();
+                forks.push(Fork { dialog, extension: t.extension, given_up: given_up.clone() });
                 signals.push(t.dest.addr.to_string().parse::<SocketAddr>().ok().map(|a| a.ip()));
                 let done = done_tx.clone();
+                let mut join = join;
                 tokio::spawn(async move {
-                    let resp = join.await.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp);
+                    // A phone that does not answer our CANCEL (a lost CANCEL, a phone that lost
+                    // the call) is given up (RFC 3261 §9.1), not held until Timer C three
+                    // minutes on: 32 × T1 after the CANCEL its INVITE is abandoned, which
+                    // CANCELs it once more and ends its transaction and dialog 64 × T1 later
+                    // at most (a late answer is hung up).
+                    let resp = tokio::select! {
+                        r = &mut join => r.ok().and_then(|r| r.ok()).and_then(|(_, resp)| resp),
+                        _ = async {
+                            given_up.cancelled().await;
+                            tokio::time::sleep(T1X64 / 2).await;
+                        } => {
+                            tracing::info!(call_id = %fork.id().call_id, "SIP: no final answer to our CANCEL; the INVITE is given up");
+                            join.abort();
+                            None
+                        }
+                    };
                     let answered = resp.as_ref().is_some_and(|r| r.status_code.kind() == StatusCodeKind::Successful);
                     // An answer nobody waits for any more (it crossed our CANCEL, or another
                     // phone answered first, or the caller left): that phone is hung up, and its
@@ -555,7 +573,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                 Some(st) = a_state.recv() => {
                     if let DialogState::Terminated(id, _) = st
                         && a_call_id.is_none_or(|c| c == id.call_id) {
-                            cancel_all(&forks, None).await;
+                            cancel_all(&forks, None);
                             return Stage::CallerLeft;
                         }
                 }
@@ -572,8 +590,8 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                     pending -= 1;
                     match resp {
                         Some(r) if r.status_code.kind() == StatusCodeKind::Successful => {
-                            cancel_all(&forks, Some(i)).await;
-                            let (dialog, extension) = forks[i].clone();
+                            cancel_all(&forks, Some(i));
+                            let Fork { dialog, extension, .. } = forks[i].clone();
                             return Stage::Answered { dialog, response: r, extension, states: b_state, signal: signals[i] };
                         }
                         Some(r) if matches!(r.status_code, StatusCode::BusyHere | StatusCode::BusyEverywhere) => busy = true,
@@ -584,7 +602,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                     }
                 }
                 _ = &mut deadline => {
-                    cancel_all(&forks, None).await;
+                    cancel_all(&forks, None);
                     return Stage::Failed { busy };
                 }
                 Some(cmd) = async {
@@ -594,11 +612,11 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
                     }
                 } => match cmd {
                     CallCommand::Hangup => {
-                        cancel_all(&forks, None).await;
+                        cancel_all(&forks, None);
                         return Stage::Refused;
                     }
                     CallCommand::Answer if plan.headers.is_empty() && answerable => {
-                        cancel_all(&forks, None).await;
+                        cancel_all(&forks, None);
                         // The phones must finish the cancelled INVITE (487, ACK) before they see the
                         // same call come back.
                         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -623,7 +641,7 @@ async fn ring_stage(srv: &Shared, r: Ring<'_>) -> Stage {
         _ => None,
     };
     while let Ok((i, resp)) = done_rx.try_recv() {
-        let fork = &forks[i].0;
+        let fork = &forks[i].dialog;
         if taken.as_ref() == Some(&fork.id()) {
             continue;
         }
@@ -676,11 +694,28 @@ async fn ring_party(
     Some(Rung { stage, socket, local, session })
 }
 
-/// Cancels every ringing fork but `keep`.
-async fn cancel_all(forks: &[(InviteDialog, Option<String>)], keep: Option<usize>) {
-    for (i, (d, _)) in forks.iter().enumerate() {
+/// One phone rung by a stage.
+#[derive(Clone)]
+struct Fork {
+    dialog: InviteDialog,
+    extension: Option<String>,
+    /// Cancelled with the CANCEL: the INVITE waits 64 × T1 more for its final answer.
+    given_up: CancellationToken,
+}
+
+/// RFC 3261's 64 × T1: how long a transaction waits for a peer that went silent.
+const T1X64: Duration = Duration::from_secs(32);
+
+/// Cancels every ringing fork but `keep`. The CANCELs run on their own: a phone that does not
+/// answer one holds up nothing of the call.
+fn cancel_all(forks: &[Fork], keep: Option<usize>) {
+    for (i, f) in forks.iter().enumerate() {
         if Some(i) != keep {
-            let _ = d.cancel().await;
+            f.given_up.cancel();
+            let d = f.dialog.clone();
+            tokio::spawn(async move {
+                let _ = d.cancel().await;
+            });
         }
     }
 }

@@ -94,6 +94,32 @@ async fn a_caller_who_hangs_up_while_it_rings_cancels_the_callee() {
     );
 }
 
+/// A phone that rings and then never answers our CANCEL (it lost the call) is given up: its
+/// INVITE, its CANCELs and its dialog are gone well before Timer C's three minutes.
+#[tokio::test]
+async fn a_phone_that_never_answers_the_cancel_is_given_up() {
+    let srv = server_with(Duration::from_secs(10)).await;
+    let mut rx = srv.subscribe();
+    let b = callee(&srv, "uas_ring_deaf.xml", 30200).await;
+    let a = sipp("call_uac_cancel.xml", srv.local_addr(), &caller_args("1002", "30400")).await;
+    assert!(ok(&a), "the caller's call ended as it asked: {}", explain(&a));
+    let b = b.wait_with_output().await.unwrap();
+    assert!(ok(&b), "the phone saw the CANCEL: {}", explain(&b));
+    assert_eq!(
+        call_events(&mut rx).await,
+        vec![CallEventKind::Ringing, CallEventKind::Ended { cause: EndCause::Cancelled }]
+    );
+    let cancelled = std::time::Instant::now();
+    let mut live = srv.live();
+    while (live.dialogs > 0 || live.transactions > 0) && cancelled.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        live = srv.live();
+    }
+    let took = cancelled.elapsed();
+    assert_eq!((live.dialogs, live.transactions), (0, 0), "nothing held {took:?} after the CANCEL");
+    assert!(took < Duration::from_secs(52), "given up 32 × T1 after the CANCEL, ended 64 × T1 later: {took:?}");
+}
+
 #[tokio::test]
 async fn calls_to_unregistered_extensions_or_forbidden_numbers_are_refused() {
     let srv = server_with(Duration::from_secs(10)).await;
