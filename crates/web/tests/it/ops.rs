@@ -25,6 +25,10 @@ async fn metrics_behind_a_token() {
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
     let ok = c.get(app.url("/metrics")).bearer_auth("m-secret").send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
+    // The list of SIP dialogs and transactions behind the gauges: the same guard.
+    assert_eq!(c.get(app.url("/metrics/sip")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let ok = c.get(app.url("/metrics/sip")).bearer_auth("m-secret").send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
 }
 
 /// Every page carries the security headers; a signed-in user's pages are not cached.
