@@ -2,6 +2,7 @@
 //! imports, with the business rules over them. Every query here is filtered by organization.
 
 pub mod agents;
+pub mod billing;
 pub mod calls;
 pub mod cases;
 pub mod clock;

@@ -4,7 +4,7 @@
 
 mod auth;
 mod call;
-pub use call::{ECHO_EXTENSION, MAX_QUEUE_HOPS, Originate, new_call_id};
+pub use call::{DialOut, DialReport, ECHO_EXTENSION, MAX_QUEUE_HOPS, Originate, new_call_id};
 pub mod admission;
 pub mod control;
 pub mod digest;
@@ -28,6 +28,7 @@ pub mod trunk_registration;
 pub use control::{ActiveCall, CallError};
 pub use directory::{InboundRoute, OutboundRoute, RecordingPolicy, SipDirectory, Tenant, Trunk};
 pub use internal::InternalKey;
+pub use media::Music;
 pub use server::{Live, SipServer, SipSettings};
 
 /// The User-Agent / Server header value.

@@ -224,6 +224,15 @@ impl SipServer {
         crate::call::originate(self.shared.clone(), o).await
     }
 
+    /// The automatic dialer's call: the customer first, then the agent the CRM names when they
+    /// answer (see `call::dialer`); what becomes of it comes on the returned channel.
+    pub async fn dial(
+        &self,
+        d: crate::call::DialOut,
+    ) -> Result<tokio::sync::mpsc::UnboundedReceiver<crate::call::DialReport>, CallError> {
+        crate::call::dial(self.shared.clone(), d).await
+    }
+
     /// Rings the phones of `extension` with the echo test (a prompt, then what is said comes
     /// back); returns at once.
     /// `answered`: the user dialled it (their phones answer it by themselves).

@@ -2,8 +2,8 @@
 //! organization-isolation test (web/tests/it/isolation.rs), which reads this file.
 
 use crate::pages::{
-    account, agent, areas, call_lists, campaigns, cases, contacts, imports, list_rules, login, mail, missed,
-    organization, queues, reports, search, start, telephony, users, wallboard,
+    account, agent, areas, billing, call_lists, campaigns, cases, contacts, imports, list_rules, list_stats, login,
+    mail, missed, organization, queues, reports, search, start, telephony, users, wallboard,
 };
 use crate::{AppState, api, ops, sse};
 use axum::Router;
@@ -86,6 +86,11 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists/{id}/rules", post(list_rules::set_rules))
         .route("/call-lists/profiles", post(list_rules::save_profile))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
+        .route("/call-lists/stats", get(list_stats::show))
+        .route("/billing", get(billing::show))
+        .route("/billing/export", get(billing::export))
+        .route("/billing/rates", post(billing::save_rate))
+        .route("/billing/rates/{id}/delete", post(billing::delete_rate))
         .route("/activities", get(|a| async { areas::area(a, "nav-activities") }))
         .route("/reports", get(reports::show))
         .route("/reports/export", get(reports::export))

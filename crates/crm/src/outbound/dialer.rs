@@ -60,13 +60,20 @@ impl Crm {
     }
 
     /// Takes up to `n` numbers of `list` for the dialer to call now: the same pick as "next
-    /// number" among numbers assigned to nobody; each gets its dialer call, placed now.
-    pub async fn dialer_take(&self, org: OrgId, list: i64, n: u32) -> Result<Vec<(DialerCall, ListNumber)>, CrmError> {
+    /// number" among numbers assigned to nobody (in `cats` when some: the categories the free
+    /// agents may take); each gets its dialer call, placed now.
+    pub async fn dialer_take(
+        &self,
+        org: OrgId,
+        list: i64,
+        n: u32,
+        cats: &[i64],
+    ) -> Result<Vec<(DialerCall, ListNumber)>, CrmError> {
         let l = self.call_list(org, list).await?;
         let now = self.now();
         let mut out = vec![];
         while out.len() < n as usize {
-            let Some(number) = self.pick_for(org, DIALER, &[], Some(&[l.id]), now).await? else { break };
+            let Some(number) = self.pick_for(org, DIALER, cats, Some(&[l.id]), now).await? else { break };
             let call = dialer_call::ActiveModel {
                 org_id: Set(org.0),
                 list_id: Set(l.id),

@@ -5,7 +5,8 @@
 //! the next call at once. A session checks again every few seconds (a number coming due, a
 //! list opened), and ends when the agent stops, has no phone, or loses the dialer section.
 //! Sessions live in this node (the agent's browser talks to one node); numbers are claimed in
-//! the database, so two nodes never call one number.
+//! the database, so two nodes never call one number. Lists set to predictive are dialled for
+//! the dialing agents by their organization's pacer (`predictive.rs`).
 
 use super::ListNumber;
 use super::access::Section;
@@ -18,15 +19,23 @@ use tokio::sync::Notify;
 /// How often a session looks for a number when it found none.
 const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The agents dialing now on this node, each with the bell that wakes their session.
+/// The agents dialing now on this node, each with the bell that wakes their session; and each
+/// organization's predictive pacer (`predictive.rs`).
 #[derive(Default)]
 pub struct Sessions {
-    agents: Mutex<HashMap<i64, Arc<Notify>>>,
+    agents: Mutex<HashMap<i64, (Arc<Notify>, User)>>,
+    pub(super) pacers: Mutex<HashMap<i64, super::predictive::Pacer>>,
 }
 
 impl Sessions {
     fn bell(&self, user: i64) -> Option<Arc<Notify>> {
-        self.agents.lock().expect("sessions lock").get(&user).cloned()
+        self.agents.lock().expect("sessions lock").get(&user).map(|(b, _)| b.clone())
+    }
+
+    /// The agents of `org` dialing now.
+    pub(super) fn dialing_in(&self, org: i64) -> Vec<User> {
+        let agents = self.agents.lock().expect("sessions lock");
+        agents.values().filter(|(_, u)| u.org_id.0 == org).map(|(_, u)| u.clone()).collect()
     }
 }
 
@@ -41,9 +50,10 @@ impl Crm {
                 return Ok(());
             }
             let bell = Arc::new(Notify::new());
-            agents.insert(user.id.0, bell.clone());
+            agents.insert(user.id.0, (bell.clone(), user.clone()));
             bell
         };
+        self.pace_predictive(user.org_id);
         let crm = self.clone();
         let user = user.clone();
         tokio::spawn(async move {
@@ -67,7 +77,7 @@ impl Crm {
 
     /// The agent stops dialing (a call in progress goes on).
     pub fn stop_dialing(&self, user: &User) {
-        if let Some(bell) = self.dialing.agents.lock().expect("sessions lock").remove(&user.id.0) {
+        if let Some((bell, _)) = self.dialing.agents.lock().expect("sessions lock").remove(&user.id.0) {
             bell.notify_one();
         }
     }

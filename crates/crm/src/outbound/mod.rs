@@ -13,8 +13,11 @@ pub mod compliance;
 pub mod dialer;
 pub mod dialing;
 pub mod lease;
+pub mod message;
 pub mod pacer;
+pub mod predictive;
 pub mod simulation;
+pub mod stats;
 mod zones;
 
 use crate::{Crm, CrmError, FieldError, OrgId, User, UserId};
@@ -171,6 +174,7 @@ impl Crm {
             retry_minutes: Set(retry_minutes),
             position: Set(all.len() as i32),
             active: Set(true),
+            success: Set(false),
             ..Default::default()
         }
         .insert(self.db())

@@ -201,7 +201,7 @@ pub async fn run(
             Why::TooLittleHistory | Why::AbandonmentGate => r.fallback_seconds += 1,
             _ => {}
         }
-        for (call, number) in crm.dialer_take(org, list, n).await? {
+        for (call, number) in crm.dialer_take(org, list, n, &[]).await? {
             r.placed += 1;
             if crm.is_dnc(org, &number.number).await? {
                 r.dialled_dnc += 1;

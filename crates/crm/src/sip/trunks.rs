@@ -118,6 +118,7 @@ impl Crm {
             inbound_addresses: Set(inbound.join(" ")),
             created_at: Set(self.now()),
             register: Set(t.register),
+            currency: Set(String::new()),
             ..Default::default()
         }
         .insert(self.db())

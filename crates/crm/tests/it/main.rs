@@ -7,6 +7,7 @@ use crm::missed::{MissedState, RemovalCause, StepKind, StepResult};
 use crm::sip::trunks::NumberRoute;
 use crm::{Crm, CrmError, Language, OrgSlug, Role, UserId};
 
+mod billing;
 mod outbound;
 mod queues;
 mod recording;

@@ -13,6 +13,8 @@ pub struct Model {
     pub retry_minutes: i32,
     pub position: i32,
     pub active: bool,
+    /// Counts as a success in the statistics (a sale, an appointment).
+    pub success: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -82,6 +82,7 @@ pub mod session;
 pub mod status_reason;
 pub mod supervision_log;
 pub mod trunk;
+pub mod trunk_rate;
 pub mod user;
 pub mod user_caller_id;
 pub mod user_preference;

@@ -20,6 +20,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Keep a registration at the carrier (with the credentials).
     pub register: bool,
+    /// The currency its rates are in (ISO 4217; empty: the organization's country's).
+    pub currency: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m20261207_000019_queue_announcements;
 mod m20261207_000020_queue_callbacks;
 mod m20261207_000021_call_lists;
 mod m20261207_000022_list_rules;
+mod m20261208_000023_billing_stats;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_queue_callbacks::Migration),
             Box::new(m20261207_000021_call_lists::Migration),
             Box::new(m20261207_000022_list_rules::Migration),
+            Box::new(m20261208_000023_billing_stats::Migration),
         ]
     }
 }

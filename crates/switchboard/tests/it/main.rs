@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod dialer;
 mod leftovers;
 mod load;
 
@@ -128,7 +129,7 @@ fn render_scenario(dir: &Path, name: &str, subs: &[(&str, &str)]) -> String {
     for (k, v) in subs {
         text = text.replace(k, v);
     }
-    let p = dir.join(format!("{}-{name}", subs.iter().map(|(_, v)| *v).collect::<String>()));
+    let p = dir.join(format!("{}-{name}", subs.iter().map(|(_, v)| v.replace('/', "_")).collect::<String>()));
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
 }

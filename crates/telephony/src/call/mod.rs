@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod conversation;
+mod dialer;
 mod echo;
 mod originate;
 mod queue;
@@ -33,6 +34,8 @@ mod supervision;
 use crate::handover::Handover;
 use crate::party::{LegSdp, Party};
 use conversation::{Live, talk};
+pub(crate) use dialer::dial;
+pub use dialer::{DialOut, DialReport};
 pub use echo::ECHO_EXTENSION;
 pub(crate) use echo::test_call;
 pub(crate) use originate::originate;

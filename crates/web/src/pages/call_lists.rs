@@ -50,10 +50,12 @@ pub struct ListsPage {
     pub sections: &'static [Section],
     /// The user may work the lists (the dialer section).
     pub dialer: bool,
-    /// Some open list is dialled progressively; the user is dialing now.
+    /// The user may open a billing section.
+    pub billing: bool,
+    /// Some open list is dialled progressively or predictively; the user is dialing now.
     pub progressive: bool,
     pub dialing: bool,
-    pub dial_modes: [DialMode; 2],
+    pub dial_modes: [DialMode; 3],
     pub kinds: &'static [Kind],
     /// The compliance profiles, and the new profile's form.
     pub profiles: Vec<Profile>,
@@ -123,7 +125,9 @@ async fn page_with(
     preset: &str,
 ) -> Result<ListsPage, PageError> {
     let org = me.org_id;
-    let dialer = st.crm.sections_of(me).await?.contains(&Section::Dialer);
+    let sections = st.crm.sections_of(me).await?;
+    let dialer = sections.contains(&Section::Dialer);
+    let billing = sections.iter().any(|s| matches!(s, Section::InboundBilling | Section::OutboundBilling));
     let held = if dialer { st.crm.held_numbers(me).await? } else { vec![] };
     let settings = st.crm.list_settings(org).await?;
     let counts = if me.is_manager() { st.crm.list_counts(org).await? } else { Default::default() };
@@ -157,9 +161,10 @@ async fn page_with(
         agents,
         sections: Section::ALL,
         dialer,
-        progressive: st.crm.call_lists(org).await?.iter().any(|l| l.active && l.dial_mode == DialMode::Progressive),
+        billing,
+        progressive: st.crm.call_lists(org).await?.iter().any(|l| l.active && l.dial_mode != DialMode::Preview),
         dialing: st.crm.is_dialing(me),
-        dial_modes: [DialMode::Preview, DialMode::Progressive],
+        dial_modes: [DialMode::Preview, DialMode::Progressive, DialMode::Predictive],
         kinds: Kind::ALL,
         profiles: if me.is_manager() { st.crm.compliance_profiles(org).await? } else { vec![] },
         profile_form,
@@ -197,7 +202,7 @@ pub(super) async fn refused(
     Ok((status_of(&e), p).into_response())
 }
 
-/// The agent starts or stops progressive dialing.
+/// The agent starts or stops dialing (progressive and predictive lists).
 pub async fn dialing(
     State(st): State<AppState>,
     Authed(ctx, me): Authed,
@@ -339,8 +344,13 @@ pub async fn add_outcome(
         return refused(&st, &ctx, &me, "outcome", CrmError::invalid("kind", "err-out-of-range")).await;
     };
     let minutes = get("retry_minutes").trim().parse().unwrap_or(0);
-    match st.crm.add_list_outcome(&me, &get("name"), kind, minutes).await {
-        Ok(_) => Ok(Redirect::to("/call-lists?ok=lists-outcome-added#outcomes").into_response()),
+    let added = match st.crm.add_list_outcome(&me, &get("name"), kind, minutes).await {
+        Ok(o) if get("success") == "1" => st.crm.set_outcome_success(&me, o.id, true).await,
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(()) => Ok(Redirect::to("/call-lists?ok=lists-outcome-added#outcomes").into_response()),
         Err(e) => refused(&st, &ctx, &me, "outcome", e).await,
     }
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod agent;
 pub mod areas;
+pub mod billing;
 pub mod call_lists;
 pub mod campaigns;
 pub mod cases;
@@ -12,6 +13,7 @@ pub mod confirm;
 pub mod contacts;
 pub mod imports;
 pub mod list_rules;
+pub mod list_stats;
 pub mod login;
 pub mod mail;
 pub mod missed;

@@ -112,6 +112,14 @@ async fn every_route_with_an_id_hides_other_organizations() {
         let g_category = app.crm.add_list_category(&gina_user, "Globex VIP").await.unwrap().id;
         let cond = crm::search::Cond { field: "email".into(), op: "contains".into(), value: "x".into() };
         let saved = app.crm.save_search(&gina_user, "mine", crm::search::Target::Contacts, &[cond]).await.unwrap().id;
+        let rate_in = crm::billing::RateIn {
+            trunk_id: trunk,
+            direction: "outbound".into(),
+            prefix: "48".into(),
+            per_minute: "0.1".into(),
+            ..Default::default()
+        };
+        let rate = app.crm.save_rate(&gina_user, rate_in).await.unwrap().id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -174,6 +182,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
                 true,
             ),
             (Method::POST, "/call-lists/numbers/{id}/outcome", format!("/call-lists/numbers/{held}/outcome"), true),
+            (Method::POST, "/billing/rates/{id}/delete", format!("/billing/rates/{rate}/delete"), true),
             (Method::POST, "/api/v1/call-lists/{id}/numbers", format!("/api/v1/call-lists/{call_list}/numbers"), false),
             (Method::GET, "/api/v1/call-lists/numbers/{id}", format!("/api/v1/call-lists/numbers/{held}"), false),
             (

@@ -2,6 +2,7 @@
 
 mod agent;
 mod api;
+mod billing;
 mod isolation;
 mod login;
 mod missed;
