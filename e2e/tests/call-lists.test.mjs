@@ -156,6 +156,39 @@ for (const language of ["en", "pl", "he"]) {
     await page.setViewportSize({ width: 390, height: 844 });
     await fits(page, language, `number base ${language} phone`);
     await page.screenshot({ path: join(screenshots, `call-lists-base-${language}-phone.png`), fullPage: true });
+    // The statistics: the agent's two outcomes of today, one of them a finished number.
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(`${server.base}/call-lists`);
+    await Promise.all([page.waitForNavigation(), page.click("#to-stats")]);
+    const worked = (await page.textContent("#stats-total td:nth-of-type(1)")).trim();
+    assert.equal(worked, "2", `${language}: two numbers worked today`);
+    await fits(page, language, `statistics ${language}`);
+    await page.screenshot({ path: join(screenshots, `call-lists-stats-${language}.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await fits(page, language, `statistics ${language} phone`);
+    await page.screenshot({ path: join(screenshots, `call-lists-stats-${language}-phone.png`), fullPage: true });
+    // Billing: a trunk, then its rate for the country's mobiles; a price with five decimals is
+    // refused in the manager's language, nothing saved.
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(`${server.base}/admin/telephony`);
+    await page.fill("#trunk-name", "Carrier");
+    await page.fill("#trunk-host", "192.0.2.7");
+    await Promise.all([page.waitForNavigation(), page.click("#trunk-form button[type=submit]")]);
+    await page.goto(`${server.base}/billing`);
+    await page.fill("#rate-form input[name=prefix]", "48600");
+    await page.fill("#rate-form input[name=per_minute]", "0.12345");
+    await Promise.all([page.waitForNavigation(), page.click("#rate-form button[type=submit]")]);
+    assert.ok(await page.isVisible("#rates .field-error"), `${language}: the price refused`);
+    assert.equal(await page.locator("#rate-table").count(), 0, `${language}: nothing saved`);
+    await page.fill("#rate-form input[name=prefix]", "48600");
+    await page.fill("#rate-form input[name=per_minute]", language === "en" ? "0.12" : "0,12");
+    await Promise.all([page.waitForNavigation(), page.click("#rate-form button[type=submit]")]);
+    assert.match(await page.textContent("#rate-table"), /0\.1200/, `${language}: the rate listed`);
+    await fits(page, language, `billing ${language}`);
+    await page.screenshot({ path: join(screenshots, `billing-${language}.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await fits(page, language, `billing ${language} phone`);
+    await page.screenshot({ path: join(screenshots, `billing-${language}-phone.png`), fullPage: true });
     await actx.close();
     await ctx.close();
   });

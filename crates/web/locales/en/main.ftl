@@ -1144,3 +1144,5 @@ stats-hung-up-first = hung up before it
 lists-success = success
 lists-counts-success = Counts as a success in the statistics
 err-stats-too-long = The statistics cover at most 92 days.
+stats-hours = { $hours } h
+billing-export = Export the calls (CSV)

@@ -1144,3 +1144,5 @@ stats-hung-up-first = ניתק לפניה
 lists-success = הצלחה
 lists-counts-success = נחשבת להצלחה בסטטיסטיקה
 err-stats-too-long = הסטטיסטיקה מכסה לכל היותר 92 ימים.
+stats-hours = { $hours } שעות
+billing-export = ייצוא השיחות (CSV)

@@ -1144,3 +1144,5 @@ stats-hung-up-first = rozłączył się wcześniej
 lists-success = sukces
 lists-counts-success = Liczy się jako sukces w statystykach
 err-stats-too-long = Statystyki obejmują najwyżej 92 dni.
+stats-hours = { $hours } godz.
+billing-export = Eksportuj połączenia (CSV)

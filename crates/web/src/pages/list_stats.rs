@@ -56,9 +56,14 @@ impl StatsPage {
         self.lists.iter().find(|l| l.id == *id).map(|l| l.name.clone()).unwrap_or_default()
     }
 
-    /// A share as "2.5 %".
+    /// A share as "2.5%" (the sign kept with its number in a right-to-left page).
     pub fn percent(&self, share: &f64) -> String {
-        format!("{:.1} %", share * 100.0)
+        format!("{:.1}%", share * 100.0)
+    }
+
+    /// A window of hours, in the user's words.
+    pub fn hours(&self, h: &i64) -> String {
+        crate::i18n::tr_args(self.p.lang, "stats-hours", &[("hours", (*h).into())])
     }
 
     pub fn per_hour(&self, v: &Option<f64>) -> String {
