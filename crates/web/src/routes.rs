@@ -87,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/call-lists/profiles", post(list_rules::save_profile))
         .route("/call-lists/numbers/{id}/outcome", post(call_lists::give_outcome))
         .route("/call-lists/stats", get(list_stats::show))
+        .route("/call-lists/dnc", post(call_lists::add_dnc))
+        .route("/call-lists/dnc/{id}/remove", post(call_lists::remove_dnc))
         .route("/billing", get(billing::show))
         .route("/billing/export", get(billing::export))
         .route("/billing/rates", post(billing::save_rate))

@@ -180,9 +180,9 @@ impl Crm {
         Ok(None)
     }
 
-    /// Takes the first number `q` finds for `user`: one UPDATE whose subquery picks it, so two
-    /// askers never take the same one (SQLite runs one writer at a time; on PostgreSQL the pick
-    /// skips rows another asker has locked, and the UPDATE checks nobody holds it).
+    /// Takes the first number `q` finds for `user`, so that two askers never take the same one:
+    /// on PostgreSQL one UPDATE whose subquery picks it, skipping rows another asker has locked
+    /// (the UPDATE checks nobody holds it); on SQLite see `claim_first_sqlite`.
     async fn claim_first(
         &self,
         org: OrgId,
@@ -192,10 +192,11 @@ impl Crm {
     ) -> Result<Option<ListNumber>, CrmError> {
         use store::sea_orm::QueryTrait;
         use store::sea_orm::sea_query::{ExprTrait, LockBehavior, LockType, SubQueryStatement};
-        let mut pick = q.clone().select_only().column(list_number::Column::Id).limit(1).into_query();
-        if self.store.is_postgres() {
-            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        if !self.store.is_postgres() {
+            return self.claim_first_sqlite(org, q, user, now).await;
         }
+        let mut pick = q.clone().select_only().column(list_number::Column::Id).limit(1).into_query();
+        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         for _ in 0..8 {
             let gate = self.list_gate().await;
             let taken = list_number::Entity::update_many()
@@ -215,9 +216,41 @@ impl Crm {
             if let Some(n) = taken.into_iter().next() {
                 return Ok(Some(n));
             }
-            // Nothing: none left, or (PostgreSQL) another asker took the one picked first.
-            if !self.store.is_postgres() || q.clone().one(self.db()).await?.is_none() {
+            // Nothing: none left, or another asker took the one picked first.
+            if q.clone().one(self.db()).await?.is_none() {
                 return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
+    /// SQLite: the first number `q` finds is read, then taken by its id — under the process's
+    /// gate of the lists' writes, so nobody here takes it in between, and only if nobody holds
+    /// it (another process may have). The database's write lock is held only for that one row:
+    /// finding nothing (an agent without due callbacks, say) writes nothing at all.
+    async fn claim_first_sqlite(
+        &self,
+        org: OrgId,
+        q: store::sea_orm::Select<list_number::Entity>,
+        user: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ListNumber>, CrmError> {
+        for _ in 0..8 {
+            let gate = self.list_gate().await;
+            let first: Option<i64> =
+                q.clone().select_only().column(list_number::Column::Id).limit(1).into_tuple().one(self.db()).await?;
+            let Some(id) = first else { return Ok(None) };
+            let taken = list_number::Entity::update_many()
+                .col_expr(list_number::Column::LeasedBy, Expr::value(user))
+                .col_expr(list_number::Column::LeasedAt, Expr::value(now))
+                .filter(list_number::Column::OrgId.eq(org.0))
+                .filter(list_number::Column::Id.eq(id))
+                .filter(list_number::Column::LeasedBy.is_null())
+                .exec_with_returning(self.db())
+                .await?;
+            drop(gate);
+            if let Some(n) = taken.into_iter().next() {
+                return Ok(Some(n));
             }
         }
         Ok(None)

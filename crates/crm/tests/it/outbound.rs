@@ -460,3 +460,32 @@ async fn a_simulated_hour_of_predictive_dialing_stays_within_the_law() {
         progressive.occupancy
     );
 }
+
+/// Managers paste numbers onto the do-not-call list: a line that is no number refuses the
+/// paste and adds nothing; the rest are read in the organization's country, once each; the
+/// pick never hands them out; a number taken off is handed out again.
+#[tokio::test]
+async fn a_pasted_do_not_call_list_is_all_or_nothing_and_never_dialled() {
+    let dir = tempfile::tempdir().unwrap();
+    for (b, store) in store::testing::backends(dir.path()).await {
+        let settings = crm::CrmSettings { files: dir.path().join(format!("files-{b}")), ..Default::default() };
+        let crm = Crm::start_with(store, settings).await.unwrap();
+        let o = office(&crm, 1).await;
+        let list = crm.create_call_list(&o.manager, "Autumn", "").await.unwrap();
+        crm.add_list_numbers(&o.manager, list.id, &numbers(1, 2)).await.unwrap();
+        let refused = crm.add_dnc_numbers(&o.manager, "600 000 001\nnot a number\n600 000 002; 12").await.unwrap();
+        assert_eq!(refused, Err(crm::outbound::dnc::BadLines(vec![2, 3])), "{b}");
+        assert_eq!(crm.dnc_count(o.manager.org_id).await.unwrap(), 0, "{b}: nothing added");
+        let added = crm.add_dnc_numbers(&o.manager, "600 000 001, +48 600 000 001\n600000002").await.unwrap();
+        assert_eq!(added, Ok(2), "{b}: once each");
+        assert_eq!(crm.add_dnc_numbers(&o.manager, "600 000 001").await.unwrap(), Ok(0), "{b}: already there");
+        assert!(matches!(crm.add_dnc_numbers(&o.agents[0], "600 000 003").await, Err(crm::CrmError::Forbidden)));
+        // Both listed numbers are on it: nothing to hand out.
+        assert!(crm.next_number(&o.agents[0]).await.unwrap().is_none(), "{b}");
+        let found = crm.dnc_numbers(&o.manager, "000 002", 10).await.unwrap();
+        assert_eq!(found.len(), 1, "{b}");
+        crm.remove_dnc_number(&o.manager, found[0].id).await.unwrap();
+        let n = crm.next_number(&o.agents[0]).await.unwrap().expect("handed out again");
+        assert_eq!(n.number, "48600000002", "{b}");
+    }
+}

@@ -154,9 +154,12 @@ async fn run(backend: &str, database_url: Option<String>) {
             break rows;
         }
         let open: Vec<_> = rows.iter().filter(|r| r.ended_at.is_none()).collect();
+        // When it does not: every row not to an extension, to tell which calls they are.
+        let others: Vec<_> = rows.iter().filter(|r| !is_direct(r)).collect();
         assert!(
             settled.elapsed() < Duration::from_secs(40),
-            "{backend}: the call log settles: {} rows, {direct} direct, {} queue callers, open: {open:?}",
+            "{backend}: the call log settles: {} rows, {direct} direct, {} queue callers, open: {open:?}, \
+             not direct: {others:?}",
             rows.len(),
             queued.len()
         );

@@ -30,6 +30,9 @@ pub struct ListsQuery {
     /// The preset the new profile's form starts from.
     #[serde(default)]
     pub preset: String,
+    /// Digits to find on the do-not-call list.
+    #[serde(default)]
+    pub dnc: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -52,6 +55,10 @@ pub struct ListsPage {
     pub dialer: bool,
     /// The user may open a billing section.
     pub billing: bool,
+    /// Managers: how many numbers are never called, the newest (or those found), the search.
+    pub dnc_count: u64,
+    pub dnc: Vec<crm::outbound::dnc::DncNumber>,
+    pub dnc_q: String,
     /// Some open list is dialled progressively or predictively; the user is dialing now.
     pub progressive: bool,
     pub dialing: bool,
@@ -162,6 +169,9 @@ async fn page_with(
         sections: Section::ALL,
         dialer,
         billing,
+        dnc_count: if me.is_manager() { st.crm.dnc_count(org).await? } else { 0 },
+        dnc: if me.is_manager() { st.crm.dnc_numbers(me, "", 20).await? } else { vec![] },
+        dnc_q: String::new(),
         progressive: st.crm.call_lists(org).await?.iter().any(|l| l.active && l.dial_mode != DialMode::Preview),
         dialing: st.crm.is_dialing(me),
         dial_modes: [DialMode::Preview, DialMode::Progressive, DialMode::Predictive],
@@ -182,6 +192,10 @@ pub async fn show(
 ) -> Result<ListsPage, PageError> {
     let mut p = page_with(&st, &ctx, &me, q.next == "none", &q.preset).await?;
     p.p = p.p.with_flash(uri.query());
+    if me.is_manager() && !q.dnc.trim().is_empty() {
+        p.dnc = st.crm.dnc_numbers(&me, &q.dnc, 100).await?;
+        p.dnc_q = q.dnc.trim().to_string();
+    }
     Ok(p)
 }
 
@@ -698,4 +712,39 @@ pub async fn retire_category(
     super::manager_only(&me)?;
     st.crm.retire_list_category(&me, id).await?;
     Ok(Redirect::to("/call-lists?ok=lists-retired#categories").into_response())
+}
+
+/// Managers paste numbers onto the do-not-call list: all or none (the lines that are no number
+/// are named).
+pub async fn add_dnc(
+    State(st): State<AppState>,
+    Authed(ctx, me): Authed,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    match st.crm.add_dnc_numbers(&me, &crate::forms::field(&pairs, "numbers")).await {
+        Ok(Ok(_)) => Ok(Redirect::to("/call-lists?ok=lists-dnc-added#dnc").into_response()),
+        Ok(Err(crm::outbound::dnc::BadLines(lines))) => {
+            let mut p = page(&st, &ctx, &me, false).await?;
+            let lines = lines.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            let text = crate::i18n::tr_args(ctx.lang, "err-dnc-lines", &[("lines", lines.into())]);
+            p.errors =
+                FormErrors { fields: vec![("numbers", text)], general: Some(crate::i18n::tr(ctx.lang, "err-invalid")) };
+            p.failed = "dnc".into();
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => refused(&st, &ctx, &me, "dnc", e).await,
+    }
+}
+
+/// Managers take a number off the do-not-call list.
+pub async fn remove_dnc(
+    State(st): State<AppState>,
+    Authed(_ctx, me): Authed,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    super::manager_only(&me)?;
+    st.crm.remove_dnc_number(&me, id).await?;
+    Ok(Redirect::to("/call-lists?ok=lists-dnc-removed#dnc").into_response())
 }

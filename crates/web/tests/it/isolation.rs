@@ -120,6 +120,8 @@ async fn every_route_with_an_id_hides_other_organizations() {
             ..Default::default()
         };
         let rate = app.crm.save_rate(&gina_user, rate_in).await.unwrap().id;
+        app.crm.add_dnc_numbers(&gina_user, "600 777 222").await.unwrap().unwrap();
+        let dnc = app.crm.dnc_numbers(&gina_user, "", 1).await.unwrap()[0].id;
         // (method, route pattern, concrete path, page form?) for organization B's ids.
         let walk: Vec<(Method, &str, String, bool)> = vec![
             (Method::GET, "/admin/users/{id}", format!("/admin/users/{g}"), false),
@@ -183,6 +185,7 @@ async fn every_route_with_an_id_hides_other_organizations() {
             ),
             (Method::POST, "/call-lists/numbers/{id}/outcome", format!("/call-lists/numbers/{held}/outcome"), true),
             (Method::POST, "/billing/rates/{id}/delete", format!("/billing/rates/{rate}/delete"), true),
+            (Method::POST, "/call-lists/dnc/{id}/remove", format!("/call-lists/dnc/{dnc}/remove"), true),
             (Method::POST, "/api/v1/call-lists/{id}/numbers", format!("/api/v1/call-lists/{call_list}/numbers"), false),
             (Method::GET, "/api/v1/call-lists/numbers/{id}", format!("/api/v1/call-lists/numbers/{held}"), false),
             (

@@ -3,6 +3,7 @@
 mod agent;
 mod api;
 mod billing;
+mod call_lists;
 mod isolation;
 mod login;
 mod missed;
