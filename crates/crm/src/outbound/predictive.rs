@@ -32,6 +32,9 @@ const RING: std::time::Duration = std::time::Duration::from_secs(20);
 #[derive(Debug, Default)]
 pub struct Pacer {
     reserved: HashSet<i64>,
+    /// The free agents found at the last look, with their categories (none: every one): an
+    /// answered customer is given one of them at once, without asking the store.
+    free: Vec<(User, Vec<i64>)>,
     in_flight: u32,
     waiting: u32,
     /// Why the pacer placed what it placed last, per list (for the page).
@@ -118,17 +121,18 @@ impl Crm {
             return Ok(());
         }
         let free = self.free_agents(org, agents).await?;
+        let mut free_cats = vec![];
+        for a in &free {
+            free_cats.push((a.clone(), self.agent_categories(org, a.id).await?));
+        }
         // Only numbers some free agent may take: the union of their categories (none if one of
         // them may take every category).
-        let mut cats = vec![];
-        for a in &free {
-            let theirs = self.agent_categories(org, a.id).await?;
-            if theirs.is_empty() {
-                cats.clear();
-                break;
-            }
-            cats.extend(theirs);
-        }
+        let cats: Vec<i64> = if free_cats.iter().any(|(_, c)| c.is_empty()) {
+            vec![]
+        } else {
+            free_cats.iter().flat_map(|(_, c)| c.iter().copied()).collect()
+        };
+        self.pacer_count(org, |p| p.free = free_cats);
         let mut last = vec![];
         for list in lists {
             let (in_flight, waiting) = {
@@ -246,20 +250,19 @@ impl Crm {
                     p.in_flight = p.in_flight.saturating_sub(1);
                     p.waiting += 1;
                 });
-                // A free agent whose categories admit the number, reserved while their phone
-                // answers.
-                let dialing = self.dialing.dialing_in(org.0);
-                let mut admitted = vec![];
-                for a in self.free_agents(org, &dialing).await.unwrap_or_default() {
-                    let cats = self.agent_categories(org, a.id).await?;
-                    if cats.is_empty() || number.category_id.is_some_and(|c| cats.contains(&c)) {
-                        admitted.push(a);
-                    }
-                }
-                // Chosen and reserved at once: two customers answering together get two agents.
+                // A free agent (of the last look, still dialing) whose categories admit the
+                // number, chosen and reserved at once — without waiting for the store, as the
+                // drop time runs: two customers answering together get two agents.
+                let dialing: HashSet<i64> = self.dialing.dialing_in(org.0).iter().map(|u| u.id.0).collect();
+                let admits = |cats: &[i64]| cats.is_empty() || number.category_id.is_some_and(|c| cats.contains(&c));
                 let mut chosen = None;
                 self.pacer_count(org, |p| {
-                    chosen = admitted.into_iter().find(|a| p.reserved.insert(a.id.0));
+                    let Pacer { free, reserved, .. } = p;
+                    chosen = free
+                        .iter()
+                        .filter(|(a, cats)| dialing.contains(&a.id.0) && admits(cats))
+                        .find(|(a, _)| reserved.insert(a.id.0))
+                        .map(|(a, _)| a.clone());
                 });
                 let _ = ask.send(chosen.as_ref().map(|a| a.extension.to_string()));
                 *agent = chosen;
@@ -269,10 +272,12 @@ impl Crm {
                 *flight = Flight::Over;
                 self.pacer_count(org, |p| p.waiting = p.waiting.saturating_sub(1));
                 if let Some(a) = agent.as_ref() {
-                    self.dialer_connected(org, id, a).await?;
+                    // Talking: no longer free, whatever the last look found.
                     self.pacer_count(org, |p| {
+                        p.free.retain(|(u, _)| u.id != a.id);
                         p.reserved.remove(&a.id.0);
                     });
+                    self.dialer_connected(org, id, a).await?;
                 }
             }
             DialReport::Abandoned { message_after } => {

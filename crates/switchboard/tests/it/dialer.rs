@@ -89,7 +89,7 @@ async fn predictive_dialing_connects_an_answered_customer_or_plays_the_message_w
     }
 
     // Both customers called at once; one connected to anna, one abandoned with its message.
-    let settled = tokio::time::timeout(Duration::from_secs(30), async {
+    let settled = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let calls =
                 crm.dialer_calls(org.id, list.id, chrono::Utc::now() - chrono::Duration::hours(1)).await.unwrap();

@@ -34,12 +34,12 @@ pub enum DialReport {
     Answered(oneshot::Sender<Option<String>>),
     /// The agent's phone answered: they talk.
     Connected { extension: String },
-    /// No agent within the drop time: the message began this long after the answer (None: the
-    /// customer hung up before it).
+    /// No agent within the drop time: the message begins now, this long after the answer (None:
+    /// the customer hung up before it). `Ended` follows once it was played.
     Abandoned { message_after: Option<Duration> },
     /// Rang out, busy, refused on the way, or cancelled.
     Unanswered { busy: bool },
-    /// The connected call ended.
+    /// The connected call, or the abandoned call's message, ended.
     Ended,
 }
 
@@ -175,17 +175,13 @@ async fn run_dial(srv: Arc<Shared>, d: DialOut, customer: Plan, reports: mpsc::U
     }
     let Some((agent, agent_answer, agent_states, agent_ip)) = taken else {
         // 3. Nobody: the message, then the end.
-        let began = play_message(&d.message, sock_customer, answer.addr, pt, &mut states).await;
-        let _ = reports.send(DialReport::Abandoned { message_after: Some(began - answered) });
-        hang_up(&srv, &dialog).await;
+        abandon(&srv, &d.message, answered, sock_customer, answer.addr, pt, &mut states, &dialog, &reports).await;
         meta.end(&srv, EndCause::Answered);
         return;
     };
     let Some(agent_media) = sdp::parse(&agent_answer.body).filter(|m| m.codecs.contains(&pt)) else {
         hang_up(&srv, &agent).await;
-        let began = play_message(&d.message, sock_customer, answer.addr, pt, &mut states).await;
-        let _ = reports.send(DialReport::Abandoned { message_after: Some(began - answered) });
-        hang_up(&srv, &dialog).await;
+        abandon(&srv, &d.message, answered, sock_customer, answer.addr, pt, &mut states, &dialog, &reports).await;
         meta.end(&srv, EndCause::Answered);
         return;
     };
@@ -211,26 +207,35 @@ async fn run_dial(srv: Arc<Shared>, d: DialOut, customer: Plan, reports: mpsc::U
     let _ = reports.send(DialReport::Ended);
 }
 
-/// Plays the information message to the customer whole, or until they hang up; returns when
-/// it began.
-async fn play_message(
+/// An answered customer nobody took: told as abandoned the moment the information message
+/// begins (the customer waits for no agent any more), who then hears it whole — or until they
+/// hang up — and is hung up; the end is told after.
+#[allow(clippy::too_many_arguments)]
+async fn abandon(
+    srv: &Shared,
     message: &Music,
+    answered: tokio::time::Instant,
     socket: tokio::net::UdpSocket,
     to: Option<SocketAddr>,
     pt: u8,
     states: &mut DialogStateReceiver,
-) -> tokio::time::Instant {
+    dialog: &InviteDialog,
+    reports: &mpsc::UnboundedSender<DialReport>,
+) {
     let began = tokio::time::Instant::now();
+    let _ = reports.send(DialReport::Abandoned { message_after: Some(began - answered) });
     let length = message.duration() + Duration::from_millis(200);
     let play = media::music::play(message.clone(), Arc::new(socket), move || to, pt, move || began.elapsed() < length);
     tokio::pin!(play);
     loop {
         tokio::select! {
-            _ = &mut play => return began,
+            _ = &mut play => break,
             st = states.recv() => match st {
-                Some(DialogState::Terminated(..)) | None => return began,
+                Some(DialogState::Terminated(..)) | None => break,
                 _ => {}
             },
         }
     }
+    hang_up(srv, dialog).await;
+    let _ = reports.send(DialReport::Ended);
 }
