@@ -185,16 +185,29 @@ impl Crm {
     /// Managers retire an outcome (a typo, one no longer used): it is offered no more; the
     /// numbers and attempts that have it keep its name.
     pub async fn retire_list_outcome(&self, by: &User, id: i64) -> Result<(), CrmError> {
+        let mut am = self.outcome_to_change(by, id).await?;
+        am.active = Set(false);
+        am.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Managers mark an outcome as a success (or not) for the statistics.
+    pub async fn set_outcome_success(&self, by: &User, id: i64, success: bool) -> Result<(), CrmError> {
+        let mut am = self.outcome_to_change(by, id).await?;
+        am.success = Set(success);
+        am.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// The organization's outcome `id`, for a manager to change.
+    async fn outcome_to_change(&self, by: &User, id: i64) -> Result<list_outcome::ActiveModel, CrmError> {
         managers(by)?;
         let o = list_outcome::Entity::find_by_id(id)
             .filter(list_outcome::Column::OrgId.eq(by.org_id.0))
             .one(self.db())
             .await?
             .ok_or(CrmError::NotFound)?;
-        let mut am: list_outcome::ActiveModel = o.into();
-        am.active = Set(false);
-        am.update(self.db()).await?;
-        Ok(())
+        Ok(o.into())
     }
 
     /// Managers retire a category: it is offered no more for new numbers and agents; the

@@ -18,7 +18,7 @@ use super::pacer::{Pace, Why, calls_to_place};
 use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
-use telephony::{DialOut, DialReport, Tenant};
+use telephony::{DialOut, DialReport, Music, Tenant};
 
 /// How often the pacer looks.
 const PACE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -164,8 +164,14 @@ impl Crm {
             if n == 0 {
                 continue;
             }
-            for (call, number) in self.dialer_take(org, list.id, n, &cats).await? {
-                self.place_dialer_call(org, call.id, number).await;
+            let taken = self.dialer_take(org, list.id, n, &cats).await?;
+            if !taken.is_empty() {
+                // Made once for the calls placed now: the organization's address and message.
+                let tenant = Tenant { id: org.0, realm: self.org(org).await?.sip_domain };
+                let message = self.info_message(org).await?;
+                for (call, number) in taken {
+                    self.place_dialer_call(org, &tenant, &message, call.id, number).await;
+                }
             }
         }
         if let Some(p) = self.dialing.pacers.lock().expect("pacers lock").get_mut(&org.0) {
@@ -181,19 +187,18 @@ impl Crm {
     }
 
     /// Places one dialer's call and follows what becomes of it.
-    async fn place_dialer_call(&self, org: OrgId, id: i64, number: ListNumber) {
+    async fn place_dialer_call(&self, org: OrgId, tenant: &Tenant, message: &Music, id: i64, number: ListNumber) {
         let placed = async {
-            let o = self.org(org).await?;
             let call_id = telephony::new_call_id();
             self.dialer_placed(org, id, &call_id).await?;
             let d = DialOut {
-                tenant: Tenant { id: org.0, realm: o.sip_domain },
+                tenant: tenant.clone(),
                 number: number.number.trim_start_matches('+').to_string(),
                 caller_id: None,
                 call_id,
                 ring: RING.max(MIN_RING),
                 drop_after: CONNECT_WITHIN,
-                message: self.info_message(org).await?,
+                message: message.clone(),
             };
             self.sip()?.dial(d).await.map_err(|e| CrmError::CallRefused(e.to_string()))
         };

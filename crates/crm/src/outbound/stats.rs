@@ -264,20 +264,4 @@ impl Crm {
             .collect();
         Ok(ListStatistics { days: days.into_iter().collect(), total, lists, abandoned })
     }
-
-    /// Managers mark an outcome as a success (or not) for the statistics.
-    pub async fn set_outcome_success(&self, by: &User, id: i64, success: bool) -> Result<(), CrmError> {
-        use store::entities::list_outcome;
-        use store::sea_orm::{ActiveModelTrait, Set};
-        managers(by)?;
-        let o = list_outcome::Entity::find_by_id(id)
-            .filter(list_outcome::Column::OrgId.eq(by.org_id.0))
-            .one(self.db())
-            .await?
-            .ok_or(CrmError::NotFound)?;
-        let mut am: list_outcome::ActiveModel = o.into();
-        am.success = Set(success);
-        am.update(self.db()).await?;
-        Ok(())
-    }
 }

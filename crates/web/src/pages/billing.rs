@@ -232,12 +232,8 @@ pub async fn export(
     .map(|k| t(k))
     .collect();
     let table = st.crm.export_billing(&me, &f, headers).await?;
-    let (bytes, charset) = table.to_csv_named(&q.encoding)?;
-    let mime = format!("text/csv; charset={}", charset.to_lowercase());
     let name = if q.inbound() { "inbound" } else { "outbound" };
-    let disposition = format!("attachment; filename=\"switchboard-billing-{name}.csv\"");
-    Ok(([(axum::http::header::CONTENT_TYPE, mime), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+    super::call_lists::csv_download(&table, &q.encoding, &format!("switchboard-billing-{name}.csv"))
 }
 
 /// Managers add a rate (or change the one of the same trunk, direction and prefix).

@@ -621,9 +621,19 @@ pub async fn export_numbers(
     .map(|k| t(k))
     .collect();
     let table = st.crm.export_numbers(&me, &f, headers).await?;
-    let (bytes, charset) = table.to_csv_named(&q.encoding)?;
+    csv_download(&table, &q.encoding, "switchboard-numbers.csv")
+}
+
+/// A table as a CSV file to download, in the encoding asked for (utf-8, windows-1250,
+/// windows-1255).
+pub(super) fn csv_download(
+    table: &crm::reports::export::Table,
+    encoding: &str,
+    file: &str,
+) -> Result<Response, PageError> {
+    let (bytes, charset) = table.to_csv_named(encoding)?;
     let mime = format!("text/csv; charset={}", charset.to_lowercase());
-    let disposition = "attachment; filename=\"switchboard-numbers.csv\"".to_string();
+    let disposition = format!("attachment; filename=\"{file}\"");
     Ok(([(axum::http::header::CONTENT_TYPE, mime), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
 }
