@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The call lists at size (issue 18): a CSV of N numbers (default 1,000,000) imported into a list
 # through the import engine; the export of all of them; then A agents (default 200) asking
-# "next number" at once and giving an outcome, for S seconds (default 20): numbers handed out
-# per second and the p50/p99 of "next number". SQLite; BENCH_PG=ADMIN_URL for PostgreSQL.
+# "next number" all at the same moment, 100 times (p50/p99 of "next number"), and flat out for
+# S seconds (default 20), each asking again once its outcome is written (numbers handed out
+# per second). SQLite; BENCH_PG=ADMIN_URL for PostgreSQL.
 #   bench/call_lists.sh [NUMBERS] [AGENTS] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

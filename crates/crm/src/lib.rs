@@ -60,6 +60,8 @@ pub struct Crm {
     pub(crate) dialing: std::sync::Arc<outbound::dialing::Sessions>,
     /// On SQLite the call lists' writes queue here in order (`outbound::lease::list_gate`).
     pub(crate) list_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Each organization's asks for numbers, served together (`outbound/dispenser.rs`).
+    pub(crate) dispensers: std::sync::Arc<outbound::dispenser::Dispensers>,
 }
 
 /// What a node sets up the domain with.
@@ -130,6 +132,7 @@ impl Crm {
             carriers: std::sync::Arc::new(std::sync::RwLock::new(settings.carriers)),
             dialing: Default::default(),
             list_gate: Default::default(),
+            dispensers: Default::default(),
         };
         crm.follow_routing_changes();
         crm.start_journal();

@@ -8,6 +8,7 @@
 //! under its cap.
 
 use super::compliance::Profile;
+use super::dispenser::Want;
 use super::{ListNumber, managers};
 use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Duration, Utc};
@@ -71,9 +72,9 @@ impl Crm {
     ) -> Result<Vec<(DialerCall, ListNumber)>, CrmError> {
         let l = self.call_list(org, list).await?;
         let now = self.now();
+        let want = Want { holder: DIALER, cats: cats.to_vec(), lists: Some(vec![l.id]) };
         let mut out = vec![];
-        while out.len() < n as usize {
-            let Some(number) = self.pick_for(org, DIALER, cats, Some(&[l.id]), now).await? else { break };
+        for number in self.dispense(org, vec![want; n as usize], now).await?.into_iter().flatten() {
             let call = dialer_call::ActiveModel {
                 org_id: Set(org.0),
                 list_id: Set(l.id),

@@ -9,20 +9,16 @@
 //! is not handed out now.
 
 use super::ListNumber;
-use super::access::Section;
 use super::compliance::{self, Profile};
-use super::dialer::DIALER;
-use crate::{Crm, CrmError, FieldError, OrgId, User};
+use super::dispenser::{Given, Want};
+use crate::{Crm, CrmError, OrgId, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use store::entities::dialer_call::{self, DialResult};
-use store::entities::list_outcome::OutcomeKind;
-use store::entities::{call_list, dnc_number, list_attempt, list_number, list_outcome};
+use store::entities::{call_list, dnc_number, list_attempt, list_number};
 use store::sea_orm::sea_query::{Expr, Query};
-use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use store::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Why a number is not handed out now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,9 +47,9 @@ pub enum NotNow {
 }
 
 /// The profiles of the organization's lists, read once per pick.
-struct Rules {
+pub(super) struct Rules {
     /// Each list's profile (lists without one are missing).
-    of_list: HashMap<i64, Profile>,
+    pub(super) of_list: HashMap<i64, Profile>,
     /// The open lists.
     open: Vec<i64>,
 }
@@ -61,7 +57,7 @@ struct Rules {
 impl Rules {
     /// The numbers the rules allow now: those of lists without a profile, and of each profile's
     /// lists those of a country inside its window (and with consent when it asks for it).
-    fn allowed(&self, now: DateTime<Utc>) -> Condition {
+    pub(super) fn allowed(&self, now: DateTime<Utc>) -> Condition {
         let free: Vec<i64> = self.open.iter().copied().filter(|l| !self.of_list.contains_key(l)).collect();
         let mut any = Condition::any().add(list_number::Column::ListId.is_in(free));
         let mut by_profile: HashMap<i64, (&Profile, Vec<i64>)> = HashMap::new();
@@ -107,29 +103,15 @@ impl Crm {
     /// or to someone whose time ran out: their own due callbacks first, then the numbers waiting
     /// longest since their due time, then new ones in the order they were added.
     pub async fn next_number(&self, user: &User) -> Result<Option<ListNumber>, CrmError> {
-        self.require_section(user, Section::Dialer).await?;
-        let org = user.org_id;
-        let settings = self.list_settings(org).await?;
-        if settings.release_at_day_end {
-            self.release_numbers_of_past_days(org).await?;
-        }
-        let held = list_number::Entity::find()
-            .filter(list_number::Column::OrgId.eq(org.0))
-            .filter(list_number::Column::LeasedBy.eq(user.id.0))
-            .count(self.db())
-            .await?;
-        if held >= settings.max_held.max(1) as u64 {
-            return Err(CrmError::Conflict(FieldError { field: "number", code: "err-lease-limit" }));
-        }
-        let cats = self.agent_categories(org, user.id).await?;
-        self.pick_for(org, user.id.0, &cats, None, self.now()).await
+        self.desk_next(user).await
     }
 
     /// Takes the next number for `holder` (an agent, or the dialer: `DIALER`) among the open
     /// numbers allowed now (of `lists` only, when given; in `cats` when some): an agent's own due
     /// callbacks first; then numbers due again, longest waiting first; then new ones in the
     /// order they were added — each an index range read in order, never a sort. The dialer takes
-    /// only numbers assigned to nobody (or whose owner's time ran out).
+    /// only numbers assigned to nobody (or whose owner's time ran out). Served together with
+    /// every other ask of the organization at the same time (`dispenser.rs`).
     pub(crate) async fn pick_for(
         &self,
         org: OrgId,
@@ -138,122 +120,8 @@ impl Crm {
         lists: Option<&[i64]>,
         now: DateTime<Utc>,
     ) -> Result<Option<ListNumber>, CrmError> {
-        let rules = self.rules(org).await?;
-        let allowed = rules.allowed(now);
-        let phases: &[(bool, bool)] = if holder == DIALER {
-            &[(false, true), (false, false)]
-        } else {
-            &[(true, true), (false, true), (false, false)]
-        };
-        for &(mine, due) in phases {
-            let mut q = self.open_numbers(org, now).filter(allowed.clone());
-            if let Some(l) = lists {
-                q = q.filter(list_number::Column::ListId.is_in(l.to_vec()));
-            }
-            let mut whose = Condition::any()
-                .add(list_number::Column::AgentId.is_null())
-                .add(list_number::Column::OwnedUntil.lte(now));
-            if holder != DIALER {
-                whose = whose.add(list_number::Column::AgentId.eq(holder));
-            }
-            q = if mine { q.filter(list_number::Column::AgentId.eq(holder)) } else { q.filter(whose) };
-            q = if due {
-                q.filter(list_number::Column::NextCallAt.lte(now)).order_by_asc(list_number::Column::NextCallAt)
-            } else {
-                q.filter(list_number::Column::NextCallAt.is_null())
-            };
-            if !cats.is_empty() {
-                q = q.filter(list_number::Column::CategoryId.is_in(cats.to_vec()));
-            }
-            let q = q.order_by_asc(list_number::Column::Id);
-            while let Some(n) = self.claim_first(org, q.clone(), holder, now).await? {
-                match rules.of_list.get(&n.list_id) {
-                    Some(p) => match self.attempts_used_until(org, p, &n.number, now).await? {
-                        // Its calls are used up: back, waiting until one falls out of the window.
-                        Some(until) => self.give_back(org, n.id, until).await?,
-                        None => return Ok(Some(n)),
-                    },
-                    None => return Ok(Some(n)),
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// Takes the first number `q` finds for `user`, so that two askers never take the same one:
-    /// on PostgreSQL one UPDATE whose subquery picks it, skipping rows another asker has locked
-    /// (the UPDATE checks nobody holds it); on SQLite see `claim_first_sqlite`.
-    async fn claim_first(
-        &self,
-        org: OrgId,
-        q: store::sea_orm::Select<list_number::Entity>,
-        user: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ListNumber>, CrmError> {
-        use store::sea_orm::QueryTrait;
-        use store::sea_orm::sea_query::{ExprTrait, LockBehavior, LockType, SubQueryStatement};
-        if !self.store.is_postgres() {
-            return self.claim_first_sqlite(org, q, user, now).await;
-        }
-        let mut pick = q.clone().select_only().column(list_number::Column::Id).limit(1).into_query();
-        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        for _ in 0..8 {
-            let gate = self.list_gate().await;
-            let taken = list_number::Entity::update_many()
-                .col_expr(list_number::Column::LeasedBy, Expr::value(user))
-                .col_expr(list_number::Column::LeasedAt, Expr::value(now))
-                .filter(list_number::Column::OrgId.eq(org.0))
-                .filter(list_number::Column::LeasedBy.is_null())
-                // `= (subquery)`: evaluated once (with IN, PostgreSQL may run a SKIP LOCKED pick
-                // again per row and take more than one).
-                .filter(
-                    Expr::col((list_number::Entity, list_number::Column::Id))
-                        .eq(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(pick.clone())))),
-                )
-                .exec_with_returning(self.db())
-                .await?;
-            drop(gate);
-            if let Some(n) = taken.into_iter().next() {
-                return Ok(Some(n));
-            }
-            // Nothing: none left, or another asker took the one picked first.
-            if q.clone().one(self.db()).await?.is_none() {
-                return Ok(None);
-            }
-        }
-        Ok(None)
-    }
-
-    /// SQLite: the first number `q` finds is read, then taken by its id — under the process's
-    /// gate of the lists' writes, so nobody here takes it in between, and only if nobody holds
-    /// it (another process may have). The database's write lock is held only for that one row:
-    /// finding nothing (an agent without due callbacks, say) writes nothing at all.
-    async fn claim_first_sqlite(
-        &self,
-        org: OrgId,
-        q: store::sea_orm::Select<list_number::Entity>,
-        user: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ListNumber>, CrmError> {
-        for _ in 0..8 {
-            let gate = self.list_gate().await;
-            let first: Option<i64> =
-                q.clone().select_only().column(list_number::Column::Id).limit(1).into_tuple().one(self.db()).await?;
-            let Some(id) = first else { return Ok(None) };
-            let taken = list_number::Entity::update_many()
-                .col_expr(list_number::Column::LeasedBy, Expr::value(user))
-                .col_expr(list_number::Column::LeasedAt, Expr::value(now))
-                .filter(list_number::Column::OrgId.eq(org.0))
-                .filter(list_number::Column::Id.eq(id))
-                .filter(list_number::Column::LeasedBy.is_null())
-                .exec_with_returning(self.db())
-                .await?;
-            drop(gate);
-            if let Some(n) = taken.into_iter().next() {
-                return Ok(Some(n));
-            }
-        }
-        Ok(None)
+        let want = Want { holder, cats: cats.to_vec(), lists: lists.map(<[i64]>::to_vec) };
+        Ok(self.dispense(org, vec![want], now).await?.pop().flatten())
     }
 
     /// A number taken but not to be called now goes back, not before `at`.
@@ -272,7 +140,7 @@ impl Crm {
 
     /// The open numbers of the organization's open lists that are due and held by nobody, and
     /// not on its do-not-call list.
-    fn open_numbers(&self, org: OrgId, now: DateTime<Utc>) -> store::sea_orm::Select<list_number::Entity> {
+    pub(super) fn open_numbers(&self, org: OrgId, now: DateTime<Utc>) -> store::sea_orm::Select<list_number::Entity> {
         let open_lists = Query::select()
             .column(call_list::Column::Id)
             .from(call_list::Entity)
@@ -310,7 +178,7 @@ impl Crm {
     }
 
     /// Each list's profile.
-    async fn rules(&self, org: OrgId) -> Result<Rules, CrmError> {
+    pub(super) async fn rules(&self, org: OrgId) -> Result<Rules, CrmError> {
         let profiles: HashMap<i64, Profile> =
             self.compliance_profiles(org).await?.into_iter().map(|p| (p.id, p)).collect();
         let lists = self.call_lists(org).await?;
@@ -323,7 +191,7 @@ impl Crm {
 
     /// When calls to `number` are allowed again under `p`'s limits, if they are used up now
     /// (attempts on every list's row of the number, over the last 24 hours and 30 days).
-    async fn attempts_used_until(
+    pub(super) async fn attempts_used_until(
         &self,
         org: OrgId,
         p: &Profile,
@@ -373,7 +241,7 @@ impl Crm {
     }
 
     /// Number `id` is not handed out before `at` (kept if it already waits longer).
-    async fn not_before(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
+    pub(super) async fn not_before(&self, org: OrgId, id: i64, at: DateTime<Utc>) -> Result<(), CrmError> {
         let _gate = self.list_gate().await;
         list_number::Entity::update_many()
             .col_expr(list_number::Column::NextCallAt, Expr::value(at))
@@ -408,8 +276,10 @@ impl Crm {
     }
 
     /// Numbers held since before the organization's day began go back to the pool.
-    async fn release_numbers_of_past_days(&self, org: OrgId) -> Result<u64, CrmError> {
-        let (_, day_start, _) = self.org_day(org, None).await?;
+    /// Returns when the organization's day ends: until then no number can become one of a
+    /// past day (the desk looks again only then).
+    pub(super) async fn release_numbers_of_past_days(&self, org: OrgId) -> Result<DateTime<Utc>, CrmError> {
+        let (_, day_start, day_end) = self.org_day(org, None).await?;
         // Read first: this runs at every "next number", and a write (even of no row) would
         // queue behind every other writer.
         let stale = list_number::Entity::find()
@@ -419,7 +289,7 @@ impl Crm {
             .one(self.db())
             .await?;
         if stale.is_none() {
-            return Ok(0);
+            return Ok(day_end);
         }
         let _gate = self.list_gate().await;
         let r = list_number::Entity::update_many()
@@ -437,7 +307,7 @@ impl Crm {
                 "numbers held over the end of the day went back to the pool"
             );
         }
-        Ok(r.rows_affected)
+        Ok(day_end)
     }
 
     /// The agent gives back a number they hold with an outcome (and, for a callback, its day and
@@ -454,86 +324,15 @@ impl Crm {
         note: &str,
         call_id: Option<&str>,
     ) -> Result<ListNumber, CrmError> {
-        self.require_section(user, Section::Dialer).await?;
-        let org = user.org_id;
-        let n = list_number::Entity::find_by_id(number_id)
-            .filter(list_number::Column::OrgId.eq(org.0))
-            .one(self.db())
-            .await?
-            .ok_or(CrmError::NotFound)?;
-        if n.leased_by != Some(user.id.0) {
-            return Err(CrmError::Conflict(FieldError { field: "number", code: "err-not-held" }));
-        }
-        let outcome = list_outcome::Entity::find_by_id(outcome_id)
-            .filter(list_outcome::Column::OrgId.eq(org.0))
-            .filter(list_outcome::Column::Active.eq(true))
-            .one(self.db())
-            .await?
-            .ok_or(CrmError::invalid("outcome", "err-outcome-unknown"))?;
-        if note.chars().count() > 2000 {
-            return Err(CrmError::invalid("note", "err-too-long"));
-        }
-        let now = self.now();
-        let settings = self.list_settings(org).await?;
-        let mut am: list_number::ActiveModel = n.clone().into();
-        let next = match outcome.kind {
-            OutcomeKind::Final | OutcomeKind::DoNotCall => {
-                am.done = Set(true);
-                None
-            }
-            OutcomeKind::Retry => Some(now + Duration::minutes(i64::from(outcome.retry_minutes))),
-            OutcomeKind::Callback => {
-                let at = callback_at
-                    .filter(|t| *t > now && *t < now + Duration::days(366))
-                    .ok_or(CrmError::invalid("callback_at", "err-callback-time"))?;
-                am.agent_id = Set(Some(user.id.0));
-                am.owned_until = Set(Some(at + Duration::minutes(i64::from(settings.callback_owner_minutes))));
-                Some(at)
-            }
+        let given = Given {
+            user: user.clone(),
+            number_id,
+            outcome_id,
+            callback_at,
+            note: note.to_string(),
+            call_id: call_id.map(str::to_string),
         };
-        am.next_call_at = Set(next);
-        am.outcome_id = Set(Some(outcome.id));
-        am.attempts = Set(n.attempts + 1);
-        am.leased_by = Set(None);
-        am.leased_at = Set(None);
-        am.modified_at = Set(now);
-        let gate = self.list_gate().await;
-        let txn = self.store.write().await?;
-        let saved = am.update(&txn).await?;
-        list_attempt::ActiveModel {
-            org_id: Set(org.0),
-            number_id: Set(n.id),
-            user_id: Set(user.id.0),
-            at: Set(now),
-            outcome_id: Set(outcome.id),
-            next_call_at: Set(next),
-            call_id: Set(call_id.map(str::to_string)),
-            note: Set(note.trim().to_string()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if outcome.kind == OutcomeKind::DoNotCall {
-            super::add_dnc(&txn, org, &n.number, Some(user.id.0), "outcome", now).await?;
-        }
-        txn.commit().await?;
-        drop(gate);
-        let rules = self.rules(org).await?;
-        if let Some(p) = rules.of_list.get(&n.list_id) {
-            let refused = matches!(outcome.kind, OutcomeKind::Final | OutcomeKind::DoNotCall);
-            if refused && p.block_after_refusal_hours > 0 {
-                let until = now + Duration::hours(i64::from(p.block_after_refusal_hours));
-                self.block_number(org, &n.number, until).await?;
-            }
-            if !saved.done
-                && let Some(until) = self.attempts_used_until(org, p, &n.number, now).await?
-            {
-                self.not_before(org, n.id, until).await?;
-            }
-        }
-        // Dialing progressively: the next call at once.
-        self.ring_dialing(user.id.0);
-        Ok(saved)
+        self.desk_outcome(given).await
     }
 
     /// The attempts on a number, oldest first.

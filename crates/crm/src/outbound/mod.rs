@@ -12,6 +12,7 @@ pub mod base;
 pub mod compliance;
 pub mod dialer;
 pub mod dialing;
+pub mod dispenser;
 pub mod dnc;
 pub mod lease;
 pub mod message;

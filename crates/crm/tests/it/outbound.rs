@@ -28,20 +28,24 @@ fn numbers(from: u32, n: u32) -> Vec<NewNumber> {
         .collect()
 }
 
-/// Fifty agents asking for the next number at the same moment never get the same one; each
-/// holds one (the default) and must give an outcome before the next.
+/// Fifty agents asking for the next number at the same moment, through two processes over one
+/// database, never get the same one; each holds one (the default) and must give an outcome
+/// before the next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_agents_asking_at_once_never_get_the_same_number() {
     let dir = tempfile::tempdir().unwrap();
     for (b, store) in store::testing::backends(dir.path()).await {
         let settings = crm::CrmSettings { files: dir.path().join(format!("files-{b}")), ..Default::default() };
-        let crm = Crm::start_with(store, settings).await.unwrap();
+        let crm = Crm::start_with(store.clone(), settings.clone()).await.unwrap();
+        // A second process over the same database: each serves its own agents' asks together,
+        // and the two race in the database.
+        let other = Crm::start_with(store, settings).await.unwrap();
         let o = office(&crm, 50).await;
         let list = crm.create_call_list(&o.manager, "Autumn", "").await.unwrap();
         let added = crm.add_list_numbers(&o.manager, list.id, &numbers(1, 40)).await.unwrap();
         assert_eq!(added.added, 40, "{b}");
-        let asks = o.agents.iter().cloned().map(|a| {
-            let crm = crm.clone();
+        let asks = o.agents.iter().cloned().enumerate().map(|(i, a)| {
+            let crm = if i % 2 == 0 { crm.clone() } else { other.clone() };
             tokio::spawn(async move { crm.next_number(&a).await.unwrap().map(|n| n.id) })
         });
         let got: Vec<i64> = futures_util::future::join_all(asks).await.into_iter().filter_map(|r| r.unwrap()).collect();
