@@ -93,4 +93,15 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+
+    /// After a load: PostgreSQL's statistics of the numbers are taken again at once (its
+    /// planner, left with those of an empty table until autovacuum comes by, scanned the whole
+    /// table for each "next number"). SQLite keeps none, and needs nothing.
+    pub async fn after_list_load(&self) -> Result<(), StoreError> {
+        if self.is_postgres() {
+            use sea_orm::ConnectionTrait;
+            self.conn().execute_unprepared("ANALYZE list_numbers").await?;
+        }
+        Ok(())
+    }
 }

@@ -384,6 +384,9 @@ impl Crm {
         let rows = m.rows_new as u64;
         let done = async {
             let summary = self.scan(user.org_id, &m, &s, true).await?;
+            if m.call_list_id.is_some() {
+                self.store.after_list_load().await?;
+            }
             // Every new row of the file is written now (this run's and a killed run's before it).
             let mut am: import::ActiveModel = m.into();
             am.state = Set(ImportState::Done);

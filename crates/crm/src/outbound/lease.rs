@@ -204,7 +204,7 @@ impl Crm {
         let rows = Query::select()
             .column(list_number::Column::Id)
             .from(list_number::Entity)
-            .and_where(list_number::Column::OrgId.eq(org.0))
+            .and_where(list_number::Column::ListId.in_subquery(self.lists_of(org)))
             .and_where(list_number::Column::Number.eq(number))
             .to_owned();
         let mut times: Vec<DateTime<Utc>> = list_attempt::Entity::find()
@@ -257,13 +257,23 @@ impl Crm {
         Ok(())
     }
 
+    /// The ids of the organization's lists: a number's rows over every list are found by
+    /// `list_id IN (this) AND number = ?`, the lists' unique index (list, number).
+    pub(crate) fn lists_of(&self, org: OrgId) -> store::sea_orm::sea_query::SelectStatement {
+        Query::select()
+            .column(call_list::Column::Id)
+            .from(call_list::Entity)
+            .and_where(call_list::Column::OrgId.eq(org.0))
+            .to_owned()
+    }
+
     /// Every list's rows of `number` are not handed out before `until` (a refusal, an
     /// abandoned call).
     pub(crate) async fn block_number(&self, org: OrgId, number: &str, until: DateTime<Utc>) -> Result<(), CrmError> {
         let _gate = self.list_gate().await;
         list_number::Entity::update_many()
             .col_expr(list_number::Column::BlockedUntil, Expr::value(until))
-            .filter(list_number::Column::OrgId.eq(org.0))
+            .filter(list_number::Column::ListId.in_subquery(self.lists_of(org)))
             .filter(list_number::Column::Number.eq(number))
             .filter(
                 Condition::any()

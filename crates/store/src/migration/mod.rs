@@ -25,6 +25,7 @@ mod m20261207_000020_queue_callbacks;
 mod m20261207_000021_call_lists;
 mod m20261207_000022_list_rules;
 mod m20261208_000023_billing_stats;
+mod m20261209_000024_lean_list_numbers;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_call_lists::Migration),
             Box::new(m20261207_000022_list_rules::Migration),
             Box::new(m20261208_000023_billing_stats::Migration),
+            Box::new(m20261209_000024_lean_list_numbers::Migration),
         ]
     }
 }

@@ -147,11 +147,13 @@ impl Crm {
                 }
             };
             q = match phase {
-                Phase::Mine | Phase::Due => {
-                    q.filter(list_number::Column::NextCallAt.lte(now)).order_by_asc(list_number::Column::NextCallAt)
-                }
+                Phase::Mine | Phase::Due => q.filter(list_number::Column::NextCallAt.lte(now)),
                 Phase::New => q.filter(list_number::Column::NextCallAt.is_null()),
             };
+            // In the order of the open numbers' index (organization, done, holder, next call,
+            // id): PostgreSQL does not count `IS NULL` as fixing a column, and ordered by `id`
+            // alone it sorted every open number for each read (128 ms over 100,000).
+            q = q.order_by_asc(list_number::Column::LeasedBy).order_by_asc(list_number::Column::NextCallAt);
             // Whole rows (they are what the askers get): the fewer rows a statement returns
             // the better, as SQLite's driver passes them one by one between threads.
             let rows: Vec<ListNumber> =
