@@ -73,6 +73,11 @@ async fn fifty_agents_asking_at_once_never_get_the_same_number() {
 async fn outcomes_decide_when_a_number_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     for (b, crm) in super::crms(dir.path()).await {
+        // Tomorrow 08:00 UTC, whatever the hour the test runs at: its 31 minutes must not cross
+        // the organization's midnight (which gives held numbers back to the pool).
+        let now = crm.clock().now();
+        let morning = (now.date_naive() + Duration::days(1)).and_hms_opt(8, 0, 0).unwrap().and_utc();
+        crm.clock().advance(morning - now);
         let o = office(&crm, 2).await;
         let (ala, bea) = (&o.agents[0], &o.agents[1]);
         let m = &o.manager;
