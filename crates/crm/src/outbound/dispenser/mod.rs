@@ -167,17 +167,18 @@ impl Crm {
             };
             // Whoever is ready to ask runs first (a yield puts this task behind them): agents
             // woken at the same moment come in one batch rather than one, then the rest.
+            // Two yields in a row bringing nothing end the gathering (asks on the runtime's
+            // other thread may come a moment later).
             let mut batch = vec![first];
-            loop {
+            let mut quiet = 0;
+            while quiet < 2 && batch.len() < BATCH {
                 tokio::task::yield_now().await;
                 let before = batch.len();
                 while batch.len() < BATCH {
                     let Ok(j) = rx.try_recv() else { break };
                     batch.push(j);
                 }
-                if batch.len() == before || batch.len() >= BATCH {
-                    break;
-                }
+                quiet = if batch.len() == before { quiet + 1 } else { 0 };
             }
             self.serve_batch(org, &mut state, batch).await;
         }
