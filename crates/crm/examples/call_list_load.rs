@@ -120,10 +120,7 @@ async fn main() {
             })
         })
         .collect();
-    let mut waits: Vec<Duration> = vec![];
-    for task in tasks {
-        waits.extend(task.await.unwrap());
-    }
+    let mut waits = gather(tasks).await;
     let took = t.elapsed().as_secs_f64();
     println!(
         "next number, all at once: {agents} agents asking at the same moment, {ROUNDS} times over {} numbers: \
@@ -154,10 +151,7 @@ async fn main() {
             })
         })
         .collect();
-    let mut waits: Vec<Duration> = vec![];
-    for task in tasks {
-        waits.extend(task.await.unwrap());
-    }
+    let mut waits = gather(tasks).await;
     let took = t.elapsed().as_secs_f64();
     println!(
         "next number, flat out: {agents} agents each asking again as soon as their outcome is written: \
@@ -171,4 +165,13 @@ async fn main() {
     if std::env::var_os("BENCH_KEEP").is_some() {
         println!("kept in {}", dir.keep().display());
     }
+}
+
+/// Every agent's waits, once all are done.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+    let mut waits = vec![];
+    for task in tasks {
+        waits.extend(task.await.unwrap());
+    }
+    waits
 }

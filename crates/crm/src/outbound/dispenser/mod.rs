@@ -85,6 +85,23 @@ impl Failed {
     }
 }
 
+/// Sends each job of a batch its result, or the batch's error to every one.
+fn answer<T>(replies: Vec<oneshot::Sender<Result<T, CrmError>>>, results: Result<Vec<Result<T, CrmError>>, CrmError>) {
+    match results {
+        Ok(results) => {
+            for (r, reply) in results.into_iter().zip(replies) {
+                let _ = reply.send(r);
+            }
+        }
+        Err(e) => {
+            let mut failed = Failed::new(e);
+            for reply in replies {
+                let _ = reply.send(Err(failed.next()));
+            }
+        }
+    }
+}
+
 fn ended() -> CrmError {
     CrmError::Store(StoreError::Io("the call lists' desk stopped".into()))
 }
@@ -196,36 +213,12 @@ impl Crm {
         }
         if !outcomes.is_empty() {
             let (givens, replies): (Vec<Given>, Vec<_>) = outcomes.into_iter().unzip();
-            match self.write_outcomes(org, &givens).await {
-                Ok(results) => {
-                    for (r, reply) in results.into_iter().zip(replies) {
-                        let _ = reply.send(r);
-                    }
-                }
-                Err(e) => {
-                    let mut failed = Failed::new(e);
-                    for reply in replies {
-                        let _ = reply.send(Err(failed.next()));
-                    }
-                }
-            }
+            answer(replies, self.write_outcomes(org, &givens).await);
         }
         if !nexts.is_empty() {
             let now = self.now();
             let (users, replies): (Vec<User>, Vec<_>) = nexts.into_iter().unzip();
-            match self.serve_nexts(org, state, &users, now).await {
-                Ok(results) => {
-                    for (r, reply) in results.into_iter().zip(replies) {
-                        let _ = reply.send(r);
-                    }
-                }
-                Err(e) => {
-                    let mut failed = Failed::new(e);
-                    for reply in replies {
-                        let _ = reply.send(Err(failed.next()));
-                    }
-                }
-            }
+            answer(replies, self.serve_nexts(org, state, &users, now).await);
         }
         let mut by_now: Vec<(DateTime<Utc>, Takes)> = vec![];
         for (wants, now, reply) in takes {
