@@ -1,6 +1,6 @@
 //! Bulk loads (the imports): batches written in one transaction each, the fastest way each
 //! backend offers. On PostgreSQL, multi-row INSERTs through sea-orm; on SQLite, multi-row
-//! INSERTs of one prepared shape on one connection whose page cache is raised for the load.
+//! INSERTs (of a VALUES list) of one prepared shape on one connection whose page cache is raised for the load.
 
 use crate::{Store, StoreError};
 use sea_orm::sqlx;
@@ -12,22 +12,41 @@ fn sqlx_error(e: sqlx::Error) -> StoreError {
     StoreError::Db(sea_orm::DbErr::Custom(e.to_string()))
 }
 
-/// The INSERT of `n` rows of `columns` values into `into` ("table (col, …)"); a constraint
-/// failure rolls the whole transaction back.
-fn insert_sql(into: &str, columns: usize, n: usize) -> String {
-    let row = format!("({})", vec!["?"; columns].join(","));
-    format!("INSERT OR ROLLBACK INTO {into} VALUES {}", vec![row.as_str(); n].join(","))
+/// A table's columns as a bulk load writes them: `shared` take one value for every row of the
+/// load (bound once per statement, first: placeholders count in the order of the text), `each` one value per row.
+pub(crate) struct Columns {
+    pub table: &'static str,
+    pub shared: &'static [&'static str],
+    pub each: &'static [&'static str],
+}
+
+/// The INSERT of `n` rows of `c`; a constraint failure rolls the whole transaction back. The
+/// rows come as a VALUES list, so a row binds only its own values (half of a number's sixteen
+/// columns are the same for the whole load).
+fn insert_sql(c: &Columns, n: usize) -> String {
+    let names: Vec<&str> = c.shared.iter().chain(c.each).copied().collect();
+    let picked: Vec<String> =
+        c.shared.iter().map(|_| "?".to_string()).chain((1..=c.each.len()).map(|i| format!("column{i}"))).collect();
+    let row = format!("({})", vec!["?"; c.each.len()].join(","));
+    format!(
+        "INSERT OR ROLLBACK INTO {} ({}) SELECT {} FROM (VALUES {})",
+        c.table,
+        names.join(", "),
+        picked.join(","),
+        vec![row.as_str(); n].join(",")
+    )
 }
 
 impl Store {
-    /// SQLite: `rows` written into `into` ("table (col, …)", `columns` values a row) by
-    /// INSERTs of `per_insert` rows, all or none; `bind` binds one row's values in order.
+    /// SQLite: `rows` written into the columns `c` by INSERTs of `per_insert` rows, all or
+    /// none; `shared` binds the values every row shares, `bind` one row's own values in order.
+    /// The next INSERT is bound while SQLite writes the one before.
     pub(crate) async fn sqlite_bulk_insert<T>(
         &self,
-        into: &'static str,
-        columns: usize,
+        c: &Columns,
         per_insert: usize,
         rows: Vec<T>,
+        shared: impl Fn(SqliteInsert) -> SqliteInsert,
         bind: impl Fn(SqliteInsert, T) -> SqliteInsert,
     ) -> Result<(), StoreError> {
         let pool = self.conn().get_sqlite_connection_pool();
@@ -37,30 +56,72 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(sqlx_error)?;
+        // Its commits copy nothing into the database file: a checkpoint behind it does (below).
+        sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await.map_err(sqlx_error)?;
         let loaded = async {
             use sqlx::Connection;
-            let full = insert_sql(into, columns, per_insert);
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
+            let full = insert_sql(c, per_insert);
             let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
+            let mut next = || {
                 let chunk: Vec<T> = rows.by_ref().take(per_insert).collect();
-                let text =
-                    if chunk.len() == per_insert { full.clone() } else { insert_sql(into, columns, chunk.len()) };
+                if chunk.is_empty() {
+                    return None;
+                }
+                let text = if chunk.len() == per_insert { full.clone() } else { insert_sql(c, chunk.len()) };
                 // Only placeholders are in the text: the values are bound.
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+                let mut q = shared(sqlx::query(sqlx::AssertSqlSafe(text)));
                 for r in chunk {
                     q = bind(q, r);
                 }
-                q.execute(&mut *tx).await.map_err(sqlx_error)?;
+                Some(q)
+            };
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_error)?;
+            let mut pending = next();
+            while let Some(q) = pending {
+                // The INSERT is handed to SQLite's thread at its first poll; the next one is
+                // bound meanwhile on this one.
+                let (done, following) = tokio::join!(q.execute(&mut *tx), async { next() });
+                done.map_err(sqlx_error)?;
+                pending = following;
             }
             tx.commit().await.map_err(sqlx_error)
         }
         .await;
-        let restored = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::CACHE_KIB)))
-            .execute(&mut *conn)
-            .await
-            .map_err(sqlx_error);
+        let restored = async {
+            sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA wal_autocheckpoint = {}", crate::WAL_AUTOCHECKPOINT)))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", crate::CACHE_KIB)))
+                .execute(&mut *conn)
+                .await
+        }
+        .await
+        .map_err(sqlx_error);
+        self.checkpoint_behind();
         loaded.and(restored.map(|_| ()))
+    }
+
+    /// Copies the write-ahead log into the database file on a connection of its own while
+    /// the caller goes on (a bulk load's next batch is read and bound meanwhile). Passive: it
+    /// waits for nobody, and a checkpoint already running makes it return at once.
+    fn checkpoint_behind(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.checkpoint().await {
+                tracing::warn!("checkpoint after a bulk load: {e}");
+            }
+        });
+    }
+
+    /// SQLite: copies what the write-ahead log holds into the database file, as far as no
+    /// reader still needs it (PostgreSQL: nothing to do).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.is_postgres() {
+            return Ok(());
+        }
+        let pool = self.conn().get_sqlite_connection_pool();
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await.map_err(sqlx_error)?;
+        Ok(())
     }
 }
 
@@ -68,6 +129,10 @@ impl Store {
 mod tests {
     #[test]
     fn the_insert_has_a_placeholder_per_value() {
-        assert_eq!(super::insert_sql("t (a, b)", 2, 2), "INSERT OR ROLLBACK INTO t (a, b) VALUES (?,?),(?,?)");
+        let c = super::Columns { table: "t", shared: &["a"], each: &["b", "c"] };
+        assert_eq!(
+            super::insert_sql(&c, 2),
+            "INSERT OR ROLLBACK INTO t (a, b, c) SELECT ?,column1,column2 FROM (VALUES (?,?),(?,?))"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Bulk loads of contacts (the import), through `bulk.rs`. Bracket a large load with
 //! `Store::begin_bulk_contacts` (`search_index`) so the search indexes are built once after it.
 
+use crate::bulk::{Columns, SqliteInsert};
 use crate::entities::contact;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -38,12 +39,27 @@ impl Store {
         rows: Vec<ContactRow>,
     ) -> Result<(), StoreError> {
         if !self.is_postgres() {
-            let into = "contacts (org_id, code, first_name, last_name, company, phone1, phone1_e164, phone2, \
-                        phone2_e164, email, notes, created_at, updated_at, import_id, import_line)";
+            const COLUMNS: Columns = Columns {
+                table: "contacts",
+                shared: &["org_id", "import_id", "created_at", "updated_at"],
+                each: &[
+                    "code",
+                    "first_name",
+                    "last_name",
+                    "company",
+                    "phone1",
+                    "phone1_e164",
+                    "phone2",
+                    "phone2_e164",
+                    "email",
+                    "notes",
+                    "import_line",
+                ],
+            };
+            let shared = |q: SqliteInsert| q.bind(org).bind(import_id).bind(now).bind(now);
             return self
-                .sqlite_bulk_insert(into, 15, PER_INSERT_SQLITE, rows, |q, r| {
-                    q.bind(org)
-                        .bind(format!("I{import_id}-{:07}", r.line))
+                .sqlite_bulk_insert(&COLUMNS, PER_INSERT_SQLITE, rows, shared, |q, r| {
+                    q.bind(format!("I{import_id}-{:07}", r.line))
                         .bind(r.first_name)
                         .bind(r.last_name)
                         .bind(r.company)
@@ -53,9 +69,6 @@ impl Store {
                         .bind(r.phone2_e164)
                         .bind(r.email)
                         .bind(r.notes)
-                        .bind(now)
-                        .bind(now)
-                        .bind(import_id)
                         .bind(r.line as i64)
                 })
                 .await;

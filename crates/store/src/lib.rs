@@ -48,6 +48,8 @@ const IDLE: Duration = Duration::from_secs(60);
 pub(crate) const CACHE_KIB: u32 = 8192;
 /// Page cache of a connection while it bulk-loads contacts (indexes kept in memory).
 pub(crate) const BULK_CACHE_KIB: u32 = 65536;
+/// Pages of write-ahead log after which a commit copies it into the database file (~40 MiB).
+pub(crate) const WAL_AUTOCHECKPOINT: u32 = 10_000;
 
 /// How long a SQLite statement waits for another writer before it gives up (SQLITE_BUSY).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,7 +78,7 @@ fn options(url: &str, max: Option<u32>, busy_timeout: Duration) -> ConnectOption
                 // raises its own connection's for the load (`BULK_CACHE_KIB`).
                 .pragma("cache_size", format!("-{CACHE_KIB}"))
                 // Checkpoint the WAL every ~40 MiB rather than every 4 MiB (bulk writes copy less).
-                .pragma("wal_autocheckpoint", "10000")
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string())
         });
     } else {
         opts.max_connections(max.unwrap_or(16));

@@ -1,5 +1,6 @@
 //! Bulk loads of a call list's numbers (the import), through `bulk.rs`.
 
+use crate::bulk::{Columns, SqliteInsert};
 use crate::entities::list_number;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -24,8 +25,8 @@ pub struct NumberRow {
 
 /// Rows per multi-row INSERT on PostgreSQL (16 values each, under its 65,535 parameters).
 const PER_INSERT: usize = 2_000;
-/// Rows per prepared multi-row INSERT on SQLite (under its 32,766 parameters).
-const PER_INSERT_SQLITE: usize = 2_000;
+/// Rows per prepared multi-row INSERT on SQLite (9 values each, under its 32,766 parameters).
+const PER_INSERT_SQLITE: usize = 3_000;
 
 impl Store {
     /// Writes the rows of import `import_id` as numbers of list `list_id`, all or none (a
@@ -39,23 +40,30 @@ impl Store {
         rows: Vec<NumberRow>,
     ) -> Result<(), StoreError> {
         if !self.is_postgres() {
-            let into = "list_numbers (org_id, list_id, number, typed, name, contact_id, category_id, agent_id, \
-                        attempts, done, created_at, modified_at, import_id, import_line, country, consent)";
+            const COLUMNS: Columns = Columns {
+                table: "list_numbers",
+                shared: &["org_id", "list_id", "import_id", "created_at", "modified_at"],
+                each: &[
+                    "number",
+                    "typed",
+                    "name",
+                    "contact_id",
+                    "category_id",
+                    "agent_id",
+                    "import_line",
+                    "country",
+                    "consent",
+                ],
+            };
+            let shared = |q: SqliteInsert| q.bind(org).bind(list_id).bind(import_id).bind(now).bind(now);
             return self
-                .sqlite_bulk_insert(into, 16, PER_INSERT_SQLITE, rows, |q, r| {
-                    q.bind(org)
-                        .bind(list_id)
-                        .bind(r.number)
+                .sqlite_bulk_insert(&COLUMNS, PER_INSERT_SQLITE, rows, shared, |q, r| {
+                    q.bind(r.number)
                         .bind(r.typed)
                         .bind(r.name)
                         .bind(r.contact_id)
                         .bind(r.category_id)
                         .bind(r.agent_id)
-                        .bind(0i32)
-                        .bind(false)
-                        .bind(now)
-                        .bind(now)
-                        .bind(import_id)
                         .bind(r.line as i64)
                         .bind(r.country)
                         .bind(r.consent)

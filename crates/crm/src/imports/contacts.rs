@@ -1,9 +1,8 @@
 //! An import of contacts: the duplicate check against the organization's phones and e-mail
 //! addresses and each other, the row checks, the bulk write, and whether an import is unused.
 
-use super::{FIELDS, Settings, Summary, key, note};
+use super::{FIELDS, KeySet, Settings, Summary, key, note};
 use crate::{Crm, CrmError, OrgId};
-use std::collections::HashSet;
 use store::contact_load::ContactRow;
 use store::entities::{call_log, contact, import};
 use store::sea_orm::sea_query::{Expr, ExprTrait};
@@ -20,7 +19,7 @@ impl Crm {
     ) -> Result<Summary, CrmError> {
         let country = self.org(org).await?.default_country;
         // What the organization has already (not counting this import's own rows), as hashes.
-        let mut seen: HashSet<u64> = HashSet::new();
+        let mut seen = KeySet::default();
         let mut pages = contact::Entity::find()
             .select_only()
             .columns([contact::Column::Phone1E164, contact::Column::Phone2E164, contact::Column::Email])

@@ -380,11 +380,13 @@ impl Crm {
         if m.state != ImportState::Checked {
             return Err(CrmError::Conflict(crate::FieldError { field: "state", code: "err-import-state" }));
         }
+        let m = self.note_numbers_floor(m).await?;
         let s = Import::from(m.clone()).settings();
         let rows = m.rows_new as u64;
+        let list = m.call_list_id;
         let done = async {
             let summary = self.scan(user.org_id, &m, &s, true).await?;
-            if m.call_list_id.is_some() {
+            if list.is_some() {
                 self.store.after_list_load().await?;
             }
             // Every new row of the file is written now (this run's and a killed run's before it).
@@ -398,16 +400,20 @@ impl Crm {
             am.update(self.db()).await?;
             Ok(summary)
         };
-        self.in_bulk(rows, done).await
+        // A call list's numbers touch no contact: the contacts' search indexes stay as they are.
+        match list {
+            None => self.in_bulk(rows, done).await,
+            Some(_) => done.await,
+        }
     }
 
     /// Whether the import's rows are still unused: contacts without calls and not changed since,
     /// numbers not yet called.
     pub async fn import_undoable(&self, org: OrgId, id: i64) -> Result<bool, CrmError> {
         let m = self.import_row(org, id).await?;
-        match Import::from(m).target {
+        match Import::from(m.clone()).target {
             Target::Contacts => self.contacts_unused(org, id).await,
-            Target::CallList(_) => self.numbers_unused(org, id).await,
+            Target::CallList(_) => self.numbers_unused(&m).await,
         }
     }
 
@@ -433,10 +439,8 @@ impl Crm {
                         .await?
                 }
                 Target::CallList(_) => {
-                    use store::entities::list_number;
-                    list_number::Entity::delete_many()
-                        .filter(list_number::Column::OrgId.eq(user.org_id.0))
-                        .filter(list_number::Column::ImportId.eq(id))
+                    store::entities::list_number::Entity::delete_many()
+                        .filter(Self::numbers_of_import(&m))
                         .exec(&txn)
                         .await?
                 }
@@ -497,7 +501,7 @@ impl Crm {
                 .buffer_capacity(1 << 20)
                 .from_reader(LfOnly { inner: std::io::BufReader::with_capacity(1 << 16, decoded) });
             let mut sum = Summary::default();
-            let mut batch: Vec<R> = Vec::new();
+            let mut batch: Vec<R> = Vec::with_capacity(BATCH);
             let mut record = csv::StringRecord::new();
             let mut first = true;
             loop {
@@ -522,7 +526,9 @@ impl Crm {
                 sum.total += 1;
                 if let Some(row) = each(line, &record, &mut sum) {
                     batch.push(row);
-                    if batch.len() >= BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+                    if batch.len() >= BATCH
+                        && tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                    {
                         break;
                     }
                 }
@@ -574,6 +580,30 @@ fn key(s: &str) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
     BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s)
 }
+
+/// Keys already hashed (`key`) are their own hash: a set or map of them hashes nothing again.
+#[derive(Default, Clone, Copy)]
+struct Hashed(u64);
+
+impl std::hash::Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys come here (`write_u64`); anything else is folded in all the same.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A set of `key`s.
+type KeySet = std::collections::HashSet<u64, std::hash::BuildHasherDefault<Hashed>>;
+/// A map from `key`s.
+type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<Hashed>>;
 
 fn note(sum: &mut Summary, line: u64, reason: &'static str) {
     if sum.problems.len() < MAX_PROBLEMS {

@@ -5,13 +5,15 @@
 //! (yes, tak, כן, 1, x…). A number already in the list, or earlier in the file, is a duplicate.
 //! The contact with that number is linked.
 
-use super::{NUMBER_FIELDS, Settings, Summary, key, note};
+use super::{KeyMap, KeySet, NUMBER_FIELDS, Settings, Summary, key, note};
 use crate::{Crm, CrmError, OrgId};
 use std::collections::{HashMap, HashSet};
 use store::entities::{contact, import, list_category, list_number};
 use store::list_load::NumberRow;
 use store::sea_orm::sea_query::{Expr, ExprTrait};
-use store::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
+use store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// New category names a summary lists (every one is made).
 const MAX_NEW_CATEGORIES: usize = 50;
@@ -39,7 +41,8 @@ impl Crm {
     ) -> Result<Summary, CrmError> {
         self.call_list(org, list).await?;
         let country = self.org(org).await?.default_country;
-        let mut seen: HashSet<u64> = HashSet::new();
+        let mut seen = KeySet::default();
+        seen.reserve(usize::try_from(m.rows_total).unwrap_or(0));
         let mut pages = list_number::Entity::find()
             .select_only()
             .column(list_number::Column::Number)
@@ -55,7 +58,7 @@ impl Crm {
         while let Some(page) = pages.fetch_and_next().await? {
             seen.extend(page.iter().map(|n| key(n)));
         }
-        let mut contacts: HashMap<u64, i64> = HashMap::new();
+        let mut contacts: KeyMap<i64> = KeyMap::default();
         let mut pages = contact::Entity::find()
             .select_only()
             .columns([contact::Column::Id, contact::Column::Phone1E164, contact::Column::Phone2E164])
@@ -84,11 +87,13 @@ impl Crm {
         }
         let cols: Vec<Option<usize>> = NUMBER_FIELDS.iter().map(|f| s.mapping.iter().position(|m| m == f)).collect();
         let done_up_to: u64 = if write {
+            // The import's last row written is its highest id (the ids go in the file's order).
             list_number::Entity::find()
                 .select_only()
-                .column_as(Expr::col(list_number::Column::ImportLine).max(), "m")
-                .filter(list_number::Column::OrgId.eq(org.0))
+                .column(list_number::Column::ImportLine)
+                .filter(list_number::Column::Id.gt(m.after_id.unwrap_or(0)))
                 .filter(list_number::Column::ImportId.eq(m.id))
+                .order_by_desc(list_number::Column::Id)
                 .into_tuple::<Option<i64>>()
                 .one(self.db())
                 .await?
@@ -99,6 +104,8 @@ impl Crm {
         };
         let known = categories.clone();
         let mut new_categories: HashSet<String> = HashSet::new();
+        // Category names as spelled in the file, once each looked at (most rows repeat one).
+        let mut spellings: HashSet<String> = HashSet::new();
         let mut regions: HashMap<String, String> = HashMap::new();
         let each = move |line: u64, record: &csv::StringRecord, sum: &mut Summary| {
             let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
@@ -127,21 +134,28 @@ impl Crm {
                 return None;
             }
             sum.new += 1;
-            let folded = category.to_lowercase();
-            if !category.is_empty()
-                && !known.contains_key(&folded)
-                && new_categories.insert(folded)
-                && sum.new_categories.len() < MAX_NEW_CATEGORIES
-            {
-                sum.new_categories.push(category.to_string());
+            if !category.is_empty() && !spellings.contains(category) {
+                spellings.insert(category.to_string());
+                let folded = category.to_lowercase();
+                if !known.contains_key(&folded)
+                    && new_categories.insert(folded)
+                    && sum.new_categories.len() < MAX_NEW_CATEGORIES
+                {
+                    sum.new_categories.push(category.to_string());
+                }
             }
             let contact_id = contacts.get(&key(&number)).copied();
             // The country by libphonenumber, remembered by the number's first six digits (its
             // calling code and area decide it: a NANP area code, a national range).
-            let country = regions
-                .entry(number.get(..6).unwrap_or(&number).to_string())
-                .or_insert_with(|| crate::contacts::phone::region(&number))
-                .clone();
+            let prefix = number.get(..6).unwrap_or(&number);
+            let country = match regions.get(prefix) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = crate::contacts::phone::region(&number);
+                    regions.insert(prefix.to_string(), c.clone());
+                    c
+                }
+            };
             (write && line > done_up_to).then(|| Read {
                 row: NumberRow {
                     line,
@@ -157,28 +171,40 @@ impl Crm {
                 category: (!category.is_empty()).then(|| category.to_string()),
             })
         };
-        let made = tokio::sync::Mutex::new(categories);
+        // Categories by name folded, and as last spelled (most rows repeat one: no folding).
+        let made = tokio::sync::Mutex::new((categories, HashMap::<String, i64>::new()));
         let import_id = m.id;
         self.stream(org, m, s, each, |rows: Vec<Read>| {
             let made = &made;
             async move {
                 let mut made = made.lock().await;
+                let (folded, spelled) = &mut *made;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
                     let mut row = r.row;
                     if let Some(c) = r.category {
-                        row.category_id = Some(match made.get(&c.to_lowercase()) {
+                        row.category_id = Some(match spelled.get(&c) {
                             Some(id) => *id,
                             None => {
-                                let id = self.make_category(org, &c).await?;
-                                made.insert(c.to_lowercase(), id);
+                                let id = match folded.get(&c.to_lowercase()) {
+                                    Some(id) => *id,
+                                    None => {
+                                        let id = self.make_category(org, &c).await?;
+                                        folded.insert(c.to_lowercase(), id);
+                                        id
+                                    }
+                                };
+                                spelled.insert(c, id);
                                 id
                             }
                         });
                     }
                     out.push(row);
                 }
-                Ok(self.store.insert_list_numbers(org.0, list, import_id, self.now(), out).await?)
+                // To the second: a number's times are shown so, and a shorter time is written
+                // faster (twice per number: created and modified).
+                let at = chrono::SubsecRound::trunc_subsecs(self.now(), 0);
+                Ok(self.store.insert_list_numbers(org.0, list, import_id, at, out).await?)
             }
         })
         .await
@@ -197,11 +223,38 @@ impl Crm {
         .id)
     }
 
+    /// Before its first run, the import notes the highest number id: every row it writes has
+    /// a higher one, so its rows are found without an index of their own. Kept on later runs.
+    pub(super) async fn note_numbers_floor(&self, m: import::Model) -> Result<import::Model, CrmError> {
+        if m.call_list_id.is_none() || m.after_id.is_some() {
+            return Ok(m);
+        }
+        let top = list_number::Entity::find()
+            .select_only()
+            .column_as(Expr::col(list_number::Column::Id).max(), "m")
+            .into_tuple::<Option<i64>>()
+            .one(self.db())
+            .await?
+            .flatten()
+            .unwrap_or(0);
+        let mut am: import::ActiveModel = m.into();
+        am.after_id = Set(Some(top));
+        Ok(am.update(self.db()).await?)
+    }
+
+    /// The numbers an import wrote: a range of ids read from its floor (an import's id is
+    /// its organization's alone; with the organization named, SQLite would walk the
+    /// organization's index instead).
+    pub(super) fn numbers_of_import(m: &import::Model) -> store::sea_orm::Condition {
+        store::sea_orm::Condition::all()
+            .add(list_number::Column::Id.gt(m.after_id.unwrap_or(0)))
+            .add(list_number::Column::ImportId.eq(m.id))
+    }
+
     /// Whether none of the import's numbers has been called (nor held, nor given an outcome).
-    pub(super) async fn numbers_unused(&self, org: OrgId, id: i64) -> Result<bool, CrmError> {
+    pub(super) async fn numbers_unused(&self, m: &import::Model) -> Result<bool, CrmError> {
         let used = list_number::Entity::find()
-            .filter(list_number::Column::OrgId.eq(org.0))
-            .filter(list_number::Column::ImportId.eq(id))
+            .filter(Self::numbers_of_import(m))
             .filter(
                 store::sea_orm::Condition::any()
                     .add(list_number::Column::Attempts.gt(0))

@@ -29,6 +29,8 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     /// The call list it fills (none: contacts).
     pub call_list_id: Option<i64>,
+    /// A call list's import: the highest number id when it first ran (its rows' ids are above).
+    pub after_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

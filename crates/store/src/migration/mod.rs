@@ -26,6 +26,7 @@ mod m20261207_000021_call_lists;
 mod m20261207_000022_list_rules;
 mod m20261208_000023_billing_stats;
 mod m20261209_000024_lean_list_numbers;
+mod m20261210_000025_import_rows_after;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_list_rules::Migration),
             Box::new(m20261208_000023_billing_stats::Migration),
             Box::new(m20261209_000024_lean_list_numbers::Migration),
+            Box::new(m20261210_000025_import_rows_after::Migration),
         ]
     }
 }
