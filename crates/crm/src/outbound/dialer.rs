@@ -140,8 +140,15 @@ impl Crm {
 
     /// An answered call no agent took within the drop time: the information message began at
     /// `message_at`; the number is given back blocked for its profile's hours (at least until
-    /// tomorrow's try), and the call counts as abandoned.
-    pub async fn dialer_abandoned(&self, org: OrgId, id: i64, message_at: DateTime<Utc>) -> Result<(), CrmError> {
+    /// tomorrow's try), and the call counts as abandoned. `offered`: the agent it was given to,
+    /// whose phone did not take it in time (kept as evidence).
+    pub async fn dialer_abandoned(
+        &self,
+        org: OrgId,
+        id: i64,
+        message_at: DateTime<Utc>,
+        offered: Option<&User>,
+    ) -> Result<(), CrmError> {
         let call = self.dialer_call(org, id).await?;
         let now = self.now();
         let hours = self.profile_of(org, call.list_id).await?.map_or(0, |p| p.block_after_abandon_hours);
@@ -153,6 +160,7 @@ impl Crm {
         am.message_at = Set(Some(message_at));
         am.ended_at = Set(Some(now));
         am.result = Set(DialResult::Abandoned);
+        am.agent_id = Set(offered.map(|u| u.id.0));
         am.update(self.db()).await?;
         Ok(())
     }

@@ -5,8 +5,9 @@
 //! `pacer::calls_to_place` says, customer first (`telephony::DialOut`). An answered customer
 //! goes to a free agent whose categories admit the number (their phones answer by themselves);
 //! one nobody takes within the drop time (2 s) hears the information message (`message.rs`)
-//! and is kept as abandoned with the moment the message began. The pacer stops when the last
-//! agent of the organization stops dialing.
+//! and is kept as abandoned with the moment the message began; an agent chosen for it whose
+//! phone did not take it stops dialing. The pacer stops when the last agent of the
+//! organization stops dialing.
 
 use super::ListNumber;
 use super::dialer::{DROP_AFTER, DialMode, MIN_RING, Settled};
@@ -291,11 +292,21 @@ impl Crm {
                 let at = answered_at.unwrap_or_else(|| self.now());
                 let message_at =
                     message_after.and_then(|d| chrono::Duration::from_std(d).ok()).map_or(self.now(), |d| at + d);
-                self.dialer_abandoned(org, id, message_at).await?;
+                self.dialer_abandoned(org, id, message_at, agent.as_ref()).await?;
                 if let Some(a) = agent.take() {
                     self.pacer_count(org, |p| {
                         p.reserved.remove(&a.id.0);
+                        p.free.retain(|(u, _)| u.id != a.id);
                     });
+                    // Their phone did not take the call in time (away from it, or unreachable):
+                    // they stop dialing, so no other customer is abandoned to them. They start
+                    // again from their page.
+                    tracing::warn!(
+                        org = org.0,
+                        user = a.id.0,
+                        "an agent's phone did not take a dialer's call: dialing paused"
+                    );
+                    self.stop_dialing(&a);
                 }
             }
             DialReport::Unanswered { busy } => {

@@ -168,7 +168,7 @@ pub async fn run(
                 }
                 None if now >= at + drop => {
                     let message_at = crm.clock().now();
-                    crm.dialer_abandoned(org, id, message_at).await?;
+                    crm.dialer_abandoned(org, id, message_at, None).await?;
                     r.abandoned += 1;
                     r.longest_message_delay = r.longest_message_delay.max(f64::from(now - at));
                 }

@@ -19,6 +19,8 @@ pub struct Model {
     /// The information message began (an abandoned call).
     pub message_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
+    /// Connected: the agent who took it; abandoned: the agent it was given to, whose phone did
+    /// not take it in time (none: no agent was free).
     pub agent_id: Option<i64>,
     pub result: DialResult,
 }
