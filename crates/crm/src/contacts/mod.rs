@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::entities::contact;
 use store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,29 +297,25 @@ impl Crm {
 
     /// The contacts with this E.164 number as phone 1 or 2 (at most 10).
     pub async fn contacts_by_phone(&self, org: OrgId, e164: &str) -> Result<Vec<Contact>, CrmError> {
-        if e164.is_empty() {
-            return Ok(vec![]);
+        contacts_by_phone_on(self.db(), org, e164).await
+    }
+
+    /// The contacts with a number, as `contacts_for_number` finds them, read through `db`: a
+    /// transaction reads through its own connection (one from the pool could wait for the
+    /// write lock the transaction holds).
+    pub(crate) async fn contacts_for_number_on(
+        &self,
+        db: &impl ConnectionTrait,
+        org: OrgId,
+        country: &str,
+        number: &str,
+    ) -> Result<(Option<String>, Vec<Contact>), CrmError> {
+        if crate::sip::trunks::digits(number).len() <= 6 {
+            return Ok((None, vec![]));
         }
-        // One indexed lookup per column (an OR would scan the table).
-        let mut out: Vec<Contact> = vec![];
-        for col in [contact::Column::Phone1E164, contact::Column::Phone2E164] {
-            let found = contact::Entity::find()
-                .filter(contact::Column::OrgId.eq(org.0))
-                .filter(col.eq(e164))
-                .filter(contact::Column::DeletedAt.is_null())
-                .order_by_asc(contact::Column::Id)
-                .limit(10)
-                .all(self.db())
-                .await?;
-            for c in found {
-                if !out.iter().any(|o| o.id.0 == c.id) {
-                    out.push(c.into());
-                }
-            }
-        }
-        out.sort_by_key(|c| c.id);
-        out.truncate(10);
-        Ok(out)
+        let Some(e164) = crate::contacts::phone::normalize(number, country) else { return Ok((None, vec![])) };
+        let found = contacts_by_phone_on(db, org, &e164).await?;
+        Ok((Some(e164), found))
     }
 
     /// The E.164 of a number on a call and the contacts that have it (an extension or other
@@ -330,12 +326,7 @@ impl Crm {
         country: &str,
         number: &str,
     ) -> Result<(Option<String>, Vec<Contact>), CrmError> {
-        if crate::sip::trunks::digits(number).len() <= 6 {
-            return Ok((None, vec![]));
-        }
-        let Some(e164) = crate::contacts::phone::normalize(number, country) else { return Ok((None, vec![])) };
-        let found = self.contacts_by_phone(org, &e164).await?;
-        Ok((Some(e164), found))
+        self.contacts_for_number_on(self.db(), org, country, number).await
     }
 
     /// Contacts whose name, company or number contains `q` (the phonebook's search).
@@ -368,4 +359,31 @@ impl Crm {
             .map(Into::into)
             .collect())
     }
+}
+
+/// The contacts of `org` with the number `e164` (first or second), at most 10, read through `db`.
+async fn contacts_by_phone_on(db: &impl ConnectionTrait, org: OrgId, e164: &str) -> Result<Vec<Contact>, CrmError> {
+    if e164.is_empty() {
+        return Ok(vec![]);
+    }
+    // One indexed lookup per column (an OR would scan the table).
+    let mut out: Vec<Contact> = vec![];
+    for col in [contact::Column::Phone1E164, contact::Column::Phone2E164] {
+        let found = contact::Entity::find()
+            .filter(contact::Column::OrgId.eq(org.0))
+            .filter(col.eq(e164))
+            .filter(contact::Column::DeletedAt.is_null())
+            .order_by_asc(contact::Column::Id)
+            .limit(10)
+            .all(db)
+            .await?;
+        for c in found {
+            if !out.iter().any(|o| o.id.0 == c.id) {
+                out.push(c.into());
+            }
+        }
+    }
+    out.sort_by_key(|c| c.id);
+    out.truncate(10);
+    Ok(out)
 }

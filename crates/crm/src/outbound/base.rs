@@ -158,6 +158,13 @@ impl Crm {
         if ids.is_empty() {
             return Ok(0);
         }
+        // Checked before the transaction: inside it, a read from the pool could wait on the
+        // write lock the transaction holds.
+        if let Bulk::SetCategory(Some(c)) = action
+            && !self.list_categories(org).await?.iter().any(|x| x.id == c)
+        {
+            return Err(CrmError::invalid("category", "err-category-unknown"));
+        }
         let txn = self.store.write().await?;
         let mut changed = 0;
         for chunk in ids.chunks(500) {
@@ -172,11 +179,6 @@ impl Crm {
                         .rows_affected
                 }
                 Bulk::SetCategory(c) => {
-                    if let Some(c) = c
-                        && !self.list_categories(org).await?.iter().any(|x| x.id == c)
-                    {
-                        return Err(CrmError::invalid("category", "err-category-unknown"));
-                    }
                     list_number::Entity::update_many()
                         .col_expr(list_number::Column::CategoryId, Expr::value(c))
                         .col_expr(list_number::Column::ModifiedAt, Expr::value(now))

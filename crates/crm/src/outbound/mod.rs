@@ -268,7 +268,7 @@ impl Crm {
                 out.duplicates += 1;
                 continue;
             }
-            let contact = self.contacts_for_number(org, &country, &e164).await?.1.into_iter().next();
+            let contact = self.contacts_for_number_on(&txn, org, &country, &e164).await?.1.into_iter().next();
             list_number::ActiveModel {
                 country: Set(crate::contacts::phone::region(&e164)),
                 consent: Set(r.consent),
