@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::entities::call_log as cl;
 pub use store::entities::call_log::{CallKind, EndReason};
-use store::entities::organization as org;
 use store::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -195,14 +194,11 @@ impl Crm {
         let user_id = routing.extensions.get(&(org.0, ext.to_string())).copied();
         // A test call keeps the echo's number as dialled (*43); others are numbers.
         let number = if kind == CallKind::Test { number.to_string() } else { crate::sip::trunks::digits(number) };
-        // Read through `db`: inside the events' transaction, a read from the pool could wait for
-        // a connection while every other one waits for the write lock this transaction holds
-        // (under load the server stalled for the 10 s of the busy timeout).
         let country = match routing.countries.get(&org.0) {
             Some(c) => c.clone(),
-            None => org::Entity::find_by_id(org.0).one(db).await?.map(|o| o.default_country).unwrap_or_default(),
+            None => self.org(org).await?.default_country,
         };
-        let contact = self.contacts_for_number_on(db, org, &country, &number).await?.1.into_iter().next();
+        let contact = self.contacts_for_number(org, &country, &number).await?.1.into_iter().next();
         let row = cl::ActiveModel {
             org_id: Set(org.0),
             call_id: Set(ev.call.call_id.clone()),

@@ -21,6 +21,31 @@ use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use telephony::{DialOut, DialReport, Music, Tenant};
 
+/// How often a dialer's call record is tried when the store fails for a moment (about 10 s
+/// in all): a call is never left "dialing" for a passing failure.
+const RECORD_TRIES: u32 = 10;
+
+/// Writes a dialer's call record (`write`, each try the whole write: they are idempotent),
+/// trying again while the store fails for a moment (busy, disconnected).
+async fn kept<T, Fut>(write: impl Fn() -> Fut) -> Result<T, CrmError>
+where
+    Fut: std::future::Future<Output = Result<T, CrmError>>,
+{
+    let mut wait = std::time::Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(e) if e.is_transient() && attempt < RECORD_TRIES => {
+                tracing::warn!(attempt, "keeping a dialer's call failed, trying again: {e}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                attempt += 1;
+            }
+            r => return r,
+        }
+    }
+}
+
 /// How often the pacer looks.
 const PACE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// The recent calls the pacer learns from.
@@ -207,7 +232,7 @@ impl Crm {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(org = org.0, error = %e, "a dialer's call was not placed");
-                let _ = self.dialer_unanswered(org, id, Settled::Failed).await;
+                let _ = kept(|| self.dialer_unanswered(org, id, Settled::Failed)).await;
                 return;
             }
         };
@@ -272,7 +297,7 @@ impl Crm {
                 });
                 let _ = ask.send(chosen.as_ref().map(|a| a.extension.to_string()));
                 *agent = chosen;
-                self.dialer_answered(org, id).await?;
+                kept(|| self.dialer_answered(org, id)).await?;
             }
             DialReport::Connected { .. } => {
                 *flight = Flight::Over;
@@ -283,7 +308,7 @@ impl Crm {
                         p.free.retain(|(u, _)| u.id != a.id);
                         p.reserved.remove(&a.id.0);
                     });
-                    self.dialer_connected(org, id, a).await?;
+                    kept(|| self.dialer_connected(org, id, a)).await?;
                 }
             }
             DialReport::Abandoned { message_after } => {
@@ -292,7 +317,8 @@ impl Crm {
                 let at = answered_at.unwrap_or_else(|| self.now());
                 let message_at =
                     message_after.and_then(|d| chrono::Duration::from_std(d).ok()).map_or(self.now(), |d| at + d);
-                self.dialer_abandoned(org, id, message_at, agent.as_ref()).await?;
+                let offered = agent.clone();
+                kept(|| self.dialer_abandoned(org, id, message_at, offered.as_ref())).await?;
                 if let Some(a) = agent.take() {
                     self.pacer_count(org, |p| {
                         p.reserved.remove(&a.id.0);
@@ -313,9 +339,9 @@ impl Crm {
                 *flight = Flight::Over;
                 self.pacer_count(org, |p| p.in_flight = p.in_flight.saturating_sub(1));
                 let how = if busy { Settled::Busy } else { Settled::NoAnswer };
-                self.dialer_unanswered(org, id, how).await?;
+                kept(|| self.dialer_unanswered(org, id, how)).await?;
             }
-            DialReport::Ended => self.dialer_ended(org, id).await?,
+            DialReport::Ended => kept(|| self.dialer_ended(org, id)).await?,
         }
         Ok(())
     }

@@ -223,6 +223,7 @@ async fn run(backend: &str, database_url: Option<String>) {
 
 #[tokio::test]
 async fn fifty_calls_at_once_lose_nothing_on_sqlite_and_postgres() {
+    let _alone = HEAVY.lock().await;
     run("sqlite", None).await;
     if let Some(admin) = store::testing::pg_admin_url() {
         run("postgres", Some(store::testing::fresh_pg_url(&admin).await)).await;
