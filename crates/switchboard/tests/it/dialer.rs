@@ -9,22 +9,31 @@ use super::*;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// A user of the organization acme, made with the CLI; their SIP password.
+fn acme_user(d: &Path, name: &str, ext: &str, role: &str) -> String {
+    let args = ["--org", "acme", "--name", name, "--role", role, "--extension", ext];
+    sip_password_of(&add_user(d, &[], &args, &format!("{name}-secret-12")))
+}
+
+/// The carrier's trunk at 127.0.0.2:`port`, with the organization's number on `ext` and the
+/// dial rule for Polish numbers, made with the CLI.
+fn carrier_trunk(d: &Path, port: &str, ext: &str) {
+    let cli = |args: &[&str]| assert!(cmd(d, &[]).args(args).output().unwrap().status.success(), "{args:?}");
+    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--port", port]);
+    cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", ext]);
+    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
+}
+
 #[tokio::test]
 async fn predictive_dialing_connects_an_answered_customer_or_plays_the_message_within_2_s() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let user = |name: &str, ext: &str, role: &str| {
-        let args = ["--org", "acme", "--name", name, "--role", role, "--extension", ext];
-        sip_password_of(&add_user(d, &[], &args, &format!("{name}-secret-12")))
-    };
+    let user = |name: &str, ext: &str, role: &str| acme_user(d, name, ext, role);
     let anna_pw = user("anna", "1002", "agent");
     let bea_pw = user("bea", "1003", "agent");
     user("mia", "1009", "manager");
     let carrier_port = free_udp_port("127.0.0.2");
-    let cli = |args: &[&str]| assert!(cmd(d, &[]).args(args).output().unwrap().status.success(), "{args:?}");
-    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--port", &carrier_port]);
-    cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "1002"]);
-    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
+    carrier_trunk(d, &carrier_port, "1002");
     let srv = serve_logging(d, &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")], &d.join("server.log"));
     let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
     let phone = |ext: &str, pw: &str, scenario: &str, mp: &str| {
@@ -187,20 +196,14 @@ async fn a_minute_of_predictive_dialing_with_ten_agents_stays_within_the_law() {
     const TALK: chrono::Duration = chrono::Duration::seconds(2);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let user = |name: &str, ext: &str, role: &str| {
-        let args = ["--org", "acme", "--name", name, "--role", role, "--extension", ext];
-        sip_password_of(&add_user(d, &[], &args, &format!("{name}-secret-12")))
-    };
+    let user = |name: &str, ext: &str, role: &str| acme_user(d, name, ext, role);
     let mut passwords = vec![];
     for i in 0..AGENTS {
         passwords.push(user(&format!("a{i}"), &format!("{}", 1100 + i), "agent"));
     }
     user("mia", "1009", "manager");
     let carrier_port = free_udp_port("127.0.0.2");
-    let cli = |args: &[&str]| assert!(cmd(d, &[]).args(args).output().unwrap().status.success(), "{args:?}");
-    cli(&["trunk", "add", "--org", "acme", "--name", "carrier", "--host", "127.0.0.2", "--port", &carrier_port]);
-    cli(&["trunk", "number", "--org", "acme", "--number", "48221234567", "--extension", "1100"]);
-    cli(&["trunk", "dial-rule", "--org", "acme", "--prefix", "48"]);
+    carrier_trunk(d, &carrier_port, "1100");
     let srv = serve_logging(d, &[("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0")], &d.join("server.log"));
     let sip = srv.banner.iter().find_map(|l| l.strip_prefix("SIP (UDP and TCP) on ")).unwrap().to_string();
     // One sipp answers for nine phones: each extension registers its address. The tenth
